@@ -1,0 +1,247 @@
+/**
+ * vault-ha's configuration: one typed, validated object built from Pulumi config before any resource exists.
+ *
+ * Every key is declared in Pulumi.yaml with the same default as DEFAULTS below (a test keeps them equal): the Pulumi
+ * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
+ */
+import { z } from "zod";
+import { INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "./versions";
+
+export const PROJECT = "vault-ha";
+
+export const DEFAULTS = {
+    clusterName: "vault",
+    kindNodeImage: KIND_NODE_IMAGE,
+    workers: 3,
+    ingressHttpPort: 80,
+    ingressHttpsPort: 443,
+    nodePorts: [30000, 30001],
+    vaultNamespace: "vault",
+    vaultChartVersion: VAULT_CHART.version,
+    vaultReplicas: 3,
+    uiNodePort: 30000,
+    raftStorageSize: "10Gi",
+    keyShares: 5,
+    keyThreshold: 3,
+    ingressNginxNamespace: "ingress-nginx",
+    ingressNginxChartVersion: INGRESS_NGINX_CHART.version,
+    whoami: true,
+    whoamiNamespace: "whoami",
+};
+
+export type SettingName = keyof typeof DEFAULTS;
+export const SETTING_NAMES = Object.keys(DEFAULTS) as SettingName[];
+
+/** Kubernetes' default NodePort range; kind does not change it. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
+/** What a user may type for each setting, shown in the fix line of an error. */
+const HINTS: Record<SettingName, string> = {
+    clusterName: "vault",
+    kindNodeImage: "kindest/node:<version>@sha256:<digest from your kind release's notes>",
+    workers: "3",
+    ingressHttpPort: "8080",
+    ingressHttpsPort: "8443",
+    nodePorts: "--path 'nodePorts[0]' 30000",
+    vaultNamespace: "vault",
+    vaultChartVersion: VAULT_CHART.version,
+    vaultReplicas: "3",
+    uiNodePort: "30000",
+    raftStorageSize: "10Gi",
+    keyShares: "5",
+    keyThreshold: "3",
+    ingressNginxNamespace: "ingress-nginx",
+    ingressNginxChartVersion: INGRESS_NGINX_CHART.version,
+    whoami: "true",
+    whoamiNamespace: "whoami",
+};
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SEMVER = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+const PINNED_IMAGE = /^[^\s@]+:[^\s@:/]+@sha256:[0-9a-f]{64}$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+
+const wholeNumber = (min: number, max: number) =>
+    z.coerce
+        .number({ error: "must be a whole number" })
+        .int("must be a whole number")
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`);
+
+const hostPort = wholeNumber(1, 65535);
+
+const dnsLabel = (maxLength: number, why: string) =>
+    z
+        .string()
+        .min(1, "must not be empty")
+        .max(maxLength, `must be at most ${maxLength} characters (${why})`)
+        .regex(DNS1123_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
+
+const chartVersion = z
+    .string()
+    .trim()
+    .min(1, "must not be empty: an unpinned chart installs whatever is newest that day")
+    .regex(SEMVER, "must be an exact chart version such as 1.2.3");
+
+const bool = z.preprocess(
+    (v) => (typeof v === "string" ? v.trim().toLowerCase() : v),
+    z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" }),
+);
+
+const jsonArray = <T extends z.ZodType>(inner: T) =>
+    z.preprocess((v) => {
+        if (typeof v !== "string") return v;
+        try {
+            return JSON.parse(v);
+        } catch {
+            return v;
+        }
+    }, z.array(inner, { error: "must be a list, e.g. [30000, 30001]" }));
+
+const schema = z
+    .object({
+        // A node is a container named <cluster>-control-plane whose hostname must fit in 63 characters.
+        clusterName: dnsLabel(49, "kind appends '-control-plane' to form a 63-character host name"),
+        kindNodeImage: z
+            .string()
+            .trim()
+            .regex(PINNED_IMAGE, "must be pinned by digest (<image>:<tag>@sha256:<64 hex>), as kind requires: a node image only works with the kind release that built it"),
+        workers: wholeNumber(1, 20),
+        ingressHttpPort: hostPort,
+        ingressHttpsPort: hostPort,
+        nodePorts: jsonArray(wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max)).refine(
+            (ports) => new Set(ports).size === ports.length,
+            "must not list a port twice",
+        ),
+        vaultNamespace: dnsLabel(63, "a Kubernetes namespace name"),
+        vaultChartVersion: chartVersion,
+        vaultReplicas: wholeNumber(1, 20),
+        uiNodePort: wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max),
+        raftStorageSize: z.string().trim().regex(QUANTITY, "must be a Kubernetes quantity such as 10Gi"),
+        // Vault's Shamir split supports at most 255 shares.
+        keyShares: wholeNumber(1, 255),
+        keyThreshold: wholeNumber(1, 255),
+        ingressNginxNamespace: dnsLabel(63, "a Kubernetes namespace name"),
+        ingressNginxChartVersion: chartVersion,
+        whoami: bool,
+        whoamiNamespace: dnsLabel(63, "a Kubernetes namespace name"),
+    })
+    .superRefine((s, ctx) => {
+        const fail = (path: SettingName, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+        if (s.keyThreshold > s.keyShares) {
+            fail("keyThreshold", `must not exceed keyShares (${s.keyShares}): Vault cannot require more keys than it creates`);
+        } else if (s.keyShares > 1 && s.keyThreshold < 2) {
+            fail("keyThreshold", "must be at least 2 when keyShares is more than 1: Vault refuses a threshold of 1 for several shares");
+        }
+        if (s.vaultReplicas > s.workers) {
+            fail("vaultReplicas", `must not exceed workers (${s.workers}): the Vault chart allows one Vault pod per node, so extra pods would stay Pending`);
+        }
+        if (!s.nodePorts.includes(s.uiNodePort)) {
+            fail("uiNodePort", `must be one of nodePorts ${JSON.stringify(s.nodePorts)}: only those are mapped from the control-plane node to localhost`);
+        }
+        if (s.ingressHttpPort === s.ingressHttpsPort) {
+            fail("ingressHttpsPort", `must differ from ingressHttpPort (${s.ingressHttpPort})`);
+        }
+        for (const port of [s.ingressHttpPort, s.ingressHttpsPort]) {
+            if (s.nodePorts.includes(port)) {
+                fail("nodePorts", `must not include ${port}, which is already an ingress host port`);
+            }
+        }
+    });
+
+export type Settings = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(
+            `${PROJECT}: invalid configuration; nothing was created.\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+export interface ParsedSettings {
+    settings: Settings;
+    /** Allowed but unwise choices; the program logs them as warnings. */
+    warnings: string[];
+}
+
+/**
+ * Raw config as Pulumi stores it: each value a string (lists as JSON), absent keys undefined.
+ * Throws ConfigError naming every bad setting with its fix; returns the typed settings otherwise.
+ */
+export function parseSettings(raw: Partial<Record<string, string>>): ParsedSettings {
+    const problems: string[] = [];
+    const unknown = Object.keys(raw).filter((k) => !(SETTING_NAMES as string[]).includes(k));
+    for (const key of unknown) {
+        const near = SETTING_NAMES.find((name) => name.toLowerCase() === key.toLowerCase());
+        problems.push(
+            `${PROJECT}:${key} is not a setting of ${PROJECT}` +
+                (near ? `; did you mean ${near}? Fix: pulumi config rm ${PROJECT}:${key} && pulumi config set ${PROJECT}:${near} <value>` : `. Fix: pulumi config rm ${PROJECT}:${key}`),
+        );
+    }
+
+    const input: Record<string, unknown> = {};
+    for (const name of SETTING_NAMES) {
+        input[name] = raw[name] === undefined ? DEFAULTS[name] : raw[name];
+    }
+    const result = schema.safeParse(input);
+    if (!result.success) {
+        for (const issue of result.error.issues) {
+            const name = issue.path[0] as SettingName;
+            const given = raw[name] === undefined ? `${JSON.stringify(DEFAULTS[name])} (default)` : JSON.stringify(raw[name]);
+            problems.push(
+                `${PROJECT}:${name} = ${given}: ${issue.message}. ` +
+                    `Fix: pulumi config set ${PROJECT}:${name} ${HINTS[name]}` +
+                    (raw[name] === undefined ? "" : `, or pulumi config rm ${PROJECT}:${name} for the default (${JSON.stringify(DEFAULTS[name])})`),
+            );
+        }
+    }
+    if (problems.length > 0 || !result.success) {
+        throw new ConfigError(problems);
+    }
+
+    const settings = result.data;
+    const warnings: string[] = [];
+    if (settings.vaultReplicas % 2 === 0) {
+        warnings.push(
+            `${PROJECT}:vaultReplicas = ${settings.vaultReplicas}: an even raft cluster tolerates no more failures than ` +
+                `${settings.vaultReplicas - 1} nodes do (quorum is ${settings.vaultReplicas / 2 + 1}); prefer an odd number`,
+        );
+    }
+    return { settings, warnings };
+}
+
+/**
+ * Turns the `config:` map of a Pulumi.<stack>.yaml into the raw strings Pulumi would hand the program, keeping only
+ * this project's keys. Encrypted values (`{secure: ...}`) are left out: they cannot be read without the CLI.
+ */
+export function rawFromStackConfig(config: Record<string, unknown> | undefined): Partial<Record<string, string>> {
+    const raw: Partial<Record<string, string>> = {};
+    for (const [key, value] of Object.entries(config ?? {})) {
+        const [namespace, name] = key.split(":");
+        if (namespace !== PROJECT || name === undefined) continue;
+        if (value !== null && typeof value === "object" && "secure" in value) continue;
+        raw[name] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return raw;
+}
+
+/**
+ * Reads this project's keys from the running Pulumi program's config, validates them and logs warnings.
+ * Call it before creating any resource, so that bad input stops the program with nothing created.
+ */
+export function loadSettings(): Settings {
+    // Imported here so that the pure functions above load without the Pulumi runtime (npm run render).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const raw: Partial<Record<string, string>> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        const [namespace, name] = key.split(":");
+        if (namespace === PROJECT && name !== undefined) raw[name] = value;
+    }
+    const { settings, warnings } = parseSettings(raw);
+    for (const warning of warnings) pulumi.log.warn(warning);
+    return settings;
+}
