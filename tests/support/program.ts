@@ -1,0 +1,173 @@
+/**
+ * Runs index.ts under Pulumi mocks and records every resource registration with the options the engine would see
+ * (parent, dependencies, provider, deletedWith, additionalSecretOutputs, ...), which the SDK's mocks do not expose.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
+const runtimeState = require("@pulumi/pulumi/runtime/state");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: RkFLRS1LRVk=\n";
+
+export interface Registration {
+    type: string;
+    name: string;
+    urn: string;
+    custom: boolean;
+    /** Inputs with secrets unwrapped. */
+    inputs: Record<string, any>;
+    /** Top-level input names whose value arrived as a secret. */
+    secretInputs: string[];
+    parent: string;
+    dependencies: string[];
+    provider: string;
+    deletedWith: string;
+    additionalSecretOutputs: string[];
+    deleteBeforeReplace: boolean;
+    customTimeouts?: { create: string; update: string; delete: string };
+}
+
+export interface ProgramRun {
+    registrations: Registration[];
+    outputs: Record<string, { value: unknown; secret: boolean }>;
+    warnings: string[];
+    /** The one registration of that type (and name, if given); throws when there is not exactly one. */
+    one(type: string, name?: string): Registration;
+    all(type: string): Registration[];
+    byUrn(urn: string): Registration;
+}
+
+function unwrapSecrets(value: any): { value: any; secret: boolean } {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+        if (value[SECRET_SIG] !== undefined) return { value: unwrapSecrets(value.value).value, secret: true };
+        const out: Record<string, any> = {};
+        let secret = false;
+        for (const [k, v] of Object.entries(value)) {
+            const u = unwrapSecrets(v);
+            out[k] = u.value;
+            secret ||= u.secret;
+        }
+        return { value: out, secret };
+    }
+    if (Array.isArray(value)) {
+        const items = value.map(unwrapSecrets);
+        return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+    }
+    return { value, secret: false };
+}
+
+/** Outputs the mocks hand back for each resource type, beyond echoing the inputs. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    switch (type) {
+        case "command:local:Command":
+            return { ...inputs, stdout: name.endsWith("-cluster") ? FAKE_KUBECONFIG : "", stderr: "" };
+        case "kubernetes:helm.sh/v3:Release":
+            return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed", revision: 1 } };
+        default:
+            return inputs;
+    }
+}
+
+export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
+    const registrations: Registration[] = [];
+    const warnings: string[] = [];
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+            call: (args) => args.inputs,
+        },
+        "vault-ha",
+        "dev",
+        false,
+    );
+
+    const monitor = runtimeState.getStore().settings.monitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const raw = require("@pulumi/pulumi/runtime/rpc").deserializeProperties(req.getObject()); // eslint-disable-line @typescript-eslint/no-require-imports
+        const inputs: Record<string, any> = {};
+        const secretInputs: string[] = [];
+        for (const [k, v] of Object.entries(raw)) {
+            const u = unwrapSecrets(v);
+            inputs[k] = u.value;
+            if (u.secret) secretInputs.push(k);
+        }
+        const timeouts = req.getCustomtimeouts();
+        const rec: Registration = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            custom: req.getCustom(),
+            inputs,
+            secretInputs,
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            provider: req.getProvider(),
+            deletedWith: req.getDeletedwith(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+        };
+        registrations.push(rec);
+        register(req, (err: unknown, resp: any) => {
+            if (resp) rec.urn = resp.getUrn();
+            callback(err, resp);
+        });
+    };
+
+    const log = pulumi.log.warn;
+    (pulumi.log as any).warn = (msg: string) => {
+        warnings.push(msg);
+    };
+    try {
+        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`vault-ha:${k}`, v])));
+        const entry = path.resolve(__dirname, "../../index.ts");
+        delete require.cache[require.resolve(entry)];
+        const program = require(entry); // eslint-disable-line @typescript-eslint/no-require-imports
+
+        const outputs: ProgramRun["outputs"] = {};
+        for (const [key, value] of Object.entries(program)) {
+            if (pulumi.Output.isInstance(value)) {
+                outputs[key] = { value: await promiseOf(value), secret: await pulumi.isSecret(value) };
+            } else if (value !== undefined) {
+                outputs[key] = { value, secret: false };
+            }
+        }
+        await runtimeSettings.waitForRPCs();
+
+        const all = (type: string) => registrations.filter((r) => r.type === type);
+        return {
+            registrations,
+            outputs,
+            warnings,
+            all,
+            one(type, name) {
+                const found = all(type).filter((r) => name === undefined || r.name === name);
+                if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+                return found[0];
+            },
+            byUrn(urn) {
+                const found = registrations.find((r) => r.urn === urn);
+                if (!found) throw new Error(`no registration with URN ${urn}`);
+                return found;
+            },
+        };
+    } finally {
+        (pulumi.log as any).warn = log;
+    }
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** The provider reference format is "<urn>::<id>". */
+export function providerUrn(ref: string): string {
+    return ref.split("::").slice(0, -1).join("::");
+}

@@ -1,0 +1,109 @@
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { strict as assert } from "assert";
+import { renderHcl } from "../components/hcl";
+import { ingressNginxValues } from "../components/ingressNginxValues";
+import { parseSettings } from "../components/settings";
+import { vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
+
+const lab = parseSettings({}).settings;
+
+describe("Vault server HCL", () => {
+    it("parses with HashiCorp's HCL parser into the blog's raft configuration", async () => {
+        const config = await parseHcl("vault.hcl", vaultServerHcl());
+        assert.deepEqual(config, {
+            ui: true,
+            disable_mlock: true,
+            listener: { tcp: [{ address: "[::]:8200", cluster_address: "[::]:8201", tls_disable: true }] },
+            storage: { raft: [{ path: "/vault/data" }] },
+            service_registration: { kubernetes: [{}] },
+        });
+    });
+
+    it("states disable_mlock in the exact form the chart looks for, so the chart does not append a duplicate", () => {
+        // The chart's own test, from its _helpers.tpl: (?m)^\s*disable_mlock\s*=\s*(true|false)
+        const matches = vaultServerHcl().match(/^\s*disable_mlock\s*=\s*(true|false)/gm) ?? [];
+        assert.equal(matches.length, 1);
+    });
+
+    it("contains nothing Helm's tpl would evaluate", () => {
+        assert.ok(!vaultServerHcl().includes("{{"));
+    });
+
+    it("refuses strings with template markers", () => {
+        assert.throws(() => renderHcl({ attributes: { path: "{{ .Release.Name }}" } }), /template marker/);
+        assert.throws(() => renderHcl({ attributes: { path: "${HOME}" } }), /template marker/);
+    });
+});
+
+describe("Vault chart values", () => {
+    const values = vaultHelmValues(lab) as any;
+
+    it("runs HA with integrated storage: 3 replicas, raft, node id = pod name, config in ha.raft.config", () => {
+        assert.equal(values.server.ha.enabled, true);
+        assert.equal(values.server.ha.replicas, 3);
+        assert.equal(values.server.ha.raft.enabled, true);
+        assert.equal(values.server.ha.raft.setNodeId, true);
+        assert.equal(values.server.ha.raft.config, vaultServerHcl());
+        assert.equal(values.server.ha.config, undefined, "server.ha.config is ignored with raft; setting it would mislead");
+    });
+
+    it("keeps a 10Gi PVC per pod mounted where raft stores its data", () => {
+        assert.deepEqual(values.server.dataStorage, { enabled: true, size: "10Gi", mountPath: "/vault/data" });
+    });
+
+    it("serves the UI on NodePort 30000, port 8200, only from unsealed pods", () => {
+        assert.deepEqual(values.ui, {
+            enabled: true,
+            serviceType: "NodePort",
+            serviceNodePort: 30000,
+            externalPort: 8200,
+            publishNotReadyAddresses: false,
+        });
+    });
+
+    it("turns the injector off and keeps a readiness probe that needs no TLS bypass", () => {
+        assert.deepEqual(values.injector, { enabled: false });
+        assert.deepEqual(values.server.readinessProbe, { enabled: true, path: "/v1/sys/health?standbyok=true", port: 8200 });
+        assert.ok(!JSON.stringify(values).includes("skip-verify"));
+        assert.ok(!JSON.stringify(values).includes("skip_verify"));
+    });
+
+    it("runs plain HTTP consistently in the chart and in the listener (TLS is its own switch)", () => {
+        assert.equal(values.global.tlsDisable, true);
+        assert.match(values.server.ha.raft.config, /tls_disable\s+= true/);
+    });
+
+    it("pins the Vault image", () => {
+        assert.deepEqual(values.server.image, { repository: "hashicorp/vault", tag: "2.0.4" });
+    });
+
+    it("follows replicas, NodePort and storage size from the settings", () => {
+        const { settings } = parseSettings({ workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi" });
+        const custom = vaultHelmValues(settings) as any;
+        assert.equal(custom.server.ha.replicas, 5);
+        assert.equal(custom.ui.serviceNodePort, 30001);
+        assert.equal(custom.server.dataStorage.size, "2Gi");
+    });
+});
+
+describe("ingress-nginx chart values", () => {
+    const controller = (ingressNginxValues() as any).controller;
+
+    it("binds host ports 80/443 on the ingress-ready control-plane node", () => {
+        assert.deepEqual(controller.hostPort, { enabled: true, ports: { http: 80, https: 443 } });
+        assert.equal(controller.nodeSelector["ingress-ready"], "true");
+        assert.deepEqual(controller.tolerations, [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
+    });
+
+    it("enables SSL passthrough and publishes localhost as the ingress address", () => {
+        assert.equal(controller.extraArgs["enable-ssl-passthrough"], "true");
+        assert.equal(controller.extraArgs["publish-status-address"], "localhost");
+        assert.deepEqual(controller.publishService, { enabled: false });
+    });
+
+    it("uses a NodePort service (kind never assigns LoadBalancer addresses) and the default class nginx", () => {
+        assert.deepEqual(controller.service, { type: "NodePort" });
+        assert.equal(controller.ingressClass, "nginx");
+        assert.deepEqual(controller.ingressClassResource, { name: "nginx", enabled: true, default: true });
+    });
+});
