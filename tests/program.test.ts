@@ -1,6 +1,15 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
+import { buildKindConfig } from "../components/kindConfig";
+import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT } from "../components/kindCluster";
+import { ingressNginxValues } from "../components/ingressNginxValues";
+import { parseSettings } from "../components/settings";
+import { vaultHelmValues } from "../components/vaultValues";
 import { FAKE_KUBECONFIG, ProgramRun, providerUrn, runProgram } from "./support/program";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const COMMAND = "command:local:Command";
+const PROVIDER = "pulumi:providers:kubernetes";
 
 describe("program (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -8,10 +17,197 @@ describe("program (index.ts under Pulumi mocks)", () => {
         run = await runProgram();
     });
 
-    it("registers", () => {
-        for (const r of run.registrations) console.log(r.type, r.name, r.parent.split("::").pop(), r.deletedWith.split("::").pop(), providerUrn(r.provider).split("::").pop());
-        console.log(run.outputs);
-        assert.ok(parse);
-        assert.ok(FAKE_KUBECONFIG);
+    describe("resource graph", () => {
+        it("has the four components, typed vault-ha:<module>:<Type>, at the top level", () => {
+            const components = run.registrations.filter((r) => r.type.startsWith("vault-ha:"));
+            assert.deepEqual(
+                // Under mocks there is no stack resource, so a top-level component has no parent at all.
+                components.map((c) => [c.type, c.name, c.parent === "" || c.parent.endsWith("pulumi:pulumi:Stack::vault-ha-dev")]),
+                [
+                    ["vault-ha:kind:KindCluster", "kind", true],
+                    ["vault-ha:ingress:IngressNginx", "ingress-nginx", true],
+                    ["vault-ha:ingress:Whoami", "whoami", true],
+                    ["vault-ha:vault:VaultCluster", "vault", true],
+                ],
+            );
+        });
+
+        it("names every child after its component and parents it there", () => {
+            for (const r of run.registrations.filter((r) => !r.type.startsWith("vault-ha:"))) {
+                const parent = run.byUrn(r.parent);
+                assert.ok(parent.type.startsWith("vault-ha:"), `${r.name} is parented to a component`);
+                assert.ok(r.name.startsWith(`${parent.name}-`), `${r.name} is named ${parent.name}-...`);
+            }
+        });
+
+        it("creates every in-cluster resource with the kind cluster's provider and deletedWith the cluster", () => {
+            const cluster = run.one(COMMAND, "kind-cluster");
+            const provider = run.one(PROVIDER, "kind-k8s");
+            const inCluster = run.registrations.filter((r) => r.type.startsWith("kubernetes:"));
+            // 3 namespaces, 2 releases, whoami's Deployment, Service and Ingress.
+            assert.equal(inCluster.length, 8);
+            for (const r of inCluster) {
+                assert.equal(providerUrn(r.provider), provider.urn, `${r.name} uses the kind provider`);
+                assert.equal(r.deletedWith, cluster.urn, `${r.name} is deletedWith the cluster`);
+            }
+        });
+
+        it("does not hand deletedWith to the cluster itself or its provider", () => {
+            assert.equal(run.one(COMMAND, "kind-cluster").deletedWith, "");
+            assert.equal(run.one(PROVIDER, "kind-k8s").deletedWith, "");
+        });
+
+        it("creates each release in its own namespace, after the namespace", () => {
+            for (const [release, namespace] of [
+                ["ingress-nginx-release", "ingress-nginx-ns"],
+                ["vault-release", "vault-ns"],
+            ]) {
+                const r = run.one(RELEASE, release);
+                const ns = run.one("kubernetes:core/v1:Namespace", namespace);
+                assert.ok(r.dependencies.includes(ns.urn), `${release} depends on ${namespace}`);
+                assert.equal(r.inputs.namespace, ns.inputs.metadata.name);
+            }
+        });
+
+        it("creates the whoami Ingress only after the ingress controller (whose webhook admits it) is installed", () => {
+            const ingress = run.one("kubernetes:networking.k8s.io/v1:Ingress", "whoami-ingress");
+            assert.ok(ingress.dependencies.includes(run.one(RELEASE, "ingress-nginx-release").urn));
+        });
+
+        it("does not make Vault wait for ingress: the two install in parallel", () => {
+            const vault = run.one(RELEASE, "vault-release");
+            assert.ok(!vault.dependencies.includes(run.one(RELEASE, "ingress-nginx-release").urn));
+        });
+    });
+
+    describe("kind cluster command", () => {
+        let cluster: ReturnType<ProgramRun["one"]>;
+        before(() => {
+            cluster = run.one(COMMAND, "kind-cluster");
+        });
+
+        it("creates idempotently and deletes with kind", () => {
+            assert.equal(cluster.inputs.create, KIND_CREATE_SCRIPT);
+            assert.equal(cluster.inputs.delete, KIND_DELETE_SCRIPT);
+            assert.deepEqual(cluster.inputs.environment, {
+                KIND_CLUSTER_NAME: "vault",
+                KIND_NODE_IMAGE: parseSettings({}).settings.kindNodeImage,
+            });
+        });
+
+        it("passes the kind config on stdin, as YAML of the built config", () => {
+            assert.deepEqual(parse(cluster.inputs.stdin), buildKindConfig(parseSettings({}).settings));
+        });
+
+        it("keeps the kubeconfig out of logs, later runs' environment and plain-text state", () => {
+            assert.equal(cluster.inputs.logging, "stderr");
+            assert.equal(cluster.inputs.addPreviousOutputInEnv, false);
+            assert.deepEqual(cluster.additionalSecretOutputs, ["stdout"]);
+        });
+
+        it("rebuilds the cluster when its name, image or config changes, deleting the old one first", () => {
+            assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CLUSTER_NAME, cluster.inputs.environment.KIND_NODE_IMAGE, cluster.inputs.stdin]);
+            assert.equal(cluster.deleteBeforeReplace, true);
+        });
+
+        it("bounds create with a timeout", () => {
+            assert.equal(cluster.customTimeouts?.create, "15m");
+        });
+
+        it("feeds the provider a secret kubeconfig and a cluster identity that changes with the cluster", () => {
+            const provider = run.one(PROVIDER, "kind-k8s");
+            assert.equal(provider.inputs.kubeconfig, FAKE_KUBECONFIG);
+            assert.ok(provider.secretInputs.includes("kubeconfig"));
+            assert.match(provider.inputs.clusterIdentifier, /^vault-[0-9a-f]{12}$/);
+        });
+    });
+
+    describe("charts", () => {
+        it("installs Vault as release `vault`, pinned, with the values built for these settings, without waiting", () => {
+            const vault = run.one(RELEASE, "vault-release");
+            assert.equal(vault.inputs.name, "vault");
+            assert.equal(vault.inputs.chart, "vault");
+            assert.equal(vault.inputs.version, "0.34.1");
+            assert.deepEqual(vault.inputs.repositoryOpts, { repo: "https://helm.releases.hashicorp.com" });
+            assert.equal(vault.inputs.namespace, "vault");
+            assert.equal(vault.inputs.skipAwait, true);
+            assert.deepEqual(vault.inputs.values, vaultHelmValues(parseSettings({}).settings));
+        });
+
+        it("installs ingress-nginx pinned at 4.15.1 with the kind values, waiting for the controller", () => {
+            const ingress = run.one(RELEASE, "ingress-nginx-release");
+            assert.equal(ingress.inputs.name, "ingress-nginx");
+            assert.equal(ingress.inputs.chart, "ingress-nginx");
+            assert.equal(ingress.inputs.version, "4.15.1");
+            assert.deepEqual(ingress.inputs.repositoryOpts, { repo: "https://kubernetes.github.io/ingress-nginx" });
+            assert.equal(ingress.inputs.namespace, "ingress-nginx");
+            assert.notEqual(ingress.inputs.skipAwait, true);
+            assert.deepEqual(ingress.inputs.values, ingressNginxValues());
+        });
+    });
+
+    describe("whoami", () => {
+        it("runs traefik/whoami:v1.11.0 behind an nginx Ingress on /_whoami", () => {
+            const deployment = run.one("kubernetes:apps/v1:Deployment", "whoami-deployment");
+            assert.equal(deployment.inputs.metadata.namespace, "whoami");
+            assert.equal(deployment.inputs.spec.template.spec.containers[0].image, "traefik/whoami:v1.11.0");
+            const ingress = run.one("kubernetes:networking.k8s.io/v1:Ingress", "whoami-ingress");
+            assert.equal(ingress.inputs.spec.ingressClassName, "nginx");
+            const rule = ingress.inputs.spec.rules[0].http.paths[0];
+            assert.equal(rule.path, "/_whoami");
+            assert.equal(rule.pathType, "Prefix");
+            assert.equal(rule.backend.service.name, "whoami");
+            const service = run.one("kubernetes:core/v1:Service", "whoami-service");
+            assert.deepEqual(service.inputs.spec.selector, deployment.inputs.spec.selector.matchLabels);
+        });
+    });
+
+    describe("outputs", () => {
+        it("exports the addresses, the context and the cluster name in plain text", () => {
+            const plain = Object.fromEntries(Object.entries(run.outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
+            assert.deepEqual(plain, {
+                clusterName: "vault",
+                kubeContext: "kind-vault",
+                vaultAddr: "http://localhost:30000",
+                uiUrl: "http://localhost:30000/ui/",
+                vaultNamespace: "vault",
+                whoamiUrl: "http://localhost/_whoami",
+            });
+        });
+
+        it("exports the kubeconfig as a secret", () => {
+            assert.deepEqual(run.outputs.kubeconfig, { value: FAKE_KUBECONFIG, secret: true });
+        });
+    });
+
+    describe("other settings", () => {
+        it("whoami: false leaves whoami out entirely", async () => {
+            const without = await runProgram({ whoami: "false" });
+            assert.equal(without.registrations.filter((r) => r.name.startsWith("whoami")).length, 0);
+            assert.equal(without.outputs.whoamiUrl, undefined);
+        });
+
+        it("5 workers and 5 replicas reach both the kind config and the chart", async () => {
+            const five = await runProgram({ workers: "5", vaultReplicas: "5", ingressHttpPort: "8080" });
+            const stdin = parse(five.one(COMMAND, "kind-cluster").inputs.stdin);
+            assert.equal(stdin.nodes.filter((n: any) => n.role === "worker").length, 5);
+            assert.equal(five.one(RELEASE, "vault-release").inputs.values.server.ha.replicas, 5);
+            assert.equal(five.outputs.whoamiUrl.value, "http://localhost:8080/_whoami");
+        });
+
+        it("an even replica count is logged as a warning", async () => {
+            const even = await runProgram({ vaultReplicas: "2" });
+            assert.equal(even.warnings.length, 1);
+            assert.match(even.warnings[0], /vaultReplicas = 2/);
+        });
+
+        it("bad config fails before any resource is registered, naming the setting", async () => {
+            await assert.rejects(runProgram({ keyShares: "3", keyThreshold: "4" }), (err: Error) => {
+                assert.equal(err.name, "ConfigError");
+                assert.match(err.message, /vault-ha:keyThreshold = "4": must not exceed keyShares \(3\)/);
+                assert.deepEqual((err as Error & { registrations: unknown[] }).registrations, []);
+                return true;
+            });
+        });
     });
 });

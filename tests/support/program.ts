@@ -129,7 +129,14 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
         pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`vault-ha:${k}`, v])));
         const entry = path.resolve(__dirname, "../../index.ts");
         delete require.cache[require.resolve(entry)];
-        const program = require(entry); // eslint-disable-line @typescript-eslint/no-require-imports
+        let program: Record<string, unknown>;
+        try {
+            program = require(entry); // eslint-disable-line @typescript-eslint/no-require-imports
+        } catch (err) {
+            await runtimeSettings.waitForRPCs();
+            // Lets tests assert what (if anything) was registered before the program failed.
+            throw Object.assign(err as Error, { registrations });
+        }
 
         const outputs: ProgramRun["outputs"] = {};
         for (const [key, value] of Object.entries(program)) {
