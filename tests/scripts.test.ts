@@ -1,0 +1,68 @@
+import { strict as assert } from "assert";
+import { parse } from "yaml";
+import { ingressNginxValues } from "../components/ingressNginxValues";
+import { buildKindConfig } from "../components/kindConfig";
+import { parseSettings } from "../components/settings";
+import { vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
+import { atLeast, checkPorts, checkTools, parseVersion, Runner } from "../scripts/preflight";
+import { render } from "../scripts/render";
+
+describe("npm run render", () => {
+    const settings = parseSettings({}).settings;
+    const sections = render("dev", settings).split(/^# ==== .*$/m).slice(1);
+
+    it("prints the kind config, both charts' values and the HCL exactly as the program builds them", () => {
+        assert.equal(sections.length, 4);
+        assert.deepEqual(parse(sections[0]), buildKindConfig(settings));
+        assert.deepEqual(parse(sections[1]), ingressNginxValues());
+        assert.deepEqual(parse(sections[2]), vaultHelmValues(settings));
+        assert.equal(sections[3].trim(), vaultServerHcl().trim());
+    });
+});
+
+describe("npm run preflight", () => {
+    const answers: Record<string, { ok: boolean; stdout: string }> = {
+        docker: { ok: true, stdout: "28.2.2\n" },
+        kind: { ok: true, stdout: "kind v0.33.0 go1.25.3 linux/amd64\n" },
+        kubectl: { ok: true, stdout: "Client Version: v1.35.1\nKustomize Version: v5.7.1\n" },
+        pulumi: { ok: true, stdout: "v3.250.0\n" },
+    };
+    const runner = (overrides: typeof answers = {}): Runner => (command) => ({ ...answers, ...overrides })[command] ?? { ok: false, stdout: "" };
+
+    it("reads versions the way each tool prints them and compares them", () => {
+        assert.deepEqual(parseVersion("kind v0.33.0 go1.25.3 linux/amd64"), [0, 33, 0]);
+        assert.ok(atLeast([0, 33, 0], "0.33.0"));
+        assert.ok(atLeast([1, 0, 0], "0.33.0"));
+        assert.ok(!atLeast([0, 32, 9], "0.33.0"));
+    });
+
+    it("passes a machine with every tool at its minimum or newer", () => {
+        const findings = checkTools(runner(), "v20.19.0");
+        assert.deepEqual(findings.filter((f) => !f.ok), []);
+    });
+
+    it("names the missing Docker engine, an old kind and a missing Pulumi, each with a fix", () => {
+        const findings = checkTools(
+            runner({ docker: { ok: false, stdout: "" }, kind: { ok: true, stdout: "kind v0.29.0 go1.24 linux/amd64" }, pulumi: { ok: false, stdout: "" } }),
+            "v22.11.0",
+        );
+        const failures = findings.filter((f) => !f.ok).map((f) => f.what);
+        assert.deepEqual(failures, ["docker: no running Docker engine answered", "kind 0.29.0 is older than 0.33.0", "pulumi: not found"]);
+        assert.ok(findings.filter((f) => !f.ok).every((f) => f.fix && f.fix.length > 10));
+    });
+
+    it("reports a host port that is taken, naming the setting to change", async () => {
+        const settings = parseSettings({}).settings;
+        const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "" } }), async (port) => port === 443);
+        const failures = findings.filter((f) => !f.ok);
+        assert.equal(failures.length, 1);
+        assert.equal(failures[0].what, "port 443 on localhost is in use");
+        assert.match(failures[0].fix!, /vault-ha:ingressHttpsPort/);
+    });
+
+    it("skips the port check when the cluster already exists (its own ports are bound)", async () => {
+        const settings = parseSettings({}).settings;
+        const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "vault\n" } }), async () => true);
+        assert.deepEqual(findings.map((f) => f.ok), [true]);
+    });
+});
