@@ -17,6 +17,16 @@ function rejection(raw: Record<string, string>): string {
     assert.fail(`expected ${JSON.stringify(raw)} to be rejected`);
 }
 
+/** The blog's lab: cluster "vault", 3 workers and 3 raft peers, 5 key shares of which 3 unseal, UI on 30000. */
+function assertBlogLab(settings: ReturnType<typeof parseSettings>["settings"]): void {
+    assert.equal(settings.clusterName, "vault");
+    assert.equal(settings.workers, 3);
+    assert.equal(settings.vaultReplicas, 3);
+    assert.equal(settings.keyShares, 5);
+    assert.equal(settings.keyThreshold, 3);
+    assert.equal(settings.uiNodePort, 30000);
+}
+
 describe("settings", () => {
     it("defaults reproduce the blog's lab when nothing is set", () => {
         const { settings, warnings } = parseSettings({});
@@ -24,12 +34,7 @@ describe("settings", () => {
             ...DEFAULTS,
             nodePorts: [30000, 30001],
         });
-        assert.equal(settings.clusterName, "vault");
-        assert.equal(settings.workers, 3);
-        assert.equal(settings.vaultReplicas, 3);
-        assert.equal(settings.keyShares, 5);
-        assert.equal(settings.keyThreshold, 3);
-        assert.equal(settings.uiNodePort, 30000);
+        assertBlogLab(settings);
         assert.equal(settings.raftStorageSize, "10Gi");
         assert.match(settings.kindNodeImage, /^kindest\/node:v1\.35\.8@sha256:[0-9a-f]{64}$/);
         assert.deepEqual(warnings, []);
@@ -55,12 +60,11 @@ describe("settings", () => {
     it("Pulumi.dev.yaml is valid and sets the blog's lab", () => {
         const stack = parse(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"));
         const { settings } = parseSettings(rawFromStackConfig(stack.config));
-        assert.equal(settings.clusterName, "vault");
-        assert.equal(settings.workers, 3);
-        assert.equal(settings.vaultReplicas, 3);
-        assert.equal(settings.keyShares, 5);
-        assert.equal(settings.keyThreshold, 3);
-        assert.equal(settings.uiNodePort, 30000);
+        assertBlogLab(settings);
+        // The file sets each of these explicitly, so the lab does not silently follow a future default.
+        for (const key of ["clusterName", "workers", "vaultReplicas", "keyShares", "keyThreshold", "uiNodePort"]) {
+            assert.ok(`vault-ha:${key}` in stack.config, `Pulumi.dev.yaml sets ${key}`);
+        }
     });
 
     it("reads values the way Pulumi hands them over: strings, lists as JSON", () => {
