@@ -6,6 +6,15 @@ export default tseslint.config(
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
+        // The simulator's fake commands are plain CommonJS, so that each fake process starts fast.
+        files: ["tests/simulator/**/*.js", "tests/simulator/bin/*"],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", Buffer: "readonly", __dirname: "readonly", SharedArrayBuffer: "readonly", Atomics: "readonly" },
+        },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         files: ["tests/**/*.ts"],
         rules: {
             // Tests read resource inputs the mocks hand back as untyped JSON.

@@ -32,6 +32,12 @@ export const DEFAULTS = {
 export type SettingName = keyof typeof DEFAULTS;
 export const SETTING_NAMES = Object.keys(DEFAULTS) as SettingName[];
 
+/**
+ * Optional secrets that hand vault-ha the keys of an already initialised Vault (adoption). They are not declared in
+ * Pulumi.yaml: the CLI treats a declared key without a default as required, and these must stay optional.
+ */
+export const ADOPTION_SETTINGS = ["unsealKeys", "rootToken"] as const;
+
 /** Kubernetes' default NodePort range; kind does not change it. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
@@ -173,9 +179,10 @@ export interface ParsedSettings {
  */
 export function parseSettings(raw: Partial<Record<string, string>>): ParsedSettings {
     const problems: string[] = [];
-    const unknown = Object.keys(raw).filter((k) => !(SETTING_NAMES as string[]).includes(k));
+    const known: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
+    const unknown = Object.keys(raw).filter((k) => !known.includes(k));
     for (const key of unknown) {
-        const near = SETTING_NAMES.find((name) => name.toLowerCase() === key.toLowerCase());
+        const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
         problems.push(
             `${PROJECT}:${key} is not a setting of ${PROJECT}` +
                 (near ? `; did you mean ${near}? Fix: pulumi config rm ${PROJECT}:${key} && pulumi config set ${PROJECT}:${near} <value>` : `. Fix: pulumi config rm ${PROJECT}:${key}`),
@@ -213,6 +220,41 @@ export function parseSettings(raw: Partial<Record<string, string>>): ParsedSetti
     return { settings, warnings };
 }
 
+export interface AdoptedKeys {
+    unsealKeys: string[];
+    rootToken: string;
+}
+
+/**
+ * Validates vault-ha:unsealKeys (a JSON list of base64 key shares) and vault-ha:rootToken, set together or not at
+ * all. Messages never repeat the values: they are secrets.
+ */
+export function parseAdoption(raw: Partial<Record<string, string>>, keyThreshold: number): AdoptedKeys | undefined {
+    const keys = raw.unsealKeys;
+    const token = raw.rootToken?.trim();
+    if (keys === undefined && !token) return undefined;
+    const fixKeys = `Fix: pulumi config set --secret ${PROJECT}:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`;
+    const problems: string[] = [];
+    let list: unknown;
+    try {
+        list = keys === undefined ? undefined : JSON.parse(keys);
+    } catch {
+        list = null;
+    }
+    if (keys === undefined) {
+        problems.push(`${PROJECT}:rootToken is set but ${PROJECT}:unsealKeys is not: adopting a Vault needs both. ${fixKeys}`);
+    } else if (!Array.isArray(list) || !list.every((k) => typeof k === "string" && k.trim().length > 0)) {
+        problems.push(`${PROJECT}:unsealKeys must be a JSON list of unseal keys (as \`vault operator init\` printed them). ${fixKeys}`);
+    } else if (list.length < keyThreshold) {
+        problems.push(`${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold}). ${fixKeys}`);
+    }
+    if (!token) {
+        problems.push(`${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both. Fix: pulumi config set --secret ${PROJECT}:rootToken <root token>`);
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token! };
+}
+
 /**
  * Turns the `config:` map of a Pulumi.<stack>.yaml into the raw strings Pulumi would hand the program, keeping only
  * this project's keys. Encrypted values (`{secure: ...}`) are left out: they cannot be read without the CLI.
@@ -232,16 +274,29 @@ export function rawFromStackConfig(config: Record<string, unknown> | undefined):
  * Reads this project's keys from the running Pulumi program's config, validates them and logs warnings.
  * Call it before creating any resource, so that bad input stops the program with nothing created.
  */
-export function loadSettings(): Settings {
+export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys } {
     // Imported here so that the pure functions above load without the Pulumi runtime (npm run render).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    // Public in the SDK's JavaScript, but not in its typings.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
     const raw: Partial<Record<string, string>> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         const [namespace, name] = key.split(":");
         if (namespace === PROJECT && name !== undefined) raw[name] = value;
     }
+    const secretRaw: Partial<Record<string, string>> = {};
+    for (const name of ADOPTION_SETTINGS) {
+        secretRaw[name] = raw[name];
+        delete raw[name];
+        // A secret read with the plain getter would be used without its secret marking: refuse plain values.
+        if (secretRaw[name] !== undefined && !isConfigSecret(`${PROJECT}:${name}`)) {
+            throw new ConfigError([`${PROJECT}:${name} is stored in plain text. Fix: pulumi config set --secret ${PROJECT}:${name} ...`]);
+        }
+    }
     const { settings, warnings } = parseSettings(raw);
+    const adopted = parseAdoption(secretRaw, settings.keyThreshold);
     for (const warning of warnings) pulumi.log.warn(warning);
-    return settings;
+    return { settings, adopted };
 }

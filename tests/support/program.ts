@@ -12,6 +12,9 @@ const runtimeState = require("@pulumi/pulumi/runtime/state");
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
+export const FAKE_KEYS = { unsealKeys: ["a2V5LW9uZS1vbmUtb25lLW9uZQ==", "a2V5LXR3by10d28tdHdvLXR3bw==", "a2V5LXRocmVlLXRocmVlLXRocmVl"], rootToken: "hvs.FAKE-ROOT-TOKEN-FOR-MOCKS" };
+export const FAKE_IDENTITIES: Record<string, string> = { "vault-0": "pod 00000000-0000 started 2026-11-28T04:00:00Z" };
+
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: RkFLRS1LRVk=\n";
 
 export interface Registration {
@@ -32,8 +35,14 @@ export interface Registration {
     customTimeouts?: { create: string; update: string; delete: string };
 }
 
+export interface Invoke {
+    token: string;
+    inputs: Record<string, any>;
+}
+
 export interface ProgramRun {
     registrations: Registration[];
+    invokes: Invoke[];
     outputs: Record<string, { value: unknown; secret: boolean }>;
     warnings: string[];
     /** The one registration of that type (and name, if given); throws when there is not exactly one. */
@@ -64,8 +73,16 @@ function unwrapSecrets(value: any): { value: any; secret: boolean } {
 /** Outputs the mocks hand back for each resource type, beyond echoing the inputs. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
-        case "command:local:Command":
-            return { ...inputs, stdout: name.endsWith("-cluster") ? FAKE_KUBECONFIG : "", stderr: "" };
+        case "command:local:Command": {
+            const step = /cli\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
+            const stdout =
+                step === "init" ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })
+                : step === "verify" ? JSON.stringify({ peers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }] })
+                : step ? JSON.stringify({ ok: true })
+                : name.endsWith("-cluster") ? FAKE_KUBECONFIG
+                : "";
+            return { ...inputs, stdout, stderr: "" };
+        }
         case "kubernetes:helm.sh/v3:Release":
             return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed", revision: 1 } };
         default:
@@ -73,14 +90,19 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     }
 }
 
-export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
+/** Runs index.ts with this stack config; keys listed in `secretKeys` are marked secret, as `config set --secret` does. */
+export async function runProgram(config: Record<string, string> = {}, secretKeys: string[] = []): Promise<ProgramRun> {
     const registrations: Registration[] = [];
     const warnings: string[] = [];
+    const invokes: Invoke[] = [];
 
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
-            call: (args) => args.inputs,
+            call: (args) => {
+                invokes.push({ token: args.token, inputs: args.inputs });
+                return args.token === "command:local:run" ? { ...args.inputs, stdout: JSON.stringify(FAKE_IDENTITIES), stderr: "" } : args.inputs;
+            },
         },
         "vault-ha",
         "dev",
@@ -126,7 +148,10 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
         warnings.push(msg);
     };
     try {
-        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`vault-ha:${k}`, v])));
+        pulumi.runtime.setAllConfig(
+            Object.fromEntries(Object.entries(config).map(([k, v]) => [`vault-ha:${k}`, v])),
+            secretKeys.map((k) => `vault-ha:${k}`),
+        );
         const entry = path.resolve(__dirname, "../../index.ts");
         delete require.cache[require.resolve(entry)];
         let program: Record<string, unknown>;
@@ -151,6 +176,7 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
         const all = (type: string) => registrations.filter((r) => r.type === type);
         return {
             registrations,
+            invokes,
             outputs,
             warnings,
             all,

@@ -1,0 +1,145 @@
+/**
+ * The bootstrap step runner that VaultBootstrap's commands call:
+ *
+ *     node -r ts-node/register/transpile-only components/bootstrap/cli.ts <step>
+ *
+ * Parameters come from VAULT_HA_* environment variables (nothing secret: they show in `pulumi preview`), secrets
+ * from a JSON object on stdin: {"kubeconfig": "...", "unsealKeys": [...], "rootToken": "..."}. The step's result is
+ * one JSON line on stdout, printed only on success (a failed command's error text includes its stdout). Progress and
+ * errors go to stderr, with every known secret value scrubbed out.
+ */
+import { deleteKeyFile } from "./keyFile";
+import { Kubectl, KubectlVaultOps } from "./kubectlOps";
+import { Redactor } from "./redact";
+import { initLeader, joinAndUnseal, MAX_POLL_MS, podIdentities, podNames, StepContext, StepError, unsealPod, verifyRaft, waitForPods } from "./steps";
+import type { VaultOps } from "./vaultOps";
+
+export const STEPS = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys"] as const;
+export type StepName = (typeof STEPS)[number];
+
+interface Secrets {
+    kubeconfig?: string;
+    unsealKeys?: string[];
+    rootToken?: string;
+}
+
+function env(name: string, fallback?: string): string {
+    const value = process.env[name] ?? fallback;
+    if (value === undefined || value === "") throw new StepError(`${name} is not set (vault-ha passes it to every step)`);
+    return value;
+}
+
+const envNumber = (name: string, fallback?: number) => {
+    const value = Number(env(name, fallback === undefined ? undefined : String(fallback)));
+    if (!Number.isFinite(value)) throw new StepError(`${name} must be a number`);
+    return value;
+};
+
+async function readStdin(): Promise<string> {
+    if (process.stdin.isTTY) return "";
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+function requireSecret<K extends keyof Secrets>(secrets: Secrets, key: K, step: string): NonNullable<Secrets[K]> {
+    const value = secrets[key];
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) throw new StepError(`step ${step} needs ${key} on stdin`);
+    return value as NonNullable<Secrets[K]>;
+}
+
+export async function runStep(step: StepName, secrets: Secrets, redactor: Redactor, log: (line: string) => void): Promise<unknown> {
+    if (step === "forget-keys") {
+        const file = env("VAULT_HA_KEY_FILE");
+        const deleted = deleteKeyFile(file);
+        log(deleted ? `deleted ${file}: the keys of a deleted cluster open nothing` : `${file} was already gone`);
+        return { deleted };
+    }
+
+    const namespace = env("VAULT_HA_NAMESPACE");
+    const release = env("VAULT_HA_RELEASE", "vault");
+    const pods = () => podNames(release, envNumber("VAULT_HA_REPLICAS"));
+    const leader = `${release}-0`;
+    const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
+    const ops: VaultOps = new KubectlVaultOps(kubectl, { namespace, release });
+    const ctx: StepContext = {
+        ops,
+        log,
+        timeoutMs: envNumber("VAULT_HA_TIMEOUT_SECONDS", 600) * 1000,
+        pollMs: Math.min(envNumber("VAULT_HA_POLL_MS", MAX_POLL_MS), MAX_POLL_MS),
+    };
+    const threshold = () => envNumber("VAULT_HA_KEY_THRESHOLD");
+
+    try {
+        switch (step) {
+            case "wait-pods":
+                await waitForPods(ctx, pods());
+                return { pods: pods() };
+            case "pod-identities":
+                try {
+                    return await podIdentities(ctx, pods());
+                } catch (err) {
+                    // Runs during every preview: an unreachable cluster must not break it. The steps that need the
+                    // cluster fail with their own, clearer message.
+                    log(`could not read the Vault pods: ${(err as Error).message}`);
+                    return Object.fromEntries(pods().map((p) => [p, "unknown"]));
+                }
+            case "init": {
+                const adopted = secrets.unsealKeys?.length && secrets.rootToken ? { unsealKeys: secrets.unsealKeys, rootToken: secrets.rootToken } : undefined;
+                const result = await initLeader(ctx, {
+                    leader,
+                    shares: envNumber("VAULT_HA_KEY_SHARES"),
+                    threshold: threshold(),
+                    keyFile: env("VAULT_HA_KEY_FILE"),
+                    adopted,
+                });
+                redactor.add(...result.unsealKeys, result.rootToken);
+                return result;
+            }
+            case "unseal": {
+                const pod = env("VAULT_HA_POD");
+                return { pod, result: await unsealPod(ctx, pod, requireSecret(secrets, "unsealKeys", step), threshold()) };
+            }
+            case "join": {
+                const pod = env("VAULT_HA_POD");
+                const target = { leaderApiAddr: env("VAULT_HA_LEADER_ADDR"), leaderCaCertFile: process.env.VAULT_HA_LEADER_CA_FILE || undefined };
+                return { pod, result: await joinAndUnseal(ctx, pod, target, requireSecret(secrets, "unsealKeys", step), threshold()) };
+            }
+            case "verify":
+                return { peers: await verifyRaft(ctx, leader, pods(), requireSecret(secrets, "rootToken", step)) };
+        }
+    } finally {
+        kubectl.dispose();
+    }
+}
+
+async function main(): Promise<number> {
+    const step = process.argv[2] as StepName;
+    const redactor = new Redactor();
+    const log = (line: string) => process.stderr.write(`vault-ha ${step}: ${redactor.apply(line)}\n`);
+    try {
+        if (!STEPS.includes(step)) throw new StepError(`unknown step "${process.argv[2] ?? ""}"; one of: ${STEPS.join(", ")}`);
+        const input = (await readStdin()).trim();
+        let secrets: Secrets = {};
+        try {
+            secrets = input ? (JSON.parse(input) as Secrets) : {};
+        } catch {
+            throw new StepError("stdin is not the JSON object vault-ha sends");
+        }
+        redactor.addKubeconfig(secrets.kubeconfig);
+        redactor.add(...(secrets.unsealKeys ?? []), secrets.rootToken);
+        const result = await runStep(step, secrets, redactor, log);
+        process.stdout.write(JSON.stringify(result) + "\n");
+        return 0;
+    } catch (err) {
+        const message = err instanceof StepError ? err.message : `unexpected failure: ${(err as Error).stack ?? err}`;
+        process.stderr.write(`vault-ha ${step}: ERROR: ${redactor.apply(message)}\n`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    void main().then((code) => {
+        process.exitCode = code;
+    });
+}

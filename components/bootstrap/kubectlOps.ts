@@ -1,0 +1,148 @@
+/**
+ * VaultOps through `kubectl`: `kubectl exec` into the Vault pods, the path a person takes by hand.
+ *
+ * Secrets never reach an argv, host or pod: unseal keys go to `vault write sys/unseal key=-` on stdin, and the root
+ * token goes on stdin into a throwaway $HOME/.vault-token that the Vault CLI reads (an environment variable would be
+ * visible in the process table of the pod).
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
+
+export interface KubectlResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Reads the root token from stdin into a private, temporary token file for exactly one Vault CLI call. */
+export const LIST_PEERS_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+cat > "$home/.vault-token"
+HOME="$home" vault operator raft list-peers -format=json`;
+
+export class Kubectl {
+    private readonly kubeconfigFile: string;
+    private readonly dir: string;
+
+    /** The kubeconfig is written to a private temporary file (never passed as an argument) and removed by dispose(). */
+    constructor(kubeconfig: string, private readonly callTimeoutMs = 120_000) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-"));
+        this.kubeconfigFile = path.join(this.dir, "kubeconfig");
+        fs.writeFileSync(this.kubeconfigFile, kubeconfig, { mode: 0o600 });
+    }
+
+    dispose(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    run(args: string[], stdin?: string): Promise<KubectlResult> {
+        return new Promise((resolve, reject) => {
+            const env = { ...process.env, KUBECONFIG: this.kubeconfigFile };
+            const child = spawn("kubectl", args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: this.callTimeoutMs });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("error", (err) =>
+                reject(new Error((err as NodeJS.ErrnoException).code === "ENOENT" ? "kubectl was not found on PATH" : `kubectl failed to start: ${err.message}`)),
+            );
+            child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\nkubectl ${args[0]} was stopped (${signal})` : stderr }));
+            child.stdin.on("error", () => undefined);
+            child.stdin.end(stdin ?? "");
+        });
+    }
+}
+
+export interface KubectlOpsOptions {
+    namespace: string;
+    /** Helm release name: pods are <release>-0..N-1 and carry app.kubernetes.io/instance=<release>. */
+    release: string;
+}
+
+function firstLine(text: string): string {
+    return text.trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no output";
+}
+
+export class KubectlVaultOps implements VaultOps {
+    constructor(
+        private readonly kubectl: Kubectl,
+        private readonly options: KubectlOpsOptions,
+    ) {}
+
+    private exec(pod: string, command: string[], stdin?: string): Promise<KubectlResult> {
+        const interactive = stdin === undefined ? [] : ["-i"];
+        return this.kubectl.run(["exec", ...interactive, "-n", this.options.namespace, pod, "-c", "vault", "--", ...command], stdin);
+    }
+
+    async listPods(): Promise<PodInfo[]> {
+        const selector = `app.kubernetes.io/instance=${this.options.release},component=server`;
+        const result = await this.kubectl.run(["get", "pods", "-n", this.options.namespace, "-l", selector, "-o", "json"]);
+        if (result.code !== 0) throw new VaultUnavailable(`kubectl get pods: ${firstLine(result.stderr)}`);
+        const list = JSON.parse(result.stdout) as { items: any[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return list.items.map((pod) => {
+            const container = (pod.status?.containerStatuses ?? []).find((c: { name: string }) => c.name === "vault");
+            const unscheduled = (pod.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === "PodScheduled" && c.status === "False");
+            const waiting = container?.state?.waiting;
+            return {
+                name: pod.metadata.name,
+                uid: pod.metadata.uid,
+                phase: pod.status?.phase ?? "Unknown",
+                running: Boolean(container?.state?.running),
+                restartCount: container?.restartCount ?? 0,
+                startedAt: container?.state?.running?.startedAt,
+                reason: waiting ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}` : unscheduled ? `${unscheduled.reason}: ${unscheduled.message}` : undefined,
+            };
+        });
+    }
+
+    async status(pod: string): Promise<SealStatus> {
+        // Exit codes: 0 unsealed, 2 sealed (both print the status), 1 error.
+        const result = await this.exec(pod, ["vault", "status", "-format=json"]);
+        if (result.code === 0 || result.code === 2) {
+            try {
+                const s = JSON.parse(result.stdout);
+                return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), n: Number(s.n ?? 0), progress: Number(s.progress ?? 0) };
+            } catch {
+                // Fall through: an answer that is not a status means the API is not serving yet.
+            }
+        }
+        throw new VaultUnavailable(`vault status on ${pod}: ${firstLine(result.stderr || result.stdout)}`);
+    }
+
+    async init(pod: string, shares: number, threshold: number): Promise<InitResponse> {
+        const result = await this.exec(pod, ["vault", "operator", "init", `-key-shares=${shares}`, `-key-threshold=${threshold}`, "-format=json"]);
+        if (result.code !== 0) throw new VaultRefused(`vault operator init on ${pod}: ${firstLine(result.stderr)}`);
+        return JSON.parse(result.stdout) as InitResponse;
+    }
+
+    async submitUnsealKey(pod: string, key: string): Promise<void> {
+        const result = await this.exec(pod, ["vault", "write", "-format=json", "sys/unseal", "key=-"], key);
+        if (result.code === 2) throw new VaultRefused(`unseal of ${pod}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw new VaultUnavailable(`unseal of ${pod}: ${firstLine(result.stderr)}`);
+    }
+
+    async resetUnseal(pod: string): Promise<void> {
+        const result = await this.exec(pod, ["vault", "operator", "unseal", "-reset", "-format=json"]);
+        if (result.code !== 0 && result.code !== 2) throw new VaultUnavailable(`unseal reset of ${pod}: ${firstLine(result.stderr)}`);
+    }
+
+    async join(pod: string, target: JoinTarget): Promise<void> {
+        const ca = target.leaderCaCertFile ? [`-leader-ca-cert=@${target.leaderCaCertFile}`] : [];
+        const result = await this.exec(pod, ["vault", "operator", "raft", "join", ...ca, target.leaderApiAddr]);
+        if (result.code === 2) throw new VaultRefused(`raft join of ${pod} to ${target.leaderApiAddr}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw new VaultUnavailable(`raft join of ${pod} to ${target.leaderApiAddr}: ${firstLine(result.stderr)}`);
+    }
+
+    async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {
+        const result = await this.exec(pod, ["sh", "-c", LIST_PEERS_SCRIPT], token);
+        if (result.code === 2) throw new VaultRefused(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw new VaultUnavailable(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
+        const servers = JSON.parse(result.stdout)?.data?.config?.servers as RaftPeer[] | undefined;
+        return (servers ?? []).map((s) => ({ node_id: s.node_id, address: s.address, leader: Boolean(s.leader), voter: Boolean(s.voter) }));
+    }
+}

@@ -1,0 +1,311 @@
+/**
+ * The bootstrap steps: wait for the pods, init the leader, unseal it, join and unseal the followers, verify raft.
+ * Every step checks before it acts, so it can run again at any time and only does what is still missing.
+ * Waiting is always polling a condition with a deadline; a timeout says what was awaited and what was seen last.
+ */
+import { readKeyFile, retireKeyFile, writeKeyFile } from "./keyFile";
+import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
+
+/** A failure whose message is meant for the user: what went wrong and what to do. */
+export class StepError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StepError";
+    }
+}
+
+export interface StepContext {
+    ops: VaultOps;
+    log(message: string): void;
+    /** How long one step may wait for a condition. */
+    timeoutMs: number;
+    /** Time between two polls of a condition; at most 2 s. */
+    pollMs: number;
+}
+
+export const MAX_POLL_MS = 2000;
+
+export function podNames(release: string, replicas: number): string[] {
+    return Array.from({ length: replicas }, (_, i) => `${release}-${i}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `attempt` until it returns a value. VaultUnavailable means "not yet" and is retried; anything else fails at
+ * once. The first attempt is immediate: nothing waits unless the condition is unmet.
+ */
+export async function pollUntil<T>(ctx: StepContext, what: string, attempt: () => Promise<T | undefined>, lastSeen: () => string): Promise<T> {
+    const started = Date.now();
+    const interval = Math.min(ctx.pollMs, MAX_POLL_MS);
+    for (;;) {
+        let unavailable: string;
+        try {
+            const value = await attempt();
+            if (value !== undefined) return value;
+            unavailable = "";
+        } catch (err) {
+            if (!(err instanceof VaultUnavailable)) throw err;
+            unavailable = err.message;
+        }
+        const elapsed = Date.now() - started;
+        if (elapsed + interval > ctx.timeoutMs) {
+            const seen = unavailable || lastSeen();
+            throw new StepError(`timed out after ${Math.round(elapsed / 1000)}s waiting for ${what}${seen ? `; last seen: ${seen}` : ""}`);
+        }
+        await sleep(interval);
+    }
+}
+
+function describePods(expected: string[], pods: PodInfo[]): string {
+    return expected
+        .map((name) => {
+            const pod = pods.find((p) => p.name === name);
+            if (!pod) return `${name} not created yet`;
+            return `${name} ${pod.running ? "Running" : pod.phase}${pod.reason && !pod.running ? ` (${pod.reason})` : ""}`;
+        })
+        .join(", ");
+}
+
+/** Step 1: the pods exist and their vault container runs. Not Ready: a sealed Vault never is. */
+export async function waitForPods(ctx: StepContext, expected: string[]): Promise<PodInfo[]> {
+    let seen: PodInfo[] = [];
+    const pods = await pollUntil(
+        ctx,
+        `the Vault pods ${expected.join(", ")} to be Running`,
+        async () => {
+            seen = await ctx.ops.listPods();
+            return expected.every((name) => seen.find((p) => p.name === name)?.running) ? seen : undefined;
+        },
+        () => describePods(expected, seen),
+    );
+    ctx.log(`pods running: ${expected.join(", ")}`);
+    return pods;
+}
+
+/**
+ * A pod's incarnation: it changes exactly when the pod is recreated or its container restarts, which is exactly when
+ * Vault comes back sealed. The unseal steps use it as their trigger.
+ */
+export function podIdentity(pod: PodInfo | undefined): string {
+    if (!pod) return "absent";
+    return pod.running ? `pod ${pod.uid} started ${pod.startedAt ?? "?"}` : `pod ${pod.uid} not running`;
+}
+
+export async function podIdentities(ctx: StepContext, expected: string[]): Promise<Record<string, string>> {
+    const pods = await ctx.ops.listPods();
+    return Object.fromEntries(expected.map((name) => [name, podIdentity(pods.find((p) => p.name === name))]));
+}
+
+/** Polls `vault status` until the pod's Vault API answers (its container may still be starting). */
+export function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
+    return pollUntil(ctx, `the Vault API in ${pod} to answer`, () => ctx.ops.status(pod), () => "");
+}
+
+export interface Keys {
+    unsealKeys: string[];
+    rootToken: string;
+}
+
+export interface InitParams {
+    leader: string;
+    shares: number;
+    threshold: number;
+    keyFile: string;
+    /** Keys handed in through config (vault-ha:unsealKeys / vault-ha:rootToken) for an already initialised Vault. */
+    adopted?: Keys;
+}
+
+export interface InitResult extends Keys {
+    source: "vault-init" | "key-file" | "config";
+}
+
+const toKeys = (r: InitResponse): Keys => ({ unsealKeys: r.unseal_keys_b64, rootToken: r.root_token });
+
+/**
+ * Step 2: initialise the leader, once. The response is on disk before anything else happens to it; a re-run reuses
+ * it. An initialised Vault without known keys is a stop, never a re-init over its data.
+ */
+export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitResult> {
+    const status = await waitForApi(ctx, p.leader);
+
+    if (p.adopted) {
+        if (!status.initialized) {
+            throw new StepError(
+                `vault-ha:unsealKeys and vault-ha:rootToken are set, but ${p.leader} is not initialised, so they cannot belong to this cluster. ` +
+                    `To initialise a new cluster, remove them: pulumi config rm vault-ha:unsealKeys && pulumi config rm vault-ha:rootToken`,
+            );
+        }
+        ctx.log(`${p.leader} is initialised; using the unseal keys and root token from config (adoption)`);
+        return { ...p.adopted, source: "config" };
+    }
+
+    const saved = readKeyFile(p.keyFile);
+    if (status.initialized) {
+        if (!saved) {
+            throw new StepError(
+                `${p.leader} is already initialised, but vault-ha has no unseal keys for it (no ${p.keyFile}, no vault-ha:unsealKeys in config). ` +
+                    `It will not initialise again over existing data. If you have the keys, hand them in and run pulumi up again: ` +
+                    `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>. ` +
+                    `If the data is disposable, start over: npm run down && npm run up`,
+            );
+        }
+        if (saved.unseal_keys_b64.length !== p.shares) {
+            ctx.log(`note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`);
+        }
+        ctx.log(`${p.leader} is initialised; reusing the unseal keys saved in ${p.keyFile}`);
+        return { ...toKeys(saved), source: "key-file" };
+    }
+
+    if (saved) {
+        const aside = retireKeyFile(p.keyFile);
+        ctx.log(`found keys of an earlier cluster in ${p.keyFile}, but ${p.leader} is not initialised: moved them to ${aside}`);
+    }
+    let response: InitResponse;
+    try {
+        response = await ctx.ops.init(p.leader, p.shares, p.threshold);
+    } catch (err) {
+        if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
+        throw err;
+    }
+    // Nothing happens to the keys before they are safely on disk.
+    writeKeyFile(p.keyFile, response);
+    ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold}); keys saved to ${p.keyFile} (mode 0600)`);
+    return { ...toKeys(response), source: "vault-init" };
+}
+
+export type UnsealOutcome = "unsealed" | "already-unsealed";
+
+async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    if (!status.sealed) {
+        ctx.log(`${pod} is already unsealed`);
+        return "already-unsealed";
+    }
+    const needed = status.t > 0 ? status.t : threshold;
+    if (keys.length < needed) {
+        throw new StepError(`${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`);
+    }
+    if (status.progress > 0) {
+        // Someone (or an interrupted run) submitted part of a key set; start from zero so our keys are counted.
+        await ctx.ops.resetUnseal(pod);
+        ctx.log(`${pod}: discarded a half-finished unseal (${status.progress}/${needed})`);
+    }
+    try {
+        // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
+        await Promise.all(keys.slice(0, needed).map((key) => ctx.ops.submitUnsealKey(pod, key)));
+    } catch (err) {
+        if (err instanceof VaultRefused) {
+            throw new StepError(
+                `${pod} rejected the unseal keys (${err.message}): they do not belong to this Vault cluster. ` +
+                    `Check the keys in vault-ha:unsealKeys or in the saved key file`,
+            );
+        }
+        throw err;
+    }
+    // `vault write sys/unseal` exits 0 even while still sealed: only the status tells.
+    let last = "";
+    await pollUntil(
+        ctx,
+        `${pod} to report sealed: false after ${needed} unseal keys`,
+        async () => {
+            const now = await ctx.ops.status(pod);
+            last = `sealed, progress ${now.progress}/${now.t}`;
+            return now.sealed ? undefined : now;
+        },
+        () => last,
+    );
+    ctx.log(`${pod} unsealed`);
+    return "unsealed";
+}
+
+/** Step 3: unseal an initialised pod (the leader), or do nothing if it already is. */
+export async function unsealPod(ctx: StepContext, pod: string, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    const status = await waitForApi(ctx, pod);
+    if (!status.initialized) throw new StepError(`${pod} is not initialised; the init step must run first`);
+    return unsealFrom(ctx, pod, status, keys, threshold);
+}
+
+/** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
+export async function joinAndUnseal(ctx: StepContext, pod: string, target: JoinTarget, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    let status = await waitForApi(ctx, pod);
+    if (status.initialized) {
+        ctx.log(`${pod} is already a raft member; not joining again`);
+    } else {
+        await pollUntil(
+            ctx,
+            `${pod} to join ${target.leaderApiAddr}`,
+            async () => {
+                try {
+                    await ctx.ops.join(pod, target);
+                    return true;
+                } catch (err) {
+                    if (err instanceof VaultRefused) {
+                        throw new StepError(
+                            `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. ` +
+                                `The leader must be unsealed${target.leaderCaCertFile ? ` and its certificate signed by the CA in ${target.leaderCaCertFile}` : ""}`,
+                        );
+                    }
+                    throw err;
+                }
+            },
+            () => "",
+        );
+        ctx.log(`${pod} joined ${target.leaderApiAddr}`);
+        // A joined follower stays sealed until it gets the leader's keys; it starts with no unseal progress.
+        status = { ...status, initialized: true, sealed: true, progress: 0 };
+    }
+    return unsealFrom(ctx, pod, status, keys, threshold);
+}
+
+function describePeers(peers: RaftPeer[]): string {
+    return peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}${p.voter ? "" : " (non-voter)"}`).join(", ") || "no peers";
+}
+
+/** Step 5: raft lists every pod as a voter, exactly one of them the leader. */
+export async function verifyRaft(ctx: StepContext, leader: string, expected: string[], token: string): Promise<RaftPeer[]> {
+    let seen: RaftPeer[] = [];
+    const peers = await pollUntil(
+        ctx,
+        `raft to list ${expected.length} voters (${expected.join(", ")}) with exactly one leader`,
+        async () => {
+            try {
+                seen = await ctx.ops.raftPeers(leader, token);
+            } catch (err) {
+                if (err instanceof VaultRefused) throw new StepError(`listing the raft peers was refused (${err.message}); is vault-ha's root token still valid?`);
+                throw err;
+            }
+            const ids = seen.map((p) => p.node_id).sort();
+            const complete = ids.join() === [...expected].sort().join() && seen.every((p) => p.voter) && seen.filter((p) => p.leader).length === 1;
+            // New followers start as non-voters until autopilot promotes them: keep polling until it has.
+            return complete ? seen : undefined;
+        },
+        () => describePeers(seen),
+    );
+    ctx.log(`raft: ${describePeers(peers)}`);
+    return peers;
+}
+
+export type StepKind = "wait" | "init" | "unseal" | "join" | "verify";
+
+export interface PlannedStep {
+    id: string;
+    kind: StepKind;
+    pod?: string;
+    after: string[];
+}
+
+/**
+ * The order of the steps, as data: the Pulumi component creates one Command per entry with these dependencies, and
+ * the benchmark schedules the same graph. Followers depend only on the leader, so they run in parallel.
+ */
+export function bootstrapPlan(pods: string[]): PlannedStep[] {
+    const [leader, ...followers] = pods;
+    const joins = followers.map((pod): PlannedStep => ({ id: `join-${pod}`, kind: "join", pod, after: [`unseal-${leader}`] }));
+    return [
+        { id: "wait-pods", kind: "wait", after: [] },
+        { id: "init", kind: "init", pod: leader, after: ["wait-pods"] },
+        { id: `unseal-${leader}`, kind: "unseal", pod: leader, after: ["init"] },
+        ...joins,
+        { id: "verify", kind: "verify", pod: leader, after: [`unseal-${leader}`, ...joins.map((j) => j.id)] },
+    ];
+}

@@ -1,0 +1,80 @@
+/**
+ * What the bootstrap needs from Vault and Kubernetes, as an interface: production drives it through `kubectl exec`
+ * (kubectlOps.ts); the benchmark drives the simulator's model directly.
+ */
+
+/** `vault status -format=json`, reduced to what the bootstrap reads. */
+export interface SealStatus {
+    initialized: boolean;
+    sealed: boolean;
+    /** threshold */
+    t: number;
+    /** shares */
+    n: number;
+    progress: number;
+}
+
+/** The parts of `vault operator init -format=json` that vault-ha keeps. */
+export interface InitResponse {
+    unseal_keys_b64: string[];
+    root_token: string;
+    unseal_shares?: number;
+    unseal_threshold?: number;
+}
+
+export interface RaftPeer {
+    node_id: string;
+    address: string;
+    leader: boolean;
+    voter: boolean;
+}
+
+export interface PodInfo {
+    name: string;
+    uid: string;
+    phase: string;
+    /** The vault container is in state running. */
+    running: boolean;
+    restartCount: number;
+    /** When the vault container last started; a restart seals Vault. */
+    startedAt?: string;
+    /** Why the pod is not running yet (Unschedulable, ImagePullBackOff, ...), when Kubernetes says. */
+    reason?: string;
+}
+
+/** How a follower reaches the leader to join its raft cluster; TLS fields stay empty for plain HTTP. */
+export interface JoinTarget {
+    /** e.g. http://vault-0.vault-internal:8200 */
+    leaderApiAddr: string;
+    /** Path, inside the pod, of the CA certificate that signed the leader's certificate. */
+    leaderCaCertFile?: string;
+}
+
+/** The Vault API did not answer (pod starting, container restarting): worth retrying. */
+export class VaultUnavailable extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "VaultUnavailable";
+    }
+}
+
+/** Vault answered with an error (a wrong key, a refused join): not worth retrying. */
+export class VaultRefused extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "VaultRefused";
+    }
+}
+
+export interface VaultOps {
+    listPods(): Promise<PodInfo[]>;
+    status(pod: string): Promise<SealStatus>;
+    init(pod: string, shares: number, threshold: number): Promise<InitResponse>;
+    /** Submits one unseal key share; the key travels on stdin. */
+    submitUnsealKey(pod: string, key: string): Promise<void>;
+    /** Discards a half-finished unseal (progress > 0) so that a fresh set of keys starts from zero. */
+    resetUnseal(pod: string): Promise<void>;
+    join(pod: string, target: JoinTarget): Promise<void>;
+    /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
+    raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
+}
