@@ -64,6 +64,41 @@ export interface KubectlOpsOptions {
     release: string;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- these read JSON whose shape kubectl and Vault define */
+
+/** `kubectl get pods -o json` -> what the bootstrap needs to know of each pod. */
+export function parsePodList(json: string): PodInfo[] {
+    const list = JSON.parse(json) as { items: any[] };
+    return list.items.map((pod) => {
+        const container = (pod.status?.containerStatuses ?? []).find((c: { name: string }) => c.name === "vault");
+        const unscheduled = (pod.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === "PodScheduled" && c.status === "False");
+        const waiting = container?.state?.waiting;
+        return {
+            name: pod.metadata.name,
+            uid: pod.metadata.uid,
+            phase: pod.status?.phase ?? "Unknown",
+            running: Boolean(container?.state?.running),
+            restartCount: container?.restartCount ?? 0,
+            startedAt: container?.state?.running?.startedAt,
+            reason: waiting ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}` : unscheduled ? `${unscheduled.reason}: ${unscheduled.message}` : undefined,
+        };
+    });
+}
+
+/** `vault status -format=json` */
+export function parseSealStatus(json: string): SealStatus {
+    const s = JSON.parse(json);
+    return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), n: Number(s.n ?? 0), progress: Number(s.progress ?? 0) };
+}
+
+/** `vault operator raft list-peers -format=json` */
+export function parseRaftPeers(json: string): RaftPeer[] {
+    const servers = JSON.parse(json)?.data?.config?.servers as any[] | undefined;
+    return (servers ?? []).map((s) => ({ node_id: s.node_id, address: s.address, leader: Boolean(s.leader), voter: Boolean(s.voter) }));
+}
+
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 function firstLine(text: string): string {
     return text.trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no output";
 }
@@ -83,21 +118,7 @@ export class KubectlVaultOps implements VaultOps {
         const selector = `app.kubernetes.io/instance=${this.options.release},component=server`;
         const result = await this.kubectl.run(["get", "pods", "-n", this.options.namespace, "-l", selector, "-o", "json"]);
         if (result.code !== 0) throw new VaultUnavailable(`kubectl get pods: ${firstLine(result.stderr)}`);
-        const list = JSON.parse(result.stdout) as { items: any[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
-        return list.items.map((pod) => {
-            const container = (pod.status?.containerStatuses ?? []).find((c: { name: string }) => c.name === "vault");
-            const unscheduled = (pod.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === "PodScheduled" && c.status === "False");
-            const waiting = container?.state?.waiting;
-            return {
-                name: pod.metadata.name,
-                uid: pod.metadata.uid,
-                phase: pod.status?.phase ?? "Unknown",
-                running: Boolean(container?.state?.running),
-                restartCount: container?.restartCount ?? 0,
-                startedAt: container?.state?.running?.startedAt,
-                reason: waiting ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}` : unscheduled ? `${unscheduled.reason}: ${unscheduled.message}` : undefined,
-            };
-        });
+        return parsePodList(result.stdout);
     }
 
     async status(pod: string): Promise<SealStatus> {
@@ -105,8 +126,7 @@ export class KubectlVaultOps implements VaultOps {
         const result = await this.exec(pod, ["vault", "status", "-format=json"]);
         if (result.code === 0 || result.code === 2) {
             try {
-                const s = JSON.parse(result.stdout);
-                return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), n: Number(s.n ?? 0), progress: Number(s.progress ?? 0) };
+                return parseSealStatus(result.stdout);
             } catch {
                 // Fall through: an answer that is not a status means the API is not serving yet.
             }
@@ -142,7 +162,6 @@ export class KubectlVaultOps implements VaultOps {
         const result = await this.exec(pod, ["sh", "-c", LIST_PEERS_SCRIPT], token);
         if (result.code === 2) throw new VaultRefused(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
         if (result.code !== 0) throw new VaultUnavailable(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
-        const servers = JSON.parse(result.stdout)?.data?.config?.servers as RaftPeer[] | undefined;
-        return (servers ?? []).map((s) => ({ node_id: s.node_id, address: s.address, leader: Boolean(s.leader), voter: Boolean(s.voter) }));
+        return parseRaftPeers(result.stdout);
     }
 }
