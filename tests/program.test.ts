@@ -18,7 +18,7 @@ describe("program (index.ts under Pulumi mocks)", () => {
     });
 
     describe("resource graph", () => {
-        it("has the four components, typed vault-ha:<module>:<Type>, at the top level", () => {
+        it("has its components, typed vault-ha:<module>:<Type>, at the top level", () => {
             const components = run.registrations.filter((r) => r.type.startsWith("vault-ha:"));
             assert.deepEqual(
                 // Under mocks there is no stack resource, so a top-level component has no parent at all.

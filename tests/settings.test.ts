@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ConfigError, DEFAULTS, parseSettings, rawFromStackConfig, SETTING_NAMES } from "../components/settings";
+import { ConfigError, DEFAULTS, parseAdoption, parseSettings, rawFromStackConfig, SETTING_NAMES } from "../components/settings";
 
 const root = path.resolve(__dirname, "..");
 
@@ -146,4 +146,36 @@ describe("settings", () => {
             assert.match(rejection({ keyThreshold: "9" }), /or pulumi config rm vault-ha:keyThreshold for the default \(3\)/);
         });
     });
+});
+
+describe("adoption settings (vault-ha:unsealKeys, vault-ha:rootToken)", () => {
+    const keys = ["a2V5LW9uZQ==", "a2V5LXR3bw==", "a2V5LXRocmVl"];
+
+    it("are optional", () => {
+        assert.equal(parseAdoption({}, 3), undefined);
+    });
+
+    it("are read together, trimmed", () => {
+        assert.deepEqual(parseAdoption({ unsealKeys: JSON.stringify(keys.map((k) => ` ${k} `)), rootToken: " hvs.TOKEN " }, 3), { unsealKeys: keys, rootToken: "hvs.TOKEN" });
+    });
+
+    for (const [what, raw, expected] of [
+        ["keys without a token", { unsealKeys: JSON.stringify(keys) }, /vault-ha:unsealKeys is set but vault-ha:rootToken is not/],
+        ["a token without keys", { rootToken: "hvs.TOKEN" }, /vault-ha:rootToken is set but vault-ha:unsealKeys is not/],
+        ["keys that are not a JSON list", { unsealKeys: "key1,key2,key3", rootToken: "hvs.TOKEN" }, /must be a JSON list of unseal keys/],
+        ["an empty key in the list", { unsealKeys: JSON.stringify(["a2V5LW9uZQ==", " ", "a2V5LXRocmVl"]), rootToken: "hvs.TOKEN" }, /must be a JSON list of unseal keys/],
+        ["fewer keys than the threshold", { unsealKeys: JSON.stringify(keys.slice(0, 2)), rootToken: "hvs.TOKEN" }, /holds 2 key\(s\); unsealing needs at least keyThreshold \(3\)/],
+    ] as Array<[string, Record<string, string>, RegExp]>) {
+        it(`refuses ${what}, without repeating the values`, () => {
+            assert.throws(
+                () => parseAdoption(raw, 3),
+                (err: Error) => {
+                    assert.ok(err instanceof ConfigError);
+                    assert.match(err.message, expected);
+                    for (const value of [...keys, "hvs.TOKEN", "key1,key2,key3"]) assert.ok(!err.message.includes(value), "a secret value is repeated in the error");
+                    return true;
+                },
+            );
+        });
+    }
 });
