@@ -80,11 +80,11 @@ export class Simulation {
         return path.join(this.dir, this.params.keyFile);
     }
 
-    state(): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    state(): any {  
         return model.load(this.stateFile);
     }
 
-    change(fn: (state: any) => void): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+    change(fn: (state: any) => void): void {  
         model.update(this.stateFile, fn);
     }
 

@@ -21,7 +21,7 @@ export class ModelOps implements VaultOps {
     readonly calls: string[] = [];
 
     constructor(
-        readonly state: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+        readonly state: any,  
         private readonly latencyMs: number,
     ) {}
 
