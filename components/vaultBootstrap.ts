@@ -12,6 +12,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { BootstrapParams, stepCommand, stepEnvironment } from "./bootstrap/commandSpec";
 import type { StepName } from "./bootstrap/cli";
 import { bootstrapPlan, podNames } from "./bootstrap/steps";
@@ -21,6 +22,15 @@ import type { AdoptedKeys } from "./settings";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./vaultValues";
 
 const Logging = command.types.enums.local.Logging;
+
+/**
+ * The step commands use paths relative to the project folder (the runner, node_modules, the key file). Commands run
+ * where `pulumi` was started unless told otherwise, so they are told: relative to here, which is "." in normal use
+ * and keeps machine-specific folders out of the state.
+ */
+export function projectDir(): string {
+    return path.relative(process.cwd(), path.resolve(__dirname, "..")) || ".";
+}
 
 export interface VaultBootstrapArgs {
     /** Admin kubeconfig of the cluster (secret). */
@@ -74,7 +84,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
 
         // Every step: the previous run's stdout stays out of the next run's environment (it can hold the keys),
         // and a step may take a while (image pulls, raft convergence) but not forever.
-        const base = { addPreviousOutputInEnv: false };
+        const base = { addPreviousOutputInEnv: false, dir: projectDir() };
         const timeouts = { customTimeouts: { create: "15m", update: "15m" } };
 
         const waitPods = new command.local.Command(

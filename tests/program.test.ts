@@ -175,6 +175,7 @@ describe("program (index.ts under Pulumi mocks)", () => {
                 const exposed = JSON.stringify([s.inputs.create, s.inputs.delete ?? "", s.inputs.environment, s.inputs.triggers ?? []]);
                 for (const secret of secrets) assert.ok(!exposed.includes(secret), `${s.name} exposes a secret`);
                 assert.equal(s.inputs.addPreviousOutputInEnv, false, `${s.name}: no previous stdout in the environment`);
+                assert.equal(s.inputs.dir, ".", `${s.name} runs in the project folder, named relatively`);
             }
             assert.deepEqual(JSON.parse(step("unseal-vault-0").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
             assert.deepEqual(JSON.parse(step("join-vault-2").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
