@@ -56,6 +56,8 @@ export class Simulation {
     readonly output: Array<{ step: StepName; stdout: string; stderr: string }> = [];
 
     constructor(options: SimulationOptions = {}) {
+        // Without the fakes on PATH the steps would reach a real kubectl: refuse to run at all.
+        for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
         this.stateFile = path.join(this.dir, "sim-state.json");
         const replicas = options.replicas ?? 3;
