@@ -4,12 +4,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { keyFilePath } from "./components/bootstrap/keyFile";
+import { CertManager } from "./components/certManager";
 import { IngressNginx } from "./components/ingressNginx";
 import { KindCluster } from "./components/kindCluster";
 import { kindConfigYaml } from "./components/kindConfig";
+import { KvProof } from "./components/kvProof";
 import { loadSettings } from "./components/settings";
+import { TLS_FILES } from "./components/tlsConfig";
 import { VaultBootstrap } from "./components/vaultBootstrap";
 import { VaultCluster } from "./components/vaultCluster";
+import { VaultIngress } from "./components/vaultIngress";
+import { VaultTls } from "./components/vaultTls";
 import { Whoami } from "./components/whoami";
 
 // Validates everything first: bad input stops here, before any resource is registered.
@@ -37,6 +42,29 @@ const whoami = settings.whoami
       )
     : undefined;
 
+// With TLS: cert-manager, then the CA chain and Vault's certificate, which the Vault pods mount.
+const tls = settings.tls
+    ? (() => {
+          const certManager = new CertManager(
+              "cert-manager",
+              { namespace: settings.certManagerNamespace, chartVersion: settings.certManagerChartVersion, kubeconfig: kind.kubeconfig },
+              inCluster,
+          );
+          return new VaultTls(
+              "vault-tls",
+              {
+                  certManagerNamespace: certManager.namespace,
+                  vaultNamespace: settings.vaultNamespace,
+                  replicas: settings.vaultReplicas,
+                  ingressHost: settings.ingressHost,
+                  kubeconfig: kind.kubeconfig,
+                  certManagerReady: certManager.webhookReady,
+              },
+              inCluster,
+          );
+      })()
+    : undefined;
+
 const vault = new VaultCluster(
     "vault",
     {
@@ -45,6 +73,21 @@ const vault = new VaultCluster(
         replicas: settings.vaultReplicas,
         uiNodePort: settings.uiNodePort,
         raftStorageSize: settings.raftStorageSize,
+        tls: settings.tls,
+    },
+    // The pods mount the server certificate's secret: it must exist before they start.
+    { ...inCluster, dependsOn: tls ? [tls.serverCertificate] : [] },
+);
+
+const vaultIngress = new VaultIngress(
+    "vault-ingress",
+    {
+        namespace: vault.namespace,
+        host: settings.ingressHost,
+        ingressClassName: ingress.ingressClassName,
+        tls: settings.tls,
+        hostHttpPort: settings.ingressHttpPort,
+        hostHttpsPort: settings.ingressHttpsPort,
     },
     inCluster,
 );
@@ -59,8 +102,17 @@ const bootstrap = new VaultBootstrap(
         keyThreshold: settings.keyThreshold,
         adopted: adopted ? pulumi.secret(adopted) : undefined,
         keyFile: keyFilePath(pulumi.getProject(), pulumi.getStack()),
+        // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
+        leaderScheme: settings.tls ? "https" : "http",
+        leaderCaCertFile: settings.tls ? TLS_FILES.ca : undefined,
     },
     { ...inCluster, dependsOn: [vault.release] },
+);
+
+const proof = new KvProof(
+    "kv-proof",
+    { vaultAddr: vault.vaultAddr, caCert: tls?.caCert, rootToken: bootstrap.rootToken, mount: settings.kvMount },
+    { deletedWith: kind.command, dependsOn: [bootstrap.steps.verify] },
 );
 
 export const clusterName = kind.clusterName;
@@ -68,8 +120,15 @@ export const kubeconfig = kind.kubeconfig;
 export const kubeContext = kind.kubeContext;
 export const vaultAddr = vault.vaultAddr;
 export const uiUrl = vault.uiUrl;
+export const ingressUrl = vaultIngress.url;
 export const vaultNamespace = vault.namespace;
 export const whoamiUrl = whoami?.url;
+export const caCert = tls?.caCert;
+/** Paste into a shell after `pulumi stack output caCert > vault-ca.pem`. */
+export const vaultEnv = vault.vaultAddr.apply((addr) =>
+    settings.tls ? `export VAULT_ADDR=${addr}\nexport VAULT_CACERT="$PWD/vault-ca.pem"` : `export VAULT_ADDR=${addr}`,
+);
 export const rootToken = bootstrap.rootToken;
 export const unsealKeys = bootstrap.unsealKeys;
 export const raftPeers = bootstrap.raftPeers;
+export const kvSecretPath = proof.path;

@@ -5,7 +5,7 @@
  * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
  */
 import { z } from "zod";
-import { INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "./versions";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "./versions";
 
 export const PROJECT = "vault-ha";
 
@@ -27,6 +27,11 @@ export const DEFAULTS = {
     ingressNginxChartVersion: INGRESS_NGINX_CHART.version,
     whoami: true,
     whoamiNamespace: "whoami",
+    tls: true,
+    ingressHost: "vault.localhost",
+    certManagerNamespace: "cert-manager",
+    certManagerChartVersion: CERT_MANAGER_CHART.version,
+    kvMount: "mysecret",
 };
 
 export type SettingName = keyof typeof DEFAULTS;
@@ -60,9 +65,16 @@ const HINTS: Record<SettingName, string> = {
     ingressNginxChartVersion: INGRESS_NGINX_CHART.version,
     whoami: "true",
     whoamiNamespace: "whoami",
+    tls: "true",
+    ingressHost: "vault.localhost",
+    certManagerNamespace: "cert-manager",
+    certManagerChartVersion: CERT_MANAGER_CHART.version,
+    kvMount: "mysecret",
 };
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const KV_MOUNT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const SEMVER = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 const PINNED_IMAGE = /^[^\s@]+:[^\s@:/]+@sha256:[0-9a-f]{64}$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
@@ -131,6 +143,15 @@ const schema = z
         ingressNginxChartVersion: chartVersion,
         whoami: bool,
         whoamiNamespace: dnsLabel(63, "a Kubernetes namespace name"),
+        tls: bool,
+        ingressHost: z
+            .string()
+            .trim()
+            .max(253, "must be at most 253 characters")
+            .regex(DNS1123_SUBDOMAIN, "must be a lower-case DNS name such as vault.localhost"),
+        certManagerNamespace: dnsLabel(63, "a Kubernetes namespace name"),
+        certManagerChartVersion: chartVersion,
+        kvMount: z.string().trim().regex(KV_MOUNT, "must be a Vault mount path without slashes, such as mysecret"),
     })
     .superRefine((s, ctx) => {
         const fail = (path: SettingName, message: string) => ctx.addIssue({ code: "custom", path: [path], message });

@@ -13,8 +13,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { BootstrapParams, stepCommand, stepEnvironment } from "./bootstrap/commandSpec";
-import type { StepName } from "./bootstrap/cli";
+import { BootstrapParams, BootstrapStep, stepCommand, stepEnvironment } from "./bootstrap/commandSpec";
 import { bootstrapPlan, podNames } from "./bootstrap/steps";
 import type { RaftPeer } from "./bootstrap/vaultOps";
 import { inCluster } from "./inCluster";
@@ -78,7 +77,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                 leaderCaCertFile,
                 timeoutSeconds,
             }));
-        const environment = (step: StepName, pod?: string) => params.apply((p) => stepEnvironment(step, p, pod));
+        const environment = (step: BootstrapStep, pod?: string) => params.apply((p) => stepEnvironment(step, p, pod));
         const stdin = (secrets: pulumi.Input<Record<string, unknown>> = {}) =>
             pulumi.secret(pulumi.all([args.kubeconfig, secrets]).apply(([kubeconfig, s]) => JSON.stringify({ kubeconfig, ...s })));
 

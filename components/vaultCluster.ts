@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "./inCluster";
-import { VAULT_RELEASE_NAME, vaultHelmValues } from "./vaultValues";
+import { VAULT_RELEASE_NAME, vaultHelmValues, vaultScheme } from "./vaultValues";
 import { VAULT_CHART } from "./versions";
 
 export interface VaultClusterArgs {
@@ -14,6 +14,8 @@ export interface VaultClusterArgs {
     replicas: pulumi.Input<number>;
     uiNodePort: pulumi.Input<number>;
     raftStorageSize: pulumi.Input<string>;
+    /** Serve HTTPS with the certificate in the vault-server-tls secret (see VaultTls), or plain HTTP. */
+    tls: pulumi.Input<boolean>;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
@@ -30,8 +32,8 @@ export class VaultCluster extends pulumi.ComponentResource {
         const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
 
         const values = pulumi
-            .all([args.replicas, args.uiNodePort, args.raftStorageSize])
-            .apply(([vaultReplicas, uiNodePort, raftStorageSize]) => vaultHelmValues({ vaultReplicas, uiNodePort, raftStorageSize }));
+            .all([args.replicas, args.uiNodePort, args.raftStorageSize, args.tls])
+            .apply(([vaultReplicas, uiNodePort, raftStorageSize, tls]) => vaultHelmValues({ vaultReplicas, uiNodePort, raftStorageSize, tls }));
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -47,12 +49,13 @@ export class VaultCluster extends pulumi.ComponentResource {
                 // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.
                 skipAwait: true,
             },
-            inCluster(this, opts),
+            // A component's dependsOn does not reach its children: hand it to the release (the TLS certificate).
+            inCluster(this, opts, { dependsOn: opts?.dependsOn }),
         );
 
         this.namespace = this.release.status.namespace;
         this.releaseName = this.release.status.name;
-        this.vaultAddr = pulumi.output(args.uiNodePort).apply((port) => `http://localhost:${port}`);
+        this.vaultAddr = pulumi.all([args.uiNodePort, args.tls]).apply(([port, tls]) => `${vaultScheme(tls)}://localhost:${port}`);
         this.uiUrl = this.vaultAddr.apply((addr) => `${addr}/ui/`);
 
         this.registerOutputs({

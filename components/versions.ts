@@ -37,3 +37,12 @@ export const INGRESS_NGINX_CHART = {
 
 /** traefik/whoami v1.11.0 is the newest tagged release. */
 export const WHOAMI_IMAGE = "traefik/whoami:v1.11.0";
+
+/**
+ * cert-manager v1.21.1 (supports Kubernetes 1.33-1.36). `crds.enabled` installs the CRDs (`installCRDs` is deprecated).
+ */
+export const CERT_MANAGER_CHART = {
+    repo: "https://charts.jetstack.io",
+    chart: "cert-manager",
+    version: "v1.21.1",
+} as const;

@@ -17,7 +17,7 @@ export function render(stack: string, settings: Settings): string {
         section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings)),
         section(`ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`, stringify(ingressNginxValues())),
         section(`vault chart ${settings.vaultChartVersion} values (${VAULT_CHART.repo})`, stringify(vaultHelmValues(settings))),
-        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl()),
+        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(settings.tls)),
     ].join("\n");
 }
 

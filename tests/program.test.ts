@@ -5,7 +5,8 @@ import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT } from "../components/kindCluste
 import { ingressNginxValues } from "../components/ingressNginxValues";
 import { parseSettings } from "../components/settings";
 import { vaultHelmValues } from "../components/vaultValues";
-import { FAKE_IDENTITIES, FAKE_KEYS, FAKE_KUBECONFIG, ProgramRun, providerUrn, Registration, runProgram } from "./support/program";
+import { vaultCertificateSans } from "../components/tlsConfig";
+import { FAKE_CA, FAKE_IDENTITIES, FAKE_KEYS, FAKE_KUBECONFIG, FAKE_PASSWORD, ProgramRun, providerUrn, Registration, runProgram } from "./support/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const COMMAND = "command:local:Command";
@@ -22,14 +23,18 @@ describe("program (index.ts under Pulumi mocks)", () => {
             const components = run.registrations.filter((r) => r.type.startsWith("vault-ha:"));
             assert.deepEqual(
                 // Under mocks there is no stack resource, so a top-level component has no parent at all.
-                components.map((c) => [c.type, c.name, c.parent === "" || c.parent.endsWith("pulumi:pulumi:Stack::vault-ha-dev")]),
+                components.map((c) => [c.type, c.name, c.parent === "" || c.parent.endsWith("pulumi:pulumi:Stack::vault-ha-dev")]).sort(),
                 [
                     ["vault-ha:kind:KindCluster", "kind", true],
                     ["vault-ha:ingress:IngressNginx", "ingress-nginx", true],
                     ["vault-ha:ingress:Whoami", "whoami", true],
+                    ["vault-ha:tls:CertManager", "cert-manager", true],
+                    ["vault-ha:tls:VaultTls", "vault-tls", true],
                     ["vault-ha:vault:VaultCluster", "vault", true],
+                    ["vault-ha:ingress:VaultIngress", "vault-ingress", true],
                     ["vault-ha:vault:VaultBootstrap", "bootstrap", true],
-                ],
+                    ["vault-ha:vault:KvProof", "kv-proof", true],
+                ].sort(),
             );
         });
 
@@ -45,16 +50,29 @@ describe("program (index.ts under Pulumi mocks)", () => {
             const cluster = run.one(COMMAND, "kind-cluster");
             const provider = run.one(PROVIDER, "kind-k8s");
             const inCluster = run.registrations.filter((r) => r.type.startsWith("kubernetes:"));
-            // 3 namespaces, 2 releases, whoami's Deployment, Service and Ingress.
-            assert.equal(inCluster.length, 8);
-            // The bootstrap steps act on the cluster too; all but init, whose delete must run (see below).
-            const steps = run.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-") && c.name !== "bootstrap-init");
-            assert.equal(steps.length, 5);
-            for (const r of steps) assert.equal(r.deletedWith, cluster.urn, `${r.name} is deletedWith the cluster`);
+            // 4 namespaces, 2 releases, whoami's Deployment, Service and Ingress, 4 cert-manager objects, Vault's Ingress.
+            assert.equal(inCluster.length, 14);
             for (const r of inCluster) {
                 assert.equal(providerUrn(r.provider), provider.urn, `${r.name} uses the kind provider`);
                 assert.equal(r.deletedWith, cluster.urn, `${r.name} is deletedWith the cluster`);
             }
+            // cert-manager's chart is a remote component: it gets the provider for its children, and deletedWith.
+            const chart = run.one("kubernetes-cert-manager:index:CertManager");
+            assert.equal(providerUrn(chart.providers.kubernetes), provider.urn);
+            assert.equal(chart.deletedWith, cluster.urn);
+            // The commands act on the cluster too; all but init, whose delete must run (see below).
+            const commands = run.all(COMMAND).filter((c) => c.name !== "kind-cluster" && c.name !== "bootstrap-init");
+            assert.deepEqual(commands.map((c) => c.name).sort(), [
+                "bootstrap-join-vault-1",
+                "bootstrap-join-vault-2",
+                "bootstrap-unseal-vault-0",
+                "bootstrap-verify",
+                "bootstrap-wait-pods",
+                "cert-manager-webhook-ready",
+                "kv-proof-roundtrip",
+                "vault-tls-read-ca",
+            ]);
+            for (const r of commands) assert.equal(r.deletedWith, cluster.urn, `${r.name} is deletedWith the cluster`);
         });
 
         it("does not hand deletedWith to the cluster itself or its provider", () => {
@@ -160,7 +178,8 @@ describe("program (index.ts under Pulumi mocks)", () => {
                 assert.equal(step(id!).inputs.create, `node --require ts-node/register/transpile-only components/bootstrap/cli.ts ${runner}`);
                 assert.equal(step(id!).inputs.environment.VAULT_HA_POD, pod);
             }
-            assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_ADDR, "http://vault-0.vault-internal:8200");
+            assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_ADDR, "https://vault-0.vault-internal:8200");
+            assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_CA_FILE, "/vault/userconfig/vault-tls/ca.crt");
             assert.equal(step("init").inputs.environment.VAULT_HA_KEY_SHARES, "5");
             assert.equal(step("init").inputs.environment.VAULT_HA_KEY_THRESHOLD, "3");
             assert.equal(step("init").inputs.environment.VAULT_HA_KEY_FILE, ".vault-ha/vault-ha.dev/init.json");
@@ -233,6 +252,110 @@ describe("program (index.ts under Pulumi mocks)", () => {
         });
     });
 
+    describe("TLS", () => {
+        const CR = (kind: string) => `kubernetes:cert-manager.io/v1:${kind}`;
+        const dependsOn = (r: Registration, on: Registration) => assert.ok(r.dependencies.includes(on.urn), `${r.name} depends on ${on.name}`);
+
+        it("installs cert-manager pinned at v1.21.1 as release cert-manager, with its CRDs through crds.enabled", () => {
+            const chart = run.one("kubernetes-cert-manager:index:CertManager");
+            const helm = chart.inputs.helmOptions;
+            assert.equal(helm.name, "cert-manager");
+            assert.equal(helm.namespace, "cert-manager");
+            assert.equal(helm.version, "v1.21.1");
+            assert.deepEqual(helm.repositoryOpts, { repo: "https://charts.jetstack.io" });
+            assert.deepEqual(helm.values, { crds: { enabled: true } });
+            assert.equal(chart.inputs.installCRDs, undefined, "the deprecated switch stays off");
+        });
+
+        it("creates no issuer before cert-manager's webhook admits one, then chains CA -> issuer -> server certificate", () => {
+            const gate = run.one(COMMAND, "cert-manager-webhook-ready");
+            assert.match(gate.inputs.create, /cli\.ts cert-manager-ready$/);
+            dependsOn(gate, run.one("kubernetes-cert-manager:index:CertManager"));
+            const selfSigned = run.one(CR("ClusterIssuer"), "vault-tls-selfsigned-issuer");
+            const ca = run.one(CR("Certificate"), "vault-tls-ca-certificate");
+            const caIssuer = run.one(CR("ClusterIssuer"), "vault-tls-ca-issuer");
+            const server = run.one(CR("Certificate"), "vault-tls-server-certificate");
+            dependsOn(selfSigned, gate);
+            dependsOn(ca, selfSigned);
+            dependsOn(caIssuer, ca);
+            dependsOn(server, caIssuer);
+        });
+
+        it("waits for both certificates to be Ready, and gives the server certificate the computed SANs", () => {
+            for (const name of ["vault-tls-ca-certificate", "vault-tls-server-certificate"]) {
+                assert.deepEqual(run.one(CR("Certificate"), name).inputs.metadata.annotations, { "pulumi.com/waitFor": "condition=Ready" });
+            }
+            const server = run.one(CR("Certificate"), "vault-tls-server-certificate");
+            const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" });
+            assert.deepEqual(server.inputs.spec.dnsNames, sans.dnsNames);
+            assert.deepEqual(server.inputs.spec.ipAddresses, ["127.0.0.1"]);
+            assert.equal(server.inputs.metadata.namespace, "vault");
+        });
+
+        it("starts Vault only after its certificate exists, and bootstraps after both", () => {
+            const release = run.one(RELEASE, "vault-release");
+            dependsOn(release, run.one(CR("Certificate"), "vault-tls-server-certificate"));
+            dependsOn(run.one(COMMAND, "bootstrap-wait-pods"), release);
+            assert.equal(release.inputs.values.global.tlsDisable, false);
+        });
+
+        it("reads the CA certificate with kubectl, so no private key enters the state", () => {
+            const readCa = run.one(COMMAND, "vault-tls-read-ca");
+            assert.match(readCa.inputs.create, /cli\.ts read-ca$/);
+            assert.deepEqual(readCa.inputs.environment, { VAULT_HA_NAMESPACE: "vault", VAULT_HA_TLS_SECRET: "vault-server-tls", VAULT_HA_TIMEOUT_SECONDS: "300" });
+            dependsOn(readCa, run.one(CR("Certificate"), "vault-tls-server-certificate"));
+            assert.equal(run.all("kubernetes:core/v1:Secret").length, 0);
+        });
+
+        it("routes https://vault.localhost to the active Vault pod with SSL passthrough", () => {
+            const ingress = run.one("kubernetes:networking.k8s.io/v1:Ingress", "vault-ingress-ingress");
+            assert.deepEqual(ingress.inputs.metadata.annotations, { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" });
+            assert.equal(ingress.inputs.metadata.namespace, "vault");
+            assert.equal(ingress.inputs.spec.ingressClassName, "nginx");
+            const rule = ingress.inputs.spec.rules[0];
+            assert.equal(rule.host, "vault.localhost");
+            assert.deepEqual(rule.http.paths, [{ path: "/", pathType: "Prefix", backend: { service: { name: "vault-active", port: { number: 8200 } } } }]);
+            dependsOn(ingress, run.one(RELEASE, "ingress-nginx-release"));
+        });
+
+        it("proves a kv-v2 round trip through VAULT_ADDR after the bootstrap, with token, password and CA on stdin", () => {
+            const proof = run.one(COMMAND, "kv-proof-roundtrip");
+            assert.match(proof.inputs.create, /cli\.ts kv-proof$/);
+            dependsOn(proof, run.one(COMMAND, "bootstrap-verify"));
+            assert.deepEqual(proof.inputs.environment, {
+                VAULT_HA_VAULT_ADDR: "https://localhost:30000",
+                VAULT_HA_KV_MOUNT: "mysecret",
+                VAULT_HA_KV_PATH: "logins/study",
+                VAULT_HA_KV_USERNAME: "demo",
+                VAULT_HA_TIMEOUT_SECONDS: "300",
+            });
+            assert.ok(proof.secretInputs.includes("stdin"));
+            assert.deepEqual(JSON.parse(proof.inputs.stdin), { rootToken: FAKE_KEYS.rootToken, password: FAKE_PASSWORD, caCert: FAKE_CA });
+            const exposed = JSON.stringify([proof.inputs.create, proof.inputs.environment]);
+            for (const secret of [FAKE_KEYS.rootToken, FAKE_PASSWORD]) assert.ok(!exposed.includes(secret));
+            const password = run.one("random:index/randomPassword:RandomPassword", "kv-proof-password");
+            assert.equal(password.inputs.length, 24);
+        });
+
+        it("tls: false reproduces the blog's plain-HTTP lab: no cert-manager, http everywhere, no passthrough", async () => {
+            const plain = await runProgram({ tls: "false" });
+            assert.equal(plain.all("kubernetes-cert-manager:index:CertManager").length, 0);
+            assert.equal(plain.registrations.filter((r) => r.type.startsWith("kubernetes:cert-manager.io")).length, 0);
+            assert.equal(plain.outputs.vaultAddr.value, "http://localhost:30000");
+            assert.equal(plain.outputs.ingressUrl.value, "http://vault.localhost");
+            assert.equal(plain.outputs.caCert, undefined);
+            assert.equal(plain.outputs.vaultEnv.value, "export VAULT_ADDR=http://localhost:30000");
+            assert.equal(plain.one(RELEASE, "vault-release").inputs.values.global.tlsDisable, true);
+            assert.deepEqual(plain.one(RELEASE, "vault-release").dependencies.filter((d) => d.includes("cert-manager")), []);
+            const join = plain.one(COMMAND, "bootstrap-join-vault-1").inputs.environment;
+            assert.equal(join.VAULT_HA_LEADER_ADDR, "http://vault-0.vault-internal:8200");
+            assert.equal(join.VAULT_HA_LEADER_CA_FILE, undefined);
+            assert.deepEqual(plain.one("kubernetes:networking.k8s.io/v1:Ingress", "vault-ingress-ingress").inputs.metadata.annotations, {});
+            assert.equal(JSON.parse(plain.one(COMMAND, "kv-proof-roundtrip").inputs.stdin).caCert, undefined);
+            assert.equal(plain.one(COMMAND, "kv-proof-roundtrip").inputs.environment.VAULT_HA_VAULT_ADDR, "http://localhost:30000");
+        });
+    });
+
     describe("charts", () => {
         it("installs Vault as release `vault`, pinned, with the values built for these settings, without waiting", () => {
             const vault = run.one(RELEASE, "vault-release");
@@ -279,11 +402,15 @@ describe("program (index.ts under Pulumi mocks)", () => {
             assert.deepEqual(plain, {
                 clusterName: "vault",
                 kubeContext: "kind-vault",
-                vaultAddr: "http://localhost:30000",
-                uiUrl: "http://localhost:30000/ui/",
+                vaultAddr: "https://localhost:30000",
+                uiUrl: "https://localhost:30000/ui/",
+                ingressUrl: "https://vault.localhost",
                 vaultNamespace: "vault",
                 whoamiUrl: "http://localhost/_whoami",
+                caCert: FAKE_CA,
+                vaultEnv: 'export VAULT_ADDR=https://localhost:30000\nexport VAULT_CACERT="$PWD/vault-ca.pem"',
                 raftPeers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }],
+                kvSecretPath: "mysecret/logins/study",
             });
         });
 

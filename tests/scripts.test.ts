@@ -16,7 +16,7 @@ describe("npm run render", () => {
         assert.deepEqual(parse(sections[0]), buildKindConfig(settings));
         assert.deepEqual(parse(sections[1]), ingressNginxValues());
         assert.deepEqual(parse(sections[2]), vaultHelmValues(settings));
-        assert.equal(sections[3].trim(), vaultServerHcl().trim());
+        assert.equal(sections[3].trim(), vaultServerHcl(settings.tls).trim());
     });
 });
 

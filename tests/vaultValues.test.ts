@@ -3,31 +3,52 @@ import { strict as assert } from "assert";
 import { renderHcl } from "../components/hcl";
 import { ingressNginxValues } from "../components/ingressNginxValues";
 import { parseSettings } from "../components/settings";
-import { vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
+import { TLS_RELOAD_SCRIPT, vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
 
-const lab = parseSettings({}).settings;
+// The blog's plain-HTTP lab (tls: false) and the default, TLS.
+const plain = parseSettings({ tls: "false" }).settings;
+const tls = parseSettings({}).settings;
 
 describe("Vault server HCL", () => {
-    it("parses with HashiCorp's HCL parser into the blog's raft configuration", async () => {
-        const config = await parseHcl("vault.hcl", vaultServerHcl());
-        assert.deepEqual(config, {
-            ui: true,
-            disable_mlock: true,
+    const common = { ui: true, disable_mlock: true, storage: { raft: [{ path: "/vault/data" }] }, service_registration: { kubernetes: [{}] } };
+
+    it("parses with HashiCorp's HCL parser into the blog's raft configuration (tls: false)", async () => {
+        assert.deepEqual(await parseHcl("vault.hcl", vaultServerHcl(false)), {
+            ...common,
             listener: { tcp: [{ address: "[::]:8200", cluster_address: "[::]:8201", tls_disable: true }] },
-            storage: { raft: [{ path: "/vault/data" }] },
-            service_registration: { kubernetes: [{}] },
         });
     });
 
-    it("states disable_mlock in the exact form the chart looks for, so the chart does not append a duplicate", () => {
-        // The chart's own test, from its _helpers.tpl: (?m)^\s*disable_mlock\s*=\s*(true|false)
-        const matches = vaultServerHcl().match(/^\s*disable_mlock\s*=\s*(true|false)/gm) ?? [];
-        assert.equal(matches.length, 1);
+    it("parses into a TLS listener with the mounted certificate, key and CA (tls: true)", async () => {
+        assert.deepEqual(await parseHcl("vault.hcl", vaultServerHcl(true)), {
+            ...common,
+            listener: {
+                tcp: [
+                    {
+                        address: "[::]:8200",
+                        cluster_address: "[::]:8201",
+                        tls_disable: false,
+                        tls_cert_file: "/vault/userconfig/vault-tls/tls.crt",
+                        tls_key_file: "/vault/userconfig/vault-tls/tls.key",
+                        tls_client_ca_file: "/vault/userconfig/vault-tls/ca.crt",
+                    },
+                ],
+            },
+        });
     });
 
-    it("contains nothing Helm's tpl would evaluate", () => {
-        assert.ok(!vaultServerHcl().includes("{{"));
-    });
+    for (const mode of [false, true]) {
+        it(`states disable_mlock once, in the exact form the chart looks for (tls: ${mode})`, () => {
+            // The chart's own test, from its _helpers.tpl: (?m)^\s*disable_mlock\s*=\s*(true|false)
+            const matches = vaultServerHcl(mode).match(/^\s*disable_mlock\s*=\s*(true|false)/gm) ?? [];
+            assert.equal(matches.length, 1);
+        });
+
+        it(`contains nothing Helm's tpl would evaluate, and no TLS bypass (tls: ${mode})`, () => {
+            assert.ok(!vaultServerHcl(mode).includes("{{"));
+            assert.ok(!/skip.?verify/i.test(vaultServerHcl(mode)));
+        });
+    }
 
     it("refuses strings with template markers", () => {
         assert.throws(() => renderHcl({ attributes: { path: "{{ .Release.Name }}" } }), /template marker/);
@@ -35,15 +56,15 @@ describe("Vault server HCL", () => {
     });
 });
 
-describe("Vault chart values", () => {
-    const values = vaultHelmValues(lab) as any;
+describe("Vault chart values (tls: false, the blog's plain-HTTP lab)", () => {
+    const values = vaultHelmValues(plain) as any;
 
     it("runs HA with integrated storage: 3 replicas, raft, node id = pod name, config in ha.raft.config", () => {
         assert.equal(values.server.ha.enabled, true);
         assert.equal(values.server.ha.replicas, 3);
         assert.equal(values.server.ha.raft.enabled, true);
         assert.equal(values.server.ha.raft.setNodeId, true);
-        assert.equal(values.server.ha.raft.config, vaultServerHcl());
+        assert.equal(values.server.ha.raft.config, vaultServerHcl(false));
         assert.equal(values.server.ha.config, undefined, "server.ha.config is ignored with raft; setting it would mislead");
     });
 
@@ -78,11 +99,55 @@ describe("Vault chart values", () => {
     });
 
     it("follows replicas, NodePort and storage size from the settings", () => {
-        const { settings } = parseSettings({ workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi" });
+        const { settings } = parseSettings({ workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi", tls: "false" });
         const custom = vaultHelmValues(settings) as any;
         assert.equal(custom.server.ha.replicas, 5);
         assert.equal(custom.ui.serviceNodePort, 30001);
         assert.equal(custom.server.dataStorage.size, "2Gi");
+    });
+
+    it("tls: false leaves out everything TLS", () => {
+        for (const key of ["volumes", "volumeMounts", "extraEnvironmentVars", "extraContainers", "shareProcessNamespace"]) {
+            assert.equal(values.server[key], undefined, key);
+        }
+        assert.equal(values.server.ha.apiAddr, undefined);
+    });
+});
+
+describe("Vault chart values with TLS", () => {
+    const values = vaultHelmValues(tls) as any;
+    const mount = { name: "vault-tls", mountPath: "/vault/userconfig/vault-tls", readOnly: true };
+
+    it("turns TLS on in the chart, consistently with the listener", () => {
+        assert.equal(values.global.tlsDisable, false);
+        assert.match(values.server.ha.raft.config, /tls_disable\s+= false/);
+        assert.equal(values.server.ha.raft.config, vaultServerHcl(true));
+    });
+
+    it("mounts the cert-manager secret read-only and points the in-pod CLI at its CA", () => {
+        assert.deepEqual(values.server.volumes, [{ name: "vault-tls", secret: { secretName: "vault-server-tls", defaultMode: 0o440 } }]);
+        assert.deepEqual(values.server.volumeMounts, [mount]);
+        assert.deepEqual(values.server.extraEnvironmentVars, { VAULT_CACERT: "/vault/userconfig/vault-tls/ca.crt" });
+    });
+
+    it("advertises each pod by a name in its certificate, through a variable defined before VAULT_API_ADDR", () => {
+        assert.equal(values.server.ha.apiAddr, "https://$(VAULT_K8S_POD_NAME).vault-internal:8200");
+    });
+
+    it("runs a reloader that sends SIGHUP to Vault when the mounted certificate changes", () => {
+        assert.equal(values.server.shareProcessNamespace, true);
+        assert.deepEqual(values.server.extraContainers, [
+            {
+                name: "tls-reloader",
+                image: "hashicorp/vault:2.0.4",
+                command: ["/bin/sh", "-c", TLS_RELOAD_SCRIPT],
+                volumeMounts: [mount],
+                securityContext: { allowPrivilegeEscalation: false },
+                resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } },
+            },
+        ]);
+        assert.match(TLS_RELOAD_SCRIPT, /kill -HUP \$pid/);
+        assert.match(TLS_RELOAD_SCRIPT, /\/vault\/userconfig\/vault-tls\/tls.crt/);
     });
 });
 

@@ -8,19 +8,24 @@
  * one JSON line on stdout, printed only on success (a failed command's error text includes its stdout). Progress and
  * errors go to stderr, with every known secret value scrubbed out.
  */
+import { readCaCert, waitForCertManagerWebhook } from "./clusterChecks";
+import { kvRoundTrip } from "./frontDoor";
 import { deleteKeyFile } from "./keyFile";
 import { Kubectl, KubectlVaultOps } from "./kubectlOps";
 import { Redactor } from "./redact";
-import { initLeader, joinAndUnseal, MAX_POLL_MS, podIdentities, podNames, StepContext, StepError, unsealPod, verifyRaft, waitForPods } from "./steps";
+import { initLeader, joinAndUnseal, MAX_POLL_MS, podIdentities, podNames, PollContext, StepContext, StepError, unsealPod, verifyRaft, waitForPods } from "./steps";
 import type { VaultOps } from "./vaultOps";
 
-export const STEPS = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys"] as const;
+export const STEPS = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys", "cert-manager-ready", "read-ca", "kv-proof"] as const;
 export type StepName = (typeof STEPS)[number];
 
 interface Secrets {
     kubeconfig?: string;
     unsealKeys?: string[];
     rootToken?: string;
+    /** kv-proof: the value to write, and the CA to verify Vault with (public, but it travels with the token). */
+    password?: string;
+    caCert?: string;
 }
 
 function env(name: string, fallback?: string): string {
@@ -56,18 +61,43 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
         return { deleted };
     }
 
+    const timing = (): PollContext => ({
+        log,
+        timeoutMs: envNumber("VAULT_HA_TIMEOUT_SECONDS", 600) * 1000,
+        pollMs: Math.min(envNumber("VAULT_HA_POLL_MS", MAX_POLL_MS), MAX_POLL_MS),
+    });
+
+    if (step === "kv-proof") {
+        // Through the front door, like a user: no kubectl at all.
+        const password = requireSecret(secrets, "password", step);
+        return kvRoundTrip(
+            timing(),
+            { addr: env("VAULT_HA_VAULT_ADDR"), ca: secrets.caCert || undefined, token: requireSecret(secrets, "rootToken", step) },
+            { mount: env("VAULT_HA_KV_MOUNT"), path: env("VAULT_HA_KV_PATH"), data: { username: env("VAULT_HA_KV_USERNAME"), password } },
+        );
+    }
+
+    if (step === "cert-manager-ready" || step === "read-ca") {
+        const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
+        try {
+            const ctx = timing();
+            if (step === "cert-manager-ready") {
+                await waitForCertManagerWebhook(ctx, kubectl);
+                return { ready: true };
+            }
+            return { caCert: await readCaCert(ctx, kubectl, env("VAULT_HA_NAMESPACE"), env("VAULT_HA_TLS_SECRET")) };
+        } finally {
+            kubectl.dispose();
+        }
+    }
+
     const namespace = env("VAULT_HA_NAMESPACE");
     const release = env("VAULT_HA_RELEASE", "vault");
     const pods = () => podNames(release, envNumber("VAULT_HA_REPLICAS"));
     const leader = `${release}-0`;
     const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
     const ops: VaultOps = new KubectlVaultOps(kubectl, { namespace, release });
-    const ctx: StepContext = {
-        ops,
-        log,
-        timeoutMs: envNumber("VAULT_HA_TIMEOUT_SECONDS", 600) * 1000,
-        pollMs: Math.min(envNumber("VAULT_HA_POLL_MS", MAX_POLL_MS), MAX_POLL_MS),
-    };
+    const ctx: StepContext = { ...timing(), ops };
     const threshold = () => envNumber("VAULT_HA_KEY_THRESHOLD");
 
     try {
@@ -127,7 +157,7 @@ async function main(): Promise<number> {
             throw new StepError("stdin is not the JSON object vault-ha sends");
         }
         redactor.addKubeconfig(secrets.kubeconfig);
-        redactor.add(...(secrets.unsealKeys ?? []), secrets.rootToken);
+        redactor.add(...(secrets.unsealKeys ?? []), secrets.rootToken, secrets.password);
         const result = await runStep(step, secrets, redactor, log);
         process.stdout.write(JSON.stringify(result) + "\n");
         return 0;

@@ -34,7 +34,9 @@ export interface BootstrapParams {
  * Each step gets only the parameters it reads, so that changing one setting re-runs only the steps it concerns
  * (every Command re-runs when any of its inputs change).
  */
-export function stepEnvironment(step: StepName, p: BootstrapParams, pod?: string): Record<string, string> {
+export type BootstrapStep = Exclude<StepName, "cert-manager-ready" | "read-ca" | "kv-proof">;
+
+export function stepEnvironment(step: BootstrapStep, p: BootstrapParams, pod?: string): Record<string, string> {
     const where = { VAULT_HA_NAMESPACE: p.namespace, VAULT_HA_RELEASE: p.release };
     const timeout = { VAULT_HA_TIMEOUT_SECONDS: String(p.timeoutSeconds) };
     switch (step) {
@@ -66,4 +68,31 @@ export function stepEnvironment(step: StepName, p: BootstrapParams, pod?: string
         case "forget-keys":
             return { VAULT_HA_KEY_FILE: p.keyFile };
     }
+}
+
+export function certManagerReadyEnvironment(timeoutSeconds: number): Record<string, string> {
+    return { VAULT_HA_TIMEOUT_SECONDS: String(timeoutSeconds) };
+}
+
+export function readCaEnvironment(namespace: string, secret: string, timeoutSeconds: number): Record<string, string> {
+    return { VAULT_HA_NAMESPACE: namespace, VAULT_HA_TLS_SECRET: secret, VAULT_HA_TIMEOUT_SECONDS: String(timeoutSeconds) };
+}
+
+export interface KvProofParams {
+    /** VAULT_ADDR as users have it: https://localhost:30000 */
+    vaultAddr: string;
+    mount: string;
+    path: string;
+    username: string;
+    timeoutSeconds: number;
+}
+
+export function kvProofEnvironment(p: KvProofParams): Record<string, string> {
+    return {
+        VAULT_HA_VAULT_ADDR: p.vaultAddr,
+        VAULT_HA_KV_MOUNT: p.mount,
+        VAULT_HA_KV_PATH: p.path,
+        VAULT_HA_KV_USERNAME: p.username,
+        VAULT_HA_TIMEOUT_SECONDS: String(p.timeoutSeconds),
+    };
 }

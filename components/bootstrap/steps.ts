@@ -14,13 +14,16 @@ export class StepError extends Error {
     }
 }
 
-export interface StepContext {
-    ops: VaultOps;
+export interface PollContext {
     log(message: string): void;
     /** How long one step may wait for a condition. */
     timeoutMs: number;
     /** Time between two polls of a condition; at most 2 s. */
     pollMs: number;
+}
+
+export interface StepContext extends PollContext {
+    ops: VaultOps;
 }
 
 export const MAX_POLL_MS = 2000;
@@ -35,7 +38,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Calls `attempt` until it returns a value. VaultUnavailable means "not yet" and is retried; anything else fails at
  * once. The first attempt is immediate: nothing waits unless the condition is unmet.
  */
-export async function pollUntil<T>(ctx: StepContext, what: string, attempt: () => Promise<T | undefined>, lastSeen: () => string): Promise<T> {
+export async function pollUntil<T>(ctx: PollContext, what: string, attempt: () => Promise<T | undefined>, lastSeen: () => string): Promise<T> {
     const started = Date.now();
     const interval = Math.min(ctx.pollMs, MAX_POLL_MS);
     for (;;) {

@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BootstrapParams, stepCommand, stepEnvironment } from "../../components/bootstrap/commandSpec";
+import { BootstrapParams, BootstrapStep, stepCommand, stepEnvironment } from "../../components/bootstrap/commandSpec";
 import type { StepName } from "../../components/bootstrap/cli";
 import { keyFilePath } from "../../components/bootstrap/keyFile";
 import { bootstrapPlan, podNames } from "../../components/bootstrap/steps";
@@ -28,6 +28,8 @@ export interface StepRun {
 export interface Secrets {
     unsealKeys?: string[];
     rootToken?: string;
+    password?: string;
+    caCert?: string;
 }
 
 export interface BootstrapOutcome {
@@ -106,8 +108,9 @@ export class Simulation {
     }
 
     /** Starts one step the way the Command provider would; `onSpawn` gets the process (to kill it, say). */
-    runStep(step: StepName, options: { pod?: string; secrets?: Secrets; onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
-        const environment = stepEnvironment(step, this.params, options.pod);
+    runStep(step: StepName, options: { pod?: string; secrets?: Secrets; env?: Record<string, string>; onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
+        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof"].includes(step);
+        const environment = { ...(bootstrapStep ? stepEnvironment(step as BootstrapStep, this.params, options.pod) : {}), ...options.env };
         const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
         return new Promise((resolve) => {
             const child = spawn("/bin/sh", ["-c", stepCommand(step)], {

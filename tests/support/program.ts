@@ -13,6 +13,8 @@ const runtimeState = require("@pulumi/pulumi/runtime/state");
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export const FAKE_KEYS = { unsealKeys: ["a2V5LW9uZS1vbmUtb25lLW9uZQ==", "a2V5LXR3by10d28tdHdvLXR3bw==", "a2V5LXRocmVlLXRocmVlLXRocmVl"], rootToken: "hvs.FAKE-ROOT-TOKEN-FOR-MOCKS" };
+export const FAKE_CA = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2VDQQ==\n-----END CERTIFICATE-----\n";
+export const FAKE_PASSWORD = "FAKE-RANDOM-PASSWORD-0123456789";
 export const FAKE_IDENTITIES: Record<string, string> = { "vault-0": "pod 00000000-0000 started 2026-11-28T04:00:00Z" };
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: RkFLRS1LRVk=\n";
@@ -29,6 +31,8 @@ export interface Registration {
     parent: string;
     dependencies: string[];
     provider: string;
+    /** Providers handed to a component for its children, by package. */
+    providers: Record<string, string>;
     deletedWith: string;
     additionalSecretOutputs: string[];
     deleteBeforeReplace: boolean;
@@ -78,11 +82,15 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
             const stdout =
                 step === "init" ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })
                 : step === "verify" ? JSON.stringify({ peers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }] })
+                : step === "read-ca" ? JSON.stringify({ caCert: FAKE_CA })
+                : step === "kv-proof" ? JSON.stringify({ path: "mysecret/logins/study", version: 1 })
                 : step ? JSON.stringify({ ok: true })
                 : name.endsWith("-cluster") ? FAKE_KUBECONFIG
                 : "";
             return { ...inputs, stdout, stderr: "" };
         }
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: FAKE_PASSWORD };
         case "kubernetes:helm.sh/v3:Release":
             return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed", revision: 1 } };
         default:
@@ -131,6 +139,7 @@ export async function runProgram(config: Record<string, string> = {}, secretKeys
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
             provider: req.getProvider(),
+            providers: Object.fromEntries(req.getProvidersMap().toArray()),
             deletedWith: req.getDeletedwith(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
