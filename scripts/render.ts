@@ -7,8 +7,9 @@ import { ingressNginxValues } from "../components/ingressNginxValues";
 import { kindConfigYaml } from "../components/kindConfig";
 import { ConfigError, Settings } from "../components/settings";
 import { readStackSettings, stackName } from "../components/stackFile";
-import { vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
-import { INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/versions";
+import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tlsConfig";
+import { VAULT_RELEASE_NAME, vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/versions";
 
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
@@ -18,7 +19,17 @@ export function render(stack: string, settings: Settings): string {
         section(`ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`, stringify(ingressNginxValues())),
         section(`vault chart ${settings.vaultChartVersion} values (${VAULT_CHART.repo})`, stringify(vaultHelmValues(settings))),
         section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(settings.tls)),
+        ...(settings.tls ? tlsSections(settings, section) : []),
     ].join("\n");
+}
+
+function tlsSections(settings: Settings, section: (title: string, body: string) => string): string[] {
+    const sans = vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: settings.vaultNamespace, replicas: settings.vaultReplicas, ingressHost: settings.ingressHost });
+    const chain = caChainManifests({ certManagerNamespace: settings.certManagerNamespace, vaultNamespace: settings.vaultNamespace, sans });
+    return [
+        section(`cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`, stringify(certManagerValues())),
+        section("cert-manager CA chain and Vault's server certificate", [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map((m) => stringify(m)).join("---\n")),
+    ];
 }
 
 if (require.main === module) {

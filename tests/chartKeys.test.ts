@@ -4,8 +4,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ingressNginxValues } from "../components/ingressNginxValues";
 import { parseSettings } from "../components/settings";
+import { certManagerValues } from "../components/tlsConfig";
 import { vaultHelmValues } from "../components/vaultValues";
-import { INGRESS_NGINX_CHART, VAULT_CHART } from "../components/versions";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, VAULT_CHART } from "../components/versions";
 import { ChartReference, unknownChartKeys } from "./support/chartKeys";
 
 // The pinned charts' values.yaml and schemas sit beside the project on developer machines and in CI, not in a clone.
@@ -19,6 +20,7 @@ function load(file: string): any {
 describe("chart keys exist in the pinned charts", function () {
     let vault: ChartReference;
     let ingressNginx: ChartReference;
+    let certManager: ChartReference;
 
     before(function () {
         if (!existsSync(REFERENCE)) {
@@ -32,6 +34,10 @@ describe("chart keys exist in the pinned charts", function () {
             // template to switch the probe from exec to httpGet.
             readByTemplates: ["server.readinessProbe.path"],
         };
+        certManager = {
+            values: load(`cert-manager-${CERT_MANAGER_CHART.version}.values.yaml`),
+            schema: load(`cert-manager-${CERT_MANAGER_CHART.version}.values.schema.json`),
+        };
         ingressNginx = {
             values: load(`ingress-nginx-${INGRESS_NGINX_CHART.version}.values.yaml`),
             freeForm: ["controller.nodeSelector", "controller.extraArgs"],
@@ -39,9 +45,13 @@ describe("chart keys exist in the pinned charts", function () {
     });
 
     it("every key sent to the Vault chart exists there, with the schema's type", () => {
-        for (const config of [{}, { workers: "5", vaultReplicas: "5" }]) {
+        for (const config of [{}, { tls: "false" }, { workers: "5", vaultReplicas: "5" }]) {
             assert.deepEqual(unknownChartKeys(vaultHelmValues(parseSettings(config).settings), vault), []);
         }
+    });
+
+    it("every key sent to the cert-manager chart exists there, with the schema's type", () => {
+        assert.deepEqual(unknownChartKeys(certManagerValues(), certManager), []);
     });
 
     it("every key sent to the ingress-nginx chart exists there", () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tlsConfig";
 import { ingressNginxValues } from "../components/ingressNginxValues";
 import { buildKindConfig } from "../components/kindConfig";
 import { parseSettings } from "../components/settings";
@@ -11,12 +12,20 @@ describe("npm run render", () => {
     const settings = parseSettings({}).settings;
     const sections = render("dev", settings).split(/^# ==== .*$/m).slice(1);
 
-    it("prints the kind config, both charts' values and the HCL exactly as the program builds them", () => {
-        assert.equal(sections.length, 4);
+    it("prints the kind config, every chart's values, the HCL and the CA chain exactly as the program builds them", () => {
+        assert.equal(sections.length, 6);
         assert.deepEqual(parse(sections[0]), buildKindConfig(settings));
         assert.deepEqual(parse(sections[1]), ingressNginxValues());
         assert.deepEqual(parse(sections[2]), vaultHelmValues(settings));
         assert.equal(sections[3].trim(), vaultServerHcl(settings.tls).trim());
+        assert.deepEqual(parse(sections[4]), certManagerValues());
+        const chain = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans: vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" }) });
+        assert.deepEqual(parseAllDocuments(sections[5]).map((d) => d.toJS()), [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate]);
+    });
+
+    it("leaves the TLS sections out with tls: false", () => {
+        const plain = parseSettings({ tls: "false" }).settings;
+        assert.equal(render("dev", plain).split(/^# ==== .*$/m).length - 1, 4);
     });
 });
 

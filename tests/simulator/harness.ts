@@ -11,6 +11,7 @@ import { BootstrapParams, BootstrapStep, stepCommand, stepEnvironment } from "..
 import type { StepName } from "../../components/bootstrap/cli";
 import { keyFilePath } from "../../components/bootstrap/keyFile";
 import { bootstrapPlan, podNames } from "../../components/bootstrap/steps";
+import { TLS_FILES, vaultCertificateSans } from "../../components/tlsConfig";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./model.js");
@@ -45,6 +46,8 @@ export interface SimulationOptions {
     timeoutSeconds?: number;
     pollMs?: number;
     latencyMs?: number;
+    /** Vault serves TLS with a certificate for the names vault-ha computes, signed by the CA mounted in the pods. */
+    tls?: boolean;
 }
 
 export class Simulation {
@@ -65,7 +68,12 @@ export class Simulation {
         const replicas = options.replicas ?? 3;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        model.save(this.stateFile, model.newState({ replicas, kubeconfig: this.kubeconfig, latencyMs: options.latencyMs ?? 0 }));
+        const state = model.newState({ replicas, kubeconfig: this.kubeconfig, latencyMs: options.latencyMs ?? 0 });
+        if (options.tls) {
+            const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });
+            state.tls = { caFile: TLS_FILES.ca, serverNames: sans.dnsNames };
+        }
+        model.save(this.stateFile, state);
         this.pods = podNames("vault", replicas);
         this.pollMs = options.pollMs ?? 20;
         this.params = {
@@ -75,7 +83,8 @@ export class Simulation {
             keyShares: options.keyShares ?? 5,
             keyThreshold: options.keyThreshold ?? 3,
             keyFile: keyFilePath("vault-ha", "dev"),
-            leaderApiAddr: "http://vault-0.vault-internal:8200",
+            leaderApiAddr: `${options.tls ? "https" : "http"}://vault-0.vault-internal:8200`,
+            leaderCaCertFile: options.tls ? TLS_FILES.ca : undefined,
             timeoutSeconds: options.timeoutSeconds ?? 5,
         };
     }

@@ -30,6 +30,7 @@ const path = require("path");
  *   namespace: string, release: string, kubeconfig: string, latencyMs: number,
  *   tls: null | { caFile: string, caId: string, serverNames: string[] },
  *   autopilotPromotionLists: number, listCalls: number, inits: number,
+ *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   cluster: Cluster | null, pods: Record<string, Pod>
  * }} State
  */
@@ -75,6 +76,8 @@ function newState(options = {}) {
         autopilotPromotionLists: 0,
         listCalls: 0,
         inits: 0,
+        certManager: { admitAfterProbes: 0, probes: 0 },
+        secrets: {},
         cluster: null,
         pods,
     };
@@ -307,6 +310,25 @@ function listPeers(s, pod, token) {
     });
 }
 
+/**
+ * With TLS the in-pod CLI talks to https://127.0.0.1:8200 and verifies Vault's certificate with VAULT_CACERT: without
+ * the right CA every call fails before it reaches Vault.
+ * @param {State} s @param {string | undefined} caCert
+ */
+function tlsRefusal(s, caCert) {
+    if (!s.tls || caCert === s.tls.caFile) return undefined;
+    return 'Get "https://127.0.0.1:8200/v1/sys/seal-status": tls: failed to verify certificate: x509: certificate signed by unknown authority';
+}
+
+/** `kubectl create --dry-run=server` of an Issuer: refused until cert-manager's webhook serves. @param {State} s */
+function certManagerProbe(s) {
+    s.certManager.probes++;
+    if (s.certManager.probes <= s.certManager.admitAfterProbes) {
+        return fail(1, 'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": dial tcp 10.96.0.10:443: connect: connection refused');
+    }
+    return ok("clusterissuer.cert-manager.io/vault-ha-webhook-probe created (server dry run)\n");
+}
+
 /** Test helper: the pod's container restarts (laptop reboot, crash): Vault comes back sealed. @param {State} s @param {string} pod */
 function restart(s, pod) {
     const p = s.pods[pod];
@@ -323,4 +345,4 @@ function recreate(s, pod) {
     s.pods[pod].restartCount = 0;
 }
 
-module.exports = { newState, load, save, update, logCall, sleepSync, listPods, status, init, unseal, resetUnseal, join, listPeers, restart, recreate, sealStatus, NOT_RUNNING };
+module.exports = { tlsRefusal, certManagerProbe, newState, load, save, update, logCall, sleepSync, listPods, status, init, unseal, resetUnseal, join, listPeers, restart, recreate, sealStatus, NOT_RUNNING };
