@@ -59,13 +59,19 @@ pulumi stack output --stack $stack raftPeers --json | node -e '
   console.log(peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}`).join(", "));
   process.exit(ok ? 0 : 1);'
 vault_addr=$(pulumi stack output --stack $stack vaultAddr)
-wait_for "Vault answering through $vault_addr" 60 curl -fsS "$vault_addr/v1/sys/health"
+ingress_url=$(pulumi stack output --stack $stack ingressUrl)
+pulumi stack output --stack $stack caCert > "$state/ca.pem"
+# Both front doors answer from a certificate verified with the cluster CA: the NodePort, and ingress passthrough.
+wait_for "Vault answering at $vault_addr (TLS verified)" 60 curl -fsS --cacert "$state/ca.pem" "$vault_addr/v1/sys/health"
+wait_for "Vault answering at $ingress_url (passthrough, TLS verified)" 60 \
+  curl -fsS --cacert "$state/ca.pem" --resolve "${ingress_url#https://}:443:127.0.0.1" "$ingress_url/v1/sys/health"
+[ "$(pulumi stack output --stack $stack kvSecretPath)" = mysecret/logins/study ]
 for i in 0 1 2; do
   kubectl --context $ctx -n vault exec vault-$i -- vault status >/dev/null   # exit 0 = unsealed
 done
-# The root token works (passed on stdin into a throwaway token file, as the bootstrap does: never argv or env).
+# The root token works, and the proof's secret is there (token on stdin into a throwaway token file: never argv or env).
 pulumi stack output --stack $stack rootToken --show-secrets |
-  kubectl --context $ctx -n vault exec -i vault-0 -- sh -c 'umask 077; h=$(mktemp -d); cat > "$h/.vault-token"; HOME="$h" vault token lookup >/dev/null; rc=$?; rm -rf "$h"; exit $rc'
+  kubectl --context $ctx -n vault exec -i vault-0 -- sh -c 'umask 077; h=$(mktemp -d); cat > "$h/.vault-token"; HOME="$h" vault kv get -field=username mysecret/logins/study | grep -qx demo; rc=$?; rm -rf "$h"; exit $rc'
 
 step "a second up changes nothing"
 pulumi preview --stack $stack --expect-no-changes
