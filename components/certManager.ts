@@ -7,10 +7,10 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
-import { certManagerReadyEnvironment, stepCommand } from "./bootstrap/commandSpec";
+import { certManagerReadyEnvironment } from "./bootstrap/commandSpec";
+import { Logging, stepResource } from "./bootstrap/stepResource";
 import { inCluster } from "./inCluster";
 import { certManagerValues } from "./tlsConfig";
-import { projectDir } from "./vaultBootstrap";
 import { CERT_MANAGER_CHART } from "./versions";
 
 export interface CertManagerArgs {
@@ -50,17 +50,10 @@ export class CertManager extends pulumi.ComponentResource {
             { ...inCluster(this, opts), providers: opts?.provider ? { kubernetes: opts.provider } : undefined },
         );
 
-        this.webhookReady = new command.local.Command(
+        this.webhookReady = stepResource(
             `${name}-webhook-ready`,
-            {
-                create: stepCommand("cert-manager-ready"),
-                environment: certManagerReadyEnvironment(600),
-                stdin: pulumi.secret(pulumi.output(args.kubeconfig).apply((kubeconfig) => JSON.stringify({ kubeconfig }))),
-                dir: projectDir(),
-                addPreviousOutputInEnv: false,
-                logging: command.types.enums.local.Logging.StdoutAndStderr,
-            },
-            inCluster(this, opts, { dependsOn: [chart], customTimeouts: { create: "15m", update: "15m" } }),
+            { step: "cert-manager-ready", environment: certManagerReadyEnvironment(600), secrets: { kubeconfig: args.kubeconfig }, logging: Logging.StdoutAndStderr },
+            inCluster(this, opts, { dependsOn: [chart] }),
         );
 
         this.registerOutputs({ namespace: this.namespace });

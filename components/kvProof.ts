@@ -3,11 +3,10 @@
  * TLS verified against the cluster CA, it enables kv-v2 at <kvMount>, writes <kvMount>/logins/study
  * (username=demo, a generated password) and reads it back.
  */
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { kvProofEnvironment, stepCommand } from "./bootstrap/commandSpec";
-import { projectDir } from "./vaultBootstrap";
+import { kvProofEnvironment } from "./bootstrap/commandSpec";
+import { Logging, stepResource } from "./bootstrap/stepResource";
 
 export const KV_PATH = "logins/study";
 export const KV_USERNAME = "demo";
@@ -31,22 +30,18 @@ export class KvProof extends pulumi.ComponentResource {
 
         const password = new random.RandomPassword(`${name}-password`, { length: 24, special: false }, { parent: this });
 
-        const proof = new command.local.Command(
+        const proof = stepResource(
             `${name}-roundtrip`,
             {
-                create: stepCommand("kv-proof"),
+                step: "kv-proof",
                 environment: pulumi.all([args.vaultAddr, args.mount]).apply(([vaultAddr, mount]) =>
                     kvProofEnvironment({ vaultAddr, mount, path: KV_PATH, username: KV_USERNAME, timeoutSeconds: 300 }),
                 ),
                 // Token and password on stdin: never an argument or an environment variable.
-                stdin: pulumi.secret(
-                    pulumi.all([args.rootToken, password.result, args.caCert]).apply(([rootToken, pw, caCert]) => JSON.stringify({ rootToken, password: pw, caCert })),
-                ),
-                dir: projectDir(),
-                addPreviousOutputInEnv: false,
-                logging: command.types.enums.local.Logging.StdoutAndStderr,
+                secrets: { rootToken: args.rootToken, password: password.result, caCert: args.caCert },
+                logging: Logging.StdoutAndStderr,
             },
-            { parent: this, deletedWith: opts?.deletedWith, dependsOn: opts?.dependsOn, customTimeouts: { create: "10m", update: "10m" } },
+            { parent: this, deletedWith: opts?.deletedWith, dependsOn: opts?.dependsOn },
         );
 
         this.path = proof.stdout.apply((out) => (JSON.parse(out) as { path: string }).path);

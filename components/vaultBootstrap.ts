@@ -12,24 +12,14 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
 import { BootstrapParams, BootstrapStep, stepCommand, stepEnvironment } from "./bootstrap/commandSpec";
+import { Logging, projectDir, stepResource, stepStdin } from "./bootstrap/stepResource";
 import { bootstrapPlan, podNames } from "./bootstrap/steps";
 import type { RaftPeer } from "./bootstrap/vaultOps";
 import { inCluster } from "./inCluster";
 import type { AdoptedKeys } from "./settings";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./vaultValues";
 
-const Logging = command.types.enums.local.Logging;
-
-/**
- * The step commands use paths relative to the project folder (the runner, node_modules, the key file). Commands run
- * where `pulumi` was started unless told otherwise, so they are told: relative to here, which is "." in normal use
- * and keeps machine-specific folders out of the state.
- */
-export function projectDir(): string {
-    return path.relative(process.cwd(), path.resolve(__dirname, "..")) || ".";
-}
 
 export interface VaultBootstrapArgs {
     /** Admin kubeconfig of the cluster (secret). */
@@ -78,35 +68,25 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                 timeoutSeconds,
             }));
         const environment = (step: BootstrapStep, pod?: string) => params.apply((p) => stepEnvironment(step, p, pod));
-        const stdin = (secrets: pulumi.Input<Record<string, unknown>> = {}) =>
-            pulumi.secret(pulumi.all([args.kubeconfig, secrets]).apply(([kubeconfig, s]) => JSON.stringify({ kubeconfig, ...s })));
+        // Every step's stdin carries the kubeconfig, plus the secrets that step needs.
+        const secrets = (extra: pulumi.Input<Record<string, unknown>> = {}) =>
+            pulumi.all([args.kubeconfig, extra]).apply(([kubeconfig, e]) => ({ kubeconfig, ...e }));
 
-        // Every step: the previous run's stdout stays out of the next run's environment (it can hold the keys),
-        // and a step may take a while (image pulls, raft convergence) but not forever.
-        const base = { addPreviousOutputInEnv: false, dir: projectDir() };
-        const timeouts = { customTimeouts: { create: "15m", update: "15m" } };
-
-        const waitPods = new command.local.Command(
+        const waitPods = stepResource(
             `${name}-wait-pods`,
-            {
-                ...base,
-                create: stepCommand("wait-pods"),
-                environment: environment("wait-pods"),
-                stdin: stdin(),
-                triggers: [args.namespace, args.replicas],
-                logging: Logging.StdoutAndStderr,
-            },
-            inCluster(this, opts, { dependsOn: opts?.dependsOn, ...timeouts }),
+            { step: "wait-pods", environment: environment("wait-pods"), secrets: secrets(), triggers: [args.namespace, args.replicas], logging: Logging.StdoutAndStderr },
+            inCluster(this, opts, { dependsOn: opts?.dependsOn }),
         );
 
         const identities = pulumi
             .unsecret(
                 command.local.runOutput(
                     {
-                        ...base,
                         command: stepCommand("pod-identities"),
                         environment: environment("pod-identities"),
-                        stdin: stdin(),
+                        stdin: stepStdin(secrets()),
+                        dir: projectDir(),
+                        addPreviousOutputInEnv: false,
                         logging: Logging.Stderr,
                     },
                     { parent: this, dependsOn: [waitPods] },
@@ -116,20 +96,19 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         // unsecret: the identities are pod uids and start times, shown in the preview as the reason for an unseal.
         const identityOf = (pod: string) => identities.apply((all) => `${pod}: ${all[pod] ?? "absent"}`);
 
-        const init = new command.local.Command(
+        const init = stepResource(
             `${name}-init`,
             {
-                ...base,
-                create: stepCommand("init"),
+                step: "init",
                 // Destroy removes the saved keys: they open nothing once the cluster is gone.
-                delete: stepCommand("forget-keys"),
+                onDelete: "forget-keys",
                 environment: environment("init"),
-                stdin: stdin(pulumi.output(args.adopted).apply((a) => (a ? { unsealKeys: a.unsealKeys, rootToken: a.rootToken } : {}))),
+                secrets: secrets(pulumi.output(args.adopted).apply((a) => (a ? { unsealKeys: a.unsealKeys, rootToken: a.rootToken } : {}))),
                 // stdout holds the keys: never logged; stderr is progress with secrets scrubbed out.
                 logging: Logging.Stderr,
             },
             // Not deletedWith the cluster: its delete must run to remove the key file.
-            { parent: this, dependsOn: [waitPods], additionalSecretOutputs: ["stdout"], ...timeouts },
+            { parent: this, dependsOn: [waitPods], additionalSecretOutputs: ["stdout"] },
         );
         const keys = pulumi.secret(init.stdout.apply((out) => JSON.parse(out) as { unsealKeys: string[]; rootToken: string }));
 
@@ -137,34 +116,32 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         for (const step of bootstrapPlan(pods)) {
             if (step.kind !== "unseal" && step.kind !== "join") continue;
             const pod = step.pod!;
-            this.steps[step.id] = new command.local.Command(
+            this.steps[step.id] = stepResource(
                 `${name}-${step.id}`,
                 {
-                    ...base,
-                    create: stepCommand(step.kind),
+                    step: step.kind,
                     environment: environment(step.kind, pod),
-                    stdin: stdin(keys.apply((k) => ({ unsealKeys: k.unsealKeys }))),
+                    secrets: secrets(keys.apply((k) => ({ unsealKeys: k.unsealKeys }))),
                     // A new incarnation of the pod is a sealed Vault: run this step again.
                     triggers: [identityOf(pod)],
                     logging: Logging.StdoutAndStderr,
                 },
-                inCluster(this, opts, { dependsOn: step.after.map((id) => this.steps[id]), ...timeouts }),
+                inCluster(this, opts, { dependsOn: step.after.map((id) => this.steps[id]) }),
             );
         }
 
         const verifyStep = bootstrapPlan(pods).find((s) => s.kind === "verify")!;
-        const verify = new command.local.Command(
+        const verify = stepResource(
             `${name}-verify`,
             {
-                ...base,
-                create: stepCommand("verify"),
+                step: "verify",
                 environment: environment("verify"),
-                stdin: stdin(keys.apply((k) => ({ rootToken: k.rootToken }))),
+                secrets: secrets(keys.apply((k) => ({ rootToken: k.rootToken }))),
                 // Re-checked whenever any pod was unsealed again.
                 triggers: pods.map(identityOf),
                 logging: Logging.StdoutAndStderr,
             },
-            inCluster(this, opts, { dependsOn: verifyStep.after.map((id) => this.steps[id]), ...timeouts }),
+            inCluster(this, opts, { dependsOn: verifyStep.after.map((id) => this.steps[id]) }),
         );
         this.steps.verify = verify;
 

@@ -2,13 +2,12 @@
  * VaultTls: the CA chain in cert-manager (self-signed issuer -> CA -> CA issuer) and Vault's server certificate, in
  * the secret the Vault pods mount. Outputs the CA certificate that clients verify Vault with.
  */
-import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readCaEnvironment, stepCommand } from "./bootstrap/commandSpec";
+import { readCaEnvironment } from "./bootstrap/commandSpec";
+import { Logging, stepResource } from "./bootstrap/stepResource";
 import { inCluster } from "./inCluster";
 import { CaChain, caChainManifests, Manifest, SERVER_TLS_SECRET, vaultCertificateSans } from "./tlsConfig";
-import { projectDir } from "./vaultBootstrap";
 import { VAULT_RELEASE_NAME } from "./vaultValues";
 
 export interface VaultTlsArgs {
@@ -65,15 +64,13 @@ export class VaultTls extends pulumi.ComponentResource {
 
         // Read through kubectl rather than Secret.get: only the public CA certificate enters the state, never the
         // secret's private key.
-        const readCa = new command.local.Command(
+        const readCa = stepResource(
             `${name}-read-ca`,
             {
-                create: stepCommand("read-ca"),
+                step: "read-ca",
                 environment: pulumi.output(args.vaultNamespace).apply((ns) => readCaEnvironment(ns, SERVER_TLS_SECRET, 300)),
-                stdin: pulumi.secret(pulumi.output(args.kubeconfig).apply((kubeconfig) => JSON.stringify({ kubeconfig }))),
-                dir: projectDir(),
-                addPreviousOutputInEnv: false,
-                logging: command.types.enums.local.Logging.Stderr,
+                secrets: { kubeconfig: args.kubeconfig },
+                logging: Logging.Stderr,
             },
             inCluster(this, opts, { dependsOn: [this.serverCertificate] }),
         );

@@ -16,33 +16,35 @@ export interface TestPki {
     keyPem: string;
 }
 
+type Attributes = forge.pki.CertificateField[];
+
+/** A day-long certificate for `subject`, signed with `signer`'s key under `issuer`'s name. */
+function certificate(serial: string, subject: Attributes, issuer: Attributes, publicKey: forge.pki.rsa.PublicKey, signer: forge.pki.rsa.PrivateKey, extensions: object[]) {
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = publicKey;
+    cert.serialNumber = serial;
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+    cert.setSubject(subject);
+    cert.setIssuer(issuer);
+    cert.setExtensions(extensions);
+    cert.sign(signer, forge.md.sha256.create());
+    return cert;
+}
+
 /** A CA and a server certificate for localhost / 127.0.0.1 signed by it. */
 export function makePki(names = ["localhost"]): TestPki {
     const caKeys = forge.pki.rsa.generateKeyPair(2048);
-    const ca = forge.pki.createCertificate();
-    ca.publicKey = caKeys.publicKey;
-    ca.serialNumber = "01";
-    ca.validity.notBefore = new Date(Date.now() - 60_000);
-    ca.validity.notAfter = new Date(Date.now() + 86_400_000);
     const caName = [{ name: "commonName", value: "vault-ha test CA" }];
-    ca.setSubject(caName);
-    ca.setIssuer(caName);
-    ca.setExtensions([{ name: "basicConstraints", cA: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true }]);
-    ca.sign(caKeys.privateKey, forge.md.sha256.create());
-
+    const ca = certificate("01", caName, caName, caKeys.publicKey, caKeys.privateKey, [
+        { name: "basicConstraints", cA: true },
+        { name: "keyUsage", keyCertSign: true, cRLSign: true },
+    ]);
     const keys = forge.pki.rsa.generateKeyPair(2048);
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = keys.publicKey;
-    cert.serialNumber = "02";
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-    cert.setSubject([{ name: "commonName", value: names[0] }]);
-    cert.setIssuer(caName);
-    cert.setExtensions([
+    const cert = certificate("02", [{ name: "commonName", value: names[0] }], caName, keys.publicKey, caKeys.privateKey, [
         { name: "subjectAltName", altNames: [...names.map((value) => ({ type: 2, value })), { type: 7, ip: "127.0.0.1" }] },
         { name: "extKeyUsage", serverAuth: true },
     ]);
-    cert.sign(caKeys.privateKey, forge.md.sha256.create());
     return { caPem: forge.pki.certificateToPem(ca), certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * One step of vault-ha's cluster work as a @pulumi/command Command: the step runner (cli.ts) with its plain
+ * parameters in the environment and its secrets as one JSON object on stdin, run in the project folder, never
+ * handed its previous stdout (which can hold the keys).
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { StepName } from "./cli";
+import { stepCommand } from "./commandSpec";
+
+export const Logging = command.types.enums.local.Logging;
+type LoggingValue = (typeof Logging)[keyof typeof Logging];
+
+/**
+ * The runner, node_modules and the key file are addressed relative to the project folder. Commands run where
+ * `pulumi` was started unless told otherwise, so they are told: relative to here, which is "." in normal use and
+ * keeps machine-specific folders out of the state.
+ */
+export function projectDir(): string {
+    return path.relative(process.cwd(), path.resolve(__dirname, "../..")) || ".";
+}
+
+/** The stdin of a step: secrets only, marked secret so that the state keeps them encrypted. */
+export function stepStdin(secrets: pulumi.Input<Record<string, unknown>>): pulumi.Output<string> {
+    return pulumi.secret(pulumi.output(secrets).apply((s) => JSON.stringify(s)));
+}
+
+export interface StepResourceArgs {
+    step: StepName;
+    environment: pulumi.Input<Record<string, string>>;
+    secrets: pulumi.Input<Record<string, unknown>>;
+    /** What Pulumi may log; never stdout where stdout holds secrets. */
+    logging: LoggingValue;
+    triggers?: pulumi.Input<unknown[]>;
+    /** A step to run when the resource is deleted. */
+    onDelete?: StepName;
+}
+
+export function stepResource(name: string, args: StepResourceArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(
+        name,
+        {
+            create: stepCommand(args.step),
+            delete: args.onDelete ? stepCommand(args.onDelete) : undefined,
+            environment: args.environment,
+            stdin: stepStdin(args.secrets),
+            triggers: args.triggers,
+            logging: args.logging,
+            dir: projectDir(),
+            addPreviousOutputInEnv: false,
+        },
+        // Steps wait for conditions (image pulls, raft convergence) with their own deadlines, but not forever.
+        { customTimeouts: { create: "15m", update: "15m" }, ...opts },
+    );
+}
