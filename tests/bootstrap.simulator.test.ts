@@ -91,6 +91,18 @@ describe("bootstrap against the Vault simulator", function () {
         assert.equal(saved.root_token, out.keys.rootToken);
     });
 
+    it("keeps the keys when the key file cannot be written: the step succeeds, so they reach the encrypted state", async () => {
+        sim = new Simulation();
+        // A file where the key folder should be: creating the folder fails (as on a full or read-only disk).
+        fs.writeFileSync(`${sim.dir}/.vault-ha`, "in the way");
+        await sim.runStep("wait-pods");
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(JSON.parse(run.stdout).unsealKeys, sim.state().cluster.keys);
+        assert.match(run.stderr, /WARNING: initialised vault-0 but could not save the keys to .* They are kept only in the Pulumi state/);
+        assertNothingExposed(sim);
+    });
+
     it("a second run changes nothing: no init, no join, no unseal key submitted, same keys", async () => {
         sim = new Simulation();
         const first = await sim.bootstrap();

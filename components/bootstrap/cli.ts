@@ -97,7 +97,7 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
     const leader = `${release}-0`;
     const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
     const ops: VaultOps = new KubectlVaultOps(kubectl, { namespace, release });
-    const ctx: StepContext = { ...timing(), ops };
+    const ctx: StepContext = { ...timing(), ops, onSecret: (...values) => redactor.add(...values) };
     const threshold = () => envNumber("VAULT_HA_KEY_THRESHOLD");
 
     try {
@@ -123,7 +123,6 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
                     keyFile: env("VAULT_HA_KEY_FILE"),
                     adopted,
                 });
-                redactor.add(...result.unsealKeys, result.rootToken);
                 return result;
             }
             case "unseal": {

@@ -22,7 +22,8 @@ export function readKeyFile(file: string): KeyFileContent | undefined {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        // No file there, or no folder where the file's folder should be: either way, no saved keys.
+        if (["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
         throw err;
     }
     const content = JSON.parse(text) as KeyFileContent;

@@ -24,6 +24,8 @@ export interface PollContext {
 
 export interface StepContext extends PollContext {
     ops: VaultOps;
+    /** Told about every secret as soon as it exists, so that nothing printed afterwards can contain it. */
+    onSecret?(...values: string[]): void;
 }
 
 export const MAX_POLL_MS = 2000;
@@ -171,9 +173,19 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
         throw err;
     }
+    ctx.onSecret?.(...response.unseal_keys_b64, response.root_token);
     // Nothing happens to the keys before they are safely on disk.
-    writeKeyFile(p.keyFile, response);
-    ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold}); keys saved to ${p.keyFile} (mode 0600)`);
+    try {
+        writeKeyFile(p.keyFile, response);
+        ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold}); keys saved to ${p.keyFile} (mode 0600)`);
+    } catch (err) {
+        // Failing now would lose the keys for certain. Succeeding hands them to Pulumi, which keeps them, encrypted,
+        // in the state (this step's stdout is a secret output that is never logged).
+        ctx.log(
+            `WARNING: initialised ${p.leader} but could not save the keys to ${p.keyFile} (${(err as Error).message}). ` +
+                `They are kept only in the Pulumi state: back them up now with pulumi stack output unsealKeys --show-secrets`,
+        );
+    }
     return { ...toKeys(response), source: "vault-init" };
 }
 
