@@ -326,6 +326,20 @@ describe("bootstrap against the Vault simulator", function () {
         assert.equal(sim.calls().length, before, "no kubectl call: it works with the cluster already deleted");
     });
 
+    it("a follower that joined but was not unsealed (crash) reports uninitialised: the re-run joins no second time", async () => {
+        sim = new Simulation();
+        sim.change((s) => (s.statusHidesJoin = true));
+        const { keys } = await sim.bootstrap();
+        // vault-1 restarts between its join and its unseal: it holds raft state but has not completed the join.
+        sim.recreate("vault-1");
+        sim.change((s) => Object.assign(s.pods["vault-1"].vault, { initialized: true, member: false, voter: false, sealed: true }));
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stderr, /vault-1 had already joined \(Vault says: .*raft storage is already initialized.*\); not joining again/);
+        assert.equal(sim.state().pods["vault-1"].vault.sealed, false);
+        assert.equal(sim.state().pods["vault-1"].vault.member, true);
+    });
+
     it("refuses a join when the leader is sealed, and says so", async () => {
         sim = new Simulation({ timeoutSeconds: 1 });
         const { keys } = await sim.bootstrap();

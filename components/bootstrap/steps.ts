@@ -254,6 +254,12 @@ export async function joinAndUnseal(ctx: StepContext, pod: string, target: JoinT
                     await ctx.ops.join(pod, target);
                     return true;
                 } catch (err) {
+                    // Some Vault versions report a joined but still sealed follower as not initialised (vault#9618);
+                    // its second join is refused as "already initialized", which means it is a member: go on.
+                    if (err instanceof VaultRefused && /already initiali[sz]ed/i.test(err.message)) {
+                        ctx.log(`${pod} had already joined (Vault says: ${err.message}); not joining again`);
+                        return true;
+                    }
                     if (err instanceof VaultRefused) {
                         throw new StepError(
                             `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. ` +
@@ -265,7 +271,7 @@ export async function joinAndUnseal(ctx: StepContext, pod: string, target: JoinT
             },
             () => "",
         );
-        ctx.log(`${pod} joined ${target.leaderApiAddr}`);
+        ctx.log(`${pod} is a member of the raft cluster at ${target.leaderApiAddr}`);
         // A joined follower stays sealed until it gets the leader's keys; it starts with no unseal progress.
         status = { ...status, initialized: true, sealed: true, progress: 0 };
     }

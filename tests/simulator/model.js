@@ -31,6 +31,7 @@ const path = require("path");
  *   tls: null | { caFile: string, caId: string, serverNames: string[] },
  *   autopilotPromotionLists: number, listCalls: number, inits: number,
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
+ *   statusHidesJoin?: boolean,
  *   cluster: Cluster | null, pods: Record<string, Pod>
  * }} State
  */
@@ -165,9 +166,11 @@ function listPods(s) {
 function sealStatus(s, pod) {
     const node = s.pods[pod].vault;
     const known = node.initialized && s.cluster;
+    // vault#9618: some versions report a joined, still sealed follower as not initialised.
+    const hidden = s.statusHidesJoin && node.initialized && !node.member;
     return {
         type: "shamir",
-        initialized: node.initialized,
+        initialized: node.initialized && !hidden,
         sealed: node.sealed,
         t: known ? s.cluster.threshold : 0,
         n: known ? s.cluster.shares : 0,
@@ -255,6 +258,7 @@ function join(s, pod, leaderAddr, tlsArgs) {
     const node = s.pods[pod].vault;
     const url = "http://127.0.0.1:8200/v1/sys/storage/raft/join";
     if (node.initialized) return apiError("joining raft cluster", url, "raft storage is already initialized");
+    // (the message of vault's join handler for a node that holds raft state already)
     const m = /^(https?):\/\/([a-z0-9-]+)\.([a-z0-9-]+):8200$/.exec(leaderAddr);
     const leader = m && s.pods[m[2]];
     if (!m || !leader || m[3] !== `${s.release}-internal`) {
