@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * Options for a resource that lives inside the kind cluster. The provider is inherited from the parent component,
- * but `deletedWith` is not, so it is passed on explicitly: with it, `pulumi destroy` deletes the kind cluster and
- * skips the per-object deletes (and their finalizers) that would die with it anyway.
+ * but `deletedWith` and `dependsOn` are not, so they are passed on explicitly. With `deletedWith`, `pulumi destroy`
+ * deletes the kind cluster and skips the per-object deletes (and their finalizers) that would die with it anyway;
+ * with the component's `dependsOn`, what the component waits for its resources wait for too, unless a resource names
+ * its own dependencies (which then lead back to the component's).
  */
 export function inCluster(parent: pulumi.Resource, opts: pulumi.ComponentResourceOptions | undefined, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    return { ...extra, parent, deletedWith: opts?.deletedWith };
+    return { dependsOn: opts?.dependsOn, ...extra, parent, deletedWith: opts?.deletedWith };
 }

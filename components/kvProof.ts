@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { kvProofEnvironment } from "./bootstrap/commandSpec";
 import { Logging, stepResource } from "./bootstrap/stepResource";
+import { inCluster } from "./inCluster";
 
 export const KV_PATH = "logins/study";
 export const KV_USERNAME = "demo";
@@ -22,8 +23,6 @@ export interface KvProofArgs {
 export class KvProof extends pulumi.ComponentResource {
     /** Where the secret was written, e.g. mysecret/logins/study. */
     public readonly path: pulumi.Output<string>;
-    /** The generated password stored there (secret). */
-    public readonly password: pulumi.Output<string>;
 
     constructor(name: string, args: KvProofArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:KvProof", name, {}, opts);
@@ -41,11 +40,10 @@ export class KvProof extends pulumi.ComponentResource {
                 secrets: { rootToken: args.rootToken, password: password.result, caCert: args.caCert },
                 logging: Logging.StdoutAndStderr,
             },
-            { parent: this, deletedWith: opts?.deletedWith, dependsOn: opts?.dependsOn },
+            inCluster(this, opts),
         );
 
         this.path = proof.stdout.apply((out) => (JSON.parse(out) as { path: string }).path);
-        this.password = pulumi.secret(password.result);
         this.registerOutputs({ path: this.path });
     }
 }

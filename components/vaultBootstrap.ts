@@ -75,7 +75,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         const waitPods = stepResource(
             `${name}-wait-pods`,
             { step: "wait-pods", environment: environment("wait-pods"), secrets: secrets(), triggers: [args.namespace, args.replicas], logging: Logging.StdoutAndStderr },
-            inCluster(this, opts, { dependsOn: opts?.dependsOn }),
+            inCluster(this, opts),
         );
 
         const identities = pulumi

@@ -49,8 +49,7 @@ export class VaultCluster extends pulumi.ComponentResource {
                 // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.
                 skipAwait: true,
             },
-            // A component's dependsOn does not reach its children: hand it to the release (the TLS certificate).
-            inCluster(this, opts, { dependsOn: opts?.dependsOn }),
+            inCluster(this, opts),
         );
 
         this.namespace = this.release.status.namespace;
