@@ -78,7 +78,6 @@ export function parsePodList(json: string): PodInfo[] {
             uid: pod.metadata.uid,
             phase: pod.status?.phase ?? "Unknown",
             running: Boolean(container?.state?.running),
-            restartCount: container?.restartCount ?? 0,
             startedAt: container?.state?.running?.startedAt,
             reason: waiting ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}` : unscheduled ? `${unscheduled.reason}: ${unscheduled.message}` : undefined,
         };
@@ -88,7 +87,7 @@ export function parsePodList(json: string): PodInfo[] {
 /** `vault status -format=json` */
 export function parseSealStatus(json: string): SealStatus {
     const s = JSON.parse(json);
-    return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), n: Number(s.n ?? 0), progress: Number(s.progress ?? 0) };
+    return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), progress: Number(s.progress ?? 0) };
 }
 
 /** `vault operator raft list-peers -format=json` */

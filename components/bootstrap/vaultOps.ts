@@ -9,8 +9,6 @@ export interface SealStatus {
     sealed: boolean;
     /** threshold */
     t: number;
-    /** shares */
-    n: number;
     progress: number;
 }
 
@@ -35,7 +33,6 @@ export interface PodInfo {
     phase: string;
     /** The vault container is in state running. */
     running: boolean;
-    restartCount: number;
     /** When the vault container last started; a restart seals Vault. */
     startedAt?: string;
     /** Why the pod is not running yet (Unschedulable, ImagePullBackOff, ...), when Kubernetes says. */
