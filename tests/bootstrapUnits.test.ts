@@ -86,7 +86,16 @@ describe("polling", () => {
         assert.ok(calls >= 2, `retried (${calls} calls)`);
     });
 
-    it("never polls faster than asked nor slower than every 2 s, and fails at once on a refusal", async () => {
+    it("polls at least every 2 s, even when asked for a longer interval", async () => {
+        let calls = 0;
+        const started = Date.now();
+        const value = await pollUntil({ log: () => undefined, timeoutMs: 10_000, pollMs: 60_000 }, "x", async () => (++calls === 2 ? "ready" : undefined), () => "");
+        assert.equal(value, "ready");
+        const waited = Date.now() - started;
+        assert.ok(waited >= 1900 && waited < 3000, `waited ${waited} ms between two polls`);
+    });
+
+    it("fails at once on a refusal, without polling again", async () => {
         let calls = 0;
         await assert.rejects(
             pollUntil({ log: () => undefined, timeoutMs: 1000, pollMs: 60_000 }, "x", async () => {
