@@ -14,6 +14,7 @@ import { TLS_FILES } from "./components/tlsConfig";
 import { VaultBootstrap } from "./components/vaultBootstrap";
 import { VaultCluster } from "./components/vaultCluster";
 import { VaultIngress } from "./components/vaultIngress";
+import { VaultNamespace } from "./components/vaultNamespace";
 import { VaultTls } from "./components/vaultTls";
 import { Whoami } from "./components/whoami";
 
@@ -42,6 +43,19 @@ const whoami = settings.whoami
       )
     : undefined;
 
+// Vault's namespace comes first: the server certificate, the release, the Ingress and the bootstrap live in it and
+// take its name from here, so each waits for it.
+const vaultNs = new VaultNamespace(
+    "vault-namespace",
+    {
+        name: settings.vaultNamespace,
+        // VaultCluster "vault" used to create it as "vault-ns": the alias moves it in the state instead of replacing
+        // it (deleting a namespace deletes everything in it, Vault's data included).
+        aliases: [{ name: "vault-ns", parent: pulumi.createUrn("vault", "vault-ha:vault:VaultCluster") }],
+    },
+    inCluster,
+);
+
 // With TLS: cert-manager, then the CA chain and Vault's certificate, which the Vault pods mount.
 const tls = settings.tls
     ? (() => {
@@ -54,7 +68,7 @@ const tls = settings.tls
               "vault-tls",
               {
                   certManagerNamespace: certManager.namespace,
-                  vaultNamespace: settings.vaultNamespace,
+                  vaultNamespace: vaultNs.name,
                   replicas: settings.vaultReplicas,
                   ingressHost: settings.ingressHost,
                   kubeconfig: kind.kubeconfig,
@@ -68,7 +82,7 @@ const tls = settings.tls
 const vault = new VaultCluster(
     "vault",
     {
-        namespace: settings.vaultNamespace,
+        namespace: vaultNs.name,
         chartVersion: settings.vaultChartVersion,
         replicas: settings.vaultReplicas,
         uiNodePort: settings.uiNodePort,
@@ -82,7 +96,7 @@ const vault = new VaultCluster(
 const vaultIngress = new VaultIngress(
     "vault-ingress",
     {
-        namespace: vault.namespace,
+        namespace: vaultNs.name,
         host: settings.ingressHost,
         ingressClassName: ingress.ingressClassName,
         tls: settings.tls,
@@ -96,7 +110,7 @@ const bootstrap = new VaultBootstrap(
     "bootstrap",
     {
         kubeconfig: kind.kubeconfig,
-        namespace: vault.namespace,
+        namespace: vaultNs.name,
         replicas: settings.vaultReplicas,
         keyShares: settings.keyShares,
         keyThreshold: settings.keyThreshold,

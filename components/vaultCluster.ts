@@ -9,6 +9,7 @@ import { VAULT_RELEASE_NAME, vaultHelmValues, vaultScheme } from "./vaultValues"
 import { VAULT_CHART } from "./versions";
 
 export interface VaultClusterArgs {
+    /** An existing namespace: pass VaultNamespace.name, so that the release waits for it. */
     namespace: pulumi.Input<string>;
     chartVersion: pulumi.Input<string>;
     replicas: pulumi.Input<number>;
@@ -29,8 +30,6 @@ export class VaultCluster extends pulumi.ComponentResource {
     constructor(name: string, args: VaultClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
-
         const values = pulumi
             .all([args.replicas, args.uiNodePort, args.raftStorageSize, args.tls])
             .apply(([vaultReplicas, uiNodePort, raftStorageSize, tls]) => vaultHelmValues({ vaultReplicas, uiNodePort, raftStorageSize, tls }));
@@ -43,7 +42,7 @@ export class VaultCluster extends pulumi.ComponentResource {
                 chart: VAULT_CHART.chart,
                 version: args.chartVersion,
                 repositoryOpts: { repo: VAULT_CHART.repo },
-                namespace: namespace.metadata.name,
+                namespace: args.namespace,
                 values,
                 // Uninitialised and sealed pods are never Ready, so waiting for readiness would time out on every
                 // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.

@@ -9,6 +9,7 @@ import { inCluster } from "./inCluster";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./vaultValues";
 
 export interface VaultIngressArgs {
+    /** Pass VaultNamespace.name (an Output, not a string), so that the Ingress waits for its namespace. */
     namespace: pulumi.Input<string>;
     host: pulumi.Input<string>;
     ingressClassName: pulumi.Input<string>;

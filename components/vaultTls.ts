@@ -12,6 +12,7 @@ import { VAULT_RELEASE_NAME } from "./vaultValues";
 
 export interface VaultTlsArgs {
     certManagerNamespace: pulumi.Input<string>;
+    /** Pass VaultNamespace.name (an Output, not a string): the server certificate lives there and must wait for it. */
     vaultNamespace: pulumi.Input<string>;
     replicas: pulumi.Input<number>;
     ingressHost: pulumi.Input<string>;

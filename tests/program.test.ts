@@ -30,6 +30,7 @@ describe("program (index.ts under Pulumi mocks)", () => {
                     ["vault-ha:ingress:Whoami", "whoami", true],
                     ["vault-ha:tls:CertManager", "cert-manager", true],
                     ["vault-ha:tls:VaultTls", "vault-tls", true],
+                    ["vault-ha:vault:VaultNamespace", "vault-namespace", true],
                     ["vault-ha:vault:VaultCluster", "vault", true],
                     ["vault-ha:ingress:VaultIngress", "vault-ingress", true],
                     ["vault-ha:vault:VaultBootstrap", "bootstrap", true],
@@ -83,13 +84,19 @@ describe("program (index.ts under Pulumi mocks)", () => {
         it("creates each release in its own namespace, after the namespace", () => {
             for (const [release, namespace] of [
                 ["ingress-nginx-release", "ingress-nginx-ns"],
-                ["vault-release", "vault-ns"],
+                ["vault-release", "vault-namespace-ns"],
             ]) {
                 const r = run.one(RELEASE, release);
                 const ns = run.one("kubernetes:core/v1:Namespace", namespace);
                 assert.ok(r.dependencies.includes(ns.urn), `${release} depends on ${namespace}`);
                 assert.equal(r.inputs.namespace, ns.inputs.metadata.name);
             }
+        });
+
+        it("keeps the vault namespace's identity from when VaultCluster created it, so that moving it replaces nothing", () => {
+            const ns = run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns");
+            assert.deepEqual(ns.aliases, [{ name: "vault-ns", parentUrn: run.one("vault-ha:vault:VaultCluster", "vault").urn, type: undefined, noParent: undefined }]);
+            assert.deepEqual(ns.dependencies, [], "the namespace waits for nothing that lives in it");
         });
 
         it("creates the whoami Ingress only after the ingress controller (whose webhook admits it) is installed", () => {

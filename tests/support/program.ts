@@ -24,6 +24,10 @@ export interface Registration {
     name: string;
     urn: string;
     custom: boolean;
+    /** A component whose children a provider registers (Construct), not this program: they never appear here. */
+    remote: boolean;
+    /** Earlier identities (aliases), each as a URN or as the spec the engine turns into one. */
+    aliases: AliasRecord[];
     /** Inputs with secrets unwrapped. */
     inputs: Record<string, any>;
     /** Top-level input names whose value arrived as a secret. */
@@ -37,6 +41,14 @@ export interface Registration {
     additionalSecretOutputs: string[];
     deleteBeforeReplace: boolean;
     customTimeouts?: { create: string; update: string; delete: string };
+}
+
+export interface AliasRecord {
+    urn?: string;
+    name?: string;
+    type?: string;
+    parentUrn?: string;
+    noParent?: boolean;
 }
 
 export interface Invoke {
@@ -134,6 +146,12 @@ export async function runProgram(config: Record<string, string> = {}, secretKeys
             name: req.getName(),
             urn: "",
             custom: req.getCustom(),
+            remote: req.getRemote(),
+            aliases: req.getAliasesList().map((a: any): AliasRecord => {
+                const spec = a.getSpec();
+                if (!spec) return { urn: a.getUrn() };
+                return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+            }),
             inputs,
             secretInputs,
             parent: req.getParent(),
