@@ -7,7 +7,7 @@ import { keyFilePath } from "./components/bootstrap/keyFile";
 import { CertManager } from "./components/certManager";
 import { IngressNginx } from "./components/ingressNginx";
 import { KindCluster } from "./components/kindCluster";
-import { kindConfigYaml } from "./components/kindConfig";
+import { kindConfigYaml, ownerLabelValue } from "./components/kindConfig";
 import { KvProof } from "./components/kvProof";
 import { loadSettings } from "./components/settings";
 import { TLS_FILES } from "./components/tlsConfig";
@@ -25,6 +25,7 @@ const kind = new KindCluster("kind", {
     clusterName: settings.clusterName,
     nodeImage: settings.kindNodeImage,
     configYaml: kindConfigYaml(settings),
+    owner: ownerLabelValue(pulumi.getProject(), pulumi.getStack()),
 });
 
 const inCluster = { provider: kind.provider, deletedWith: kind.command };

@@ -104,6 +104,31 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     return findings;
 }
 
+/**
+ * A kind cluster of this name whose node containers are not all running (Docker was restarted, or they were stopped):
+ * kind cannot read its kubeconfig and nothing inside answers until they run. kind labels its node containers
+ * io.x-k8s.kind.cluster=<name> and finds them with `docker ps -a` (kind pkg/cluster/internal/providers/docker/
+ * constants.go, provider.go ListNodes); `{{.State}}` is the container's state (docker/cli cli/command/formatter/
+ * container.go). No finding when the cluster does not exist or Docker does not answer (checkTools reports that).
+ */
+export function checkClusterNodes(settings: Settings, run: Runner): Finding[] {
+    const name = settings.clusterName;
+    const clusters = run("kind", ["get", "clusters"]);
+    if (!clusters.ok || !clusters.stdout.split("\n").includes(name)) return [];
+    const ps = run("docker", ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Names}} {{.State}}"]);
+    if (!ps.ok) return [];
+    const containers = ps.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f[0]).sort((a, b) => a[0].localeCompare(b[0]));
+    const stopped = containers.filter(([, state]) => state !== "running");
+    if (!stopped.length) return [{ ok: true, what: `kind cluster ${name}: its ${containers.length} node containers are running` }];
+    return [
+        {
+            ok: false,
+            what: `kind cluster ${name}: node containers not running: ${stopped.map(([n, state]) => `${n} (${state ?? "unknown"})`).join(", ")}`,
+            fix: `start them (Docker must be running), then run again: docker start ${stopped.map(([n]) => n).join(" ")}`,
+        },
+    ];
+}
+
 const systemRunner: Runner = (command, args) => {
     const result = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
     return { ok: result.status === 0, stdout: `${result.stdout ?? ""}` };
@@ -118,7 +143,7 @@ async function main(): Promise<void> {
         console.error(err.message);
         process.exit(1);
     }
-    const findings = [...checkTools(systemRunner), ...(await checkPorts(settings, systemRunner))];
+    const findings = [...checkTools(systemRunner), ...checkClusterNodes(settings, systemRunner), ...(await checkPorts(settings, systemRunner))];
     for (const f of findings) console.log(`${f.ok ? "ok  " : "FAIL"} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`);
     if (findings.some((f) => !f.ok)) {
         console.error("\npreflight: fix the items marked FAIL, then run again.");

@@ -5,7 +5,7 @@ import { ingressNginxValues } from "../components/ingressNginxValues";
 import { buildKindConfig } from "../components/kindConfig";
 import { parseSettings } from "../components/settings";
 import { vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
-import { atLeast, checkPorts, checkTools, parseVersion, Runner } from "../scripts/preflight";
+import { atLeast, checkClusterNodes, checkPorts, checkTools, parseVersion, Runner } from "../scripts/preflight";
 import { render } from "../scripts/render";
 
 describe("npm run render", () => {
@@ -73,5 +73,34 @@ describe("npm run preflight", () => {
         const settings = parseSettings({}).settings;
         const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "vault\n" } }), async () => true);
         assert.deepEqual(findings.map((f) => f.ok), [true]);
+    });
+
+    describe("a kind cluster whose node containers are stopped", () => {
+        const settings = parseSettings({}).settings;
+        const calls: string[][] = [];
+        const machine = (ps: string, clusters = "vault\n"): Runner => (command, args) => {
+            calls.push([command, ...args]);
+            if (command === "kind" && args.join(" ") === "get clusters") return { ok: true, stdout: clusters };
+            if (command === "docker" && args[0] === "ps") return { ok: true, stdout: ps };
+            return { ok: false, stdout: "" };
+        };
+
+        it("names the stopped containers and the docker start command that brings them back", () => {
+            const findings = checkClusterNodes(settings, machine("vault-worker3 running\nvault-worker2 exited\nvault-worker running\nvault-control-plane exited\n"));
+            assert.deepEqual(findings, [
+                {
+                    ok: false,
+                    what: "kind cluster vault: node containers not running: vault-control-plane (exited), vault-worker2 (exited)",
+                    fix: "start them (Docker must be running), then run again: docker start vault-control-plane vault-worker2",
+                },
+            ]);
+            // The containers are found the way kind finds them: by its docker label, stopped ones included.
+            assert.deepEqual(calls.at(-1), ["docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=vault", "--format", "{{.Names}} {{.State}}"]);
+        });
+
+        it("passes a running cluster, and says nothing when there is no cluster of that name", () => {
+            assert.deepEqual(checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.ok), [true]);
+            assert.deepEqual(checkClusterNodes(settings, machine("", "other\n")), []);
+        });
     });
 });
