@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { classifyFailure } from "../components/bootstrap/failures";
+import { SimClock } from "./simulator/simClock";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -64,47 +66,85 @@ describe("key file", () => {
     });
 });
 
-describe("polling", () => {
-    const ctx = (timeoutMs: number) => ({ log: () => undefined, timeoutMs, pollMs: 10 });
+describe("polling (on simulated time)", () => {
+    const ctx = (timeoutMs: number, pollMs = 10) => ({ log: () => undefined, timeoutMs, pollMs, clock: new SimClock(0) });
 
     it("returns at once when the condition already holds (no fixed sleep)", async () => {
-        const started = Date.now();
-        assert.equal(await pollUntil(ctx(1000), "x", async () => 42, () => ""), 42);
-        assert.ok(Date.now() - started < 20);
+        const c = ctx(1000);
+        assert.equal(await pollUntil(c, "x", async () => 42, () => ""), 42);
+        assert.equal(c.clock.now(), 0, "no time passed");
     });
 
     it("retries 'not yet' and 'unavailable', and times out naming what it awaited and what it saw", async () => {
         let calls = 0;
+        const c = ctx(300);
         await assert.rejects(
-            pollUntil(ctx(300), "the thing to happen", async () => {
+            pollUntil(c, "the thing to happen", async () => {
                 calls++;
                 if (calls % 2) throw new VaultUnavailable("connection refused");
                 return undefined;
             }, () => "still waiting"),
-            (err: Error) => err instanceof StepError && /timed out after \ds waiting for the thing to happen; last seen: (connection refused|still waiting)/.test(err.message),
+            (err: Error) => err instanceof StepError && /timed out after 0s waiting for the thing to happen; last seen: connection refused/.test(err.message),
         );
-        assert.ok(calls >= 2, `retried (${calls} calls)`);
+        // Polls at 0, 10, ..., 300 ms: the next one would end past the 300 ms deadline.
+        assert.equal(calls, 31);
+        assert.equal(c.clock.now(), 300);
     });
 
     it("polls at least every 2 s, even when asked for a longer interval", async () => {
         let calls = 0;
-        const started = Date.now();
-        const value = await pollUntil({ log: () => undefined, timeoutMs: 10_000, pollMs: 60_000 }, "x", async () => (++calls === 2 ? "ready" : undefined), () => "");
+        const c = ctx(10_000, 60_000);
+        const value = await pollUntil(c, "x", async () => (++calls === 2 ? "ready" : undefined), () => "");
         assert.equal(value, "ready");
-        const waited = Date.now() - started;
-        assert.ok(waited >= 1900 && waited < 3000, `waited ${waited} ms between two polls`);
+        assert.equal(c.clock.now(), 2000, "the second poll came 2 s after the first");
     });
 
     it("fails at once on a refusal, without polling again", async () => {
         let calls = 0;
         await assert.rejects(
-            pollUntil({ log: () => undefined, timeoutMs: 1000, pollMs: 60_000 }, "x", async () => {
+            pollUntil(ctx(1000, 60_000), "x", async () => {
                 calls++;
                 throw new VaultRefused("permission denied");
             }, () => ""),
             /permission denied/,
         );
         assert.equal(calls, 1);
+    });
+});
+
+describe("classifying a failed kubectl exec (failures.ts)", () => {
+    const apiError = (code: number, message: string) =>
+        `Error joining the node to the Raft cluster: Error making API request.\n\nURL: POST https://127.0.0.1:8200/v1/sys/storage/raft/join\nCode: ${code}. Errors:\n\n* ${message}\ncommand terminated with exit code 2\n`;
+    const cases: Array<[string, string, string, number | undefined]> = [
+        ["a standby without an active node (500)", apiError(500, "local node not active but active cluster node not found"), "transient", 500],
+        ["a sealed node (503)", apiError(503, "Vault is sealed"), "transient", 503],
+        ["a wrong unseal key (400)", apiError(400, "Unseal failed, invalid key"), "refused", 400],
+        ["a bad token (403)", apiError(403, "permission denied"), "refused", 403],
+        [
+            "a join whose cause is in the log: the innermost status counts",
+            apiError(500, "failed to join raft cluster: failed to get raft challenge") + '* (vault-1\'s log) error="error during raft bootstrap init call: Error making API request.\\n\\nURL: PUT https://vault-0.vault-internal:8200/v1/sys/storage/raft/bootstrap/challenge\\nCode: 503. Errors:\\n\\n* Vault is sealed"',
+            "transient",
+            503,
+        ],
+        ["a certificate the CA did not sign", 'Error checking seal status: Get "https://127.0.0.1:8200/v1/sys/seal-status": tls: failed to verify certificate: x509: certificate signed by unknown authority', "tls", undefined],
+        ["the API not listening yet", 'Error checking seal status: Get "http://127.0.0.1:8200/v1/sys/seal-status": dial tcp 127.0.0.1:8200: connect: connection refused', "transient", undefined],
+        ["a pod whose container is not running", 'error: unable to upgrade connection: container not found ("vault")', "transient", undefined],
+        ["a pod that does not exist yet", 'Error from server (NotFound): pods "vault-2" not found', "transient", undefined],
+        ["a wrong kubeconfig", "error: You must be logged in to the server (Unauthorized)", "refused", undefined],
+        ["a container name the pod does not have", "Error from server (BadRequest): container vualt is not valid for pod vault-0", "refused", undefined],
+        ["an unreadable CA file (a local error, exit 1)", "Failed to parse leader CA certificate: error reading file: open /x/ca.crt: no such file or directory\ncommand terminated with exit code 1", "local", undefined],
+        ["flags after the address", "Too many arguments (expected 0-1, got 2)", "local", undefined],
+    ];
+    for (const [what, stderr, kind, status] of cases) {
+        it(`${what}: ${kind}`, () => {
+            const failure = classifyFailure({ stderr });
+            assert.equal(failure.kind, kind);
+            assert.equal(failure.status, status);
+        });
+    }
+
+    it("summarises Vault's reasons, not the boilerplate", () => {
+        assert.equal(classifyFailure({ stderr: apiError(400, "Unseal failed, invalid key") }).summary, "Unseal failed, invalid key");
     });
 });
 

@@ -8,13 +8,14 @@
  * one JSON line on stdout, printed only on success (a failed command's error text includes its stdout). Progress and
  * errors go to stderr, with every known secret value scrubbed out.
  */
+import { Clock, systemClock } from "./clock";
 import { readCaCert, waitForCertManagerWebhook } from "./clusterChecks";
 import { kvRoundTrip } from "./frontDoor";
 import { deleteKeyFile } from "./keyFile";
-import { Kubectl, KubectlVaultOps } from "./kubectlOps";
+import { Kubectl, KubectlRunner, KubectlVaultOps } from "./kubectlOps";
 import { Redactor } from "./redact";
 import { initLeader, joinAndUnseal, MAX_POLL_MS, podIdentities, podNames, PollContext, StepContext, StepError, unsealPod, verifyRaft, waitForPods } from "./steps";
-import type { VaultOps } from "./vaultOps";
+import { VaultOps, VaultRefused } from "./vaultOps";
 
 export const STEPS = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys", "cert-manager-ready", "read-ca", "kv-proof"] as const;
 export type StepName = (typeof STEPS)[number];
@@ -28,24 +29,22 @@ interface Secrets {
     caCert?: string;
 }
 
-function env(name: string, fallback?: string): string {
-    const value = process.env[name] ?? fallback;
-    if (value === undefined || value === "") throw new StepError(`${name} is not set (vault-ha passes it to every step)`);
-    return value;
+/** What a step runs with: the real process's, or the simulator's. */
+export interface StepRuntime {
+    env: Record<string, string | undefined>;
+    clock: Clock;
+    /** Opens kubectl for the cluster of this kubeconfig. */
+    kubectl(kubeconfig: string): KubectlRunner;
+    /** Progress and errors, one scrubbed line at a time, as they happen. */
+    stderr(line: string): void;
 }
 
-const envNumber = (name: string, fallback?: number) => {
-    const value = Number(env(name, fallback === undefined ? undefined : String(fallback)));
-    if (!Number.isFinite(value)) throw new StepError(`${name} must be a number`);
-    return value;
+const processRuntime: StepRuntime = {
+    env: process.env,
+    clock: systemClock,
+    kubectl: (kubeconfig) => new Kubectl(kubeconfig),
+    stderr: (line) => process.stderr.write(line),
 };
-
-async function readStdin(): Promise<string> {
-    if (process.stdin.isTTY) return "";
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
-}
 
 function requireSecret<K extends keyof Secrets>(secrets: Secrets, key: K, step: string): NonNullable<Secrets[K]> {
     const value = secrets[key];
@@ -53,7 +52,18 @@ function requireSecret<K extends keyof Secrets>(secrets: Secrets, key: K, step: 
     return value as NonNullable<Secrets[K]>;
 }
 
-export async function runStep(step: StepName, secrets: Secrets, redactor: Redactor, log: (line: string) => void): Promise<unknown> {
+export async function runStep(step: StepName, secrets: Secrets, redactor: Redactor, log: (line: string) => void, runtime: StepRuntime): Promise<unknown> {
+    const env = (name: string, fallback?: string): string => {
+        const value = runtime.env[name] ?? fallback;
+        if (value === undefined || value === "") throw new StepError(`${name} is not set (vault-ha passes it to every step)`);
+        return value;
+    };
+    const envNumber = (name: string, fallback?: number) => {
+        const value = Number(env(name, fallback === undefined ? undefined : String(fallback)));
+        if (!Number.isFinite(value)) throw new StepError(`${name} must be a number`);
+        return value;
+    };
+
     if (step === "forget-keys") {
         const file = env("VAULT_HA_KEY_FILE");
         const deleted = deleteKeyFile(file);
@@ -63,6 +73,7 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
 
     const timing = (): PollContext => ({
         log,
+        clock: runtime.clock,
         timeoutMs: envNumber("VAULT_HA_TIMEOUT_SECONDS", 600) * 1000,
         pollMs: Math.min(envNumber("VAULT_HA_POLL_MS", MAX_POLL_MS), MAX_POLL_MS),
     });
@@ -78,7 +89,7 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
     }
 
     if (step === "cert-manager-ready" || step === "read-ca") {
-        const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
+        const kubectl = runtime.kubectl(requireSecret(secrets, "kubeconfig", step));
         try {
             const ctx = timing();
             if (step === "cert-manager-ready") {
@@ -95,7 +106,7 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
     const release = env("VAULT_HA_RELEASE", "vault");
     const pods = () => podNames(release, envNumber("VAULT_HA_REPLICAS"));
     const leader = `${release}-0`;
-    const kubectl = new Kubectl(requireSecret(secrets, "kubeconfig", step));
+    const kubectl = runtime.kubectl(requireSecret(secrets, "kubeconfig", step));
     const ops: VaultOps = new KubectlVaultOps(kubectl, { namespace, release });
     const ctx: StepContext = { ...timing(), ops, onSecret: (...values) => redactor.add(...values) };
     const threshold = () => envNumber("VAULT_HA_KEY_THRESHOLD");
@@ -131,8 +142,8 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
             }
             case "join": {
                 const pod = env("VAULT_HA_POD");
-                const target = { leaderApiAddr: env("VAULT_HA_LEADER_ADDR"), leaderCaCertFile: process.env.VAULT_HA_LEADER_CA_FILE || undefined };
-                return { pod, result: await joinAndUnseal(ctx, pod, target, requireSecret(secrets, "unsealKeys", step), threshold()) };
+                const target = { leaderApiAddr: env("VAULT_HA_LEADER_ADDR"), leaderCaCertFile: runtime.env.VAULT_HA_LEADER_CA_FILE || undefined };
+                return { pod, result: await joinAndUnseal(ctx, pod, leader, target, requireSecret(secrets, "unsealKeys", step), threshold()) };
             }
             case "verify":
                 return { peers: await verifyRaft(ctx, leader, pods(), requireSecret(secrets, "rootToken", step)) };
@@ -142,13 +153,23 @@ export async function runStep(step: StepName, secrets: Secrets, redactor: Redact
     }
 }
 
-async function main(): Promise<number> {
-    const step = process.argv[2] as StepName;
+export interface StepOutcome {
+    code: number;
+    /** The step's result as one JSON line; empty on failure (a failed command's error text includes its stdout). */
+    stdout: string;
+}
+
+/**
+ * One step, start to finish, as the process runs it: parses stdin, runs the step, prints the result (stdout) or the
+ * error (stderr), every line scrubbed of the secrets it was given or learnt. The simulator calls this directly.
+ */
+export async function executeStep(stepArg: string | undefined, stdinText: string, runtime: StepRuntime): Promise<StepOutcome> {
+    const step = stepArg as StepName;
     const redactor = new Redactor();
-    const log = (line: string) => process.stderr.write(`vault-ha ${step}: ${redactor.apply(line)}\n`);
+    const log = (line: string) => runtime.stderr(`vault-ha ${step}: ${redactor.apply(line)}\n`);
     try {
-        if (!STEPS.includes(step)) throw new StepError(`unknown step "${process.argv[2] ?? ""}"; one of: ${STEPS.join(", ")}`);
-        const input = (await readStdin()).trim();
+        if (!STEPS.includes(step)) throw new StepError(`unknown step "${stepArg ?? ""}"; one of: ${STEPS.join(", ")}`);
+        const input = stdinText.trim();
         let secrets: Secrets = {};
         try {
             secrets = input ? (JSON.parse(input) as Secrets) : {};
@@ -157,18 +178,28 @@ async function main(): Promise<number> {
         }
         redactor.addKubeconfig(secrets.kubeconfig);
         redactor.add(...(secrets.unsealKeys ?? []), secrets.rootToken, secrets.password);
-        const result = await runStep(step, secrets, redactor, log);
-        process.stdout.write(JSON.stringify(result) + "\n");
-        return 0;
+        const result = await runStep(step, secrets, redactor, log, runtime);
+        return { code: 0, stdout: JSON.stringify(result) + "\n" };
     } catch (err) {
-        const message = err instanceof StepError ? err.message : `unexpected failure: ${(err as Error).stack ?? err}`;
-        process.stderr.write(`vault-ha ${step}: ERROR: ${redactor.apply(message)}\n`);
-        return 1;
+        // StepError and VaultRefused carry messages written for the user; anything else is a bug, with its stack.
+        const message = err instanceof StepError || err instanceof VaultRefused ? err.message : `unexpected failure: ${(err as Error).stack ?? err}`;
+        log(`ERROR: ${message}`);
+        return { code: 1, stdout: "" };
     }
 }
 
+async function readStdin(): Promise<string> {
+    if (process.stdin.isTTY) return "";
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+}
+
 if (require.main === module) {
-    void main().then((code) => {
-        process.exitCode = code;
-    });
+    void readStdin()
+        .then((stdin) => executeStep(process.argv[2], stdin, processRuntime))
+        .then((outcome) => {
+            process.stdout.write(outcome.stdout);
+            process.exitCode = outcome.code;
+        });
 }

@@ -1,7 +1,7 @@
 /**
  * Cluster-level steps that are not about Vault itself: cert-manager's webhook being ready, and reading the CA.
  */
-import type { Kubectl } from "./kubectlOps";
+import type { KubectlRunner } from "./kubectlOps";
 import { PollContext, pollUntil, StepError } from "./steps";
 import { VaultUnavailable } from "./vaultOps";
 
@@ -18,7 +18,7 @@ export const WEBHOOK_PROBE = JSON.stringify({
  * calling webhook". A server-side dry run goes through the same admission webhook: once it is accepted, real
  * Issuers will be too.
  */
-export async function waitForCertManagerWebhook(ctx: PollContext, kubectl: Kubectl): Promise<void> {
+export async function waitForCertManagerWebhook(ctx: PollContext, kubectl: KubectlRunner): Promise<void> {
     let last = "";
     await pollUntil(
         ctx,
@@ -35,7 +35,7 @@ export async function waitForCertManagerWebhook(ctx: PollContext, kubectl: Kubec
 }
 
 /** The CA certificate (public) from the server certificate's secret, without reading its private key into state. */
-export async function readCaCert(ctx: PollContext, kubectl: Kubectl, namespace: string, secret: string): Promise<string> {
+export async function readCaCert(ctx: PollContext, kubectl: KubectlRunner, namespace: string, secret: string): Promise<string> {
     return pollUntil(
         ctx,
         `the CA certificate in secret ${namespace}/${secret}`,

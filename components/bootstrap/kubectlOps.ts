@@ -9,12 +9,20 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { classifyFailure } from "./failures";
 import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
 
 export interface KubectlResult {
     code: number;
     stdout: string;
     stderr: string;
+}
+
+/** Runs one kubectl command line: the real binary in production, the simulator's in tests. */
+export interface KubectlRunner {
+    run(args: string[], stdin?: string): Promise<KubectlResult>;
+    /** Removes whatever the runner keeps on disk (the kubeconfig file). */
+    dispose(): void;
 }
 
 /** Reads the root token from stdin into a private, temporary token file for exactly one Vault CLI call. */
@@ -25,7 +33,7 @@ trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft list-peers -format=json`;
 
-export class Kubectl {
+export class Kubectl implements KubectlRunner {
     private readonly kubeconfigFile: string;
     private readonly dir: string;
 
@@ -87,7 +95,15 @@ export function parsePodList(json: string): PodInfo[] {
 /** `vault status -format=json` */
 export function parseSealStatus(json: string): SealStatus {
     const s = JSON.parse(json);
-    return { initialized: Boolean(s.initialized), sealed: Boolean(s.sealed), t: Number(s.t ?? 0), progress: Number(s.progress ?? 0) };
+    if (typeof s?.initialized !== "boolean" || typeof s?.sealed !== "boolean") throw new Error("not a seal status");
+    return {
+        initialized: s.initialized,
+        sealed: s.sealed,
+        t: Number(s.t ?? 0),
+        progress: Number(s.progress ?? 0),
+        isSelf: Boolean(s.is_self),
+        leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",
+    };
 }
 
 /** `vault operator raft list-peers -format=json` */
@@ -98,13 +114,16 @@ export function parseRaftPeers(json: string): RaftPeer[] {
 
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-function firstLine(text: string): string {
-    return text.trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no output";
+/** The error for a failed call: VaultUnavailable when waiting can help, VaultRefused when it cannot (failures.ts). */
+export function failureOf(what: string, result: KubectlResult): VaultUnavailable | VaultRefused {
+    const failure = classifyFailure(result);
+    const message = `${what}: ${failure.summary}`;
+    return failure.kind === "transient" ? new VaultUnavailable(message) : new VaultRefused(message, failure.kind);
 }
 
 export class KubectlVaultOps implements VaultOps {
     constructor(
-        private readonly kubectl: Kubectl,
+        private readonly kubectl: KubectlRunner,
         private readonly options: KubectlOpsOptions,
     ) {}
 
@@ -116,51 +135,65 @@ export class KubectlVaultOps implements VaultOps {
     async listPods(): Promise<PodInfo[]> {
         const selector = `app.kubernetes.io/instance=${this.options.release},component=server`;
         const result = await this.kubectl.run(["get", "pods", "-n", this.options.namespace, "-l", selector, "-o", "json"]);
-        if (result.code !== 0) throw new VaultUnavailable(`kubectl get pods: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw failureOf("kubectl get pods", result);
         return parsePodList(result.stdout);
     }
 
     async status(pod: string): Promise<SealStatus> {
-        // Exit codes: 0 unsealed, 2 sealed (both print the status), 1 error.
+        // Exit codes (command/status.go): 0 unsealed, 2 sealed (both print the status), 1 error.
         const result = await this.exec(pod, ["vault", "status", "-format=json"]);
         if (result.code === 0 || result.code === 2) {
             try {
                 return parseSealStatus(result.stdout);
             } catch {
-                // Fall through: an answer that is not a status means the API is not serving yet.
+                // Fall through: exit 2 without a status is an error of kubectl or the pod, not a sealed Vault.
             }
         }
-        throw new VaultUnavailable(`vault status on ${pod}: ${firstLine(result.stderr || result.stdout)}`);
+        throw failureOf(`vault status on ${pod}`, result);
     }
 
     async init(pod: string, shares: number, threshold: number): Promise<InitResponse> {
         const result = await this.exec(pod, ["vault", "operator", "init", `-key-shares=${shares}`, `-key-threshold=${threshold}`, "-format=json"]);
-        if (result.code !== 0) throw new VaultRefused(`vault operator init on ${pod}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw failureOf(`vault operator init on ${pod}`, result);
         return JSON.parse(result.stdout) as InitResponse;
     }
 
     async submitUnsealKey(pod: string, key: string): Promise<void> {
         const result = await this.exec(pod, ["vault", "write", "-format=json", "sys/unseal", "key=-"], key);
-        if (result.code === 2) throw new VaultRefused(`unseal of ${pod}: ${firstLine(result.stderr)}`);
-        if (result.code !== 0) throw new VaultUnavailable(`unseal of ${pod}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw failureOf(`unseal of ${pod}`, result);
     }
 
     async resetUnseal(pod: string): Promise<void> {
         const result = await this.exec(pod, ["vault", "operator", "unseal", "-reset", "-format=json"]);
-        if (result.code !== 0 && result.code !== 2) throw new VaultUnavailable(`unseal reset of ${pod}: ${firstLine(result.stderr)}`);
+        // Prints the status afterwards: exit 2 means "still sealed", which is the point of a reset.
+        if (result.code !== 0 && !(result.code === 2 && result.stdout.trim().startsWith("{"))) throw failureOf(`unseal reset of ${pod}`, result);
     }
 
     async join(pod: string, target: JoinTarget): Promise<void> {
+        // Flags before the address: the CLI parses flags with Go's flag package, which stops at the first argument.
         const ca = target.leaderCaCertFile ? [`-leader-ca-cert=@${target.leaderCaCertFile}`] : [];
         const result = await this.exec(pod, ["vault", "operator", "raft", "join", ...ca, target.leaderApiAddr]);
-        if (result.code === 2) throw new VaultRefused(`raft join of ${pod} to ${target.leaderApiAddr}: ${firstLine(result.stderr)}`);
-        if (result.code !== 0) throw new VaultUnavailable(`raft join of ${pod} to ${target.leaderApiAddr}: ${firstLine(result.stderr)}`);
+        if (result.code === 0) return;
+        // The API says only "failed to get raft challenge" (vault/raft.go join() returns that and logs each leader's
+        // error): the cause, a standby without an active node or a certificate that does not verify, is in the log.
+        const cause = /failed to get raft challenge/.test(result.stderr) ? await this.lastLogLine(pod, /failed to get raft challenge/) : undefined;
+        throw failureOf(`raft join of ${pod} to ${target.leaderApiAddr}`, cause ? { ...result, stderr: `${result.stderr}\n* (${pod}'s log) ${cause}` } : result);
+    }
+
+    /** The last line of the pod's vault container log that matches, if kubectl can read it. */
+    private async lastLogLine(pod: string, pattern: RegExp): Promise<string | undefined> {
+        const logs = await this.kubectl.run(["logs", "-n", this.options.namespace, pod, "-c", "vault", "--tail=50"]);
+        if (logs.code !== 0) return undefined;
+        return logs.stdout
+            .split("\n")
+            .filter((line) => pattern.test(line))
+            .pop()
+            ?.trim();
     }
 
     async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {
         const result = await this.exec(pod, ["sh", "-c", LIST_PEERS_SCRIPT], token);
-        if (result.code === 2) throw new VaultRefused(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
-        if (result.code !== 0) throw new VaultUnavailable(`raft list-peers on ${pod}: ${firstLine(result.stderr)}`);
+        if (result.code !== 0) throw failureOf(`raft list-peers on ${pod}`, result);
         return parseRaftPeers(result.stdout);
     }
 }

@@ -3,6 +3,7 @@
  * Every step checks before it acts, so it can run again at any time and only does what is still missing.
  * Waiting is always polling a condition with a deadline; a timeout says what was awaited and what was seen last.
  */
+import type { Clock } from "./clock";
 import { readKeyFile, retireKeyFile, writeKeyFile } from "./keyFile";
 import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
 
@@ -20,6 +21,7 @@ export interface PollContext {
     timeoutMs: number;
     /** Time between two polls of a condition; at most 2 s. */
     pollMs: number;
+    clock: Clock;
 }
 
 export interface StepContext extends PollContext {
@@ -34,14 +36,12 @@ export function podNames(release: string, replicas: number): string[] {
     return Array.from({ length: replicas }, (_, i) => `${release}-${i}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Calls `attempt` until it returns a value. VaultUnavailable means "not yet" and is retried; anything else fails at
  * once. The first attempt is immediate: nothing waits unless the condition is unmet.
  */
 export async function pollUntil<T>(ctx: PollContext, what: string, attempt: () => Promise<T | undefined>, lastSeen: () => string): Promise<T> {
-    const started = Date.now();
+    const started = ctx.clock.now();
     const interval = Math.min(ctx.pollMs, MAX_POLL_MS);
     for (;;) {
         let unavailable: string;
@@ -53,12 +53,12 @@ export async function pollUntil<T>(ctx: PollContext, what: string, attempt: () =
             if (!(err instanceof VaultUnavailable)) throw err;
             unavailable = err.message;
         }
-        const elapsed = Date.now() - started;
+        const elapsed = ctx.clock.now() - started;
         if (elapsed + interval > ctx.timeoutMs) {
             const seen = unavailable || lastSeen();
             throw new StepError(`timed out after ${Math.round(elapsed / 1000)}s waiting for ${what}${seen ? `; last seen: ${seen}` : ""}`);
         }
-        await sleep(interval);
+        await ctx.clock.sleep(interval);
     }
 }
 
@@ -103,8 +103,16 @@ export async function podIdentities(ctx: StepContext, expected: string[]): Promi
 }
 
 /** Polls `vault status` until the pod's Vault API answers (its container may still be starting). */
-export function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
-    return pollUntil(ctx, `the Vault API in ${pod} to answer`, () => ctx.ops.status(pod), () => "");
+export async function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
+    try {
+        return await pollUntil(ctx, `the Vault API in ${pod} to answer`, () => ctx.ops.status(pod), () => "");
+    } catch (err) {
+        if (err instanceof VaultRefused && err.kind === "tls") {
+            throw new StepError(`the Vault CLI in ${pod} cannot verify Vault's certificate with the CA in VAULT_CACERT (${err.message}); check the certificate's names and the mounted CA`);
+        }
+        if (err instanceof VaultRefused) throw new StepError(`vault status failed in ${pod}: ${err.message}`);
+        throw err;
+    }
 }
 
 export interface Keys {
@@ -166,13 +174,23 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         const aside = retireKeyFile(p.keyFile);
         ctx.log(`found keys of an earlier cluster in ${p.keyFile}, but ${p.leader} is not initialised: moved them to ${aside}`);
     }
-    let response: InitResponse;
-    try {
-        response = await ctx.ops.init(p.leader, p.shares, p.threshold);
-    } catch (err) {
-        if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
-        throw err;
-    }
+    const response = await pollUntil(ctx, `${p.leader} to answer vault operator init`, async () => {
+        try {
+            return await ctx.ops.init(p.leader, p.shares, p.threshold);
+        } catch (err) {
+            if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
+            // The request may have reached Vault even though no answer came back. Initialising again would fail
+            // anyway ("already initialized"); what matters is to say that the keys went with the lost answer.
+            const now = await ctx.ops.status(p.leader);
+            if (now.initialized) {
+                throw new StepError(
+                    `${p.leader} was initialised, but its answer (the unseal keys) was lost on the way: ${(err as Error).message}. ` +
+                        `Without the keys this Vault can never be unsealed; its data is new and empty, so start over: npm run down && npm run up`,
+                );
+            }
+            throw err;
+        }
+    }, () => "");
     ctx.onSecret?.(...response.unseal_keys_b64, response.root_token);
     // Nothing happens to the keys before they are safely on disk.
     try {
@@ -196,29 +214,47 @@ async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, key
         ctx.log(`${pod} is already unsealed`);
         return "already-unsealed";
     }
+    // The node's own threshold wins over config: after adopting keys or a rekey the two can differ.
     const needed = status.t > 0 ? status.t : threshold;
     if (keys.length < needed) {
         throw new StepError(`${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`);
     }
-    if (status.progress > 0) {
-        // Someone (or an interrupted run) submitted part of a key set; start from zero so our keys are counted.
-        await ctx.ops.resetUnseal(pod);
-        ctx.log(`${pod}: discarded a half-finished unseal (${status.progress}/${needed})`);
-    }
-    try {
-        // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
-        await Promise.all(keys.slice(0, needed).map((key) => ctx.ops.submitUnsealKey(pod, key)));
-    } catch (err) {
-        if (err instanceof VaultRefused) {
-            throw new StepError(
-                `${pod} rejected the unseal keys (${err.message}): they do not belong to this Vault cluster. ` +
-                    `Check the keys in vault-ha:unsealKeys or in the saved key file`,
-            );
-        }
-        throw err;
-    }
-    // `vault write sys/unseal` exits 0 even while still sealed: only the status tells.
     let last = "";
+    let submitted = false;
+    await pollUntil(
+        ctx,
+        `${pod} to accept ${needed} unseal keys`,
+        async () => {
+            const now = submitted ? await ctx.ops.status(pod) : status;
+            if (!now.sealed) return true;
+            if (now.progress > 0) {
+                // Someone (or an interrupted run, or a submission that failed half-way) left part of a key set:
+                // start from zero so that our keys are counted.
+                await ctx.ops.resetUnseal(pod);
+                ctx.log(`${pod}: discarded a half-finished unseal (${now.progress}/${needed})`);
+            }
+            submitted = true;
+            try {
+                // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
+                await Promise.all(keys.slice(0, needed).map((key) => ctx.ops.submitUnsealKey(pod, key)));
+            } catch (err) {
+                if (err instanceof VaultRefused) {
+                    throw new StepError(
+                        `${pod} rejected the unseal keys (${err.message}): they do not belong to this Vault cluster. ` +
+                            `Check the keys in vault-ha:unsealKeys or in the saved key file`,
+                    );
+                }
+                // A joined follower's last key sends the challenge answer to the active node, which can fail while
+                // that node changes (vault/core.go unsealWithRaft): submit the set again after a pause.
+                last = (err as Error).message;
+                throw err;
+            }
+            return true;
+        },
+        () => last,
+    );
+    // `vault write sys/unseal` can return while still sealed (a follower finishes unsealing once it has the leader's
+    // snapshot): only the status tells.
     await pollUntil(
         ctx,
         `${pod} to report sealed: false after ${needed} unseal keys`,
@@ -240,42 +276,74 @@ export async function unsealPod(ctx: StepContext, pod: string, keys: string[], t
     return unsealFrom(ctx, pod, status, keys, threshold);
 }
 
+/**
+ * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects
+ * a leader; until then the challenge a joining node asks for answers 500 "local node not active but active cluster
+ * node not found" (http/sys_raft.go, hashicorp/vault#22063).
+ */
+export async function waitForActiveNode(ctx: StepContext, leader: string): Promise<SealStatus> {
+    let last = "";
+    const status = await pollUntil(
+        ctx,
+        `${leader} to be unsealed with an active node elected (a join needs one)`,
+        async () => {
+            const s = await ctx.ops.status(leader);
+            last = s.sealed ? `${leader} sealed` : `${leader} unsealed, standby, no active node yet`;
+            return !s.sealed && (s.isSelf || s.leaderAddress !== "") ? s : undefined;
+        },
+        () => last,
+    );
+    ctx.log(`active node: ${status.isSelf ? leader : status.leaderAddress}`);
+    return status;
+}
+
 /** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
-export async function joinAndUnseal(ctx: StepContext, pod: string, target: JoinTarget, keys: string[], threshold: number): Promise<UnsealOutcome> {
+export async function joinAndUnseal(ctx: StepContext, pod: string, leader: string, target: JoinTarget, keys: string[], threshold: number): Promise<UnsealOutcome> {
     let status = await waitForApi(ctx, pod);
     if (status.initialized) {
+        // A raft member, or a node that joined and waits for its keys: a join would change nothing.
         ctx.log(`${pod} is already a raft member; not joining again`);
-    } else {
-        await pollUntil(
-            ctx,
-            `${pod} to join ${target.leaderApiAddr}`,
-            async () => {
-                try {
-                    await ctx.ops.join(pod, target);
-                    return true;
-                } catch (err) {
-                    // Some Vault versions report a joined but still sealed follower as not initialised (vault#9618);
-                    // its second join is refused as "already initialized", which means it is a member: go on.
-                    if (err instanceof VaultRefused && /already initiali[sz]ed/i.test(err.message)) {
-                        ctx.log(`${pod} had already joined (Vault says: ${err.message}); not joining again`);
-                        return true;
-                    }
-                    if (err instanceof VaultRefused) {
-                        throw new StepError(
-                            `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. ` +
-                                `The leader must be unsealed${target.leaderCaCertFile ? ` and its certificate signed by the CA in ${target.leaderCaCertFile}` : ""}`,
-                        );
-                    }
-                    throw err;
-                }
-            },
-            () => "",
-        );
-        ctx.log(`${pod} is a member of the raft cluster at ${target.leaderApiAddr}`);
-        // A joined follower stays sealed until it gets the leader's keys; it starts with no unseal progress.
-        status = { ...status, initialized: true, sealed: true, progress: 0 };
+        return unsealFrom(ctx, pod, status, keys, threshold);
     }
+    await waitForActiveNode(ctx, leader);
+    let last = "";
+    await pollUntil(
+        ctx,
+        `${pod} to join ${target.leaderApiAddr}`,
+        async () => {
+            try {
+                await ctx.ops.join(pod, target);
+                return true;
+            } catch (err) {
+                if (err instanceof VaultRefused) throw joinRefused(pod, target, err);
+                last = (err as Error).message;
+                throw err;
+            }
+        },
+        () => last,
+    );
+    ctx.log(`${pod} joined the raft cluster at ${target.leaderApiAddr}`);
+    // Only now does the follower know the cluster's seal (the leader's threshold, not necessarily the configured one).
+    status = await waitForApi(ctx, pod);
+    if (!status.initialized) throw new StepError(`${pod} reports uninitialised right after joining ${target.leaderApiAddr}; run pulumi up again`);
     return unsealFrom(ctx, pod, status, keys, threshold);
+}
+
+function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepError {
+    const head = `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. `;
+    if (err.kind === "tls") {
+        return new StepError(
+            head + `The leader's certificate must be signed by the CA in ${target.leaderCaCertFile ?? "(no CA file given)"} and hold the name ${new URL(target.leaderApiAddr).hostname}`,
+        );
+    }
+    if (err.kind === "local" && target.leaderCaCertFile) {
+        return new StepError(
+            head +
+                `The CA file ${target.leaderCaCertFile} could not be read in ${pod}: it comes from the TLS secret that the Vault chart mounts ` +
+                `(server.volumes/volumeMounts); check that the Certificate is Ready and the pod mounts it (kubectl describe pod ${pod})`,
+        );
+    }
+    return new StepError(head + "Vault refused the join; fix the cause above and run pulumi up again");
 }
 
 function describePeers(peers: RaftPeer[]): string {
@@ -292,7 +360,10 @@ export async function verifyRaft(ctx: StepContext, leader: string, expected: str
             try {
                 seen = await ctx.ops.raftPeers(leader, token);
             } catch (err) {
-                if (err instanceof VaultRefused) throw new StepError(`listing the raft peers was refused (${err.message}); is vault-ha's root token still valid?`);
+                if (err instanceof VaultRefused && err.kind === "refused") {
+                    throw new StepError(`listing the raft peers was refused (${err.message}); is vault-ha's root token still valid?`);
+                }
+                if (err instanceof VaultRefused) throw new StepError(`listing the raft peers failed: ${err.message}`);
                 throw err;
             }
             const ids = seen.map((p) => p.node_id).sort();

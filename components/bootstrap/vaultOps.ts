@@ -3,13 +3,17 @@
  * (kubectlOps.ts); the benchmark drives the simulator's model directly.
  */
 
-/** `vault status -format=json`, reduced to what the bootstrap reads. */
+/** `vault status -format=json`, reduced to what the bootstrap reads (api/sys_seal.go SealStatusResponse + HA fields). */
 export interface SealStatus {
     initialized: boolean;
     sealed: boolean;
-    /** threshold */
+    /** The threshold of the seal this node knows: after a raft join, the leader's (which config may not match). */
     t: number;
     progress: number;
+    /** This node is the active one (`is_self`). */
+    isSelf: boolean;
+    /** The active node's API address as this node knows it; empty while there is none (`leader_address`). */
+    leaderAddress: string;
 }
 
 /** The parts of `vault operator init -format=json` that vault-ha keeps. */
@@ -55,9 +59,15 @@ export class VaultUnavailable extends Error {
     }
 }
 
-/** Vault answered with an error (a wrong key, a refused join): not worth retrying. */
+/**
+ * Vault or kubectl answered with an error that waiting does not fix: a 4xx (a wrong key, a bad token), a certificate
+ * that does not verify (`tls`), or a local error of the CLI such as an unreadable file (`local`). See failures.ts.
+ */
 export class VaultRefused extends Error {
-    constructor(message: string) {
+    constructor(
+        message: string,
+        readonly kind: "refused" | "tls" | "local" = "refused",
+    ) {
         super(message);
         this.name = "VaultRefused";
     }
