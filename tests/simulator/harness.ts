@@ -1,21 +1,31 @@
 /**
- * Runs the bootstrap's real step commands the way @pulumi/command runs them (`/bin/sh -c <command>` in the project
- * folder, with the step's environment and a JSON stdin), against the SIMULATOR: tests/simulator/bin/kubectl and
- * tests/simulator/bin/vault on PATH, sharing one model of a Vault raft cluster (model.js).
+ * Runs the bootstrap's steps against the SIMULATOR (model.js, cli.js) the way @pulumi/command runs them: each step's
+ * environment from stepEnvironment, its secrets as JSON on stdin, its result on stdout and its progress on stderr.
+ *
+ * Two ways to run a step:
+ * - in-process (`runStep`): executeStep, the function the step process runs, with the simulator's kubectl and a
+ *   simulated clock. Fast and deterministic: the tier for scenarios.
+ * - as a process (`runStepProcess`): the exact command line the Command resource runs (`/bin/sh -c <stepCommand>`),
+ *   with the fake kubectl and vault on PATH and the model on the wall clock: proves the real entry point, the real
+ *   Kubectl class and the command lines.
  */
 import { spawn } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { executeStep, StepName, StepRuntime } from "../../components/bootstrap/cli";
 import { BootstrapParams, BootstrapStep, stepCommand, stepEnvironment } from "../../components/bootstrap/commandSpec";
-import type { StepName } from "../../components/bootstrap/cli";
+import type { KubectlResult, KubectlRunner } from "../../components/bootstrap/kubectlOps";
 import { keyFilePath } from "../../components/bootstrap/keyFile";
 import { bootstrapPlan, podNames } from "../../components/bootstrap/steps";
 import { TLS_FILES, vaultCertificateSans } from "../../components/tlsConfig";
+import { vaultHelmValues } from "../../components/vaultValues";
+import { SimClock } from "./simClock";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./model.js");
-/* eslint-enable @typescript-eslint/no-require-imports */
+const cli = require("./cli.js");
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
 const SIM_BIN = path.join(__dirname, "bin");
@@ -44,11 +54,20 @@ export interface SimulationOptions {
     keyShares?: number;
     keyThreshold?: number;
     timeoutSeconds?: number;
-    pollMs?: number;
-    latencyMs?: number;
     /** Vault serves TLS with a certificate for the names vault-ha computes, signed by the CA mounted in the pods. */
     tls?: boolean;
+    /** "sim" (default): simulated time, in-process steps. "wall": for runStepProcess. */
+    clock?: "sim" | "wall";
 }
+
+export interface StepOptions {
+    pod?: string;
+    secrets?: Secrets;
+    env?: Record<string, string>;
+}
+
+/** A PEM-shaped stand-in for a certificate: the model compares them, it does not parse them. */
+const fakePem = (what: string) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
 
 export class Simulation {
     readonly dir: string;
@@ -56,26 +75,36 @@ export class Simulation {
     readonly params: BootstrapParams;
     readonly pods: string[];
     readonly kubeconfig: string;
-    private readonly pollMs: number;
+    readonly clock: SimClock;
     /** What each step printed. Pulumi logs all of it except the init step's stdout (the keys, a secret output). */
     readonly output: Array<{ step: StepName; stdout: string; stderr: string }> = [];
+    private readonly pollMs: number;
 
     constructor(options: SimulationOptions = {}) {
-        // Without the fakes on PATH the steps would reach a real kubectl: refuse to run at all.
+        // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
         this.stateFile = path.join(this.dir, "sim-state.json");
         const replicas = options.replicas ?? 3;
+        const tls = options.tls ?? false;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        const state = model.newState({ replicas, kubeconfig: this.kubeconfig, latencyMs: options.latencyMs ?? 0 });
-        if (options.tls) {
+        // The pods carry what the chart makes of the values the program sends: containers, env, mounts.
+        const values = vaultHelmValues({ vaultReplicas: replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls });
+        const state = model.newState({ replicas, kubeconfig: this.kubeconfig, values, clock: options.clock ?? "sim" });
+        if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
+        if (tls) {
             const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });
-            state.tls = { caFile: TLS_FILES.ca, serverNames: sans.dnsNames };
+            const ca = fakePem("CA");
+            state.tls = { ca, serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses };
+            // cert-manager's secret: the pods mount it (and stay in ContainerCreating without it).
+            const b64 = (text: string) => Buffer.from(text).toString("base64");
+            state.secrets["vault/vault-server-tls"] = { "ca.crt": b64(ca), "tls.crt": b64(fakePem("server certificate")), "tls.key": b64("simulated private key") };
         }
         model.save(this.stateFile, state);
+        this.clock = new SimClock(state.now);
         this.pods = podNames("vault", replicas);
-        this.pollMs = options.pollMs ?? 20;
+        this.pollMs = options.clock === "wall" ? 50 : 2000;
         this.params = {
             namespace: "vault",
             release: "vault",
@@ -83,9 +112,9 @@ export class Simulation {
             keyShares: options.keyShares ?? 5,
             keyThreshold: options.keyThreshold ?? 3,
             keyFile: keyFilePath("vault-ha", "dev"),
-            leaderApiAddr: `${options.tls ? "https" : "http"}://vault-0.vault-internal:8200`,
-            leaderCaCertFile: options.tls ? TLS_FILES.ca : undefined,
-            timeoutSeconds: options.timeoutSeconds ?? 5,
+            leaderApiAddr: `${tls ? "https" : "http"}://vault-0.vault-internal:8200`,
+            leaderCaCertFile: tls ? TLS_FILES.ca : undefined,
+            timeoutSeconds: options.timeoutSeconds ?? 600,
         };
     }
 
@@ -93,12 +122,13 @@ export class Simulation {
         return path.join(this.dir, this.params.keyFile);
     }
 
-    state(): any {  
+    state(): any {
         return model.load(this.stateFile);
     }
 
-    change(fn: (state: any) => void): void {  
-        model.update(this.stateFile, fn);
+    /** Changes the model at the current simulated time. */
+    change(fn: (state: any) => void): void {
+        model.update(this.stateFile, fn, this.clock.now());
     }
 
     restart(pod: string): void {
@@ -109,30 +139,56 @@ export class Simulation {
         this.change((s) => model.recreate(s, pod));
     }
 
-    /** Every fake kubectl and vault process that ran: argv and environment (stdin is deliberately not recorded). */
-    calls(): Array<{ tool: string; argv: string[]; env: Record<string, string>; pod?: string }> {
+    /** Lets simulated time pass (elections, follower unseals, autopilot). */
+    async wait(ms: number): Promise<void> {
+        await this.clock.sleep(ms);
+        this.change(() => undefined);
+    }
+
+    /** Every kubectl and vault call: argv and environment (stdin is deliberately not recorded). */
+    calls(): Array<{ tool: string; argv: string[]; env: Record<string, string>; pod?: string; container?: string }> {
         const file = path.join(this.dir, "calls.jsonl");
         if (!fs.existsSync(file)) return [];
         return fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line));
     }
 
-    /** Starts one step the way the Command provider would; `onSpawn` gets the process (to kill it, say). */
-    runStep(step: StepName, options: { pod?: string; secrets?: Secrets; env?: Record<string, string>; onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
+    /** The environment a step gets: its parameters, with the key file in the simulation's folder. */
+    private stepEnv(step: StepName, options: StepOptions, pollMs = this.pollMs): Record<string, string> {
         const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof"].includes(step);
         const environment = { ...(bootstrapStep ? stepEnvironment(step as BootstrapStep, this.params, options.pod) : {}), ...options.env };
+        return {
+            ...environment,
+            // Key files are relative to the project folder in real use; here they go to the simulation's folder.
+            VAULT_HA_KEY_FILE: environment.VAULT_HA_KEY_FILE ? path.join(this.dir, environment.VAULT_HA_KEY_FILE) : "",
+            VAULT_HA_POLL_MS: String(pollMs),
+        };
+    }
+
+    /** Runs one step in-process on simulated time (or, with `systemClock`, on the wall clock: real sockets). */
+    async runStep(step: StepName, options: StepOptions & { realTime?: boolean } = {}): Promise<StepRun> {
+        // On the wall clock, poll quickly: the fakes answer in milliseconds.
+        const env = this.stepEnv(step, options, options.realTime ? 50 : this.pollMs);
+        let stderr = "";
+        const runtime: StepRuntime = {
+            env,
+            clock: options.realTime ? { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } : this.clock,
+            kubectl: (kubeconfig) => new SimKubectl(this, kubeconfig, env),
+            stderr: (line) => (stderr += line),
+        };
+        const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
+        const outcome = await executeStep(step, stdin, runtime);
+        this.output.push({ step, stdout: outcome.stdout, stderr });
+        return { ...outcome, stderr };
+    }
+
+    /** Starts one step exactly as the Command provider would: `/bin/sh -c <command>` in the project folder. */
+    runStepProcess(step: StepName, options: StepOptions & { onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
+        const env = this.stepEnv(step, options);
         const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
         return new Promise((resolve) => {
             const child = spawn("/bin/sh", ["-c", stepCommand(step)], {
                 cwd: PROJECT_ROOT,
-                env: {
-                    ...process.env,
-                    ...environment,
-                    // Key files are relative to the project folder in real use; here they go to the simulation's folder.
-                    VAULT_HA_KEY_FILE: environment.VAULT_HA_KEY_FILE ? path.join(this.dir, environment.VAULT_HA_KEY_FILE) : "",
-                    VAULT_HA_POLL_MS: String(this.pollMs),
-                    PATH: `${SIM_BIN}:${process.env.PATH}`,
-                    VAULT_SIM_STATE: this.stateFile,
-                },
+                env: { ...process.env, ...env, PATH: `${SIM_BIN}:${process.env.PATH}`, VAULT_SIM_STATE: this.stateFile },
                 stdio: ["pipe", "pipe", "pipe"],
             });
             options.onSpawn?.(child.pid!);
@@ -149,22 +205,20 @@ export class Simulation {
     }
 
     /** Runs the whole plan in Pulumi's order (followers in parallel); throws with the step's stderr on failure. */
-    async bootstrap(adopted?: Secrets): Promise<BootstrapOutcome> {
+    async bootstrap(adopted?: Secrets, run: (step: StepName, options: StepOptions) => Promise<StepRun> = (s, o) => this.runStep(s, o)): Promise<BootstrapOutcome> {
         const runs: Record<string, StepRun> = {};
-        const must = async (id: string, run: Promise<StepRun>) => {
-            runs[id] = await run;
+        const must = async (id: string, result: Promise<StepRun>) => {
+            runs[id] = await result;
             if (runs[id].code !== 0) throw new Error(`step ${id} failed (${runs[id].code}): ${runs[id].stderr}`);
             return JSON.parse(runs[id].stdout);
         };
         const plan = bootstrapPlan(this.pods);
-        await must("wait-pods", this.runStep("wait-pods"));
-        const keys = await must("init", this.runStep("init", { secrets: adopted }));
+        await must("wait-pods", run("wait-pods", {}));
+        const keys = await must("init", run("init", { secrets: adopted }));
         const leader = plan.find((s) => s.kind === "unseal")!;
-        await must(leader.id, this.runStep("unseal", { pod: leader.pod, secrets: { unsealKeys: keys.unsealKeys } }));
-        await Promise.all(
-            plan.filter((s) => s.kind === "join").map((s) => must(s.id, this.runStep("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys } }))),
-        );
-        const verify = await must("verify", this.runStep("verify", { secrets: { rootToken: keys.rootToken } }));
+        await must(leader.id, run("unseal", { pod: leader.pod, secrets: { unsealKeys: keys.unsealKeys } }));
+        await Promise.all(plan.filter((s) => s.kind === "join").map((s) => must(s.id, run("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys } }))));
+        const verify = await must("verify", run("verify", { secrets: { rootToken: keys.rootToken } }));
         return { keys, peers: verify.peers, runs };
     }
 
@@ -177,5 +231,49 @@ export class Simulation {
 
     dispose(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * The simulator's kubectl in-process: each call costs the model's call latency in simulated time; `exec ... sh -c`
+ * runs a real shell (with the fake vault on PATH) while the clock stands still.
+ */
+class SimKubectl implements KubectlRunner {
+    constructor(
+        private readonly sim: Simulation,
+        private readonly kubeconfig: string,
+        private readonly env: Record<string, string>,
+    ) {}
+
+    async run(args: string[], stdin?: string): Promise<KubectlResult> {
+        const sim = this.sim;
+        await sim.clock.sleep(sim.state().timing.callMs);
+        // What a kubectl process would have seen: the step's environment and a kubeconfig file (never its content).
+        model.logCall(sim.stateFile, { tool: "kubectl", argv: args, env: { ...this.env, KUBECONFIG: "/tmp/vault-ha-XXXXXX/kubeconfig" } });
+        const result = model.update(
+            sim.stateFile,
+            (s: any) => cli.kubectl(s, args, { kubeconfig: this.kubeconfig, stdin: stdin ?? "", log: (entry: unknown) => model.logCall(sim.stateFile, entry) }),
+            sim.clock.now(),
+        );
+        if (!("shell" in result)) return result;
+        const { command, env, stdin: input, pod } = result.shell;
+        return sim.clock.track(
+            new Promise<KubectlResult>((resolve) => {
+                const child = spawn(command[0], command.slice(1), {
+                    env: { ...env, PATH: `${SIM_BIN}:/usr/bin:/bin`, VAULT_SIM_STATE: sim.stateFile, VAULT_SIM_POD: pod },
+                    stdio: ["pipe", "pipe", "pipe"],
+                });
+                let stdout = "";
+                let stderr = "";
+                child.stdout.on("data", (d) => (stdout += d));
+                child.stderr.on("data", (d) => (stderr += d));
+                child.on("close", (code) => resolve(cli.withExitNote({ code: code ?? 1, stdout, stderr })));
+                child.stdin.end(input);
+            }),
+        );
+    }
+
+    dispose(): void {
+        // Nothing on disk: the kubeconfig stays in memory.
     }
 }

@@ -1,98 +1,144 @@
 // @ts-check
 /**
- * SIMULATOR — not Vault. A model of a Vault raft cluster on Kubernetes, following Vault's documented behaviour, that
- * the fake `kubectl` and `vault` commands beside it (bin/) operate on. It exists so the bootstrap's real commands can
- * run here, where there is no Docker. What it models:
+ * SIMULATOR — not Vault. A model of a Vault raft cluster on Kubernetes that the fake `kubectl` and `vault` (cli.js,
+ * and the bin/ wrappers around it) operate on, so that the bootstrap's real code runs here, where there is no Docker.
  *
- * - pods: created, Running or stuck (with a reason), restarted (new start time, Vault sealed again), recreated (new uid);
- * - `vault status`: exit 0 unsealed, 2 sealed, 1 when the API does not answer; initialized / sealed / t / n / progress;
- * - `vault operator init`: once per cluster, Shamir shares and a threshold (Vault's limits), a root token;
- *   "already initialized" on a second init;
- * - unseal: one share per call, progress counts distinct shares, a repeated share is ignored, a malformed share is
- *   refused at once, a wrong share is detected when the threshold is reached (progress resets), a restart reseals;
- * - raft join: only on an uninitialised node, only to an unsealed leader at its headless-service address, and (with
- *   TLS) only when the CA given verifies the leader's certificate; the joined node stays sealed until unsealed with
- *   the leader's shares, then becomes a member; new members are non-voters until autopilot promotes them;
- * - `raft list-peers`: needs a valid token (from VAULT_TOKEN or ~/.vault-token) and an unsealed node.
+ * It must never be more lenient than the real tools. Each behaviour names the upstream source it follows; where the
+ * source leaves something open, the model picks the stricter reading and says so ("inference").
  *
- * State lives in one JSON file so that separate processes (the fake commands) share it; a lock directory serialises
- * changes. Every process appends its argv and environment to calls.jsonl, so tests can scan what was exposed.
+ * Time is the model's: `s.now` in milliseconds. With the simulated clock (tests/simulator/clock.ts) it moves only when
+ * the code under test waits, so timeouts and elections do not depend on the machine's speed; the process-level tests
+ * run it on the wall clock instead. Events (a pod starting, an election, a follower finishing its unseal, autopilot
+ * promoting a voter) happen in time order when the clock passes them.
+ *
+ * State lives in one JSON file so that separate processes (the fake commands run by a shell) share it; a lock
+ * directory serialises changes. Every fake call appends its argv and environment to calls.jsonl next to it.
  */
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
-/** @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[], promoteAfter: number }} VaultNode */
-/** @typedef {{ uid: string, created: boolean, running: boolean, reason?: string, restartCount: number, startedAt: string, runningAfterLists: number, apiDownCalls: number, vault: VaultNode }} Pod */
-/** @typedef {{ keys: string[], threshold: number, shares: number, rootToken: string }} Cluster */
 /**
+ * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
+ *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null }} VaultNode
+ * @typedef {{ name: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
+ * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
+ *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
+ *   vault: VaultNode }} Pod
+ * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string }} Cluster
  * @typedef {{
- *   namespace: string, release: string, kubeconfig: string, latencyMs: number,
- *   tls: null | { caFile: string, caId: string, serverNames: string[] },
- *   autopilotPromotionLists: number, listCalls: number, inits: number,
+ *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
+ *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number },
+ *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
+ *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
+ *   inits: number, faults: { answerFailures: number, electionDelayMs: number },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
- *   statusHidesJoin?: boolean,
- *   cluster: Cluster | null, pods: Record<string, Pod>
+ *   pods: Record<string, Pod>
  * }} State
+ * @typedef {{ code: number, stdout: string, stderr: string }} Result
  */
 
-const NOT_RUNNING = (/** @type {string} */ pod) => `error: unable to upgrade connection: container not found ("vault") in pod ${pod}`;
+/** 2026-11-28T04:00:00Z: the simulated clock's start, so that pod start times read like real ones. */
+const EPOCH = Date.UTC(2026, 10, 28, 4, 0, 0);
+const API_PORT = 8200;
+const CLUSTER_PORT = 8201;
 
 /** @returns {VaultNode} */
 function freshNode() {
-    return { initialized: false, sealed: true, member: false, voter: false, progress: [], promoteAfter: 0 };
-}
-
-function uid() {
-    return crypto.randomUUID();
+    return { initialized: false, sealed: true, member: false, voter: false, progress: [], pending: null, completeAt: null, promoteAt: null, unsealedAt: null };
 }
 
 /**
- * @param {{ replicas?: number, namespace?: string, release?: string, kubeconfig?: string, latencyMs?: number }} [options]
+ * The pods as the vault-helm chart renders them for the values the program sends (templates/server-statefulset.yaml,
+ * templates/_helpers.tpl of hashicorp/vault-helm 0.34.1): the `vault` container with the chart's environment plus
+ * `server.extraEnvironmentVars`, the `server.volumeMounts`, and `server.extraContainers` as sidecars.
+ * @param {any} values the Helm values (vaultHelmValues) @param {string} release @param {string} namespace @param {string} pod
+ */
+function podSpecFromValues(values, release, namespace, pod) {
+    const server = values?.server ?? {};
+    const tls = values?.global?.tlsDisable === false;
+    const scheme = tls ? "https" : "http";
+    const apiAddr = (server.ha?.apiAddr ?? `${scheme}://$(POD_IP):${API_PORT}`).replace("$(VAULT_K8S_POD_NAME)", pod).replace("$(POD_IP)", `10.244.1.${10 + Number(pod.split("-").pop())}`);
+    const env = {
+        HOST_IP: "172.18.0.3",
+        POD_IP: `10.244.1.${10 + Number(pod.split("-").pop())}`,
+        VAULT_K8S_POD_NAME: pod,
+        VAULT_K8S_NAMESPACE: namespace,
+        VAULT_ADDR: `${scheme}://127.0.0.1:${API_PORT}`,
+        VAULT_API_ADDR: apiAddr,
+        SKIP_CHOWN: "true",
+        SKIP_SETCAP: "true",
+        HOSTNAME: pod,
+        VAULT_CLUSTER_ADDR: `https://${pod}.${release}-internal:${CLUSTER_PORT}`,
+        ...(server.ha?.raft?.setNodeId ? { VAULT_RAFT_NODE_ID: pod } : {}),
+        HOME: "/home/vault",
+        ...(server.extraEnvironmentVars ?? {}),
+    };
+    const mounts = [...(server.volumeMounts ?? [])];
+    /** @type {Container[]} */
+    const containers = [
+        { name: "vault", env, mounts },
+        ...(server.extraContainers ?? []).map((/** @type {any} */ c) => ({ name: c.name, env: {}, mounts: c.volumeMounts ?? [] })),
+    ];
+    return {
+        labels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": release, component: "server", "statefulset.kubernetes.io/pod-name": pod },
+        containers,
+        volumes: server.volumes ?? [],
+    };
+}
+
+/**
+ * @param {{ replicas?: number, namespace?: string, release?: string, kubeconfig?: string, values?: any, clock?: "sim" | "wall" }} [options]
  * @returns {State}
  */
 function newState(options = {}) {
     const replicas = options.replicas ?? 3;
     const release = options.release ?? "vault";
+    const namespace = options.namespace ?? "vault";
+    const clock = options.clock ?? "sim";
+    const now = clock === "sim" ? EPOCH : Date.now();
     /** @type {Record<string, Pod>} */
     const pods = {};
     for (let i = 0; i < replicas; i++) {
-        pods[`${release}-${i}`] = {
-            uid: uid(),
-            created: true,
-            running: true,
-            restartCount: 0,
-            startedAt: new Date(Date.UTC(2026, 10, 28, 4, 0, i)).toISOString(),
-            runningAfterLists: 0,
-            apiDownCalls: 0,
-            vault: freshNode(),
-        };
+        const name = `${release}-${i}`;
+        pods[name] = { uid: crypto.randomUUID(), created: true, ordinal: i, runningAt: now, restartCount: 0, apiUpAt: now, ...podSpecFromValues(options.values, release, namespace, name), vault: freshNode() };
     }
     return {
-        namespace: options.namespace ?? "vault",
+        clock,
+        now,
+        namespace,
         release,
         kubeconfig: options.kubeconfig ?? "apiVersion: v1\nkind: Config\n# simulator kubeconfig\n",
-        latencyMs: options.latencyMs ?? 0,
+        // Defaults near what Vault does: raft's election and leadership transfer take seconds (inference: the
+        // timeouts scale with performance_multiplier, 5 by default); autopilot's server_stabilization_time is 10 s
+        // (vault/raft autopilot defaults); a follower streams the leader's snapshot before it unseals.
+        timing: { electionMs: 3000, followerUnsealMs: 1500, stabilizationMs: 10_000, apiStartMs: 0, restartMs: 2000, callMs: 100 },
         tls: null,
-        autopilotPromotionLists: 0,
-        listCalls: 0,
+        cluster: null,
+        active: null,
+        activeSince: null,
+        electionAt: null,
+        raftIndex: 0,
         inits: 0,
+        faults: { answerFailures: 0, electionDelayMs: 0 },
         certManager: { admitAfterProbes: 0, probes: 0 },
         secrets: {},
-        cluster: null,
         pods,
     };
 }
 
-/** @param {string} file */
+// ---------------------------------------------------------------------------------------------------------------
+// State on disk, shared by processes
+
+/** @param {string} file @returns {State} */
 function load(file) {
-    return /** @type {State} */ (JSON.parse(fs.readFileSync(file, "utf8")));
+    return JSON.parse(fs.readFileSync(file, "utf8"));
 }
 
 /** @param {string} file @param {State} state */
 function save(file, state) {
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 1));
+    fs.writeFileSync(tmp, JSON.stringify(state));
     fs.renameSync(tmp, file);
 }
 
@@ -102,10 +148,11 @@ function sleepSync(ms) {
 }
 
 /**
- * Runs `change` on the state with the lock held, then saves it.
- * @template T @param {string} file @param {(state: State) => T} change @returns {T}
+ * Runs `change` on the state with the lock held, at the model's current time, then saves it.
+ * @template T @param {string} file @param {(state: State) => T} change @param {number} [at] simulated time to move to first
+ * @returns {T}
  */
-function update(file, change) {
+function update(file, change, at) {
     const lock = `${file}.lock`;
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -119,7 +166,9 @@ function update(file, change) {
     }
     try {
         const state = load(file);
+        advance(state, state.clock === "wall" ? Date.now() : Math.max(state.now, at ?? state.now));
         const result = change(state);
+        reconcile(state);
         save(file, state);
         return result;
     } finally {
@@ -132,80 +181,285 @@ function logCall(file, entry) {
     fs.appendFileSync(path.join(path.dirname(file), "calls.jsonl"), JSON.stringify(entry) + "\n");
 }
 
-/** @typedef {{ code: number, stdout: string, stderr: string }} Result */
-const ok = (/** @type {unknown} */ body, code = 0) => ({ code, stdout: typeof body === "string" ? body : JSON.stringify(body, null, 2) + "\n", stderr: "" });
-const fail = (/** @type {number} */ code, /** @type {string} */ stderr) => ({ code, stdout: "", stderr: stderr + "\n" });
-const apiError = (/** @type {string} */ what, /** @type {string} */ url, /** @type {string} */ message) =>
-    fail(2, `Error ${what}: Error making API request.\n\nURL: PUT ${url}\nCode: 400. Errors:\n\n* ${message}`);
+// ---------------------------------------------------------------------------------------------------------------
+// Time and raft
 
-/** `kubectl get pods -o json` */
+/** @param {State} s @param {string} name */
+const running = (s, name) => {
+    const p = s.pods[name];
+    return Boolean(p?.created && p.runningAt !== null && p.runningAt <= s.now && !p.reason);
+};
+
 /** @param {State} s */
-function listPods(s) {
-    s.listCalls++;
-    const items = Object.entries(s.pods)
-        .filter(([, p]) => p.created)
-        .map(([name, p]) => {
-            if (!p.running && !p.reason && p.runningAfterLists > 0 && s.listCalls >= p.runningAfterLists) p.running = true;
-            return {
-                metadata: { name, namespace: s.namespace, uid: p.uid, labels: { "app.kubernetes.io/instance": s.release, component: "server" } },
-                status: {
-                    phase: p.running ? "Running" : "Pending",
-                    conditions: p.reason?.startsWith("Unschedulable") ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.reason.replace(/^Unschedulable: /, "") }] : [],
-                    containerStatuses: p.running
-                        ? [{ name: "vault", restartCount: p.restartCount, state: { running: { startedAt: p.startedAt } } }]
-                        : p.reason && !p.reason.startsWith("Unschedulable")
-                          ? [{ name: "vault", restartCount: p.restartCount, state: { waiting: { reason: p.reason } } }]
-                          : [],
-                },
-            };
-        });
-    return ok({ apiVersion: "v1", kind: "List", items });
+const voters = (s) => Object.keys(s.pods).filter((n) => s.pods[n].vault.member && s.pods[n].vault.voter);
+
+/** Voters that take part in raft: running and unsealed (a sealed Vault has not started its raft backend). @param {State} s */
+const liveVoters = (s) => voters(s).filter((n) => running(s, n) && !s.pods[n].vault.sealed);
+
+/** @param {State} s */
+const hasQuorum = (s) => {
+    const all = voters(s);
+    return all.length > 0 && liveVoters(s).length >= Math.floor(all.length / 2) + 1;
+};
+
+/**
+ * Keeps leadership consistent with the cluster: no active node without a quorum of live voters; an election scheduled
+ * when a quorum exists without an active node. vault/core.go `unsealInternal` starts a node as a standby
+ * (runStandby); it becomes active only once raft elects it, after the election timeout.
+ * @param {State} s
+ */
+function reconcile(s) {
+    if (s.active && (!running(s, s.active) || s.pods[s.active].vault.sealed || !hasQuorum(s))) {
+        s.active = null;
+        s.activeSince = null;
+    }
+    if (s.active || !hasQuorum(s)) {
+        if (!s.active) s.electionAt = null;
+        return;
+    }
+    if (s.electionAt === null) s.electionAt = s.now + s.timing.electionMs + s.faults.electionDelayMs;
 }
 
-/** @param {State} s @param {string} pod */
-function sealStatus(s, pod) {
-    const node = s.pods[pod].vault;
-    const known = node.initialized && s.cluster;
-    // vault#9618: some versions report a joined, still sealed follower as not initialised.
-    const hidden = s.statusHidesJoin && node.initialized && !node.member;
-    return {
+/** @param {State} s @returns {Array<[number, () => void]>} */
+function dueEvents(s) {
+    /** @type {Array<[number, () => void]>} */
+    const events = [];
+    if (s.electionAt !== null) {
+        events.push([
+            s.electionAt,
+            () => {
+                s.electionAt = null;
+                if (s.active || !hasQuorum(s)) return;
+                // The voter unsealed longest wins (inference: raft's randomised timeouts make any live voter possible).
+                const [winner] = liveVoters(s).sort((a, b) => (s.pods[a].vault.unsealedAt ?? 0) - (s.pods[b].vault.unsealedAt ?? 0) || a.localeCompare(b));
+                s.active = winner;
+                s.activeSince = s.now;
+                s.raftIndex++;
+            },
+        ]);
+    }
+    for (const [name, p] of Object.entries(s.pods)) {
+        const node = p.vault;
+        if (node.completeAt !== null) {
+            events.push([
+                node.completeAt,
+                () => {
+                    // The follower has the leader's snapshot: it is a raft member now, unsealed, a non-voter until
+                    // autopilot promotes it (vault/raft.go JoinRaftCluster / core.go unsealWithRaft).
+                    Object.assign(node, { completeAt: null, pending: null, initialized: true, member: true, voter: false, sealed: false, unsealedAt: s.now, promoteAt: s.now + s.timing.stabilizationMs });
+                    s.raftIndex++;
+                },
+            ]);
+        }
+        if (node.promoteAt !== null) {
+            events.push([
+                node.promoteAt,
+                () => {
+                    // Autopilot promotes a healthy non-voter once it has been stable for server_stabilization_time;
+                    // promotion needs a leader.
+                    if (s.active && running(s, name) && !node.sealed) {
+                        node.voter = true;
+                        node.promoteAt = null;
+                        s.raftIndex++;
+                    } else {
+                        node.promoteAt = s.now + 1000;
+                    }
+                },
+            ]);
+        }
+    }
+    return events;
+}
+
+/** Moves the model's clock to `to`, applying every event on the way in time order. @param {State} s @param {number} to */
+function advance(s, to) {
+    for (let guard = 0; guard < 10_000; guard++) {
+        reconcile(s);
+        const next = dueEvents(s)
+            .filter(([at]) => at <= to)
+            .sort((a, b) => a[0] - b[0])[0];
+        if (!next) break;
+        s.now = Math.max(s.now, next[0]);
+        next[1]();
+    }
+    s.now = Math.max(s.now, to);
+    reconcile(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Faults and test helpers
+
+/**
+ * The pod's container restarts (crash, node reboot): Vault comes back sealed, and a follower that had only joined
+ * forgets its challenge (it lives in memory: vault/raft.go raftInfo) and is uninitialised again.
+ * @param {State} s @param {string} name
+ */
+function restart(s, name) {
+    const p = s.pods[name];
+    p.restartCount++;
+    p.runningAt = s.now + s.timing.restartMs;
+    p.apiUpAt = p.runningAt + s.timing.apiStartMs;
+    const node = p.vault;
+    if (node.pending && !node.member) Object.assign(node, { pending: null, initialized: false });
+    Object.assign(node, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null });
+    reconcile(s);
+}
+
+/** The pod is deleted and the StatefulSet recreates it: same name and volume, new uid. @param {State} s @param {string} name */
+function recreate(s, name) {
+    restart(s, name);
+    s.pods[name].uid = crypto.randomUUID();
+    s.pods[name].restartCount = 0;
+}
+
+/** Every pod restarts at once (laptop reboot, Docker restart). @param {State} s */
+function restartAll(s) {
+    for (const name of Object.keys(s.pods)) restart(s, name);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vault's answers
+
+/** @param {State} s @param {string} name */
+function apiAddrOf(s, name) {
+    return s.pods[name].containers[0].env.VAULT_API_ADDR;
+}
+
+/**
+ * `vault status -format=json`: command/format.go SealStatusOutput flattens api/sys_seal.go SealStatusResponse and adds
+ * sys/leader's fields. A sealed node cannot read sys/leader (503), which the CLI masks as {ha_enabled: true}: only
+ * `ha_enabled` and the zero `active_time` then. `is_self`, `leader_address` and friends are omitempty, so a standby
+ * that knows no active node prints none of them. cluster_name/cluster_id only while unsealed (GetSealStatus).
+ * @param {State} s @param {string} name
+ */
+function sealStatus(s, name) {
+    const node = s.pods[name].vault;
+    // A node that holds the leader's challenge reports initialised and the leader's seal configuration
+    // (vault/init.go Initialized: isRaftUnseal; vault/seal.go caches the leader's barrier config at the join).
+    const knowsSeal = (node.initialized || node.pending) && s.cluster;
+    /** @type {Record<string, unknown>} */
+    const status = {
         type: "shamir",
-        initialized: node.initialized && !hidden,
+        initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
-        t: known ? s.cluster.threshold : 0,
-        n: known ? s.cluster.shares : 0,
+        t: knowsSeal ? s.cluster?.threshold : 0,
+        n: knowsSeal ? s.cluster?.shares : 0,
         progress: node.progress.length,
-        nonce: "",
+        nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: "2.0.4",
+        build_date: "2026-10-01T00:00:00Z",
+        migration: false,
+        recovery_seal: false,
         storage_type: "raft",
         ha_enabled: true,
+        active_time: "0001-01-01T00:00:00Z",
     };
+    if (node.sealed) return status;
+    Object.assign(status, { cluster_name: "vault-cluster-simulated", cluster_id: s.cluster?.id ?? "" });
+    if (s.active === name) {
+        Object.assign(status, { is_self: true, active_time: new Date(s.activeSince ?? s.now).toISOString() });
+    }
+    if (s.active) Object.assign(status, { leader_address: apiAddrOf(s, s.active), leader_cluster_address: `https://${s.active}.${s.release}-internal:${CLUSTER_PORT}` });
+    if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: s.raftIndex });
+    return status;
 }
 
-/** @param {State} s @param {string} pod */
-function status(s, pod) {
-    const p = s.pods[pod];
-    if (p.apiDownCalls > 0) {
-        p.apiDownCalls--;
-        return fail(1, `Error checking seal status: Get "http://127.0.0.1:8200/v1/sys/seal-status": dial tcp 127.0.0.1:8200: connect: connection refused`);
+const ok = (/** @type {unknown} */ body, code = 0) => ({ code, stdout: typeof body === "string" ? body : JSON.stringify(body, null, 2) + "\n", stderr: "" });
+const fail = (/** @type {number} */ code, /** @type {string} */ stderr) => ({ code, stdout: "", stderr: stderr + "\n" });
+
+/**
+ * An API error as the CLI prints it (api/response.go ResponseError): exit 2.
+ * @param {string} what @param {string} method @param {string} url @param {number} status @param {string} message
+ */
+function apiError(what, method, url, status, message) {
+    return fail(2, `Error ${what}: ${apiErrorText(method, url, status, message)}`);
+}
+
+/** @param {string} method @param {string} url @param {number} status @param {string} message */
+function apiErrorText(method, url, status, message) {
+    return `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n* ${message}`;
+}
+
+const NO_ACTIVE = "local node not active but active cluster node not found";
+
+/** @param {State} s @param {string} name */
+function localUrl(s, name, /** @type {string} */ p) {
+    return `${s.pods[name].containers[0].env.VAULT_ADDR}/v1/${p}`;
+}
+
+/**
+ * Why a call from the pod's own CLI (to VAULT_ADDR, 127.0.0.1) fails before it reaches Vault, if it does: the API is
+ * not listening yet, or TLS does not verify with VAULT_CACERT (which must name a readable file holding the CA).
+ * @param {State} s @param {string} name @param {Record<string, string | undefined>} env @param {string} p
+ */
+function localTransportError(s, name, env, p) {
+    const url = `${env.VAULT_ADDR ?? "https://127.0.0.1:8200"}/v1/${p}`;
+    if (s.now < s.pods[name].apiUpAt) return `Get "${url}": dial tcp 127.0.0.1:${API_PORT}: connect: connection refused`;
+    if (!s.tls) {
+        if (url.startsWith("https:")) return `Get "${url}": http: server gave HTTP response to HTTPS client`;
+        return undefined;
     }
-    const st = sealStatus(s, pod);
+    if (!url.startsWith("https:")) return apiErrorText("GET", url, 400, "Client sent an HTTP request to an HTTPS server.");
+    if (env.VAULT_SKIP_VERIFY) return undefined;
+    if (!env.VAULT_CACERT) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+    const ca = readPodFile(s, name, env.VAULT_CACERT);
+    if (ca === undefined) return `Error loading CA File: open ${env.VAULT_CACERT}: no such file or directory`;
+    if (ca !== s.tls.ca) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+    if (!s.tls.ipAddresses.includes("127.0.0.1")) return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not 127.0.0.1`;
+    return undefined;
+}
+
+/**
+ * A file in the pod: what its vault container mounts from Secrets (kubelet projects each key as a file).
+ * @param {State} s @param {string} name @param {string} file
+ */
+function readPodFile(s, name, file) {
+    const pod = s.pods[name];
+    for (const mount of pod.containers[0].mounts) {
+        if (!file.startsWith(`${mount.mountPath}/`)) continue;
+        const volume = pod.volumes.find((v) => v.name === mount.name);
+        const secret = volume?.secret && s.secrets[`${s.namespace}/${volume.secret.secretName}`];
+        const key = file.slice(mount.mountPath.length + 1);
+        if (secret && secret[key] !== undefined) return Buffer.from(secret[key], "base64").toString("utf8");
+    }
+    return undefined;
+}
+
+/** Secrets a pod mounts that do not exist keep it in ContainerCreating (kubelet: MountVolume.SetUp failed). @param {State} s @param {string} name */
+function missingSecret(s, name) {
+    const pod = s.pods[name];
+    for (const v of pod.volumes) {
+        if (v.secret && !s.secrets[`${s.namespace}/${v.secret.secretName}`]) return v.secret.secretName;
+    }
+    return undefined;
+}
+
+/** @param {State} s @param {string} name */
+function status(s, name) {
+    const st = sealStatus(s, name);
+    // command/status.go: 0 unsealed, 2 sealed, 1 on error.
     return ok(st, st.sealed ? 2 : 0);
 }
 
-/** @param {State} s @param {string} pod @param {number} shares @param {number} threshold */
-function init(s, pod, shares, threshold) {
-    const node = s.pods[pod].vault;
-    const url = "http://127.0.0.1:8200/v1/sys/init";
-    if (node.initialized) return apiError("initializing", url, "Vault is already initialized");
-    if (shares < 1 || threshold < 1) return apiError("initializing", url, "invalid seal configuration: shares and threshold must be at least one");
-    if (shares > 1 && threshold === 1) return apiError("initializing", url, "invalid seal configuration: threshold must be greater than one for multiple shares");
-    if (shares > 255) return apiError("initializing", url, "invalid seal configuration: shares must be less than 256");
-    if (threshold > shares) return apiError("initializing", url, "invalid seal configuration: threshold cannot be larger than shares");
+/**
+ * vault/seal_config.go / vault/init.go: shares 1..255, threshold 1..shares, threshold > 1 when shares > 1.
+ * @param {State} s @param {string} name @param {number} shares @param {number} threshold
+ */
+function init(s, name, shares, threshold) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/init");
+    const bad = (/** @type {string} */ m) => apiError("initializing", "PUT", url, 400, `invalid seal configuration: ${m}`);
+    if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
+    if (shares < 1) return bad("shares must be at least one");
+    if (threshold < 1) return bad("threshold must be at least one");
+    if (shares > 1 && threshold === 1) return bad("threshold must be greater than one for multiple shares");
+    if (shares > 255) return bad("shares must be less than 256");
+    if (threshold > shares) return bad("threshold cannot be larger than shares");
     const keys = Array.from({ length: shares }, () => crypto.randomBytes(33).toString("base64"));
-    s.cluster = { keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}` };
+    s.cluster = { id: crypto.randomUUID(), keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}` };
     s.inits++;
     Object.assign(node, { initialized: true, sealed: true, member: true, voter: true, progress: [] });
+    s.raftIndex++;
     return ok({
         unseal_keys_b64: keys,
         unseal_keys_hex: keys.map((k) => Buffer.from(k, "base64").toString("hex")),
@@ -219,80 +473,122 @@ function init(s, pod, shares, threshold) {
     });
 }
 
-/** @param {State} s @param {string} pod @param {string} key */
-function unseal(s, pod, key) {
-    const node = s.pods[pod].vault;
-    const url = "http://127.0.0.1:8200/v1/sys/unseal";
-    if (!node.initialized || !s.cluster) return apiError("writing data to sys/unseal", url, "Vault is not initialized");
-    if (!node.sealed) return ok("");
+/**
+ * `sys/unseal` with one key share (http/sys_seal.go, vault/core.go). Progress counts distinct shares; a malformed
+ * share is refused at once; at the threshold the shares are combined: wrong ones fail with 400 and reset progress.
+ * A follower that holds a challenge answers it through the active node (unsealWithRaft → joinRaftSendAnswer): that
+ * fails with a 500 while there is none, and on success the call returns still sealed; the follower unseals once it
+ * has the leader's snapshot.
+ * @param {State} s @param {string} name @param {string} key
+ */
+function unseal(s, name, key) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/unseal");
+    const what = "writing data to sys/unseal";
+    if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
+    if (!node.sealed || node.completeAt !== null) return ok(sealStatus(s, name));
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
-        return apiError("writing data to sys/unseal", url, "'key' must be a valid hex or base64 string");
+        return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
     }
     if (!node.progress.includes(key)) node.progress.push(key);
-    if (node.progress.length >= s.cluster.threshold) {
-        const right = node.progress.every((k) => s.cluster?.keys.includes(k));
-        node.progress = [];
-        if (!right) return apiError("writing data to sys/unseal", url, "failed to decrypt keyring: cipher: message authentication failed");
-        node.sealed = false;
-        if (!node.member) {
-            // The join completes once the joining node can answer the leader's challenge with the unseal keys.
-            node.member = true;
-            node.voter = s.autopilotPromotionLists === 0;
-            node.promoteAfter = s.autopilotPromotionLists;
+    const cluster = s.cluster;
+    if (!cluster || node.progress.length < cluster.threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => cluster.keys.includes(k));
+    node.progress = [];
+    if (!right) return apiError(what, "PUT", url, 400, "Unseal failed, invalid key");
+    if (node.pending) {
+        if (!s.active || s.faults.answerFailures > 0) {
+            if (s.faults.answerFailures > 0) s.faults.answerFailures--;
+            const leader = s.active ? apiAddrOf(s, s.active) : apiAddrOf(s, `${s.release}-0`);
+            // joinRaftSendAnswer returns the leader's error as it is; handleSysUnseal answers 500 with it.
+            return apiError(what, "PUT", url, 500, apiErrorText("PUT", `${leader}/v1/sys/storage/raft/bootstrap/answer`, 500, NO_ACTIVE));
         }
+        node.completeAt = s.now + s.timing.followerUnsealMs;
+        return ok(sealStatus(s, name));
     }
-    return ok("");
+    node.sealed = false;
+    node.unsealedAt = s.now;
+    return ok(sealStatus(s, name));
 }
 
-/** @param {State} s @param {string} pod */
-function resetUnseal(s, pod) {
-    s.pods[pod].vault.progress = [];
-    return ok(sealStatus(s, pod), s.pods[pod].vault.sealed ? 2 : 0);
+/** @param {State} s @param {string} name */
+function resetUnseal(s, name) {
+    s.pods[name].vault.progress = [];
+    // command/operator_unseal.go returns OutputSealStatus's code: 0, sealed or not.
+    return ok(sealStatus(s, name));
 }
 
 /**
- * @param {State} s @param {string} pod @param {string} leaderAddr
- * @param {{ caFile?: string, caContent?: string }} tlsArgs
+ * `sys/storage/raft/join` on the follower, which asks the leader for a challenge (vault/raft.go JoinRaftCluster,
+ * http/sys_raft.go handleSysRaftJoinPost). A node with raft state answers joined: true and changes nothing; a node
+ * that only holds a challenge asks again. The leader is reached at its headless-service name; with TLS its
+ * certificate is verified with the given CA and must hold that name. Whatever goes wrong with the challenge, the
+ * API answers only 500 "failed to join raft cluster: failed to get raft challenge": the cause goes to the joining
+ * node's log (join() logs each leader's error), which is where kubectl logs finds it.
+ * @param {State} s @param {string} name @param {string} leaderAddr @param {string | undefined} caPem
  */
-function join(s, pod, leaderAddr, tlsArgs) {
-    const node = s.pods[pod].vault;
-    const url = "http://127.0.0.1:8200/v1/sys/storage/raft/join";
-    if (node.initialized) return apiError("joining raft cluster", url, "raft storage is already initialized");
-    // (the message of vault's join handler for a node that holds raft state already)
-    const m = /^(https?):\/\/([a-z0-9-]+)\.([a-z0-9-]+):8200$/.exec(leaderAddr);
-    const leader = m && s.pods[m[2]];
-    if (!m || !leader || m[3] !== `${s.release}-internal`) {
-        return apiError("joining raft cluster", url, `failed to join raft cluster: failed to get raft challenge: dial tcp: lookup ${leaderAddr}: no such host`);
+function join(s, name, leaderAddr, caPem) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/storage/raft/join");
+    if (node.initialized) return ok({ joined: true });
+    if (caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(caPem)) {
+        // tlsutil.ClientTLSConfig fails on a CA that is not PEM: 400 from the handler (exact text: inference).
+        return apiError("joining the node to the Raft cluster", "POST", url, 400, "failed to create TLS config: failed to parse the CA certificate");
     }
-    const scheme = m[1];
-    if (s.tls && scheme !== "https") return apiError("joining raft cluster", url, "failed to join raft cluster: Client sent an HTTP request to an HTTPS server.");
-    if (!s.tls && scheme === "https") return apiError("joining raft cluster", url, "failed to join raft cluster: http: server gave HTTP response to HTTPS client");
-    if (s.tls) {
-        if (tlsArgs.caFile !== s.tls.caFile) return apiError("joining raft cluster", url, "failed to join raft cluster: tls: failed to verify certificate: x509: certificate signed by unknown authority");
-        if (!s.tls.serverNames.includes(`${m[2]}.${m[3]}`)) {
-            return apiError("joining raft cluster", url, `failed to join raft cluster: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${m[2]}.${m[3]}`);
-        }
+    const cause = challengeError(s, leaderAddr, caPem);
+    if (cause) {
+        // hclog quotes a value that has spaces or newlines (strconv.Quote): one line per entry.
+        podLog(s, name, `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(`error during raft bootstrap init call: ${cause}`)}`);
+        return apiError("joining the node to the Raft cluster", "POST", url, 500, "failed to join raft cluster: failed to get raft challenge");
     }
-    if (!leader.running || !leader.vault.initialized || leader.vault.sealed || !leader.vault.member) {
-        return apiError("joining raft cluster", url, "failed to join raft cluster: failed to get raft challenge: Vault is sealed");
-    }
-    Object.assign(node, { initialized: true, sealed: true, member: false, voter: false, progress: [] });
-    return ok("Key       Value\n---       -----\nJoined    true\n");
+    Object.assign(node, { pending: { at: s.now }, progress: [] });
+    podLog(s, name, `[INFO]  core: attempting to join possible raft leader node: leader_addr=${leaderAddr}`);
+    return ok({ joined: true });
 }
 
-/** @param {State} s @param {string} pod @param {string | undefined} token */
-function listPeers(s, pod, token) {
-    const node = s.pods[pod].vault;
-    const url = "http://127.0.0.1:8200/v1/sys/storage/raft/configuration";
-    if (node.sealed) return fail(2, `Error reading the raft cluster configuration: Error making API request.\n\nURL: GET ${url}\nCode: 503. Errors:\n\n* Vault is sealed`);
-    if (!s.cluster || token !== s.cluster.rootToken) {
-        return fail(2, `Error reading the raft cluster configuration: Error making API request.\n\nURL: GET ${url}\nCode: 403. Errors:\n\n* permission denied`);
+/** Why the leader does not hand out a challenge, as the Go client would put it; undefined when it does. @param {State} s @param {string} leaderAddr @param {string | undefined} caPem */
+function challengeError(s, leaderAddr, caPem) {
+    const m = /^(https?):\/\/([a-z0-9-]+)\.([a-z0-9-]+):(\d+)$/.exec(leaderAddr);
+    const host = m ? `${m[2]}.${m[3]}` : leaderAddr;
+    const challengeUrl = `${leaderAddr}/v1/sys/storage/raft/bootstrap/challenge`;
+    const leaderName = m?.[2] ?? "";
+    if (!m || m[3] !== `${s.release}-internal` || !s.pods[leaderName]?.created) return `Put "${challengeUrl}": dial tcp: lookup ${host} on 10.96.0.10:53: no such host`;
+    if (Number(m[4]) !== API_PORT || !running(s, leaderName) || s.now < s.pods[leaderName].apiUpAt) {
+        return `Put "${challengeUrl}": dial tcp 10.244.1.${10 + s.pods[leaderName].ordinal}:${m[4]}: connect: connection refused`;
     }
-    const members = Object.entries(s.pods).filter(([, p]) => p.vault.member);
-    for (const [, p] of members) {
-        if (!p.vault.voter && --p.vault.promoteAfter <= 0) p.vault.voter = true;
+    if (s.tls) {
+        if (m[1] !== "https") return apiErrorText("PUT", challengeUrl, 400, "Client sent an HTTP request to an HTTPS server.");
+        if (caPem !== s.tls.ca) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+        if (!s.tls.serverNames.includes(host)) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${host}`;
+    } else if (m[1] === "https") {
+        return `Put "${challengeUrl}": http: server gave HTTP response to HTTPS client`;
     }
-    const leaderName = members.find(([, p]) => p.running && !p.vault.sealed)?.[0];
+    // http/handler.go handleRequestForwarding: a sealed node answers 503; a standby forwards to the active node, or
+    // answers 500 when it knows none.
+    if (s.pods[leaderName].vault.sealed) return apiErrorText("PUT", challengeUrl, 503, "Vault is sealed");
+    if (!s.active) return apiErrorText("PUT", challengeUrl, 500, NO_ACTIVE);
+    return undefined;
+}
+
+/** Appends a line to the vault container's log, with the model's time, as hclog writes it. @param {State} s @param {string} name @param {string} line */
+function podLog(s, name, line) {
+    const p = s.pods[name];
+    p.logs = [...(p.logs ?? []), `${new Date(s.now).toISOString()} ${line}`].slice(-200);
+}
+
+/**
+ * `sys/storage/raft/configuration`: needs a token, an unsealed node, and an active node to answer (a standby
+ * forwards; without an active node it cannot).
+ * @param {State} s @param {string} name @param {string | undefined} token
+ */
+function listPeers(s, name, token) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/storage/raft/configuration");
+    const what = "reading the raft cluster configuration";
+    if (node.sealed) return apiError(what, "GET", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "GET", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "GET", url, 403, "permission denied");
+    const members = Object.keys(s.pods).filter((n) => s.pods[n].vault.member);
     return ok({
         request_id: crypto.randomUUID(),
         lease_id: "",
@@ -300,28 +596,18 @@ function listPeers(s, pod, token) {
         renewable: false,
         data: {
             config: {
-                index: members.length,
-                servers: members.map(([name, p]) => ({
-                    address: `${name}.${s.release}-internal:8201`,
-                    leader: name === leaderName,
-                    node_id: name,
+                index: s.raftIndex,
+                servers: members.map((n) => ({
+                    address: `${n}.${s.release}-internal:${CLUSTER_PORT}`,
+                    leader: n === s.active,
+                    node_id: n,
                     protocol_version: "3",
-                    voter: p.vault.voter,
+                    voter: s.pods[n].vault.voter,
                 })),
             },
         },
         warnings: null,
     });
-}
-
-/**
- * With TLS the in-pod CLI talks to https://127.0.0.1:8200 and verifies Vault's certificate with VAULT_CACERT: without
- * the right CA every call fails before it reaches Vault.
- * @param {State} s @param {string | undefined} caCert
- */
-function tlsRefusal(s, caCert) {
-    if (!s.tls || caCert === s.tls.caFile) return undefined;
-    return 'Get "https://127.0.0.1:8200/v1/sys/seal-status": tls: failed to verify certificate: x509: certificate signed by unknown authority';
 }
 
 /** `kubectl create --dry-run=server` of an Issuer: refused until cert-manager's webhook serves. @param {State} s */
@@ -333,20 +619,34 @@ function certManagerProbe(s) {
     return ok("clusterissuer.cert-manager.io/vault-ha-webhook-probe created (server dry run)\n");
 }
 
-/** Test helper: the pod's container restarts (laptop reboot, crash): Vault comes back sealed. @param {State} s @param {string} pod */
-function restart(s, pod) {
-    const p = s.pods[pod];
-    p.restartCount++;
-    p.startedAt = new Date(Date.parse(p.startedAt) + 3_600_000).toISOString();
-    p.vault.sealed = true;
-    p.vault.progress = [];
-}
-
-/** Test helper: the pod is deleted and the StatefulSet recreates it (same name and volume, new uid). @param {State} s @param {string} pod */
-function recreate(s, pod) {
-    restart(s, pod);
-    s.pods[pod].uid = uid();
-    s.pods[pod].restartCount = 0;
-}
-
-module.exports = { tlsRefusal, certManagerProbe, newState, load, save, update, logCall, sleepSync, listPods, status, init, unseal, resetUnseal, join, listPeers, restart, recreate, sealStatus, NOT_RUNNING };
+module.exports = {
+    EPOCH,
+    NO_ACTIVE,
+    newState,
+    podSpecFromValues,
+    podLog,
+    load,
+    save,
+    update,
+    logCall,
+    sleepSync,
+    advance,
+    reconcile,
+    running,
+    missingSecret,
+    readPodFile,
+    localTransportError,
+    sealStatus,
+    status,
+    init,
+    unseal,
+    resetUnseal,
+    join,
+    listPeers,
+    certManagerProbe,
+    restart,
+    recreate,
+    restartAll,
+    ok,
+    fail,
+};

@@ -1,0 +1,341 @@
+// @ts-check
+/**
+ * SIMULATOR — the command lines of kubectl and of the Vault CLI inside a Vault pod, over the model (model.js). Not
+ * kubectl, not Vault: it accepts exactly what the real tools accept for the commands vault-ha sends, parses flags the
+ * way they do, and fails the way they do. Used in-process by the simulator harness and by the bin/ wrappers.
+ *
+ *   kubectl get pods -n NS -l SELECTOR -o json
+ *   kubectl get secret NAME -n NS -o jsonpath={.data.KEY}
+ *   kubectl create --dry-run=server -f - -o name
+ *   kubectl exec [-i] -n NS POD [-c CONTAINER] -- COMMAND...      (vault runs in-process; sh needs a real shell)
+ *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
+ */
+const model = require("./model.js");
+
+/** @typedef {import("./model.js").State} State */
+/** @typedef {{ code: number, stdout: string, stderr: string }} Result */
+/** @typedef {{ shell: { command: string[], env: Record<string, string>, stdin: string, pod: string } }} ShellRequest */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Flag parsing
+
+/**
+ * Go's flag package, which the Vault CLI uses (command/base_flags.go builds on it): flags come first and parsing stops
+ * at the first non-flag argument or at "--"; "-name=value", "-name value" and "--name" all work; a boolean takes no
+ * separate value; an undefined flag is an error.
+ * @param {string[]} args @param {Record<string, "bool" | "string">} spec
+ * @returns {{ flags: Record<string, string | true>, positional: string[] } | { error: string }}
+ */
+function parseGoFlags(args, spec) {
+    /** @type {Record<string, string | true>} */
+    const flags = {};
+    let i = 0;
+    for (; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--") {
+            i++;
+            break;
+        }
+        if (!a.startsWith("-") || a === "-") break;
+        const body = a.replace(/^--?/, "");
+        const eq = body.indexOf("=");
+        const name = eq >= 0 ? body.slice(0, eq) : body;
+        const kind = spec[name];
+        if (!kind) return { error: `flag provided but not defined: -${name}` };
+        if (kind === "bool") flags[name] = eq >= 0 ? body.slice(eq + 1) : true;
+        else if (eq >= 0) flags[name] = body.slice(eq + 1);
+        else if (i + 1 < args.length) flags[name] = args[++i];
+        else return { error: `flag needs an argument: -${name}` };
+    }
+    return { flags, positional: args.slice(i) };
+}
+
+/**
+ * kubectl's flags (spf13/pflag): flags may stand anywhere among the arguments, "--" ends them, short flags take
+ * their value as the next argument or after "=".
+ * @param {string[]} args @param {Record<string, { kind: "bool" | "string", long?: string }>} spec keyed by short or long name
+ * @returns {{ flags: Record<string, string | true>, positional: string[], command: string[] } | { error: string }}
+ */
+function parsePflags(args, spec) {
+    /** @type {Record<string, string | true>} */
+    const flags = {};
+    /** @type {string[]} */
+    const positional = [];
+    /** @type {string[]} */
+    let command = [];
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--") {
+            command = args.slice(i + 1);
+            break;
+        }
+        if (!a.startsWith("-") || a === "-") {
+            positional.push(a);
+            continue;
+        }
+        const long = a.startsWith("--");
+        const body = a.slice(long ? 2 : 1);
+        const eq = body.indexOf("=");
+        const name = eq >= 0 ? body.slice(0, eq) : body;
+        const entry = Object.entries(spec).find(([key, v]) => key === name || v.long === name);
+        if (!entry) return { error: long ? `error: unknown flag: --${name}` : `error: unknown shorthand flag: '${name[0]}' in -${body}` };
+        const [key, { kind }] = entry;
+        if (kind === "bool") flags[key] = eq >= 0 ? body.slice(eq + 1) : true;
+        else if (eq >= 0) flags[key] = body.slice(eq + 1);
+        else if (i + 1 < args.length) flags[key] = args[++i];
+        else return { error: `error: flag needs an argument: ${a}` };
+    }
+    return { flags, positional, command };
+}
+
+// The Vault CLI's HTTP and output flag sets (command/base_flags.go): every command here accepts them.
+/** @type {Record<string, "bool" | "string">} */
+const VAULT_COMMON = {
+    address: "string",
+    "agent-address": "string",
+    "ca-cert": "string",
+    "ca-path": "string",
+    "client-cert": "string",
+    "client-key": "string",
+    namespace: "string",
+    "tls-server-name": "string",
+    "tls-skip-verify": "bool",
+    "wrap-ttl": "string",
+    "policy-override": "bool",
+    header: "string",
+    "non-interactive": "bool",
+    format: "string",
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// vault
+
+const fail = model.fail;
+
+/**
+ * The Vault CLI in a pod. `env` is the container's environment; `stdin` what kubectl passed (-i); `token` what the CLI
+ * would find in VAULT_TOKEN or ~/.vault-token (the bin/ wrapper reads the real file).
+ * @param {State} s @param {string} pod @param {string[]} argv @param {Record<string, string | undefined>} env @param {string} stdin @param {string | undefined} token
+ * @returns {Result}
+ */
+function vault(s, pod, argv, env, stdin, token) {
+    const commands = [
+        { words: ["operator", "raft", "list-peers"], flags: {}, api: "sys/storage/raft/configuration" },
+        { words: ["operator", "raft", "join"], flags: { "leader-ca-cert": "string", "leader-client-cert": "string", "leader-client-key": "string", retry: "bool", "non-voter": "bool", "auto-join-scheme": "string", "auto-join-port": "string" }, api: "sys/storage/raft/join" },
+        { words: ["operator", "init"], flags: { "key-shares": "string", "key-threshold": "string", "pgp-keys": "string", "root-token-pgp-key": "string", status: "bool" }, api: "sys/init" },
+        { words: ["operator", "unseal"], flags: { reset: "bool", migrate: "bool" }, api: "sys/unseal" },
+        { words: ["status"], flags: {}, api: "sys/seal-status" },
+        { words: ["write"], flags: { force: "bool", field: "string" }, api: "" },
+    ];
+    const command = commands.find((c) => c.words.every((w, i) => argv[i] === w));
+    if (!command) return fail(127, `Usage: vault <command> [args]\n(simulator: unsupported: vault ${argv.join(" ")})`);
+    const parsed = parseGoFlags(argv.slice(command.words.length), { ...VAULT_COMMON, .../** @type {Record<string, "bool" | "string">} */ (command.flags) });
+    if ("error" in parsed) return fail(1, parsed.error);
+    const { flags, positional } = parsed;
+    const name = command.words.join(" ");
+    const json = flags.format === "json";
+    const tooMany = (/** @type {number} */ max) => (positional.length > max ? fail(1, `Too many arguments (expected ${max}, got ${positional.length})`) : undefined);
+
+    const apiPath = name === "write" ? positional[0] ?? "" : command.api;
+    const transport = model.localTransportError(s, pod, { ...env, ...(flags["tls-skip-verify"] ? { VAULT_SKIP_VERIFY: "1" } : {}) }, apiPath);
+
+    switch (name) {
+        case "status": {
+            const extra = tooMany(0);
+            if (extra) return extra;
+            if (transport) return fail(1, `Error checking seal status: ${transport}`);
+            return model.status(s, pod);
+        }
+        case "operator init": {
+            const extra = tooMany(0);
+            if (extra) return extra;
+            if (transport) return fail(transport.startsWith("Error loading CA File") ? 1 : 2, `Error initializing: ${transport}`);
+            if (!json) return fail(1, "(simulator: vault-ha reads init's answer as JSON; pass -format=json)");
+            return model.init(s, pod, Number(flags["key-shares"] ?? 5), Number(flags["key-threshold"] ?? 3));
+        }
+        case "operator unseal": {
+            if (!flags.reset) return fail(1, "(simulator: only -reset is supported; keys go through `vault write sys/unseal key=-`)");
+            const extra = tooMany(0);
+            if (extra) return extra;
+            if (transport) return fail(2, `Error resetting unseal process: ${transport}`);
+            return model.resetUnseal(s, pod);
+        }
+        case "write": {
+            // `vault write PATH key=value...`: a value of "-" is read from stdin (command/base_helpers.go parseArgsData).
+            if (positional[0] !== "sys/unseal") return fail(1, `(simulator: unsupported write path ${positional[0] ?? "(none)"})`);
+            const data = Object.fromEntries(positional.slice(1).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+            if (positional.slice(1).some((kv) => !kv.includes("="))) return fail(1, "Failed to parse K=V data: invalid key/value pair");
+            const key = data.key === "-" ? stdin.trim() : data.key;
+            if (transport) return fail(2, `Error writing data to sys/unseal: ${transport}`);
+            if (key === undefined) return model.fail(2, "Error writing data to sys/unseal: Error making API request.\n\nCode: 400. Errors:\n\n* 'key' must be specified in request body as JSON, or 'reset' set to true");
+            return model.unseal(s, pod, key);
+        }
+        case "operator raft join": {
+            // 0 arguments means auto-join, which needs retry_join config that vault-ha does not write.
+            if (positional.length === 0) return fail(2, "Error joining the node to the Raft cluster: Error making API request.\n\nCode: 400. Errors:\n\n* raft leader address not provided");
+            if (positional.length > 1) {
+                // command/base.go: flags after the first positional argument are not parsed (Go's flag package).
+                const late = positional.filter((a) => a.startsWith("-"));
+                const warning = late.length ? `WARNING! Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [${late.join(",")}]\n` : "";
+                return fail(1, `${warning}Too many arguments (expected 0-1, got ${positional.length})`);
+            }
+            // -leader-ca-cert takes PEM or @file (command/operator_raft_join.go, parseFlagFile): a file that cannot be
+            // read is a local error, exit 1, before any request.
+            let ca;
+            const flag = flags["leader-ca-cert"];
+            if (typeof flag === "string") {
+                if (flag.startsWith("@")) {
+                    ca = model.readPodFile(s, pod, flag.slice(1));
+                    if (ca === undefined) return fail(1, `Failed to parse leader CA certificate: error reading file: open ${flag.slice(1)}: no such file or directory`);
+                } else {
+                    ca = flag;
+                }
+            }
+            if (transport) return fail(2, `Error joining the node to the Raft cluster: ${transport}`);
+            const result = model.join(s, pod, positional[0], ca);
+            if (result.code !== 0 || json) return result;
+            return model.ok("Key       Value\n---       -----\nJoined    true\n");
+        }
+        case "operator raft list-peers": {
+            const extra = tooMany(0);
+            if (extra) return extra;
+            if (transport) return fail(2, `Error reading the raft cluster configuration: ${transport}`);
+            if (!json) return fail(1, "(simulator: vault-ha reads list-peers as JSON; pass -format=json)");
+            return model.listPeers(s, pod, token || env.VAULT_TOKEN);
+        }
+    }
+    return fail(127, "unreachable");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// kubectl
+
+/** @param {string} selector @param {Record<string, string>} labels */
+function matches(selector, labels) {
+    return selector
+        .split(",")
+        .filter(Boolean)
+        .every((term) => {
+            const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(term);
+            if (!m) return term in labels;
+            return m[2] === "!=" ? labels[m[1]] !== m[3] : labels[m[1]] === m[3];
+        });
+}
+
+/** `kubectl get pods -o json` of one pod, as the kubelet reports it. @param {State} s @param {string} name */
+function podJson(s, name) {
+    const p = s.pods[name];
+    const missing = model.missingSecret(s, name);
+    const isRunning = model.running(s, name) && !missing;
+    const unschedulable = p.reason?.startsWith("Unschedulable");
+    /** @type {any} */
+    let state;
+    if (isRunning) state = { running: { startedAt: new Date(/** @type {number} */ (p.runningAt)).toISOString().replace(/\.\d{3}Z$/, "Z") } };
+    else if (p.reason && !unschedulable) state = { waiting: { reason: p.reason } };
+    else if (!unschedulable) state = { waiting: { reason: "ContainerCreating" } };
+    // The kubelet lists container statuses sorted by container name (pkg/kubelet/kubelet_pods.go sorts them with
+    // kubecontainer.SortContainerStatusesByCreationTime... then by name in convertToAPIContainerStatuses).
+    const statuses = unschedulable
+        ? []
+        : p.containers
+              .map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state }))
+              .sort((a, b) => a.name.localeCompare(b.name));
+    return {
+        metadata: { name, namespace: s.namespace, uid: p.uid, labels: p.labels },
+        spec: { containers: p.containers.map((c) => ({ name: c.name })) },
+        status: {
+            phase: isRunning ? "Running" : "Pending",
+            conditions: unschedulable ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.reason?.replace(/^Unschedulable: /, "") }] : [],
+            containerStatuses: statuses,
+        },
+    };
+}
+
+/**
+ * kubectl as vault-ha calls it, with the kubeconfig it was given (its content) and its stdin. `exec` of `vault` runs
+ * the fake Vault CLI here; `exec` of `sh` asks the caller to run a real shell ("shell" in the result).
+ * @param {State} s @param {string[]} argv @param {{ kubeconfig: string, stdin: string, log?: (entry: Record<string, unknown>) => void }} io
+ * @returns {Result | ShellRequest}
+ */
+function kubectl(s, argv, io) {
+    const parsed = parsePflags(argv, {
+        n: { kind: "string", long: "namespace" },
+        c: { kind: "string", long: "container" },
+        i: { kind: "bool", long: "stdin" },
+        t: { kind: "bool", long: "tty" },
+        l: { kind: "string", long: "selector" },
+        o: { kind: "string", long: "output" },
+        f: { kind: "string", long: "filename" },
+        "dry-run": { kind: "string" },
+        tail: { kind: "string" },
+    });
+    if ("error" in parsed) return fail(1, parsed.error);
+    const { flags, positional, command } = parsed;
+    if (io.kubeconfig !== s.kubeconfig) return fail(1, "error: You must be logged in to the server (Unauthorized)");
+    const namespace = typeof flags.n === "string" ? flags.n : "default";
+
+    if (positional[0] === "get" && positional[1] === "pods") {
+        if (flags.o !== "json") return fail(1, "(simulator: vault-ha reads pods as -o json)");
+        const items = namespace !== s.namespace ? [] : Object.keys(s.pods).filter((n) => s.pods[n].created && matches(typeof flags.l === "string" ? flags.l : "", s.pods[n].labels)).map((n) => podJson(s, n));
+        return model.ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
+    }
+
+    if (positional[0] === "get" && positional[1] === "secret") {
+        const secret = s.secrets[`${namespace}/${positional[2]}`];
+        if (!secret) return fail(1, `Error from server (NotFound): secrets "${positional[2]}" not found`);
+        const key = /^jsonpath=\{\.data\.(.+)\}$/.exec(typeof flags.o === "string" ? flags.o : "")?.[1]?.replace(/\\\./g, ".");
+        if (!key) return fail(1, "(simulator: vault-ha reads one key with -o jsonpath={.data.KEY})");
+        return model.ok(secret[key] ?? "");
+    }
+
+    if (positional[0] === "create" && flags["dry-run"] === "server" && flags.f === "-") return model.certManagerProbe(s);
+
+    if (positional[0] === "logs") {
+        const pod = positional[1];
+        const p = namespace === s.namespace ? s.pods[pod] : undefined;
+        if (!p || !p.created) return fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+        const containerName = typeof flags.c === "string" ? flags.c : p.containers[0].name;
+        if (!p.containers.some((c) => c.name === containerName)) return fail(1, `error: container ${containerName} is not valid for pod ${pod}`);
+        const tail = typeof flags.tail === "string" ? Number(flags.tail) : -1;
+        const lines = containerName === "vault" ? p.logs ?? [] : [];
+        return model.ok((tail >= 0 ? lines.slice(-tail) : lines).map((l) => `${l}\n`).join(""));
+    }
+
+    if (positional[0] === "exec") {
+        const pod = positional[1];
+        if (!pod) return fail(1, "error: expected 'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD_NAME and COMMAND are required arguments for the exec command");
+        if (positional.length > 2) return fail(1, "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead");
+        if (command.length === 0) return fail(1, "error: you must specify at least one command for the container");
+        const p = namespace === s.namespace ? s.pods[pod] : undefined;
+        if (!p || !p.created) return fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+        let stderr = "";
+        let containerName = typeof flags.c === "string" ? flags.c : undefined;
+        if (containerName === undefined) {
+            // kubectl picks the default-container annotation or the first container, and says so.
+            containerName = p.containers[0].name;
+            stderr += `Defaulted container "${containerName}" out of: ${p.containers.map((c) => c.name).join(", ")}\n`;
+        }
+        const container = p.containers.find((c) => c.name === containerName);
+        // The API server validates the container name (pkg/registry/core/pod/strategy.go, validateContainer).
+        if (!container) return fail(1, `Error from server (BadRequest): container ${containerName} is not valid for pod ${pod}`);
+        if (!model.running(s, pod) || model.missingSecret(s, pod)) return fail(1, `error: unable to upgrade connection: container not found ("${containerName}")`);
+        // Without -i kubectl does not pass stdin: the command reads end-of-file.
+        const stdin = flags.i ? io.stdin : "";
+        if (command[0] === "vault") {
+            io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env: container.env });
+            const result = vault(s, pod, command.slice(1), container.env, stdin, undefined);
+            return withExitNote({ ...result, stderr: stderr + result.stderr });
+        }
+        if (command[0] === "sh" || command[0] === "/bin/sh") return { shell: { command, env: container.env, stdin, pod } };
+        return fail(126, `error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`);
+    }
+
+    return fail(1, `(simulator: unsupported: kubectl ${argv.join(" ")})`);
+}
+
+/** kubectl exec reports a command's non-zero exit on stderr and exits with it (kubectl/pkg/cmd/util/helpers.go). @param {Result} r */
+function withExitNote(r) {
+    return r.code === 0 ? r : { ...r, stderr: `${r.stderr}command terminated with exit code ${r.code}\n` };
+}
+
+module.exports = { parseGoFlags, parsePflags, vault, kubectl, withExitNote, matches, podJson };
