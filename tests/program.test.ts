@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { buildKindConfig } from "../components/kindConfig";
+import { buildKindConfig, kindConfigYaml, withOwnerLabel } from "../components/kindConfig";
 import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT } from "../components/kindCluster";
 import { ingressNginxValues } from "../components/ingressNginxValues";
 import { parseSettings } from "../components/settings";
@@ -122,11 +122,12 @@ describe("program (index.ts under Pulumi mocks)", () => {
             assert.deepEqual(cluster.inputs.environment, {
                 KIND_CLUSTER_NAME: "vault",
                 KIND_NODE_IMAGE: parseSettings({}).settings.kindNodeImage,
+                VAULT_HA_OWNER: "vault-ha.dev",
             });
         });
 
-        it("passes the kind config on stdin, as YAML of the built config", () => {
-            assert.deepEqual(parse(cluster.inputs.stdin), buildKindConfig(parseSettings({}).settings));
+        it("passes the kind config on stdin, as YAML of the built config with every node marked as this stack's", () => {
+            assert.deepEqual(parse(cluster.inputs.stdin), withOwnerLabel(buildKindConfig(parseSettings({}).settings), "vault-ha.dev"));
         });
 
         it("keeps the kubeconfig out of logs, later runs' environment and plain-text state", () => {
@@ -136,7 +137,8 @@ describe("program (index.ts under Pulumi mocks)", () => {
         });
 
         it("rebuilds the cluster when its name, image or config changes, deleting the old one first", () => {
-            assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CLUSTER_NAME, cluster.inputs.environment.KIND_NODE_IMAGE, cluster.inputs.stdin]);
+            // The unmarked config: adding the owner mark must not rebuild clusters made before it existed.
+            assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CLUSTER_NAME, cluster.inputs.environment.KIND_NODE_IMAGE, kindConfigYaml(parseSettings({}).settings)]);
             assert.equal(cluster.deleteBeforeReplace, true);
         });
 
