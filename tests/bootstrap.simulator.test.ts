@@ -186,6 +186,27 @@ describe("bootstrap against the Vault simulator", () => {
         assertNothingExposed(sim);
     });
 
+    it("an init whose answer was lost on the way: says the keys are gone, never initialises twice", async () => {
+        sim = new Simulation();
+        sim.change((s) => (s.faults.dropAnswers = { "operator init": 1 }));
+        await sim.runStep("wait-pods");
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /vault-0 was initialised, but its answer \(the unseal keys\) was lost on the way: .*connection reset by peer.*start over: npm run down && npm run up/);
+        assert.equal(sim.state().inits, 1);
+        assert.equal(vaultCalls(sim).filter((c) => c.includes("operator init")).length, 1);
+    });
+
+    it("lost answers of unseal and join calls are retried: the bootstrap completes", async () => {
+        sim = new Simulation();
+        sim.change((s) => (s.faults.dropAnswers = { "write -format=json sys/unseal": 2, "operator raft join": 1 }));
+        const out = await sim.bootstrap();
+        assert.deepEqual(unsealed(sim), ["vault-0", "vault-1", "vault-2"]);
+        assert.equal(out.peers.length, 3);
+        assert.deepEqual(sim.state().faults.dropAnswers, { "write -format=json sys/unseal": 0, "operator raft join": 0 }, "every fault fired");
+        assertNothingExposed(sim);
+    });
+
     it("refuses adoption keys for a Vault that is not initialised", async () => {
         sim = new Simulation();
         const run = await sim.runStep("init", { secrets: { unsealKeys: ["a", "b", "c"], rootToken: "hvs.not-this-cluster" } });

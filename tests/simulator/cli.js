@@ -324,6 +324,12 @@ function kubectl(s, argv, io) {
         if (command[0] === "vault") {
             io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env: container.env });
             const result = vault(s, pod, command.slice(1), container.env, stdin, undefined);
+            // Fault: the command ran in the pod, but its answer never reached kubectl (the connection dropped).
+            const drop = Object.keys(s.faults.dropAnswers ?? {}).find((prefix) => command.slice(1).join(" ").startsWith(prefix) && s.faults.dropAnswers[prefix] > 0);
+            if (drop) {
+                s.faults.dropAnswers[drop]--;
+                return fail(1, "error: error reading from error stream: next reader: read tcp 172.18.0.1:50412->172.18.0.2:6443: read: connection reset by peer");
+            }
             return withExitNote({ ...result, stderr: stderr + result.stderr });
         }
         if (command[0] === "sh" || command[0] === "/bin/sh") return { shell: { command, env: container.env, stdin, pod } };

@@ -31,7 +31,7 @@ const path = require("path");
  *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number },
  *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
  *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
- *   inits: number, faults: { answerFailures: number, electionDelayMs: number },
+ *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number> },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   pods: Record<string, Pod>
  * }} State
@@ -120,7 +120,9 @@ function newState(options = {}) {
         electionAt: null,
         raftIndex: 0,
         inits: 0,
-        faults: { answerFailures: 0, electionDelayMs: 0 },
+        // answerFailures: the next N challenge answers fail at the leader; dropAnswers: {"<vault args prefix>": N},
+        // the next N such commands run in the pod but their answer is lost on the way back through kubectl.
+        faults: { answerFailures: 0, electionDelayMs: 0, dropAnswers: {} },
         certManager: { admitAfterProbes: 0, probes: 0 },
         secrets: {},
         pods,
