@@ -23,7 +23,7 @@ export interface BenchResult {
 }
 
 export async function benchBootstrap(replicas: number, shares = 5, threshold = 3): Promise<BenchResult> {
-    const sim = new Simulation({ replicas, keyShares: shares, keyThreshold: threshold });
+    const sim = await Simulation.create({ replicas, keyShares: shares, keyThreshold: threshold });
     try {
         const { timing } = sim.state();
         const started = sim.clock.now();

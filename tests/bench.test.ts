@@ -1,7 +1,11 @@
 import { strict as assert } from "assert";
 import { BENCH_LIMIT, benchBootstrap } from "../scripts/bench";
+import { requireRenderedPods } from "./simulator/harness";
 
 describe("bootstrap critical path (npm run bench, on simulated time)", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
     for (const replicas of [3, 5]) {
         it(`${replicas} replicas stay within ${BENCH_LIMIT}x of the critical-path minimum`, async () => {
             const r = await benchBootstrap(replicas);

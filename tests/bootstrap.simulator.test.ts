@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { podIdentity } from "../components/bootstrap/steps";
 import { assertNothingExposed } from "./simulator/exposure";
-import { Simulation } from "./simulator/harness";
+import { requireRenderedPods, Simulation } from "./simulator/harness";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./simulator/model.js");
@@ -26,11 +26,14 @@ function vaultCalls(sim: Simulation, since = 0): string[] {
 const unsealed = (sim: Simulation) => Object.entries(sim.state().pods).filter(([, p]: [string, any]) => !p.vault.sealed).map(([name]) => name);
 
 describe("bootstrap against the Vault simulator", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
     let sim: Simulation;
     afterEach(() => sim?.dispose());
 
     it("bootstraps 3 pods: init once, all unsealed, 1 leader + 2 voting followers", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const out = await sim.bootstrap();
         const state = sim.state();
         assert.equal(state.inits, 1);
@@ -53,7 +56,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("bootstraps 5 pods with 7 shares and threshold 4", async () => {
-        sim = new Simulation({ replicas: 5, keyShares: 7, keyThreshold: 4 });
+        sim = await Simulation.create({ replicas: 5, keyShares: 7, keyThreshold: 4 });
         const out = await sim.bootstrap();
         assert.equal(out.keys.unsealKeys.length, 7);
         assert.equal(sim.state().cluster.threshold, 4);
@@ -67,7 +70,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("keeps the init response in a 0600 file in a 0700 folder, written before anything else", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const out = await sim.bootstrap();
         assert.equal(fs.statSync(sim.keyFile).mode & 0o777, 0o600);
         assert.equal(fs.statSync(sim.keyFile.replace(/\/init\.json$/, "")).mode & 0o777, 0o700);
@@ -77,7 +80,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("keeps the keys when the key file cannot be written: the step succeeds, so they reach the encrypted state", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         // A file where the key folder should be: creating the folder fails (as on a full or read-only disk).
         fs.writeFileSync(`${sim.dir}/.vault-ha`, "in the way");
         await sim.runStep("wait-pods");
@@ -89,7 +92,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("a second run changes nothing: no init, no join, no unseal key submitted, same keys", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const first = await sim.bootstrap();
         const before = sim.calls().length;
         const second = await sim.bootstrap();
@@ -104,7 +107,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("re-unseals a restarted follower without joining again, and only that pod", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const { keys } = await sim.bootstrap();
         const identitiesBefore = JSON.parse((await sim.runStep("pod-identities")).stdout);
         sim.restart("vault-1");
@@ -125,7 +128,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("re-unseals the leader after a restart, and a recreated pod (new uid) too", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const { keys } = await sim.bootstrap();
         sim.restart("vault-0");
         sim.recreate("vault-2");
@@ -139,7 +142,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("a pod sealed on purpose, without a restart, keeps its identity: vault-ha does not undo the seal", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         await sim.bootstrap();
         const before = JSON.parse((await sim.runStep("pod-identities")).stdout);
         sim.change((s) => (s.pods["vault-2"].vault.sealed = true));
@@ -148,7 +151,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("stops with a clear message when Vault is initialised and no keys are known, without touching it", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => model.init(s, "vault-0", 5, 3));
         const run = await sim.runStep("init");
         assert.equal(run.code, 1);
@@ -162,7 +165,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("adopts an initialised Vault with keys and token handed in through config", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => model.init(s, "vault-0", 5, 3));
         const { keys, rootToken } = sim.state().cluster;
         const out = await sim.bootstrap({ unsealKeys: keys.slice(2), rootToken });
@@ -176,7 +179,7 @@ describe("bootstrap against the Vault simulator", () => {
 
     it("unseals followers with the cluster's own threshold, read after the join, not the configured one", async () => {
         // Adopted keys of a Vault initialised with threshold 4, while the stack still says 3.
-        sim = new Simulation({ keyThreshold: 3 });
+        sim = await Simulation.create({ keyThreshold: 3 });
         sim.change((s) => model.init(s, "vault-0", 6, 4));
         const { keys, rootToken } = sim.state().cluster;
         const out = await sim.bootstrap({ unsealKeys: keys, rootToken });
@@ -187,7 +190,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("an init whose answer was lost on the way: says the keys are gone, never initialises twice", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.faults.dropAnswers = { "operator init": 1 }));
         await sim.runStep("wait-pods");
         const run = await sim.runStep("init");
@@ -198,7 +201,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("lost answers of unseal and join calls are retried: the bootstrap completes", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.faults.dropAnswers = { "write -format=json sys/unseal": 2, "operator raft join": 1 }));
         const out = await sim.bootstrap();
         assert.deepEqual(unsealed(sim), ["vault-0", "vault-1", "vault-2"]);
@@ -208,7 +211,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("refuses adoption keys for a Vault that is not initialised", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const run = await sim.runStep("init", { secrets: { unsealKeys: ["a", "b", "c"], rootToken: "hvs.not-this-cluster" } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /are set, but vault-0 is not initialised, so they cannot belong to this cluster/);
@@ -216,7 +219,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("a wrong key gives a clear error at once, and Vault's unseal progress is reset", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => model.init(s, "vault-0", 5, 3));
         const { keys, rootToken } = sim.state().cluster;
         const wrong = crypto.randomBytes(33).toString("base64");
@@ -233,7 +236,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("times out naming each pod and its state when the pods never run", async () => {
-        sim = new Simulation({ timeoutSeconds: 60 });
+        sim = await Simulation.create({ timeoutSeconds: 60 });
         sim.change((s) => {
             s.pods["vault-1"].reason = "ImagePullBackOff";
             s.pods["vault-2"].reason = "Unschedulable: 0/4 nodes are available: 4 node(s) didn't match pod anti-affinity rules";
@@ -250,7 +253,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("waits for pods that start late, polling every 2 s without fixed sleeps", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.pods["vault-2"].runningAt = s.now + 7000));
         const started = sim.clock.now();
         const run = await sim.runStep("wait-pods");
@@ -260,7 +263,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("retries while a pod's Vault API does not answer yet, then unseals", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const { keys } = await sim.bootstrap();
         sim.restart("vault-0");
         sim.change((s) => (s.pods["vault-0"].apiUpAt = s.pods["vault-0"].runningAt + 5000));
@@ -270,7 +273,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("discards a half-finished unseal before submitting its own keys", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const { keys } = await sim.bootstrap();
         sim.restart("vault-0");
         await sim.wait(3000);
@@ -283,7 +286,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("verify waits for autopilot to promote new followers to voters", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.timing.stabilizationMs = 30_000));
         const out = await sim.bootstrap();
         assert.ok(out.peers.every((p) => p.voter));
@@ -291,14 +294,10 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("moves keys of an earlier cluster aside when it finds an uninitialised Vault", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const first = await sim.bootstrap();
         // The cluster is rebuilt (new volumes): Vault is uninitialised again, the old key file remains.
-        sim.change((s) => {
-            const fresh = model.newState({ kubeconfig: sim.kubeconfig });
-            for (const pod of Object.values<any>(fresh.pods)) pod.runningAt = s.now;
-            Object.assign(s, { cluster: null, active: null, electionAt: null, pods: fresh.pods });
-        });
+        sim.change((s) => model.rebuild(s));
         const second = await sim.bootstrap();
         assert.notDeepEqual(second.keys.unsealKeys, first.keys.unsealKeys);
         const retired = fs.readdirSync(sim.keyFile.replace(/\/init\.json$/, "")).filter((f) => f.startsWith("init.json.stale-"));
@@ -307,7 +306,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("destroy forgets the keys without needing the cluster, and succeeds when they are gone", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         await sim.bootstrap();
         const before = sim.calls().length;
         const first = await sim.runStep("forget-keys");
@@ -321,7 +320,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("a follower restarted between its join and its unseal forgot the challenge: the re-run joins it again", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const { keys } = await sim.bootstrap();
         sim.recreate("vault-1");
         // Its join was the last thing it did: it holds a challenge in memory, no raft state.
@@ -337,7 +336,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("a join waits for a sealed leader, and times out saying what it waited for", async () => {
-        sim = new Simulation({ timeoutSeconds: 30 });
+        sim = await Simulation.create({ timeoutSeconds: 30 });
         const { keys } = await sim.bootstrap();
         sim.restart("vault-0");
         sim.recreate("vault-1");
@@ -350,7 +349,7 @@ describe("bootstrap against the Vault simulator", () => {
     });
 
     it("identities read 'absent' for pods that do not exist and never fail a preview", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.pods["vault-2"].created = false));
         const run = await sim.runStep("pod-identities");
         assert.equal(run.code, 0);
@@ -367,11 +366,14 @@ describe("bootstrap against the Vault simulator", () => {
 
 for (const tls of [false, true]) {
     describe(`Vault's HA timing against the simulator (tls ${tls})`, () => {
+        before(function () {
+            requireRenderedPods(this);
+        });
         let sim: Simulation;
         afterEach(() => sim?.dispose());
 
         it("the standby window: joins wait until raft has elected vault-0, then succeed", async () => {
-            sim = new Simulation({ tls });
+            sim = await Simulation.create({ tls });
             sim.change((s) => (s.faults.electionDelayMs = 20_000));
             await sim.runStep("wait-pods");
             const keys = JSON.parse((await sim.runStep("init")).stdout);
@@ -394,7 +396,7 @@ for (const tls of [false, true]) {
         });
 
         it("the old behaviour fails: a join sent during the standby window gets Vault's 500", async () => {
-            sim = new Simulation({ tls });
+            sim = await Simulation.create({ tls });
             sim.change((s) => (s.faults.electionDelayMs = 20_000));
             await sim.runStep("wait-pods");
             const keys = JSON.parse((await sim.runStep("init")).stdout);
@@ -409,7 +411,7 @@ for (const tls of [false, true]) {
         });
 
         it("after a full restart (laptop reboot): every pod unsealed again, verify polls until quorum and an election", async () => {
-            sim = new Simulation({ tls });
+            sim = await Simulation.create({ tls });
             const { keys } = await sim.bootstrap();
             sim.change((s) => model.restartAll(s));
             assert.deepEqual(unsealed(sim), []);
@@ -428,7 +430,7 @@ for (const tls of [false, true]) {
         });
 
         it("a follower's unseal returns still sealed and finishes after the snapshot; a failed answer to the leader is retried", async () => {
-            sim = new Simulation({ tls });
+            sim = await Simulation.create({ tls });
             sim.change((s) => (s.timing.followerUnsealMs = 5000));
             await sim.runStep("wait-pods");
             const keys = JSON.parse((await sim.runStep("init")).stdout);
@@ -448,12 +450,15 @@ for (const tls of [false, true]) {
 }
 
 describe("the simulator's CLIs are as strict as the real ones", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
     const cli = require("./simulator/cli.js");
     let sim: Simulation;
     afterEach(() => sim?.dispose());
 
-    it("Go's flag parsing: a flag after the address is an argument, and join fails (exit 1)", () => {
-        sim = new Simulation({ tls: true });
+    it("Go's flag parsing: a flag after the address is an argument, and join fails (exit 1)", async () => {
+        sim = await Simulation.create({ tls: true });
         const s = sim.state();
         const r = cli.vault(s, "vault-1", ["operator", "raft", "join", "https://vault-0.vault-internal:8200", "-leader-ca-cert=@/vault/userconfig/vault-tls/ca.crt"], s.pods["vault-1"].containers[0].env, "", undefined);
         assert.equal(r.code, 1);
@@ -463,7 +468,7 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
     });
 
     it("the CA file is read from the pod: a missing one is a local error (exit 1) and the step fails at once, naming file and mount", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         await sim.runStep("wait-pods");
         const keys = JSON.parse((await sim.runStep("init")).stdout);
         await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });
@@ -476,8 +481,8 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
         assert.ok(sim.clock.now() - started < 10_000, "not retried for minutes");
     });
 
-    it("kubectl: a container the pod does not have is refused; statuses come sorted by name, sidecar first", () => {
-        sim = new Simulation({ tls: true });
+    it("kubectl: a container the pod does not have is refused; statuses come sorted by name, sidecar first", async () => {
+        sim = await Simulation.create({ tls: true });
         const s = sim.state();
         const bad = cli.kubectl(s, ["exec", "-n", "vault", "vault-0", "-c", "vualt", "--", "vault", "status"], { kubeconfig: sim.kubeconfig, stdin: "" });
         assert.deepEqual([bad.code, bad.stderr.trim()], [1, "Error from server (BadRequest): container vualt is not valid for pod vault-0"]);
@@ -488,7 +493,7 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
     });
 
     it("pods carry what the chart makes of the program's values: the CA env with TLS, and pods wait for the TLS secret", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         const env = sim.state().pods["vault-0"].containers[0].env;
         assert.equal(env.VAULT_ADDR, "https://127.0.0.1:8200");
         assert.equal(env.VAULT_CACERT, "/vault/userconfig/vault-tls/ca.crt");
@@ -500,7 +505,7 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
     });
 
     it("a CA that did not sign the leader's certificate: Vault says only 'failed to get raft challenge'; the step finds x509 in the log and stops", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         await sim.runStep("wait-pods");
         const keys = JSON.parse((await sim.runStep("init")).stdout);
         await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });

@@ -6,17 +6,20 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { Simulation } from "./simulator/harness";
+import { requireRenderedPods, Simulation } from "./simulator/harness";
 import { assertNothingExposed } from "./simulator/exposure";
 
 describe("step processes (the exact command lines) against the simulator", function () {
+    before(function () {
+        requireRenderedPods(this);
+    });
     // Each step starts node with ts-node: seconds on a loaded machine, never a correctness question.
     this.timeout(120_000);
     let sim: Simulation;
     afterEach(() => sim?.dispose());
 
     it("bootstraps over TLS through the real entry point, kubectl class and command lines", async () => {
-        sim = new Simulation({ tls: true, clock: "wall" });
+        sim = await Simulation.create({ tls: true, clock: "wall" });
         const out = await sim.bootstrap(undefined, (step, options) => sim.runStepProcess(step, options));
         assert.equal(out.peers.length, 3);
         assert.ok(out.peers.every((p) => p.voter));
@@ -29,7 +32,7 @@ describe("step processes (the exact command lines) against the simulator", funct
     });
 
     it("survives the init step being killed right after Vault was initialised: same keys, cluster unsealed", async () => {
-        sim = new Simulation({ clock: "wall" });
+        sim = await Simulation.create({ clock: "wall" });
         // Only init runs as a process (to be killed); the rest in-process on the wall clock, to keep the suite quick.
         const inProcess = (step: Parameters<Simulation["runStep"]>[0], options: Parameters<Simulation["runStep"]>[1] = {}) => sim.runStep(step, { ...options, realTime: true });
         assert.equal((await inProcess("wait-pods")).code, 0);

@@ -4,15 +4,18 @@
  */
 import { strict as assert } from "assert";
 import { kvProofEnvironment, readCaEnvironment, certManagerReadyEnvironment } from "../components/bootstrap/commandSpec";
-import { Simulation } from "./simulator/harness";
+import { requireRenderedPods, Simulation } from "./simulator/harness";
 import { FakeVaultFrontDoor, makePki, TestPki } from "./simulator/frontDoor";
 
 describe("TLS against the simulator", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
     let sim: Simulation;
     afterEach(() => sim?.dispose());
 
     it("joins over https, verifying the leader with the CA mounted in the pods; nothing skips verification", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         const out = await sim.bootstrap();
         assert.equal(out.peers.length, 3);
         assert.ok(out.peers.every((p) => p.voter));
@@ -26,7 +29,7 @@ describe("TLS against the simulator", () => {
     });
 
     it("a join with a CA file that did not sign the leader's certificate fails at once and says why", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         const { keys } = await sim.bootstrap();
         sim.recreate("vault-2");
         sim.change((s) => Object.assign(s.pods["vault-2"].vault, { initialized: false, member: false, voter: false }));
@@ -38,7 +41,7 @@ describe("TLS against the simulator", () => {
     });
 
     it("a join to a name the certificate does not hold fails and names both", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         sim.change((s) => (s.tls.serverNames = s.tls.serverNames.filter((n: string) => !n.startsWith("vault-0.vault-internal"))));
         await sim.runStep("wait-pods");
         const init = await sim.runStep("init");
@@ -50,13 +53,13 @@ describe("TLS against the simulator", () => {
     });
 
     it("plain http joins are refused by a TLS listener (the switch must be consistent)", async () => {
-        sim = new Simulation({ tls: true });
+        sim = await Simulation.create({ tls: true });
         (sim.params as { leaderApiAddr: string }).leaderApiAddr = "http://vault-0.vault-internal:8200";
         await assert.rejects(sim.bootstrap(), /Client sent an HTTP request to an HTTPS server/);
     });
 
     it("holds back issuers until cert-manager's webhook admits a dry-run ClusterIssuer", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.certManager.admitAfterProbes = 2));
         const run = await sim.runStep("cert-manager-ready", { env: certManagerReadyEnvironment(5) });
         assert.equal(run.code, 0, run.stderr);
@@ -66,7 +69,7 @@ describe("TLS against the simulator", () => {
     });
 
     it("times out on a webhook that never serves, quoting the last refusal", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         sim.change((s) => (s.certManager.admitAfterProbes = 1_000));
         const run = await sim.runStep("cert-manager-ready", { env: certManagerReadyEnvironment(1) });
         assert.equal(run.code, 1);
@@ -74,7 +77,7 @@ describe("TLS against the simulator", () => {
     });
 
     it("reads the CA certificate from the server certificate's secret", async () => {
-        sim = new Simulation();
+        sim = await Simulation.create();
         const pem = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2U=\n-----END CERTIFICATE-----\n";
         sim.change((s) => (s.secrets["vault/vault-server-tls"] = { "ca.crt": Buffer.from(pem).toString("base64"), "tls.key": "c2VjcmV0LWtleQ==" }));
         const run = await sim.runStep("read-ca", { env: readCaEnvironment("vault", "vault-server-tls", 2) });
@@ -85,6 +88,9 @@ describe("TLS against the simulator", () => {
 });
 
 describe("kv-v2 proof through VAULT_ADDR (fake front door over real TLS)", function () {
+    before(function () {
+        requireRenderedPods(this);
+    });
     this.timeout(60_000);
     const token = "hvs.front-door-test-token";
     const password = "generated-password-for-the-proof";
@@ -103,7 +109,7 @@ describe("kv-v2 proof through VAULT_ADDR (fake front door over real TLS)", funct
     async function proof(options: Partial<ConstructorParameters<typeof FakeVaultFrontDoor>[0]>, ca: string | undefined = pki.caPem, tls = true) {
         door = new FakeVaultFrontDoor({ token, pki: tls ? pki : undefined, ...options });
         const vaultAddr = await door.start();
-        sim = new Simulation();
+        sim = await Simulation.create();
         // Real sockets: the step runs on the wall clock.
         return sim.runStep("kv-proof", {
             realTime: true,

@@ -21,6 +21,7 @@ import { keyFilePath } from "../../components/bootstrap/keyFile";
 import { bootstrapPlan, podNames } from "../../components/bootstrap/steps";
 import { TLS_FILES, vaultCertificateSans } from "../../components/tlsConfig";
 import { vaultHelmValues } from "../../components/vaultValues";
+import { renderedVaultStatefulSet, requireHelm } from "../support/helm";
 import { SimClock } from "./simClock";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -66,6 +67,11 @@ export interface StepOptions {
     env?: Record<string, string>;
 }
 
+/** For a `before` hook: the simulator needs Helm and the chart archives to render its pods; skips loudly without them. */
+export function requireRenderedPods(ctx: Mocha.Context): void {
+    requireHelm(ctx, "the Vault simulator (its pods come from the rendered chart)");
+}
+
 /** A PEM-shaped stand-in for a certificate: the model compares them, it does not parse them. */
 const fakePem = (what: string) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
 
@@ -80,7 +86,18 @@ export class Simulation {
     readonly output: Array<{ step: StepName; stdout: string; stderr: string }> = [];
     private readonly pollMs: number;
 
-    constructor(options: SimulationOptions = {}) {
+    /**
+     * The pods come from the StatefulSet that the pinned chart renders for the program's values, so that the simulator
+     * runs against the containers, environment and mounts the cluster would get. Call `requireRenderedPods` in a
+     * `before` hook first: it skips (loudly) where Helm or the chart archives are missing.
+     */
+    static async create(options: SimulationOptions = {}): Promise<Simulation> {
+        const replicas = options.replicas ?? 3;
+        const values = vaultHelmValues({ vaultReplicas: replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls: options.tls ?? false });
+        return new Simulation(options, await renderedVaultStatefulSet(values));
+    }
+
+    private constructor(options: SimulationOptions, statefulSet: unknown) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
@@ -89,9 +106,7 @@ export class Simulation {
         const tls = options.tls ?? false;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        // The pods carry what the chart makes of the values the program sends: containers, env, mounts.
-        const values = vaultHelmValues({ vaultReplicas: replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls });
-        const state = model.newState({ replicas, kubeconfig: this.kubeconfig, values, clock: options.clock ?? "sim" });
+        const state = model.newState({ statefulSet, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
         if (tls) {
             const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });

@@ -49,59 +49,48 @@ function freshNode() {
 }
 
 /**
- * The pods as the vault-helm chart renders them for the values the program sends (templates/server-statefulset.yaml,
- * templates/_helpers.tpl of hashicorp/vault-helm 0.34.1): the `vault` container with the chart's environment plus
- * `server.extraEnvironmentVars`, the `server.volumeMounts`, and `server.extraContainers` as sidecars.
- * @param {any} values the Helm values (vaultHelmValues) @param {string} release @param {string} namespace @param {string} pod
+ * A pod of the StatefulSet that Helm rendered from the chart and the program's values (tests/support/helm.ts): its
+ * containers, their environment and mounts, its volumes and labels. Nothing of the chart is copied here: the kubelet's
+ * part is modelled, as Kubernetes does it: `$(VAR)` in a value expands to an earlier variable of the same container
+ * (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables, third_party/forked/golang/expansion), fieldRef reads the pod.
+ * @param {any} statefulSet @param {string} namespace @param {string} pod
  */
-function podSpecFromValues(values, release, namespace, pod) {
-    const server = values?.server ?? {};
-    const tls = values?.global?.tlsDisable === false;
-    const scheme = tls ? "https" : "http";
-    const apiAddr = (server.ha?.apiAddr ?? `${scheme}://$(POD_IP):${API_PORT}`).replace("$(VAULT_K8S_POD_NAME)", pod).replace("$(POD_IP)", `10.244.1.${10 + Number(pod.split("-").pop())}`);
-    const env = {
-        HOST_IP: "172.18.0.3",
-        POD_IP: `10.244.1.${10 + Number(pod.split("-").pop())}`,
-        VAULT_K8S_POD_NAME: pod,
-        VAULT_K8S_NAMESPACE: namespace,
-        VAULT_ADDR: `${scheme}://127.0.0.1:${API_PORT}`,
-        VAULT_API_ADDR: apiAddr,
-        SKIP_CHOWN: "true",
-        SKIP_SETCAP: "true",
-        HOSTNAME: pod,
-        VAULT_CLUSTER_ADDR: `https://${pod}.${release}-internal:${CLUSTER_PORT}`,
-        ...(server.ha?.raft?.setNodeId ? { VAULT_RAFT_NODE_ID: pod } : {}),
-        HOME: "/home/vault",
-        ...(server.extraEnvironmentVars ?? {}),
-    };
-    const mounts = [...(server.volumeMounts ?? [])];
+function podSpecFromStatefulSet(statefulSet, namespace, pod) {
+    const template = statefulSet.spec.template;
+    const ordinal = Number(pod.split("-").pop());
+    const fields = { "metadata.name": pod, "metadata.namespace": namespace, "status.podIP": `10.244.1.${10 + ordinal}`, "status.hostIP": `172.18.0.${3 + ordinal}`, "spec.nodeName": `vault-worker${ordinal ? ordinal + 1 : ""}` };
     /** @type {Container[]} */
-    const containers = [
-        { name: "vault", env, mounts },
-        ...(server.extraContainers ?? []).map((/** @type {any} */ c) => ({ name: c.name, env: {}, mounts: c.volumeMounts ?? [] })),
-    ];
+    const containers = template.spec.containers.map((/** @type {any} */ c) => {
+        /** @type {Record<string, string>} */
+        const env = {};
+        for (const e of c.env ?? []) {
+            if (e.valueFrom?.fieldRef) env[e.name] = fields[/** @type {keyof typeof fields} */ (e.valueFrom.fieldRef.fieldPath)] ?? "";
+            else env[e.name] = String(e.value ?? "").replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (/** @type {string} */ whole, /** @type {string} */ name) => (name in env ? env[name] : whole));
+        }
+        return { name: c.name, env, mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })) };
+    });
     return {
-        labels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": release, component: "server", "statefulset.kubernetes.io/pod-name": pod },
+        labels: { ...(template.metadata?.labels ?? {}), "statefulset.kubernetes.io/pod-name": pod },
         containers,
-        volumes: server.volumes ?? [],
+        volumes: template.spec.volumes ?? [],
     };
 }
 
 /**
- * @param {{ replicas?: number, namespace?: string, release?: string, kubeconfig?: string, values?: any, clock?: "sim" | "wall" }} [options]
+ * @param {{ statefulSet: any, namespace?: string, kubeconfig?: string, clock?: "sim" | "wall" }} options
  * @returns {State}
  */
-function newState(options = {}) {
-    const replicas = options.replicas ?? 3;
-    const release = options.release ?? "vault";
-    const namespace = options.namespace ?? "vault";
+function newState(options) {
+    const replicas = options.statefulSet.spec.replicas;
+    const release = options.statefulSet.metadata.name;
+    const namespace = options.namespace ?? options.statefulSet.metadata.namespace ?? "vault";
     const clock = options.clock ?? "sim";
     const now = clock === "sim" ? EPOCH : Date.now();
     /** @type {Record<string, Pod>} */
     const pods = {};
     for (let i = 0; i < replicas; i++) {
         const name = `${release}-${i}`;
-        pods[name] = { uid: crypto.randomUUID(), created: true, ordinal: i, runningAt: now, restartCount: 0, apiUpAt: now, ...podSpecFromValues(options.values, release, namespace, name), vault: freshNode() };
+        pods[name] = { uid: crypto.randomUUID(), created: true, ordinal: i, runningAt: now, restartCount: 0, apiUpAt: now, ...podSpecFromStatefulSet(options.statefulSet, namespace, name), vault: freshNode() };
     }
     return {
         clock,
@@ -312,6 +301,12 @@ function recreate(s, name) {
     restart(s, name);
     s.pods[name].uid = crypto.randomUUID();
     s.pods[name].restartCount = 0;
+}
+
+/** The cluster is rebuilt with new volumes: every pod new, Vault uninitialised, no cluster. @param {State} s */
+function rebuild(s) {
+    for (const p of Object.values(s.pods)) Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
+    Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0 });
 }
 
 /** Every pod restarts at once (laptop reboot, Docker restart). @param {State} s */
@@ -625,7 +620,7 @@ module.exports = {
     EPOCH,
     NO_ACTIVE,
     newState,
-    podSpecFromValues,
+    podSpecFromStatefulSet,
     podLog,
     load,
     save,
@@ -649,6 +644,7 @@ module.exports = {
     restart,
     recreate,
     restartAll,
+    rebuild,
     ok,
     fail,
 };
