@@ -1,6 +1,9 @@
 /**
  * npm run render [-- --stack NAME]: prints what `pulumi up` would apply for a stack (kind config, chart values, Vault
  * server HCL), using the same functions as the program. Needs neither a cluster nor the Pulumi CLI.
+ *
+ * npm run render -- --manifests [--stack NAME]: prints instead every manifest Helm installs for each release, rendered
+ * by Helm from the pinned chart archives (see scripts/charts.ts), to diff a setting or a version bump before `up`.
  */
 import { stringify } from "yaml";
 import { ingressNginxValues } from "../components/ingressNginxValues";
@@ -10,6 +13,7 @@ import { readStackSettings, stackName } from "../components/stackFile";
 import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tlsConfig";
 import { VAULT_RELEASE_NAME, vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/versions";
+import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
 
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
@@ -32,15 +36,64 @@ function tlsSections(settings: Settings, section: (title: string, body: string) 
     ];
 }
 
-if (require.main === module) {
-    const stack = stackName();
+/** Helm or a chart archive is missing: a one-line message, not a stack trace. */
+class CannotRender extends Error {}
+
+/** A Helm release as the program installs it: the same builders, release names and namespaces as the components. */
+export interface PlannedRelease {
+    chart: ChartName;
+    release: string;
+    namespace: string;
+    version: string;
+    values: Record<string, unknown>;
+}
+
+export function plannedReleases(settings: Settings): PlannedRelease[] {
+    return [
+        { chart: "ingress-nginx", release: "ingress-nginx", namespace: settings.ingressNginxNamespace, version: settings.ingressNginxChartVersion, values: ingressNginxValues() },
+        ...(settings.tls
+            ? [{ chart: "cert-manager" as const, release: "cert-manager", namespace: settings.certManagerNamespace, version: settings.certManagerChartVersion, values: certManagerValues() }]
+            : []),
+        { chart: "vault", release: VAULT_RELEASE_NAME, namespace: settings.vaultNamespace, version: settings.vaultChartVersion, values: vaultHelmValues(settings) },
+    ];
+}
+
+/** Every manifest Helm installs for the stack, release by release, as `helm template` prints it. */
+export async function renderManifests(stack: string, settings: Settings, helm: string): Promise<string> {
+    const kubeVersion = kubeVersionOfNodeImage(settings.kindNodeImage);
+    const sections = await Promise.all(
+        plannedReleases(settings).map(async (r) => {
+            const found = findChartArchive(r.chart, r.version);
+            if ("skip" in found) throw new CannotRender(`npm run render -- --manifests: ${found.skip}`);
+            const text = await helmTemplate({ helm, archive: found.archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion });
+            return `# ==== release ${r.release}: chart ${r.chart} ${r.version}, namespace ${r.namespace}\n${text.endsWith("\n") ? text : text + "\n"}`;
+        }),
+    );
+    return [`# vault-ha render --manifests of stack "${stack}": what Helm installs for each release (Kubernetes ${kubeVersion}).\n`, ...sections].join("\n");
+}
+
+export async function main(argv: string[], write: (text: string) => void): Promise<number> {
+    const stack = stackName(argv);
     try {
         const { settings, warnings } = readStackSettings(stack);
         for (const warning of warnings) console.error(`warning: ${warning}`);
-        process.stdout.write(render(stack, settings));
+        if (!argv.includes("--manifests")) {
+            write(render(stack, settings));
+            return 0;
+        }
+        const helm = findHelm();
+        if ("skip" in helm) throw new CannotRender(`npm run render -- --manifests: ${helm.skip}`);
+        write(await renderManifests(stack, settings, helm.helm));
+        return 0;
     } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
+        if (!(err instanceof ConfigError || err instanceof CannotRender)) throw err;
         console.error(err.message);
-        process.exit(1);
+        return 1;
     }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), (text) => process.stdout.write(text)).then((code) => {
+        process.exitCode = code;
+    });
 }

@@ -231,3 +231,21 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 export function providerUrn(ref: string): string {
     return ref.split("::").slice(0, -1).join("::");
 }
+
+const onceRuns = new Map<string, Promise<ProgramRun>>();
+let runQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * runProgram, once per configuration within a test process, for suites that only read what the program registers
+ * (the chart and CRD tests share these runs). Runs never overlap: the mocks are global. Treat the result as read-only.
+ */
+export function runProgramOnce(config: Record<string, string> = {}): Promise<ProgramRun> {
+    const key = JSON.stringify(Object.entries(config).sort());
+    let run = onceRuns.get(key);
+    if (!run) {
+        run = runQueue.then(() => runProgram(config));
+        runQueue = run.catch(() => undefined);
+        onceRuns.set(key, run);
+    }
+    return run;
+}
