@@ -557,6 +557,17 @@ describe("charts rendered by Helm, as the program registers them", function () {
                 assert.deepEqual(ingressProblems(d.rendered["ingress-nginx"], ingressIntent(d)), []);
             });
 
+            it("VAULT_ADDR reaches the rendered NodePort through kind's port mapping", () => {
+                const d = deployments[mode];
+                const addr = new URL(String(d.run.outputs.vaultAddr.value));
+                assert.equal(addr.protocol, mode === "true" ? "https:" : "http:");
+                const mapping = ingressIntent(d)
+                    .nodes.flatMap((n) => n.extraPortMappings ?? [])
+                    .find((p) => p.hostPort === Number(addr.port));
+                const nodePort = manifestsOfKind(d.rendered.vault, "Service").find((m) => m.spec.type === "NodePort")?.spec.ports[0].nodePort;
+                assert.equal(mapping?.containerPort, nodePort, `kind maps localhost:${addr.port} to node port ${mapping?.containerPort}; release vault renders NodePort ${nodePort}`);
+            });
+
             it("every Ingress of the program points at a Service port that is rendered or registered", () => {
                 const d = deployments[mode];
                 const services = [
