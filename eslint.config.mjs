@@ -7,7 +7,7 @@ export default tseslint.config(
     ...tseslint.configs.recommended,
     {
         // The simulator's fake commands are plain CommonJS, so that each fake process starts fast.
-        files: ["tests/simulator/**/*.js", "tests/simulator/bin/*"],
+        files: ["tests/doubles/vault/**/*.js", "tests/doubles/vault/bin/*"],
         languageOptions: {
             sourceType: "commonjs",
             globals: { require: "readonly", module: "writable", process: "readonly", Buffer: "readonly", __dirname: "readonly", SharedArrayBuffer: "readonly", Atomics: "readonly" },

@@ -3,20 +3,18 @@
  * This file only reads the configuration, wires the components together and exports the outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { keyFilePath } from "./components/bootstrap/keyFile";
-import { CertManager } from "./components/certManager";
-import { IngressNginx } from "./components/ingressNginx";
-import { KindCluster } from "./components/kindCluster";
-import { kindConfigYaml, ownerLabelValue } from "./components/kindConfig";
-import { KvProof } from "./components/kvProof";
-import { loadSettings } from "./components/settings";
-import { TLS_FILES } from "./components/tlsConfig";
-import { VaultBootstrap } from "./components/vaultBootstrap";
-import { VaultCluster } from "./components/vaultCluster";
-import { VaultIngress } from "./components/vaultIngress";
-import { VaultNamespace } from "./components/vaultNamespace";
-import { VaultTls } from "./components/vaultTls";
-import { Whoami } from "./components/whoami";
+import { CertManager } from "./components/tls/certManager";
+import { IngressNginx } from "./components/ingress/ingressNginx";
+import { KindCluster } from "./components/kind/kindCluster";
+import { kindConfigYaml, ownerLabelValue } from "./components/kind/kindConfig";
+import { KvProof } from "./components/vault/kvProof";
+import { loadSettings } from "./components/config/settings";
+import { VaultBootstrap } from "./components/vault/vaultBootstrap";
+import { VaultCluster } from "./components/vault/vaultCluster";
+import { VaultIngress } from "./components/vault/vaultIngress";
+import { VaultNamespace } from "./components/vault/vaultNamespace";
+import { VaultTls } from "./components/tls/vaultTls";
+import { Whoami } from "./components/ingress/whoami";
 
 // Validates everything first: bad input stops here, before any resource is registered.
 const { settings, adopted } = loadSettings();
@@ -116,10 +114,8 @@ const bootstrap = new VaultBootstrap(
         keyShares: settings.keyShares,
         keyThreshold: settings.keyThreshold,
         adopted: adopted ? pulumi.secret(adopted) : undefined,
-        keyFile: keyFilePath(pulumi.getProject(), pulumi.getStack()),
         // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
-        leaderScheme: settings.tls ? "https" : "http",
-        leaderCaCertFile: settings.tls ? TLS_FILES.ca : undefined,
+        tls: tls ? { caFile: tls.podCaFile } : undefined,
     },
     { ...inCluster, dependsOn: [vault.release] },
 );
@@ -127,7 +123,7 @@ const bootstrap = new VaultBootstrap(
 const proof = new KvProof(
     "kv-proof",
     { vaultAddr: vault.vaultAddr, caCert: tls?.caCert, rootToken: bootstrap.rootToken, mount: settings.kvMount },
-    { deletedWith: kind.command, dependsOn: [bootstrap.steps.verify] },
+    { deletedWith: kind.command, dependsOn: [bootstrap] },
 );
 
 export const clusterName = kind.clusterName;

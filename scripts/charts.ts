@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "../components/versions";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "../components/config/versions";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 /** The pinned archives beside the project on developer machines and in CI (not in a user's clone). */

@@ -4,9 +4,9 @@
  */
 import { spawnSync } from "child_process";
 import * as net from "net";
-import { ConfigError, Settings } from "../components/settings";
-import { readStackSettings, stackName } from "../components/stackFile";
-import { KIND_RELEASE } from "../components/versions";
+import { ConfigError, Settings } from "../components/config/settings";
+import { readStackSettings, stackName } from "../components/config/stackFile";
+import { KIND_RELEASE } from "../components/config/versions";
 
 export type Runner = (command: string, args: string[]) => { ok: boolean; stdout: string };
 

@@ -6,13 +6,14 @@
  * by Helm from the pinned chart archives (see scripts/charts.ts), to diff a setting or a version bump before `up`.
  */
 import { stringify } from "yaml";
-import { ingressNginxValues } from "../components/ingressNginxValues";
-import { kindConfigYaml } from "../components/kindConfig";
-import { ConfigError, Settings } from "../components/settings";
-import { readStackSettings, stackName } from "../components/stackFile";
-import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tlsConfig";
-import { VAULT_RELEASE_NAME, vaultHelmValues, vaultServerHcl } from "../components/vaultValues";
-import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/versions";
+import { ingressNginxValues } from "../components/ingress/ingressNginxValues";
+import { kindConfigYaml } from "../components/kind/kindConfig";
+import { ConfigError, Settings } from "../components/config/settings";
+import { readStackSettings, stackName } from "../components/config/stackFile";
+import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tls/tlsConfig";
+import { VAULT_RELEASE_NAME } from "../components/vault/names";
+import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
 import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
 
 export function render(stack: string, settings: Settings): string {

@@ -90,7 +90,7 @@ function unwrapSecrets(value: any): { value: any; secret: boolean } {
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
         case "command:local:Command": {
-            const step = /cli\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
+            const step = /main\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
             const stdout =
                 step === "init" ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })
                 : step === "verify" ? JSON.stringify({ peers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }] })

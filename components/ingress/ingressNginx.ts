@@ -1,0 +1,46 @@
+/**
+ * IngressNginx: the ingress-nginx controller on the kind control-plane node, with SSL passthrough enabled.
+ * ingress-nginx is retired upstream; this component is the only place that knows about it, so that a maintained
+ * controller can replace it by exposing the same outputs.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "../inCluster";
+import { INGRESS_CLASS, ingressNginxValues } from "./ingressNginxValues";
+import { INGRESS_NGINX_CHART } from "../config/versions";
+
+export interface IngressNginxArgs {
+    namespace: pulumi.Input<string>;
+    chartVersion: pulumi.Input<string>;
+}
+
+export class IngressNginx extends pulumi.ComponentResource {
+    public readonly release: k8s.helm.v3.Release;
+    /** The IngressClass that Ingresses should name. */
+    public readonly ingressClassName: pulumi.Output<string>;
+
+    constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:ingress:IngressNginx", name, {}, opts);
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
+
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "ingress-nginx",
+                chart: INGRESS_NGINX_CHART.chart,
+                version: args.chartVersion,
+                repositoryOpts: { repo: INGRESS_NGINX_CHART.repo },
+                namespace: namespace.metadata.name,
+                values: ingressNginxValues(),
+                // Helm waits for the controller to be Ready, so Ingresses created after this pass its admission
+                // webhook. Ten minutes leaves room for the first image pull on a slow connection.
+                timeout: 600,
+            },
+            inCluster(this, opts),
+        );
+
+        this.ingressClassName = this.release.status.apply(() => INGRESS_CLASS);
+        this.registerOutputs({ ingressClassName: this.ingressClassName });
+    }
+}

@@ -1,0 +1,25 @@
+/**
+ * What the Vault steps share: the context they run in, and waiting for a pod's Vault API to answer.
+ */
+import { PollContext, pollUntil, StepError } from "../poll";
+import { SealStatus, VaultOps, VaultRefused } from "../vaultOps";
+
+export interface StepContext extends PollContext {
+    ops: VaultOps;
+    /** Told about every secret as soon as it exists, so that nothing printed afterwards can contain it. */
+    onSecret?(...values: string[]): void;
+}
+
+/** Polls `vault status` until the pod's Vault API answers (its container may still be starting). */
+export async function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
+    try {
+        return await pollUntil(ctx, `the Vault API in ${pod} to answer`, () => ctx.ops.status(pod), () => "");
+    } catch (err) {
+        if (err instanceof VaultRefused && err.kind === "tls") {
+            throw new StepError(`the Vault CLI in ${pod} cannot verify Vault's certificate with the CA in VAULT_CACERT (${err.message}); check the certificate's names and the mounted CA`);
+        }
+        if (err instanceof VaultRefused) throw new StepError(`vault status failed in ${pod}: ${err.message}`);
+        throw err;
+    }
+}
+

@@ -1,0 +1,192 @@
+/**
+ * The contract between the two sides of a step: the Pulumi program, which creates one @pulumi/command Command per
+ * step, and the step runner (components/runner/), the child process each Command starts. Both sides import this
+ * module, so a step's name, its parameters and the secrets it reads cannot drift apart.
+ *
+ * - Parameters travel as environment variables: they are not secret, and a preview shows exactly which one changed
+ *   (every Command re-runs when any of its inputs change, so each step gets only the parameters it reads).
+ * - Secrets travel as one JSON object on stdin, which Pulumi stores encrypted.
+ * - The result is one JSON line on stdout.
+ */
+
+/**
+ * Commands run in the Pulumi project's folder, where node_modules holds ts-node. Relative paths keep the state free
+ * of machine-specific folders.
+ */
+export const STEP_RUNNER = "node --require ts-node/register/transpile-only components/runner/main.ts";
+
+export const STEP_NAMES = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys", "cert-manager-ready", "read-ca", "kv-proof"] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export function stepCommand(step: StepName): string {
+    return `${STEP_RUNNER} ${step}`;
+}
+
+/** The environment variables, one name per parameter, whatever the step. */
+export const ENV = {
+    namespace: "VAULT_HA_NAMESPACE",
+    release: "VAULT_HA_RELEASE",
+    replicas: "VAULT_HA_REPLICAS",
+    pod: "VAULT_HA_POD",
+    keyShares: "VAULT_HA_KEY_SHARES",
+    keyThreshold: "VAULT_HA_KEY_THRESHOLD",
+    keyFile: "VAULT_HA_KEY_FILE",
+    leaderAddr: "VAULT_HA_LEADER_ADDR",
+    leaderCaFile: "VAULT_HA_LEADER_CA_FILE",
+    tlsSecret: "VAULT_HA_TLS_SECRET",
+    vaultAddr: "VAULT_HA_VAULT_ADDR",
+    kvMount: "VAULT_HA_KV_MOUNT",
+    kvPath: "VAULT_HA_KV_PATH",
+    kvUsername: "VAULT_HA_KV_USERNAME",
+    timeoutSeconds: "VAULT_HA_TIMEOUT_SECONDS",
+} as const;
+type Param = keyof typeof ENV;
+
+/** A tuning knob for tests, not a parameter: how often conditions are polled (at most every 2 s). */
+export const POLL_MS_ENV = "VAULT_HA_POLL_MS";
+
+type Kind = "string" | "number" | "optional-string";
+type Shape = Partial<Record<Param, Kind>>;
+
+/** Which parameters each step reads, and their types. */
+const SHAPES = {
+    "wait-pods": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
+    "pod-identities": { namespace: "string", release: "string", replicas: "number" },
+    init: { namespace: "string", release: "string", replicas: "number", keyShares: "number", keyThreshold: "number", keyFile: "string", timeoutSeconds: "number" },
+    unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number" },
+    join: {
+        namespace: "string",
+        release: "string",
+        pod: "string",
+        keyThreshold: "number",
+        leaderAddr: "string",
+        leaderCaFile: "optional-string",
+        timeoutSeconds: "number",
+    },
+    verify: { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
+    "forget-keys": { keyFile: "string" },
+    "cert-manager-ready": { timeoutSeconds: "number" },
+    "read-ca": { namespace: "string", tlsSecret: "string", timeoutSeconds: "number" },
+    "kv-proof": { vaultAddr: "string", kvMount: "string", kvPath: "string", kvUsername: "string", timeoutSeconds: "number" },
+} as const satisfies Record<StepName, Shape>;
+
+type ValueOf<K> = K extends "number" ? number : K extends "optional-string" ? string | undefined : string;
+/** The typed parameters of a step, e.g. StepParams<"join">. */
+export type StepParams<S extends StepName> = { -readonly [P in keyof (typeof SHAPES)[S]]: ValueOf<(typeof SHAPES)[S][P]> };
+
+/** The secrets each step reads from stdin. */
+export interface StepSecrets {
+    "wait-pods": { kubeconfig: string };
+    "pod-identities": { kubeconfig: string };
+    /** With unsealKeys and rootToken from config, an initialised Vault is adopted instead of initialised. */
+    init: { kubeconfig: string; unsealKeys?: string[]; rootToken?: string };
+    unseal: { kubeconfig: string; unsealKeys: string[] };
+    join: { kubeconfig: string; unsealKeys: string[] };
+    verify: { kubeconfig: string; rootToken: string };
+    "forget-keys": Record<string, never>;
+    "cert-manager-ready": { kubeconfig: string };
+    "read-ca": { kubeconfig: string };
+    /** The CA is public, but it travels with the token. */
+    "kv-proof": { rootToken: string; password: string; caCert?: string };
+}
+
+/** The secrets a step cannot run without: the runner checks them before it does anything. */
+export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } = {
+    "wait-pods": ["kubeconfig"],
+    "pod-identities": ["kubeconfig"],
+    init: ["kubeconfig"],
+    unseal: ["kubeconfig", "unsealKeys"],
+    join: ["kubeconfig", "unsealKeys"],
+    verify: ["kubeconfig", "rootToken"],
+    "forget-keys": [],
+    "cert-manager-ready": ["kubeconfig"],
+    "read-ca": ["kubeconfig"],
+    "kv-proof": ["rootToken", "password"],
+};
+
+export interface RaftPeer {
+    node_id: string;
+    address: string;
+    leader: boolean;
+    voter: boolean;
+}
+
+export type UnsealOutcome = "unsealed" | "already-unsealed";
+
+/** What each step prints on stdout. */
+export interface StepResults {
+    "wait-pods": { pods: string[] };
+    /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
+    "pod-identities": Record<string, string>;
+    init: { unsealKeys: string[]; rootToken: string; source: "vault-init" | "key-file" | "config" };
+    unseal: { pod: string; result: UnsealOutcome };
+    join: { pod: string; result: UnsealOutcome };
+    verify: { peers: RaftPeer[] };
+    "forget-keys": { deleted: boolean };
+    "cert-manager-ready": { ready: true };
+    "read-ca": { caCert: string };
+    "kv-proof": { path: string; version: number };
+}
+
+/** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */
+export function stepEnvironment<S extends StepName>(step: S, params: StepParams<S>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, kind] of Object.entries(SHAPES[step]) as Array<[Param, Kind]>) {
+        const value = (params as Record<string, string | number | undefined>)[name];
+        if (value === undefined || value === "") {
+            if (kind === "optional-string") continue;
+            throw new Error(`step ${step}: parameter ${name} has no value`);
+        }
+        env[ENV[name]] = String(value);
+    }
+    return env;
+}
+
+/** A contract violation: the step was started without what vault-ha always passes it. */
+export class ContractError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ContractError";
+    }
+}
+
+/** The runner's side of stepEnvironment: reads and checks the step's parameters from its environment. */
+export function readStepParams<S extends StepName>(step: S, env: Record<string, string | undefined>): StepParams<S> {
+    const params: Record<string, string | number | undefined> = {};
+    for (const [name, kind] of Object.entries(SHAPES[step]) as Array<[Param, Kind]>) {
+        const raw = env[ENV[name]];
+        if (raw === undefined || raw === "") {
+            if (kind === "optional-string") continue;
+            throw new ContractError(`${ENV[name]} is not set (vault-ha passes it to the ${step} step)`);
+        }
+        if (kind === "number") {
+            const value = Number(raw);
+            if (!Number.isFinite(value)) throw new ContractError(`${ENV[name]} must be a number, not "${raw}"`);
+            params[name] = value;
+        } else {
+            params[name] = raw;
+        }
+    }
+    return params as StepParams<S>;
+}
+
+/** The runner's side of the stdin contract: the step's secrets, with the required ones present. */
+export function readStepSecrets<S extends StepName>(step: S, stdin: string): StepSecrets[S] {
+    let secrets: Record<string, unknown>;
+    try {
+        secrets = stdin.trim() ? (JSON.parse(stdin) as Record<string, unknown>) : {};
+    } catch {
+        throw new ContractError("stdin is not the JSON object vault-ha sends");
+    }
+    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) throw new ContractError("stdin is not the JSON object vault-ha sends");
+    for (const key of REQUIRED_SECRETS[step] as string[]) {
+        const value = secrets[key];
+        if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) throw new ContractError(`step ${step} needs ${key} on stdin`);
+    }
+    return secrets as StepSecrets[S];
+}
+
+/** The Pulumi side's reading of a step's stdout. */
+export function parseStepResult<S extends StepName>(_step: S, stdout: string): StepResults[S] {
+    return JSON.parse(stdout) as StepResults[S];
+}

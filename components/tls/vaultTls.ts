@@ -1,0 +1,83 @@
+/**
+ * VaultTls: the CA chain in cert-manager (self-signed issuer -> CA -> CA issuer) and Vault's server certificate, in
+ * the secret the Vault pods mount. Outputs the CA certificate that clients verify Vault with.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Logging, stepResource } from "../steps/stepResource";
+import { inCluster } from "../inCluster";
+import { CaChain, caChainManifests, Manifest, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
+import { VAULT_RELEASE_NAME } from "../vault/names";
+
+export interface VaultTlsArgs {
+    certManagerNamespace: pulumi.Input<string>;
+    /** Pass VaultNamespace.name (an Output, not a string): the server certificate lives there and must wait for it. */
+    vaultNamespace: pulumi.Input<string>;
+    replicas: pulumi.Input<number>;
+    ingressHost: pulumi.Input<string>;
+    /** Admin kubeconfig (secret), to read the CA certificate. */
+    kubeconfig: pulumi.Input<string>;
+    /** cert-manager's webhook gate (CertManager.webhookReady): nothing here is created before it passed. */
+    certManagerReady: pulumi.Resource;
+}
+
+/** Pulumi waits for a resource with this annotation until the condition holds (cert-manager sets Ready). */
+const WAIT_READY = { "pulumi.com/waitFor": "condition=Ready" };
+
+export class VaultTls extends pulumi.ComponentResource {
+    /** Ready once cert-manager has written the server certificate to its secret: the Vault release depends on it. */
+    public readonly serverCertificate: k8s.apiextensions.CustomResource;
+    /** PEM of the CA that signed Vault's certificate (public). */
+    public readonly caCert: pulumi.Output<string>;
+    /** Where the Vault pods find that CA (the chart mounts the certificate's secret there): joins verify with it. */
+    public readonly podCaFile = TLS_FILES.ca;
+
+    constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:tls:VaultTls", name, {}, opts);
+
+        const chain: pulumi.Output<CaChain> = pulumi
+            .all([args.certManagerNamespace, args.vaultNamespace, args.replicas, args.ingressHost])
+            .apply(([certManagerNamespace, vaultNamespace, replicas, ingressHost]) =>
+                caChainManifests({
+                    certManagerNamespace,
+                    vaultNamespace,
+                    sans: vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: vaultNamespace, replicas, ingressHost }),
+                }),
+            );
+        // apiVersion and kind must be known when the program runs; they never depend on settings.
+        const resource = (id: string, kind: "ClusterIssuer" | "Certificate", pick: (c: CaChain) => Manifest, waitReady: boolean, after: pulumi.Resource[]) => {
+            const manifest = chain.apply((c) => pick(c) as pulumi.Unwrap<Manifest>);
+            return new k8s.apiextensions.CustomResource(
+                `${name}-${id}`,
+                {
+                    apiVersion: "cert-manager.io/v1",
+                    kind,
+                    metadata: manifest.metadata.apply((m) => ({ ...m, annotations: waitReady ? WAIT_READY : undefined })),
+                    spec: manifest.spec,
+                },
+                inCluster(this, opts, { dependsOn: [...after] }),
+            );
+        };
+
+        const selfSigned = resource("selfsigned-issuer", "ClusterIssuer", (c) => c.selfSignedIssuer, false, [args.certManagerReady]);
+        const ca = resource("ca-certificate", "Certificate", (c) => c.caCertificate, true, [selfSigned]);
+        const caIssuer = resource("ca-issuer", "ClusterIssuer", (c) => c.caIssuer, false, [ca]);
+        this.serverCertificate = resource("server-certificate", "Certificate", (c) => c.serverCertificate, true, [caIssuer]);
+
+        // Read through kubectl rather than Secret.get: only the public CA certificate enters the state, never the
+        // secret's private key.
+        const readCa = stepResource(
+            `${name}-read-ca`,
+            {
+                step: "read-ca",
+                params: pulumi.output(args.vaultNamespace).apply((namespace) => ({ namespace, tlsSecret: SERVER_TLS_SECRET, timeoutSeconds: 300 })),
+                secrets: { kubeconfig: args.kubeconfig },
+                logging: Logging.Stderr,
+            },
+            inCluster(this, opts, { dependsOn: [this.serverCertificate] }),
+        );
+        this.caCert = readCa.stdout.apply((out) => (JSON.parse(out) as { caCert: string }).caCert);
+
+        this.registerOutputs({ caCert: this.caCert });
+    }
+}

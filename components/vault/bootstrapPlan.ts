@@ -1,0 +1,26 @@
+/**
+ * The order of the bootstrap's steps, as data: VaultBootstrap creates one Command per entry with these dependencies,
+ * and the simulator and the benchmark run the same graph. Followers depend only on the leader, so they run in
+ * parallel.
+ */
+import type { StepName } from "../steps/contract";
+
+export interface PlannedStep {
+    /** Unique within the plan, and the suffix of the Command's name: wait-pods, init, unseal-vault-0, join-vault-1, ... */
+    id: string;
+    step: Extract<StepName, "wait-pods" | "init" | "unseal" | "join" | "verify">;
+    pod?: string;
+    after: string[];
+}
+
+export function bootstrapPlan(pods: string[]): PlannedStep[] {
+    const [leader, ...followers] = pods;
+    const joins = followers.map((pod): PlannedStep => ({ id: `join-${pod}`, step: "join", pod, after: [`unseal-${leader}`] }));
+    return [
+        { id: "wait-pods", step: "wait-pods", after: [] },
+        { id: "init", step: "init", pod: leader, after: ["wait-pods"] },
+        { id: `unseal-${leader}`, step: "unseal", pod: leader, after: ["init"] },
+        ...joins,
+        { id: "verify", step: "verify", pod: leader, after: [`unseal-${leader}`, ...joins.map((j) => j.id)] },
+    ];
+}

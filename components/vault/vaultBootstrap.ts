@@ -1,0 +1,180 @@
+/**
+ * VaultBootstrap: init, unseal and raft join as dependent @pulumi/command steps, then proof of 1 leader + N-1
+ * followers. Each step runs components/bootstrap/cli.ts, which drives Vault through `kubectl exec`.
+ *
+ * Secrets (kubeconfig, unseal keys, root token) reach the steps only on stdin, which Pulumi stores encrypted; the
+ * environment holds plain parameters, so a preview shows exactly what changed.
+ *
+ * Later `pulumi up`s: an invoke reads each pod's incarnation (pod uid + container start time) on every preview and
+ * up. It is each unseal step's trigger, so a pod that restarted (and so came back sealed) is unsealed again, and the
+ * preview shows which pod and why. An unchanged cluster previews no changes. A pod sealed on purpose
+ * (`vault operator seal`) without a restart is left sealed.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { AdoptedKeys } from "../config/settings";
+import { inCluster } from "../inCluster";
+import { keyFilePath } from "../runner/keyFile";
+import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../steps/contract";
+import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
+import { bootstrapPlan } from "./bootstrapPlan";
+import { leaderApiAddr, podNames, VAULT_RELEASE_NAME } from "./names";
+
+export interface VaultBootstrapArgs {
+    /** Admin kubeconfig of the cluster (secret). */
+    kubeconfig: pulumi.Input<string>;
+    namespace: pulumi.Input<string>;
+    /** The program creates one unseal or join step per pod. */
+    replicas: number;
+    keyShares: number;
+    keyThreshold: number;
+    /** Keys of an already initialised Vault, from config (secret); used instead of `vault operator init`. */
+    adopted?: pulumi.Input<AdoptedKeys | undefined>;
+    /** With TLS, followers join over https and verify the leader with the CA at this path in the pods. */
+    tls?: { caFile: string };
+    /** How long a step waits for a condition (pods Running, Vault answering, raft converged). */
+    timeoutSeconds?: number;
+}
+
+export class VaultBootstrap extends pulumi.ComponentResource {
+    /** Root token from `vault operator init` (or config): secret. */
+    public readonly rootToken: pulumi.Output<string>;
+    /** Unseal key shares (base64): secret. */
+    public readonly unsealKeys: pulumi.Output<string[]>;
+    /** The raft configuration after the bootstrap: node id, address, leader, voter. */
+    public readonly raftPeers: pulumi.Output<RaftPeer[]>;
+    /** Where the init response is kept, relative to the project folder (see runner/keyFile.ts). */
+    public readonly keyFile: string;
+
+    constructor(name: string, args: VaultBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:vault:VaultBootstrap", name, {}, opts);
+
+        const release = VAULT_RELEASE_NAME;
+        const pods = podNames(release, args.replicas);
+        const timeoutSeconds = args.timeoutSeconds ?? 600;
+        this.keyFile = keyFilePath(pulumi.getProject(), pulumi.getStack());
+        const where = pulumi.output(args.namespace).apply((namespace) => ({ namespace, release }));
+        const params = <T extends object>(extra: T) => where.apply((w) => ({ ...w, ...extra }));
+        // Every step's stdin carries the kubeconfig, plus the secrets that step needs.
+        const kubeconfig = args.kubeconfig;
+
+        // Each pod's incarnation, read on every preview and up: the unseal steps' trigger.
+        const identities = (waitPods: pulumi.Resource) =>
+            pulumi
+                .unsecret(
+                    command.local.runOutput(
+                        {
+                            command: stepCommand("pod-identities"),
+                            environment: where.apply((w) => stepEnvironment("pod-identities", { ...w, replicas: args.replicas })),
+                            stdin: stepStdin({ kubeconfig }),
+                            dir: projectDir(),
+                            addPreviousOutputInEnv: false,
+                            logging: Logging.Stderr,
+                        },
+                        { parent: this, dependsOn: [waitPods] },
+                    ).stdout,
+                )
+                .apply((out) => parseStepResult("pod-identities", out));
+        // unsecret: the identities are pod uids and start times, shown in the preview as the reason for an unseal.
+        let identityOf: (pod: string) => pulumi.Output<string> = () => pulumi.output("absent");
+        let keys: pulumi.Output<{ unsealKeys: string[]; rootToken: string }> | undefined;
+        const steps: Record<string, command.local.Command> = {};
+        const after = (ids: string[]) => ids.map((id) => steps[id]);
+
+        // Every step from the plan, in its order (each one's dependencies come before it).
+        for (const planned of bootstrapPlan(pods)) {
+            const id = `${name}-${planned.id}`;
+            switch (planned.step) {
+                case "wait-pods": {
+                    const wait = stepResource(
+                        id,
+                        {
+                            step: "wait-pods",
+                            params: params({ replicas: args.replicas, timeoutSeconds }),
+                            secrets: { kubeconfig },
+                            triggers: [args.namespace, args.replicas],
+                            logging: Logging.StdoutAndStderr,
+                        },
+                        inCluster(this, opts),
+                    );
+                    steps[planned.id] = wait;
+                    const all = identities(wait);
+                    identityOf = (pod) => all.apply((known) => `${pod}: ${known[pod] ?? "absent"}`);
+                    break;
+                }
+                case "init": {
+                    const init = stepResource(
+                        id,
+                        {
+                            step: "init",
+                            // Destroy removes the saved keys: they open nothing once the cluster is gone.
+                            onDelete: "forget-keys",
+                            params: params({ replicas: args.replicas, keyShares: args.keyShares, keyThreshold: args.keyThreshold, keyFile: this.keyFile, timeoutSeconds }),
+                            secrets: {
+                                kubeconfig,
+                                unsealKeys: pulumi.output(args.adopted).apply((a) => a?.unsealKeys),
+                                rootToken: pulumi.output(args.adopted).apply((a) => a?.rootToken),
+                            },
+                            // stdout holds the keys: never logged; stderr is progress with secrets scrubbed out.
+                            logging: Logging.Stderr,
+                        },
+                        // Not deletedWith the cluster: its delete must run to remove the key file.
+                        { parent: this, dependsOn: after(planned.after), additionalSecretOutputs: ["stdout"] },
+                    );
+                    steps[planned.id] = init;
+                    keys = pulumi.secret(init.stdout.apply((out) => parseStepResult("init", out)));
+                    break;
+                }
+                case "unseal":
+                case "join": {
+                    const pod = planned.pod!;
+                    const unsealKeys = keys!.apply((k) => k.unsealKeys);
+                    const common = { pod, keyThreshold: args.keyThreshold, timeoutSeconds };
+                    const options = {
+                        secrets: { kubeconfig, unsealKeys },
+                        // A new incarnation of the pod is a sealed Vault: run this step again.
+                        triggers: [identityOf(pod)],
+                        logging: Logging.StdoutAndStderr,
+                    };
+                    steps[planned.id] =
+                        planned.step === "unseal"
+                            ? stepResource(id, { step: "unseal", params: params(common), ...options }, inCluster(this, opts, { dependsOn: after(planned.after) }))
+                            : stepResource(
+                                  id,
+                                  {
+                                      step: "join",
+                                      params: params<Omit<StepParams<"join">, "namespace" | "release">>({
+                                          ...common,
+                                          leaderAddr: leaderApiAddr(release, Boolean(args.tls)),
+                                          leaderCaFile: args.tls?.caFile,
+                                      }),
+                                      ...options,
+                                  },
+                                  inCluster(this, opts, { dependsOn: after(planned.after) }),
+                              );
+                    break;
+                }
+                case "verify":
+                    steps[planned.id] = stepResource(
+                        id,
+                        {
+                            step: "verify",
+                            params: params({ replicas: args.replicas, timeoutSeconds }),
+                            secrets: { kubeconfig, rootToken: keys!.apply((k) => k.rootToken) },
+                            // Re-checked whenever any pod was unsealed again.
+                            triggers: pods.map((pod) => identityOf(pod)),
+                            logging: Logging.StdoutAndStderr,
+                        },
+                        inCluster(this, opts, { dependsOn: after(planned.after) }),
+                    );
+                    break;
+            }
+        }
+
+        this.rootToken = pulumi.secret(keys!.apply((k) => k.rootToken));
+        this.unsealKeys = pulumi.secret(keys!.apply((k) => k.unsealKeys));
+        this.raftPeers = steps.verify.stdout.apply((out) => parseStepResult("verify", out).peers);
+
+        this.registerOutputs({ rootToken: this.rootToken, unsealKeys: this.unsealKeys, raftPeers: this.raftPeers });
+    }
+}

@@ -1,0 +1,67 @@
+/**
+ * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
+ * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "../inCluster";
+import { VAULT_RELEASE_NAME, vaultScheme } from "./names";
+import { vaultHelmValues } from "./vaultValues";
+import { VAULT_CHART } from "../config/versions";
+
+export interface VaultClusterArgs {
+    /** An existing namespace: pass VaultNamespace.name, so that the release waits for it. */
+    namespace: pulumi.Input<string>;
+    chartVersion: pulumi.Input<string>;
+    replicas: pulumi.Input<number>;
+    uiNodePort: pulumi.Input<number>;
+    raftStorageSize: pulumi.Input<string>;
+    /** Serve HTTPS with the certificate in the vault-server-tls secret (see VaultTls), or plain HTTP. */
+    tls: pulumi.Input<boolean>;
+}
+
+export class VaultCluster extends pulumi.ComponentResource {
+    public readonly release: k8s.helm.v3.Release;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly releaseName: pulumi.Output<string>;
+    /** Vault's API from the host, through the UI NodePort that kind maps to localhost. */
+    public readonly vaultAddr: pulumi.Output<string>;
+    public readonly uiUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: VaultClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:vault:VaultCluster", name, {}, opts);
+
+        const values = pulumi
+            .all([args.replicas, args.uiNodePort, args.raftStorageSize, args.tls])
+            .apply(([vaultReplicas, uiNodePort, raftStorageSize, tls]) => vaultHelmValues({ vaultReplicas, uiNodePort, raftStorageSize, tls }));
+
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                // Fixed, not auto-named: every DNS name the bootstrap uses (vault-0.vault-internal) derives from it.
+                name: VAULT_RELEASE_NAME,
+                chart: VAULT_CHART.chart,
+                version: args.chartVersion,
+                repositoryOpts: { repo: VAULT_CHART.repo },
+                namespace: args.namespace,
+                values,
+                // Uninitialised and sealed pods are never Ready, so waiting for readiness would time out on every
+                // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.
+                skipAwait: true,
+            },
+            inCluster(this, opts),
+        );
+
+        this.namespace = this.release.status.namespace;
+        this.releaseName = this.release.status.name;
+        this.vaultAddr = pulumi.all([args.uiNodePort, args.tls]).apply(([port, tls]) => `${vaultScheme(tls)}://localhost:${port}`);
+        this.uiUrl = this.vaultAddr.apply((addr) => `${addr}/ui/`);
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            releaseName: this.releaseName,
+            vaultAddr: this.vaultAddr,
+            uiUrl: this.uiUrl,
+        });
+    }
+}

@@ -1,0 +1,69 @@
+/**
+ * VaultIngress: Vault behind ingress-nginx at its own host name. With TLS the Ingress uses SSL passthrough: nginx
+ * routes by SNI and hands the TLS connection, unopened, to the active Vault pod, so clients see (and verify) Vault's
+ * own certificate. Without TLS it is a plain HTTP route.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "../inCluster";
+import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
+
+export interface VaultIngressArgs {
+    /** Pass VaultNamespace.name (an Output, not a string), so that the Ingress waits for its namespace. */
+    namespace: pulumi.Input<string>;
+    host: pulumi.Input<string>;
+    ingressClassName: pulumi.Input<string>;
+    tls: pulumi.Input<boolean>;
+    /** Host ports kind maps to the ingress controller (for the URL). */
+    hostHttpPort: pulumi.Input<number>;
+    hostHttpsPort: pulumi.Input<number>;
+}
+
+export function ingressUrl(tls: boolean, host: string, httpPort: number, httpsPort: number): string {
+    const port = tls ? httpsPort : httpPort;
+    const standard = tls ? 443 : 80;
+    return `${tls ? "https" : "http"}://${host}${port === standard ? "" : `:${port}`}`;
+}
+
+export class VaultIngress extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: VaultIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:ingress:VaultIngress", name, {}, opts);
+
+        new k8s.networking.v1.Ingress(
+            `${name}-ingress`,
+            {
+                metadata: {
+                    name: VAULT_RELEASE_NAME,
+                    namespace: args.namespace,
+                    // Passthrough works at the TLS layer, on the rule's host and path "/" only, and ignores every
+                    // other nginx annotation; the controller runs with --enable-ssl-passthrough.
+                    annotations: pulumi.output(args.tls).apply((tls): Record<string, string> => (tls ? { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" } : {})),
+                },
+                spec: {
+                    ingressClassName: args.ingressClassName,
+                    rules: [
+                        {
+                            host: args.host,
+                            http: {
+                                paths: [
+                                    {
+                                        path: "/",
+                                        pathType: "Prefix",
+                                        // The active pod: standbys would forward anyway, but this saves the hop.
+                                        backend: { service: { name: `${VAULT_RELEASE_NAME}-active`, port: { number: VAULT_API_PORT } } },
+                                    },
+                                ],
+                            },
+                        },
+                    ],
+                },
+            },
+            inCluster(this, opts),
+        );
+
+        this.url = pulumi.all([args.tls, args.host, args.hostHttpPort, args.hostHttpsPort]).apply(([tls, host, http, https]) => ingressUrl(tls, host, http, https));
+        this.registerOutputs({ url: this.url });
+    }
+}

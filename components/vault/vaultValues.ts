@@ -1,0 +1,125 @@
+/**
+ * The Vault server configuration (HCL) and the values sent to the hashicorp/vault chart, as pure functions.
+ * Every key here exists in the pinned chart: tests/chartKeys.test.ts checks them against its values.yaml.
+ */
+import { HclBody, renderHcl } from "./hcl";
+import type { Settings } from "../config/settings";
+import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
+import { VAULT_IMAGE_TAG } from "../config/versions";
+import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from "./names";
+
+/** Where the chart mounts the per-pod PVC; raft keeps its data there. */
+export const RAFT_DATA_PATH = "/vault/data";
+
+type VaultSettings = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls">;
+
+
+/** The listener: plain HTTP, or TLS with the cert-manager certificate (and its CA for client certificates). */
+function listener(tls: boolean): Record<string, string | boolean> {
+    const addresses = { address: `[::]:${VAULT_API_PORT}`, cluster_address: `[::]:${VAULT_CLUSTER_PORT}` };
+    if (!tls) return { ...addresses, tls_disable: true };
+    return { ...addresses, tls_disable: false, tls_cert_file: TLS_FILES.cert, tls_key_file: TLS_FILES.key, tls_client_ca_file: TLS_FILES.ca };
+}
+
+/** The server configuration as data. */
+export function vaultServerConfig(tls: boolean): HclBody {
+    return {
+        attributes: {
+            ui: true,
+            // Written unquoted on purpose: the chart appends its own `disable_mlock = true` unless this exact form is
+            // present, and Vault >= 1.21 refuses a config that sets an attribute twice.
+            disable_mlock: true,
+        },
+        blocks: [
+            {
+                type: "listener",
+                labels: ["tcp"],
+                attributes: listener(tls),
+            },
+            { type: "storage", labels: ["raft"], attributes: { path: RAFT_DATA_PATH } },
+            // Labels each pod vault-active=true|false and vault-sealed=..., which the vault-active Service selects on.
+            { type: "service_registration", labels: ["kubernetes"] },
+        ],
+    };
+}
+
+export function vaultServerHcl(tls: boolean): string {
+    return renderHcl(vaultServerConfig(tls));
+}
+
+/**
+ * Vault reads its certificate only at start and on SIGHUP. cert-manager renews the certificate 30 days before it
+ * expires and the kubelet updates the mounted files; this sidecar (the Vault image, so nothing new to pull) notices
+ * the change within a minute and sends SIGHUP to Vault, which then serves the new certificate without a restart
+ * (a restart would seal it). The pod shares one process namespace so the sidecar can signal Vault.
+ */
+export const TLS_RELOAD_SCRIPT = `files="${TLS_FILES.cert} ${TLS_FILES.ca}"
+seen=$(cat $files | sha256sum)
+while true; do
+  sleep 60
+  now=$(cat $files | sha256sum)
+  if [ "$now" != "$seen" ] && pid=$(pidof vault); then
+    kill -HUP $pid && seen=$now && echo "certificate changed: vault (pid $pid) reloaded it"
+  fi
+done`;
+
+function tlsServerValues(release: string): { server: Record<string, unknown>; apiAddr: string } {
+    const mount = { name: "vault-tls", mountPath: TLS_DIR, readOnly: true };
+    const server = {
+        volumes: [{ name: "vault-tls", secret: { secretName: SERVER_TLS_SECRET, defaultMode: 0o440 } }],
+        volumeMounts: [mount],
+        // The CLI inside the pods talks to https://127.0.0.1:8200 and verifies it with the CA: no -tls-skip-verify.
+        extraEnvironmentVars: { VAULT_CACERT: TLS_FILES.ca },
+        shareProcessNamespace: true,
+        extraContainers: [
+            {
+                name: "tls-reloader",
+                image: `hashicorp/vault:${VAULT_IMAGE_TAG}`,
+                command: ["/bin/sh", "-c", TLS_RELOAD_SCRIPT],
+                volumeMounts: [mount],
+                securityContext: { allowPrivilegeEscalation: false },
+                resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } },
+            },
+        ],
+    };
+    // Advertise each pod by a name its certificate holds (the default, the pod IP, is not in it).
+    // VAULT_K8S_POD_NAME, unlike HOSTNAME, is defined before VAULT_API_ADDR in the chart's env list.
+    return { server, apiAddr: `https://${podHost(release, "$(VAULT_K8S_POD_NAME)")}:${VAULT_API_PORT}` };
+}
+
+export function vaultHelmValues(s: VaultSettings): Record<string, unknown> {
+    const tls = s.tls ? tlsServerValues(VAULT_RELEASE_NAME) : undefined;
+    return {
+        global: { enabled: true, tlsDisable: !s.tls },
+        // The agent injector is not part of this lab; leaving it on would add a webhook that needs its own TLS.
+        injector: { enabled: false },
+        server: {
+            image: { repository: "hashicorp/vault", tag: VAULT_IMAGE_TAG },
+            // An HTTP(S) probe instead of the chart's default `vault status -tls-skip-verify` exec: it needs no TLS
+            // bypass, and it reports a pod Ready only once it is unsealed and active or standby.
+            readinessProbe: { enabled: true, path: "/v1/sys/health?standbyok=true", port: VAULT_API_PORT },
+            dataStorage: { enabled: true, size: s.raftStorageSize, mountPath: RAFT_DATA_PATH },
+            ...tls?.server,
+            ha: {
+                enabled: true,
+                replicas: s.vaultReplicas,
+                ...(tls ? { apiAddr: tls.apiAddr } : {}),
+                raft: {
+                    enabled: true,
+                    // Node id = pod name, so `raft list-peers` reads vault-0, vault-1, ... instead of UUIDs.
+                    setNodeId: true,
+                    // With raft enabled the chart reads only this key; server.ha.config would be ignored.
+                    config: vaultServerHcl(s.tls),
+                },
+            },
+        },
+        ui: {
+            enabled: true,
+            serviceType: "NodePort",
+            serviceNodePort: s.uiNodePort,
+            externalPort: VAULT_API_PORT,
+            // Send host traffic only to unsealed pods: a sealed pod answers every request with 503.
+            publishNotReadyAddresses: false,
+        },
+    };
+}

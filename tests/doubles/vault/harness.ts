@@ -1,0 +1,332 @@
+/**
+ * Runs the bootstrap's steps against the SIMULATOR (model.js, cli.js) the way @pulumi/command runs them: each step's
+ * environment from stepEnvironment, its secrets as JSON on stdin, its result on stdout and its progress on stderr.
+ *
+ * Two ways to run a step:
+ * - in-process (`runStep`): executeStep, the function the step process runs, with the simulator's kubectl and a
+ *   simulated clock. Fast and deterministic: the tier for scenarios.
+ * - as a process (`runStepProcess`): the exact command line the Command resource runs (`/bin/sh -c <stepCommand>`),
+ *   with the fake kubectl and vault on PATH and the model on the wall clock: proves the real entry point, the real
+ *   Kubectl class and the command lines.
+ */
+import { spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { executeStep, StepRuntime } from "../../../components/runner/main";
+import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/steps/contract";
+import type { KubectlResult, KubectlRunner } from "../../../components/runner/kubectl";
+import { keyFilePath } from "../../../components/runner/keyFile";
+import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
+import { leaderApiAddr, podNames } from "../../../components/vault/names";
+import { TLS_FILES, vaultCertificateSans } from "../../../components/tls/tlsConfig";
+import { vaultHelmValues } from "../../../components/vault/vaultValues";
+import { renderedVaultStatefulSet, requireHelm } from "../../support/helm";
+import { SimClock } from "./simClock";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const model = require("./model.js");
+const cli = require("./cli.js");
+
+const PROJECT_ROOT = path.resolve(__dirname, "../../..");
+const SIM_BIN = path.join(__dirname, "bin");
+
+export interface StepRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface Secrets {
+    unsealKeys?: string[];
+    rootToken?: string;
+    password?: string;
+    caCert?: string;
+}
+
+export interface BootstrapOutcome {
+    keys: { unsealKeys: string[]; rootToken: string; source: string };
+    peers: Array<{ node_id: string; address: string; leader: boolean; voter: boolean }>;
+    runs: Record<string, StepRun>;
+}
+
+export interface SimulationOptions {
+    replicas?: number;
+    keyShares?: number;
+    keyThreshold?: number;
+    timeoutSeconds?: number;
+    /** Vault serves TLS with a certificate for the names vault-ha computes, signed by the CA mounted in the pods. */
+    tls?: boolean;
+    /** "sim" (default): simulated time, in-process steps. "wall": for runStepProcess. */
+    clock?: "sim" | "wall";
+}
+
+export interface SimParams {
+    namespace: string;
+    release: string;
+    replicas: number;
+    keyShares: number;
+    keyThreshold: number;
+    /** Relative to the simulation's folder, as it is relative to the project folder in real use. */
+    keyFile: string;
+    leaderApiAddr: string;
+    leaderCaCertFile?: string;
+    timeoutSeconds: number;
+}
+
+export interface StepOptions {
+    pod?: string;
+    secrets?: Secrets;
+    env?: Record<string, string>;
+}
+
+/** For a `before` hook: the simulator needs Helm and the chart archives to render its pods; skips loudly without them. */
+export function requireRenderedPods(ctx: Mocha.Context): void {
+    requireHelm(ctx, "the Vault simulator (its pods come from the rendered chart)");
+}
+
+/** A PEM-shaped stand-in for a certificate: the model compares them, it does not parse them. */
+const fakePem = (what: string) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
+
+export class Simulation {
+    readonly dir: string;
+    readonly stateFile: string;
+    /** What the program would pass the steps; tests may change it to provoke a failure. */
+    readonly params: SimParams;
+    readonly pods: string[];
+    readonly kubeconfig: string;
+    readonly clock: SimClock;
+    /** What each step printed. Pulumi logs all of it except the init step's stdout (the keys, a secret output). */
+    readonly output: Array<{ step: StepName; stdout: string; stderr: string }> = [];
+    private readonly pollMs: number;
+
+    /**
+     * The pods come from the StatefulSet that the pinned chart renders for the program's values, so that the simulator
+     * runs against the containers, environment and mounts the cluster would get. Call `requireRenderedPods` in a
+     * `before` hook first: it skips (loudly) where Helm or the chart archives are missing.
+     */
+    static async create(options: SimulationOptions = {}): Promise<Simulation> {
+        const replicas = options.replicas ?? 3;
+        const values = vaultHelmValues({ vaultReplicas: replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls: options.tls ?? false });
+        return new Simulation(options, await renderedVaultStatefulSet(values));
+    }
+
+    private constructor(options: SimulationOptions, statefulSet: unknown) {
+        // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
+        for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
+        this.stateFile = path.join(this.dir, "sim-state.json");
+        const replicas = options.replicas ?? 3;
+        const tls = options.tls ?? false;
+        // A kubeconfig with a client key, so that the scans can prove the key never leaks.
+        this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
+        const state = model.newState({ statefulSet, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
+        if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
+        if (tls) {
+            const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });
+            const ca = fakePem("CA");
+            state.tls = { ca, serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses };
+            // cert-manager's secret: the pods mount it (and stay in ContainerCreating without it).
+            const b64 = (text: string) => Buffer.from(text).toString("base64");
+            state.secrets["vault/vault-server-tls"] = { "ca.crt": b64(ca), "tls.crt": b64(fakePem("server certificate")), "tls.key": b64("simulated private key") };
+        }
+        model.save(this.stateFile, state);
+        this.clock = new SimClock(state.now);
+        this.pods = podNames("vault", replicas);
+        this.pollMs = options.clock === "wall" ? 50 : 2000;
+        this.params = {
+            namespace: "vault",
+            release: "vault",
+            replicas,
+            keyShares: options.keyShares ?? 5,
+            keyThreshold: options.keyThreshold ?? 3,
+            keyFile: keyFilePath("vault-ha", "dev"),
+            leaderApiAddr: leaderApiAddr("vault", tls),
+            leaderCaCertFile: tls ? TLS_FILES.ca : undefined,
+            timeoutSeconds: options.timeoutSeconds ?? 600,
+        };
+    }
+
+    get keyFile(): string {
+        return path.join(this.dir, this.params.keyFile);
+    }
+
+    state(): any {
+        return model.load(this.stateFile);
+    }
+
+    /** Changes the model at the current simulated time. */
+    change(fn: (state: any) => void): void {
+        model.update(this.stateFile, fn, this.clock.now());
+    }
+
+    restart(pod: string): void {
+        this.change((s) => model.restart(s, pod));
+    }
+
+    recreate(pod: string): void {
+        this.change((s) => model.recreate(s, pod));
+    }
+
+    /** Lets simulated time pass (elections, follower unseals, autopilot). */
+    async wait(ms: number): Promise<void> {
+        await this.clock.sleep(ms);
+        this.change(() => undefined);
+    }
+
+    /** Every kubectl and vault call: argv and environment (stdin is deliberately not recorded). */
+    calls(): Array<{ tool: string; argv: string[]; env: Record<string, string>; pod?: string; container?: string }> {
+        const file = path.join(this.dir, "calls.jsonl");
+        if (!fs.existsSync(file)) return [];
+        return fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    }
+
+    /** A bootstrap step's parameters, as VaultBootstrap builds them from the same settings. */
+    private stepParams(step: StepName, pod?: string): StepParams<"wait-pods" | "init" | "unseal" | "join" | "verify" | "pod-identities" | "forget-keys"> {
+        const p = this.params;
+        const where = { namespace: p.namespace, release: p.release };
+        switch (step) {
+            case "wait-pods":
+            case "verify":
+                return { ...where, replicas: p.replicas, timeoutSeconds: p.timeoutSeconds };
+            case "pod-identities":
+                return { ...where, replicas: p.replicas };
+            case "init":
+                return { ...where, replicas: p.replicas, keyShares: p.keyShares, keyThreshold: p.keyThreshold, keyFile: p.keyFile, timeoutSeconds: p.timeoutSeconds };
+            case "unseal":
+                return { ...where, pod: pod!, keyThreshold: p.keyThreshold, timeoutSeconds: p.timeoutSeconds };
+            case "join":
+                return { ...where, pod: pod!, keyThreshold: p.keyThreshold, leaderAddr: p.leaderApiAddr, leaderCaFile: p.leaderCaCertFile, timeoutSeconds: p.timeoutSeconds };
+            case "forget-keys":
+                return { keyFile: p.keyFile };
+            default:
+                throw new Error(`${step} takes its parameters from the test (options.env)`);
+        }
+    }
+
+    /** The environment a step gets: its parameters, with the key file in the simulation's folder. */
+    private stepEnv(step: StepName, options: StepOptions, pollMs = this.pollMs): Record<string, string> {
+        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof"].includes(step);
+        const environment = { ...(bootstrapStep ? stepEnvironment(step, this.stepParams(step, options.pod) as never) : {}), ...options.env };
+        return {
+            ...environment,
+            // Key files are relative to the project folder in real use; here they go to the simulation's folder.
+            VAULT_HA_KEY_FILE: environment.VAULT_HA_KEY_FILE ? path.join(this.dir, environment.VAULT_HA_KEY_FILE) : "",
+            VAULT_HA_POLL_MS: String(pollMs),
+        };
+    }
+
+    /** Runs one step in-process on simulated time (or, with `systemClock`, on the wall clock: real sockets). */
+    async runStep(step: StepName, options: StepOptions & { realTime?: boolean } = {}): Promise<StepRun> {
+        // On the wall clock, poll quickly: the fakes answer in milliseconds.
+        const env = this.stepEnv(step, options, options.realTime ? 50 : this.pollMs);
+        let stderr = "";
+        const runtime: StepRuntime = {
+            env,
+            clock: options.realTime ? { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } : this.clock,
+            kubectl: (kubeconfig) => new SimKubectl(this, kubeconfig, env),
+            stderr: (line) => (stderr += line),
+        };
+        const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
+        const outcome = await executeStep(step, stdin, runtime);
+        this.output.push({ step, stdout: outcome.stdout, stderr });
+        return { ...outcome, stderr };
+    }
+
+    /** Starts one step exactly as the Command provider would: `/bin/sh -c <command>` in the project folder. */
+    runStepProcess(step: StepName, options: StepOptions & { onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
+        const env = this.stepEnv(step, options);
+        const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
+        return new Promise((resolve) => {
+            const child = spawn("/bin/sh", ["-c", stepCommand(step)], {
+                cwd: PROJECT_ROOT,
+                env: { ...process.env, ...env, PATH: `${SIM_BIN}:${process.env.PATH}`, VAULT_SIM_STATE: this.stateFile },
+                stdio: ["pipe", "pipe", "pipe"],
+            });
+            options.onSpawn?.(child.pid!);
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("close", (code, signal) => {
+                this.output.push({ step, stdout, stderr });
+                resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr });
+            });
+            child.stdin.end(stdin);
+        });
+    }
+
+    /** Runs the whole plan in Pulumi's order (followers in parallel); throws with the step's stderr on failure. */
+    async bootstrap(adopted?: Secrets, run: (step: StepName, options: StepOptions) => Promise<StepRun> = (s, o) => this.runStep(s, o)): Promise<BootstrapOutcome> {
+        const runs: Record<string, StepRun> = {};
+        const must = async (id: string, result: Promise<StepRun>) => {
+            runs[id] = await result;
+            if (runs[id].code !== 0) throw new Error(`step ${id} failed (${runs[id].code}): ${runs[id].stderr}`);
+            return JSON.parse(runs[id].stdout);
+        };
+        const plan = bootstrapPlan(this.pods);
+        await must("wait-pods", run("wait-pods", {}));
+        const keys = await must("init", run("init", { secrets: adopted }));
+        const leader = plan.find((s) => s.step === "unseal")!;
+        await must(leader.id, run("unseal", { pod: leader.pod, secrets: { unsealKeys: keys.unsealKeys } }));
+        await Promise.all(plan.filter((s) => s.step === "join").map((s) => must(s.id, run("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys } }))));
+        const verify = await must("verify", run("verify", { secrets: { rootToken: keys.rootToken } }));
+        return { keys, peers: verify.peers, runs };
+    }
+
+    /** The text a user could see: every logged line, every argv and environment of every simulated process. */
+    exposedText(): string {
+        const logged = this.output.map((o) => (o.step === "init" ? o.stderr : o.stdout + o.stderr));
+        const processes = this.calls().map((c) => JSON.stringify([c.argv, c.env]));
+        return [...logged, ...processes].join("\n");
+    }
+
+    dispose(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * The simulator's kubectl in-process: each call costs the model's call latency in simulated time; `exec ... sh -c`
+ * runs a real shell (with the fake vault on PATH) while the clock stands still.
+ */
+class SimKubectl implements KubectlRunner {
+    constructor(
+        private readonly sim: Simulation,
+        private readonly kubeconfig: string,
+        private readonly env: Record<string, string>,
+    ) {}
+
+    async run(args: string[], stdin?: string): Promise<KubectlResult> {
+        const sim = this.sim;
+        await sim.clock.sleep(sim.state().timing.callMs);
+        // What a kubectl process would have seen: the step's environment and a kubeconfig file (never its content).
+        model.logCall(sim.stateFile, { tool: "kubectl", argv: args, env: { ...this.env, KUBECONFIG: "/tmp/vault-ha-XXXXXX/kubeconfig" } });
+        const result = model.update(
+            sim.stateFile,
+            (s: any) => cli.kubectl(s, args, { kubeconfig: this.kubeconfig, stdin: stdin ?? "", log: (entry: unknown) => model.logCall(sim.stateFile, entry) }),
+            sim.clock.now(),
+        );
+        if (!("shell" in result)) return result;
+        const { command, env, stdin: input, pod } = result.shell;
+        return sim.clock.track(
+            new Promise<KubectlResult>((resolve) => {
+                const child = spawn(command[0], command.slice(1), {
+                    env: { ...env, PATH: `${SIM_BIN}:/usr/bin:/bin`, VAULT_SIM_STATE: sim.stateFile, VAULT_SIM_POD: pod },
+                    stdio: ["pipe", "pipe", "pipe"],
+                });
+                let stdout = "";
+                let stderr = "";
+                child.stdout.on("data", (d) => (stdout += d));
+                child.stderr.on("data", (d) => (stderr += d));
+                child.on("close", (code) => resolve(cli.withExitNote({ code: code ?? 1, stdout, stderr })));
+                child.stdin.end(input);
+            }),
+        );
+    }
+
+    dispose(): void {
+        // Nothing on disk: the kubeconfig stays in memory.
+    }
+}

@@ -1,0 +1,650 @@
+// @ts-check
+/**
+ * SIMULATOR — not Vault. A model of a Vault raft cluster on Kubernetes that the fake `kubectl` and `vault` (cli.js,
+ * and the bin/ wrappers around it) operate on, so that the bootstrap's real code runs here, where there is no Docker.
+ *
+ * It must never be more lenient than the real tools. Each behaviour names the upstream source it follows; where the
+ * source leaves something open, the model picks the stricter reading and says so ("inference").
+ *
+ * Time is the model's: `s.now` in milliseconds. With the simulated clock (simClock.ts) it moves only when
+ * the code under test waits, so timeouts and elections do not depend on the machine's speed; the process-level tests
+ * run it on the wall clock instead. Events (a pod starting, an election, a follower finishing its unseal, autopilot
+ * promoting a voter) happen in time order when the clock passes them.
+ *
+ * State lives in one JSON file so that separate processes (the fake commands run by a shell) share it; a lock
+ * directory serialises changes. Every fake call appends its argv and environment to calls.jsonl next to it.
+ */
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+/**
+ * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
+ *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null }} VaultNode
+ * @typedef {{ name: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
+ * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
+ *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
+ *   vault: VaultNode }} Pod
+ * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string }} Cluster
+ * @typedef {{
+ *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
+ *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number },
+ *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
+ *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
+ *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number> },
+ *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
+ *   pods: Record<string, Pod>
+ * }} State
+ * @typedef {{ code: number, stdout: string, stderr: string }} Result
+ */
+
+/** 2026-11-28T04:00:00Z: the simulated clock's start, so that pod start times read like real ones. */
+const EPOCH = Date.UTC(2026, 10, 28, 4, 0, 0);
+const API_PORT = 8200;
+const CLUSTER_PORT = 8201;
+
+/** @returns {VaultNode} */
+function freshNode() {
+    return { initialized: false, sealed: true, member: false, voter: false, progress: [], pending: null, completeAt: null, promoteAt: null, unsealedAt: null };
+}
+
+/**
+ * A pod of the StatefulSet that Helm rendered from the chart and the program's values (tests/support/helm.ts): its
+ * containers, their environment and mounts, its volumes and labels. Nothing of the chart is copied here: the kubelet's
+ * part is modelled, as Kubernetes does it: `$(VAR)` in a value expands to an earlier variable of the same container
+ * (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables, third_party/forked/golang/expansion), fieldRef reads the pod.
+ * @param {any} statefulSet @param {string} namespace @param {string} pod
+ */
+function podSpecFromStatefulSet(statefulSet, namespace, pod) {
+    const template = statefulSet.spec.template;
+    const ordinal = Number(pod.split("-").pop());
+    const fields = { "metadata.name": pod, "metadata.namespace": namespace, "status.podIP": `10.244.1.${10 + ordinal}`, "status.hostIP": `172.18.0.${3 + ordinal}`, "spec.nodeName": `vault-worker${ordinal ? ordinal + 1 : ""}` };
+    /** @type {Container[]} */
+    const containers = template.spec.containers.map((/** @type {any} */ c) => {
+        /** @type {Record<string, string>} */
+        const env = {};
+        for (const e of c.env ?? []) {
+            if (e.valueFrom?.fieldRef) env[e.name] = fields[/** @type {keyof typeof fields} */ (e.valueFrom.fieldRef.fieldPath)] ?? "";
+            else env[e.name] = String(e.value ?? "").replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (/** @type {string} */ whole, /** @type {string} */ name) => (name in env ? env[name] : whole));
+        }
+        return { name: c.name, env, mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })) };
+    });
+    return {
+        labels: { ...(template.metadata?.labels ?? {}), "statefulset.kubernetes.io/pod-name": pod },
+        containers,
+        volumes: template.spec.volumes ?? [],
+    };
+}
+
+/**
+ * @param {{ statefulSet: any, namespace?: string, kubeconfig?: string, clock?: "sim" | "wall" }} options
+ * @returns {State}
+ */
+function newState(options) {
+    const replicas = options.statefulSet.spec.replicas;
+    const release = options.statefulSet.metadata.name;
+    const namespace = options.namespace ?? options.statefulSet.metadata.namespace ?? "vault";
+    const clock = options.clock ?? "sim";
+    const now = clock === "sim" ? EPOCH : Date.now();
+    /** @type {Record<string, Pod>} */
+    const pods = {};
+    for (let i = 0; i < replicas; i++) {
+        const name = `${release}-${i}`;
+        pods[name] = { uid: crypto.randomUUID(), created: true, ordinal: i, runningAt: now, restartCount: 0, apiUpAt: now, ...podSpecFromStatefulSet(options.statefulSet, namespace, name), vault: freshNode() };
+    }
+    return {
+        clock,
+        now,
+        namespace,
+        release,
+        kubeconfig: options.kubeconfig ?? "apiVersion: v1\nkind: Config\n# simulator kubeconfig\n",
+        // Defaults near what Vault does: raft's election and leadership transfer take seconds (inference: the
+        // timeouts scale with performance_multiplier, 5 by default); autopilot's server_stabilization_time is 10 s
+        // (vault/raft autopilot defaults); a follower streams the leader's snapshot before it unseals.
+        timing: { electionMs: 3000, followerUnsealMs: 1500, stabilizationMs: 10_000, apiStartMs: 0, restartMs: 2000, callMs: 100 },
+        tls: null,
+        cluster: null,
+        active: null,
+        activeSince: null,
+        electionAt: null,
+        raftIndex: 0,
+        inits: 0,
+        // answerFailures: the next N challenge answers fail at the leader; dropAnswers: {"<vault args prefix>": N},
+        // the next N such commands run in the pod but their answer is lost on the way back through kubectl.
+        faults: { answerFailures: 0, electionDelayMs: 0, dropAnswers: {} },
+        certManager: { admitAfterProbes: 0, probes: 0 },
+        secrets: {},
+        pods,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State on disk, shared by processes
+
+/** @param {string} file @returns {State} */
+function load(file) {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+/** @param {string} file @param {State} state */
+function save(file, state) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(state));
+    fs.renameSync(tmp, file);
+}
+
+/** @param {number} ms */
+function sleepSync(ms) {
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Runs `change` on the state with the lock held, at the model's current time, then saves it.
+ * @template T @param {string} file @param {(state: State) => T} change @param {number} [at] simulated time to move to first
+ * @returns {T}
+ */
+function update(file, change, at) {
+    const lock = `${file}.lock`;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        try {
+            fs.mkdirSync(lock);
+            break;
+        } catch {
+            if (Date.now() > deadline) throw new Error(`simulator: could not lock ${file}`);
+            sleepSync(2);
+        }
+    }
+    try {
+        const state = load(file);
+        advance(state, state.clock === "wall" ? Date.now() : Math.max(state.now, at ?? state.now));
+        const result = change(state);
+        reconcile(state);
+        save(file, state);
+        return result;
+    } finally {
+        fs.rmdirSync(lock);
+    }
+}
+
+/** @param {string} file @param {Record<string, unknown>} entry */
+function logCall(file, entry) {
+    fs.appendFileSync(path.join(path.dirname(file), "calls.jsonl"), JSON.stringify(entry) + "\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Time and raft
+
+/** @param {State} s @param {string} name */
+const running = (s, name) => {
+    const p = s.pods[name];
+    return Boolean(p?.created && p.runningAt !== null && p.runningAt <= s.now && !p.reason);
+};
+
+/** @param {State} s */
+const voters = (s) => Object.keys(s.pods).filter((n) => s.pods[n].vault.member && s.pods[n].vault.voter);
+
+/** Voters that take part in raft: running and unsealed (a sealed Vault has not started its raft backend). @param {State} s */
+const liveVoters = (s) => voters(s).filter((n) => running(s, n) && !s.pods[n].vault.sealed);
+
+/** @param {State} s */
+const hasQuorum = (s) => {
+    const all = voters(s);
+    return all.length > 0 && liveVoters(s).length >= Math.floor(all.length / 2) + 1;
+};
+
+/**
+ * Keeps leadership consistent with the cluster: no active node without a quorum of live voters; an election scheduled
+ * when a quorum exists without an active node. vault/core.go `unsealInternal` starts a node as a standby
+ * (runStandby); it becomes active only once raft elects it, after the election timeout.
+ * @param {State} s
+ */
+function reconcile(s) {
+    if (s.active && (!running(s, s.active) || s.pods[s.active].vault.sealed || !hasQuorum(s))) {
+        s.active = null;
+        s.activeSince = null;
+    }
+    if (s.active || !hasQuorum(s)) {
+        if (!s.active) s.electionAt = null;
+        return;
+    }
+    if (s.electionAt === null) s.electionAt = s.now + s.timing.electionMs + s.faults.electionDelayMs;
+}
+
+/** @param {State} s @returns {Array<[number, () => void]>} */
+function dueEvents(s) {
+    /** @type {Array<[number, () => void]>} */
+    const events = [];
+    if (s.electionAt !== null) {
+        events.push([
+            s.electionAt,
+            () => {
+                s.electionAt = null;
+                if (s.active || !hasQuorum(s)) return;
+                // The voter unsealed longest wins (inference: raft's randomised timeouts make any live voter possible).
+                const [winner] = liveVoters(s).sort((a, b) => (s.pods[a].vault.unsealedAt ?? 0) - (s.pods[b].vault.unsealedAt ?? 0) || a.localeCompare(b));
+                s.active = winner;
+                s.activeSince = s.now;
+                s.raftIndex++;
+            },
+        ]);
+    }
+    for (const [name, p] of Object.entries(s.pods)) {
+        const node = p.vault;
+        if (node.completeAt !== null) {
+            events.push([
+                node.completeAt,
+                () => {
+                    // The follower has the leader's snapshot: it is a raft member now, unsealed, a non-voter until
+                    // autopilot promotes it (vault/raft.go JoinRaftCluster / core.go unsealWithRaft).
+                    Object.assign(node, { completeAt: null, pending: null, initialized: true, member: true, voter: false, sealed: false, unsealedAt: s.now, promoteAt: s.now + s.timing.stabilizationMs });
+                    s.raftIndex++;
+                },
+            ]);
+        }
+        if (node.promoteAt !== null) {
+            events.push([
+                node.promoteAt,
+                () => {
+                    // Autopilot promotes a healthy non-voter once it has been stable for server_stabilization_time;
+                    // promotion needs a leader.
+                    if (s.active && running(s, name) && !node.sealed) {
+                        node.voter = true;
+                        node.promoteAt = null;
+                        s.raftIndex++;
+                    } else {
+                        node.promoteAt = s.now + 1000;
+                    }
+                },
+            ]);
+        }
+    }
+    return events;
+}
+
+/** Moves the model's clock to `to`, applying every event on the way in time order. @param {State} s @param {number} to */
+function advance(s, to) {
+    for (let guard = 0; guard < 10_000; guard++) {
+        reconcile(s);
+        const next = dueEvents(s)
+            .filter(([at]) => at <= to)
+            .sort((a, b) => a[0] - b[0])[0];
+        if (!next) break;
+        s.now = Math.max(s.now, next[0]);
+        next[1]();
+    }
+    s.now = Math.max(s.now, to);
+    reconcile(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Faults and test helpers
+
+/**
+ * The pod's container restarts (crash, node reboot): Vault comes back sealed, and a follower that had only joined
+ * forgets its challenge (it lives in memory: vault/raft.go raftInfo) and is uninitialised again.
+ * @param {State} s @param {string} name
+ */
+function restart(s, name) {
+    const p = s.pods[name];
+    p.restartCount++;
+    p.runningAt = s.now + s.timing.restartMs;
+    p.apiUpAt = p.runningAt + s.timing.apiStartMs;
+    const node = p.vault;
+    if (node.pending && !node.member) Object.assign(node, { pending: null, initialized: false });
+    Object.assign(node, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null });
+    reconcile(s);
+}
+
+/** The pod is deleted and the StatefulSet recreates it: same name and volume, new uid. @param {State} s @param {string} name */
+function recreate(s, name) {
+    restart(s, name);
+    s.pods[name].uid = crypto.randomUUID();
+    s.pods[name].restartCount = 0;
+}
+
+/** The cluster is rebuilt with new volumes: every pod new, Vault uninitialised, no cluster. @param {State} s */
+function rebuild(s) {
+    for (const p of Object.values(s.pods)) Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
+    Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0 });
+}
+
+/** Every pod restarts at once (laptop reboot, Docker restart). @param {State} s */
+function restartAll(s) {
+    for (const name of Object.keys(s.pods)) restart(s, name);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vault's answers
+
+/** @param {State} s @param {string} name */
+function apiAddrOf(s, name) {
+    return s.pods[name].containers[0].env.VAULT_API_ADDR;
+}
+
+/**
+ * `vault status -format=json`: command/format.go SealStatusOutput flattens api/sys_seal.go SealStatusResponse and adds
+ * sys/leader's fields. A sealed node cannot read sys/leader (503), which the CLI masks as {ha_enabled: true}: only
+ * `ha_enabled` and the zero `active_time` then. `is_self`, `leader_address` and friends are omitempty, so a standby
+ * that knows no active node prints none of them. cluster_name/cluster_id only while unsealed (GetSealStatus).
+ * @param {State} s @param {string} name
+ */
+function sealStatus(s, name) {
+    const node = s.pods[name].vault;
+    // A node that holds the leader's challenge reports initialised and the leader's seal configuration
+    // (vault/init.go Initialized: isRaftUnseal; vault/seal.go caches the leader's barrier config at the join).
+    const knowsSeal = (node.initialized || node.pending) && s.cluster;
+    /** @type {Record<string, unknown>} */
+    const status = {
+        type: "shamir",
+        initialized: node.initialized || Boolean(node.pending),
+        sealed: node.sealed,
+        t: knowsSeal ? s.cluster?.threshold : 0,
+        n: knowsSeal ? s.cluster?.shares : 0,
+        progress: node.progress.length,
+        nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
+        version: "2.0.4",
+        build_date: "2026-10-01T00:00:00Z",
+        migration: false,
+        recovery_seal: false,
+        storage_type: "raft",
+        ha_enabled: true,
+        active_time: "0001-01-01T00:00:00Z",
+    };
+    if (node.sealed) return status;
+    Object.assign(status, { cluster_name: "vault-cluster-simulated", cluster_id: s.cluster?.id ?? "" });
+    if (s.active === name) {
+        Object.assign(status, { is_self: true, active_time: new Date(s.activeSince ?? s.now).toISOString() });
+    }
+    if (s.active) Object.assign(status, { leader_address: apiAddrOf(s, s.active), leader_cluster_address: `https://${s.active}.${s.release}-internal:${CLUSTER_PORT}` });
+    if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: s.raftIndex });
+    return status;
+}
+
+const ok = (/** @type {unknown} */ body, code = 0) => ({ code, stdout: typeof body === "string" ? body : JSON.stringify(body, null, 2) + "\n", stderr: "" });
+const fail = (/** @type {number} */ code, /** @type {string} */ stderr) => ({ code, stdout: "", stderr: stderr + "\n" });
+
+/**
+ * An API error as the CLI prints it (api/response.go ResponseError): exit 2.
+ * @param {string} what @param {string} method @param {string} url @param {number} status @param {string} message
+ */
+function apiError(what, method, url, status, message) {
+    return fail(2, `Error ${what}: ${apiErrorText(method, url, status, message)}`);
+}
+
+/** @param {string} method @param {string} url @param {number} status @param {string} message */
+function apiErrorText(method, url, status, message) {
+    return `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n* ${message}`;
+}
+
+const NO_ACTIVE = "local node not active but active cluster node not found";
+
+/** @param {State} s @param {string} name */
+function localUrl(s, name, /** @type {string} */ p) {
+    return `${s.pods[name].containers[0].env.VAULT_ADDR}/v1/${p}`;
+}
+
+/**
+ * Why a call from the pod's own CLI (to VAULT_ADDR, 127.0.0.1) fails before it reaches Vault, if it does: the API is
+ * not listening yet, or TLS does not verify with VAULT_CACERT (which must name a readable file holding the CA).
+ * @param {State} s @param {string} name @param {Record<string, string | undefined>} env @param {string} p
+ */
+function localTransportError(s, name, env, p) {
+    const url = `${env.VAULT_ADDR ?? "https://127.0.0.1:8200"}/v1/${p}`;
+    if (s.now < s.pods[name].apiUpAt) return `Get "${url}": dial tcp 127.0.0.1:${API_PORT}: connect: connection refused`;
+    if (!s.tls) {
+        if (url.startsWith("https:")) return `Get "${url}": http: server gave HTTP response to HTTPS client`;
+        return undefined;
+    }
+    if (!url.startsWith("https:")) return apiErrorText("GET", url, 400, "Client sent an HTTP request to an HTTPS server.");
+    if (env.VAULT_SKIP_VERIFY) return undefined;
+    if (!env.VAULT_CACERT) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+    const ca = readPodFile(s, name, env.VAULT_CACERT);
+    if (ca === undefined) return `Error loading CA File: open ${env.VAULT_CACERT}: no such file or directory`;
+    if (ca !== s.tls.ca) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+    if (!s.tls.ipAddresses.includes("127.0.0.1")) return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not 127.0.0.1`;
+    return undefined;
+}
+
+/**
+ * A file in the pod: what its vault container mounts from Secrets (kubelet projects each key as a file).
+ * @param {State} s @param {string} name @param {string} file
+ */
+function readPodFile(s, name, file) {
+    const pod = s.pods[name];
+    for (const mount of pod.containers[0].mounts) {
+        if (!file.startsWith(`${mount.mountPath}/`)) continue;
+        const volume = pod.volumes.find((v) => v.name === mount.name);
+        const secret = volume?.secret && s.secrets[`${s.namespace}/${volume.secret.secretName}`];
+        const key = file.slice(mount.mountPath.length + 1);
+        if (secret && secret[key] !== undefined) return Buffer.from(secret[key], "base64").toString("utf8");
+    }
+    return undefined;
+}
+
+/** Secrets a pod mounts that do not exist keep it in ContainerCreating (kubelet: MountVolume.SetUp failed). @param {State} s @param {string} name */
+function missingSecret(s, name) {
+    const pod = s.pods[name];
+    for (const v of pod.volumes) {
+        if (v.secret && !s.secrets[`${s.namespace}/${v.secret.secretName}`]) return v.secret.secretName;
+    }
+    return undefined;
+}
+
+/** @param {State} s @param {string} name */
+function status(s, name) {
+    const st = sealStatus(s, name);
+    // command/status.go: 0 unsealed, 2 sealed, 1 on error.
+    return ok(st, st.sealed ? 2 : 0);
+}
+
+/**
+ * vault/seal_config.go / vault/init.go: shares 1..255, threshold 1..shares, threshold > 1 when shares > 1.
+ * @param {State} s @param {string} name @param {number} shares @param {number} threshold
+ */
+function init(s, name, shares, threshold) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/init");
+    const bad = (/** @type {string} */ m) => apiError("initializing", "PUT", url, 400, `invalid seal configuration: ${m}`);
+    if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
+    if (shares < 1) return bad("shares must be at least one");
+    if (threshold < 1) return bad("threshold must be at least one");
+    if (shares > 1 && threshold === 1) return bad("threshold must be greater than one for multiple shares");
+    if (shares > 255) return bad("shares must be less than 256");
+    if (threshold > shares) return bad("threshold cannot be larger than shares");
+    const keys = Array.from({ length: shares }, () => crypto.randomBytes(33).toString("base64"));
+    s.cluster = { id: crypto.randomUUID(), keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}` };
+    s.inits++;
+    Object.assign(node, { initialized: true, sealed: true, member: true, voter: true, progress: [] });
+    s.raftIndex++;
+    return ok({
+        unseal_keys_b64: keys,
+        unseal_keys_hex: keys.map((k) => Buffer.from(k, "base64").toString("hex")),
+        unseal_shares: shares,
+        unseal_threshold: threshold,
+        recovery_keys_b64: [],
+        recovery_keys_hex: [],
+        recovery_keys_shares: 0,
+        recovery_keys_threshold: 0,
+        root_token: s.cluster.rootToken,
+    });
+}
+
+/**
+ * `sys/unseal` with one key share (http/sys_seal.go, vault/core.go). Progress counts distinct shares; a malformed
+ * share is refused at once; at the threshold the shares are combined: wrong ones fail with 400 and reset progress.
+ * A follower that holds a challenge answers it through the active node (unsealWithRaft → joinRaftSendAnswer): that
+ * fails with a 500 while there is none, and on success the call returns still sealed; the follower unseals once it
+ * has the leader's snapshot.
+ * @param {State} s @param {string} name @param {string} key
+ */
+function unseal(s, name, key) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/unseal");
+    const what = "writing data to sys/unseal";
+    if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
+    if (!node.sealed || node.completeAt !== null) return ok(sealStatus(s, name));
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
+        return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
+    }
+    if (!node.progress.includes(key)) node.progress.push(key);
+    const cluster = s.cluster;
+    if (!cluster || node.progress.length < cluster.threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => cluster.keys.includes(k));
+    node.progress = [];
+    if (!right) return apiError(what, "PUT", url, 400, "Unseal failed, invalid key");
+    if (node.pending) {
+        if (!s.active || s.faults.answerFailures > 0) {
+            if (s.faults.answerFailures > 0) s.faults.answerFailures--;
+            const leader = s.active ? apiAddrOf(s, s.active) : apiAddrOf(s, `${s.release}-0`);
+            // joinRaftSendAnswer returns the leader's error as it is; handleSysUnseal answers 500 with it.
+            return apiError(what, "PUT", url, 500, apiErrorText("PUT", `${leader}/v1/sys/storage/raft/bootstrap/answer`, 500, NO_ACTIVE));
+        }
+        node.completeAt = s.now + s.timing.followerUnsealMs;
+        return ok(sealStatus(s, name));
+    }
+    node.sealed = false;
+    node.unsealedAt = s.now;
+    return ok(sealStatus(s, name));
+}
+
+/** @param {State} s @param {string} name */
+function resetUnseal(s, name) {
+    s.pods[name].vault.progress = [];
+    // command/operator_unseal.go returns OutputSealStatus's code: 0, sealed or not.
+    return ok(sealStatus(s, name));
+}
+
+/**
+ * `sys/storage/raft/join` on the follower, which asks the leader for a challenge (vault/raft.go JoinRaftCluster,
+ * http/sys_raft.go handleSysRaftJoinPost). A node with raft state answers joined: true and changes nothing; a node
+ * that only holds a challenge asks again. The leader is reached at its headless-service name; with TLS its
+ * certificate is verified with the given CA and must hold that name. Whatever goes wrong with the challenge, the
+ * API answers only 500 "failed to join raft cluster: failed to get raft challenge": the cause goes to the joining
+ * node's log (join() logs each leader's error), which is where kubectl logs finds it.
+ * @param {State} s @param {string} name @param {string} leaderAddr @param {string | undefined} caPem
+ */
+function join(s, name, leaderAddr, caPem) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/storage/raft/join");
+    if (node.initialized) return ok({ joined: true });
+    if (caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(caPem)) {
+        // tlsutil.ClientTLSConfig fails on a CA that is not PEM: 400 from the handler (exact text: inference).
+        return apiError("joining the node to the Raft cluster", "POST", url, 400, "failed to create TLS config: failed to parse the CA certificate");
+    }
+    const cause = challengeError(s, leaderAddr, caPem);
+    if (cause) {
+        // hclog quotes a value that has spaces or newlines (strconv.Quote): one line per entry.
+        podLog(s, name, `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(`error during raft bootstrap init call: ${cause}`)}`);
+        return apiError("joining the node to the Raft cluster", "POST", url, 500, "failed to join raft cluster: failed to get raft challenge");
+    }
+    Object.assign(node, { pending: { at: s.now }, progress: [] });
+    podLog(s, name, `[INFO]  core: attempting to join possible raft leader node: leader_addr=${leaderAddr}`);
+    return ok({ joined: true });
+}
+
+/** Why the leader does not hand out a challenge, as the Go client would put it; undefined when it does. @param {State} s @param {string} leaderAddr @param {string | undefined} caPem */
+function challengeError(s, leaderAddr, caPem) {
+    const m = /^(https?):\/\/([a-z0-9-]+)\.([a-z0-9-]+):(\d+)$/.exec(leaderAddr);
+    const host = m ? `${m[2]}.${m[3]}` : leaderAddr;
+    const challengeUrl = `${leaderAddr}/v1/sys/storage/raft/bootstrap/challenge`;
+    const leaderName = m?.[2] ?? "";
+    if (!m || m[3] !== `${s.release}-internal` || !s.pods[leaderName]?.created) return `Put "${challengeUrl}": dial tcp: lookup ${host} on 10.96.0.10:53: no such host`;
+    if (Number(m[4]) !== API_PORT || !running(s, leaderName) || s.now < s.pods[leaderName].apiUpAt) {
+        return `Put "${challengeUrl}": dial tcp 10.244.1.${10 + s.pods[leaderName].ordinal}:${m[4]}: connect: connection refused`;
+    }
+    if (s.tls) {
+        if (m[1] !== "https") return apiErrorText("PUT", challengeUrl, 400, "Client sent an HTTP request to an HTTPS server.");
+        if (caPem !== s.tls.ca) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+        if (!s.tls.serverNames.includes(host)) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${host}`;
+    } else if (m[1] === "https") {
+        return `Put "${challengeUrl}": http: server gave HTTP response to HTTPS client`;
+    }
+    // http/handler.go handleRequestForwarding: a sealed node answers 503; a standby forwards to the active node, or
+    // answers 500 when it knows none.
+    if (s.pods[leaderName].vault.sealed) return apiErrorText("PUT", challengeUrl, 503, "Vault is sealed");
+    if (!s.active) return apiErrorText("PUT", challengeUrl, 500, NO_ACTIVE);
+    return undefined;
+}
+
+/** Appends a line to the vault container's log, with the model's time, as hclog writes it. @param {State} s @param {string} name @param {string} line */
+function podLog(s, name, line) {
+    const p = s.pods[name];
+    p.logs = [...(p.logs ?? []), `${new Date(s.now).toISOString()} ${line}`].slice(-200);
+}
+
+/**
+ * `sys/storage/raft/configuration`: needs a token, an unsealed node, and an active node to answer (a standby
+ * forwards; without an active node it cannot).
+ * @param {State} s @param {string} name @param {string | undefined} token
+ */
+function listPeers(s, name, token) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/storage/raft/configuration");
+    const what = "reading the raft cluster configuration";
+    if (node.sealed) return apiError(what, "GET", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "GET", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "GET", url, 403, "permission denied");
+    const members = Object.keys(s.pods).filter((n) => s.pods[n].vault.member);
+    return ok({
+        request_id: crypto.randomUUID(),
+        lease_id: "",
+        lease_duration: 0,
+        renewable: false,
+        data: {
+            config: {
+                index: s.raftIndex,
+                servers: members.map((n) => ({
+                    address: `${n}.${s.release}-internal:${CLUSTER_PORT}`,
+                    leader: n === s.active,
+                    node_id: n,
+                    protocol_version: "3",
+                    voter: s.pods[n].vault.voter,
+                })),
+            },
+        },
+        warnings: null,
+    });
+}
+
+/** `kubectl create --dry-run=server` of an Issuer: refused until cert-manager's webhook serves. @param {State} s */
+function certManagerProbe(s) {
+    s.certManager.probes++;
+    if (s.certManager.probes <= s.certManager.admitAfterProbes) {
+        return fail(1, 'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": dial tcp 10.96.0.10:443: connect: connection refused');
+    }
+    return ok("clusterissuer.cert-manager.io/vault-ha-webhook-probe created (server dry run)\n");
+}
+
+module.exports = {
+    EPOCH,
+    NO_ACTIVE,
+    newState,
+    podSpecFromStatefulSet,
+    podLog,
+    load,
+    save,
+    update,
+    logCall,
+    sleepSync,
+    advance,
+    reconcile,
+    running,
+    missingSecret,
+    readPodFile,
+    localTransportError,
+    sealStatus,
+    status,
+    init,
+    unseal,
+    resetUnseal,
+    join,
+    listPeers,
+    certManagerProbe,
+    restart,
+    recreate,
+    restartAll,
+    rebuild,
+    ok,
+    fail,
+};

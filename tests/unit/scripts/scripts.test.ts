@@ -1,0 +1,259 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parse, parseAllDocuments } from "yaml";
+import { caChainManifests, certManagerValues, vaultCertificateSans } from "../../../components/tls/tlsConfig";
+import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
+import { buildKindConfig } from "../../../components/kind/kindConfig";
+import { parseSettings } from "../../../components/config/settings";
+import { vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
+import { atLeast, checkClusterNodes, checkPorts, checkTools, parseVersion, Runner } from "../../../scripts/preflight";
+import { render } from "../../../scripts/render";
+
+describe("npm run render", () => {
+    const settings = parseSettings({}).settings;
+    const sections = render("dev", settings).split(/^# ==== .*$/m).slice(1);
+
+    it("prints the kind config, every chart's values, the HCL and the CA chain exactly as the program builds them", () => {
+        assert.equal(sections.length, 6);
+        assert.deepEqual(parse(sections[0]), buildKindConfig(settings));
+        assert.deepEqual(parse(sections[1]), ingressNginxValues());
+        assert.deepEqual(parse(sections[2]), vaultHelmValues(settings));
+        assert.equal(sections[3].trim(), vaultServerHcl(settings.tls).trim());
+        assert.deepEqual(parse(sections[4]), certManagerValues());
+        const chain = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans: vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" }) });
+        assert.deepEqual(parseAllDocuments(sections[5]).map((d) => d.toJS()), [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate]);
+    });
+
+    it("leaves the TLS sections out with tls: false", () => {
+        const plain = parseSettings({ tls: "false" }).settings;
+        assert.equal(render("dev", plain).split(/^# ==== .*$/m).length - 1, 4);
+    });
+});
+
+describe("npm run preflight", () => {
+    const answers: Record<string, { ok: boolean; stdout: string }> = {
+        docker: { ok: true, stdout: "28.2.2\n" },
+        kind: { ok: true, stdout: "kind v0.33.0 go1.25.3 linux/amd64\n" },
+        kubectl: { ok: true, stdout: "Client Version: v1.35.1\nKustomize Version: v5.7.1\n" },
+        pulumi: { ok: true, stdout: "v3.250.0\n" },
+    };
+    const runner = (overrides: typeof answers = {}): Runner => (command) => ({ ...answers, ...overrides })[command] ?? { ok: false, stdout: "" };
+
+    it("reads versions the way each tool prints them and compares them", () => {
+        assert.deepEqual(parseVersion("kind v0.33.0 go1.25.3 linux/amd64"), [0, 33, 0]);
+        assert.ok(atLeast([0, 33, 0], "0.33.0"));
+        assert.ok(atLeast([1, 0, 0], "0.33.0"));
+        assert.ok(!atLeast([0, 32, 9], "0.33.0"));
+    });
+
+    it("passes a machine with every tool at its minimum or newer", () => {
+        const findings = checkTools(runner(), "v20.19.0");
+        assert.deepEqual(findings.filter((f) => !f.ok), []);
+    });
+
+    it("names the missing Docker engine, an old kind and a missing Pulumi, each with a fix", () => {
+        const findings = checkTools(
+            runner({ docker: { ok: false, stdout: "" }, kind: { ok: true, stdout: "kind v0.29.0 go1.24 linux/amd64" }, pulumi: { ok: false, stdout: "" } }),
+            "v22.11.0",
+        );
+        const failures = findings.filter((f) => !f.ok).map((f) => f.what);
+        assert.deepEqual(failures, ["docker: no running Docker engine answered", "kind 0.29.0 is older than 0.33.0", "pulumi: not found"]);
+        assert.ok(findings.filter((f) => !f.ok).every((f) => f.fix && f.fix.length > 10));
+    });
+
+    it("reports a host port that is taken, naming the setting to change", async () => {
+        const settings = parseSettings({}).settings;
+        const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "" } }), async (port) => port === 443);
+        const failures = findings.filter((f) => !f.ok);
+        assert.equal(failures.length, 1);
+        assert.equal(failures[0].what, "port 443 on localhost is in use");
+        assert.match(failures[0].fix!, /vault-ha:ingressHttpsPort/);
+    });
+
+    it("skips the port check when the cluster already exists (its own ports are bound)", async () => {
+        const settings = parseSettings({}).settings;
+        const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "vault\n" } }), async () => true);
+        assert.deepEqual(findings.map((f) => f.ok), [true]);
+    });
+
+    describe("a kind cluster whose node containers are stopped", () => {
+        const settings = parseSettings({}).settings;
+        const calls: string[][] = [];
+        const machine = (ps: string, clusters = "vault\n"): Runner => (command, args) => {
+            calls.push([command, ...args]);
+            if (command === "kind" && args.join(" ") === "get clusters") return { ok: true, stdout: clusters };
+            if (command === "docker" && args[0] === "ps") return { ok: true, stdout: ps };
+            return { ok: false, stdout: "" };
+        };
+
+        it("names the stopped containers and the docker start command that brings them back", () => {
+            const findings = checkClusterNodes(settings, machine("vault-worker3 running\nvault-worker2 exited\nvault-worker running\nvault-control-plane exited\n"));
+            assert.deepEqual(findings, [
+                {
+                    ok: false,
+                    what: "kind cluster vault: node containers not running: vault-control-plane (exited), vault-worker2 (exited)",
+                    fix: "start them (Docker must be running), then run again: docker start vault-control-plane vault-worker2",
+                },
+            ]);
+            // The containers are found the way kind finds them: by its docker label, stopped ones included.
+            assert.deepEqual(calls.at(-1), ["docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=vault", "--format", "{{.Names}} {{.State}}"]);
+        });
+
+        it("passes a running cluster, and says nothing when there is no cluster of that name", () => {
+            assert.deepEqual(checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.ok), [true]);
+            assert.deepEqual(checkClusterNodes(settings, machine("", "other\n")), []);
+        });
+    });
+});
+
+describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
+    const file = path.join(__dirname, "../../..", "scripts", "e2e.sh");
+    const script = readFileSync(file, "utf8");
+    const code = script.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+    let dir: string;
+    let bin: string;
+
+    beforeEach(() => {
+        dir = mkdtempSync(path.join(tmpdir(), "e2e-sh-"));
+        bin = path.join(dir, "bin");
+        mkdirSync(bin);
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** A fake command in PATH: a shell script body. */
+    const fakeCommand = (name: string, body: string) => {
+        writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(path.join(bin, name), 0o755);
+    };
+    /** Sources e2e.sh (which then only defines its functions) and runs a bash fragment with the fake commands first in PATH. */
+    const run = (fragment: string, env: Record<string, string> = {}) => {
+        // Without the guard, sourcing would run the whole end-to-end test: refuse before that can happen.
+        assert.match(script, /^if \[ "\$\{BASH_SOURCE\[0\]\}" = "\$0" \]; then\n {2}main "\$@"\nfi\n?$/m, "e2e.sh runs main only when executed");
+        return spawnSync("bash", ["-c", `set -euo pipefail; source "${file}"; ${fragment}`], {
+            cwd: dir,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env },
+        });
+    };
+
+    it("is valid bash without bash 4 features (macOS has bash 3.2), and sourcing it only defines its functions", () => {
+        const syntax = spawnSync("bash", ["-n", file], { encoding: "utf8" });
+        assert.equal(syntax.status, 0, syntax.stderr);
+        assert.doesNotMatch(code, /declare -A|local -A|\$\{[A-Za-z_]+(,,|\^\^)\}|mapfile|readarray|\|&/);
+        fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"; exit 1`);
+        const sourced = run("for f in main cleanup phase phase_end write_timings count_lines expect_lines vault_started wait_for; do type -t $f; done");
+        assert.equal(sourced.status, 0, sourced.stderr);
+        assert.equal(sourced.stdout, "function\n".repeat(9));
+        assert.ok(!existsSync(path.join(dir, "calls")), "nothing ran");
+    });
+
+    it("counts lines as numbers, so BSD wc's padded count (macOS) passes", () => {
+        // Every wc -l goes through count_lines; no count is compared as a string.
+        assert.deepEqual(code.match(/wc -l/g), ["wc -l"]);
+        assert.doesNotMatch(code, /wc -l\)"? *=/);
+        fakeCommand("wc", "awk 'END { printf \"%8d\\n\", NR }'"); // BSD wc -l: the count right-aligned in 8 columns
+        assert.equal(run("printf 'a\\nb\\nc\\nd\\n' | wc -l").stdout, "       4\n", "the fake pads like BSD wc");
+        const ok = run("expect_lines nodes 4 printf 'n1\\nn2\\nn3\\nn4\\n'");
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.equal(ok.stdout, "ok: 4 nodes\n");
+        const wrong = run("expect_lines nodes 4 printf 'n1\\n'");
+        assert.notEqual(wrong.status, 0);
+        assert.match(wrong.stderr, /e2e: expected 4 nodes, found 1/);
+        const failed = run("expect_lines nodes 0 false");
+        assert.notEqual(failed.status, 0, "a failing command is not zero lines");
+    });
+
+    it("selects the vault container's status by name, never containerStatuses[0] (the kubelet sorts them by name)", () => {
+        assert.doesNotMatch(script, /containerStatuses\[0\]/);
+        assert.ok(code.includes(`jsonpath='{.status.containerStatuses[?(@.name=="vault")].state.running.startedAt}'`));
+        assert.match(code, /wait_for "[^"]*vault-1[^"]*" 300 vault_started vault-1/);
+        // The fragment passes exactly that filter to kubectl, with the pod and context.
+        fakeCommand("kubectl", `printf '%s\\n' "$@" > "${dir}/argv"; echo 2026-11-28T10:00:00Z`);
+        assert.equal(run("ctx=kind-vault-e2e; vault_started vault-1").status, 0);
+        assert.deepEqual(readFileSync(path.join(dir, "argv"), "utf8").trim().split("\n"), [
+            "--context", "kind-vault-e2e", "-n", "vault", "get", "pod", "vault-1", "-o",
+            `jsonpath={.status.containerStatuses[?(@.name=="vault")].state.running.startedAt}`,
+        ]);
+        fakeCommand("kubectl", "echo");
+        assert.notEqual(run("ctx=kind-vault-e2e; vault_started vault-1").status, 0, "not started: no startedAt");
+    });
+
+    it("asks the NodePort for sys/health with standbyok=true (a standby answers 429 otherwise), the ingress (vault-active) without", () => {
+        const healthChecks = code.split("\n").filter((l) => /curl .*health/.test(l) || /sys\/health/.test(l));
+        assert.ok(code.includes(`nodeport_health="$vault_addr/v1/sys/health?standbyok=true"`));
+        assert.equal(healthChecks.filter((l) => l.includes(`"$nodeport_health"`)).length, 2, "the TLS and the plain-HTTP NodePort check");
+        for (const line of healthChecks) {
+            assert.ok(!/\$vault_addr\/v1\/sys\/health(?!\?standbyok=true)/.test(line), `NodePort health without standbyok: ${line.trim()}`);
+        }
+    });
+
+    it("writes the phase timings as JSON, splitting the up by component from Pulumi's event log", () => {
+        const events = [
+            { timestamp: 100, preludeEvent: { config: {} } },
+            { timestamp: 101, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster::kind" } } },
+            { timestamp: 101, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } } },
+            { timestamp: 190, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } } },
+            { timestamp: 191, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } } },
+            { timestamp: 192, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" } } },
+            { timestamp: 230, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" } } },
+            { timestamp: 240, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } } },
+            { timestamp: 241, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" } } },
+            { timestamp: 250, resOpFailedEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" }, status: 1, steps: 0 } },
+        ];
+        writeFileSync(path.join(dir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n{\"torn");
+        // SECONDS is bash's clock; setting it makes the durations exact.
+        const result = run(
+            `stack=e2e; cluster=vault-e2e; tls=true; docker_version=28.2.2
+             SECONDS=0; phase prepare; SECONDS=12; phase up; SECONDS=162; phase checks; SECONDS=200
+             phase "second preview"; SECONDS=215; phase re-unseal; SECONDS=300; phase destroy; SECONDS=340; phase_end failed
+             write_timings "${dir}/timings.json" false "${dir}/events.jsonl"`,
+        );
+        assert.equal(result.status, 0, result.stderr);
+        const report = JSON.parse(readFileSync(path.join(dir, "timings.json"), "utf8"));
+        assert.equal(report.schema, "vault-ha/e2e-timings/1");
+        assert.equal(report.passed, false);
+        assert.equal(report.tls, true);
+        assert.equal(report.host.docker, "28.2.2");
+        assert.equal(report.totalSeconds, 340);
+        assert.deepEqual(report.phases.map((p: any) => [p.name, p.seconds, p.result]), [
+            ["prepare", 12, "ok"],
+            ["up", 150, "ok"],
+            ["checks", 38, "ok"],
+            ["second preview", 15, "ok"],
+            ["re-unseal", 85, "ok"],
+            ["destroy", 40, "failed"],
+        ]);
+        assert.deepEqual(report.phases[1].parts, [
+            { name: "cluster", seconds: 89, from: 1, to: 90, resources: 1 },
+            { name: "charts", seconds: 49, from: 91, to: 140, resources: 1 },
+            { name: "tls", seconds: 38, from: 92, to: 130, resources: 1 },
+            { name: "bootstrap", seconds: 9, from: 141, to: 150, resources: 1 },
+        ]);
+        assert.match(result.stdout, /timings: .*timings\.json/);
+    });
+
+    it("writes the timings also when it fails, marking the phase that failed, and without an event log times the up whole", () => {
+        const out = path.join(dir, "t.json");
+        fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"`);
+        fakeCommand("kind", `echo "kind $*" >> "${dir}/calls"`);
+        const state = mkdtempSync(path.join(dir, "state-"));
+        const result = run(`stack=e2e-test; cluster=vault-e2e-test; state="${state}"; events="${state}/none.jsonl"; timings="${out}"; tls=false
+            trap cleanup EXIT; phase prepare; phase up; false`);
+        assert.notEqual(result.status, 0);
+        const report = JSON.parse(readFileSync(out, "utf8"));
+        assert.equal(report.passed, false);
+        assert.deepEqual(report.phases.map((p: any) => [p.name, p.result]), [["prepare", "ok"], ["up", "failed"], ["destroy", "ok"]]);
+        assert.equal(report.phases[1].parts, undefined);
+        assert.match(readFileSync(path.join(dir, "calls"), "utf8"), /^pulumi destroy --stack e2e-test --yes --skip-preview$/m);
+        assert.ok(!existsSync(state), "the throwaway backend is removed");
+    });
+
+    it("runs the up with Pulumi's event log only where the CLI offers it (PULUMI_DEBUG_COMMANDS)", () => {
+        assert.ok(code.includes(`if PULUMI_DEBUG_COMMANDS=true pulumi up --help 2>/dev/null | grep -q -- '--event-log'; then`));
+        assert.ok(code.includes(`PULUMI_DEBUG_COMMANDS=true pulumi up --stack $stack --yes --skip-preview --event-log "$events"`));
+        assert.ok(code.includes(`timings=\${E2E_TIMINGS:-$PWD/e2e-timings.json}`));
+    });
+});

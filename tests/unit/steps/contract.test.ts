@@ -1,0 +1,68 @@
+import { strict as assert } from "assert";
+import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand, stepEnvironment, StepParams } from "../../../components/steps/contract";
+
+/** One valid parameter set per step, as the program builds them. */
+const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
+    "wait-pods": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
+    "pod-identities": { namespace: "vault", release: "vault", replicas: 3 },
+    init: { namespace: "vault", release: "vault", replicas: 3, keyShares: 5, keyThreshold: 3, keyFile: ".vault-ha/vault-ha.dev/init.json", timeoutSeconds: 600 },
+    unseal: { namespace: "vault", release: "vault", pod: "vault-0", keyThreshold: 3, timeoutSeconds: 600 },
+    join: { namespace: "vault", release: "vault", pod: "vault-1", keyThreshold: 3, leaderAddr: "https://vault-0.vault-internal:8200", leaderCaFile: "/vault/userconfig/vault-tls/ca.crt", timeoutSeconds: 600 },
+    verify: { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
+    "forget-keys": { keyFile: ".vault-ha/vault-ha.dev/init.json" },
+    "cert-manager-ready": { timeoutSeconds: 600 },
+    "read-ca": { namespace: "vault", tlsSecret: "vault-server-tls", timeoutSeconds: 300 },
+    "kv-proof": { vaultAddr: "https://localhost:30000", kvMount: "mysecret", kvPath: "logins/study", kvUsername: "demo", timeoutSeconds: 300 },
+};
+
+/**
+ * The environment variable names each step has always had: a Pulumi state holds them, and a change would re-run
+ * the step (or, for the init step's delete, run it with variables it no longer reads).
+ */
+const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
+    "wait-pods": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
+    "pod-identities": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS"],
+    init: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_KEY_SHARES", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_KEY_FILE", "VAULT_HA_TIMEOUT_SECONDS"],
+    unseal: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_TIMEOUT_SECONDS"],
+    join: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_LEADER_ADDR", "VAULT_HA_LEADER_CA_FILE", "VAULT_HA_TIMEOUT_SECONDS"],
+    verify: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
+    "forget-keys": ["VAULT_HA_KEY_FILE"],
+    "cert-manager-ready": ["VAULT_HA_TIMEOUT_SECONDS"],
+    "read-ca": ["VAULT_HA_NAMESPACE", "VAULT_HA_TLS_SECRET", "VAULT_HA_TIMEOUT_SECONDS"],
+    "kv-proof": ["VAULT_HA_VAULT_ADDR", "VAULT_HA_KV_MOUNT", "VAULT_HA_KV_PATH", "VAULT_HA_KV_USERNAME", "VAULT_HA_TIMEOUT_SECONDS"],
+};
+
+describe("the step contract (components/steps/contract.ts)", () => {
+    for (const step of STEP_NAMES) {
+        it(`${step}: the runner reads back exactly what the program writes, under the variable names states hold`, () => {
+            const env = stepEnvironment(step, EXAMPLES[step] as never);
+            assert.deepEqual(Object.keys(env).sort(), [...STATE_COMPATIBLE_ENV[step]].sort());
+            assert.deepEqual(readStepParams(step, env), EXAMPLES[step]);
+        });
+    }
+
+    it("leaves an optional parameter without a value out, and reads it back as absent", () => {
+        const env = stepEnvironment("join", { ...EXAMPLES.join, leaderCaFile: undefined });
+        assert.ok(!("VAULT_HA_LEADER_CA_FILE" in env));
+        assert.equal(readStepParams("join", env).leaderCaFile, undefined);
+    });
+
+    it("refuses a missing or malformed parameter, naming the variable", () => {
+        assert.throws(() => readStepParams("unseal", { VAULT_HA_NAMESPACE: "vault" }), (e: Error) => e instanceof ContractError && /VAULT_HA_RELEASE is not set/.test(e.message));
+        assert.throws(() => readStepParams("cert-manager-ready", { VAULT_HA_TIMEOUT_SECONDS: "soon" }), /VAULT_HA_TIMEOUT_SECONDS must be a number, not "soon"/);
+        assert.throws(() => stepEnvironment("unseal", { ...EXAMPLES.unseal, pod: "" }), /parameter pod has no value/);
+    });
+
+    it("checks the secrets on stdin: JSON, and the ones the step cannot run without", () => {
+        assert.deepEqual(readStepSecrets("verify", '{"kubeconfig":"k","rootToken":"t"}'), { kubeconfig: "k", rootToken: "t" });
+        assert.throws(() => readStepSecrets("verify", '{"kubeconfig":"k"}'), /step verify needs rootToken on stdin/);
+        assert.throws(() => readStepSecrets("unseal", '{"kubeconfig":"k","unsealKeys":[]}'), /step unseal needs unsealKeys on stdin/);
+        assert.throws(() => readStepSecrets("init", "not json"), /stdin is not the JSON object vault-ha sends/);
+        assert.throws(() => readStepSecrets("init", "[1]"), /stdin is not the JSON object vault-ha sends/);
+        assert.deepEqual(readStepSecrets("forget-keys", ""), {});
+    });
+
+    it("runs every step through the one runner entry point", () => {
+        for (const step of STEP_NAMES) assert.equal(stepCommand(step), `node --require ts-node/register/transpile-only components/runner/main.ts ${step}`);
+    });
+});

@@ -1,0 +1,174 @@
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { strict as assert } from "assert";
+import { renderHcl } from "../../../components/vault/hcl";
+import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
+import { parseSettings } from "../../../components/config/settings";
+import { TLS_RELOAD_SCRIPT, vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
+
+// The blog's plain-HTTP lab (tls: false) and the default, TLS.
+const plain = parseSettings({ tls: "false" }).settings;
+const tls = parseSettings({}).settings;
+
+describe("Vault server HCL", () => {
+    const common = { ui: true, disable_mlock: true, storage: { raft: [{ path: "/vault/data" }] }, service_registration: { kubernetes: [{}] } };
+
+    it("parses with HashiCorp's HCL parser into the blog's raft configuration (tls: false)", async () => {
+        assert.deepEqual(await parseHcl("vault.hcl", vaultServerHcl(false)), {
+            ...common,
+            listener: { tcp: [{ address: "[::]:8200", cluster_address: "[::]:8201", tls_disable: true }] },
+        });
+    });
+
+    it("parses into a TLS listener with the mounted certificate, key and CA (tls: true)", async () => {
+        assert.deepEqual(await parseHcl("vault.hcl", vaultServerHcl(true)), {
+            ...common,
+            listener: {
+                tcp: [
+                    {
+                        address: "[::]:8200",
+                        cluster_address: "[::]:8201",
+                        tls_disable: false,
+                        tls_cert_file: "/vault/userconfig/vault-tls/tls.crt",
+                        tls_key_file: "/vault/userconfig/vault-tls/tls.key",
+                        tls_client_ca_file: "/vault/userconfig/vault-tls/ca.crt",
+                    },
+                ],
+            },
+        });
+    });
+
+    for (const mode of [false, true]) {
+        it(`states disable_mlock once, in the exact form the chart looks for (tls: ${mode})`, () => {
+            // The chart's own test, from its _helpers.tpl: (?m)^\s*disable_mlock\s*=\s*(true|false)
+            const matches = vaultServerHcl(mode).match(/^\s*disable_mlock\s*=\s*(true|false)/gm) ?? [];
+            assert.equal(matches.length, 1);
+        });
+
+        it(`contains nothing Helm's tpl would evaluate, and no TLS bypass (tls: ${mode})`, () => {
+            assert.ok(!vaultServerHcl(mode).includes("{{"));
+            assert.ok(!/skip.?verify/i.test(vaultServerHcl(mode)));
+        });
+    }
+
+    it("refuses strings with template markers", () => {
+        assert.throws(() => renderHcl({ attributes: { path: "{{ .Release.Name }}" } }), /template marker/);
+        assert.throws(() => renderHcl({ attributes: { path: "${HOME}" } }), /template marker/);
+    });
+});
+
+describe("Vault chart values (tls: false, the blog's plain-HTTP lab)", () => {
+    const values = vaultHelmValues(plain) as any;
+
+    it("runs HA with integrated storage: 3 replicas, raft, node id = pod name, config in ha.raft.config", () => {
+        assert.equal(values.server.ha.enabled, true);
+        assert.equal(values.server.ha.replicas, 3);
+        assert.equal(values.server.ha.raft.enabled, true);
+        assert.equal(values.server.ha.raft.setNodeId, true);
+        assert.equal(values.server.ha.raft.config, vaultServerHcl(false));
+        assert.equal(values.server.ha.config, undefined, "server.ha.config is ignored with raft; setting it would mislead");
+    });
+
+    it("keeps a 10Gi PVC per pod mounted where raft stores its data", () => {
+        assert.deepEqual(values.server.dataStorage, { enabled: true, size: "10Gi", mountPath: "/vault/data" });
+    });
+
+    it("serves the UI on NodePort 30000, port 8200, only from unsealed pods", () => {
+        assert.deepEqual(values.ui, {
+            enabled: true,
+            serviceType: "NodePort",
+            serviceNodePort: 30000,
+            externalPort: 8200,
+            publishNotReadyAddresses: false,
+        });
+    });
+
+    it("turns the injector off and keeps a readiness probe that needs no TLS bypass", () => {
+        assert.deepEqual(values.injector, { enabled: false });
+        assert.deepEqual(values.server.readinessProbe, { enabled: true, path: "/v1/sys/health?standbyok=true", port: 8200 });
+        assert.ok(!JSON.stringify(values).includes("skip-verify"));
+        assert.ok(!JSON.stringify(values).includes("skip_verify"));
+    });
+
+    it("runs plain HTTP consistently in the chart and in the listener (TLS is its own switch)", () => {
+        assert.equal(values.global.tlsDisable, true);
+        assert.match(values.server.ha.raft.config, /tls_disable\s+= true/);
+    });
+
+    it("pins the Vault image", () => {
+        assert.deepEqual(values.server.image, { repository: "hashicorp/vault", tag: "2.0.4" });
+    });
+
+    it("follows replicas, NodePort and storage size from the settings", () => {
+        const { settings } = parseSettings({ workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi", tls: "false" });
+        const custom = vaultHelmValues(settings) as any;
+        assert.equal(custom.server.ha.replicas, 5);
+        assert.equal(custom.ui.serviceNodePort, 30001);
+        assert.equal(custom.server.dataStorage.size, "2Gi");
+    });
+
+    it("tls: false leaves out everything TLS", () => {
+        for (const key of ["volumes", "volumeMounts", "extraEnvironmentVars", "extraContainers", "shareProcessNamespace"]) {
+            assert.equal(values.server[key], undefined, key);
+        }
+        assert.equal(values.server.ha.apiAddr, undefined);
+    });
+});
+
+describe("Vault chart values with TLS", () => {
+    const values = vaultHelmValues(tls) as any;
+    const mount = { name: "vault-tls", mountPath: "/vault/userconfig/vault-tls", readOnly: true };
+
+    it("turns TLS on in the chart, consistently with the listener", () => {
+        assert.equal(values.global.tlsDisable, false);
+        assert.match(values.server.ha.raft.config, /tls_disable\s+= false/);
+        assert.equal(values.server.ha.raft.config, vaultServerHcl(true));
+    });
+
+    it("mounts the cert-manager secret read-only and points the in-pod CLI at its CA", () => {
+        assert.deepEqual(values.server.volumes, [{ name: "vault-tls", secret: { secretName: "vault-server-tls", defaultMode: 0o440 } }]);
+        assert.deepEqual(values.server.volumeMounts, [mount]);
+        assert.deepEqual(values.server.extraEnvironmentVars, { VAULT_CACERT: "/vault/userconfig/vault-tls/ca.crt" });
+    });
+
+    it("advertises each pod by a name in its certificate, through a variable defined before VAULT_API_ADDR", () => {
+        assert.equal(values.server.ha.apiAddr, "https://$(VAULT_K8S_POD_NAME).vault-internal:8200");
+    });
+
+    it("runs a reloader that sends SIGHUP to Vault when the mounted certificate changes", () => {
+        assert.equal(values.server.shareProcessNamespace, true);
+        assert.deepEqual(values.server.extraContainers, [
+            {
+                name: "tls-reloader",
+                image: "hashicorp/vault:2.0.4",
+                command: ["/bin/sh", "-c", TLS_RELOAD_SCRIPT],
+                volumeMounts: [mount],
+                securityContext: { allowPrivilegeEscalation: false },
+                resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } },
+            },
+        ]);
+        assert.match(TLS_RELOAD_SCRIPT, /kill -HUP \$pid/);
+        assert.match(TLS_RELOAD_SCRIPT, /\/vault\/userconfig\/vault-tls\/tls.crt/);
+    });
+});
+
+describe("ingress-nginx chart values", () => {
+    const controller = (ingressNginxValues() as any).controller;
+
+    it("binds host ports 80/443 on the ingress-ready control-plane node", () => {
+        assert.deepEqual(controller.hostPort, { enabled: true, ports: { http: 80, https: 443 } });
+        assert.equal(controller.nodeSelector["ingress-ready"], "true");
+        assert.deepEqual(controller.tolerations, [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
+    });
+
+    it("enables SSL passthrough and publishes localhost as the ingress address", () => {
+        assert.equal(controller.extraArgs["enable-ssl-passthrough"], "true");
+        assert.equal(controller.extraArgs["publish-status-address"], "localhost");
+        assert.deepEqual(controller.publishService, { enabled: false });
+    });
+
+    it("uses a NodePort service (kind never assigns LoadBalancer addresses) and the default class nginx", () => {
+        assert.deepEqual(controller.service, { type: "NodePort" });
+        assert.equal(controller.ingressClass, "nginx");
+        assert.deepEqual(controller.ingressClassResource, { name: "nginx", enabled: true, default: true });
+    });
+});
