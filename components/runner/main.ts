@@ -18,7 +18,8 @@ import { initStep } from "./steps/init";
 import { forgetKeys } from "./steps/keys";
 import { kvProofStep } from "./steps/kvProof";
 import { podIdentitiesStep, waitPodsStep } from "./steps/pods";
-import { joinStep, unsealStep } from "./steps/unseal";
+import { joinStep } from "./steps/join";
+import { unsealStep } from "./steps/unseal";
 import { verifyStep } from "./steps/verify";
 import { VaultRefused } from "./vaultOps";
 

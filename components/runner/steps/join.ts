@@ -1,0 +1,88 @@
+/**
+ * join: a follower joins the leader's raft cluster (once the leader is active), then is unsealed with the cluster's
+ * own threshold.
+ */
+import type { UnsealOutcome } from "../../steps/contract";
+import { podNames } from "../../vault/names";
+import { pollUntil, StepError } from "../poll";
+import { Handler, withVault } from "../runtime";
+import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
+import { StepContext, waitForApi } from "./context";
+import { unsealFrom } from "./unseal";
+
+/**
+ * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects
+ * a leader; until then the challenge a joining node asks for answers 500 "local node not active but active cluster
+ * node not found" (http/sys_raft.go, hashicorp/vault#22063).
+ */
+export async function waitForActiveNode(ctx: StepContext, leader: string): Promise<SealStatus> {
+    let last = "";
+    const status = await pollUntil(
+        ctx,
+        `${leader} to be unsealed with an active node elected (a join needs one)`,
+        async () => {
+            const s = await ctx.ops.status(leader);
+            last = s.sealed ? `${leader} sealed` : `${leader} unsealed, standby, no active node yet`;
+            return !s.sealed && (s.isSelf || s.leaderAddress !== "") ? s : undefined;
+        },
+        () => last,
+    );
+    ctx.log(`active node: ${status.isSelf ? leader : status.leaderAddress}`);
+    return status;
+}
+
+/** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
+export async function joinAndUnseal(ctx: StepContext, pod: string, leader: string, target: JoinTarget, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    let status = await waitForApi(ctx, pod);
+    if (status.initialized) {
+        // A raft member, or a node that joined and waits for its keys: a join would change nothing.
+        ctx.log(`${pod} is already a raft member; not joining again`);
+        return unsealFrom(ctx, pod, status, keys, threshold);
+    }
+    await waitForActiveNode(ctx, leader);
+    let last = "";
+    await pollUntil(
+        ctx,
+        `${pod} to join ${target.leaderApiAddr}`,
+        async () => {
+            try {
+                await ctx.ops.join(pod, target);
+                return true;
+            } catch (err) {
+                if (err instanceof VaultRefused) throw joinRefused(pod, target, err);
+                last = (err as Error).message;
+                throw err;
+            }
+        },
+        () => last,
+    );
+    ctx.log(`${pod} joined the raft cluster at ${target.leaderApiAddr}`);
+    // Only now does the follower know the cluster's seal (the leader's threshold, not necessarily the configured one).
+    status = await waitForApi(ctx, pod);
+    if (!status.initialized) throw new StepError(`${pod} reports uninitialised right after joining ${target.leaderApiAddr}; run pulumi up again`);
+    return unsealFrom(ctx, pod, status, keys, threshold);
+}
+
+function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepError {
+    const head = `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. `;
+    if (err.kind === "tls") {
+        return new StepError(
+            head + `The leader's certificate must be signed by the CA in ${target.leaderCaCertFile ?? "(no CA file given)"} and hold the name ${new URL(target.leaderApiAddr).hostname}`,
+        );
+    }
+    if (err.kind === "local" && target.leaderCaCertFile) {
+        return new StepError(
+            head +
+                `The CA file ${target.leaderCaCertFile} could not be read in ${pod}: it comes from the TLS secret that the Vault chart mounts ` +
+                `(server.volumes/volumeMounts); check that the Certificate is Ready and the pod mounts it (kubectl describe pod ${pod})`,
+        );
+    }
+    return new StepError(head + "Vault refused the join; fix the cause above and run pulumi up again");
+}
+
+
+export const joinStep: Handler<"join"> = (p, secrets, ctx) =>
+    withVault(ctx, secrets.kubeconfig, p, async (vault) => {
+        const target = { leaderApiAddr: p.leaderAddr, leaderCaCertFile: p.leaderCaFile };
+        return { pod: p.pod, result: await joinAndUnseal(vault, p.pod, podNames(p.release, 1)[0], target, secrets.unsealKeys, p.keyThreshold) };
+    });

@@ -1,0 +1,85 @@
+/** The init step (components/runner/steps/init.ts) against the simulator: once, keys on disk first, adoption. */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import { assertNothingExposed } from "../doubles/vault/exposure";
+import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
+import { unsealed, vaultCalls } from "../doubles/vault/inspect";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const model = require("../doubles/vault/model.js");
+
+describe("init against the simulator", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
+    let sim: Simulation;
+    afterEach(() => sim?.dispose());
+
+    it("keeps the init response in a 0600 file in a 0700 folder, written before anything else", async () => {
+        sim = await Simulation.create();
+        const out = await sim.bootstrap();
+        assert.equal(fs.statSync(sim.keyFile).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(sim.keyFile.replace(/\/init\.json$/, "")).mode & 0o777, 0o700);
+        const saved = JSON.parse(fs.readFileSync(sim.keyFile, "utf8"));
+        assert.deepEqual(saved.unseal_keys_b64, out.keys.unsealKeys);
+        assert.equal(saved.root_token, out.keys.rootToken);
+    });
+
+    it("keeps the keys when the key file cannot be written: the step succeeds, so they reach the encrypted state", async () => {
+        sim = await Simulation.create();
+        // A file where the key folder should be: creating the folder fails (as on a full or read-only disk).
+        fs.writeFileSync(`${sim.dir}/.vault-ha`, "in the way");
+        await sim.runStep("wait-pods");
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(JSON.parse(run.stdout).unsealKeys, sim.state().cluster.keys);
+        assert.match(run.stderr, /WARNING: initialised vault-0 but could not save the keys to .* They are kept only in the Pulumi state/);
+        assertNothingExposed(sim);
+    });
+
+    it("stops with a clear message when Vault is initialised and no keys are known, without touching it", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => model.init(s, "vault-0", 5, 3));
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /vault-0 is already initialised, but vault-ha has no unseal keys for it/);
+        assert.match(run.stderr, /It will not initialise again over existing data/);
+        assert.match(run.stderr, /pulumi config set --secret vault-ha:unsealKeys/);
+        assert.equal(run.stdout, "");
+        assert.equal(sim.state().inits, 1);
+        assert.ok(!fs.existsSync(sim.keyFile));
+        assertNothingExposed(sim);
+    });
+
+    it("adopts an initialised Vault with keys and token handed in through config", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => model.init(s, "vault-0", 5, 3));
+        const { keys, rootToken } = sim.state().cluster;
+        const out = await sim.bootstrap({ unsealKeys: keys.slice(2), rootToken });
+        assert.equal(out.keys.source, "config");
+        assert.equal(sim.state().inits, 1);
+        assert.deepEqual(unsealed(sim), ["vault-0", "vault-1", "vault-2"]);
+        assert.equal(out.peers.length, 3);
+        assert.ok(!fs.existsSync(sim.keyFile), "adopted keys already live in config; no second copy on disk");
+        assertNothingExposed(sim);
+    });
+
+    it("an init whose answer was lost on the way: says the keys are gone, never initialises twice", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => (s.faults.dropAnswers = { "operator init": 1 }));
+        await sim.runStep("wait-pods");
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /vault-0 was initialised, but its answer \(the unseal keys\) was lost on the way: .*connection reset by peer.*start over: npm run down && npm run up/);
+        assert.equal(sim.state().inits, 1);
+        assert.equal(vaultCalls(sim).filter((c) => c.includes("operator init")).length, 1);
+    });
+
+    it("refuses adoption keys for a Vault that is not initialised", async () => {
+        sim = await Simulation.create();
+        const run = await sim.runStep("init", { secrets: { unsealKeys: ["a", "b", "c"], rootToken: "hvs.not-this-cluster" } });
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /are set, but vault-0 is not initialised, so they cannot belong to this cluster/);
+        assert.equal(sim.state().inits, 0);
+    });
+});

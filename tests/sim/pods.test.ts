@@ -1,0 +1,64 @@
+/** wait-pods and pod-identities (components/runner/steps/pods.ts) against the simulator. */
+import { strict as assert } from "assert";
+import { podIdentity } from "../../components/runner/steps/pods";
+import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
+
+
+describe("pods against the simulator", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
+    let sim: Simulation;
+    afterEach(() => sim?.dispose());
+
+    it("a pod sealed on purpose, without a restart, keeps its identity: vault-ha does not undo the seal", async () => {
+        sim = await Simulation.create();
+        await sim.bootstrap();
+        const before = JSON.parse((await sim.runStep("pod-identities")).stdout);
+        sim.change((s) => (s.pods["vault-2"].vault.sealed = true));
+        const after = JSON.parse((await sim.runStep("pod-identities")).stdout);
+        assert.deepEqual(after, before);
+    });
+
+    it("times out naming each pod and its state when the pods never run", async () => {
+        sim = await Simulation.create({ timeoutSeconds: 60 });
+        sim.change((s) => {
+            s.pods["vault-1"].reason = "ImagePullBackOff";
+            s.pods["vault-2"].reason = "Unschedulable: 0/4 nodes are available: 4 node(s) didn't match pod anti-affinity rules";
+        });
+        const started = sim.clock.now();
+        const run = await sim.runStep("wait-pods");
+        assert.equal(run.code, 1);
+        assert.match(
+            run.stderr,
+            /timed out after \d+s waiting for the Vault pods vault-0, vault-1, vault-2 to be Running; last seen: vault-0 Running, vault-1 Pending \(ImagePullBackOff\), vault-2 Pending \(Unschedulable: 0\/4 nodes are available: 4 node\(s\) didn't match pod anti-affinity rules\)/,
+        );
+        const waited = sim.clock.now() - started;
+        assert.ok(waited >= 58_000 && waited <= 60_000, `gave up at the deadline (${waited} ms)`);
+    });
+
+    it("waits for pods that start late, polling every 2 s without fixed sleeps", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => (s.pods["vault-2"].runningAt = s.now + 7000));
+        const started = sim.clock.now();
+        const run = await sim.runStep("wait-pods");
+        assert.equal(run.code, 0, run.stderr);
+        const waited = sim.clock.now() - started;
+        assert.ok(waited >= 7000 && waited < 7000 + 2000 + 200, `stopped polling within one interval of the pod running (${waited} ms)`);
+    });
+
+    it("identities read 'absent' for pods that do not exist and never fail a preview", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => (s.pods["vault-2"].created = false));
+        const run = await sim.runStep("pod-identities");
+        assert.equal(run.code, 0);
+        const ids = JSON.parse(run.stdout);
+        assert.equal(ids["vault-2"], "absent");
+        assert.match(ids["vault-0"], /^pod [0-9a-f-]{36} started 2026-11-28T04:00:00Z$/);
+        assert.equal(podIdentity(undefined), "absent");
+        sim.change((s) => (s.kubeconfig = "another cluster"));
+        const unreachable = await sim.runStep("pod-identities");
+        assert.equal(unreachable.code, 0);
+        assert.deepEqual(JSON.parse(unreachable.stdout), { "vault-0": "unknown", "vault-1": "unknown", "vault-2": "unknown" });
+    });
+});
