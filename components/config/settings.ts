@@ -5,6 +5,7 @@
  * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
  */
 import { z } from "zod";
+import type { VaultKeys } from "../steps/contract";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "./versions";
 
 export const PROJECT = "vault-ha";
@@ -46,30 +47,17 @@ export const ADOPTION_SETTINGS = ["unsealKeys", "rootToken"] as const;
 /** Kubernetes' default NodePort range; kind does not change it. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
-/** What a user may type for each setting, shown in the fix line of an error. */
+/**
+ * What a user may type for each setting, shown in the fix line of an error: the default, except where a template
+ * or another example helps more.
+ */
 const HINTS: Record<SettingName, string> = {
-    clusterName: "vault",
+    ...(Object.fromEntries(SETTING_NAMES.map((name) => [name, String(DEFAULTS[name])])) as Record<SettingName, string>),
     kindNodeImage: "kindest/node:<version>@sha256:<digest from your kind release's notes>",
-    workers: "3",
+    // The defaults need root on some systems: the example is the usual unprivileged alternative.
     ingressHttpPort: "8080",
     ingressHttpsPort: "8443",
     nodePorts: "--path 'nodePorts[0]' 30000",
-    vaultNamespace: "vault",
-    vaultChartVersion: VAULT_CHART.version,
-    vaultReplicas: "3",
-    uiNodePort: "30000",
-    raftStorageSize: "10Gi",
-    keyShares: "5",
-    keyThreshold: "3",
-    ingressNginxNamespace: "ingress-nginx",
-    ingressNginxChartVersion: INGRESS_NGINX_CHART.version,
-    whoami: "true",
-    whoamiNamespace: "whoami",
-    tls: "true",
-    ingressHost: "vault.localhost",
-    certManagerNamespace: "cert-manager",
-    certManagerChartVersion: CERT_MANAGER_CHART.version,
-    kvMount: "mysecret",
 };
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -241,10 +229,8 @@ export function parseSettings(raw: Partial<Record<string, string>>): ParsedSetti
     return { settings, warnings };
 }
 
-export interface AdoptedKeys {
-    unsealKeys: string[];
-    rootToken: string;
-}
+/** The keys of an already initialised Vault, handed in through config. */
+export type AdoptedKeys = VaultKeys;
 
 /**
  * Validates vault-ha:unsealKeys (a JSON list of base64 key shares) and vault-ha:rootToken, set together or not at

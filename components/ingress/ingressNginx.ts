@@ -10,8 +10,8 @@ import { INGRESS_CLASS, ingressNginxValues } from "./ingressNginxValues";
 import { INGRESS_NGINX_CHART } from "../config/versions";
 
 export interface IngressNginxArgs {
-    namespace: pulumi.Input<string>;
-    chartVersion: pulumi.Input<string>;
+    namespace: string;
+    chartVersion: string;
 }
 
 export class IngressNginx extends pulumi.ComponentResource {

@@ -9,10 +9,10 @@ import { WHOAMI_IMAGE } from "../config/versions";
 export const WHOAMI_PATH = "/_whoami";
 
 export interface WhoamiArgs {
-    namespace: pulumi.Input<string>;
+    namespace: string;
     ingressClassName: pulumi.Input<string>;
     /** The host port that kind maps to the ingress controller's port 80. */
-    hostHttpPort: pulumi.Input<number>;
+    hostHttpPort: number;
 }
 
 export function whoamiUrl(hostHttpPort: number): string {
@@ -21,7 +21,6 @@ export function whoamiUrl(hostHttpPort: number): string {
 
 export class Whoami extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
-    public readonly ingress: k8s.networking.v1.Ingress;
 
     constructor(name: string, args: WhoamiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:ingress:Whoami", name, {}, opts);
@@ -65,7 +64,7 @@ export class Whoami extends pulumi.ComponentResource {
             inCluster(this, opts, { dependsOn: [deployment] }),
         );
 
-        this.ingress = new k8s.networking.v1.Ingress(
+        new k8s.networking.v1.Ingress(
             `${name}-ingress`,
             {
                 metadata: { name: "whoami", namespace: ns, labels },
@@ -89,7 +88,7 @@ export class Whoami extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
 
-        this.url = pulumi.output(args.hostHttpPort).apply(whoamiUrl);
+        this.url = pulumi.output(whoamiUrl(args.hostHttpPort));
         this.registerOutputs({ url: this.url });
     }
 }

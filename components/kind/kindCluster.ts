@@ -10,13 +10,13 @@ import { markKindConfigYaml, OWNER_LABEL_KEY } from "./kindConfig";
 
 export interface KindClusterArgs {
     /** kind cluster name; the kubeconfig context becomes `kind-<name>`. */
-    clusterName: pulumi.Input<string>;
+    clusterName: string;
     /** Node image pinned by digest; it must come from the release notes of the installed kind. */
-    nodeImage: pulumi.Input<string>;
+    nodeImage: string;
     /** The cluster configuration as YAML (see kindConfig.ts), without the owner mark. */
-    configYaml: pulumi.Input<string>;
+    configYaml: string;
     /** Who owns the cluster (ownerLabelValue of the project and stack): every node is labelled with it. */
-    owner: pulumi.Input<string>;
+    owner: string;
 }
 
 /** Set to 1 to let this stack take over an existing cluster of its name that it did not create. */
@@ -131,17 +131,17 @@ export class KindCluster extends pulumi.ComponentResource {
         // Changes to any of these can only be applied by building a new cluster. The owner mark is not part of the
         // shape: marking a cluster made before vault-ha marked its clusters must not rebuild it. A change of stdin or
         // environment alone is an update, which runs the create script again (@pulumi/command v1.2.1,
-        // provider/pkg/provider/local/commandController.go); only `triggers` replace (common/inputs.go).
-        const shape = pulumi.all([args.clusterName, args.nodeImage, args.configYaml]);
+        // provider/pkg/provider/local/commandController.go); only `triggers` replace (common/inputs.go): the
+        // triggers are the shape.
 
         this.command = new command.local.Command(
             `${name}-cluster`,
             {
                 create: KIND_CREATE_SCRIPT,
                 delete: KIND_DELETE_SCRIPT,
-                stdin: pulumi.all([args.configYaml, args.owner]).apply(([config, owner]) => markKindConfigYaml(config, owner)),
+                stdin: markKindConfigYaml(args.configYaml, args.owner),
                 environment: { KIND_CLUSTER_NAME: args.clusterName, KIND_NODE_IMAGE: args.nodeImage, VAULT_HA_OWNER: args.owner },
-                triggers: shape.apply(([clusterName, image, config]) => [clusterName, image, config]),
+                triggers: [args.clusterName, args.nodeImage, args.configYaml],
                 // stdout is the kubeconfig: keep it out of the logs and out of the environment of later runs.
                 logging: command.types.enums.local.Logging.Stderr,
                 addPreviousOutputInEnv: false,
@@ -158,7 +158,7 @@ export class KindCluster extends pulumi.ComponentResource {
 
         this.clusterName = pulumi.output(args.clusterName);
         this.kubeconfig = pulumi.secret(this.command.stdout);
-        this.kubeContext = this.clusterName.apply((n) => `kind-${n}`);
+        this.kubeContext = pulumi.output(`kind-${args.clusterName}`);
 
         this.provider = new k8s.Provider(
             `${name}-k8s`,
@@ -166,9 +166,7 @@ export class KindCluster extends pulumi.ComponentResource {
                 kubeconfig: this.kubeconfig,
                 // Replace the provider (and with it every in-cluster resource) exactly when the cluster is rebuilt,
                 // not whenever the kubeconfig is unknown during a preview.
-                clusterIdentifier: shape.apply(([clusterName, image, config]) =>
-                    `${clusterName}-${createHash("sha256").update(`${image}\n${config}`).digest("hex").slice(0, 12)}`,
-                ),
+                clusterIdentifier: `${args.clusterName}-${createHash("sha256").update(`${args.nodeImage}\n${args.configYaml}`).digest("hex").slice(0, 12)}`,
             },
             { parent: this },
         );

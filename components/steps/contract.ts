@@ -104,6 +104,12 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "kv-proof": ["rootToken", "password"],
 };
 
+/** What opens a Vault and what administers it: the unseal key shares (base64) and the root token. */
+export interface VaultKeys {
+    unsealKeys: string[];
+    rootToken: string;
+}
+
 export interface RaftPeer {
     node_id: string;
     address: string;
@@ -118,7 +124,7 @@ export interface StepResults {
     "wait-pods": { pods: string[] };
     /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
     "pod-identities": Record<string, string>;
-    init: { unsealKeys: string[]; rootToken: string; source: "vault-init" | "key-file" | "config" };
+    init: VaultKeys & { source: "vault-init" | "key-file" | "config" };
     unseal: { pod: string; result: UnsealOutcome };
     join: { pod: string; result: UnsealOutcome };
     verify: { peers: RaftPeer[] };

@@ -13,8 +13,8 @@ import { certManagerValues } from "./tlsConfig";
 import { CERT_MANAGER_CHART } from "../config/versions";
 
 export interface CertManagerArgs {
-    namespace: pulumi.Input<string>;
-    chartVersion: pulumi.Input<string>;
+    namespace: string;
+    chartVersion: string;
     /** Admin kubeconfig (secret), for the readiness gate. */
     kubeconfig: pulumi.Input<string>;
 }

@@ -13,8 +13,8 @@ export interface VaultTlsArgs {
     certManagerNamespace: pulumi.Input<string>;
     /** Pass VaultNamespace.name (an Output, not a string): the server certificate lives there and must wait for it. */
     vaultNamespace: pulumi.Input<string>;
-    replicas: pulumi.Input<number>;
-    ingressHost: pulumi.Input<string>;
+    replicas: number;
+    ingressHost: string;
     /** Admin kubeconfig (secret), to read the CA certificate. */
     kubeconfig: pulumi.Input<string>;
     /** cert-manager's webhook gate (CertManager.webhookReady): nothing here is created before it passed. */
@@ -35,15 +35,14 @@ export class VaultTls extends pulumi.ComponentResource {
     constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:tls:VaultTls", name, {}, opts);
 
-        const chain: pulumi.Output<CaChain> = pulumi
-            .all([args.certManagerNamespace, args.vaultNamespace, args.replicas, args.ingressHost])
-            .apply(([certManagerNamespace, vaultNamespace, replicas, ingressHost]) =>
-                caChainManifests({
-                    certManagerNamespace,
-                    vaultNamespace,
-                    sans: vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: vaultNamespace, replicas, ingressHost }),
-                }),
-            );
+        // The namespaces come from resources (so the objects wait for them); the rest are settings.
+        const chain: pulumi.Output<CaChain> = pulumi.all([args.certManagerNamespace, args.vaultNamespace]).apply(([certManagerNamespace, vaultNamespace]) =>
+            caChainManifests({
+                certManagerNamespace,
+                vaultNamespace,
+                sans: vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: vaultNamespace, replicas: args.replicas, ingressHost: args.ingressHost }),
+            }),
+        );
         // apiVersion and kind must be known when the program runs; they never depend on settings.
         const resource = (id: string, kind: "ClusterIssuer" | "Certificate", pick: (c: CaChain) => Manifest, waitReady: boolean, after: pulumi.Resource[]) => {
             const manifest = chain.apply((c) => pick(c) as pulumi.Unwrap<Manifest>);

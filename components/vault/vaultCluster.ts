@@ -12,18 +12,17 @@ import { VAULT_CHART } from "../config/versions";
 export interface VaultClusterArgs {
     /** An existing namespace: pass VaultNamespace.name, so that the release waits for it. */
     namespace: pulumi.Input<string>;
-    chartVersion: pulumi.Input<string>;
-    replicas: pulumi.Input<number>;
-    uiNodePort: pulumi.Input<number>;
-    raftStorageSize: pulumi.Input<string>;
+    chartVersion: string;
+    replicas: number;
+    uiNodePort: number;
+    raftStorageSize: string;
     /** Serve HTTPS with the certificate in the vault-server-tls secret (see VaultTls), or plain HTTP. */
-    tls: pulumi.Input<boolean>;
+    tls: boolean;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     public readonly namespace: pulumi.Output<string>;
-    public readonly releaseName: pulumi.Output<string>;
     /** Vault's API from the host, through the UI NodePort that kind maps to localhost. */
     public readonly vaultAddr: pulumi.Output<string>;
     public readonly uiUrl: pulumi.Output<string>;
@@ -31,9 +30,8 @@ export class VaultCluster extends pulumi.ComponentResource {
     constructor(name: string, args: VaultClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
 
-        const values = pulumi
-            .all([args.replicas, args.uiNodePort, args.raftStorageSize, args.tls])
-            .apply(([vaultReplicas, uiNodePort, raftStorageSize, tls]) => vaultHelmValues({ vaultReplicas, uiNodePort, raftStorageSize, tls }));
+        // Settings only: the values are known when the program runs, so a preview shows them in full.
+        const values = vaultHelmValues({ vaultReplicas: args.replicas, uiNodePort: args.uiNodePort, raftStorageSize: args.raftStorageSize, tls: args.tls });
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -53,13 +51,11 @@ export class VaultCluster extends pulumi.ComponentResource {
         );
 
         this.namespace = this.release.status.namespace;
-        this.releaseName = this.release.status.name;
-        this.vaultAddr = pulumi.all([args.uiNodePort, args.tls]).apply(([port, tls]) => `${vaultScheme(tls)}://localhost:${port}`);
+        this.vaultAddr = pulumi.output(`${vaultScheme(args.tls)}://localhost:${args.uiNodePort}`);
         this.uiUrl = this.vaultAddr.apply((addr) => `${addr}/ui/`);
 
         this.registerOutputs({
             namespace: this.namespace,
-            releaseName: this.releaseName,
             vaultAddr: this.vaultAddr,
             uiUrl: this.uiUrl,
         });

@@ -11,12 +11,12 @@ import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 export interface VaultIngressArgs {
     /** Pass VaultNamespace.name (an Output, not a string), so that the Ingress waits for its namespace. */
     namespace: pulumi.Input<string>;
-    host: pulumi.Input<string>;
+    host: string;
     ingressClassName: pulumi.Input<string>;
-    tls: pulumi.Input<boolean>;
+    tls: boolean;
     /** Host ports kind maps to the ingress controller (for the URL). */
-    hostHttpPort: pulumi.Input<number>;
-    hostHttpsPort: pulumi.Input<number>;
+    hostHttpPort: number;
+    hostHttpsPort: number;
 }
 
 export function ingressUrl(tls: boolean, host: string, httpPort: number, httpsPort: number): string {
@@ -39,7 +39,7 @@ export class VaultIngress extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     // Passthrough works at the TLS layer, on the rule's host and path "/" only, and ignores every
                     // other nginx annotation; the controller runs with --enable-ssl-passthrough.
-                    annotations: pulumi.output(args.tls).apply((tls): Record<string, string> => (tls ? { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" } : {})),
+                    annotations: args.tls ? { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" } : {},
                 },
                 spec: {
                     ingressClassName: args.ingressClassName,
@@ -63,7 +63,7 @@ export class VaultIngress extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
 
-        this.url = pulumi.all([args.tls, args.host, args.hostHttpPort, args.hostHttpsPort]).apply(([tls, host, http, https]) => ingressUrl(tls, host, http, https));
+        this.url = pulumi.output(ingressUrl(args.tls, args.host, args.hostHttpPort, args.hostHttpsPort));
         this.registerOutputs({ url: this.url });
     }
 }

@@ -1,18 +1,13 @@
 /**
  * init: initialise the leader, once, with the answer on disk before anything else happens to it.
  */
-import type { StepResults } from "../../steps/contract";
+import type { StepResults, VaultKeys } from "../../steps/contract";
+import { podNames } from "../../vault/names";
 import { readKeyFile, retireKeyFile, writeKeyFile } from "../keyFile";
 import { pollUntil, StepError } from "../poll";
-import { InitResponse, VaultRefused } from "../vaultOps";
-import { podNames } from "../../vault/names";
 import { Handler, withVault } from "../runtime";
+import { InitResponse, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
-
-export interface Keys {
-    unsealKeys: string[];
-    rootToken: string;
-}
 
 export interface InitParams {
     leader: string;
@@ -20,12 +15,12 @@ export interface InitParams {
     threshold: number;
     keyFile: string;
     /** Keys handed in through config (vault-ha:unsealKeys / vault-ha:rootToken) for an already initialised Vault. */
-    adopted?: Keys;
+    adopted?: VaultKeys;
 }
 
 export type InitResult = StepResults["init"];
 
-const toKeys = (r: InitResponse): Keys => ({ unsealKeys: r.unseal_keys_b64, rootToken: r.root_token });
+const toKeys = (r: InitResponse): VaultKeys => ({ unsealKeys: r.unseal_keys_b64, rootToken: r.root_token });
 
 /**
  * Step 2: initialise the leader, once. The response is on disk before anything else happens to it; a re-run reuses
