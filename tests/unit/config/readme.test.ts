@@ -1,0 +1,55 @@
+/**
+ * The README's configuration table is the user's reference: it must name every setting with the default the code
+ * applies (components/config/settings.ts DEFAULTS), and nothing else.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { DEFAULTS, SETTING_NAMES } from "../../../components/config/settings";
+
+const README = fs.readFileSync(path.resolve(__dirname, "../../../README.md"), "utf8");
+
+/** The rows of the table under "## Configuration": each row's keys and shown defaults, split on " / ". */
+function configurationTable(): Map<string, string> {
+    const section = README.split("\n## Configuration\n")[1]?.split("\n## ")[0] ?? "";
+    const rows = section.split("\n").filter((line) => line.startsWith("| `"));
+    const table = new Map<string, string>();
+    for (const row of rows) {
+        const [keys, defaults] = row.split(" | ").map((cell) => cell.replace(/^\| /, ""));
+        const names = [...keys.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        const shown = [...defaults.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        assert.equal(names.length, shown.length, `the row for ${names.join(", ")} shows one default per key`);
+        names.forEach((name, i) => table.set(name, shown[i]));
+    }
+    return table;
+}
+
+/** How the README writes a default: as the value, arrays as JSON with a space, long digests shortened with "…". */
+function matches(shown: string, value: unknown): boolean {
+    const text = Array.isArray(value) ? `[${value.join(", ")}]` : String(value);
+    if (shown.includes("…")) {
+        const [head, tail] = shown.split("…");
+        return text.startsWith(head) && text.endsWith(tail) && head.length >= 20;
+    }
+    return shown === text;
+}
+
+describe("README configuration table", () => {
+    const table = configurationTable();
+
+    it("lists every setting, and only settings", () => {
+        assert.deepEqual([...table.keys()].sort(), [...SETTING_NAMES].sort());
+    });
+
+    for (const name of SETTING_NAMES) {
+        it(`shows the default of ${name} that the code applies`, () => {
+            assert.ok(matches(table.get(name) ?? "(missing)", DEFAULTS[name]), `README shows ${table.get(name)}, the code's default is ${JSON.stringify(DEFAULTS[name])}`);
+        });
+    }
+
+    it("the check itself catches a wrong default", () => {
+        assert.ok(!matches("31000", 30000));
+        assert.ok(!matches("[30000]", [30000, 30001]));
+        assert.ok(!matches("kindest/node:v1.34.0@sha256:07b2…23c0", DEFAULTS.kindNodeImage));
+    });
+});
