@@ -2,6 +2,7 @@
  * Runs index.ts under Pulumi mocks and records every resource registration with the options the engine would see
  * (parent, dependencies, provider, deletedWith, additionalSecretOutputs, ...), which the SDK's mocks do not expose.
  */
+import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
@@ -16,6 +17,16 @@ export const FAKE_KEYS = { unsealKeys: ["a2V5LW9uZS1vbmUtb25lLW9uZQ==", "a2V5LXR
 export const FAKE_CA = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2VDQQ==\n-----END CERTIFICATE-----\n";
 export const FAKE_PASSWORD = "FAKE-RANDOM-PASSWORD-0123456789";
 export const FAKE_IDENTITIES: Record<string, string> = { "vault-0": "pod 00000000-0000 started 2026-11-28T04:00:00Z" };
+
+/** Type tokens the program-graph tests (tests/program/) look registrations up by. */
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const COMMAND = "command:local:Command";
+export const PROVIDER = "pulumi:providers:kubernetes";
+/** The type token of a cert-manager custom resource (ClusterIssuer, Certificate). */
+export const CR = (kind: string) => `kubernetes:cert-manager.io/v1:${kind}`;
+
+/** Asserts that `r` waits for `on` directly (it is in r's own dependencies). */
+export const dependsOn = (r: Registration, on: Registration) => assert.ok(r.dependencies.includes(on.urn), `${r.name} depends on ${on.name}`);
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: RkFLRS1LRVk=\n";
 
@@ -237,7 +248,8 @@ let runQueue: Promise<unknown> = Promise.resolve();
 
 /**
  * runProgram, once per configuration within a test process, for suites that only read what the program registers
- * (the chart and CRD tests share these runs). Runs never overlap: the mocks are global. Treat the result as read-only.
+ * (the program-graph tests, one file per component, and the chart and CRD tests share these runs). Runs never overlap:
+ * the mocks are global. Treat the result as read-only.
  */
 export function runProgramOnce(config: Record<string, string> = {}): Promise<ProgramRun> {
     const key = JSON.stringify(Object.entries(config).sort());

@@ -1,0 +1,26 @@
+/**
+ * IngressNginx (components/ingress/ingressNginx.ts): the ingress-nginx release.
+ * The graph test of one component: index.ts with the default stack config under Pulumi mocks, the run shared
+ * (runProgramOnce) with the other test files that mocha runs in the same worker process.
+ */
+import { strict as assert } from "assert";
+import { ingressNginxValues } from "../../components/ingress/ingressNginxValues";
+import { ProgramRun, RELEASE, runProgramOnce } from "../support/program";
+
+describe("IngressNginx (index.ts under Pulumi mocks)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgramOnce();
+    });
+
+    it("installs ingress-nginx pinned at 4.15.1 with the kind values, waiting for the controller", () => {
+        const ingress = run.one(RELEASE, "ingress-nginx-release");
+        assert.equal(ingress.inputs.name, "ingress-nginx");
+        assert.equal(ingress.inputs.chart, "ingress-nginx");
+        assert.equal(ingress.inputs.version, "4.15.1");
+        assert.deepEqual(ingress.inputs.repositoryOpts, { repo: "https://kubernetes.github.io/ingress-nginx" });
+        assert.equal(ingress.inputs.namespace, "ingress-nginx");
+        assert.notEqual(ingress.inputs.skipAwait, true);
+        assert.deepEqual(ingress.inputs.values, ingressNginxValues());
+    });
+});

@@ -1,0 +1,121 @@
+/**
+ * VaultBootstrap (components/vault/vaultBootstrap.ts): the bootstrap steps, and adopting an initialised Vault.
+ * The graph test of one component: index.ts with the default stack config under Pulumi mocks, the run shared
+ * (runProgramOnce) with the other test files that mocha runs in the same worker process.
+ */
+import { strict as assert } from "assert";
+import { COMMAND, FAKE_IDENTITIES, FAKE_KEYS, FAKE_KUBECONFIG, ProgramRun, Registration, RELEASE, runProgram, runProgramOnce } from "../support/program";
+
+describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgramOnce();
+    });
+
+    describe("bootstrap steps", () => {
+        const step = (id: string) => run.one(COMMAND, `bootstrap-${id}`);
+        const bootstrapSteps = () => run.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-"));
+
+        it("runs wait -> init -> unseal leader -> joins (in parallel) -> verify, after the Vault release", () => {
+            assert.deepEqual(
+                bootstrapSteps().map((s) => s.name),
+                ["bootstrap-wait-pods", "bootstrap-init", "bootstrap-unseal-vault-0", "bootstrap-join-vault-1", "bootstrap-join-vault-2", "bootstrap-verify"],
+            );
+            const deps = (id: string) => step(id).dependencies;
+            assert.ok(deps("wait-pods").includes(run.one(RELEASE, "vault-release").urn));
+            assert.ok(deps("init").includes(step("wait-pods").urn));
+            assert.ok(deps("unseal-vault-0").includes(step("init").urn));
+            for (const follower of ["join-vault-1", "join-vault-2"]) {
+                assert.ok(deps(follower).includes(step("unseal-vault-0").urn), `${follower} after the leader is unsealed`);
+            }
+            assert.ok(!deps("join-vault-2").includes(step("join-vault-1").urn), "followers do not wait for each other");
+            for (const id of ["unseal-vault-0", "join-vault-1", "join-vault-2"]) {
+                assert.ok(deps("verify").includes(step(id).urn), `verify after ${id}`);
+            }
+        });
+
+        it("runs the step runner for each step, with each pod named in the environment", () => {
+            for (const [id, runner, pod] of [
+                ["wait-pods", "wait-pods", undefined],
+                ["init", "init", undefined],
+                ["unseal-vault-0", "unseal", "vault-0"],
+                ["join-vault-1", "join", "vault-1"],
+                ["verify", "verify", undefined],
+            ]) {
+                assert.equal(step(id!).inputs.create, `node --require ts-node/register/transpile-only components/runner/main.ts ${runner}`);
+                assert.equal(step(id!).inputs.environment.VAULT_HA_POD, pod);
+            }
+            assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_ADDR, "https://vault-0.vault-internal:8200");
+            assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_CA_FILE, "/vault/userconfig/vault-tls/ca.crt");
+            assert.equal(step("init").inputs.environment.VAULT_HA_KEY_SHARES, "5");
+            assert.equal(step("init").inputs.environment.VAULT_HA_KEY_THRESHOLD, "3");
+            assert.equal(step("init").inputs.environment.VAULT_HA_KEY_FILE, ".vault-ha/vault-ha.dev/init.json");
+        });
+
+        it("passes secrets only on stdin, marked secret, never in the command line or the environment", () => {
+            const secrets = [FAKE_KUBECONFIG.trim(), "RkFLRS1LRVk=", FAKE_KEYS.rootToken, ...FAKE_KEYS.unsealKeys];
+            for (const s of bootstrapSteps()) {
+                assert.ok(s.secretInputs.includes("stdin"), `${s.name}: stdin is secret`);
+                assert.equal(JSON.parse(s.inputs.stdin).kubeconfig, FAKE_KUBECONFIG);
+                assert.ok(!s.secretInputs.includes("environment"), `${s.name}: environment is plain, so previews show it`);
+                const exposed = JSON.stringify([s.inputs.create, s.inputs.delete ?? "", s.inputs.environment, s.inputs.triggers ?? []]);
+                for (const secret of secrets) assert.ok(!exposed.includes(secret), `${s.name} exposes a secret`);
+                assert.equal(s.inputs.addPreviousOutputInEnv, false, `${s.name}: no previous stdout in the environment`);
+                assert.equal(s.inputs.dir, ".", `${s.name} runs in the project folder, named relatively`);
+            }
+            assert.deepEqual(JSON.parse(step("unseal-vault-0").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
+            assert.deepEqual(JSON.parse(step("join-vault-2").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
+            assert.equal(JSON.parse(step("verify").inputs.stdin).rootToken, FAKE_KEYS.rootToken);
+            assert.equal(JSON.parse(step("verify").inputs.stdin).unsealKeys, undefined, "verify gets the token, not the keys");
+        });
+
+        it("keeps the init step's stdout (the keys) secret and out of the logs, and forgets the keys on destroy", () => {
+            const init = step("init");
+            assert.deepEqual(init.additionalSecretOutputs, ["stdout"]);
+            assert.equal(init.inputs.logging, "stderr");
+            assert.equal(init.inputs.delete, "node --require ts-node/register/transpile-only components/runner/main.ts forget-keys");
+            assert.equal(init.deletedWith, "", "a deletedWith would skip the delete that removes the key file");
+        });
+
+        it("re-runs an unseal or join step when its pod has a new incarnation, read on every preview and up", () => {
+            const identities = run.invokes.filter((i) => i.token === "command:local:run");
+            assert.equal(identities.length, 1);
+            assert.match(identities[0].inputs.command, /main\.ts pod-identities$/);
+            assert.deepEqual(step("unseal-vault-0").inputs.triggers, [`vault-0: ${FAKE_IDENTITIES["vault-0"]}`]);
+            assert.deepEqual(step("join-vault-1").inputs.triggers, ["vault-1: absent"]);
+            assert.equal(step("verify").inputs.triggers.length, 3);
+            assert.ok(step("wait-pods").inputs.triggers.includes(3), "waiting again when the replica count changes");
+        });
+
+        it("5 replicas make 4 parallel joins", async () => {
+            const five = await runProgram({ workers: "5", vaultReplicas: "5" });
+            const joins = five.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-join-"));
+            assert.deepEqual(joins.map((j) => j.name), ["bootstrap-join-vault-1", "bootstrap-join-vault-2", "bootstrap-join-vault-3", "bootstrap-join-vault-4"]);
+        });
+    });
+
+    describe("adopting an initialised Vault (vault-ha:unsealKeys, vault-ha:rootToken)", () => {
+        const keys = JSON.stringify(["YWRvcHRlZC1rZXktMS0xLTEtMQ==", "YWRvcHRlZC1rZXktMi0yLTItMg==", "YWRvcHRlZC1rZXktMy0zLTMtMw=="]);
+        const token = "hvs.ADOPTED-ROOT-TOKEN";
+
+        it("hands the configured keys to the init step, which uses them instead of initialising", async () => {
+            const adopted = await runProgram({ unsealKeys: keys, rootToken: token }, ["unsealKeys", "rootToken"]);
+            const init: Registration = adopted.one(COMMAND, "bootstrap-init");
+            assert.deepEqual(JSON.parse(init.inputs.stdin), { kubeconfig: FAKE_KUBECONFIG, unsealKeys: JSON.parse(keys), rootToken: token });
+            assert.ok(init.secretInputs.includes("stdin"));
+        });
+
+        it("refuses keys stored in plain text", async () => {
+            await assert.rejects(runProgram({ unsealKeys: keys, rootToken: token }, ["rootToken"]), /vault-ha:unsealKeys is stored in plain text. Fix: pulumi config set --secret/);
+        });
+
+        it("refuses too few keys or a missing token, without repeating the secrets", async () => {
+            await assert.rejects(runProgram({ unsealKeys: JSON.stringify(["YWRvcHRlZC1rZXktMS0xLTEtMQ=="]) }, ["unsealKeys"]), (err: Error) => {
+                assert.match(err.message, /vault-ha:unsealKeys holds 1 key\(s\); unsealing needs at least keyThreshold \(3\)/);
+                assert.match(err.message, /vault-ha:unsealKeys is set but vault-ha:rootToken is not/);
+                assert.ok(!err.message.includes("YWRvcHRlZC1rZXktMS0xLTEtMQ=="));
+                return true;
+            });
+        });
+    });
+});
