@@ -10,7 +10,15 @@ export default tseslint.config(
         files: ["tests/doubles/vault/**/*.js", "tests/doubles/vault/bin/*"],
         languageOptions: {
             sourceType: "commonjs",
-            globals: { require: "readonly", module: "writable", process: "readonly", Buffer: "readonly", __dirname: "readonly", SharedArrayBuffer: "readonly", Atomics: "readonly" },
+            globals: {
+                require: "readonly",
+                module: "writable",
+                process: "readonly",
+                Buffer: "readonly",
+                __dirname: "readonly",
+                SharedArrayBuffer: "readonly",
+                Atomics: "readonly",
+            },
         },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

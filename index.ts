@@ -28,11 +28,7 @@ const kind = new KindCluster("kind", {
 
 const inCluster = { provider: kind.provider, deletedWith: kind.command };
 
-const ingress = new IngressNginx(
-    "ingress-nginx",
-    { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion },
-    inCluster,
-);
+const ingress = new IngressNginx("ingress-nginx", { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion }, inCluster);
 
 const whoami = settings.whoami
     ? new Whoami(

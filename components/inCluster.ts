@@ -7,6 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
  * with the component's `dependsOn`, what the component waits for its resources wait for too, unless a resource names
  * its own dependencies (which then lead back to the component's).
  */
-export function inCluster(parent: pulumi.Resource, opts: pulumi.ComponentResourceOptions | undefined, extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+export function inCluster(
+    parent: pulumi.Resource,
+    opts: pulumi.ComponentResourceOptions | undefined,
+    extra?: pulumi.CustomResourceOptions,
+): pulumi.CustomResourceOptions {
     return { dependsOn: opts?.dependsOn, ...extra, parent, deletedWith: opts?.deletedWith };
 }

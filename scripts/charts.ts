@@ -104,7 +104,9 @@ export function findHelm(): Found<HelmBinary> {
     }
     const onPath = helmVersion("helm");
     if (onPath && /^v[34]\./.test(onPath)) return { helm: "helm", version: onPath, source: "PATH" };
-    const why = dir ? `${HELM_PACKAGE} ships helm for linux-x64 only (this is ${process.platform}-${process.arch})` : `${HELM_PACKAGE} is not installed (run npm ci)`;
+    const why = dir
+        ? `${HELM_PACKAGE} ships helm for linux-x64 only (this is ${process.platform}-${process.arch})`
+        : `${HELM_PACKAGE} is not installed (run npm ci)`;
     return { skip: `no Helm: ${why}, and there is no helm v3 or v4 on PATH${onPath ? ` (found ${onPath})` : ""}` };
 }
 
@@ -114,7 +116,9 @@ export function findChartArchive(chart: ChartName, version = PINNED_CHARTS[chart
     for (const dir of [REFERENCE_CHARTS_DIR, CHARTS_CACHE_DIR]) {
         if (existsSync(path.join(dir, file))) return { archive: path.join(dir, file) };
     }
-    return { skip: `no chart archive ${file} in ${REFERENCE_CHARTS_DIR} (present for developers and CI) or ${CHARTS_CACHE_DIR} (run \`npm run charts\`, which needs network)` };
+    return {
+        skip: `no chart archive ${file} in ${REFERENCE_CHARTS_DIR} (present for developers and CI) or ${CHARTS_CACHE_DIR} (run \`npm run charts\`, which needs network)`,
+    };
 }
 
 /** Kubernetes version of a kind node image (kindest/node:v1.35.8@sha256:...), as `helm template --kube-version` wants it. */
@@ -128,7 +132,8 @@ export function runHelm(helm: string, args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
         execFile(helm, args, { env: helmEnv(), maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
             // helm lint prints its findings on stdout and only a summary on stderr.
-            if (err) reject(new Error(`helm ${args.slice(0, 2).join(" ")} failed: ${[stdout.trim(), stderr.trim() || err.message].filter(Boolean).join("\n")}`));
+            if (err)
+                reject(new Error(`helm ${args.slice(0, 2).join(" ")} failed: ${[stdout.trim(), stderr.trim() || err.message].filter(Boolean).join("\n")}`));
             else resolve(stdout);
         });
     });
@@ -165,7 +170,19 @@ async function withValuesFile<T>(values: Record<string, unknown>, fn: (file: str
  */
 export function helmTemplate(r: RenderRequest): Promise<string> {
     return withValuesFile(r.values, (file) =>
-        runHelm(r.helm, ["template", r.release, r.archive, "--namespace", r.namespace, "--kube-version", r.kubeVersion, "--include-crds", "--skip-tests", "--values", file]),
+        runHelm(r.helm, [
+            "template",
+            r.release,
+            r.archive,
+            "--namespace",
+            r.namespace,
+            "--kube-version",
+            r.kubeVersion,
+            "--include-crds",
+            "--skip-tests",
+            "--values",
+            file,
+        ]),
     );
 }
 
@@ -174,7 +191,9 @@ export function helmTemplate(r: RenderRequest): Promise<string> {
  * findings Helm prints, rejects when the chart fails; the caller decides which warnings it accepts.
  */
 export function helmLint(r: RenderRequest): Promise<string> {
-    return withValuesFile(r.values, (file) => runHelm(r.helm, ["lint", r.archive, "--namespace", r.namespace, "--kube-version", r.kubeVersion, "--values", file]));
+    return withValuesFile(r.values, (file) =>
+        runHelm(r.helm, ["lint", r.archive, "--namespace", r.namespace, "--kube-version", r.kubeVersion, "--values", file]),
+    );
 }
 
 export interface Manifest {
@@ -210,17 +229,30 @@ export function parseManifests(text: string): Manifest[] {
 /** A stable digest of any JSON value: object keys sorted, so equal values give equal digests. */
 export function digest(value: unknown): string {
     const canonical = (v: unknown): unknown =>
-        Array.isArray(v) ? v.map(canonical) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-    return createHash("sha256").update(JSON.stringify(canonical(value))).digest("hex");
+        Array.isArray(v)
+            ? v.map(canonical)
+            : v && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.keys(v)
+                        .sort()
+                        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+                )
+              : v;
+    return createHash("sha256")
+        .update(JSON.stringify(canonical(value)))
+        .digest("hex");
 }
 
 /**
  * `helm pull` of each pinned chart into `dir` (default .cache/charts), skipping archives already there. Needs
  * network: the repositories are the ones the program installs from (components/versions.ts).
  */
-export async function pullCharts(
-    opts: { helm: string; dir?: string; charts?: Record<ChartName, { repo: string; chart: string; version: string }>; log?: (line: string) => void },
-): Promise<string[]> {
+export async function pullCharts(opts: {
+    helm: string;
+    dir?: string;
+    charts?: Record<ChartName, { repo: string; chart: string; version: string }>;
+    log?: (line: string) => void;
+}): Promise<string[]> {
     const dir = opts.dir ?? CHARTS_CACHE_DIR;
     const log = opts.log ?? (() => undefined);
     mkdirSync(dir, { recursive: true });

@@ -42,9 +42,7 @@ function versionFinding(tool: string, output: { ok: boolean; stdout: string }, m
     const version = output.ok ? parseVersion(output.stdout) : undefined;
     if (!version) return { ok: false, what: `${tool}: not found`, fix: install };
     const text = version.join(".");
-    return atLeast(version, minimum)
-        ? { ok: true, what: `${tool} ${text}` }
-        : { ok: false, what: `${tool} ${text} is older than ${minimum}`, fix: install };
+    return atLeast(version, minimum) ? { ok: true, what: `${tool} ${text}` } : { ok: false, what: `${tool} ${text} is older than ${minimum}`, fix: install };
 }
 
 export function checkTools(run: Runner, nodeVersion = process.version): Finding[] {
@@ -53,19 +51,40 @@ export function checkTools(run: Runner, nodeVersion = process.version): Finding[
 
     const docker = run("docker", ["version", "--format", "{{.Server.Version}}"]);
     if (!docker.ok || !parseVersion(docker.stdout)) {
-        findings.push({ ok: false, what: "docker: no running Docker engine answered", fix: "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`" });
+        findings.push({
+            ok: false,
+            what: "docker: no running Docker engine answered",
+            fix: "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`",
+        });
     } else {
         findings.push(versionFinding("docker engine", docker, MINIMUM.docker, "update Docker"));
     }
 
-    const kind = versionFinding("kind", run("kind", ["version"]), MINIMUM.kind, `install kind ${KIND_RELEASE}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`);
+    const kind = versionFinding(
+        "kind",
+        run("kind", ["version"]),
+        MINIMUM.kind,
+        `install kind ${KIND_RELEASE}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`,
+    );
     findings.push(kind);
     if (kind.ok && !kind.what.endsWith(MINIMUM.kind)) {
         // Newer kind releases usually run older node images, but kind only promises it for the release that built them.
-        findings.push({ ok: true, what: `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes` });
+        findings.push({
+            ok: true,
+            what: `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes`,
+        });
     }
-    findings.push(versionFinding("kubectl", run("kubectl", ["version", "--client"]), MINIMUM.kubectl, "install kubectl 1.34 or newer: https://kubernetes.io/docs/tasks/tools/"));
-    findings.push(versionFinding("pulumi", run("pulumi", ["version"]), MINIMUM.pulumi, "install or update the Pulumi CLI: https://www.pulumi.com/docs/install/"));
+    findings.push(
+        versionFinding(
+            "kubectl",
+            run("kubectl", ["version", "--client"]),
+            MINIMUM.kubectl,
+            "install kubectl 1.34 or newer: https://kubernetes.io/docs/tasks/tools/",
+        ),
+    );
+    findings.push(
+        versionFinding("pulumi", run("pulumi", ["version"]), MINIMUM.pulumi, "install or update the Pulumi CLI: https://www.pulumi.com/docs/install/"),
+    );
     return findings;
 }
 
@@ -97,7 +116,11 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     for (const [port, setting] of ports) {
         findings.push(
             (await inUse(port))
-                ? { ok: false, what: `port ${port} on localhost is in use`, fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: pulumi config set vault-ha:${setting} ...` }
+                ? {
+                      ok: false,
+                      what: `port ${port} on localhost is in use`,
+                      fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: pulumi config set vault-ha:${setting} ...`,
+                  }
                 : { ok: true, what: `port ${port} is free` },
         );
     }
@@ -117,7 +140,11 @@ export function checkClusterNodes(settings: Settings, run: Runner): Finding[] {
     if (!clusters.ok || !clusters.stdout.split("\n").includes(name)) return [];
     const ps = run("docker", ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.Names}} {{.State}}"]);
     if (!ps.ok) return [];
-    const containers = ps.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f[0]).sort((a, b) => a[0].localeCompare(b[0]));
+    const containers = ps.stdout
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[0])
+        .sort((a, b) => a[0].localeCompare(b[0]));
     const stopped = containers.filter(([, state]) => state !== "running");
     if (!stopped.length) return [{ ok: true, what: `kind cluster ${name}: its ${containers.length} node containers are running` }];
     return [

@@ -29,11 +29,19 @@ export function render(stack: string, settings: Settings): string {
 }
 
 function tlsSections(settings: Settings, section: (title: string, body: string) => string): string[] {
-    const sans = vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: settings.vaultNamespace, replicas: settings.vaultReplicas, ingressHost: settings.ingressHost });
+    const sans = vaultCertificateSans({
+        release: VAULT_RELEASE_NAME,
+        namespace: settings.vaultNamespace,
+        replicas: settings.vaultReplicas,
+        ingressHost: settings.ingressHost,
+    });
     const chain = caChainManifests({ certManagerNamespace: settings.certManagerNamespace, vaultNamespace: settings.vaultNamespace, sans });
     return [
         section(`cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`, stringify(certManagerValues())),
-        section("cert-manager CA chain and Vault's server certificate", [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map((m) => stringify(m)).join("---\n")),
+        section(
+            "cert-manager CA chain and Vault's server certificate",
+            [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map((m) => stringify(m)).join("---\n"),
+        ),
     ];
 }
 
@@ -51,11 +59,31 @@ export interface PlannedRelease {
 
 export function plannedReleases(settings: Settings): PlannedRelease[] {
     return [
-        { chart: "ingress-nginx", release: "ingress-nginx", namespace: settings.ingressNginxNamespace, version: settings.ingressNginxChartVersion, values: ingressNginxValues() },
+        {
+            chart: "ingress-nginx",
+            release: "ingress-nginx",
+            namespace: settings.ingressNginxNamespace,
+            version: settings.ingressNginxChartVersion,
+            values: ingressNginxValues(),
+        },
         ...(settings.tls
-            ? [{ chart: "cert-manager" as const, release: "cert-manager", namespace: settings.certManagerNamespace, version: settings.certManagerChartVersion, values: certManagerValues() }]
+            ? [
+                  {
+                      chart: "cert-manager" as const,
+                      release: "cert-manager",
+                      namespace: settings.certManagerNamespace,
+                      version: settings.certManagerChartVersion,
+                      values: certManagerValues(),
+                  },
+              ]
             : []),
-        { chart: "vault", release: VAULT_RELEASE_NAME, namespace: settings.vaultNamespace, version: settings.vaultChartVersion, values: vaultHelmValues(settings) },
+        {
+            chart: "vault",
+            release: VAULT_RELEASE_NAME,
+            namespace: settings.vaultNamespace,
+            version: settings.vaultChartVersion,
+            values: vaultHelmValues(settings),
+        },
     ];
 }
 

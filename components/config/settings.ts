@@ -68,11 +68,7 @@ const PINNED_IMAGE = /^[^\s@]+:[^\s@:/]+@sha256:[0-9a-f]{64}$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 const wholeNumber = (min: number, max: number) =>
-    z.coerce
-        .number({ error: "must be a whole number" })
-        .int("must be a whole number")
-        .min(min, `must be at least ${min}`)
-        .max(max, `must be at most ${max}`);
+    z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 const hostPort = wholeNumber(1, 65535);
 
@@ -95,14 +91,17 @@ const bool = z.preprocess(
 );
 
 const jsonArray = <T extends z.ZodType>(inner: T) =>
-    z.preprocess((v) => {
-        if (typeof v !== "string") return v;
-        try {
-            return JSON.parse(v);
-        } catch {
-            return v;
-        }
-    }, z.array(inner, { error: "must be a list, e.g. [30000, 30001]" }));
+    z.preprocess(
+        (v) => {
+            if (typeof v !== "string") return v;
+            try {
+                return JSON.parse(v);
+            } catch {
+                return v;
+            }
+        },
+        z.array(inner, { error: "must be a list, e.g. [30000, 30001]" }),
+    );
 
 const schema = z
     .object({
@@ -111,7 +110,10 @@ const schema = z
         kindNodeImage: z
             .string()
             .trim()
-            .regex(PINNED_IMAGE, "must be pinned by digest (<image>:<tag>@sha256:<64 hex>), as kind requires: a node image only works with the kind release that built it"),
+            .regex(
+                PINNED_IMAGE,
+                "must be pinned by digest (<image>:<tag>@sha256:<64 hex>), as kind requires: a node image only works with the kind release that built it",
+            ),
         workers: wholeNumber(1, 20),
         ingressHttpPort: hostPort,
         ingressHttpsPort: hostPort,
@@ -168,10 +170,7 @@ export type Settings = z.infer<typeof schema>;
 
 export class ConfigError extends Error {
     constructor(readonly problems: string[]) {
-        super(
-            `${PROJECT}: invalid configuration; nothing was created.\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
+        super(`${PROJECT}: invalid configuration; nothing was created.\n` + problems.map((p) => `  - ${p}`).join("\n"));
         this.name = "ConfigError";
     }
 }
@@ -194,7 +193,9 @@ export function parseSettings(raw: Partial<Record<string, string>>): ParsedSetti
         const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
         problems.push(
             `${PROJECT}:${key} is not a setting of ${PROJECT}` +
-                (near ? `; did you mean ${near}? Fix: pulumi config rm ${PROJECT}:${key} && pulumi config set ${PROJECT}:${near} <value>` : `. Fix: pulumi config rm ${PROJECT}:${key}`),
+                (near
+                    ? `; did you mean ${near}? Fix: pulumi config rm ${PROJECT}:${key} && pulumi config set ${PROJECT}:${near} <value>`
+                    : `. Fix: pulumi config rm ${PROJECT}:${key}`),
         );
     }
 
@@ -256,7 +257,9 @@ export function parseAdoption(raw: Partial<Record<string, string>>, keyThreshold
         problems.push(`${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold}). ${fixKeys}`);
     }
     if (!token) {
-        problems.push(`${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both. Fix: pulumi config set --secret ${PROJECT}:rootToken <root token>`);
+        problems.push(
+            `${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both. Fix: pulumi config set --secret ${PROJECT}:rootToken <root token>`,
+        );
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token! };

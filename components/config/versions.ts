@@ -9,8 +9,7 @@
  * Kubernetes 1.35 rather than kind's default 1.37: ingress-nginx 1.15.1 (its last release) is tested up to 1.35.
  */
 export const KIND_RELEASE = "v0.33.0";
-export const KIND_NODE_IMAGE =
-    "kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0";
+export const KIND_NODE_IMAGE = "kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0";
 
 /** hashicorp/vault chart 0.34.1 ships Vault 2.0.4 (tested by the chart with Kubernetes up to 1.36). */
 export const VAULT_CHART = {

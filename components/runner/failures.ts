@@ -25,10 +25,12 @@ export interface Failure {
     summary: string;
 }
 
-const TLS_VERIFY = /x509: |tls: failed to verify|certificate signed by unknown authority|certificate is valid for|certificate has expired|tls: bad certificate|tls: unknown certificate authority/;
+const TLS_VERIFY =
+    /x509: |tls: failed to verify|certificate signed by unknown authority|certificate is valid for|certificate has expired|tls: bad certificate|tls: unknown certificate authority/;
 const HTTP_STATUS = /Code: (\d{3})\b/g;
 // Go's net/http and dialer errors, as the Vault CLI prints them inside a URL error.
-const CONNECTION = /connection refused|connection reset by peer|i\/o timeout|no such host|no route to host|network is unreachable|context deadline exceeded|TLS handshake timeout|server misbehaving|: EOF\b|unexpected EOF|broken pipe/;
+const CONNECTION =
+    /connection refused|connection reset by peer|i\/o timeout|no such host|no route to host|network is unreachable|context deadline exceeded|TLS handshake timeout|server misbehaving|: EOF\b|unexpected EOF|broken pipe/;
 // kubectl's own errors while a pod or its container is not there yet (or the API server is busy).
 const KUBECTL_NOT_YET =
     /unable to upgrade connection|container not found|error dialing backend|Error from server \(NotFound\): pods|is waiting to start|ContainerCreating|the server is currently unable to handle the request|Internal error occurred|The connection to the server .* was refused|etcdserver: request timed out/;

@@ -38,7 +38,10 @@ export class Kubectl implements KubectlRunner {
     private readonly dir: string;
 
     /** The kubeconfig is written to a private temporary file (never passed as an argument) and removed by dispose(). */
-    constructor(kubeconfig: string, private readonly callTimeoutMs = 120_000) {
+    constructor(
+        kubeconfig: string,
+        private readonly callTimeoutMs = 120_000,
+    ) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-"));
         this.kubeconfigFile = path.join(this.dir, "kubeconfig");
         fs.writeFileSync(this.kubeconfigFile, kubeconfig, { mode: 0o600 });
@@ -57,9 +60,13 @@ export class Kubectl implements KubectlRunner {
             child.stdout.on("data", (d) => (stdout += d));
             child.stderr.on("data", (d) => (stderr += d));
             child.on("error", (err) =>
-                reject(new Error((err as NodeJS.ErrnoException).code === "ENOENT" ? "kubectl was not found on PATH" : `kubectl failed to start: ${err.message}`)),
+                reject(
+                    new Error((err as NodeJS.ErrnoException).code === "ENOENT" ? "kubectl was not found on PATH" : `kubectl failed to start: ${err.message}`),
+                ),
             );
-            child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\nkubectl ${args[0]} was stopped (${signal})` : stderr }));
+            child.on("close", (code, signal) =>
+                resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\nkubectl ${args[0]} was stopped (${signal})` : stderr }),
+            );
             child.stdin.on("error", () => undefined);
             child.stdin.end(stdin ?? "");
         });
@@ -87,7 +94,11 @@ export function parsePodList(json: string): PodInfo[] {
             phase: pod.status?.phase ?? "Unknown",
             running: Boolean(container?.state?.running),
             startedAt: container?.state?.running?.startedAt,
-            reason: waiting ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}` : unscheduled ? `${unscheduled.reason}: ${unscheduled.message}` : undefined,
+            reason: waiting
+                ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`
+                : unscheduled
+                  ? `${unscheduled.reason}: ${unscheduled.message}`
+                  : undefined,
         };
     });
 }
@@ -177,7 +188,10 @@ export class KubectlVaultOps implements VaultOps {
         // The API says only "failed to get raft challenge" (vault/raft.go join() returns that and logs each leader's
         // error): the cause, a standby without an active node or a certificate that does not verify, is in the log.
         const cause = /failed to get raft challenge/.test(result.stderr) ? await this.lastLogLine(pod, /failed to get raft challenge/) : undefined;
-        throw failureOf(`raft join of ${pod} to ${target.leaderApiAddr}`, cause ? { ...result, stderr: `${result.stderr}\n* (${pod}'s log) ${cause}` } : result);
+        throw failureOf(
+            `raft join of ${pod} to ${target.leaderApiAddr}`,
+            cause ? { ...result, stderr: `${result.stderr}\n* (${pod}'s log) ${cause}` } : result,
+        );
     }
 
     /** The last line of the pod's vault container log that matches, if kubectl can read it. */

@@ -49,4 +49,3 @@ export async function pollUntil<T>(ctx: PollContext, what: string, attempt: () =
         await ctx.clock.sleep(interval);
     }
 }
-

@@ -36,6 +36,11 @@ export async function withKubectl<T>(ctx: HandlerContext, kubeconfig: string, wo
 }
 
 /** Runs `work` against the Vault pods of a release, through `kubectl exec`. */
-export function withVault<T>(ctx: HandlerContext, kubeconfig: string, where: { namespace: string; release: string }, work: (vault: StepContext) => Promise<T>): Promise<T> {
+export function withVault<T>(
+    ctx: HandlerContext,
+    kubeconfig: string,
+    where: { namespace: string; release: string },
+    work: (vault: StepContext) => Promise<T>,
+): Promise<T> {
     return withKubectl(ctx, kubeconfig, (kubectl) => work({ ...ctx, ops: new KubectlVaultOps(kubectl, where) }));
 }

@@ -15,7 +15,18 @@
  */
 export const STEP_RUNNER = "node --require ts-node/register/transpile-only components/runner/main.ts";
 
-export const STEP_NAMES = ["wait-pods", "pod-identities", "init", "unseal", "join", "verify", "forget-keys", "cert-manager-ready", "read-ca", "kv-proof"] as const;
+export const STEP_NAMES = [
+    "wait-pods",
+    "pod-identities",
+    "init",
+    "unseal",
+    "join",
+    "verify",
+    "forget-keys",
+    "cert-manager-ready",
+    "read-ca",
+    "kv-proof",
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 export function stepCommand(step: StepName): string {
@@ -52,7 +63,15 @@ type Shape = Partial<Record<Param, Kind>>;
 const SHAPES = {
     "wait-pods": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     "pod-identities": { namespace: "string", release: "string", replicas: "number" },
-    init: { namespace: "string", release: "string", replicas: "number", keyShares: "number", keyThreshold: "number", keyFile: "string", timeoutSeconds: "number" },
+    init: {
+        namespace: "string",
+        release: "string",
+        replicas: "number",
+        keyShares: "number",
+        keyThreshold: "number",
+        keyFile: "string",
+        timeoutSeconds: "number",
+    },
     unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number" },
     join: {
         namespace: "string",

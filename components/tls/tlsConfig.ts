@@ -51,7 +51,12 @@ export const CA_NAMES = {
 
 const ISSUER_GROUP = "cert-manager.io";
 
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec: Record<string, unknown> };
+export type Manifest = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+    spec: Record<string, unknown>;
+};
 
 /**
  * The CA chain: self-signed ClusterIssuer -> CA Certificate -> CA ClusterIssuer -> Vault's server Certificate.

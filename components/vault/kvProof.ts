@@ -32,7 +32,9 @@ export class KvProof extends pulumi.ComponentResource {
             `${name}-roundtrip`,
             {
                 step: "kv-proof",
-                params: pulumi.all([args.vaultAddr, args.mount]).apply(([vaultAddr, kvMount]) => ({ vaultAddr, kvMount, kvPath: KV_PATH, kvUsername: KV_USERNAME, timeoutSeconds: 300 })),
+                params: pulumi
+                    .all([args.vaultAddr, args.mount])
+                    .apply(([vaultAddr, kvMount]) => ({ vaultAddr, kvMount, kvPath: KV_PATH, kvUsername: KV_USERNAME, timeoutSeconds: 300 })),
                 // Token and password on stdin: never an argument or an environment variable.
                 secrets: { rootToken: args.rootToken, password: password.result, caCert: args.caCert },
                 logging: Logging.StdoutAndStderr,

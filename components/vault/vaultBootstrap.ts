@@ -109,7 +109,13 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                             step: "init",
                             // Destroy removes the saved keys: they open nothing once the cluster is gone.
                             onDelete: "forget-keys",
-                            params: params({ replicas: args.replicas, keyShares: args.keyShares, keyThreshold: args.keyThreshold, keyFile: this.keyFile, timeoutSeconds }),
+                            params: params({
+                                replicas: args.replicas,
+                                keyShares: args.keyShares,
+                                keyThreshold: args.keyThreshold,
+                                keyFile: this.keyFile,
+                                timeoutSeconds,
+                            }),
                             secrets: {
                                 kubeconfig,
                                 unsealKeys: pulumi.output(args.adopted).apply((a) => a?.unsealKeys),
@@ -138,7 +144,11 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                     };
                     steps[planned.id] =
                         planned.step === "unseal"
-                            ? stepResource(id, { step: "unseal", params: params(common), ...options }, inCluster(this, opts, { dependsOn: after(planned.after) }))
+                            ? stepResource(
+                                  id,
+                                  { step: "unseal", params: params(common), ...options },
+                                  inCluster(this, opts, { dependsOn: after(planned.after) }),
+                              )
                             : stepResource(
                                   id,
                                   {

@@ -13,7 +13,6 @@ export const RAFT_DATA_PATH = "/vault/data";
 
 type VaultSettings = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls">;
 
-
 /** The listener: plain HTTP, or TLS with the cert-manager certificate (and its CA for client certificates). */
 function listener(tls: boolean): Record<string, string | boolean> {
     const addresses = { address: `[::]:${VAULT_API_PORT}`, cluster_address: `[::]:${VAULT_CLUSTER_PORT}` };

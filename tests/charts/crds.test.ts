@@ -36,7 +36,13 @@ function newAjv(): Ajv {
     const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
     addFormats(ajv);
     // Annotations that do not constrain a single object's value.
-    for (const keyword of ["x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string", "x-kubernetes-map-type", "x-kubernetes-list-map-keys", "x-kubernetes-embedded-resource"]) {
+    for (const keyword of [
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-int-or-string",
+        "x-kubernetes-map-type",
+        "x-kubernetes-list-map-keys",
+        "x-kubernetes-embedded-resource",
+    ]) {
         ajv.addKeyword({ keyword });
     }
     ajv.addKeyword({
@@ -50,7 +56,13 @@ function newAjv(): Ajv {
             const identity = (item: any) => JSON.stringify(listType === "map" ? keys.map((k) => item?.[k]) : item);
             const seen = new Set(data.map(identity));
             if (seen.size === data.length) return true;
-            (unique as any).errors = [{ keyword: "x-kubernetes-list-type", message: `repeats an item of a list of type ${listType}${keys.length ? ` keyed by ${keys.join(", ")}` : ""}`, params: {} }];
+            (unique as any).errors = [
+                {
+                    keyword: "x-kubernetes-list-type",
+                    message: `repeats an item of a list of type ${listType}${keys.length ? ` keyed by ${keys.join(", ")}` : ""}`,
+                    params: {},
+                },
+            ];
             return false;
         },
         errors: true,
@@ -58,7 +70,11 @@ function newAjv(): Ajv {
     ajv.addKeyword({
         keyword: "x-kubernetes-validations",
         validate: function cel(rules: { rule: string; message?: string }[]) {
-            (cel as any).errors = rules.map((r) => ({ keyword: "x-kubernetes-validations", message: `has a CEL rule this test cannot evaluate: check it by hand, then teach the test (${r.rule})`, params: {} }));
+            (cel as any).errors = rules.map((r) => ({
+                keyword: "x-kubernetes-validations",
+                message: `has a CEL rule this test cannot evaluate: check it by hand, then teach the test (${r.rule})`,
+                params: {},
+            }));
             return false;
         },
         errors: true,
@@ -67,7 +83,10 @@ function newAjv(): Ajv {
 }
 
 function fieldOf(e: ErrorObject): string {
-    const at = e.instancePath.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const at = e.instancePath
+        .split("/")
+        .slice(1)
+        .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
     const field = at.reduce((s, k) => (/^\d+$/.test(k) ? `${s}[${k}]` : s ? `${s}.${k}` : k), "");
     if (e.keyword === "additionalProperties") return `${field ? `${field}.` : ""}${e.params.additionalProperty}: unknown field`;
     if (e.keyword === "required") return `${field ? `${field}.` : ""}${e.params.missingProperty}: required`;
@@ -95,7 +114,8 @@ export class CrdValidator {
         const served = crd.spec.versions.find((v: any) => v.name === version && v.served);
         if (!served) return [`${where}: version ${version} is not served, so it refuses ${name}`];
         const problems: string[] = [];
-        if (crd.spec.scope === "Namespaced" && !m.metadata.namespace) problems.push(`${where} rejects ${name}: metadata.namespace: required, ${m.kind} is namespaced`);
+        if (crd.spec.scope === "Namespaced" && !m.metadata.namespace)
+            problems.push(`${where} rejects ${name}: metadata.namespace: required, ${m.kind} is namespaced`);
         if (crd.spec.scope === "Cluster" && m.metadata.namespace) problems.push(`${where} rejects ${name}: metadata.namespace: ${m.kind} is cluster-scoped`);
         const key = `${crd.metadata.name}/${version}`;
         let validate = this.compiled.get(key);
@@ -122,7 +142,9 @@ describe("the program's custom resources against the rendered CRDs", function ()
         validator = new CrdValidator(certManager.release, crds);
         const groups = new Set(crds.map((c) => c.spec.group));
         resources = [
-            ...run.registrations.filter((r) => typeof r.inputs.apiVersion === "string" && groups.has(r.inputs.apiVersion.split("/")[0])).map((r) => ({ origin: r.name, manifest: r.inputs as Manifest })),
+            ...run.registrations
+                .filter((r) => typeof r.inputs.apiVersion === "string" && groups.has(r.inputs.apiVersion.split("/")[0]))
+                .map((r) => ({ origin: r.name, manifest: r.inputs as Manifest })),
             { origin: "the bootstrap's webhook probe (components/bootstrap/clusterChecks.ts)", manifest: JSON.parse(WEBHOOK_PROBE) },
         ];
     });
@@ -138,12 +160,16 @@ describe("the program's custom resources against the rendered CRDs", function ()
     });
 
     it("each validates against its CRD's schema (unknown fields are errors), in the right scope", () => {
-        assert.deepEqual(resources.flatMap((r) => validator.problems(r)), []);
+        assert.deepEqual(
+            resources.flatMap((r) => validator.problems(r)),
+            [],
+        );
     });
 
     describe("the validation rejects what the API server rejects", () => {
         const server = () => structuredClone(resources.find((r) => r.manifest.metadata.name === "vault-server")!);
-        const at = "release cert-manager: CustomResourceDefinition certificates.cert-manager.io (cert-manager/templates/crd-cert-manager.io_certificates.yaml) v1 rejects Certificate vault/vault-server (vault-tls-server-certificate)";
+        const at =
+            "release cert-manager: CustomResourceDefinition certificates.cert-manager.io (cert-manager/templates/crd-cert-manager.io_certificates.yaml) v1 rejects Certificate vault/vault-server (vault-tls-server-certificate)";
 
         it("a misspelled field, a value outside an enum, a wrong type, a missing required field", () => {
             const cr = server();
@@ -151,12 +177,15 @@ describe("the program's custom resources against the rendered CRDs", function ()
             cr.manifest.spec.privateKey.algorithm = "EC";
             cr.manifest.spec.duration = 2160;
             delete cr.manifest.spec.issuerRef;
-            assert.deepEqual(validator.problems(cr).sort(), [
-                `${at}: spec.dnsName: unknown field`,
-                `${at}: spec.duration: must be string`,
-                `${at}: spec.issuerRef: required`,
-                `${at}: spec.privateKey.algorithm: must be equal to one of the allowed values (RSA, ECDSA, Ed25519)`,
-            ].sort());
+            assert.deepEqual(
+                validator.problems(cr).sort(),
+                [
+                    `${at}: spec.dnsName: unknown field`,
+                    `${at}: spec.duration: must be string`,
+                    `${at}: spec.issuerRef: required`,
+                    `${at}: spec.privateKey.algorithm: must be equal to one of the allowed values (RSA, ECDSA, Ed25519)`,
+                ].sort(),
+            );
         });
 
         it("a namespaced kind without a namespace, a cluster-scoped one with one", () => {
@@ -167,7 +196,10 @@ describe("the program's custom resources against the rendered CRDs", function ()
             ]);
             const issuer = structuredClone(resources.find((r) => r.manifest.kind === "ClusterIssuer")!);
             issuer.manifest.metadata.namespace = "vault";
-            assert.match(validator.problems(issuer).join("\n"), /v1 rejects ClusterIssuer vault\/vault-ha-\S+ \(.*\): metadata.namespace: ClusterIssuer is cluster-scoped$/);
+            assert.match(
+                validator.problems(issuer).join("\n"),
+                /v1 rejects ClusterIssuer vault\/vault-ha-\S+ \(.*\): metadata.namespace: ClusterIssuer is cluster-scoped$/,
+            );
         });
 
         it("an unserved version, a kind no CRD defines, a repeated key in a list of type map", () => {
@@ -186,7 +218,10 @@ describe("the program's custom resources against the rendered CRDs", function ()
         it("a resource that reaches a CEL rule fails, saying the rule needs checking by hand", () => {
             const issuer = structuredClone(resources.find((r) => r.manifest.kind === "ClusterIssuer")!);
             issuer.manifest.spec = { venafi: { zone: "z", tpp: { url: "https://tpp", credentialsRef: { name: "c" } } } };
-            assert.match(validator.problems(issuer).join("\n"), /spec\.venafi: has a CEL rule this test cannot evaluate: check it by hand, then teach the test \(/);
+            assert.match(
+                validator.problems(issuer).join("\n"),
+                /spec\.venafi: has a CEL rule this test cannot evaluate: check it by hand, then teach the test \(/,
+            );
         });
     });
 });

@@ -19,7 +19,17 @@ import { parseSettings, Settings } from "../../components/config/settings";
 import { SERVER_TLS_SECRET, TLS_FILES } from "../../components/tls/tlsConfig";
 import { vaultHelmValues } from "../../components/vault/vaultValues";
 import { KIND_NODE_IMAGE } from "../../components/config/versions";
-import { ChartName, digest, findChartArchive, helmTemplate, kubeVersionOfNodeImage, parseManifests, PINNED_CHARTS, pullCharts, runHelm } from "../../scripts/charts";
+import {
+    ChartName,
+    digest,
+    findChartArchive,
+    helmTemplate,
+    kubeVersionOfNodeImage,
+    parseManifests,
+    PINNED_CHARTS,
+    pullCharts,
+    runHelm,
+} from "../../scripts/charts";
 import { main as renderMain, renderManifests } from "../../scripts/render";
 import {
     describeManifest,
@@ -101,7 +111,13 @@ function secretKey(source: FileSource | undefined): { secretName: string; key: s
 
 function describeSource(s: FileSource | undefined): string {
     if (!s) return "no volume is mounted above it";
-    const kind = s.claim ? "claim template" : s.volume?.secret ? `Secret ${s.volume.secret.secretName}` : s.volume?.configMap ? `ConfigMap ${s.volume.configMap.name}` : "volume";
+    const kind = s.claim
+        ? "claim template"
+        : s.volume?.secret
+          ? `Secret ${s.volume.secret.secretName}`
+          : s.volume?.configMap
+            ? `ConfigMap ${s.volume.configMap.name}`
+            : "volume";
     return `it lies under the mount of ${kind} "${s.mount.name}" at ${s.mount.mountPath}`;
 }
 
@@ -109,7 +125,12 @@ function describeSource(s: FileSource | undefined): string {
 function expandEnv(env: any[], name: string, podName: string): string | undefined {
     const values = new Map<string, string>();
     for (const e of env) {
-        const v = e.value !== undefined ? String(e.value).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, ref) => values.get(ref) ?? whole) : e.valueFrom?.fieldRef?.fieldPath === "metadata.name" ? podName : undefined;
+        const v =
+            e.value !== undefined
+                ? String(e.value).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, ref) => values.get(ref) ?? whole)
+                : e.valueFrom?.fieldRef?.fieldPath === "metadata.name"
+                  ? podName
+                  : undefined;
         if (v !== undefined) values.set(e.name, v);
     }
     return values.get(name);
@@ -150,17 +171,31 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     const spread = (pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some(
         (t: any) => t.topologyKey === "kubernetes.io/hostname" && t.labelSelector?.matchLabels && isSubset(t.labelSelector.matchLabels, podLabels),
     );
-    if (!spread) problems.push(at(sts, "spec.template.spec.affinity.podAntiAffinity: no required term keeps two Vault pods off one node (topologyKey kubernetes.io/hostname, selecting the pod's labels)"));
+    if (!spread)
+        problems.push(
+            at(
+                sts,
+                "spec.template.spec.affinity.podAntiAffinity: no required term keeps two Vault pods off one node (topologyKey kubernetes.io/hostname, selecting the pod's labels)",
+            ),
+        );
     for (const m of pod.containers.flatMap((x: any) => (x.volumeMounts ?? []).map((vm: any) => ({ container: x.name, ...vm })))) {
-        const known = (pod.volumes ?? []).some((v: any) => v.name === m.name) || (sts.spec.volumeClaimTemplates ?? []).some((t: any) => t.metadata.name === m.name);
-        if (!known) problems.push(at(sts, `spec.template.spec.containers[${m.container}].volumeMounts[${m.name}]: no volume or claim template named ${m.name}`));
+        const known =
+            (pod.volumes ?? []).some((v: any) => v.name === m.name) || (sts.spec.volumeClaimTemplates ?? []).some((t: any) => t.metadata.name === m.name);
+        if (!known)
+            problems.push(at(sts, `spec.template.spec.containers[${m.container}].volumeMounts[${m.name}]: no volume or claim template named ${m.name}`));
     }
 
     // Voluntary disruptions (drains) keep a raft quorum.
     const pdb = manifests.find((m) => m.kind === "PodDisruptionBudget" && isSubset(m.spec.selector?.matchLabels, podLabels));
     const quorumSafe = Math.floor((want.replicas - 1) / 2);
     if (!pdb) problems.push(`release ${want.release}: no PodDisruptionBudget selects the Vault pods`);
-    else if (!(Number(pdb.spec.maxUnavailable) <= quorumSafe)) problems.push(at(pdb, `spec.maxUnavailable is ${pdb.spec.maxUnavailable}: more than ${quorumSafe} of ${want.replicas} raft peers could be evicted at once, losing quorum`));
+    else if (!(Number(pdb.spec.maxUnavailable) <= quorumSafe))
+        problems.push(
+            at(
+                pdb,
+                `spec.maxUnavailable is ${pdb.spec.maxUnavailable}: more than ${quorumSafe} of ${want.replicas} raft peers could be evicted at once, losing quorum`,
+            ),
+        );
 
     // The server configuration the container actually starts with: a ConfigMap key mounted where its command reads it.
     const command = [...(vault.command ?? []), ...(vault.args ?? [])].join(" ");
@@ -178,18 +213,29 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     const port = Number(/:(\d+)$/.exec(listener.address ?? "")?.[1]);
     const clusterPort = Number(/:(\d+)$/.exec(listener.cluster_address ?? "")?.[1]);
     const hcl = "server configuration";
-    for (const [what, p] of [["address", port], ["cluster_address", clusterPort]] as const) {
-        if (!(vault.ports ?? []).some((x: any) => x.containerPort === p)) problems.push(at(sts, `${c}.ports: the listener's ${what} port ${p} (${hcl}) is not a container port`));
+    for (const [what, p] of [
+        ["address", port],
+        ["cluster_address", clusterPort],
+    ] as const) {
+        if (!(vault.ports ?? []).some((x: any) => x.containerPort === p))
+            problems.push(at(sts, `${c}.ports: the listener's ${what} port ${p} (${hcl}) is not a container port`));
     }
 
     // Raft on the persistent volume.
     const raftPath: string | undefined = config.storage?.raft?.[0]?.path;
     const raftSource = raftPath ? fileSource(sts, vault, `${raftPath}/raft.db`) : undefined;
     if (!raftPath) problems.push(at(sts, `${hcl}: no storage "raft" path`));
-    else if (!raftSource?.claim) problems.push(at(sts, `${c}.volumeMounts: storage "raft" path ${raftPath} (${hcl}) is not on a persistent volume: ${describeSource(raftSource)}`));
+    else if (!raftSource?.claim)
+        problems.push(at(sts, `${c}.volumeMounts: storage "raft" path ${raftPath} (${hcl}) is not on a persistent volume: ${describeSource(raftSource)}`));
     else {
         const size = raftSource.claim.spec?.resources?.requests?.storage;
-        if (size !== want.raftStorageSize) problems.push(at(sts, `spec.volumeClaimTemplates[${raftSource.claim.metadata.name}].spec.resources.requests.storage is ${size}, expected ${want.raftStorageSize}`));
+        if (size !== want.raftStorageSize)
+            problems.push(
+                at(
+                    sts,
+                    `spec.volumeClaimTemplates[${raftSource.claim.metadata.name}].spec.resources.requests.storage is ${size}, expected ${want.raftStorageSize}`,
+                ),
+            );
     }
 
     // TLS: the listener's files are the keys of the Secret the program's Certificate writes, readable by Vault's user.
@@ -202,11 +248,22 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
             const secret = secretKey(source);
             if (!file) problems.push(at(sts, `${hcl}: listener "tcp" has no ${attr}`));
             else if (secret?.secretName !== want.certificate?.secretName || secret?.key !== key) {
-                problems.push(at(sts, `${c}.volumeMounts: listener "tcp" ${attr} = ${file} is not key ${key} of Secret ${want.certificate?.secretName} (the program's Certificate): ${describeSource(source)}`));
+                problems.push(
+                    at(
+                        sts,
+                        `${c}.volumeMounts: listener "tcp" ${attr} = ${file} is not key ${key} of Secret ${want.certificate?.secretName} (the program's Certificate): ${describeSource(source)}`,
+                    ),
+                );
             } else {
                 const sc = { ...pod.securityContext, ...vault.securityContext };
                 const readable = secret.mode & 0o004 || (secret.mode & 0o040 && sc.fsGroup !== undefined) || (secret.mode & 0o400 && sc.runAsUser === 0);
-                if (!readable) problems.push(at(sts, `spec.template.spec.volumes[${source!.volume.name}]: mode ${secret.mode.toString(8)} keeps ${file} from Vault's user (runAsUser ${sc.runAsUser}, fsGroup ${sc.fsGroup})`));
+                if (!readable)
+                    problems.push(
+                        at(
+                            sts,
+                            `spec.template.spec.volumes[${source!.volume.name}]: mode ${secret.mode.toString(8)} keeps ${file} from Vault's user (runAsUser ${sc.runAsUser}, fsGroup ${sc.fsGroup})`,
+                        ),
+                    );
             }
         }
     } else {
@@ -219,28 +276,44 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     const expectedScheme = scheme.toUpperCase();
     if (!probe?.httpGet) problems.push(at(sts, `${c}.readinessProbe: not an HTTP probe (${JSON.stringify(probe)})`));
     else {
-        if (probe.httpGet.scheme !== expectedScheme) problems.push(at(sts, `${c}.readinessProbe.httpGet.scheme is ${probe.httpGet.scheme}, expected ${expectedScheme} (listener tls_disable = ${listener.tls_disable})`));
-        if (!String(probe.httpGet.path).startsWith("/v1/sys/health")) problems.push(at(sts, `${c}.readinessProbe.httpGet.path is ${probe.httpGet.path}, expected /v1/sys/health...`));
-        if (portNumber(probe.httpGet.port, vault) !== port) problems.push(at(sts, `${c}.readinessProbe.httpGet.port is ${probe.httpGet.port}, expected the listener's ${port}`));
+        if (probe.httpGet.scheme !== expectedScheme)
+            problems.push(
+                at(
+                    sts,
+                    `${c}.readinessProbe.httpGet.scheme is ${probe.httpGet.scheme}, expected ${expectedScheme} (listener tls_disable = ${listener.tls_disable})`,
+                ),
+            );
+        if (!String(probe.httpGet.path).startsWith("/v1/sys/health"))
+            problems.push(at(sts, `${c}.readinessProbe.httpGet.path is ${probe.httpGet.path}, expected /v1/sys/health...`));
+        if (portNumber(probe.httpGet.port, vault) !== port)
+            problems.push(at(sts, `${c}.readinessProbe.httpGet.port is ${probe.httpGet.port}, expected the listener's ${port}`));
     }
     const env: any[] = vault.env ?? [];
     const envOf = (name: string) => env.find((e) => e.name === name)?.value;
     env.forEach((e, i) => {
         for (const [, ref] of String(e.value ?? "").matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
-            if (!env.slice(0, i).some((d) => d.name === ref)) problems.push(at(sts, `${c}.env[${e.name}] refers to $(${ref}), which is not defined before it: Kubernetes leaves the text unexpanded`));
+            if (!env.slice(0, i).some((d) => d.name === ref))
+                problems.push(at(sts, `${c}.env[${e.name}] refers to $(${ref}), which is not defined before it: Kubernetes leaves the text unexpanded`));
         }
     });
-    if (envOf("VAULT_ADDR") !== `${scheme}://127.0.0.1:${port}`) problems.push(at(sts, `${c}.env[VAULT_ADDR] is ${envOf("VAULT_ADDR")}, expected ${scheme}://127.0.0.1:${port}`));
+    if (envOf("VAULT_ADDR") !== `${scheme}://127.0.0.1:${port}`)
+        problems.push(at(sts, `${c}.env[VAULT_ADDR] is ${envOf("VAULT_ADDR")}, expected ${scheme}://127.0.0.1:${port}`));
     const caCert = envOf("VAULT_CACERT");
     if (want.tls) {
         const secret = caCert ? secretKey(fileSource(sts, vault, caCert)) : undefined;
         if (secret?.secretName !== want.certificate?.secretName || secret?.key !== "ca.crt") {
-            problems.push(at(sts, `${c}.env[VAULT_CACERT] is ${caCert}, not key ca.crt of Secret ${want.certificate?.secretName}: ${describeSource(caCert ? fileSource(sts, vault, caCert) : undefined)}`));
+            problems.push(
+                at(
+                    sts,
+                    `${c}.env[VAULT_CACERT] is ${caCert}, not key ca.crt of Secret ${want.certificate?.secretName}: ${describeSource(caCert ? fileSource(sts, vault, caCert) : undefined)}`,
+                ),
+            );
         }
     } else if (caCert !== undefined) problems.push(at(sts, `${c}.env[VAULT_CACERT] is set (${caCert}) without TLS`));
     const apiAddr = expandEnv(env, "VAULT_API_ADDR", `${want.release}-0`);
     const api = /^(\w+):\/\/([^:/]+):(\d+)$/.exec(apiAddr ?? "");
-    if (!api || api[1] !== scheme || Number(api[3]) !== port) problems.push(at(sts, `${c}.env[VAULT_API_ADDR] is ${apiAddr} for pod ${want.release}-0, expected ${scheme}://<name>:${port}`));
+    if (!api || api[1] !== scheme || Number(api[3]) !== port)
+        problems.push(at(sts, `${c}.env[VAULT_API_ADDR] is ${apiAddr} for pod ${want.release}-0, expected ${scheme}://<name>:${port}`));
     else if (want.tls && ![...want.certificate!.dnsNames, ...want.certificate!.ipAddresses].includes(api[2])) {
         problems.push(at(sts, `${c}.env[VAULT_API_ADDR] advertises ${api[2]} for pod ${want.release}-0, a name the Certificate does not hold`));
     }
@@ -248,7 +321,9 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     // The followers join the leader by a name of the headless Service, which must resolve before the pods are Ready.
     const headless = manifests.find((m) => m.kind === "Service" && m.metadata.name === sts.spec.serviceName);
     if (!headless || headless.spec.clusterIP !== "None" || headless.spec.publishNotReadyAddresses !== true) {
-        problems.push(at(headless ?? sts, `spec.serviceName ${sts.spec.serviceName}: not a headless Service that publishes not-ready pods (sealed pods are never Ready)`));
+        problems.push(
+            at(headless ?? sts, `spec.serviceName ${sts.spec.serviceName}: not a headless Service that publishes not-ready pods (sealed pods are never Ready)`),
+        );
     }
     if (want.leaderAddr) {
         const leader = /^(\w+):\/\/([^:/]+):(\d+)$/.exec(want.leaderAddr);
@@ -266,8 +341,10 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     for (const svc of nodePorts) {
         const p = svc.spec.ports?.[0] ?? {};
         if (p.nodePort !== want.uiNodePort) problems.push(at(svc, `spec.ports[0].nodePort is ${p.nodePort}, expected ${want.uiNodePort}`));
-        if (portNumber(p.targetPort ?? p.port, vault) !== port) problems.push(at(svc, `spec.ports[0].targetPort is ${p.targetPort}, expected the listener's ${port}`));
-        if (!isSubset(svc.spec.selector, podLabels)) problems.push(at(svc, `spec.selector ${JSON.stringify(svc.spec.selector)} does not select the Vault pods`));
+        if (portNumber(p.targetPort ?? p.port, vault) !== port)
+            problems.push(at(svc, `spec.ports[0].targetPort is ${p.targetPort}, expected the listener's ${port}`));
+        if (!isSubset(svc.spec.selector, podLabels))
+            problems.push(at(svc, `spec.selector ${JSON.stringify(svc.spec.selector)} does not select the Vault pods`));
     }
 
     // service_registration "kubernetes" labels the pod it runs in: the pod's service account must be allowed to.
@@ -277,13 +354,19 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
         }
         const sa = pod.serviceAccountName;
         const allowed = manifests
-            .filter((m) => m.kind === "RoleBinding" && m.roleRef?.kind === "Role" && (m.subjects ?? []).some((s: any) => s.kind === "ServiceAccount" && s.name === sa))
+            .filter(
+                (m) =>
+                    m.kind === "RoleBinding" && m.roleRef?.kind === "Role" && (m.subjects ?? []).some((s: any) => s.kind === "ServiceAccount" && s.name === sa),
+            )
             .map((b) => manifests.find((m) => m.kind === "Role" && m.metadata.name === b.roleRef.name))
             .flatMap((role) => role?.rules ?? [])
             .filter((r: any) => r.resources?.includes("pods") && r.apiGroups?.includes(""))
             .flatMap((r: any) => r.verbs);
         const missing = ["get", "update", "patch"].filter((v) => !allowed.includes(v));
-        if (missing.length > 0) problems.push(at(sts, `spec.template.spec.serviceAccountName ${sa} may not ${missing.join("/")} pods, which service_registration "kubernetes" does`));
+        if (missing.length > 0)
+            problems.push(
+                at(sts, `spec.template.spec.serviceAccountName ${sa} may not ${missing.join("/")} pods, which service_registration "kubernetes" does`),
+            );
     }
 
     // No agent injector.
@@ -297,13 +380,19 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
     for (const side of sidecars) {
         const s = `spec.template.spec.containers[${side.name}]`;
         if (side.image !== vault.image) problems.push(at(sts, `${s}.image is ${side.image}, not Vault's ${vault.image}`));
-        if (pod.shareProcessNamespace !== true) problems.push(at(sts, `spec.template.spec.shareProcessNamespace is not true: ${side.name} cannot signal vault`));
+        if (pod.shareProcessNamespace !== true)
+            problems.push(at(sts, `spec.template.spec.shareProcessNamespace is not true: ${side.name} cannot signal vault`));
         if (!side.resources?.limits?.memory) problems.push(at(sts, `${s}.resources.limits.memory is not set`));
         const script = (side.command ?? []).concat(side.args ?? []).join("\n");
         for (const [file] of script.matchAll(/\/vault\/[\w./-]+/g)) {
             const secret = secretKey(fileSource(sts, side, file));
             if (secret?.secretName !== want.certificate?.secretName || !Object.values<string>(CERT_KEYS).includes(secret?.key ?? "")) {
-                problems.push(at(sts, `${s}: its command reads ${file}, not a key of Secret ${want.certificate?.secretName}: ${describeSource(fileSource(sts, side, file))}`));
+                problems.push(
+                    at(
+                        sts,
+                        `${s}: its command reads ${file}, not a key of Secret ${want.certificate?.secretName}: ${describeSource(fileSource(sts, side, file))}`,
+                    ),
+                );
             }
         }
     }
@@ -321,7 +410,9 @@ function vaultIntent(d: Deployment): VaultIntent {
         raftStorageSize: d.settings.raftStorageSize,
         uiNodePort: d.settings.uiNodePort,
         tls: d.settings.tls,
-        certificate: cert ? { secretName: cert.inputs.spec.secretName, dnsNames: cert.inputs.spec.dnsNames, ipAddresses: cert.inputs.spec.ipAddresses ?? [] } : undefined,
+        certificate: cert
+            ? { secretName: cert.inputs.spec.secretName, dnsNames: cert.inputs.spec.dnsNames, ipAddresses: cert.inputs.spec.ipAddresses ?? [] }
+            : undefined,
         leaderAddr: join?.inputs.environment.VAULT_HA_LEADER_ADDR,
     };
 }
@@ -347,11 +438,21 @@ interface IngressIntent {
 
 /** Labels every kind node carries from the kubelet, beside the config's own; the control plane's role label too. */
 function nodeLabels(node: KindNode): Record<string, string> {
-    return { "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", ...(node.role === "control-plane" ? { "node-role.kubernetes.io/control-plane": "" } : {}), ...node.labels };
+    return {
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        ...(node.role === "control-plane" ? { "node-role.kubernetes.io/control-plane": "" } : {}),
+        ...node.labels,
+    };
 }
 
 function tolerates(tolerations: any[] = [], taint: { key: string; effect: string }): boolean {
-    return tolerations.some((t) => (t.key === taint.key || (t.key === undefined && t.operator === "Exists")) && (t.operator === "Exists" || (t.value ?? "") === "") && (!t.effect || t.effect === taint.effect));
+    return tolerations.some(
+        (t) =>
+            (t.key === taint.key || (t.key === undefined && t.operator === "Exists")) &&
+            (t.operator === "Exists" || (t.value ?? "") === "") &&
+            (!t.effect || t.effect === taint.effect),
+    );
 }
 
 function ingressProblems(manifests: Manifest[], want: IngressIntent): string[] {
@@ -373,29 +474,55 @@ function ingressProblems(manifests: Manifest[], want: IngressIntent): string[] {
                 problems.push(at(deployment, `${c}.ports: no hostPort ${containerPort}, where kind maps the host's port ${hostPort}`));
             }
         }
-        if (!isSubset(pod.nodeSelector, nodeLabels(node))) problems.push(at(deployment, `spec.template.spec.nodeSelector ${JSON.stringify(pod.nodeSelector)} does not match the ${node.role} node whose ports are mapped`));
-        if (node.role === "control-plane" && want.nodes.length > 1 && !tolerates(pod.tolerations, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" })) {
-            problems.push(at(deployment, "spec.template.spec.tolerations: the control-plane taint (node-role.kubernetes.io/control-plane:NoSchedule) is not tolerated"));
+        if (!isSubset(pod.nodeSelector, nodeLabels(node)))
+            problems.push(
+                at(
+                    deployment,
+                    `spec.template.spec.nodeSelector ${JSON.stringify(pod.nodeSelector)} does not match the ${node.role} node whose ports are mapped`,
+                ),
+            );
+        if (
+            node.role === "control-plane" &&
+            want.nodes.length > 1 &&
+            !tolerates(pod.tolerations, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" })
+        ) {
+            problems.push(
+                at(deployment, "spec.template.spec.tolerations: the control-plane taint (node-role.kubernetes.io/control-plane:NoSchedule) is not tolerated"),
+            );
         }
     }
     for (const node of want.nodes.filter((n) => !mapped.includes(n))) {
-        if (isSubset(pod.nodeSelector, nodeLabels(node))) problems.push(at(deployment, `spec.template.spec.nodeSelector ${JSON.stringify(pod.nodeSelector)} also matches a ${node.role} node, which has no mapped ports`));
+        if (isSubset(pod.nodeSelector, nodeLabels(node)))
+            problems.push(
+                at(
+                    deployment,
+                    `spec.template.spec.nodeSelector ${JSON.stringify(pod.nodeSelector)} also matches a ${node.role} node, which has no mapped ports`,
+                ),
+            );
     }
 
     const args: string[] = controller.args ?? [];
-    if (!args.some((a) => a === "--enable-ssl-passthrough" || a === "--enable-ssl-passthrough=true")) problems.push(at(deployment, `${c}.args: no --enable-ssl-passthrough (${args.join(" ")})`));
+    if (!args.some((a) => a === "--enable-ssl-passthrough" || a === "--enable-ssl-passthrough=true"))
+        problems.push(at(deployment, `${c}.args: no --enable-ssl-passthrough (${args.join(" ")})`));
 
     const classes = manifests.filter((m) => m.kind === "IngressClass");
     const ours = classes.find((m) => m.metadata.name === want.ingressClass);
     const controllerClass = args.find((a) => a.startsWith("--controller-class="))?.split("=")[1];
-    if (!ours) problems.push(`release ${want.release}: renders no IngressClass ${want.ingressClass} (rendered: ${classes.map((m) => m.metadata.name).join(", ") || "none"})`);
+    if (!ours)
+        problems.push(
+            `release ${want.release}: renders no IngressClass ${want.ingressClass} (rendered: ${classes.map((m) => m.metadata.name).join(", ") || "none"})`,
+        );
     else {
-        if (ours.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] !== "true") problems.push(at(ours, "metadata.annotations[ingressclass.kubernetes.io/is-default-class] is not \"true\""));
-        if (ours.spec.controller !== controllerClass) problems.push(at(ours, `spec.controller is ${ours.spec.controller}, but the controller runs with --controller-class=${controllerClass}`));
+        if (ours.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] !== "true")
+            problems.push(at(ours, 'metadata.annotations[ingressclass.kubernetes.io/is-default-class] is not "true"'));
+        if (ours.spec.controller !== controllerClass)
+            problems.push(at(ours, `spec.controller is ${ours.spec.controller}, but the controller runs with --controller-class=${controllerClass}`));
     }
-    for (const name of want.ingressClassNames.filter((n) => n !== ours?.metadata.name)) problems.push(`release ${want.release}: the program's Ingresses use class ${name}, which it does not render`);
+    for (const name of want.ingressClassNames.filter((n) => n !== ours?.metadata.name))
+        problems.push(`release ${want.release}: the program's Ingresses use class ${name}, which it does not render`);
 
-    for (const svc of manifests.filter((m) => m.kind === "Service" && m.spec.type === "LoadBalancer")) problems.push(at(svc, "spec.type is LoadBalancer, which kind never provisions"));
+    for (const svc of manifests.filter((m) => m.kind === "Service" && m.spec.type === "LoadBalancer"))
+        problems.push(at(svc, "spec.type is LoadBalancer, which kind never provisions"));
     return problems;
 }
 
@@ -437,14 +564,19 @@ function changed(v: Scalar): Scalar {
     return "changed";
 }
 
-const dotted = (p: Path) => p.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("").slice(1);
+const dotted = (p: Path) =>
+    p
+        .map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`))
+        .join("")
+        .slice(1);
 
 /**
  * Values whose change leaves Helm's output as it was: the chart ignores them. `only` narrows the leaves tried.
  * Texts are compared (Helm's output is deterministic: see the test), so a value that only reaches a comment counts.
  */
 async function ignoredValues(r: RegisteredRelease, kubeVersion: string, only: (leaf: string) => boolean = () => true): Promise<string[]> {
-    const render = (values: Record<string, unknown>) => renderChartText({ chart: r.chart, release: r.release, namespace: r.namespace, values, version: r.version, kubeVersion });
+    const render = (values: Record<string, unknown>) =>
+        renderChartText({ chart: r.chart, release: r.release, namespace: r.namespace, values, version: r.version, kubeVersion });
     const base = await render(r.values);
     const found = await Promise.all(
         leaves(r.values)
@@ -520,7 +652,14 @@ describe("charts rendered by Helm, as the program registers them", function () {
                 deployments[mode].releases.map(async (r) => {
                     const say = (line: string) => findings.push(`tls ${mode}: release ${r.release}: ${line}`);
                     try {
-                        const out = await lintChart({ chart: r.chart, release: r.release, namespace: r.namespace, values: r.values, version: r.version, kubeVersion: deployments[mode].kubeVersion });
+                        const out = await lintChart({
+                            chart: r.chart,
+                            release: r.release,
+                            namespace: r.namespace,
+                            values: r.values,
+                            version: r.version,
+                            kubeVersion: deployments[mode].kubeVersion,
+                        });
                         for (const line of out.split("\n").filter((l) => /^\[(WARNING|ERROR)\]/.test(l))) {
                             if (!LINT_ACCEPTED.includes(`${r.chart}: ${line}`)) say(line);
                         }
@@ -546,10 +685,20 @@ describe("charts rendered by Helm, as the program registers them", function () {
                 const config = oneManifest(d.rendered.vault, "ConfigMap", "vault-config");
                 // The chart trims the trailing newline.
                 assert.equal(config.data["extraconfig-from-values.hcl"], values.server.ha.raft.config.trimEnd());
-                assert.deepEqual(
-                    d.rendered.vault.map((m) => m.kind).sort(),
-                    ["ClusterRoleBinding", "ConfigMap", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "StatefulSet"],
-                );
+                assert.deepEqual(d.rendered.vault.map((m) => m.kind).sort(), [
+                    "ClusterRoleBinding",
+                    "ConfigMap",
+                    "PodDisruptionBudget",
+                    "Role",
+                    "RoleBinding",
+                    "Service",
+                    "Service",
+                    "Service",
+                    "Service",
+                    "Service",
+                    "ServiceAccount",
+                    "StatefulSet",
+                ]);
             });
 
             it("ingress-nginx: host ports where kind maps them, on the control-plane node, SSL passthrough, the default IngressClass, no LoadBalancer", () => {
@@ -565,13 +714,19 @@ describe("charts rendered by Helm, as the program registers them", function () {
                     .nodes.flatMap((n) => n.extraPortMappings ?? [])
                     .find((p) => p.hostPort === Number(addr.port));
                 const nodePort = manifestsOfKind(d.rendered.vault, "Service").find((m) => m.spec.type === "NodePort")?.spec.ports[0].nodePort;
-                assert.equal(mapping?.containerPort, nodePort, `kind maps localhost:${addr.port} to node port ${mapping?.containerPort}; release vault renders NodePort ${nodePort}`);
+                assert.equal(
+                    mapping?.containerPort,
+                    nodePort,
+                    `kind maps localhost:${addr.port} to node port ${mapping?.containerPort}; release vault renders NodePort ${nodePort}`,
+                );
             });
 
             it("every Ingress of the program points at a Service port that is rendered or registered", () => {
                 const d = deployments[mode];
                 const services = [
-                    ...Object.values(d.rendered).flat().filter((m) => m.kind === "Service"),
+                    ...Object.values(d.rendered)
+                        .flat()
+                        .filter((m) => m.kind === "Service"),
                     ...d.run.all("kubernetes:core/v1:Service").map((r) => r.inputs as Manifest),
                 ];
                 const missing: string[] = [];
@@ -580,7 +735,10 @@ describe("charts rendered by Helm, as the program registers them", function () {
                         const { name, port } = p.backend.service;
                         const svc = services.find((s) => s.metadata.name === name && s.metadata.namespace === ingress.inputs.metadata.namespace);
                         const ok = svc?.spec.ports.some((sp: any) => (port.number !== undefined ? sp.port === port.number : sp.name === port.name));
-                        if (!ok) missing.push(`Ingress ${ingress.inputs.metadata.namespace}/${ingress.inputs.metadata.name}: backend ${name}:${port.number ?? port.name} is not a rendered or registered Service port`);
+                        if (!ok)
+                            missing.push(
+                                `Ingress ${ingress.inputs.metadata.namespace}/${ingress.inputs.metadata.name}: backend ${name}:${port.number ?? port.name} is not a rendered or registered Service port`,
+                            );
                     }
                 }
                 assert.deepEqual(missing, []);
@@ -590,14 +748,19 @@ describe("charts rendered by Helm, as the program registers them", function () {
 
     it("cert-manager renders its CRDs (crds.enabled) and its webhook", () => {
         const rendered = deployments.true.rendered["cert-manager"];
-        assert.deepEqual(manifestsOfKind(rendered, "CustomResourceDefinition").map((m) => m.metadata.name).sort(), [
-            "certificaterequests.cert-manager.io",
-            "certificates.cert-manager.io",
-            "challenges.acme.cert-manager.io",
-            "clusterissuers.cert-manager.io",
-            "issuers.cert-manager.io",
-            "orders.acme.cert-manager.io",
-        ]);
+        assert.deepEqual(
+            manifestsOfKind(rendered, "CustomResourceDefinition")
+                .map((m) => m.metadata.name)
+                .sort(),
+            [
+                "certificaterequests.cert-manager.io",
+                "certificates.cert-manager.io",
+                "challenges.acme.cert-manager.io",
+                "clusterissuers.cert-manager.io",
+                "issuers.cert-manager.io",
+                "orders.acme.cert-manager.io",
+            ],
+        );
         assert.equal(oneManifest(rendered, "Deployment", "cert-manager-webhook").spec.replicas, 1);
         assert.equal(manifestsOfKind(rendered, "ValidatingWebhookConfiguration").length, 1);
     });
@@ -605,22 +768,36 @@ describe("charts rendered by Helm, as the program registers them", function () {
     describe("no value is silently ignored", () => {
         it("Helm renders the same values the same way twice (so an unchanged render means an ignored value)", async () => {
             const d = deployments.true;
-            await Promise.all(d.releases.map(async (r) => {
-                const archive = (findChartArchive(r.chart, r.version) as { archive: string }).archive;
-                const again = await helmTemplate({ helm: (helmAvailable() as { helm: string }).helm, archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion: d.kubeVersion });
-                assert.equal(again, await renderChartText({ ...r, kubeVersion: d.kubeVersion }), r.release);
-            }));
+            await Promise.all(
+                d.releases.map(async (r) => {
+                    const archive = (findChartArchive(r.chart, r.version) as { archive: string }).archive;
+                    const again = await helmTemplate({
+                        helm: (helmAvailable() as { helm: string }).helm,
+                        archive,
+                        release: r.release,
+                        namespace: r.namespace,
+                        values: r.values,
+                        kubeVersion: d.kubeVersion,
+                    });
+                    assert.equal(again, await renderChartText({ ...r, kubeVersion: d.kubeVersion }), r.release);
+                }),
+            );
         });
 
         it("changing any value the program sends to any chart changes what Helm renders, in both TLS modes", async () => {
-            const ignored = (await Promise.all(MODES.flatMap((mode) => deployments[mode].releases.map((r) => ignoredValues(r, deployments[mode].kubeVersion))))).flat();
+            const ignored = (
+                await Promise.all(MODES.flatMap((mode) => deployments[mode].releases.map((r) => ignoredValues(r, deployments[mode].kubeVersion))))
+            ).flat();
             assert.deepEqual([...new Set(ignored)], []);
         });
 
         it("the check finds a value the chart ignores: a misspelled key", async () => {
             const r = deployments.true.releases.find((x) => x.chart === "vault")!;
             const values = r.values as any;
-            const misspelled = { ...r, values: { ...values, server: { ...values.server, ha: { ...values.server.ha, raft: { ...values.server.ha.raft, setNodeID: true } } } } };
+            const misspelled = {
+                ...r,
+                values: { ...values, server: { ...values.server, ha: { ...values.server.ha, raft: { ...values.server.ha.raft, setNodeID: true } } } },
+            };
             // The misspelled key beside the right one, which is read.
             assert.deepEqual(await ignoredValues(misspelled, deployments.true.kubeVersion, (leaf) => leaf.startsWith("server.ha.raft.setNode")), [
                 `release vault (vault-release): server.ha.raft.setNodeID = true is ignored by chart vault ${r.version}: changing it to false changes no rendered manifest`,
@@ -634,44 +811,91 @@ describe("charts rendered by Helm, as the program registers them", function () {
         it("a certificate mounted at the wrong path: names the release, the StatefulSet and the listener's files", async () => {
             const values = tlsValues();
             values.server.volumeMounts = [{ ...values.server.volumeMounts[0], mountPath: "/vault/userconfig/tls" }];
-            const problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
+            const problems = await vaultProblems(
+                await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }),
+                vaultIntent(deployments.true),
+            );
             const at = "release vault: StatefulSet vault/vault (vault/templates/server-statefulset.yaml): spec.template.spec.containers[vault]";
-            assert.ok(problems.includes(`${at}.volumeMounts: listener "tcp" tls_cert_file = ${TLS_FILES.cert} is not key tls.crt of Secret ${SERVER_TLS_SECRET} (the program's Certificate): no volume is mounted above it`), problems.join("\n"));
-            assert.ok(problems.includes(`${at}.env[VAULT_CACERT] is ${TLS_FILES.ca}, not key ca.crt of Secret ${SERVER_TLS_SECRET}: no volume is mounted above it`), problems.join("\n"));
+            assert.ok(
+                problems.includes(
+                    `${at}.volumeMounts: listener "tcp" tls_cert_file = ${TLS_FILES.cert} is not key tls.crt of Secret ${SERVER_TLS_SECRET} (the program's Certificate): no volume is mounted above it`,
+                ),
+                problems.join("\n"),
+            );
+            assert.ok(
+                problems.includes(`${at}.env[VAULT_CACERT] is ${TLS_FILES.ca}, not key ca.crt of Secret ${SERVER_TLS_SECRET}: no volume is mounted above it`),
+                problems.join("\n"),
+            );
         });
 
         it("a probe on the wrong scheme: the chart's HTTP probe against Vault's TLS listener", async () => {
             const values = tlsValues();
             values.global.tlsDisable = true;
-            const problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
+            const problems = await vaultProblems(
+                await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }),
+                vaultIntent(deployments.true),
+            );
             assert.ok(
-                problems.includes("release vault: StatefulSet vault/vault (vault/templates/server-statefulset.yaml): spec.template.spec.containers[vault].readinessProbe.httpGet.scheme is HTTP, expected HTTPS (listener tls_disable = false)"),
+                problems.includes(
+                    "release vault: StatefulSet vault/vault (vault/templates/server-statefulset.yaml): spec.template.spec.containers[vault].readinessProbe.httpGet.scheme is HTTP, expected HTTPS (listener tls_disable = false)",
+                ),
                 problems.join("\n"),
             );
-            assert.ok(problems.some((p) => p.includes("env[VAULT_ADDR] is http://127.0.0.1:8200, expected https://127.0.0.1:8200")), problems.join("\n"));
+            assert.ok(
+                problems.some((p) => p.includes("env[VAULT_ADDR] is http://127.0.0.1:8200, expected https://127.0.0.1:8200")),
+                problems.join("\n"),
+            );
         });
 
         it("raft data off the persistent volume, and a volume size the program did not ask for", async () => {
             const values = tlsValues();
             values.server.dataStorage = { ...values.server.dataStorage, mountPath: "/vault/file", size: "1Gi" };
-            const problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
-            assert.ok(problems.some((p) => /containers\[vault\]\.volumeMounts: storage "raft" path \/vault\/data \(server configuration\) is not on a persistent volume: no volume is mounted above it$/.test(p)), problems.join("\n"));
+            const problems = await vaultProblems(
+                await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }),
+                vaultIntent(deployments.true),
+            );
+            assert.ok(
+                problems.some((p) =>
+                    /containers\[vault\]\.volumeMounts: storage "raft" path \/vault\/data \(server configuration\) is not on a persistent volume: no volume is mounted above it$/.test(
+                        p,
+                    ),
+                ),
+                problems.join("\n"),
+            );
         });
 
         it("an advertised address built from a variable defined after it, and a name the certificate does not hold", async () => {
             const values = tlsValues();
             values.server.ha.apiAddr = "https://$(HOSTNAME).vault-internal:8200";
-            let problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
-            assert.ok(problems.some((p) => p.endsWith("containers[vault].env[VAULT_API_ADDR] refers to $(HOSTNAME), which is not defined before it: Kubernetes leaves the text unexpanded")), problems.join("\n"));
+            let problems = await vaultProblems(
+                await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }),
+                vaultIntent(deployments.true),
+            );
+            assert.ok(
+                problems.some((p) =>
+                    p.endsWith(
+                        "containers[vault].env[VAULT_API_ADDR] refers to $(HOSTNAME), which is not defined before it: Kubernetes leaves the text unexpanded",
+                    ),
+                ),
+                problems.join("\n"),
+            );
             values.server.ha.apiAddr = "https://$(POD_IP):8200";
             problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
-            assert.ok(problems.some((p) => p.endsWith("containers[vault].env[VAULT_API_ADDR] advertises $(POD_IP) for pod vault-0, a name the Certificate does not hold")), problems.join("\n"));
+            assert.ok(
+                problems.some((p) =>
+                    p.endsWith("containers[vault].env[VAULT_API_ADDR] advertises $(POD_IP) for pod vault-0, a name the Certificate does not hold"),
+                ),
+                problems.join("\n"),
+            );
         });
 
         it("a reloader that reads a file its mounts do not hold", async () => {
             const values = tlsValues();
             values.server.extraContainers[0].command[2] = values.server.extraContainers[0].command[2].replace(TLS_FILES.cert, "/vault/tls/tls.crt");
-            const problems = await vaultProblems(await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }), vaultIntent(deployments.true));
+            const problems = await vaultProblems(
+                await renderChart({ chart: "vault", release: "vault", namespace: "vault", values }),
+                vaultIntent(deployments.true),
+            );
             assert.deepEqual(problems, [
                 `release vault: StatefulSet vault/vault (vault/templates/server-statefulset.yaml): spec.template.spec.containers[tls-reloader]: its command reads /vault/tls/tls.crt, not a key of Secret ${SERVER_TLS_SECRET}: no volume is mounted above it`,
             ]);
@@ -685,14 +909,20 @@ describe("charts rendered by Helm, as the program registers them", function () {
             values.controller.extraArgs = { "publish-status-address": "localhost" };
             values.controller.service.type = "LoadBalancer";
             values.controller.hostPort.ports.https = 8443;
-            const problems = ingressProblems(await renderChart({ chart: "ingress-nginx", release: r.release, namespace: r.namespace, values }), ingressIntent(d));
+            const problems = ingressProblems(
+                await renderChart({ chart: "ingress-nginx", release: r.release, namespace: r.namespace, values }),
+                ingressIntent(d),
+            );
             const at = "release ingress-nginx: Deployment ingress-nginx/ingress-nginx-controller (ingress-nginx/templates/controller-deployment.yaml)";
             const workers = ingressIntent(d).nodes.filter((n) => n.role === "worker").length;
             assert.deepEqual(
                 problems.map((p) => p.replace(/ \(\/nginx-ingress-controller .*\)$/, " (...)")),
                 [
                     `${at}: spec.template.spec.containers[controller].ports: no hostPort 443, where kind maps the host's port 443`,
-                    ...Array.from({ length: workers }, () => `${at}: spec.template.spec.nodeSelector {"kubernetes.io/os":"linux"} also matches a worker node, which has no mapped ports`),
+                    ...Array.from(
+                        { length: workers },
+                        () => `${at}: spec.template.spec.nodeSelector {"kubernetes.io/os":"linux"} also matches a worker node, which has no mapped ports`,
+                    ),
                     `${at}: spec.template.spec.containers[controller].args: no --enable-ssl-passthrough (...)`,
                     "release ingress-nginx: Service ingress-nginx/ingress-nginx-controller (ingress-nginx/templates/controller-service.yaml): spec.type is LoadBalancer, which kind never provisions",
                 ],
@@ -723,7 +953,10 @@ describe("npm run render -- --manifests", function () {
         requireHelm(this, "render --manifests tests");
     });
 
-    const configs: Record<string, string>[] = [{ tls: "true", workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi" }, { tls: "false" }];
+    const configs: Record<string, string>[] = [
+        { tls: "true", workers: "5", vaultReplicas: "5", uiNodePort: "30001", raftStorageSize: "2Gi" },
+        { tls: "false" },
+    ];
     for (const config of configs) {
         it(`prints what Helm installs for each release the program registers (${JSON.stringify(config)})`, async () => {
             const settings = parseSettings(config).settings;
@@ -795,20 +1028,35 @@ describe("npm run charts", function () {
         const lines: string[] = [];
         const archives = await pullCharts({ helm, dir: dest, charts: pins(), log: (l) => lines.push(l) });
         const files = Object.values(PINNED_CHARTS).map((p) => `${p.chart}-${p.version}.tgz`);
-        assert.deepEqual(archives, files.map((f) => path.join(dest, f)));
+        assert.deepEqual(
+            archives,
+            files.map((f) => path.join(dest, f)),
+        );
         assert.deepEqual(readdirSync(dest).sort(), [...files].sort());
-        assert.ok(lines.every((l) => l.includes(`pulled from ${url}`)), lines.join("\n"));
+        assert.ok(
+            lines.every((l) => l.includes(`pulled from ${url}`)),
+            lines.join("\n"),
+        );
         lines.length = 0;
         await pullCharts({ helm, dir: dest, charts: pins(), log: (l) => lines.push(l) });
-        assert.ok(lines.every((l) => l.includes(`already in ${dest}`)), lines.join("\n"));
+        assert.ok(
+            lines.every((l) => l.includes(`already in ${dest}`)),
+            lines.join("\n"),
+        );
     });
 
     it("refuses an archive that is not the pinned chart", async () => {
         const helm = (helmAvailable() as { helm: string }).helm;
         const wrong = mkdtempSync(path.join(os.tmpdir(), "vault-ha-wrong-"));
         try {
-            cpSync(path.join(repo, `ingress-nginx-${PINNED_CHARTS["ingress-nginx"].version}.tgz`), path.join(wrong, `vault-${PINNED_CHARTS.vault.version}.tgz`));
-            await assert.rejects(pullCharts({ helm, dir: wrong, charts: { vault: pins().vault } as typeof PINNED_CHARTS }), /holds ingress-nginx 4\.15\.1, not vault 0\.34\.1: delete it and run again/);
+            cpSync(
+                path.join(repo, `ingress-nginx-${PINNED_CHARTS["ingress-nginx"].version}.tgz`),
+                path.join(wrong, `vault-${PINNED_CHARTS.vault.version}.tgz`),
+            );
+            await assert.rejects(
+                pullCharts({ helm, dir: wrong, charts: { vault: pins().vault } as typeof PINNED_CHARTS }),
+                /holds ingress-nginx 4\.15\.1, not vault 0\.34\.1: delete it and run again/,
+            );
         } finally {
             rmSync(wrong, { recursive: true, force: true });
         }
@@ -819,7 +1067,10 @@ describe("finding Helm and the chart archives", () => {
     it("names both places it looked, and npm run charts, when an archive is missing", () => {
         const found = findChartArchive("vault", "0.0.0-missing");
         assert.ok("skip" in found);
-        assert.match(found.skip, /^no chart archive vault-0\.0\.0-missing\.tgz in .*shared\/reference\/charts \(present for developers and CI\) or .*\.cache\/charts \(run `npm run charts`, which needs network\)$/);
+        assert.match(
+            found.skip,
+            /^no chart archive vault-0\.0\.0-missing\.tgz in .*shared\/reference\/charts \(present for developers and CI\) or .*\.cache\/charts \(run `npm run charts`, which needs network\)$/,
+        );
     });
 
     it("reads the Kubernetes version from a kind node image, and refuses an image without one", () => {

@@ -85,7 +85,9 @@ for (const tls of ["true", "false"]) {
                 }
                 hosted.set(ns, [...(hosted.get(ns) ?? []), r.name]);
                 if (!waitsFor(run, r).has(owner[0].urn)) {
-                    problems.push(`${describeResource(r)} does not wait for Namespace "${ns}" (${owner[0].name}): on a first up it can be created before its namespace exists`);
+                    problems.push(
+                        `${describeResource(r)} does not wait for Namespace "${ns}" (${owner[0].name}): on a first up it can be created before its namespace exists`,
+                    );
                 }
             }
             assert.deepEqual(problems, []);
@@ -100,7 +102,11 @@ for (const tls of ["true", "false"]) {
             const charts = run.all(CERT_MANAGER_CHART);
             const gates = run.all("command:local:Command").filter((c) => c.inputs.create === stepCommand("cert-manager-ready"));
             if (tls === "false") {
-                assert.deepEqual([resources.length, charts.length, gates.length], [0, 0, 0], "tls: false installs no cert-manager and creates none of its resources");
+                assert.deepEqual(
+                    [resources.length, charts.length, gates.length],
+                    [0, 0, 0],
+                    "tls: false installs no cert-manager and creates none of its resources",
+                );
                 return;
             }
             assert.equal(resources.length, 4, "the CA chain (2 ClusterIssuers, the CA certificate) and the server certificate");
@@ -109,8 +115,10 @@ for (const tls of ["true", "false"]) {
             const problems: string[] = [];
             for (const r of resources) {
                 const waits = waitsFor(run, r);
-                if (!waits.has(charts[0].urn)) problems.push(`${describeResource(r)} does not wait for ${charts[0].name}, which installs the cert-manager CRDs`);
-                if (!waits.has(gates[0].urn)) problems.push(`${describeResource(r)} does not wait for ${gates[0].name}, the gate on cert-manager's admission webhook`);
+                if (!waits.has(charts[0].urn))
+                    problems.push(`${describeResource(r)} does not wait for ${charts[0].name}, which installs the cert-manager CRDs`);
+                if (!waits.has(gates[0].urn))
+                    problems.push(`${describeResource(r)} does not wait for ${gates[0].name}, the gate on cert-manager's admission webhook`);
             }
             assert.deepEqual(problems, []);
         });

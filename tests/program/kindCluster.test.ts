@@ -43,7 +43,11 @@ describe("KindCluster: the kind cluster command (index.ts under Pulumi mocks)", 
 
     it("rebuilds the cluster when its name, image or config changes, deleting the old one first", () => {
         // The unmarked config: adding the owner mark must not rebuild clusters made before it existed.
-        assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CLUSTER_NAME, cluster.inputs.environment.KIND_NODE_IMAGE, kindConfigYaml(parseSettings({}).settings)]);
+        assert.deepEqual(cluster.inputs.triggers, [
+            cluster.inputs.environment.KIND_CLUSTER_NAME,
+            cluster.inputs.environment.KIND_NODE_IMAGE,
+            kindConfigYaml(parseSettings({}).settings),
+        ]);
         assert.equal(cluster.deleteBeforeReplace, true);
     });
 

@@ -93,7 +93,11 @@ describe("program (index.ts under Pulumi mocks)", () => {
 
     describe("outputs", () => {
         it("exports the addresses, the context and the cluster name in plain text", () => {
-            const plain = Object.fromEntries(Object.entries(run.outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
+            const plain = Object.fromEntries(
+                Object.entries(run.outputs)
+                    .filter(([, o]) => !o.secret)
+                    .map(([k, o]) => [k, o.value]),
+            );
             assert.deepEqual(plain, {
                 clusterName: "vault",
                 kubeContext: "kind-vault",
@@ -126,7 +130,10 @@ describe("program (index.ts under Pulumi mocks)", () => {
             assert.equal(plain.outputs.caCert, undefined);
             assert.equal(plain.outputs.vaultEnv.value, "export VAULT_ADDR=http://localhost:30000");
             assert.equal(plain.one(RELEASE, "vault-release").inputs.values.global.tlsDisable, true);
-            assert.deepEqual(plain.one(RELEASE, "vault-release").dependencies.filter((d) => d.includes("cert-manager")), []);
+            assert.deepEqual(
+                plain.one(RELEASE, "vault-release").dependencies.filter((d) => d.includes("cert-manager")),
+                [],
+            );
             const join = plain.one(COMMAND, "bootstrap-join-vault-1").inputs.environment;
             assert.equal(join.VAULT_HA_LEADER_ADDR, "http://vault-0.vault-internal:8200");
             assert.equal(join.VAULT_HA_LEADER_CA_FILE, undefined);

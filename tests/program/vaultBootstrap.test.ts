@@ -90,7 +90,10 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         it("5 replicas make 4 parallel joins", async () => {
             const five = await runProgram({ workers: "5", vaultReplicas: "5" });
             const joins = five.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-join-"));
-            assert.deepEqual(joins.map((j) => j.name), ["bootstrap-join-vault-1", "bootstrap-join-vault-2", "bootstrap-join-vault-3", "bootstrap-join-vault-4"]);
+            assert.deepEqual(
+                joins.map((j) => j.name),
+                ["bootstrap-join-vault-1", "bootstrap-join-vault-2", "bootstrap-join-vault-3", "bootstrap-join-vault-4"],
+            );
         });
     });
 
@@ -106,7 +109,10 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         });
 
         it("refuses keys stored in plain text", async () => {
-            await assert.rejects(runProgram({ unsealKeys: keys, rootToken: token }, ["rootToken"]), /vault-ha:unsealKeys is stored in plain text. Fix: pulumi config set --secret/);
+            await assert.rejects(
+                runProgram({ unsealKeys: keys, rootToken: token }, ["rootToken"]),
+                /vault-ha:unsealKeys is stored in plain text. Fix: pulumi config set --secret/,
+            );
         });
 
         it("refuses too few keys or a missing token, without repeating the secrets", async () => {

@@ -14,7 +14,9 @@ describe("VaultNamespace (index.ts under Pulumi mocks)", () => {
 
     it("keeps the vault namespace's identity from when VaultCluster created it, so that moving it replaces nothing", () => {
         const ns = run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns");
-        assert.deepEqual(ns.aliases, [{ name: "vault-ns", parentUrn: run.one("vault-ha:vault:VaultCluster", "vault").urn, type: undefined, noParent: undefined }]);
+        assert.deepEqual(ns.aliases, [
+            { name: "vault-ns", parentUrn: run.one("vault-ha:vault:VaultCluster", "vault").urn, type: undefined, noParent: undefined },
+        ]);
         assert.deepEqual(ns.dependencies, [], "the namespace waits for nothing that lives in it");
     });
 });

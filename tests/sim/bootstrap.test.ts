@@ -29,17 +29,25 @@ describe("bootstrap against the Vault simulator", () => {
         assert.equal(out.keys.rootToken, state.cluster.rootToken);
         assert.equal(out.keys.source, "vault-init");
         assert.deepEqual(unsealed(sim), ["vault-0", "vault-1", "vault-2"]);
-        assert.deepEqual(out.peers.map((p) => [p.node_id, p.leader, p.voter]), [
-            ["vault-0", true, true],
-            ["vault-1", false, true],
-            ["vault-2", false, true],
-        ]);
+        assert.deepEqual(
+            out.peers.map((p) => [p.node_id, p.leader, p.voter]),
+            [
+                ["vault-0", true, true],
+                ["vault-1", false, true],
+                ["vault-2", false, true],
+            ],
+        );
         // Only vault-0 was ever initialised; the others joined it.
-        assert.deepEqual(vaultCalls(sim).filter((c) => c.includes("operator init")), ["vault-0 operator init -key-shares=5 -key-threshold=3 -format=json"]);
-        assert.deepEqual(vaultCalls(sim).filter((c) => c.includes("raft join")).sort(), [
-            "vault-1 operator raft join http://vault-0.vault-internal:8200",
-            "vault-2 operator raft join http://vault-0.vault-internal:8200",
-        ]);
+        assert.deepEqual(
+            vaultCalls(sim).filter((c) => c.includes("operator init")),
+            ["vault-0 operator init -key-shares=5 -key-threshold=3 -format=json"],
+        );
+        assert.deepEqual(
+            vaultCalls(sim)
+                .filter((c) => c.includes("raft join"))
+                .sort(),
+            ["vault-1 operator raft join http://vault-0.vault-internal:8200", "vault-2 operator raft join http://vault-0.vault-internal:8200"],
+        );
         assertNothingExposed(sim);
     });
 
@@ -63,7 +71,10 @@ describe("bootstrap against the Vault simulator", () => {
         const before = sim.calls().length;
         const second = await sim.bootstrap();
         const calls = vaultCalls(sim, before);
-        assert.deepEqual(calls.filter((c) => !c.includes(" status ") && !c.includes("list-peers")), []);
+        assert.deepEqual(
+            calls.filter((c) => !c.includes(" status ") && !c.includes("list-peers")),
+            [],
+        );
         assert.deepEqual(second.keys.unsealKeys, first.keys.unsealKeys);
         assert.equal(second.keys.source, "key-file");
         assert.equal(sim.state().inits, 1);

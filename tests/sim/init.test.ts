@@ -70,7 +70,10 @@ describe("init against the simulator", () => {
         await sim.runStep("wait-pods");
         const run = await sim.runStep("init");
         assert.equal(run.code, 1);
-        assert.match(run.stderr, /vault-0 was initialised, but its answer \(the unseal keys\) was lost on the way: .*connection reset by peer.*start over: npm run down && npm run up/);
+        assert.match(
+            run.stderr,
+            /vault-0 was initialised, but its answer \(the unseal keys\) was lost on the way: .*connection reset by peer.*start over: npm run down && npm run up/,
+        );
         assert.equal(sim.state().inits, 1);
         assert.equal(vaultCalls(sim).filter((c) => c.includes("operator init")).length, 1);
     });

@@ -55,7 +55,10 @@ describe("join against the simulator", () => {
         const before = sim.calls().length;
         const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
         assert.equal(run.code, 1);
-        assert.match(run.stderr, /timed out after \d+s waiting for vault-0 to be unsealed with an active node elected \(a join needs one\); last seen: vault-0 sealed/);
+        assert.match(
+            run.stderr,
+            /timed out after \d+s waiting for vault-0 to be unsealed with an active node elected \(a join needs one\); last seen: vault-0 sealed/,
+        );
         assert.ok(!vaultCalls(sim, before).some((c) => c.includes("raft join")), "no join was sent to a sealed leader");
     });
 
@@ -69,7 +72,10 @@ describe("join against the simulator", () => {
         const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /Failed to parse leader CA certificate: error reading file: open \/vault\/userconfig\/other\/ca.crt/);
-        assert.match(run.stderr, /The CA file \/vault\/userconfig\/other\/ca.crt could not be read in vault-1: it comes from the TLS secret that the Vault chart mounts/);
+        assert.match(
+            run.stderr,
+            /The CA file \/vault\/userconfig\/other\/ca.crt could not be read in vault-1: it comes from the TLS secret that the Vault chart mounts/,
+        );
         assert.ok(sim.clock.now() - started < 10_000, "not retried for minutes");
     });
 
@@ -83,7 +89,10 @@ describe("join against the simulator", () => {
         const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /x509: certificate signed by unknown authority/);
-        assert.match(run.stderr, /The leader's certificate must be signed by the CA in \/vault\/userconfig\/vault-tls\/tls.crt and hold the name vault-0.vault-internal/);
+        assert.match(
+            run.stderr,
+            /The leader's certificate must be signed by the CA in \/vault\/userconfig\/vault-tls\/tls.crt and hold the name vault-0.vault-internal/,
+        );
     });
 });
 
@@ -118,7 +127,6 @@ for (const tls of [false, true]) {
             assertNothingExposed(sim);
         });
 
-
         it("the old behaviour fails: a join sent during the standby window gets Vault's 500", async () => {
             sim = await Simulation.create({ tls });
             sim.change((s) => (s.faults.electionDelayMs = 20_000));
@@ -133,7 +141,6 @@ for (const tls of [false, true]) {
             assert.match(result.stderr, /Code: 500\. Errors:\n\n\* failed to join raft cluster: failed to get raft challenge/);
             assert.match(state.pods["vault-1"].logs.join("\n"), /local node not active but active cluster node not found/);
         });
-
 
         it("a follower's unseal returns still sealed and finishes after the snapshot; a failed answer to the leader is retried", async () => {
             sim = await Simulation.create({ tls });

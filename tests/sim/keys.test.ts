@@ -3,7 +3,6 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 
-
 describe("forget-keys against the simulator", () => {
     before(function () {
         requireRenderedPods(this);

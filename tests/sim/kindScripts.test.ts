@@ -63,12 +63,21 @@ describe("kind create/delete scripts (against fake kind, docker and kubectl)", (
     const kubeconfig = () => fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stdout;
     /** A cluster named vault that vault-ha did not create: the blog's lab config, without the mark. */
     const foreignCluster = () => {
-        const made = fake("kind", ["create", "cluster", "--name", "vault", "--image", "kindest/node:v1.35.8", "--config", "-", "--wait", "5m"], state, PLAIN_CONFIG);
+        const made = fake(
+            "kind",
+            ["create", "cluster", "--name", "vault", "--image", "kindest/node:v1.35.8", "--config", "-", "--wait", "5m"],
+            state,
+            PLAIN_CONFIG,
+        );
         assert.equal(made.status, 0, made.stderr);
     };
     /** Everything a refusal must leave as it was: the fake's cluster files, byte for byte. */
-    const snapshot = () => ["vault.cluster", "vault.nodes.json", "vault.stopped"].map((f) => (existsSync(path.join(state, f)) ? readFileSync(path.join(state, f), "utf8") : null));
-    const changingCalls = (from: number) => calls().slice(from).filter((c) => /^kind (create|delete)|^kubectl .* label |^docker (start|stop|rm)/.test(c));
+    const snapshot = () =>
+        ["vault.cluster", "vault.nodes.json", "vault.stopped"].map((f) => (existsSync(path.join(state, f)) ? readFileSync(path.join(state, f), "utf8") : null));
+    const changingCalls = (from: number) =>
+        calls()
+            .slice(from)
+            .filter((c) => /^kind (create|delete)|^kubectl .* label |^docker (start|stop|rm)/.test(c));
 
     it("registers the owner mark without touching the cluster's triggers, so existing clusters are not rebuilt", () => {
         assert.equal(registered.environment.VAULT_HA_OWNER, "vault-ha.dev");
@@ -85,7 +94,12 @@ describe("kind create/delete scripts (against fake kind, docker and kubectl)", (
         assert.equal(readFileSync(path.join(state, "vault.cluster"), "utf8"), registered.stdin);
         assert.deepEqual(
             nodes().map((n) => [n.name, n.labels[OWNER_LABEL_KEY]]),
-            [["vault-control-plane", "vault-ha.dev"], ["vault-worker", "vault-ha.dev"], ["vault-worker2", "vault-ha.dev"], ["vault-worker3", "vault-ha.dev"]],
+            [
+                ["vault-control-plane", "vault-ha.dev"],
+                ["vault-worker", "vault-ha.dev"],
+                ["vault-worker2", "vault-ha.dev"],
+                ["vault-worker3", "vault-ha.dev"],
+            ],
         );
         assert.equal(nodes()[0].labels["ingress-ready"], "true");
         assert.equal(result.stdout, kubeconfig());
@@ -149,7 +163,10 @@ describe("kind create/delete scripts (against fake kind, docker and kubectl)", (
         assert.equal(create().status, 0);
         writeFileSync(path.join(state, "vault.stopped"), "vault-control-plane\nvault-worker\nvault-worker2\nvault-worker3\n");
         // What kind itself says in that state (kind pkg/cluster/internal/kubeconfig/kubeconfig.go, moby daemon/exec.go).
-        assert.match(fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stderr, /failed to get cluster internal kubeconfig: .* Error response from daemon: container [0-9a-f]{64} is not running/s);
+        assert.match(
+            fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stderr,
+            /failed to get cluster internal kubeconfig: .* Error response from daemon: container [0-9a-f]{64} is not running/s,
+        );
         const before = snapshot();
         const from = calls().length;
         const result = create();
@@ -189,7 +206,10 @@ describe("kind create/delete scripts (against fake kind, docker and kubectl)", (
         assert.notEqual(create().status, 0); // refuse
         assert.equal(create({ [ADOPT]: "1" }).status, 0); // adopt
         const secret = /client-key-data: (\S+)/.exec(kubeconfig())![1];
-        const used = readFileSync(path.join(state, "kubeconfigs.log"), "utf8").trim().split("\n").map((l) => l.split(" "));
+        const used = readFileSync(path.join(state, "kubeconfigs.log"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => l.split(" "));
         assert.ok(used.length >= 3, "kubectl read the cluster through a kubeconfig file");
         for (const [file, mode] of used) {
             assert.equal(mode, "0600", `${file} is private`);
@@ -218,7 +238,8 @@ describe("the fake kind, docker and kubectl are no more lenient than the real to
         state = mkdtempSync(path.join(tmpdir(), "fake-kind-"));
     });
     afterEach(() => rmSync(state, { recursive: true, force: true }));
-    const createWith = (config: string) => fake("kind", ["create", "cluster", "--name", "vault", "--image", "x", "--config", "-", "--wait", "5m"], state, config);
+    const createWith = (config: string) =>
+        fake("kind", ["create", "cluster", "--name", "vault", "--image", "x", "--config", "-", "--wait", "5m"], state, config);
 
     it("kind: a label value that is not a string, or one the kubelet rejects, fails the create", () => {
         const base = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n    labels:\n";
@@ -230,11 +251,17 @@ describe("the fake kind, docker and kubectl are no more lenient than the real to
     });
 
     it("kind: no kubeconfig for a cluster that does not exist; get clusters lists stopped clusters too", () => {
-        assert.match(fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stderr, /could not locate any control plane nodes for cluster named 'vault'/);
+        assert.match(
+            fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stderr,
+            /could not locate any control plane nodes for cluster named 'vault'/,
+        );
         assert.equal(createWith("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n").status, 0);
         writeFileSync(path.join(state, "vault.stopped"), "vault-control-plane\n");
         assert.equal(fake("kind", ["get", "clusters"], state).stdout, "vault\n");
-        assert.equal(fake("docker", ["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=vault", "--format", "{{.Names}} {{.State}}"], state).stdout, "vault-control-plane exited\n");
+        assert.equal(
+            fake("docker", ["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=vault", "--format", "{{.Names}} {{.State}}"], state).stdout,
+            "vault-control-plane exited\n",
+        );
     });
 
     it("kubectl: answers only with the cluster's own kubeconfig, refuses while the control plane is stopped, and refuses unknown commands", () => {
@@ -242,13 +269,23 @@ describe("the fake kind, docker and kubectl are no more lenient than the real to
         const file = path.join(state, "kc");
         writeFileSync(file, fake("kind", ["get", "kubeconfig", "--name", "vault"], state).stdout, { mode: 0o600 });
         assert.equal(fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "name"], state).stdout, "node/vault-control-plane\n");
-        assert.equal(fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "name", "-l", "x!=y"], state).stdout, "node/vault-control-plane\n", "!= matches nodes without the key");
+        assert.equal(
+            fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "name", "-l", "x!=y"], state).stdout,
+            "node/vault-control-plane\n",
+            "!= matches nodes without the key",
+        );
         assert.equal(fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "json"], state).status, 64);
         assert.match(fake("kubectl", ["--kubeconfig", file, "label", "nodes", "--all", "a=b"], state).stdout, /node\/vault-control-plane labeled/);
-        assert.match(fake("kubectl", ["--kubeconfig", file, "label", "nodes", "--all", "a=c"], state).stderr, /'a' already has a value \(b\), and --overwrite is false/);
+        assert.match(
+            fake("kubectl", ["--kubeconfig", file, "label", "nodes", "--all", "a=c"], state).stderr,
+            /'a' already has a value \(b\), and --overwrite is false/,
+        );
         writeFileSync(path.join(state, "other"), "apiVersion: v1\nkind: Config\ncurrent-context: kind-vault\n");
         assert.match(fake("kubectl", ["--kubeconfig", path.join(state, "other"), "get", "nodes", "-o", "name"], state).stderr, /Unauthorized/);
         writeFileSync(path.join(state, "vault.stopped"), "vault-control-plane\n");
-        assert.match(fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "name"], state).stderr, /The connection to the server 127\.0\.0\.1:\d+ was refused/);
+        assert.match(
+            fake("kubectl", ["--kubeconfig", file, "get", "nodes", "-o", "name"], state).stderr,
+            /The connection to the server 127\.0\.0\.1:\d+ was refused/,
+        );
     });
 });

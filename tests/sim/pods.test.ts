@@ -3,7 +3,6 @@ import { strict as assert } from "assert";
 import { podIdentity } from "../../components/runner/steps/pods";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 
-
 describe("pods against the simulator", () => {
     before(function () {
         requireRenderedPods(this);

@@ -18,7 +18,14 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
     it("Go's flag parsing: a flag after the address is an argument, and join fails (exit 1)", async () => {
         sim = await Simulation.create({ tls: true });
         const s = sim.state();
-        const r = cli.vault(s, "vault-1", ["operator", "raft", "join", "https://vault-0.vault-internal:8200", "-leader-ca-cert=@/vault/userconfig/vault-tls/ca.crt"], s.pods["vault-1"].containers[0].env, "", undefined);
+        const r = cli.vault(
+            s,
+            "vault-1",
+            ["operator", "raft", "join", "https://vault-0.vault-internal:8200", "-leader-ca-cert=@/vault/userconfig/vault-tls/ca.crt"],
+            s.pods["vault-1"].containers[0].env,
+            "",
+            undefined,
+        );
         assert.equal(r.code, 1);
         assert.match(r.stderr, /Too many arguments \(expected 0-1, got 2\)/);
         const unknown = cli.vault(s, "vault-1", ["status", "-formt=json"], {}, "", undefined);
@@ -30,9 +37,20 @@ describe("the simulator's CLIs are as strict as the real ones", () => {
         const s = sim.state();
         const bad = cli.kubectl(s, ["exec", "-n", "vault", "vault-0", "-c", "vualt", "--", "vault", "status"], { kubeconfig: sim.kubeconfig, stdin: "" });
         assert.deepEqual([bad.code, bad.stderr.trim()], [1, "Error from server (BadRequest): container vualt is not valid for pod vault-0"]);
-        const list = JSON.parse(cli.kubectl(s, ["get", "pods", "-n", "vault", "-l", "app.kubernetes.io/instance=vault,component=server", "-o", "json"], { kubeconfig: sim.kubeconfig, stdin: "" }).stdout);
-        assert.deepEqual(list.items[0].status.containerStatuses.map((c: any) => c.name), ["tls-reloader", "vault"]);
-        const none = JSON.parse(cli.kubectl(s, ["get", "pods", "-n", "vault", "-l", "app.kubernetes.io/instance=other", "-o", "json"], { kubeconfig: sim.kubeconfig, stdin: "" }).stdout);
+        const list = JSON.parse(
+            cli.kubectl(s, ["get", "pods", "-n", "vault", "-l", "app.kubernetes.io/instance=vault,component=server", "-o", "json"], {
+                kubeconfig: sim.kubeconfig,
+                stdin: "",
+            }).stdout,
+        );
+        assert.deepEqual(
+            list.items[0].status.containerStatuses.map((c: any) => c.name),
+            ["tls-reloader", "vault"],
+        );
+        const none = JSON.parse(
+            cli.kubectl(s, ["get", "pods", "-n", "vault", "-l", "app.kubernetes.io/instance=other", "-o", "json"], { kubeconfig: sim.kubeconfig, stdin: "" })
+                .stdout,
+        );
         assert.equal(none.items.length, 0, "the selector is applied");
     });
 

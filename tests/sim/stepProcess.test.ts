@@ -27,7 +27,12 @@ describe("step processes (the exact command lines) against the simulator", funct
         assert.ok(out.peers.every((p) => p.voter));
         assert.equal(out.peers.filter((p) => p.leader).length, 1);
         // The kubeconfig reached kubectl as a file that the step removed afterwards.
-        const kubeconfigFiles = new Set(sim.calls().filter((c) => c.tool === "kubectl").map((c) => c.env.KUBECONFIG));
+        const kubeconfigFiles = new Set(
+            sim
+                .calls()
+                .filter((c) => c.tool === "kubectl")
+                .map((c) => c.env.KUBECONFIG),
+        );
         assert.ok(kubeconfigFiles.size >= 5, "one private file per step");
         for (const file of kubeconfigFiles) assert.ok(!fs.existsSync(file), `${file} was removed`);
         assertNothingExposed(sim);
@@ -36,7 +41,8 @@ describe("step processes (the exact command lines) against the simulator", funct
     it("survives the init step being killed right after Vault was initialised: same keys, cluster unsealed", async () => {
         sim = await Simulation.create({ clock: "wall" });
         // Only init runs as a process (to be killed); the rest in-process on the wall clock, to keep the suite quick.
-        const inProcess = (step: Parameters<Simulation["runStep"]>[0], options: Parameters<Simulation["runStep"]>[1] = {}) => sim.runStep(step, { ...options, realTime: true });
+        const inProcess = (step: Parameters<Simulation["runStep"]>[0], options: Parameters<Simulation["runStep"]>[1] = {}) =>
+            sim.runStep(step, { ...options, realTime: true });
         assert.equal((await inProcess("wait-pods")).code, 0);
         // Kill the step the moment the key file exists (before it can print anything or report back to Pulumi).
         let pid = 0;

@@ -36,7 +36,10 @@ describe("TLS against the simulator", () => {
         (sim.params as { leaderCaCertFile?: string }).leaderCaCertFile = "/vault/userconfig/vault-tls/tls.crt";
         const run = await sim.runStep("join", { pod: "vault-2", secrets: { unsealKeys: keys.unsealKeys } });
         assert.equal(run.code, 1);
-        assert.match(run.stderr, /vault-2 could not join the raft cluster at https:\/\/vault-0.vault-internal:8200: .*x509: certificate signed by unknown authority/);
+        assert.match(
+            run.stderr,
+            /vault-2 could not join the raft cluster at https:\/\/vault-0.vault-internal:8200: .*x509: certificate signed by unknown authority/,
+        );
         assert.match(run.stderr, /must be signed by the CA in \/vault\/userconfig\/vault-tls\/tls.crt/);
     });
 
@@ -65,7 +68,10 @@ describe("TLS against the simulator", () => {
         assert.equal(run.code, 0, run.stderr);
         assert.equal(sim.state().certManager.probes, 3);
         const probes = sim.calls().filter((c) => c.tool === "kubectl" && c.argv[0] === "create");
-        assert.ok(probes.every((c) => c.argv.includes("--dry-run=server")), "the probe never creates anything");
+        assert.ok(
+            probes.every((c) => c.argv.includes("--dry-run=server")),
+            "the probe never creates anything",
+        );
     });
 
     it("times out on a webhook that never serves, quoting the last refusal", async () => {
@@ -73,7 +79,10 @@ describe("TLS against the simulator", () => {
         sim.change((s) => (s.certManager.admitAfterProbes = 1_000));
         const run = await sim.runStep("cert-manager-ready", { env: stepEnvironment("cert-manager-ready", { timeoutSeconds: 1 }) });
         assert.equal(run.code, 1);
-        assert.match(run.stderr, /timed out after \d+s waiting for cert-manager's webhook to admit a ClusterIssuer .*failed calling webhook "webhook.cert-manager.io"/);
+        assert.match(
+            run.stderr,
+            /timed out after \d+s waiting for cert-manager's webhook to admit a ClusterIssuer .*failed calling webhook "webhook.cert-manager.io"/,
+        );
     });
 
     it("reads the CA certificate from the server certificate's secret", async () => {

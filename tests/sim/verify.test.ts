@@ -49,6 +49,5 @@ for (const tls of [false, true]) {
             assert.ok(vaultCalls(sim).filter((c) => c.includes("list-peers")).length >= 2, "verify got 'no active node' first and polled");
             assertNothingExposed(sim);
         });
-
     });
 }

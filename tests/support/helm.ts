@@ -79,7 +79,14 @@ function request(r: ChartRender) {
     if ("skip" in helm) throw new Error(`cannot render ${r.chart}: ${helm.skip}`);
     const found = findChartArchive(r.chart, r.version);
     if ("skip" in found) throw new Error(`cannot render ${r.chart}: ${found.skip}`);
-    return { helm: helm.helm, archive: found.archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion: r.kubeVersion ?? kubeVersionOfNodeImage() };
+    return {
+        helm: helm.helm,
+        archive: found.archive,
+        release: r.release,
+        namespace: r.namespace,
+        values: r.values,
+        kubeVersion: r.kubeVersion ?? kubeVersionOfNodeImage(),
+    };
 }
 
 /** At most one Helm process per core at a time. */
@@ -167,7 +174,9 @@ export function manifestsOfKind(manifests: Manifest[], kind: string): Manifest[]
 export function oneManifest(manifests: Manifest[], kind: string, name?: string): Manifest {
     const found = manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
     if (found.length !== 1) {
-        throw new Error(`expected one ${kind}${name ? ` named ${name}` : ""}, rendered ${found.length}: ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(", ")}`);
+        throw new Error(
+            `expected one ${kind}${name ? ` named ${name}` : ""}, rendered ${found.length}: ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(", ")}`,
+        );
     }
     return found[0];
 }

@@ -13,7 +13,10 @@ const runtimeState = require("@pulumi/pulumi/runtime/state");
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-export const FAKE_KEYS = { unsealKeys: ["a2V5LW9uZS1vbmUtb25lLW9uZQ==", "a2V5LXR3by10d28tdHdvLXR3bw==", "a2V5LXRocmVlLXRocmVlLXRocmVl"], rootToken: "hvs.FAKE-ROOT-TOKEN-FOR-MOCKS" };
+export const FAKE_KEYS = {
+    unsealKeys: ["a2V5LW9uZS1vbmUtb25lLW9uZQ==", "a2V5LXR3by10d28tdHdvLXR3bw==", "a2V5LXRocmVlLXRocmVlLXRocmVl"],
+    rootToken: "hvs.FAKE-ROOT-TOKEN-FOR-MOCKS",
+};
 export const FAKE_CA = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2VDQQ==\n-----END CERTIFICATE-----\n";
 export const FAKE_PASSWORD = "FAKE-RANDOM-PASSWORD-0123456789";
 export const FAKE_IDENTITIES: Record<string, string> = { "vault-0": "pod 00000000-0000 started 2026-11-28T04:00:00Z" };
@@ -103,13 +106,19 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
         case "command:local:Command": {
             const step = /main\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
             const stdout =
-                step === "init" ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })
-                : step === "verify" ? JSON.stringify({ peers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }] })
-                : step === "read-ca" ? JSON.stringify({ caCert: FAKE_CA })
-                : step === "kv-proof" ? JSON.stringify({ path: "mysecret/logins/study", version: 1 })
-                : step ? JSON.stringify({ ok: true })
-                : name.endsWith("-cluster") ? FAKE_KUBECONFIG
-                : "";
+                step === "init"
+                    ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })
+                    : step === "verify"
+                      ? JSON.stringify({ peers: [{ node_id: "vault-0", address: "vault-0.vault-internal:8201", leader: true, voter: true }] })
+                      : step === "read-ca"
+                        ? JSON.stringify({ caCert: FAKE_CA })
+                        : step === "kv-proof"
+                          ? JSON.stringify({ path: "mysecret/logins/study", version: 1 })
+                          : step
+                            ? JSON.stringify({ ok: true })
+                            : name.endsWith("-cluster")
+                              ? FAKE_KUBECONFIG
+                              : "";
             return { ...inputs, stdout, stderr: "" };
         }
         case "random:index/randomPassword:RandomPassword":
@@ -161,7 +170,12 @@ export async function runProgram(config: Record<string, string> = {}, secretKeys
             aliases: req.getAliasesList().map((a: any): AliasRecord => {
                 const spec = a.getSpec();
                 if (!spec) return { urn: a.getUrn() };
-                return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+                return {
+                    name: spec.getName() || undefined,
+                    type: spec.getType() || undefined,
+                    parentUrn: spec.getParenturn() || undefined,
+                    noParent: spec.getNoparent() || undefined,
+                };
             }),
             inputs,
             secretInputs,

@@ -13,13 +13,19 @@ export interface StepContext extends PollContext {
 /** Polls `vault status` until the pod's Vault API answers (its container may still be starting). */
 export async function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
     try {
-        return await pollUntil(ctx, `the Vault API in ${pod} to answer`, () => ctx.ops.status(pod), () => "");
+        return await pollUntil(
+            ctx,
+            `the Vault API in ${pod} to answer`,
+            () => ctx.ops.status(pod),
+            () => "",
+        );
     } catch (err) {
         if (err instanceof VaultRefused && err.kind === "tls") {
-            throw new StepError(`the Vault CLI in ${pod} cannot verify Vault's certificate with the CA in VAULT_CACERT (${err.message}); check the certificate's names and the mounted CA`);
+            throw new StepError(
+                `the Vault CLI in ${pod} cannot verify Vault's certificate with the CA in VAULT_CACERT (${err.message}); check the certificate's names and the mounted CA`,
+            );
         }
         if (err instanceof VaultRefused) throw new StepError(`vault status failed in ${pod}: ${err.message}`);
         throw err;
     }
 }
-

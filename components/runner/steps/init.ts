@@ -51,7 +51,9 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
             );
         }
         if (saved.unseal_keys_b64.length !== p.shares) {
-            ctx.log(`note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`);
+            ctx.log(
+                `note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`,
+            );
         }
         ctx.log(`${p.leader} is initialised; reusing the unseal keys saved in ${p.keyFile}`);
         return { ...toKeys(saved), source: "key-file" };
@@ -61,23 +63,28 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         const aside = retireKeyFile(p.keyFile);
         ctx.log(`found keys of an earlier cluster in ${p.keyFile}, but ${p.leader} is not initialised: moved them to ${aside}`);
     }
-    const response = await pollUntil(ctx, `${p.leader} to answer vault operator init`, async () => {
-        try {
-            return await ctx.ops.init(p.leader, p.shares, p.threshold);
-        } catch (err) {
-            if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
-            // The request may have reached Vault even though no answer came back. Initialising again would fail
-            // anyway ("already initialized"); what matters is to say that the keys went with the lost answer.
-            const now = await ctx.ops.status(p.leader);
-            if (now.initialized) {
-                throw new StepError(
-                    `${p.leader} was initialised, but its answer (the unseal keys) was lost on the way: ${(err as Error).message}. ` +
-                        `Without the keys this Vault can never be unsealed; its data is new and empty, so start over: npm run down && npm run up`,
-                );
+    const response = await pollUntil(
+        ctx,
+        `${p.leader} to answer vault operator init`,
+        async () => {
+            try {
+                return await ctx.ops.init(p.leader, p.shares, p.threshold);
+            } catch (err) {
+                if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
+                // The request may have reached Vault even though no answer came back. Initialising again would fail
+                // anyway ("already initialized"); what matters is to say that the keys went with the lost answer.
+                const now = await ctx.ops.status(p.leader);
+                if (now.initialized) {
+                    throw new StepError(
+                        `${p.leader} was initialised, but its answer (the unseal keys) was lost on the way: ${(err as Error).message}. ` +
+                            `Without the keys this Vault can never be unsealed; its data is new and empty, so start over: npm run down && npm run up`,
+                    );
+                }
+                throw err;
             }
-            throw err;
-        }
-    }, () => "");
+        },
+        () => "",
+    );
     ctx.onSecret?.(...response.unseal_keys_b64, response.root_token);
     // Nothing happens to the keys before they are safely on disk.
     try {
@@ -93,7 +100,6 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
     }
     return { ...toKeys(response), source: "vault-init" };
 }
-
 
 export const initStep: Handler<"init"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, (vault) => {

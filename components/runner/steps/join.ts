@@ -32,7 +32,14 @@ export async function waitForActiveNode(ctx: StepContext, leader: string): Promi
 }
 
 /** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
-export async function joinAndUnseal(ctx: StepContext, pod: string, leader: string, target: JoinTarget, keys: string[], threshold: number): Promise<UnsealOutcome> {
+export async function joinAndUnseal(
+    ctx: StepContext,
+    pod: string,
+    leader: string,
+    target: JoinTarget,
+    keys: string[],
+    threshold: number,
+): Promise<UnsealOutcome> {
     let status = await waitForApi(ctx, pod);
     if (status.initialized) {
         // A raft member, or a node that joined and waits for its keys: a join would change nothing.
@@ -67,7 +74,8 @@ function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepEr
     const head = `${pod} could not join the raft cluster at ${target.leaderApiAddr}: ${err.message}. `;
     if (err.kind === "tls") {
         return new StepError(
-            head + `The leader's certificate must be signed by the CA in ${target.leaderCaCertFile ?? "(no CA file given)"} and hold the name ${new URL(target.leaderApiAddr).hostname}`,
+            head +
+                `The leader's certificate must be signed by the CA in ${target.leaderCaCertFile ?? "(no CA file given)"} and hold the name ${new URL(target.leaderApiAddr).hostname}`,
         );
     }
     if (err.kind === "local" && target.leaderCaCertFile) {
@@ -79,7 +87,6 @@ function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepEr
     }
     return new StepError(head + "Vault refused the join; fix the cause above and run pulumi up again");
 }
-
 
 export const joinStep: Handler<"join"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {

@@ -83,7 +83,9 @@ export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret
     if (mount.status === 200) {
         const info = mount.body?.data ?? mount.body;
         if (info?.type !== "kv" || String(info?.options?.version) !== "2") {
-            throw new StepError(`${p.mount}/ is already mounted as ${info?.type} (version ${info?.options?.version ?? "1"}), not kv-v2: choose another vault-ha:kvMount`);
+            throw new StepError(
+                `${p.mount}/ is already mounted as ${info?.type} (version ${info?.options?.version ?? "1"}), not kv-v2: choose another vault-ha:kvMount`,
+            );
         }
     } else {
         const enabled = await vaultRequest(door, "POST", `/v1/sys/mounts/${p.mount}`, { type: "kv", options: { version: "2" } });
@@ -117,4 +119,8 @@ export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret
 
 /** Through the front door, like a user: no kubectl at all. */
 export const kvProofStep: Handler<"kv-proof"> = (p, secrets, ctx) =>
-    kvRoundTrip(ctx, { addr: p.vaultAddr, ca: secrets.caCert || undefined, token: secrets.rootToken }, { mount: p.kvMount, path: p.kvPath, data: { username: p.kvUsername, password: secrets.password } });
+    kvRoundTrip(
+        ctx,
+        { addr: p.vaultAddr, ca: secrets.caCert || undefined, token: secrets.rootToken },
+        { mount: p.kvMount, path: p.kvPath, data: { username: p.kvUsername, password: secrets.password } },
+    );

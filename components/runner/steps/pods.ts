@@ -47,7 +47,6 @@ export async function podIdentities(ctx: StepContext, expected: string[]): Promi
     return Object.fromEntries(expected.map((name) => [name, podIdentity(pods.find((p) => p.name === name))]));
 }
 
-
 export const waitPodsStep: Handler<"wait-pods"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {
         const pods = podNames(p.release, p.replicas);

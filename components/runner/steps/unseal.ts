@@ -19,7 +19,9 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
     // The node's own threshold wins over config: after adopting keys or a rekey the two can differ.
     const needed = status.t > 0 ? status.t : threshold;
     if (keys.length < needed) {
-        throw new StepError(`${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`);
+        throw new StepError(
+            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`,
+        );
     }
     let last = "";
     let submitted = false;

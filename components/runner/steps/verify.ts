@@ -39,7 +39,6 @@ export async function verifyRaft(ctx: StepContext, leader: string, expected: str
     return peers;
 }
 
-
 export const verifyStep: Handler<"verify"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {
         const pods = podNames(p.release, p.replicas);

@@ -121,8 +121,24 @@ const fail = model.fail;
 function vault(s, pod, argv, env, stdin, token) {
     const commands = [
         { words: ["operator", "raft", "list-peers"], flags: {}, api: "sys/storage/raft/configuration" },
-        { words: ["operator", "raft", "join"], flags: { "leader-ca-cert": "string", "leader-client-cert": "string", "leader-client-key": "string", retry: "bool", "non-voter": "bool", "auto-join-scheme": "string", "auto-join-port": "string" }, api: "sys/storage/raft/join" },
-        { words: ["operator", "init"], flags: { "key-shares": "string", "key-threshold": "string", "pgp-keys": "string", "root-token-pgp-key": "string", status: "bool" }, api: "sys/init" },
+        {
+            words: ["operator", "raft", "join"],
+            flags: {
+                "leader-ca-cert": "string",
+                "leader-client-cert": "string",
+                "leader-client-key": "string",
+                retry: "bool",
+                "non-voter": "bool",
+                "auto-join-scheme": "string",
+                "auto-join-port": "string",
+            },
+            api: "sys/storage/raft/join",
+        },
+        {
+            words: ["operator", "init"],
+            flags: { "key-shares": "string", "key-threshold": "string", "pgp-keys": "string", "root-token-pgp-key": "string", status: "bool" },
+            api: "sys/init",
+        },
         { words: ["operator", "unseal"], flags: { reset: "bool", migrate: "bool" }, api: "sys/unseal" },
         { words: ["status"], flags: {}, api: "sys/seal-status" },
         { words: ["write"], flags: { force: "bool", field: "string" }, api: "" },
@@ -134,9 +150,10 @@ function vault(s, pod, argv, env, stdin, token) {
     const { flags, positional } = parsed;
     const name = command.words.join(" ");
     const json = flags.format === "json";
-    const tooMany = (/** @type {number} */ max) => (positional.length > max ? fail(1, `Too many arguments (expected ${max}, got ${positional.length})`) : undefined);
+    const tooMany = (/** @type {number} */ max) =>
+        positional.length > max ? fail(1, `Too many arguments (expected ${max}, got ${positional.length})`) : undefined;
 
-    const apiPath = name === "write" ? positional[0] ?? "" : command.api;
+    const apiPath = name === "write" ? (positional[0] ?? "") : command.api;
     const transport = model.localTransportError(s, pod, { ...env, ...(flags["tls-skip-verify"] ? { VAULT_SKIP_VERIFY: "1" } : {}) }, apiPath);
 
     switch (name) {
@@ -167,16 +184,26 @@ function vault(s, pod, argv, env, stdin, token) {
             if (positional.slice(1).some((kv) => !kv.includes("="))) return fail(1, "Failed to parse K=V data: invalid key/value pair");
             const key = data.key === "-" ? stdin.trim() : data.key;
             if (transport) return fail(2, `Error writing data to sys/unseal: ${transport}`);
-            if (key === undefined) return model.fail(2, "Error writing data to sys/unseal: Error making API request.\n\nCode: 400. Errors:\n\n* 'key' must be specified in request body as JSON, or 'reset' set to true");
+            if (key === undefined)
+                return model.fail(
+                    2,
+                    "Error writing data to sys/unseal: Error making API request.\n\nCode: 400. Errors:\n\n* 'key' must be specified in request body as JSON, or 'reset' set to true",
+                );
             return model.unseal(s, pod, key);
         }
         case "operator raft join": {
             // 0 arguments means auto-join, which needs retry_join config that vault-ha does not write.
-            if (positional.length === 0) return fail(2, "Error joining the node to the Raft cluster: Error making API request.\n\nCode: 400. Errors:\n\n* raft leader address not provided");
+            if (positional.length === 0)
+                return fail(
+                    2,
+                    "Error joining the node to the Raft cluster: Error making API request.\n\nCode: 400. Errors:\n\n* raft leader address not provided",
+                );
             if (positional.length > 1) {
                 // command/base.go: flags after the first positional argument are not parsed (Go's flag package).
                 const late = positional.filter((a) => a.startsWith("-"));
-                const warning = late.length ? `WARNING! Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [${late.join(",")}]\n` : "";
+                const warning = late.length
+                    ? `WARNING! Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [${late.join(",")}]\n`
+                    : "";
                 return fail(1, `${warning}Too many arguments (expected 0-1, got ${positional.length})`);
             }
             // -leader-ca-cert takes PEM or @file (command/operator_raft_join.go, parseFlagFile): a file that cannot be
@@ -186,7 +213,8 @@ function vault(s, pod, argv, env, stdin, token) {
             if (typeof flag === "string") {
                 if (flag.startsWith("@")) {
                     ca = model.readPodFile(s, pod, flag.slice(1));
-                    if (ca === undefined) return fail(1, `Failed to parse leader CA certificate: error reading file: open ${flag.slice(1)}: no such file or directory`);
+                    if (ca === undefined)
+                        return fail(1, `Failed to parse leader CA certificate: error reading file: open ${flag.slice(1)}: no such file or directory`);
                 } else {
                     ca = flag;
                 }
@@ -237,15 +265,15 @@ function podJson(s, name) {
     // kubecontainer.SortContainerStatusesByCreationTime... then by name in convertToAPIContainerStatuses).
     const statuses = unschedulable
         ? []
-        : p.containers
-              .map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state }))
-              .sort((a, b) => a.name.localeCompare(b.name));
+        : p.containers.map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state })).sort((a, b) => a.name.localeCompare(b.name));
     return {
         metadata: { name, namespace: s.namespace, uid: p.uid, labels: p.labels },
         spec: { containers: p.containers.map((c) => ({ name: c.name })) },
         status: {
             phase: isRunning ? "Running" : "Pending",
-            conditions: unschedulable ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.reason?.replace(/^Unschedulable: /, "") }] : [],
+            conditions: unschedulable
+                ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.reason?.replace(/^Unschedulable: /, "") }]
+                : [],
             containerStatuses: statuses,
         },
     };
@@ -276,7 +304,12 @@ function kubectl(s, argv, io) {
 
     if (positional[0] === "get" && positional[1] === "pods") {
         if (flags.o !== "json") return fail(1, "(simulator: vault-ha reads pods as -o json)");
-        const items = namespace !== s.namespace ? [] : Object.keys(s.pods).filter((n) => s.pods[n].created && matches(typeof flags.l === "string" ? flags.l : "", s.pods[n].labels)).map((n) => podJson(s, n));
+        const items =
+            namespace !== s.namespace
+                ? []
+                : Object.keys(s.pods)
+                      .filter((n) => s.pods[n].created && matches(typeof flags.l === "string" ? flags.l : "", s.pods[n].labels))
+                      .map((n) => podJson(s, n));
         return model.ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
     }
 
@@ -297,13 +330,17 @@ function kubectl(s, argv, io) {
         const containerName = typeof flags.c === "string" ? flags.c : p.containers[0].name;
         if (!p.containers.some((c) => c.name === containerName)) return fail(1, `error: container ${containerName} is not valid for pod ${pod}`);
         const tail = typeof flags.tail === "string" ? Number(flags.tail) : -1;
-        const lines = containerName === "vault" ? p.logs ?? [] : [];
+        const lines = containerName === "vault" ? (p.logs ?? []) : [];
         return model.ok((tail >= 0 ? lines.slice(-tail) : lines).map((l) => `${l}\n`).join(""));
     }
 
     if (positional[0] === "exec") {
         const pod = positional[1];
-        if (!pod) return fail(1, "error: expected 'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD_NAME and COMMAND are required arguments for the exec command");
+        if (!pod)
+            return fail(
+                1,
+                "error: expected 'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD_NAME and COMMAND are required arguments for the exec command",
+            );
         if (positional.length > 2) return fail(1, "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead");
         if (command.length === 0) return fail(1, "error: you must specify at least one command for the container");
         const p = namespace === s.namespace ? s.pods[pod] : undefined;
@@ -318,22 +355,31 @@ function kubectl(s, argv, io) {
         const container = p.containers.find((c) => c.name === containerName);
         // The API server validates the container name (pkg/registry/core/pod/strategy.go, validateContainer).
         if (!container) return fail(1, `Error from server (BadRequest): container ${containerName} is not valid for pod ${pod}`);
-        if (!model.running(s, pod) || model.missingSecret(s, pod)) return fail(1, `error: unable to upgrade connection: container not found ("${containerName}")`);
+        if (!model.running(s, pod) || model.missingSecret(s, pod))
+            return fail(1, `error: unable to upgrade connection: container not found ("${containerName}")`);
         // Without -i kubectl does not pass stdin: the command reads end-of-file.
         const stdin = flags.i ? io.stdin : "";
         if (command[0] === "vault") {
             io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env: container.env });
             const result = vault(s, pod, command.slice(1), container.env, stdin, undefined);
             // Fault: the command ran in the pod, but its answer never reached kubectl (the connection dropped).
-            const drop = Object.keys(s.faults.dropAnswers ?? {}).find((prefix) => command.slice(1).join(" ").startsWith(prefix) && s.faults.dropAnswers[prefix] > 0);
+            const drop = Object.keys(s.faults.dropAnswers ?? {}).find(
+                (prefix) => command.slice(1).join(" ").startsWith(prefix) && s.faults.dropAnswers[prefix] > 0,
+            );
             if (drop) {
                 s.faults.dropAnswers[drop]--;
-                return fail(1, "error: error reading from error stream: next reader: read tcp 172.18.0.1:50412->172.18.0.2:6443: read: connection reset by peer");
+                return fail(
+                    1,
+                    "error: error reading from error stream: next reader: read tcp 172.18.0.1:50412->172.18.0.2:6443: read: connection reset by peer",
+                );
             }
             return withExitNote({ ...result, stderr: stderr + result.stderr });
         }
         if (command[0] === "sh" || command[0] === "/bin/sh") return { shell: { command, env: container.env, stdin, pod } };
-        return fail(126, `error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`);
+        return fail(
+            126,
+            `error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`,
+        );
     }
 
     return fail(1, `(simulator: unsupported: kubectl ${argv.join(" ")})`);

@@ -19,7 +19,14 @@ export interface TestPki {
 type Attributes = forge.pki.CertificateField[];
 
 /** A day-long certificate for `subject`, signed with `signer`'s key under `issuer`'s name. */
-function certificate(serial: string, subject: Attributes, issuer: Attributes, publicKey: forge.pki.rsa.PublicKey, signer: forge.pki.rsa.PrivateKey, extensions: object[]) {
+function certificate(
+    serial: string,
+    subject: Attributes,
+    issuer: Attributes,
+    publicKey: forge.pki.rsa.PublicKey,
+    signer: forge.pki.rsa.PrivateKey,
+    extensions: object[],
+) {
     const cert = forge.pki.createCertificate();
     cert.publicKey = publicKey;
     cert.serialNumber = serial;
@@ -119,7 +126,9 @@ export class FakeVaultFrontDoor {
         if (mount) {
             const existing = this.mounts[mount[1]];
             if (method === "GET") {
-                return existing ? [200, { data: { type: existing.type, options: { version: existing.version } } }] : [400, { errors: [`No secret engine mount at ${mount[1]}/`] }];
+                return existing
+                    ? [200, { data: { type: existing.type, options: { version: existing.version } } }]
+                    : [400, { errors: [`No secret engine mount at ${mount[1]}/`] }];
             }
             if (existing) return [400, { errors: [`path is already in use at ${mount[1]}/`] }];
             const request = JSON.parse(body);
@@ -133,7 +142,14 @@ export class FakeVaultFrontDoor {
         if (method === "POST") {
             if (m.writesRefused < (this.options.upgradingWrites ?? 0)) {
                 m.writesRefused++;
-                return [400, { errors: ["Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly."] }];
+                return [
+                    400,
+                    {
+                        errors: [
+                            "Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly.",
+                        ],
+                    },
+                ];
             }
             const version = (this.data.get(key)?.version ?? 0) + 1;
             this.data.set(key, { data: JSON.parse(body).data, version });

@@ -87,7 +87,8 @@ export function requireRenderedPods(ctx: Mocha.Context): void {
 }
 
 /** A PEM-shaped stand-in for a certificate: the model compares them, it does not parse them. */
-const fakePem = (what: string) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
+const fakePem = (what: string) =>
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
 
 export class Simulation {
     readonly dir: string;
@@ -129,7 +130,11 @@ export class Simulation {
             state.tls = { ca, serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses };
             // cert-manager's secret: the pods mount it (and stay in ContainerCreating without it).
             const b64 = (text: string) => Buffer.from(text).toString("base64");
-            state.secrets["vault/vault-server-tls"] = { "ca.crt": b64(ca), "tls.crt": b64(fakePem("server certificate")), "tls.key": b64("simulated private key") };
+            state.secrets["vault/vault-server-tls"] = {
+                "ca.crt": b64(ca),
+                "tls.crt": b64(fakePem("server certificate")),
+                "tls.key": b64("simulated private key"),
+            };
         }
         model.save(this.stateFile, state);
         this.clock = new SimClock(state.now);
@@ -179,7 +184,11 @@ export class Simulation {
     calls(): Array<{ tool: string; argv: string[]; env: Record<string, string>; pod?: string; container?: string }> {
         const file = path.join(this.dir, "calls.jsonl");
         if (!fs.existsSync(file)) return [];
-        return fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+        return fs
+            .readFileSync(file, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line));
     }
 
     /** A bootstrap step's parameters, as VaultBootstrap builds them from the same settings. */
@@ -193,11 +202,25 @@ export class Simulation {
             case "pod-identities":
                 return { ...where, replicas: p.replicas };
             case "init":
-                return { ...where, replicas: p.replicas, keyShares: p.keyShares, keyThreshold: p.keyThreshold, keyFile: p.keyFile, timeoutSeconds: p.timeoutSeconds };
+                return {
+                    ...where,
+                    replicas: p.replicas,
+                    keyShares: p.keyShares,
+                    keyThreshold: p.keyThreshold,
+                    keyFile: p.keyFile,
+                    timeoutSeconds: p.timeoutSeconds,
+                };
             case "unseal":
                 return { ...where, pod: pod!, keyThreshold: p.keyThreshold, timeoutSeconds: p.timeoutSeconds };
             case "join":
-                return { ...where, pod: pod!, keyThreshold: p.keyThreshold, leaderAddr: p.leaderApiAddr, leaderCaFile: p.leaderCaCertFile, timeoutSeconds: p.timeoutSeconds };
+                return {
+                    ...where,
+                    pod: pod!,
+                    keyThreshold: p.keyThreshold,
+                    leaderAddr: p.leaderApiAddr,
+                    leaderCaFile: p.leaderCaCertFile,
+                    timeoutSeconds: p.timeoutSeconds,
+                };
             case "forget-keys":
                 return { keyFile: p.keyFile };
             default:
@@ -258,7 +281,10 @@ export class Simulation {
     }
 
     /** Runs the whole plan in Pulumi's order (followers in parallel); throws with the step's stderr on failure. */
-    async bootstrap(adopted?: Secrets, run: (step: StepName, options: StepOptions) => Promise<StepRun> = (s, o) => this.runStep(s, o)): Promise<BootstrapOutcome> {
+    async bootstrap(
+        adopted?: Secrets,
+        run: (step: StepName, options: StepOptions) => Promise<StepRun> = (s, o) => this.runStep(s, o),
+    ): Promise<BootstrapOutcome> {
         const runs: Record<string, StepRun> = {};
         const must = async (id: string, result: Promise<StepRun>) => {
             runs[id] = await result;

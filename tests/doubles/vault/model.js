@@ -58,14 +58,23 @@ function freshNode() {
 function podSpecFromStatefulSet(statefulSet, namespace, pod) {
     const template = statefulSet.spec.template;
     const ordinal = Number(pod.split("-").pop());
-    const fields = { "metadata.name": pod, "metadata.namespace": namespace, "status.podIP": `10.244.1.${10 + ordinal}`, "status.hostIP": `172.18.0.${3 + ordinal}`, "spec.nodeName": `vault-worker${ordinal ? ordinal + 1 : ""}` };
+    const fields = {
+        "metadata.name": pod,
+        "metadata.namespace": namespace,
+        "status.podIP": `10.244.1.${10 + ordinal}`,
+        "status.hostIP": `172.18.0.${3 + ordinal}`,
+        "spec.nodeName": `vault-worker${ordinal ? ordinal + 1 : ""}`,
+    };
     /** @type {Container[]} */
     const containers = template.spec.containers.map((/** @type {any} */ c) => {
         /** @type {Record<string, string>} */
         const env = {};
         for (const e of c.env ?? []) {
             if (e.valueFrom?.fieldRef) env[e.name] = fields[/** @type {keyof typeof fields} */ (e.valueFrom.fieldRef.fieldPath)] ?? "";
-            else env[e.name] = String(e.value ?? "").replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (/** @type {string} */ whole, /** @type {string} */ name) => (name in env ? env[name] : whole));
+            else
+                env[e.name] = String(e.value ?? "").replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (/** @type {string} */ whole, /** @type {string} */ name) =>
+                    name in env ? env[name] : whole,
+                );
         }
         return { name: c.name, env, mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })) };
     });
@@ -90,7 +99,16 @@ function newState(options) {
     const pods = {};
     for (let i = 0; i < replicas; i++) {
         const name = `${release}-${i}`;
-        pods[name] = { uid: crypto.randomUUID(), created: true, ordinal: i, runningAt: now, restartCount: 0, apiUpAt: now, ...podSpecFromStatefulSet(options.statefulSet, namespace, name), vault: freshNode() };
+        pods[name] = {
+            uid: crypto.randomUUID(),
+            created: true,
+            ordinal: i,
+            runningAt: now,
+            restartCount: 0,
+            apiUpAt: now,
+            ...podSpecFromStatefulSet(options.statefulSet, namespace, name),
+            vault: freshNode(),
+        };
     }
     return {
         clock,
@@ -237,7 +255,16 @@ function dueEvents(s) {
                 () => {
                     // The follower has the leader's snapshot: it is a raft member now, unsealed, a non-voter until
                     // autopilot promotes it (vault/raft.go JoinRaftCluster / core.go unsealWithRaft).
-                    Object.assign(node, { completeAt: null, pending: null, initialized: true, member: true, voter: false, sealed: false, unsealedAt: s.now, promoteAt: s.now + s.timing.stabilizationMs });
+                    Object.assign(node, {
+                        completeAt: null,
+                        pending: null,
+                        initialized: true,
+                        member: true,
+                        voter: false,
+                        sealed: false,
+                        unsealedAt: s.now,
+                        promoteAt: s.now + s.timing.stabilizationMs,
+                    });
                     s.raftIndex++;
                 },
             ]);
@@ -305,7 +332,8 @@ function recreate(s, name) {
 
 /** The cluster is rebuilt with new volumes: every pod new, Vault uninitialised, no cluster. @param {State} s */
 function rebuild(s) {
-    for (const p of Object.values(s.pods)) Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
+    for (const p of Object.values(s.pods))
+        Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
     Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0 });
 }
 
@@ -356,7 +384,8 @@ function sealStatus(s, name) {
     if (s.active === name) {
         Object.assign(status, { is_self: true, active_time: new Date(s.activeSince ?? s.now).toISOString() });
     }
-    if (s.active) Object.assign(status, { leader_address: apiAddrOf(s, s.active), leader_cluster_address: `https://${s.active}.${s.release}-internal:${CLUSTER_PORT}` });
+    if (s.active)
+        Object.assign(status, { leader_address: apiAddrOf(s, s.active), leader_cluster_address: `https://${s.active}.${s.release}-internal:${CLUSTER_PORT}` });
     if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: s.raftIndex });
     return status;
 }
@@ -402,7 +431,8 @@ function localTransportError(s, name, env, p) {
     const ca = readPodFile(s, name, env.VAULT_CACERT);
     if (ca === undefined) return `Error loading CA File: open ${env.VAULT_CACERT}: no such file or directory`;
     if (ca !== s.tls.ca) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
-    if (!s.tls.ipAddresses.includes("127.0.0.1")) return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not 127.0.0.1`;
+    if (!s.tls.ipAddresses.includes("127.0.0.1"))
+        return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not 127.0.0.1`;
     return undefined;
 }
 
@@ -535,7 +565,11 @@ function join(s, name, leaderAddr, caPem) {
     const cause = challengeError(s, leaderAddr, caPem);
     if (cause) {
         // hclog quotes a value that has spaces or newlines (strconv.Quote): one line per entry.
-        podLog(s, name, `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(`error during raft bootstrap init call: ${cause}`)}`);
+        podLog(
+            s,
+            name,
+            `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(`error during raft bootstrap init call: ${cause}`)}`,
+        );
         return apiError("joining the node to the Raft cluster", "POST", url, 500, "failed to join raft cluster: failed to get raft challenge");
     }
     Object.assign(node, { pending: { at: s.now }, progress: [] });
@@ -549,14 +583,16 @@ function challengeError(s, leaderAddr, caPem) {
     const host = m ? `${m[2]}.${m[3]}` : leaderAddr;
     const challengeUrl = `${leaderAddr}/v1/sys/storage/raft/bootstrap/challenge`;
     const leaderName = m?.[2] ?? "";
-    if (!m || m[3] !== `${s.release}-internal` || !s.pods[leaderName]?.created) return `Put "${challengeUrl}": dial tcp: lookup ${host} on 10.96.0.10:53: no such host`;
+    if (!m || m[3] !== `${s.release}-internal` || !s.pods[leaderName]?.created)
+        return `Put "${challengeUrl}": dial tcp: lookup ${host} on 10.96.0.10:53: no such host`;
     if (Number(m[4]) !== API_PORT || !running(s, leaderName) || s.now < s.pods[leaderName].apiUpAt) {
         return `Put "${challengeUrl}": dial tcp 10.244.1.${10 + s.pods[leaderName].ordinal}:${m[4]}: connect: connection refused`;
     }
     if (s.tls) {
         if (m[1] !== "https") return apiErrorText("PUT", challengeUrl, 400, "Client sent an HTTP request to an HTTPS server.");
         if (caPem !== s.tls.ca) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
-        if (!s.tls.serverNames.includes(host)) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${host}`;
+        if (!s.tls.serverNames.includes(host))
+            return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${host}`;
     } else if (m[1] === "https") {
         return `Put "${challengeUrl}": http: server gave HTTP response to HTTPS client`;
     }
@@ -611,7 +647,10 @@ function listPeers(s, name, token) {
 function certManagerProbe(s) {
     s.certManager.probes++;
     if (s.certManager.probes <= s.certManager.admitAfterProbes) {
-        return fail(1, 'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": dial tcp 10.96.0.10:443: connect: connection refused');
+        return fail(
+            1,
+            'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": dial tcp 10.96.0.10:443: connect: connection refused',
+        );
     }
     return ok("clusterissuer.cert-manager.io/vault-ha-webhook-probe created (server dry run)\n");
 }

@@ -43,7 +43,10 @@ describe("README configuration table", () => {
 
     for (const name of SETTING_NAMES) {
         it(`shows the default of ${name} that the code applies`, () => {
-            assert.ok(matches(table.get(name) ?? "(missing)", DEFAULTS[name]), `README shows ${table.get(name)}, the code's default is ${JSON.stringify(DEFAULTS[name])}`);
+            assert.ok(
+                matches(table.get(name) ?? "(missing)", DEFAULTS[name]),
+                `README shows ${table.get(name)}, the code's default is ${JSON.stringify(DEFAULTS[name])}`,
+            );
         });
     }
 

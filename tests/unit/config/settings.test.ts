@@ -48,11 +48,7 @@ describe("settings", () => {
             const declared = project.config[name];
             assert.deepEqual(declared.default, DEFAULTS[name], `default of ${name}`);
             assert.ok(declared.description?.length > 10, `description of ${name}`);
-            const expectedType = Array.isArray(DEFAULTS[name])
-                ? "array"
-                : typeof DEFAULTS[name] === "number"
-                  ? "integer"
-                  : typeof DEFAULTS[name];
+            const expectedType = Array.isArray(DEFAULTS[name]) ? "array" : typeof DEFAULTS[name] === "number" ? "integer" : typeof DEFAULTS[name];
             assert.equal(declared.type, expectedType, `type of ${name}`);
         }
     });
@@ -101,22 +97,38 @@ describe("settings", () => {
 
     describe("rejects bad input with the setting's name and a fix", () => {
         const cases: Array<[string, Record<string, string>, RegExp]> = [
-            ["threshold above shares", { keyShares: "5", keyThreshold: "6" }, /vault-ha:keyThreshold = "6": must not exceed keyShares \(5\).*Fix: pulumi config set vault-ha:keyThreshold 3/],
+            [
+                "threshold above shares",
+                { keyShares: "5", keyThreshold: "6" },
+                /vault-ha:keyThreshold = "6": must not exceed keyShares \(5\).*Fix: pulumi config set vault-ha:keyThreshold 3/,
+            ],
             ["threshold below 1", { keyThreshold: "0" }, /vault-ha:keyThreshold = "0": must be at least 1/],
-            ["threshold 1 with several shares", { keyShares: "5", keyThreshold: "1" }, /vault-ha:keyThreshold = "1": must be at least 2 when keyShares is more than 1/],
+            [
+                "threshold 1 with several shares",
+                { keyShares: "5", keyThreshold: "1" },
+                /vault-ha:keyThreshold = "1": must be at least 2 when keyShares is more than 1/,
+            ],
             ["more than 255 shares", { keyShares: "256" }, /vault-ha:keyShares = "256": must be at most 255/],
             ["no replicas", { vaultReplicas: "0" }, /vault-ha:vaultReplicas = "0": must be at least 1/],
             ["more replicas than workers", { vaultReplicas: "5" }, /vault-ha:vaultReplicas = "5": must not exceed workers \(3\).*one Vault pod per node/],
             ["a NodePort below the range", { uiNodePort: "8200" }, /vault-ha:uiNodePort = "8200": must be at least 30000/],
             ["a NodePort above the range", { uiNodePort: "40000" }, /vault-ha:uiNodePort = "40000": must be at most 32767/],
-            ["a NodePort that is not mapped", { uiNodePort: "30005" }, /vault-ha:uiNodePort = "30005": must be one of nodePorts \[30000,30001\]: only those are mapped/],
+            [
+                "a NodePort that is not mapped",
+                { uiNodePort: "30005" },
+                /vault-ha:uiNodePort = "30005": must be one of nodePorts \[30000,30001\]: only those are mapped/,
+            ],
             ["a mapped port outside the range", { nodePorts: "[8080]", uiNodePort: "8080" }, /vault-ha:nodePorts = "\[8080\]": must be at least 30000/],
             ["a cluster name with capitals and underscores", { clusterName: "My_Vault" }, /vault-ha:clusterName = "My_Vault": must be a DNS-1123 label/],
             ["a cluster name too long for a host name", { clusterName: "a".repeat(50) }, /vault-ha:clusterName = "a{50}": must be at most 49 characters/],
             ["an empty chart version", { vaultChartVersion: "" }, /vault-ha:vaultChartVersion = "": must not be empty/],
             ["a blank ingress chart version", { ingressNginxChartVersion: "  " }, /vault-ha:ingressNginxChartVersion = " {2}": must not be empty/],
             ["a chart version range", { vaultChartVersion: "^0.34" }, /vault-ha:vaultChartVersion = "\^0.34": must be an exact chart version/],
-            ["a node image without digest", { kindNodeImage: "kindest/node:v1.35.8" }, /vault-ha:kindNodeImage = "kindest\/node:v1.35.8": must be pinned by digest/],
+            [
+                "a node image without digest",
+                { kindNodeImage: "kindest/node:v1.35.8" },
+                /vault-ha:kindNodeImage = "kindest\/node:v1.35.8": must be pinned by digest/,
+            ],
             ["a storage size that is not a quantity", { raftStorageSize: "10GB" }, /vault-ha:raftStorageSize = "10GB": must be a Kubernetes quantity/],
             ["a word where a number belongs", { workers: "three" }, /vault-ha:workers = "three": must be a whole number/],
             ["a fraction where a whole number belongs", { keyShares: "4.5" }, /vault-ha:keyShares = "4.5": must be a whole number/],
@@ -156,15 +168,26 @@ describe("adoption settings (vault-ha:unsealKeys, vault-ha:rootToken)", () => {
     });
 
     it("are read together, trimmed", () => {
-        assert.deepEqual(parseAdoption({ unsealKeys: JSON.stringify(keys.map((k) => ` ${k} `)), rootToken: " hvs.TOKEN " }, 3), { unsealKeys: keys, rootToken: "hvs.TOKEN" });
+        assert.deepEqual(parseAdoption({ unsealKeys: JSON.stringify(keys.map((k) => ` ${k} `)), rootToken: " hvs.TOKEN " }, 3), {
+            unsealKeys: keys,
+            rootToken: "hvs.TOKEN",
+        });
     });
 
     for (const [what, raw, expected] of [
         ["keys without a token", { unsealKeys: JSON.stringify(keys) }, /vault-ha:unsealKeys is set but vault-ha:rootToken is not/],
         ["a token without keys", { rootToken: "hvs.TOKEN" }, /vault-ha:rootToken is set but vault-ha:unsealKeys is not/],
         ["keys that are not a JSON list", { unsealKeys: "key1,key2,key3", rootToken: "hvs.TOKEN" }, /must be a JSON list of unseal keys/],
-        ["an empty key in the list", { unsealKeys: JSON.stringify(["a2V5LW9uZQ==", " ", "a2V5LXRocmVl"]), rootToken: "hvs.TOKEN" }, /must be a JSON list of unseal keys/],
-        ["fewer keys than the threshold", { unsealKeys: JSON.stringify(keys.slice(0, 2)), rootToken: "hvs.TOKEN" }, /holds 2 key\(s\); unsealing needs at least keyThreshold \(3\)/],
+        [
+            "an empty key in the list",
+            { unsealKeys: JSON.stringify(["a2V5LW9uZQ==", " ", "a2V5LXRocmVl"]), rootToken: "hvs.TOKEN" },
+            /must be a JSON list of unseal keys/,
+        ],
+        [
+            "fewer keys than the threshold",
+            { unsealKeys: JSON.stringify(keys.slice(0, 2)), rootToken: "hvs.TOKEN" },
+            /holds 2 key\(s\); unsealing needs at least keyThreshold \(3\)/,
+        ],
     ] as Array<[string, Record<string, string>, RegExp]>) {
         it(`refuses ${what}, without repeating the values`, () => {
             assert.throws(
@@ -172,7 +195,8 @@ describe("adoption settings (vault-ha:unsealKeys, vault-ha:rootToken)", () => {
                 (err: Error) => {
                     assert.ok(err instanceof ConfigError);
                     assert.match(err.message, expected);
-                    for (const value of [...keys, "hvs.TOKEN", "key1,key2,key3"]) assert.ok(!err.message.includes(value), "a secret value is repeated in the error");
+                    for (const value of [...keys, "hvs.TOKEN", "key1,key2,key3"])
+                        assert.ok(!err.message.includes(value), "a secret value is repeated in the error");
                     return true;
                 },
             );

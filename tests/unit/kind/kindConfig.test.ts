@@ -33,7 +33,13 @@ describe("kind config", () => {
         assert.equal(config.nodes.filter((n) => n.role === "worker").length, 5);
         assert.deepEqual(
             config.nodes[0].extraPortMappings!.map((m) => [m.hostPort, m.containerPort]),
-            [[8080, 80], [8443, 443], [30000, 30000], [30001, 30001], [30002, 30002]],
+            [
+                [8080, 80],
+                [8443, 443],
+                [30000, 30000],
+                [30001, 30001],
+                [30002, 30002],
+            ],
         );
     });
 
@@ -67,12 +73,15 @@ describe("kind config", () => {
 
         it("labels every node and keeps the ingress label", () => {
             const marked = withOwnerLabel(buildKindConfig(lab), "vault-ha.dev");
-            assert.deepEqual(marked.nodes.map((n) => n.labels), [
-                { "ingress-ready": "true", "vault-ha.dev/owner": "vault-ha.dev" },
-                { "vault-ha.dev/owner": "vault-ha.dev" },
-                { "vault-ha.dev/owner": "vault-ha.dev" },
-                { "vault-ha.dev/owner": "vault-ha.dev" },
-            ]);
+            assert.deepEqual(
+                marked.nodes.map((n) => n.labels),
+                [
+                    { "ingress-ready": "true", "vault-ha.dev/owner": "vault-ha.dev" },
+                    { "vault-ha.dev/owner": "vault-ha.dev" },
+                    { "vault-ha.dev/owner": "vault-ha.dev" },
+                    { "vault-ha.dev/owner": "vault-ha.dev" },
+                ],
+            );
             assert.deepEqual({ ...marked, nodes: [] }, { ...buildKindConfig(lab), nodes: [] });
         });
 

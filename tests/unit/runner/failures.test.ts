@@ -11,17 +11,33 @@ describe("classifying a failed kubectl exec (failures.ts)", () => {
         ["a bad token (403)", apiError(403, "permission denied"), "refused", 403],
         [
             "a join whose cause is in the log: the innermost status counts",
-            apiError(500, "failed to join raft cluster: failed to get raft challenge") + '* (vault-1\'s log) error="error during raft bootstrap init call: Error making API request.\\n\\nURL: PUT https://vault-0.vault-internal:8200/v1/sys/storage/raft/bootstrap/challenge\\nCode: 503. Errors:\\n\\n* Vault is sealed"',
+            apiError(500, "failed to join raft cluster: failed to get raft challenge") +
+                '* (vault-1\'s log) error="error during raft bootstrap init call: Error making API request.\\n\\nURL: PUT https://vault-0.vault-internal:8200/v1/sys/storage/raft/bootstrap/challenge\\nCode: 503. Errors:\\n\\n* Vault is sealed"',
             "transient",
             503,
         ],
-        ["a certificate the CA did not sign", 'Error checking seal status: Get "https://127.0.0.1:8200/v1/sys/seal-status": tls: failed to verify certificate: x509: certificate signed by unknown authority', "tls", undefined],
-        ["the API not listening yet", 'Error checking seal status: Get "http://127.0.0.1:8200/v1/sys/seal-status": dial tcp 127.0.0.1:8200: connect: connection refused', "transient", undefined],
+        [
+            "a certificate the CA did not sign",
+            'Error checking seal status: Get "https://127.0.0.1:8200/v1/sys/seal-status": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+            "tls",
+            undefined,
+        ],
+        [
+            "the API not listening yet",
+            'Error checking seal status: Get "http://127.0.0.1:8200/v1/sys/seal-status": dial tcp 127.0.0.1:8200: connect: connection refused',
+            "transient",
+            undefined,
+        ],
         ["a pod whose container is not running", 'error: unable to upgrade connection: container not found ("vault")', "transient", undefined],
         ["a pod that does not exist yet", 'Error from server (NotFound): pods "vault-2" not found', "transient", undefined],
         ["a wrong kubeconfig", "error: You must be logged in to the server (Unauthorized)", "refused", undefined],
         ["a container name the pod does not have", "Error from server (BadRequest): container vualt is not valid for pod vault-0", "refused", undefined],
-        ["an unreadable CA file (a local error, exit 1)", "Failed to parse leader CA certificate: error reading file: open /x/ca.crt: no such file or directory\ncommand terminated with exit code 1", "local", undefined],
+        [
+            "an unreadable CA file (a local error, exit 1)",
+            "Failed to parse leader CA certificate: error reading file: open /x/ca.crt: no such file or directory\ncommand terminated with exit code 1",
+            "local",
+            undefined,
+        ],
         ["flags after the address", "Too many arguments (expected 0-1, got 2)", "local", undefined],
     ];
     for (const [what, stderr, kind, status] of cases) {

@@ -8,7 +8,15 @@ describe("polling (on simulated time)", () => {
 
     it("returns at once when the condition already holds (no fixed sleep)", async () => {
         const c = ctx(1000);
-        assert.equal(await pollUntil(c, "x", async () => 42, () => ""), 42);
+        assert.equal(
+            await pollUntil(
+                c,
+                "x",
+                async () => 42,
+                () => "",
+            ),
+            42,
+        );
         assert.equal(c.clock.now(), 0, "no time passed");
     });
 
@@ -16,11 +24,16 @@ describe("polling (on simulated time)", () => {
         let calls = 0;
         const c = ctx(300);
         await assert.rejects(
-            pollUntil(c, "the thing to happen", async () => {
-                calls++;
-                if (calls % 2) throw new VaultUnavailable("connection refused");
-                return undefined;
-            }, () => "still waiting"),
+            pollUntil(
+                c,
+                "the thing to happen",
+                async () => {
+                    calls++;
+                    if (calls % 2) throw new VaultUnavailable("connection refused");
+                    return undefined;
+                },
+                () => "still waiting",
+            ),
             (err: Error) => err instanceof StepError && /timed out after 0s waiting for the thing to happen; last seen: connection refused/.test(err.message),
         );
         // Polls at 0, 10, ..., 300 ms: the next one would end past the 300 ms deadline.
@@ -31,7 +44,12 @@ describe("polling (on simulated time)", () => {
     it("polls at least every 2 s, even when asked for a longer interval", async () => {
         let calls = 0;
         const c = ctx(10_000, 60_000);
-        const value = await pollUntil(c, "x", async () => (++calls === 2 ? "ready" : undefined), () => "");
+        const value = await pollUntil(
+            c,
+            "x",
+            async () => (++calls === 2 ? "ready" : undefined),
+            () => "",
+        );
         assert.equal(value, "ready");
         assert.equal(c.clock.now(), 2000, "the second poll came 2 s after the first");
     });
@@ -39,10 +57,15 @@ describe("polling (on simulated time)", () => {
     it("fails at once on a refusal, without polling again", async () => {
         let calls = 0;
         await assert.rejects(
-            pollUntil(ctx(1000, 60_000), "x", async () => {
-                calls++;
-                throw new VaultRefused("permission denied");
-            }, () => ""),
+            pollUntil(
+                ctx(1000, 60_000),
+                "x",
+                async () => {
+                    calls++;
+                    throw new VaultRefused("permission denied");
+                },
+                () => "",
+            ),
             /permission denied/,
         );
         assert.equal(calls, 1);

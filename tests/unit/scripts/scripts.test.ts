@@ -14,7 +14,9 @@ import { render } from "../../../scripts/render";
 
 describe("npm run render", () => {
     const settings = parseSettings({}).settings;
-    const sections = render("dev", settings).split(/^# ==== .*$/m).slice(1);
+    const sections = render("dev", settings)
+        .split(/^# ==== .*$/m)
+        .slice(1);
 
     it("prints the kind config, every chart's values, the HCL and the CA chain exactly as the program builds them", () => {
         assert.equal(sections.length, 6);
@@ -23,8 +25,15 @@ describe("npm run render", () => {
         assert.deepEqual(parse(sections[2]), vaultHelmValues(settings));
         assert.equal(sections[3].trim(), vaultServerHcl(settings.tls).trim());
         assert.deepEqual(parse(sections[4]), certManagerValues());
-        const chain = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans: vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" }) });
-        assert.deepEqual(parseAllDocuments(sections[5]).map((d) => d.toJS()), [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate]);
+        const chain = caChainManifests({
+            certManagerNamespace: "cert-manager",
+            vaultNamespace: "vault",
+            sans: vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" }),
+        });
+        assert.deepEqual(
+            parseAllDocuments(sections[5]).map((d) => d.toJS()),
+            [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate],
+        );
     });
 
     it("leaves the TLS sections out with tls: false", () => {
@@ -40,7 +49,10 @@ describe("npm run preflight", () => {
         kubectl: { ok: true, stdout: "Client Version: v1.35.1\nKustomize Version: v5.7.1\n" },
         pulumi: { ok: true, stdout: "v3.250.0\n" },
     };
-    const runner = (overrides: typeof answers = {}): Runner => (command) => ({ ...answers, ...overrides })[command] ?? { ok: false, stdout: "" };
+    const runner =
+        (overrides: typeof answers = {}): Runner =>
+        (command) =>
+            ({ ...answers, ...overrides })[command] ?? { ok: false, stdout: "" };
 
     it("reads versions the way each tool prints them and compares them", () => {
         assert.deepEqual(parseVersion("kind v0.33.0 go1.25.3 linux/amd64"), [0, 33, 0]);
@@ -51,7 +63,10 @@ describe("npm run preflight", () => {
 
     it("passes a machine with every tool at its minimum or newer", () => {
         const findings = checkTools(runner(), "v20.19.0");
-        assert.deepEqual(findings.filter((f) => !f.ok), []);
+        assert.deepEqual(
+            findings.filter((f) => !f.ok),
+            [],
+        );
     });
 
     it("names the missing Docker engine, an old kind and a missing Pulumi, each with a fix", () => {
@@ -76,21 +91,29 @@ describe("npm run preflight", () => {
     it("skips the port check when the cluster already exists (its own ports are bound)", async () => {
         const settings = parseSettings({}).settings;
         const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "vault\n" } }), async () => true);
-        assert.deepEqual(findings.map((f) => f.ok), [true]);
+        assert.deepEqual(
+            findings.map((f) => f.ok),
+            [true],
+        );
     });
 
     describe("a kind cluster whose node containers are stopped", () => {
         const settings = parseSettings({}).settings;
         const calls: string[][] = [];
-        const machine = (ps: string, clusters = "vault\n"): Runner => (command, args) => {
-            calls.push([command, ...args]);
-            if (command === "kind" && args.join(" ") === "get clusters") return { ok: true, stdout: clusters };
-            if (command === "docker" && args[0] === "ps") return { ok: true, stdout: ps };
-            return { ok: false, stdout: "" };
-        };
+        const machine =
+            (ps: string, clusters = "vault\n"): Runner =>
+            (command, args) => {
+                calls.push([command, ...args]);
+                if (command === "kind" && args.join(" ") === "get clusters") return { ok: true, stdout: clusters };
+                if (command === "docker" && args[0] === "ps") return { ok: true, stdout: ps };
+                return { ok: false, stdout: "" };
+            };
 
         it("names the stopped containers and the docker start command that brings them back", () => {
-            const findings = checkClusterNodes(settings, machine("vault-worker3 running\nvault-worker2 exited\nvault-worker running\nvault-control-plane exited\n"));
+            const findings = checkClusterNodes(
+                settings,
+                machine("vault-worker3 running\nvault-worker2 exited\nvault-worker running\nvault-control-plane exited\n"),
+            );
             assert.deepEqual(findings, [
                 {
                     ok: false,
@@ -103,7 +126,10 @@ describe("npm run preflight", () => {
         });
 
         it("passes a running cluster, and says nothing when there is no cluster of that name", () => {
-            assert.deepEqual(checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.ok), [true]);
+            assert.deepEqual(
+                checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.ok),
+                [true],
+            );
             assert.deepEqual(checkClusterNodes(settings, machine("", "other\n")), []);
         });
     });
@@ -112,7 +138,10 @@ describe("npm run preflight", () => {
 describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
     const file = path.join(__dirname, "../../..", "scripts", "e2e.sh");
     const script = readFileSync(file, "utf8");
-    const code = script.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+    const code = script
+        .split("\n")
+        .filter((l) => !l.trimStart().startsWith("#"))
+        .join("\n");
     let dir: string;
     let bin: string;
 
@@ -174,7 +203,14 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         fakeCommand("kubectl", `printf '%s\\n' "$@" > "${dir}/argv"; echo 2026-11-28T10:00:00Z`);
         assert.equal(run("ctx=kind-vault-e2e; vault_started vault-1").status, 0);
         assert.deepEqual(readFileSync(path.join(dir, "argv"), "utf8").trim().split("\n"), [
-            "--context", "kind-vault-e2e", "-n", "vault", "get", "pod", "vault-1", "-o",
+            "--context",
+            "kind-vault-e2e",
+            "-n",
+            "vault",
+            "get",
+            "pod",
+            "vault-1",
+            "-o",
             `jsonpath={.status.containerStatuses[?(@.name=="vault")].state.running.startedAt}`,
         ]);
         fakeCommand("kubectl", "echo");
@@ -194,16 +230,48 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         const events = [
             { timestamp: 100, preludeEvent: { config: {} } },
             { timestamp: 101, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster::kind" } } },
-            { timestamp: 101, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } } },
-            { timestamp: 190, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } } },
-            { timestamp: 191, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } } },
-            { timestamp: 192, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" } } },
-            { timestamp: 230, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" } } },
-            { timestamp: 240, resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } } },
-            { timestamp: 241, resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" } } },
-            { timestamp: 250, resOpFailedEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" }, status: 1, steps: 0 } },
+            {
+                timestamp: 101,
+                resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } },
+            },
+            {
+                timestamp: 190,
+                resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:kind:KindCluster$command:local:Command::kind-cluster" } },
+            },
+            {
+                timestamp: 191,
+                resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } },
+            },
+            {
+                timestamp: 192,
+                resourcePreEvent: {
+                    metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" },
+                },
+            },
+            {
+                timestamp: 230,
+                resOutputsEvent: {
+                    metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:tls:VaultTls$kubernetes:cert-manager.io/v1:Certificate::vault-tls-ca" },
+                },
+            },
+            {
+                timestamp: 240,
+                resOutputsEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultCluster$kubernetes:helm.sh/v3:Release::vault-release" } },
+            },
+            {
+                timestamp: 241,
+                resourcePreEvent: { metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" } },
+            },
+            {
+                timestamp: 250,
+                resOpFailedEvent: {
+                    metadata: { urn: "urn:pulumi:e2e::vault-ha::vault-ha:vault:VaultBootstrap$command:local:Command::bootstrap-init" },
+                    status: 1,
+                    steps: 0,
+                },
+            },
         ];
-        writeFileSync(path.join(dir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n{\"torn");
+        writeFileSync(path.join(dir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + '\n{"torn');
         // SECONDS is bash's clock; setting it makes the durations exact.
         const result = run(
             `stack=e2e; cluster=vault-e2e; tls=true; docker_version=28.2.2
@@ -218,14 +286,17 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.equal(report.tls, true);
         assert.equal(report.host.docker, "28.2.2");
         assert.equal(report.totalSeconds, 340);
-        assert.deepEqual(report.phases.map((p: any) => [p.name, p.seconds, p.result]), [
-            ["prepare", 12, "ok"],
-            ["up", 150, "ok"],
-            ["checks", 38, "ok"],
-            ["second preview", 15, "ok"],
-            ["re-unseal", 85, "ok"],
-            ["destroy", 40, "failed"],
-        ]);
+        assert.deepEqual(
+            report.phases.map((p: any) => [p.name, p.seconds, p.result]),
+            [
+                ["prepare", 12, "ok"],
+                ["up", 150, "ok"],
+                ["checks", 38, "ok"],
+                ["second preview", 15, "ok"],
+                ["re-unseal", 85, "ok"],
+                ["destroy", 40, "failed"],
+            ],
+        );
         assert.deepEqual(report.phases[1].parts, [
             { name: "cluster", seconds: 89, from: 1, to: 90, resources: 1 },
             { name: "charts", seconds: 49, from: 91, to: 140, resources: 1 },
@@ -245,7 +316,14 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.notEqual(result.status, 0);
         const report = JSON.parse(readFileSync(out, "utf8"));
         assert.equal(report.passed, false);
-        assert.deepEqual(report.phases.map((p: any) => [p.name, p.result]), [["prepare", "ok"], ["up", "failed"], ["destroy", "ok"]]);
+        assert.deepEqual(
+            report.phases.map((p: any) => [p.name, p.result]),
+            [
+                ["prepare", "ok"],
+                ["up", "failed"],
+                ["destroy", "ok"],
+            ],
+        );
         assert.equal(report.phases[1].parts, undefined);
         assert.match(readFileSync(path.join(dir, "calls"), "utf8"), /^pulumi destroy --stack e2e-test --yes --skip-preview$/m);
         assert.ok(!existsSync(state), "the throwaway backend is removed");

@@ -5,9 +5,25 @@ import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand
 const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "wait-pods": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
     "pod-identities": { namespace: "vault", release: "vault", replicas: 3 },
-    init: { namespace: "vault", release: "vault", replicas: 3, keyShares: 5, keyThreshold: 3, keyFile: ".vault-ha/vault-ha.dev/init.json", timeoutSeconds: 600 },
+    init: {
+        namespace: "vault",
+        release: "vault",
+        replicas: 3,
+        keyShares: 5,
+        keyThreshold: 3,
+        keyFile: ".vault-ha/vault-ha.dev/init.json",
+        timeoutSeconds: 600,
+    },
     unseal: { namespace: "vault", release: "vault", pod: "vault-0", keyThreshold: 3, timeoutSeconds: 600 },
-    join: { namespace: "vault", release: "vault", pod: "vault-1", keyThreshold: 3, leaderAddr: "https://vault-0.vault-internal:8200", leaderCaFile: "/vault/userconfig/vault-tls/ca.crt", timeoutSeconds: 600 },
+    join: {
+        namespace: "vault",
+        release: "vault",
+        pod: "vault-1",
+        keyThreshold: 3,
+        leaderAddr: "https://vault-0.vault-internal:8200",
+        leaderCaFile: "/vault/userconfig/vault-tls/ca.crt",
+        timeoutSeconds: 600,
+    },
     verify: { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
     "forget-keys": { keyFile: ".vault-ha/vault-ha.dev/init.json" },
     "cert-manager-ready": { timeoutSeconds: 600 },
@@ -22,9 +38,25 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
 const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "wait-pods": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
     "pod-identities": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS"],
-    init: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_KEY_SHARES", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_KEY_FILE", "VAULT_HA_TIMEOUT_SECONDS"],
+    init: [
+        "VAULT_HA_NAMESPACE",
+        "VAULT_HA_RELEASE",
+        "VAULT_HA_REPLICAS",
+        "VAULT_HA_KEY_SHARES",
+        "VAULT_HA_KEY_THRESHOLD",
+        "VAULT_HA_KEY_FILE",
+        "VAULT_HA_TIMEOUT_SECONDS",
+    ],
     unseal: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_TIMEOUT_SECONDS"],
-    join: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_LEADER_ADDR", "VAULT_HA_LEADER_CA_FILE", "VAULT_HA_TIMEOUT_SECONDS"],
+    join: [
+        "VAULT_HA_NAMESPACE",
+        "VAULT_HA_RELEASE",
+        "VAULT_HA_POD",
+        "VAULT_HA_KEY_THRESHOLD",
+        "VAULT_HA_LEADER_ADDR",
+        "VAULT_HA_LEADER_CA_FILE",
+        "VAULT_HA_TIMEOUT_SECONDS",
+    ],
     verify: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
     "forget-keys": ["VAULT_HA_KEY_FILE"],
     "cert-manager-ready": ["VAULT_HA_TIMEOUT_SECONDS"],
@@ -48,8 +80,14 @@ describe("the step contract (components/steps/contract.ts)", () => {
     });
 
     it("refuses a missing or malformed parameter, naming the variable", () => {
-        assert.throws(() => readStepParams("unseal", { VAULT_HA_NAMESPACE: "vault" }), (e: Error) => e instanceof ContractError && /VAULT_HA_RELEASE is not set/.test(e.message));
-        assert.throws(() => readStepParams("cert-manager-ready", { VAULT_HA_TIMEOUT_SECONDS: "soon" }), /VAULT_HA_TIMEOUT_SECONDS must be a number, not "soon"/);
+        assert.throws(
+            () => readStepParams("unseal", { VAULT_HA_NAMESPACE: "vault" }),
+            (e: Error) => e instanceof ContractError && /VAULT_HA_RELEASE is not set/.test(e.message),
+        );
+        assert.throws(
+            () => readStepParams("cert-manager-ready", { VAULT_HA_TIMEOUT_SECONDS: "soon" }),
+            /VAULT_HA_TIMEOUT_SECONDS must be a number, not "soon"/,
+        );
         assert.throws(() => stepEnvironment("unseal", { ...EXAMPLES.unseal, pod: "" }), /parameter pod has no value/);
     });
 

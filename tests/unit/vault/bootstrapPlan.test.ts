@@ -14,6 +14,9 @@ describe("bootstrap plan", () => {
     });
 
     it("for a single replica: no joins", () => {
-        assert.deepEqual(bootstrapPlan(["vault-0"]).map((s) => s.id), ["wait-pods", "init", "unseal-vault-0", "verify"]);
+        assert.deepEqual(
+            bootstrapPlan(["vault-0"]).map((s) => s.id),
+            ["wait-pods", "init", "unseal-vault-0", "verify"],
+        );
     });
 });
