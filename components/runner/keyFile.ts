@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { StepError } from "./poll";
 import type { InitResponse } from "./vaultOps";
 
 export interface KeyFileContent extends InitResponse {
@@ -17,20 +18,47 @@ export function keyFilePath(project: string, stack: string): string {
     return path.join(".vault-ha", `${project}.${stack}`, "init.json");
 }
 
+/** A key file that is there but cannot be used: the message names the file, the problem and the way out. */
+export class KeyFileError extends StepError {
+    constructor(file: string, problem: string) {
+        super(
+            `the key file ${file} ${problem}. vault-ha left it untouched. If you have a backup of it, put it back and run again. ` +
+                `Otherwise move it aside (mv ${file} ${file}.broken) and, if Vault is already initialised, hand its keys in: ` +
+                `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>`,
+        );
+        this.name = "KeyFileError";
+    }
+}
+
 export function readKeyFile(file: string): KeyFileContent | undefined {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? "";
         // No file there, or no folder where the file's folder should be: either way, no saved keys.
-        if (["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
-        throw err;
+        if (["ENOENT", "ENOTDIR"].includes(code)) return undefined;
+        if (code === "EISDIR") throw new KeyFileError(file, "is a directory, not a file");
+        throw new KeyFileError(file, `cannot be read (${code || (err as Error).message})`);
     }
-    const content = JSON.parse(text) as KeyFileContent;
-    if (!Array.isArray(content.unseal_keys_b64) || typeof content.root_token !== "string") {
-        throw new Error(`${file} is not a Vault init response (no unseal_keys_b64 / root_token); it was left untouched`);
+    if (text.trim() === "") throw new KeyFileError(file, "is empty (a write that was cut off?)");
+    let content: Partial<KeyFileContent>;
+    try {
+        content = JSON.parse(text) as Partial<KeyFileContent>;
+    } catch (err) {
+        throw new KeyFileError(file, `is not valid JSON (${(err as Error).message})`);
     }
-    return content;
+    const keys = content?.unseal_keys_b64;
+    if (
+        !Array.isArray(keys) ||
+        keys.length === 0 ||
+        !keys.every((k) => typeof k === "string" && k !== "") ||
+        typeof content.root_token !== "string" ||
+        !content.root_token
+    ) {
+        throw new KeyFileError(file, "is not a Vault init response (it needs unseal_keys_b64, a list of keys, and root_token)");
+    }
+    return content as KeyFileContent;
 }
 
 export function writeKeyFile(file: string, response: InitResponse): void {
@@ -61,11 +89,13 @@ export function retireKeyFile(file: string): string {
     return aside;
 }
 
+/** Removes the key file of a destroyed cluster. Anything that is not a file in its place is not vault-ha's: kept. */
 export function deleteKeyFile(file: string): boolean {
     try {
+        if (!fs.lstatSync(file).isFile()) return false;
         fs.unlinkSync(file);
     } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+        if (["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) return false;
         throw err;
     }
     try {

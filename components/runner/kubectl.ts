@@ -7,9 +7,9 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { classifyFailure } from "./failures";
+import { privateFolder, releaseFolder, track } from "./tempFolders";
 import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
 
 export interface KubectlResult {
@@ -42,19 +42,20 @@ export class Kubectl implements KubectlRunner {
         kubeconfig: string,
         private readonly callTimeoutMs = 120_000,
     ) {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-"));
+        this.dir = privateFolder();
         this.kubeconfigFile = path.join(this.dir, "kubeconfig");
         fs.writeFileSync(this.kubeconfigFile, kubeconfig, { mode: 0o600 });
     }
 
     dispose(): void {
-        fs.rmSync(this.dir, { recursive: true, force: true });
+        releaseFolder(this.dir);
     }
 
     run(args: string[], stdin?: string): Promise<KubectlResult> {
         return new Promise((resolve, reject) => {
             const env = { ...process.env, KUBECONFIG: this.kubeconfigFile };
             const child = spawn("kubectl", args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: this.callTimeoutMs });
+            track(child);
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d) => (stdout += d));

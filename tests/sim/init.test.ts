@@ -85,4 +85,16 @@ describe("init against the simulator", () => {
         assert.match(run.stderr, /are set, but vault-0 is not initialised, so they cannot belong to this cluster/);
         assert.equal(sim.state().inits, 0);
     });
+
+    it("a corrupt key file next to an initialised Vault: the step names the file, the problem and the way out", async () => {
+        sim = await Simulation.create();
+        await sim.bootstrap();
+        fs.writeFileSync(sim.keyFile, '{"unseal_keys_b64": ["cut off');
+        const run = await sim.runStep("init");
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, new RegExp(`ERROR: the key file ${sim.keyFile.replace(/[.]/g, "\\.")} is not valid JSON`));
+        assert.match(run.stderr, /mv .*init\.json .*init\.json\.broken/);
+        assert.ok(!run.stderr.includes("unexpected failure"), "no JavaScript stack");
+        assert.equal(sim.state().inits, 1, "and Vault is not touched");
+    });
 });

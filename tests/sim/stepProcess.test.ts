@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { assertNothingExposed } from "../doubles/vault/exposure";
@@ -82,5 +83,69 @@ describe("step processes (the exact command lines) against the simulator", funct
         assert.equal(old.status, 0, old.stderr);
         assert.deepEqual(JSON.parse(old.stdout), { deleted: true });
         assert.ok(!fs.existsSync(sim.keyFile));
+    });
+
+    describe("a step that does not end normally leaves no kubeconfig behind", () => {
+        let tmp: string;
+        beforeEach(() => {
+            tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-signal-test-"));
+        });
+        afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+        /** Starts wait-pods on pods that never run (so it waits), with its temporary files in `tmp`. */
+        async function waitingStep(): Promise<{ shell: number; node: number; folder: string; done: Promise<{ code: number }> }> {
+            sim = await Simulation.create({ clock: "wall" });
+            sim.change((s) => (s.pods["vault-2"].reason = "ImagePullBackOff"));
+            let shell = 0;
+            const done = sim.runStepProcess("wait-pods", { env: { TMPDIR: tmp }, onSpawn: (pid) => (shell = pid) });
+            // The step's private folder is named after its process: vault-ha-<pid>-XXXXXX, holding the kubeconfig.
+            for (let i = 0; i < 400; i++) {
+                const folder = fs.readdirSync(tmp).find((name) => /^vault-ha-\d+-/.test(name));
+                if (folder && fs.existsSync(path.join(tmp, folder, "kubeconfig"))) return { shell, node: Number(folder.split("-")[2]), folder, done };
+                await new Promise((r) => setTimeout(r, 50));
+            }
+            throw new Error("the step never wrote its kubeconfig");
+        }
+        /** vault-ha's folders in the step's TMPDIR (node's compile cache lives there too). */
+        const ours = () => fs.readdirSync(tmp).filter((name) => name.startsWith("vault-ha-"));
+        const alive = (pid: number) => {
+            try {
+                process.kill(pid, 0);
+                return true;
+            } catch {
+                return false;
+            }
+        };
+        async function gone(pid: number): Promise<boolean> {
+            for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+            return !alive(pid);
+        }
+
+        it("SIGTERM (Ctrl-C, pulumi cancel): removes its folder and exits with 128+15", async () => {
+            const step = await waitingStep();
+            process.kill(step.node, "SIGTERM");
+            const { code } = await step.done;
+            assert.equal(code, 143);
+            assert.deepEqual(ours(), [], "the kubeconfig's folder is gone");
+        });
+
+        it("its /bin/sh killed: notices within a second that its parent is gone, stops and cleans up", async () => {
+            const step = await waitingStep();
+            process.kill(step.shell, "SIGKILL");
+            await step.done;
+            assert.ok(await gone(step.node), "the orphaned step stopped instead of waiting out its deadline");
+            assert.deepEqual(ours(), []);
+        });
+
+        it("SIGKILL, which nothing can catch: the next step removes what it left", async () => {
+            const step = await waitingStep();
+            process.kill(step.node, "SIGKILL");
+            await step.done;
+            assert.ok(await gone(step.node));
+            assert.deepEqual(ours(), [step.folder], "left behind, as SIGKILL allows no clean-up");
+            const next = await sim.runStepProcess("pod-identities", { env: { TMPDIR: tmp } });
+            assert.equal(next.code, 0, next.stderr);
+            assert.deepEqual(ours(), [], "the next step removed it (and its own)");
+        });
     });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { deleteKeyFile, keyFilePath, readKeyFile, retireKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
+import { deleteKeyFile, KeyFileError, keyFilePath, readKeyFile, retireKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
 
 describe("key file", () => {
     let dir: string;
@@ -29,7 +29,10 @@ describe("key file", () => {
     it("never takes a file that is not an init response for keys", () => {
         const file = path.join(dir, "init.json");
         fs.writeFileSync(file, JSON.stringify({ something: "else" }));
-        assert.throws(() => readKeyFile(file), /is not a Vault init response \(no unseal_keys_b64 \/ root_token\); it was left untouched/);
+        assert.throws(
+            () => readKeyFile(file),
+            /is not a Vault init response \(it needs unseal_keys_b64, a list of keys, and root_token\)\. vault-ha left it untouched/,
+        );
         assert.ok(fs.existsSync(file));
     });
 
@@ -43,5 +46,45 @@ describe("key file", () => {
         assert.equal(deleteKeyFile(file), true);
         assert.ok(fs.existsSync(aside), "retired keys survive a forget");
         assert.equal(deleteKeyFile(file), false);
+    });
+});
+
+describe("a key file that is there but cannot be used", () => {
+    let dir: string;
+    let file: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-keyfile-"));
+        file = path.join(dir, "init.json");
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const cases: Array<[string, () => void, RegExp]> = [
+        ["empty", () => fs.writeFileSync(file, ""), /is empty/],
+        ["cut off mid-write", () => fs.writeFileSync(file, '{"unseal_keys_b64": ["a2V5"'), /is not valid JSON/],
+        ["not an init response", () => fs.writeFileSync(file, '{"keys": []}'), /is not a Vault init response/],
+        ["keys that are not strings", () => fs.writeFileSync(file, '{"unseal_keys_b64": [1, 2], "root_token": "hvs.x"}'), /is not a Vault init response/],
+        ["a directory in its place", () => fs.mkdirSync(file), /is a directory, not a file/],
+    ];
+    for (const [what, make, problem] of cases) {
+        it(`${what}: names the file, the problem and the way out, and leaves it untouched`, () => {
+            make();
+            const before = fs.statSync(file).isDirectory() ? "dir" : fs.readFileSync(file, "utf8");
+            assert.throws(
+                () => readKeyFile(file),
+                (err: Error) =>
+                    err instanceof KeyFileError &&
+                    err.message.includes(`the key file ${file} `) &&
+                    problem.test(err.message) &&
+                    err.message.includes(`mv ${file} ${file}.broken`) &&
+                    err.message.includes("pulumi config set --secret vault-ha:unsealKeys"),
+            );
+            assert.equal(fs.statSync(file).isDirectory() ? "dir" : fs.readFileSync(file, "utf8"), before);
+        });
+    }
+
+    it("destroy leaves a directory in the key file's place alone", () => {
+        fs.mkdirSync(file);
+        assert.equal(deleteKeyFile(file), false);
+        assert.ok(fs.statSync(file).isDirectory());
     });
 });
