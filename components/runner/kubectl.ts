@@ -33,6 +33,27 @@ trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft list-peers -format=json`;
 
+/**
+ * Where `vault operator init` writes its answer inside the pod first: $HOME is the chart's emptyDir, private to the
+ * pod and kept across container restarts. If this process dies between Vault answering and the key file being on
+ * the laptop's disk, the answer is still in the pod, and the next run takes it from there (INIT_SCRIPT, then
+ * TAKE_STAGED_INIT_SCRIPT). It is removed as soon as the key file is written.
+ */
+export const STAGED_INIT_FILE = "$HOME/.vault-ha-init.json";
+
+/** Runs init into the staging file, then prints it. $1/$2: key shares and threshold. */
+export const INIT_SCRIPT = `set -eu
+umask 077
+f="${STAGED_INIT_FILE}"
+trap 'rm -f "$f.partial"' EXIT
+vault operator init -key-shares="$1" -key-threshold="$2" -format=json > "$f.partial"
+mv "$f.partial" "$f"
+cat "$f"`;
+
+/** Prints the staged answer if there is one (exit 0, empty output if not). */
+export const TAKE_STAGED_INIT_SCRIPT = `f="${STAGED_INIT_FILE}"; if [ -f "$f" ]; then cat "$f"; fi`;
+export const DROP_STAGED_INIT_SCRIPT = `rm -f "${STAGED_INIT_FILE}"`;
+
 export class Kubectl implements KubectlRunner {
     private readonly kubeconfigFile: string;
     private readonly dir: string;
@@ -165,9 +186,25 @@ export class KubectlVaultOps implements VaultOps {
     }
 
     async init(pod: string, shares: number, threshold: number): Promise<InitResponse> {
-        const result = await this.exec(pod, ["vault", "operator", "init", `-key-shares=${shares}`, `-key-threshold=${threshold}`, "-format=json"]);
+        const result = await this.exec(pod, ["sh", "-c", INIT_SCRIPT, "vault-ha-init", String(shares), String(threshold)]);
         if (result.code !== 0) throw failureOf(`vault operator init on ${pod}`, result);
         return JSON.parse(result.stdout) as InitResponse;
+    }
+
+    async takeStagedInit(pod: string): Promise<InitResponse | undefined> {
+        const result = await this.exec(pod, ["sh", "-c", TAKE_STAGED_INIT_SCRIPT]);
+        if (result.code !== 0) throw failureOf(`reading the staged init answer in ${pod}`, result);
+        if (result.stdout.trim() === "") return undefined;
+        try {
+            return JSON.parse(result.stdout) as InitResponse;
+        } catch {
+            return undefined;
+        }
+    }
+
+    async dropStagedInit(pod: string): Promise<void> {
+        const result = await this.exec(pod, ["sh", "-c", DROP_STAGED_INIT_SCRIPT]);
+        if (result.code !== 0) throw failureOf(`removing the staged init answer in ${pod}`, result);
     }
 
     async submitUnsealKey(pod: string, key: string): Promise<void> {

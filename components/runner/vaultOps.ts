@@ -76,7 +76,12 @@ export class VaultRefused extends Error {
 export interface VaultOps {
     listPods(): Promise<PodInfo[]>;
     status(pod: string): Promise<SealStatus>;
+    /** Initialises Vault; the answer is staged in the pod (see kubectl.ts STAGED_INIT_FILE) before it is returned. */
     init(pod: string, shares: number, threshold: number): Promise<InitResponse>;
+    /** The init answer staged in the pod by a run that died before saving it, if any. */
+    takeStagedInit(pod: string): Promise<InitResponse | undefined>;
+    /** Removes the staged answer once the key file holds it. */
+    dropStagedInit(pod: string): Promise<void>;
     /** Submits one unseal key share; the key travels on stdin. */
     submitUnsealKey(pod: string, key: string): Promise<void>;
     /** Discards a half-finished unseal (progress > 0) so that a fresh set of keys starts from zero. */

@@ -143,7 +143,7 @@ export interface StepResults {
     "wait-pods": { pods: string[] };
     /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
     "pod-identities": Record<string, string>;
-    init: VaultKeys & { source: "vault-init" | "key-file" | "config" };
+    init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };
     join: { pod: string; result: UnsealOutcome };
     verify: { peers: RaftPeer[] };

@@ -42,21 +42,34 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
 
     const saved = readKeyFile(p.keyFile);
     if (status.initialized) {
-        if (!saved) {
-            throw new StepError(
-                `${p.leader} is already initialised, but vault-ha has no unseal keys for it (no ${p.keyFile}, no vault-ha:unsealKeys in config). ` +
-                    `It will not initialise again over existing data. If you have the keys, hand them in and run pulumi up again: ` +
-                    `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>. ` +
-                    `If the data is disposable, start over: npm run down && npm run up`,
-            );
+        if (saved) {
+            if (saved.unseal_keys_b64.length !== p.shares) {
+                ctx.log(
+                    `note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`,
+                );
+            }
+            ctx.log(`${p.leader} is initialised; reusing the unseal keys saved in ${p.keyFile}`);
+            // A copy that an earlier run could not remove from the pod is not needed any more.
+            await ctx.ops.dropStagedInit(p.leader).catch(() => undefined);
+            return { ...toKeys(saved), source: "key-file" };
         }
-        if (saved.unseal_keys_b64.length !== p.shares) {
-            ctx.log(
-                `note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`,
-            );
+        // An earlier run may have died between Vault's answer and the key file: the answer then waits in the pod.
+        const staged = await pollUntil(
+            ctx,
+            `${p.leader} to answer (reading a staged init answer)`,
+            async () => ({ answer: await ctx.ops.takeStagedInit(p.leader) }),
+            () => "",
+        );
+        if (staged.answer) {
+            ctx.log(`${p.leader} is initialised, and an interrupted run left Vault's answer in the pod: taking the keys from there`);
+            return { ...(await keep(ctx, p, staged.answer)), source: "pod-staging" };
         }
-        ctx.log(`${p.leader} is initialised; reusing the unseal keys saved in ${p.keyFile}`);
-        return { ...toKeys(saved), source: "key-file" };
+        throw new StepError(
+            `${p.leader} is already initialised, but vault-ha has no unseal keys for it (no ${p.keyFile}, no vault-ha:unsealKeys in config). ` +
+                `It will not initialise again over existing data. If you have the keys, hand them in and run pulumi up again: ` +
+                `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>. ` +
+                `If the data is disposable, start over: npm run down && npm run up`,
+        );
     }
 
     if (saved) {
@@ -71,34 +84,50 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
                 return await ctx.ops.init(p.leader, p.shares, p.threshold);
             } catch (err) {
                 if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
-                // The request may have reached Vault even though no answer came back. Initialising again would fail
-                // anyway ("already initialized"); what matters is to say that the keys went with the lost answer.
+                // The request may have reached Vault even though no answer came back: then the answer is staged in
+                // the pod. Initialising again would fail anyway ("already initialized").
                 const now = await ctx.ops.status(p.leader);
-                if (now.initialized) {
-                    throw new StepError(
-                        `${p.leader} was initialised, but its answer (the unseal keys) was lost on the way: ${(err as Error).message}. ` +
-                            `Without the keys this Vault can never be unsealed; its data is new and empty, so start over: npm run down && npm run up`,
-                    );
+                if (!now.initialized) throw err;
+                const staged = await ctx.ops.takeStagedInit(p.leader);
+                if (staged) {
+                    ctx.log(`the answer of vault operator init was lost on the way (${(err as Error).message}); took it from the pod instead`);
+                    return staged;
                 }
-                throw err;
+                throw new StepError(
+                    `${p.leader} was initialised, but its answer (the unseal keys) was lost on the way: ${(err as Error).message}. ` +
+                        `Without the keys this Vault can never be unsealed; its data is new and empty, so start over: npm run down && npm run up`,
+                );
             }
         },
         () => "",
     );
+    const keys = await keep(ctx, p, response);
+    ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold})`);
+    return { ...keys, source: "vault-init" };
+}
+
+/**
+ * Keeps Vault's init answer: on disk first (0600), then the copy staged in the pod goes. If the file cannot be
+ * written, the step still succeeds, so that the keys reach the encrypted Pulumi state, and the pod's copy stays.
+ */
+async function keep(ctx: StepContext, p: InitParams, response: InitResponse): Promise<VaultKeys> {
     ctx.onSecret?.(...response.unseal_keys_b64, response.root_token);
-    // Nothing happens to the keys before they are safely on disk.
     try {
         writeKeyFile(p.keyFile, response);
-        ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold}); keys saved to ${p.keyFile} (mode 0600)`);
     } catch (err) {
-        // Failing now would lose the keys for certain. Succeeding hands them to Pulumi, which keeps them, encrypted,
-        // in the state (this step's stdout is a secret output that is never logged).
         ctx.log(
             `WARNING: initialised ${p.leader} but could not save the keys to ${p.keyFile} (${(err as Error).message}). ` +
                 `They are kept only in the Pulumi state: back them up now with pulumi stack output unsealKeys --show-secrets`,
         );
+        return toKeys(response);
     }
-    return { ...toKeys(response), source: "vault-init" };
+    ctx.log(`keys saved to ${p.keyFile} (mode 0600)`);
+    try {
+        await ctx.ops.dropStagedInit(p.leader);
+    } catch (err) {
+        ctx.log(`note: could not remove the staged copy of the keys in ${p.leader} (${(err as Error).message}); the next run removes it`);
+    }
+    return toKeys(response);
 }
 
 export const initStep: Handler<"init"> = (p, secrets, ctx) =>

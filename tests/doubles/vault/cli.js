@@ -14,7 +14,7 @@ const model = require("./model.js");
 
 /** @typedef {import("./model.js").State} State */
 /** @typedef {{ code: number, stdout: string, stderr: string }} Result */
-/** @typedef {{ shell: { command: string[], env: Record<string, string>, stdin: string, pod: string } }} ShellRequest */
+/** @typedef {{ shell: { command: string[], env: Record<string, string>, stdin: string, pod: string, home: string, dropAnswer: boolean } }} ShellRequest */
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flag parsing
@@ -362,20 +362,12 @@ function kubectl(s, argv, io) {
         if (command[0] === "vault") {
             io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env: container.env });
             const result = vault(s, pod, command.slice(1), container.env, stdin, undefined);
-            // Fault: the command ran in the pod, but its answer never reached kubectl (the connection dropped).
-            const drop = Object.keys(s.faults.dropAnswers ?? {}).find(
-                (prefix) => command.slice(1).join(" ").startsWith(prefix) && s.faults.dropAnswers[prefix] > 0,
-            );
-            if (drop) {
-                s.faults.dropAnswers[drop]--;
-                return fail(
-                    1,
-                    "error: error reading from error stream: next reader: read tcp 172.18.0.1:50412->172.18.0.2:6443: read: connection reset by peer",
-                );
-            }
+            if (takeDrop(s, command)) return LOST_ANSWER;
             return withExitNote({ ...result, stderr: stderr + result.stderr });
         }
-        if (command[0] === "sh" || command[0] === "/bin/sh") return { shell: { command, env: container.env, stdin, pod } };
+        // The pod's $HOME is the chart's emptyDir: kept across container restarts, new with a new pod (uid).
+        if (command[0] === "sh" || command[0] === "/bin/sh")
+            return { shell: { command, env: container.env, stdin, pod, home: `${pod}-${p.uid}`, dropAnswer: takeDrop(s, command) } };
         return fail(
             126,
             `error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`,
@@ -385,9 +377,24 @@ function kubectl(s, argv, io) {
     return fail(1, `(simulator: unsupported: kubectl ${argv.join(" ")})`);
 }
 
+/**
+ * Fault: the command runs in the pod, but its answer never reaches kubectl (the connection dropped). Armed with
+ * s.faults.dropAnswers = {"<text in the command line>": N}.
+ * @param {State} s @param {string[]} command
+ */
+function takeDrop(s, command) {
+    const line = command.join(" ");
+    const key = Object.keys(s.faults.dropAnswers ?? {}).find((text) => line.includes(text) && (s.faults.dropAnswers?.[text] ?? 0) > 0);
+    if (!key || !s.faults.dropAnswers) return false;
+    s.faults.dropAnswers[key]--;
+    return true;
+}
+
+const LOST_ANSWER = fail(1, "error: error reading from error stream: next reader: read tcp 172.18.0.1:50412->172.18.0.2:6443: read: connection reset by peer");
+
 /** kubectl exec reports a command's non-zero exit on stderr and exits with it (kubectl/pkg/cmd/util/helpers.go). @param {Result} r */
 function withExitNote(r) {
     return r.code === 0 ? r : { ...r, stderr: `${r.stderr}command terminated with exit code ${r.code}\n` };
 }
 
-module.exports = { parseGoFlags, parsePflags, vault, kubectl, withExitNote, matches, podJson };
+module.exports = { parseGoFlags, parsePflags, vault, kubectl, withExitNote, matches, podJson, LOST_ANSWER };

@@ -27,6 +27,7 @@ import { SimClock } from "./simClock";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./model.js");
+const { podHome } = require("./podHome.js");
 const cli = require("./cli.js");
 
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
@@ -244,17 +245,35 @@ export class Simulation {
     async runStep(step: StepName, options: StepOptions & { realTime?: boolean } = {}): Promise<StepRun> {
         // On the wall clock, poll quickly: the fakes answer in milliseconds.
         const env = this.stepEnv(step, options, options.realTime ? 50 : this.pollMs);
-        let stderr = "";
+        const run: RunningStep = { step, pod: options.pod, stderr: "", killedAt: undefined };
         const runtime: StepRuntime = {
             env,
             clock: options.realTime ? { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } : this.clock,
-            kubectl: (kubeconfig) => new SimKubectl(this, kubeconfig, env),
-            stderr: (line) => (stderr += line),
+            kubectl: (kubeconfig) => new SimKubectl(this, kubeconfig, env, run),
+            stderr: (line) => (run.stderr += line),
         };
         const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
         const outcome = await executeStep(step, stdin, runtime);
-        this.output.push({ step, stdout: outcome.stdout, stderr });
-        return { ...outcome, stderr };
+        // A killed step prints nothing after its death, and reports nothing: SIGKILL's exit status.
+        const result = run.killedAt === undefined ? { ...outcome, stderr: run.stderr } : { code: 137, stdout: "", stderr: run.stderr.slice(0, run.killedAt) };
+        this.output.push({ step, stdout: result.stdout, stderr: result.stderr });
+        return result;
+    }
+
+    /**
+     * Faults at kubectl calls: called before each call (`phase: "before"`) and once its effect happened in the
+     * cluster (`"after"`, the answer not yet back); returning "kill" kills the step there, as SIGKILL would.
+     */
+    onCall?: (call: { phase: "before" | "after"; args: string[]; step: StepName; pod?: string }) => "kill" | void;
+
+    /** Kills the next step whose kubectl call matches, right after the call's effect. */
+    killAfter(match: (args: string[]) => boolean): void {
+        let armed = true;
+        this.onCall = (call) => {
+            if (!armed || call.phase !== "after" || !match(call.args)) return undefined;
+            armed = false;
+            return "kill";
+        };
     }
 
     /** Starts one step exactly as the Command provider would: `/bin/sh -c <command>` in the project folder. */
@@ -317,14 +336,42 @@ export class Simulation {
  * The simulator's kubectl in-process: each call costs the model's call latency in simulated time; `exec ... sh -c`
  * runs a real shell (with the fake vault on PATH) while the clock stands still.
  */
+interface RunningStep {
+    step: StepName;
+    pod?: string;
+    stderr: string;
+    /** Where stderr ended when the step was killed. */
+    killedAt: number | undefined;
+}
+
+/** Thrown into the step's code where it is killed; the harness turns its run into an exit 137. */
+class Killed extends Error {}
+
 class SimKubectl implements KubectlRunner {
     constructor(
         private readonly sim: Simulation,
         private readonly kubeconfig: string,
         private readonly env: Record<string, string>,
+        private readonly running: RunningStep,
     ) {}
 
     async run(args: string[], stdin?: string): Promise<KubectlResult> {
+        this.fault("before", args);
+        const result = await this.call(args, stdin);
+        this.fault("after", args);
+        return result;
+    }
+
+    private fault(phase: "before" | "after", args: string[]): void {
+        const r = this.running;
+        if (r.killedAt !== undefined) throw new Killed("already killed");
+        if (this.sim.onCall?.({ phase, args, step: r.step, pod: r.pod }) === "kill") {
+            r.killedAt = r.stderr.length;
+            throw new Killed(`killed ${phase} kubectl ${args.join(" ")}`);
+        }
+    }
+
+    private async call(args: string[], stdin?: string): Promise<KubectlResult> {
         const sim = this.sim;
         await sim.clock.sleep(sim.state().timing.callMs);
         // What a kubectl process would have seen: the step's environment and a kubeconfig file (never its content).
@@ -335,18 +382,20 @@ class SimKubectl implements KubectlRunner {
             sim.clock.now(),
         );
         if (!("shell" in result)) return result;
-        const { command, env, stdin: input, pod } = result.shell;
+        const { command, env, stdin: input, pod, home, dropAnswer } = result.shell;
         return sim.clock.track(
             new Promise<KubectlResult>((resolve) => {
                 const child = spawn(command[0], command.slice(1), {
-                    env: { ...env, PATH: `${SIM_BIN}:/usr/bin:/bin`, VAULT_SIM_STATE: sim.stateFile, VAULT_SIM_POD: pod },
+                    env: { ...env, HOME: podHome(sim.stateFile, home), PATH: `${SIM_BIN}:/usr/bin:/bin`, VAULT_SIM_STATE: sim.stateFile, VAULT_SIM_POD: pod },
                     stdio: ["pipe", "pipe", "pipe"],
                 });
                 let stdout = "";
                 let stderr = "";
                 child.stdout.on("data", (d) => (stdout += d));
                 child.stderr.on("data", (d) => (stderr += d));
-                child.on("close", (code) => resolve(cli.withExitNote({ code: code ?? 1, stdout, stderr })));
+                child.on("close", (code) => resolve(dropAnswer ? cli.LOST_ANSWER : cli.withExitNote({ code: code ?? 1, stdout, stderr })));
+                // A script that does not read its stdin may exit before it is written.
+                child.stdin.on("error", () => undefined);
                 child.stdin.end(input);
             }),
         );
@@ -355,4 +404,14 @@ class SimKubectl implements KubectlRunner {
     dispose(): void {
         // Nothing on disk: the kubeconfig stays in memory.
     }
+}
+
+/** The init answers staged in the pods' $HOME (kubectl.ts STAGED_INIT_FILE), as paths. */
+export function stagedCopies(sim: Simulation): string[] {
+    const pods = path.join(sim.dir, "pods");
+    if (!fs.existsSync(pods)) return [];
+    return fs
+        .readdirSync(pods)
+        .map((incarnation) => path.join(pods, incarnation, "home", ".vault-ha-init.json"))
+        .filter((file) => fs.existsSync(file));
 }
