@@ -23,6 +23,15 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {
+        // The dependency check runs before node_modules exists: plain CommonJS for Node, no imports.
+        files: ["scripts/ensure-deps.js"],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
+        },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         files: ["tests/**/*.ts"],
         rules: {
             // Tests read resource inputs the mocks hand back as untyped JSON.

@@ -11,6 +11,10 @@
 # Portable to macOS's bash 3.2: no associative arrays, no ${var,,}, no arrays expanded under `set -u`. Sourcing this
 # file only defines the functions (tests/scripts.test.ts runs them); executing it runs main.
 
+# The npm packages, the preflight and the stack's backend, as up.sh and down.sh have them.
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 step() { printf '\n=== %s\n' "$*"; }
 
 # wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 2 s until it succeeds; fails naming what it awaited.
@@ -46,6 +50,9 @@ vault_started() {
   kubectl --context "$ctx" -n vault get pod "$1" \
     -o jsonpath='{.status.containerStatuses[?(@.name=="vault")].state.running.startedAt}' | grep -q .
 }
+
+# Whether `pulumi up` was started: only then is there anything to destroy.
+deploy_started=false
 
 # --- phase timings ---------------------------------------------------------------------------------------------------
 # Finished phases, one "name<TAB>seconds<TAB>result" line each, in the order they ran.
@@ -163,17 +170,22 @@ cleanup() {
   if [ "$status" = 0 ]; then phase_end ok; else phase_end failed; fi
   local passed=false
   [ "$status" = 0 ] && passed=true
-  if [ "${KEEP:-0}" = 1 ]; then
+  if [ "${KEEP:-0}" = 1 ] && [ "$deploy_started" = true ]; then
     write_timings "$timings" "$passed" "$events" || echo "e2e: could not write the timings" >&2
     echo "KEEP=1: leaving stack $stack (backend $PULUMI_BACKEND_URL) and cluster $cluster"
     exit $status
   fi
-  phase destroy "destroy"
-  if pulumi destroy --stack "$stack" --yes --skip-preview; then
-    phase_end ok
+  if [ "$deploy_started" = true ]; then
+    phase destroy "destroy"
+    if pulumi destroy --stack "$stack" --yes --skip-preview; then
+      phase_end ok
+    else
+      phase_end failed
+      kind delete cluster --name "$cluster" || true
+    fi
   else
-    phase_end failed
-    kind delete cluster --name "$cluster" || true
+    # Nothing was deployed (the preflight or the stack setup stopped it): no destroy, no follow-up errors.
+    echo "e2e: stopped before the deploy started: nothing to destroy"
   fi
   write_timings "$timings" "$passed" "$events" || echo "e2e: could not write the timings" >&2
   rm -rf "$state" "Pulumi.$stack.yaml"
@@ -182,30 +194,34 @@ cleanup() {
 
 main() {
   set -euo pipefail
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  cd "$VAULT_HA_ROOT"
 
-  stack=e2e
   cluster=vault-e2e
   state=$(mktemp -d)
   events="$state/up-events.jsonl"
   timings=${E2E_TIMINGS:-$PWD/e2e-timings.json}
-  export PULUMI_BACKEND_URL="file://$state"
   # A throwaway stack in a throwaway backend: its passphrase protects nothing that outlives the test.
+  export PULUMI_STACK=e2e
+  export PULUMI_BACKEND_URL="file://$state"
+  use_stack
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-vault-ha-e2e}"
-  export PULUMI_STACK=$stack
   ctx="kind-$cluster"
   tls=${E2E_TLS:-true}
   docker_version=$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)
   trap cleanup EXIT
 
   phase prepare "deploy: stack, config, preflight"
-  [ -d node_modules ] || npm ci
+  ensure_deps
+  # The tools first, before any pulumi command: a missing one is named with its fix, not "command not found".
+  preflight --tools docker,kind,kubectl,pulumi
   pulumi stack init $stack --secrets-provider passphrase
   pulumi config set --stack $stack vault-ha:clusterName $cluster
   pulumi config set --stack $stack vault-ha:tls "$tls"
-  npx ts-node --transpile-only scripts/preflight.ts --stack $stack
+  # Then the whole preflight, with the stack's settings (its cluster's name and ports).
+  preflight --stack $stack
 
   phase up "deploy: pulumi up"
+  deploy_started=true
   # --event-log exists only with PULUMI_DEBUG_COMMANDS set (pulumi pkg/cmd/pulumi/operations/up.go); without it the up
   # is timed as one phase.
   if PULUMI_DEBUG_COMMANDS=true pulumi up --help 2>/dev/null | grep -q -- '--event-log'; then

@@ -1,9 +1,15 @@
 /**
  * npm run preflight [-- --stack NAME]: checks this machine before `pulumi up` (tools and versions, a running Docker
  * daemon, free host ports) and says how to fix what is missing. `npm run up` runs it first.
+ *
+ * npm run preflight -- --tools pulumi,kind: checks only Node.js and the named tools (docker, kind, kubectl, pulumi;
+ * docker means a running engine), neither the stack's settings nor the cluster nor the ports: what `npm run down`
+ * (which must work with Docker or the cluster gone), `npm run config` and the start of `npm run e2e` need.
  */
 import { spawnSync } from "child_process";
+import { readFileSync } from "fs";
 import * as net from "net";
+import * as path from "path";
 import { ConfigError, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
@@ -16,9 +22,14 @@ export interface Finding {
     fix?: string;
 }
 
-/** Minimum versions; the README's prerequisites table states the same. */
+/**
+ * The Node.js versions this project runs on: package.json's engines (the intersection of its dependencies' engines,
+ * which a test keeps true).
+ */
+export const NODE_ENGINES: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).engines.node;
+
+/** Minimum versions of the other tools; the README's prerequisites table states the same. */
 export const MINIMUM = {
-    node: "20.19.0",
     docker: "24.0.0",
     kind: KIND_RELEASE.replace(/^v/, ""),
     kubectl: "1.34.0",
@@ -38,6 +49,60 @@ export function atLeast(version: number[], minimum: string): boolean {
     return true;
 }
 
+/**
+ * Whether version satisfies a range in the subset of npm's semver syntax that engines fields use: alternatives
+ * joined by `||`, each a space-separated list of comparators `^1.2.3`, `>=1.2.3`, `>1.2`, `<2`, `<=2.1`, `=1.2.3` or
+ * a bare (partial) version. A partial version compares only the parts it gives (`<=24` is below 25, `20` is any
+ * 20.x), as in semver. Anything else throws, rather than guess. (No semver package: the preflight's only
+ * dependencies are the program's.)
+ */
+export function satisfiesRange(version: number[], range: string): boolean {
+    return range.split("||").some((alternative) =>
+        alternative
+            .trim()
+            .split(/\s+/)
+            .every((comparator) => satisfiesComparator(version, comparator)),
+    );
+}
+
+function satisfiesComparator(version: number[], comparator: string): boolean {
+    const m = /^(\^|>=|<=|>|<|=)?v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(comparator);
+    if (!m) throw new Error(`unsupported version range syntax: "${comparator}"`);
+    const given = m
+        .slice(2, 5)
+        .filter((p) => p !== undefined)
+        .map(Number);
+    // Compares version with the given parts only, part by part: <0, 0 or >0.
+    const cmp = given.map((part, i) => version[i] - part).find((d) => d !== 0) ?? 0;
+    switch (m[1]) {
+        case "^":
+            if (given[0] === 0) throw new Error(`unsupported version range syntax: "${comparator}" (caret on 0.x)`);
+            return version[0] === given[0] && cmp >= 0;
+        case ">=":
+            return cmp >= 0;
+        case ">":
+            return cmp > 0;
+        case "<":
+            return cmp < 0;
+        case "<=":
+            return cmp <= 0;
+        default:
+            return cmp === 0;
+    }
+}
+
+export function nodeFinding(nodeVersion: string, engines = NODE_ENGINES): Finding {
+    const version = parseVersion(nodeVersion);
+    const text = version ? version.join(".") : nodeVersion;
+    return version && satisfiesRange(version, engines)
+        ? { ok: true, what: `node ${text}` }
+        : {
+              ok: false,
+              what: `node ${text} is not a supported version (package.json engines: ${engines})`,
+              fix: "install a Node.js release in that range, 22 LTS recommended: https://nodejs.org/en/download",
+          };
+}
+
 function versionFinding(tool: string, output: { ok: boolean; stdout: string }, minimum: string, install: string): Finding {
     const version = output.ok ? parseVersion(output.stdout) : undefined;
     if (!version) return { ok: false, what: `${tool}: not found`, fix: install };
@@ -45,46 +110,66 @@ function versionFinding(tool: string, output: { ok: boolean; stdout: string }, m
     return atLeast(version, minimum) ? { ok: true, what: `${tool} ${text}` } : { ok: false, what: `${tool} ${text} is older than ${minimum}`, fix: install };
 }
 
-export function checkTools(run: Runner, nodeVersion = process.version): Finding[] {
-    const findings: Finding[] = [];
-    findings.push(versionFinding("node", { ok: true, stdout: nodeVersion }, MINIMUM.node, "install Node.js 20.19 or newer (22 LTS recommended)"));
+/** The tools the preflight knows; `docker` is a running Docker engine, not only its CLI. */
+export const TOOLS = ["docker", "kind", "kubectl", "pulumi"] as const;
+export type Tool = (typeof TOOLS)[number];
 
-    const docker = run("docker", ["version", "--format", "{{.Server.Version}}"]);
-    if (!docker.ok || !parseVersion(docker.stdout)) {
-        findings.push({
-            ok: false,
-            what: "docker: no running Docker engine answered",
-            fix: "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`",
-        });
-    } else {
-        findings.push(versionFinding("docker engine", docker, MINIMUM.docker, "update Docker"));
+/** The tools of a `--tools a,b` argument; throws on a name it does not know. */
+export function parseTools(list: string): Tool[] {
+    const names = list.split(",").filter(Boolean);
+    const unknown = names.filter((n) => !(TOOLS as readonly string[]).includes(n));
+    if (unknown.length || !names.length) throw new Error(`preflight --tools: expected some of ${TOOLS.join(",")}, got "${list}"`);
+    return names as Tool[];
+}
+
+/** Node.js, then each of tools (all by default), in the order of TOOLS. */
+export function checkTools(run: Runner, nodeVersion = process.version, tools: readonly Tool[] = TOOLS): Finding[] {
+    const findings: Finding[] = [nodeFinding(nodeVersion)];
+
+    if (tools.includes("docker")) {
+        const docker = run("docker", ["version", "--format", "{{.Server.Version}}"]);
+        if (!docker.ok || !parseVersion(docker.stdout)) {
+            findings.push({
+                ok: false,
+                what: "docker: no running Docker engine answered",
+                fix: "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`",
+            });
+        } else {
+            findings.push(versionFinding("docker engine", docker, MINIMUM.docker, "update Docker"));
+        }
     }
 
-    const kind = versionFinding(
-        "kind",
-        run("kind", ["version"]),
-        MINIMUM.kind,
-        `install kind ${KIND_RELEASE}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`,
-    );
-    findings.push(kind);
-    if (kind.ok && !kind.what.endsWith(MINIMUM.kind)) {
-        // Newer kind releases usually run older node images, but kind only promises it for the release that built them.
-        findings.push({
-            ok: true,
-            what: `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes`,
-        });
+    if (tools.includes("kind")) {
+        const kind = versionFinding(
+            "kind",
+            run("kind", ["version"]),
+            MINIMUM.kind,
+            `install kind ${KIND_RELEASE}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`,
+        );
+        findings.push(kind);
+        if (kind.ok && !kind.what.endsWith(MINIMUM.kind)) {
+            // Newer kind releases usually run older node images, but kind only promises it for the release that built them.
+            findings.push({
+                ok: true,
+                what: `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes`,
+            });
+        }
     }
-    findings.push(
-        versionFinding(
-            "kubectl",
-            run("kubectl", ["version", "--client"]),
-            MINIMUM.kubectl,
-            "install kubectl 1.34 or newer: https://kubernetes.io/docs/tasks/tools/",
-        ),
-    );
-    findings.push(
-        versionFinding("pulumi", run("pulumi", ["version"]), MINIMUM.pulumi, "install or update the Pulumi CLI: https://www.pulumi.com/docs/install/"),
-    );
+    if (tools.includes("kubectl")) {
+        findings.push(
+            versionFinding(
+                "kubectl",
+                run("kubectl", ["version", "--client"]),
+                MINIMUM.kubectl,
+                "install kubectl 1.34 or newer (the bootstrap runs `kubectl exec` in the Vault pods): https://kubernetes.io/docs/tasks/tools/",
+            ),
+        );
+    }
+    if (tools.includes("pulumi")) {
+        findings.push(
+            versionFinding("pulumi", run("pulumi", ["version"]), MINIMUM.pulumi, "install or update the Pulumi CLI: https://www.pulumi.com/docs/install/"),
+        );
+    }
     return findings;
 }
 
@@ -161,16 +246,30 @@ const systemRunner: Runner = (command, args) => {
     return { ok: result.status === 0, stdout: `${result.stdout ?? ""}` };
 };
 
-async function main(): Promise<void> {
+async function main(argv = process.argv.slice(2)): Promise<void> {
+    const toolsFlag = argv.indexOf("--tools");
+    if (toolsFlag >= 0) {
+        let tools: Tool[];
+        try {
+            tools = parseTools(argv[toolsFlag + 1] ?? "");
+        } catch (err) {
+            console.error((err as Error).message);
+            process.exit(2);
+        }
+        return report(checkTools(systemRunner, process.version, tools));
+    }
     let settings: Settings;
     try {
-        ({ settings } = readStackSettings(stackName()));
+        ({ settings } = readStackSettings(stackName(argv)));
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         console.error(err.message);
         process.exit(1);
     }
-    const findings = [...checkTools(systemRunner), ...checkClusterNodes(settings, systemRunner), ...(await checkPorts(settings, systemRunner))];
+    report([...checkTools(systemRunner), ...checkClusterNodes(settings, systemRunner), ...(await checkPorts(settings, systemRunner))]);
+}
+
+function report(findings: Finding[]): void {
     for (const f of findings) console.log(`${f.ok ? "ok  " : "FAIL"} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`);
     if (findings.some((f) => !f.ok)) {
         console.error("\npreflight: fix the items marked FAIL, then run again.");

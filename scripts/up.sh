@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
-# npm run up [-- <pulumi up flags>]: checks the machine, then deploys the stack (default: dev) with a local state
-# backend in .pulumi-state/ of this project. Stack and backend can be changed with PULUMI_STACK / PULUMI_BACKEND_URL.
+# npm run up [-- <pulumi up flags>]: installs the npm packages if needed, checks the machine, then deploys the stack
+# (default: dev) with a local state backend in .pulumi-state/ of this project. Stack and backend can be changed with
+# PULUMI_STACK / PULUMI_BACKEND_URL (scripts/lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$VAULT_HA_ROOT"
 
-stack="${PULUMI_STACK:-dev}"
-[ -d node_modules ] || npm ci
-npx ts-node --transpile-only scripts/preflight.ts --stack "$stack"
-
-if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
-  mkdir -p .pulumi-state
-  export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
-fi
-if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  echo "Pulumi will ask for a passphrase: it encrypts the unseal keys, root token and kubeconfig in the state."
-  echo "Keep it; set PULUMI_CONFIG_PASSPHRASE (or _FILE) to skip the prompt."
-fi
-
-pulumi stack select "$stack" --create --secrets-provider passphrase
+use_stack
+ensure_deps
+preflight --stack "$stack"
+passphrase_notice
+select_stack
 pulumi up --stack "$stack" "$@"

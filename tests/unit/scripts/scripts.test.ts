@@ -9,7 +9,7 @@ import { ingressNginxValues } from "../../../components/ingress/ingressNginxValu
 import { buildKindConfig } from "../../../components/kind/kindConfig";
 import { parseSettings } from "../../../components/config/settings";
 import { vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
-import { atLeast, checkClusterNodes, checkPorts, checkTools, parseVersion, Runner } from "../../../scripts/preflight";
+import { atLeast, checkClusterNodes, checkPorts, checkTools, nodeFinding, parseTools, parseVersion, Runner } from "../../../scripts/preflight";
 import { render } from "../../../scripts/render";
 
 describe("npm run render", () => {
@@ -72,11 +72,53 @@ describe("npm run preflight", () => {
     it("names the missing Docker engine, an old kind and a missing Pulumi, each with a fix", () => {
         const findings = checkTools(
             runner({ docker: { ok: false, stdout: "" }, kind: { ok: true, stdout: "kind v0.29.0 go1.24 linux/amd64" }, pulumi: { ok: false, stdout: "" } }),
-            "v22.11.0",
+            "v22.13.0",
         );
         const failures = findings.filter((f) => !f.ok).map((f) => f.what);
         assert.deepEqual(failures, ["docker: no running Docker engine answered", "kind 0.29.0 is older than 0.33.0", "pulumi: not found"]);
         assert.ok(findings.filter((f) => !f.ok).every((f) => f.fix && f.fix.length > 10));
+    });
+
+    it("accepts exactly the Node.js versions of package.json's engines (eslint and mocha refuse the others)", () => {
+        const verdicts = ["v20.18.3", "v20.19.0", "v21.7.3", "v22.11.0", "v22.13.0", "v23.11.0", "v24.0.0", "v25.1.0"].map((v) => [v, nodeFinding(v).ok]);
+        assert.deepEqual(verdicts, [
+            ["v20.18.3", false],
+            ["v20.19.0", true],
+            ["v21.7.3", false],
+            ["v22.11.0", false],
+            ["v22.13.0", true],
+            ["v23.11.0", false],
+            ["v24.0.0", true],
+            ["v25.1.0", true],
+        ]);
+        assert.deepEqual(nodeFinding("v22.11.0"), {
+            ok: false,
+            what: "node 22.11.0 is not a supported version (package.json engines: ^20.19.0 || ^22.13.0 || >=24)",
+            fix: "install a Node.js release in that range, 22 LTS recommended: https://nodejs.org/en/download",
+        });
+    });
+
+    it("--tools checks Node.js and only the tools named (down: pulumi and kind, without Docker)", () => {
+        const asked: string[] = [];
+        const findings = checkTools(
+            (command, args) => {
+                asked.push(command);
+                return runner({ pulumi: { ok: false, stdout: "" } })(command, args);
+            },
+            "v22.13.0",
+            parseTools("pulumi,kind"),
+        );
+        assert.deepEqual(asked, ["kind", "pulumi"]);
+        assert.deepEqual(
+            findings.map((f) => [f.ok, f.what]),
+            [
+                [true, "node 22.13.0"],
+                [true, "kind 0.33.0"],
+                [false, "pulumi: not found"],
+            ],
+        );
+        assert.throws(() => parseTools("pulumi,helm"), /expected some of docker,kind,kubectl,pulumi, got "pulumi,helm"/);
+        assert.throws(() => parseTools(""), /expected some of/);
     });
 
     it("reports a host port that is taken, naming the setting to change", async () => {
@@ -312,7 +354,7 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         fakeCommand("kind", `echo "kind $*" >> "${dir}/calls"`);
         const state = mkdtempSync(path.join(dir, "state-"));
         const result = run(`stack=e2e-test; cluster=vault-e2e-test; state="${state}"; events="${state}/none.jsonl"; timings="${out}"; tls=false
-            trap cleanup EXIT; phase prepare; phase up; false`);
+            trap cleanup EXIT; phase prepare; phase up; deploy_started=true; false`);
         assert.notEqual(result.status, 0);
         const report = JSON.parse(readFileSync(out, "utf8"));
         assert.equal(report.passed, false);
@@ -327,6 +369,28 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.equal(report.phases[1].parts, undefined);
         assert.match(readFileSync(path.join(dir, "calls"), "utf8"), /^pulumi destroy --stack e2e-test --yes --skip-preview$/m);
         assert.ok(!existsSync(state), "the throwaway backend is removed");
+    });
+
+    it("destroys nothing when it stopped before the deploy started (a missing tool, a failed stack setup)", () => {
+        const out = path.join(dir, "t.json");
+        fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"`);
+        fakeCommand("kind", `echo "kind $*" >> "${dir}/calls"`);
+        const state = mkdtempSync(path.join(dir, "state-"));
+        const result = run(`stack=e2e-test; cluster=vault-e2e-test; state="${state}"; events="${state}/none.jsonl"; timings="${out}"; tls=false
+            trap cleanup EXIT; phase prepare; false`);
+        assert.equal(result.status, 1);
+        assert.ok(!existsSync(path.join(dir, "calls")), "neither pulumi destroy nor kind delete ran");
+        assert.match(result.stdout, /e2e: stopped before the deploy started: nothing to destroy/);
+        assert.equal(result.stderr, "");
+        const report = JSON.parse(readFileSync(out, "utf8"));
+        assert.deepEqual(
+            report.phases.map((p: any) => [p.name, p.result]),
+            [["prepare", "failed"]],
+        );
+        assert.ok(!existsSync(state), "the throwaway backend is removed");
+        // In main, the flag is set right where the up starts, and the tools are checked before the first pulumi command.
+        assert.match(code, /phase up "deploy: pulumi up"\n {2}deploy_started=true\n/);
+        assert.ok(code.indexOf("preflight --tools docker,kind,kubectl,pulumi") < code.indexOf("pulumi stack init"));
     });
 
     it("runs the up with Pulumi's event log only where the CLI offers it (PULUMI_DEBUG_COMMANDS)", () => {

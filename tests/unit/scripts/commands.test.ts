@@ -1,0 +1,135 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import { Call, FAKES, ROOT, sandbox, Sandbox } from "./sandbox";
+
+/** The pulumi calls that act on a stack: all but the preflight's `pulumi version`. */
+const work = (calls: Call[]) => calls.filter((c) => c.tool === "pulumi" && c.args !== "version");
+
+describe("npm run up / down / config / e2e (scripts/*.sh with fake tools)", function () {
+    this.timeout(60_000);
+    let box: Sandbox;
+    beforeEach(() => (box = sandbox()));
+    afterEach(() => box.remove());
+
+    it("lib.sh only defines: sourcing it runs nothing", () => {
+        const sourced = spawnSync("bash", ["-c", `set -euo pipefail; source "${path.join(ROOT, "scripts", "lib.sh")}"; echo "$VAULT_HA_ROOT"`], {
+            cwd: box.dir,
+            encoding: "utf8",
+            env: { PATH: box.bin },
+        });
+        assert.equal(sourced.status, 0, sourced.stderr);
+        assert.equal(sourced.stdout, `${ROOT}\n`);
+        assert.deepEqual(box.calls(), []);
+    });
+
+    it("config, up and down use one stack and one backend from any shell, also before the first up", () => {
+        for (const tool of ["docker", "kind", "kubectl", "pulumi"] as const) box.fake(tool, FAKES[tool]);
+        const backend = `file://${box.project}/.pulumi-state`;
+
+        // A new shell, another folder, no PULUMI_* variables, and no stack yet: config creates it as up would.
+        const config = box.run("config.sh", ["set", "vault-ha:workers", "5"]);
+        assert.equal(config.status, 0, config.stderr);
+        assert.match(config.stdout, /Creating the stack dev/);
+        assert.match(config.stdout, /Pulumi will ask for a passphrase/);
+        const up = box.run("up.sh", ["--yes"]);
+        assert.equal(up.status, 0, up.stdout + up.stderr);
+        const again = box.run("config.sh", ["get", "vault-ha:workers"], { PULUMI_CONFIG_PASSPHRASE: "x" });
+        assert.equal(again.status, 0, again.stderr);
+        assert.equal(again.stdout, "", "an existing stack: no creation, no passphrase notice");
+        const down = box.run("down.sh", ["--yes"]);
+        assert.equal(down.status, 0, down.stdout + down.stderr);
+
+        assert.deepEqual(
+            work(box.calls()).map((c) => [c.tool, c.args]),
+            [
+                ["pulumi", "stack select dev"],
+                ["pulumi", "stack select dev --create --secrets-provider passphrase"],
+                ["pulumi", "config --stack dev set vault-ha:workers 5"],
+                ["pulumi", "stack select dev --create --secrets-provider passphrase"],
+                ["pulumi", "up --stack dev --yes"],
+                ["pulumi", "stack select dev"],
+                ["pulumi", "config --stack dev get vault-ha:workers"],
+                ["pulumi", "destroy --stack dev --yes"],
+            ],
+        );
+        for (const c of work(box.calls())) {
+            assert.equal(c.backend, backend, `${c.args}: the project's own backend`);
+            assert.equal(c.cwd, box.project, `${c.args}: run in the project folder`);
+        }
+        assert.ok(existsSync(path.join(box.project, ".pulumi-state")), "the file backend's folder is created");
+        // up's preflight asks every tool, the engine and the cluster; down's only what a destroy runs (no Docker engine,
+        // no cluster, no ports).
+        assert.deepEqual(
+            box
+                .calls()
+                .filter((c) => c.args.startsWith("version") || c.args.startsWith("get") || c.args.startsWith("ps"))
+                .map((c) => `${c.tool} ${c.args.split(" ")[0]}`),
+            ["docker version", "kind version", "kubectl version", "pulumi version", "kind get", "docker ps", "kind get", "kind version", "pulumi version"],
+        );
+        assert.deepEqual(
+            box.calls().filter((c) => c.tool === "npm"),
+            [],
+            "node_modules is up to date: nothing installed",
+        );
+    });
+
+    it("honours PULUMI_STACK and PULUMI_BACKEND_URL", () => {
+        box.fake("pulumi", FAKES.pulumi);
+        const other = path.join(box.dir, "state");
+        const env = { PULUMI_STACK: "other", PULUMI_BACKEND_URL: `file://${other}` };
+        spawnSync("mkdir", [other]);
+        const config = box.run("config.sh", ["set", "vault-ha:tls", "false"], env);
+        assert.equal(config.status, 0, config.stderr);
+        assert.deepEqual(
+            work(box.calls()).map((c) => [c.backend, c.args]),
+            [
+                [`file://${other}`, "stack select other"],
+                [`file://${other}`, "stack select other --create --secrets-provider passphrase"],
+                [`file://${other}`, "config --stack other set vault-ha:tls false"],
+            ],
+        );
+        assert.ok(!existsSync(path.join(box.project, ".pulumi-state")), "no local backend folder when another backend is set");
+    });
+
+    it("without the Pulumi CLI, config and down say what is missing and how to install it (down without Docker too)", () => {
+        const config = box.run("config.sh", ["set", "vault-ha:workers", "5"]);
+        assert.equal(config.status, 1);
+        assert.match(config.stdout, /^FAIL pulumi: not found\n {7}fix: install or update the Pulumi CLI: https:\/\/www\.pulumi\.com\/docs\/install\//m);
+        assert.doesNotMatch(config.stdout, /kind|kubectl|docker/, "config needs only pulumi");
+
+        const down = box.run("down.sh");
+        assert.equal(down.status, 1);
+        assert.match(down.stdout, /^FAIL kind: not found\n {7}fix: install kind/m);
+        assert.match(down.stdout, /^FAIL pulumi: not found\n {7}fix: /m);
+        assert.doesNotMatch(down.stdout, /docker|kubectl|port/, "down must work with Docker and the cluster gone");
+        for (const r of [config, down]) {
+            assert.match(r.stderr, /preflight: fix the items marked FAIL/);
+            assert.doesNotMatch(r.stdout + r.stderr, /command not found|not found: pulumi/);
+        }
+    });
+
+    it("e2e without the Pulumi CLI stops at the preflight, before any pulumi command, and its cleanup destroys nothing", () => {
+        for (const tool of ["docker", "kind", "kubectl"] as const) box.fake(tool, FAKES[tool]);
+        const timings = path.join(box.dir, "timings.json");
+        const e2e = box.run("e2e.sh", [], { E2E_TIMINGS: timings });
+        assert.equal(e2e.status, 1);
+        const output = e2e.stdout + e2e.stderr;
+        assert.match(e2e.stdout, /^FAIL pulumi: not found\n {7}fix: install or update the Pulumi CLI/m);
+        assert.doesNotMatch(output, /command not found/, output);
+        assert.match(e2e.stdout, /e2e: stopped before the deploy started: nothing to destroy/);
+        assert.doesNotMatch(e2e.stdout, /=== destroy/);
+        assert.deepEqual(
+            box.calls().filter((c) => c.tool === "kind" && c.args.startsWith("delete")),
+            [],
+        );
+        const report = JSON.parse(readFileSync(timings, "utf8"));
+        assert.equal(report.passed, false);
+        assert.deepEqual(
+            report.phases.map((p: any) => [p.name, p.result]),
+            [["prepare", "failed"]],
+        );
+        assert.ok(!existsSync(path.join(box.project, "Pulumi.e2e.yaml")));
+    });
+});
