@@ -47,9 +47,45 @@ export const ADOPTION_SETTINGS = ["unsealKeys", "rootToken"] as const;
 /** Kubernetes' default NodePort range; kind does not change it. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
+/** The stack `npm run up` uses. A fix for any other stack names it with --stack. */
+export const DEFAULT_STACK = "dev";
+
+/**
+ * Bounds of raftStorageSize, in bytes. At least 1Gi: the volume holds Vault's raft log, its BoltDB database and its
+ * snapshots, and Kubernetes refuses a claim of zero. At most 1Ti: kind's default StorageClass is rancher's
+ * local-path-provisioner (kind: pkg/build/nodeimage/const_storage.go), whose README says "The capacity limit will be
+ * ignored", so a claim reserves nothing and a larger one gains nothing; a request above 1Ti is more than a laptop's
+ * disk and almost always a wrong unit (Ei for Gi).
+ */
+export const RAFT_STORAGE_BOUNDS = { min: { text: "1Gi", bytes: 2n ** 30n }, max: { text: "1Ti", bytes: 2n ** 40n } } as const;
+
+/**
+ * Paths where Vault refuses to mount a secrets engine: its `mount()` rejects any path that starts with one of
+ * `protectedMounts` ("audit/", "auth/", "sys/", "cubbyhole/", "identity/") with 403 "cannot mount" (hashicorp/vault,
+ * vault/mount.go). kvMount has no slash, so only these exact names collide.
+ */
+export const VAULT_RESERVED_MOUNTS = ["sys", "auth", "audit", "cubbyhole", "identity"] as const;
+
+/**
+ * Namespaces the cluster has before vault-ha runs. Each component creates its namespace as a Namespace resource of its
+ * own, so one of these would fail to create (it exists) and be deleted with the stack. Kubernetes starts with default,
+ * kube-system, kube-public and kube-node-lease and reserves the kube- prefix for itself ("Avoid creating namespaces
+ * with the prefix kube-", kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/); kind runs its storage
+ * provisioner in local-path-storage, and every Vault volume depends on it.
+ */
+function reservedNamespace(name: string): string | undefined {
+    if (name.startsWith("kube-")) return "Kubernetes keeps the kube- prefix for its own namespaces";
+    if (name === "default") return "Kubernetes creates it for objects without a namespace";
+    if (name === "local-path-storage") return "kind runs its storage provisioner there, which every Vault volume needs";
+    return undefined;
+}
+
+/** The namespace settings, in the order their components are described; each component creates its own Namespace. */
+const NAMESPACE_SETTINGS = ["vaultNamespace", "ingressNginxNamespace", "certManagerNamespace", "whoamiNamespace"] as const;
+
 /**
  * What a user may type for each setting, shown in the fix line of an error: the default, except where a template
- * or another example helps more.
+ * or another example helps more. Where a setting depends on another, the fix is computed from the values instead.
  */
 const HINTS: Record<SettingName, string> = {
     ...(Object.fromEntries(SETTING_NAMES.map((name) => [name, String(DEFAULTS[name])])) as Record<SettingName, string>),
@@ -57,20 +93,167 @@ const HINTS: Record<SettingName, string> = {
     // The defaults need root on some systems: the example is the usual unprivileged alternative.
     ingressHttpPort: "8080",
     ingressHttpsPort: "8443",
-    nodePorts: "--path 'nodePorts[0]' 30000",
 };
+
+/** One thing wrong with the configuration: what (naming the setting, key or file), and a fix that changes something. */
+export interface ConfigIssue {
+    /** Without a final period. */
+    problem: string;
+    /** Commands or edits; alternatives joined with ", or ". */
+    fix: string;
+}
+
+export class ConfigError extends Error {
+    /** Each issue as one line: "<problem>. Fix: <fix>". */
+    readonly problems: string[];
+
+    constructor(readonly issues: ConfigIssue[]) {
+        const problems = issues.map((issue) => `${issue.problem}. Fix: ${issue.fix}`);
+        super(`${PROJECT}: invalid configuration; nothing was created.\n` + problems.map((p) => `  - ${p}`).join("\n"));
+        this.problems = problems;
+        this.name = "ConfigError";
+    }
+}
+
+/** The `pulumi config` commands of fixes for one stack; any stack but dev is named with --stack. */
+export class FixCommands {
+    private readonly flag: string;
+
+    constructor(readonly stack: string = DEFAULT_STACK) {
+        this.flag = stack === DEFAULT_STACK ? "" : ` --stack ${stack}`;
+    }
+
+    set(name: string, value: string | number | boolean): string {
+        return `pulumi config set${this.flag} ${PROJECT}:${name} ${value}`;
+    }
+
+    /** Sets one item of a list: `--path` takes the whole key with its index. */
+    setItem(name: string, index: number, value: number): string {
+        return `pulumi config set${this.flag} --path '${PROJECT}:${name}[${index}]' ${value}`;
+    }
+
+    setSecret(name: string, value: string): string {
+        return `pulumi config set${this.flag} --secret ${PROJECT}:${name} ${value}`;
+    }
+
+    rm(name: string): string {
+        return this.rmKey(`${PROJECT}:${name}`);
+    }
+
+    /** Removes a key of any namespace, written as it is stored. */
+    rmKey(key: string): string {
+        return `pulumi config rm${this.flag} ${key}`;
+    }
+}
+
+export interface Settings {
+    clusterName: string;
+    kindNodeImage: string;
+    workers: number;
+    ingressHttpPort: number;
+    ingressHttpsPort: number;
+    nodePorts: number[];
+    vaultNamespace: string;
+    vaultChartVersion: string;
+    vaultReplicas: number;
+    uiNodePort: number;
+    raftStorageSize: string;
+    keyShares: number;
+    keyThreshold: number;
+    ingressNginxNamespace: string;
+    ingressNginxChartVersion: string;
+    whoami: boolean;
+    whoamiNamespace: string;
+    tls: boolean;
+    ingressHost: string;
+    certManagerNamespace: string;
+    certManagerChartVersion: string;
+    kvMount: string;
+}
+
+/** A value read, or what is wrong with it; `index` names the list item at fault. */
+type Parsed<T> = { ok: true; value: T } | { ok: false; errors: Array<{ message: string; index?: number }> };
+type Field<T> = (input: unknown) => Parsed<T>;
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const wrong = <T>(message: string, index?: number): Parsed<T> => ({ ok: false, errors: [{ message, index }] });
+
+/** A zod schema as a field; only its first issue is reported, so order the checks from the most helpful. */
+const fromZod =
+    <T>(schema: z.ZodType<T>): Field<T> =>
+    (input) => {
+        const result = schema.safeParse(input);
+        return result.success ? ok(result.data) : wrong(result.error.issues[0].message);
+    };
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KV_MOUNT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const SEMVER = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 const PINNED_IMAGE = /^[^\s@]+:[^\s@:/]+@sha256:[0-9a-f]{64}$/;
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** What the Pulumi CLI accepts for an integer setting given as text (Go's strconv.Atoi): decimal digits, a sign. */
+const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
 
-const wholeNumber = (min: number, max: number) =>
-    z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+/**
+ * A whole number: a number (YAML's, or a test's) or decimal text, as the Pulumi CLI hands config over. Not "0x3",
+ * "3e0", "3.0" or " 3", which a number coercion would read as 3.
+ */
+const wholeNumber =
+    (min: number, max: number): Field<number> =>
+    (input) => {
+        const value = typeof input === "number" ? input : typeof input === "string" && DECIMAL_INTEGER.test(input) ? Number(input) : NaN;
+        if (!Number.isInteger(value)) return wrong("must be a whole number written in decimal digits");
+        if (value < min) return wrong(`must be at least ${min}`);
+        if (value > max) return wrong(`must be at most ${max}`);
+        return ok(value);
+    };
 
 const hostPort = wholeNumber(1, 65535);
+const nodePort = wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max);
+
+/**
+ * A Kubernetes quantity as an exact number of bytes (a fraction: "1.5", "100m" and "1e-3" are allowed by the
+ * grammar), or undefined when the text is not one. Grammar from k8s.io/apimachinery/pkg/api/resource/quantity.go:
+ * a signed decimal number, then a binary suffix (Ki..Ei, powers of 1024), a decimal suffix (m, k, M, G, T, P, E,
+ * powers of 1000) or an exponent (e or E and a signed integer). "1E" is exa, "1E3" is 1000.
+ */
+export function quantityBytes(text: string): { numerator: bigint; denominator: bigint } | undefined {
+    const match = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?[0-9]+)|(m|k|M|G|T|P|E))?$/.exec(text);
+    if (!match || text.length > 100) return undefined;
+    const [, sign, number, binary, exponent, decimal] = match;
+    const [whole, fraction = ""] = number.split(".");
+    let numerator = BigInt(`${whole || "0"}${fraction}`) * (sign === "-" ? -1n : 1n);
+    let denominator = 10n ** BigInt(fraction.length);
+    const power = (base: bigint, n: number) => {
+        if (n >= 0) numerator *= base ** BigInt(n);
+        else denominator *= base ** BigInt(-n);
+    };
+    if (binary) power(1024n, ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"].indexOf(binary) + 1);
+    // Past ±400 the value is far outside any bound whatever the (at most 100) digits are: clamping keeps it cheap.
+    if (exponent) power(10n, Math.max(-400, Math.min(400, Number(exponent))));
+    if (decimal) power(1000n, ["m", "", "k", "M", "G", "T", "P", "E"].indexOf(decimal) - 1);
+    return { numerator, denominator };
+}
+
+const raftStorageSize: Field<string> = (input) => {
+    const text = typeof input === "string" ? input.trim() : String(input);
+    const size = quantityBytes(text);
+    if (!size) {
+        return wrong(
+            "must be a Kubernetes quantity such as 10Gi: a number, then Ki, Mi, Gi, Ti, Pi or Ei (powers of 1024), k, M, G, T, P or E (of 1000), or none",
+        );
+    }
+    const { min, max } = RAFT_STORAGE_BOUNDS;
+    if (size.numerator < min.bytes * size.denominator) {
+        return wrong(`must be at least ${min.text}: the volume holds Vault's raft log, its database and its snapshots`);
+    }
+    if (size.numerator > max.bytes * size.denominator) {
+        return wrong(
+            `must be at most ${max.text}: kind's local-path storage neither reserves nor limits the size, so a bigger claim gains nothing, and one this big is most likely a wrong unit`,
+        );
+    }
+    return ok(text);
+};
 
 const dnsLabel = (maxLength: number, why: string) =>
     z
@@ -79,101 +262,104 @@ const dnsLabel = (maxLength: number, why: string) =>
         .max(maxLength, `must be at most ${maxLength} characters (${why})`)
         .regex(DNS1123_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
 
-const chartVersion = z
-    .string()
-    .trim()
-    .min(1, "must not be empty: an unpinned chart installs whatever is newest that day")
-    .regex(SEMVER, "must be an exact chart version such as 1.2.3");
+const namespace: Field<string> = (input) => {
+    const parsed = fromZod(dnsLabel(63, "a Kubernetes namespace name"))(input);
+    if (!parsed.ok) return parsed;
+    const why = reservedNamespace(parsed.value);
+    return why ? wrong(`is reserved: ${why}; vault-ha creates each component's namespace, and deletes it with the stack`) : parsed;
+};
 
-const bool = z.preprocess(
-    (v) => (typeof v === "string" ? v.trim().toLowerCase() : v),
-    z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" }),
+const chartVersion = fromZod(
+    z
+        .string()
+        .trim()
+        .min(1, "must not be empty: an unpinned chart installs whatever is newest that day")
+        .regex(SEMVER, "must be an exact chart version such as 1.2.3"),
 );
 
-const jsonArray = <T extends z.ZodType>(inner: T) =>
+const bool = fromZod(
     z.preprocess(
-        (v) => {
-            if (typeof v !== "string") return v;
-            try {
-                return JSON.parse(v);
-            } catch {
-                return v;
-            }
-        },
-        z.array(inner, { error: "must be a list, e.g. [30000, 30001]" }),
-    );
+        (v) => (typeof v === "string" ? v.trim().toLowerCase() : v),
+        z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" }),
+    ),
+);
 
-const schema = z
-    .object({
-        // A node is a container named <cluster>-control-plane whose hostname must fit in 63 characters.
-        clusterName: dnsLabel(49, "kind appends '-control-plane' to form a 63-character host name"),
-        kindNodeImage: z
+const kvMount: Field<string> = (input) => {
+    const parsed = fromZod(z.string().trim().regex(KV_MOUNT, "must be a Vault mount path without slashes, such as mysecret"))(input);
+    if (!parsed.ok) return parsed;
+    return (VAULT_RESERVED_MOUNTS as readonly string[]).includes(parsed.value)
+        ? wrong(`is reserved by Vault, which refuses to mount anything at ${VAULT_RESERVED_MOUNTS.join(", ")}`)
+        : parsed;
+};
+
+/** nodePorts: a list (JSON text, as Pulumi hands it over), not empty, each item a NodePort, none twice. */
+const nodePorts: Field<number[]> = (input) => {
+    let list = input;
+    if (typeof input === "string") {
+        try {
+            list = JSON.parse(input);
+        } catch {
+            // Reported below as not a list.
+        }
+    }
+    if (!Array.isArray(list)) return wrong("must be a list, e.g. [30000, 30001]");
+    if (list.length === 0) return wrong("must list at least one port: uiNodePort is served on one of them");
+    const errors: Array<{ message: string; index: number }> = [];
+    const ports: number[] = [];
+    /** Each port's first index in the list. */
+    const seen = new Map<number, number>();
+    list.forEach((item, index) => {
+        const port = nodePort(item);
+        if (!port.ok) {
+            errors.push({ message: `nodePorts[${index}] (${JSON.stringify(item)}) ${port.errors[0].message}`, index });
+            return;
+        }
+        const first = seen.get(port.value);
+        if (first !== undefined) {
+            errors.push({ message: `nodePorts[${index}] repeats nodePorts[${first}] (${port.value}): kind maps each host port once`, index });
+        }
+        seen.set(port.value, first ?? index);
+        ports.push(port.value);
+    });
+    return errors.length > 0 ? { ok: false, errors } : ok(ports);
+};
+
+const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
+    // A node is a container named <cluster>-control-plane whose hostname must fit in 63 characters.
+    clusterName: fromZod(dnsLabel(49, "kind appends '-control-plane' to form a 63-character host name")),
+    kindNodeImage: fromZod(
+        z
             .string()
             .trim()
             .regex(
                 PINNED_IMAGE,
                 "must be pinned by digest (<image>:<tag>@sha256:<64 hex>), as kind requires: a node image only works with the kind release that built it",
             ),
-        workers: wholeNumber(1, 20),
-        ingressHttpPort: hostPort,
-        ingressHttpsPort: hostPort,
-        nodePorts: jsonArray(wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max)).refine(
-            (ports) => new Set(ports).size === ports.length,
-            "must not list a port twice",
-        ),
-        vaultNamespace: dnsLabel(63, "a Kubernetes namespace name"),
-        vaultChartVersion: chartVersion,
-        vaultReplicas: wholeNumber(1, 20),
-        uiNodePort: wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max),
-        raftStorageSize: z.string().trim().regex(QUANTITY, "must be a Kubernetes quantity such as 10Gi"),
-        // Vault's Shamir split supports at most 255 shares.
-        keyShares: wholeNumber(1, 255),
-        keyThreshold: wholeNumber(1, 255),
-        ingressNginxNamespace: dnsLabel(63, "a Kubernetes namespace name"),
-        ingressNginxChartVersion: chartVersion,
-        whoami: bool,
-        whoamiNamespace: dnsLabel(63, "a Kubernetes namespace name"),
-        tls: bool,
-        ingressHost: z
-            .string()
-            .trim()
-            .max(253, "must be at most 253 characters")
-            .regex(DNS1123_SUBDOMAIN, "must be a lower-case DNS name such as vault.localhost"),
-        certManagerNamespace: dnsLabel(63, "a Kubernetes namespace name"),
-        certManagerChartVersion: chartVersion,
-        kvMount: z.string().trim().regex(KV_MOUNT, "must be a Vault mount path without slashes, such as mysecret"),
-    })
-    .superRefine((s, ctx) => {
-        const fail = (path: SettingName, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-        if (s.keyThreshold > s.keyShares) {
-            fail("keyThreshold", `must not exceed keyShares (${s.keyShares}): Vault cannot require more keys than it creates`);
-        } else if (s.keyShares > 1 && s.keyThreshold < 2) {
-            fail("keyThreshold", "must be at least 2 when keyShares is more than 1: Vault refuses a threshold of 1 for several shares");
-        }
-        if (s.vaultReplicas > s.workers) {
-            fail("vaultReplicas", `must not exceed workers (${s.workers}): the Vault chart allows one Vault pod per node, so extra pods would stay Pending`);
-        }
-        if (!s.nodePorts.includes(s.uiNodePort)) {
-            fail("uiNodePort", `must be one of nodePorts ${JSON.stringify(s.nodePorts)}: only those are mapped from the control-plane node to localhost`);
-        }
-        if (s.ingressHttpPort === s.ingressHttpsPort) {
-            fail("ingressHttpsPort", `must differ from ingressHttpPort (${s.ingressHttpPort})`);
-        }
-        for (const port of [s.ingressHttpPort, s.ingressHttpsPort]) {
-            if (s.nodePorts.includes(port)) {
-                fail("nodePorts", `must not include ${port}, which is already an ingress host port`);
-            }
-        }
-    });
-
-export type Settings = z.infer<typeof schema>;
-
-export class ConfigError extends Error {
-    constructor(readonly problems: string[]) {
-        super(`${PROJECT}: invalid configuration; nothing was created.\n` + problems.map((p) => `  - ${p}`).join("\n"));
-        this.name = "ConfigError";
-    }
-}
+    ),
+    workers: wholeNumber(1, 20),
+    ingressHttpPort: hostPort,
+    ingressHttpsPort: hostPort,
+    nodePorts,
+    vaultNamespace: namespace,
+    vaultChartVersion: chartVersion,
+    vaultReplicas: wholeNumber(1, 20),
+    uiNodePort: nodePort,
+    raftStorageSize,
+    // Vault's Shamir split supports at most 255 shares.
+    keyShares: wholeNumber(1, 255),
+    keyThreshold: wholeNumber(1, 255),
+    ingressNginxNamespace: namespace,
+    ingressNginxChartVersion: chartVersion,
+    whoami: bool,
+    whoamiNamespace: namespace,
+    tls: bool,
+    ingressHost: fromZod(
+        z.string().trim().max(253, "must be at most 253 characters").regex(DNS1123_SUBDOMAIN, "must be a lower-case DNS name such as vault.localhost"),
+    ),
+    certManagerNamespace: namespace,
+    certManagerChartVersion: chartVersion,
+    kvMount,
+};
 
 export interface ParsedSettings {
     settings: Settings;
@@ -181,45 +367,215 @@ export interface ParsedSettings {
     warnings: string[];
 }
 
+/** Options of the readers: the stack the fixes name, and where the values came from (a file), for the messages. */
+export interface ReadOptions {
+    stack?: string;
+    source?: string;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        row = next;
+    }
+    return row[b.length];
+}
+
+const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
+
+/** The setting a key name most likely meant: same letters in another case, or at most two edits away. */
+function nearestName(name: string): string | undefined {
+    const same = KNOWN_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
+    if (same) return same;
+    const scored = KNOWN_NAMES.map((known) => ({ known, d: distance(known.toLowerCase(), name.toLowerCase()) })).sort((a, b) => a.d - b.d);
+    return scored[0].d <= 2 && name.length > 3 ? scored[0].known : undefined;
+}
+
+/** A value as a shell word in a fix; secrets and values that are not simple words are left for the user to type. */
+function shellValue(value: string | undefined, secret: boolean): string {
+    if (secret || value === undefined) return "<value>";
+    return /^[A-Za-z0-9_.:/@+=-]+$/.test(value) ? value : "<value>";
+}
+
+/** "set it to what <name> should hold", with --secret for a secret or an adoption setting. */
+function setMeant(fixes: FixCommands, name: string, value: string | undefined, secret: boolean): string {
+    const isSecret = secret || (ADOPTION_SETTINGS as readonly string[]).includes(name);
+    return isSecret ? fixes.setSecret(name, "<value>") : fixes.set(name, shellValue(value, false));
+}
+
 /**
- * Raw config as Pulumi stores it: each value a string (lists as JSON), absent keys undefined.
- * Throws ConfigError naming every bad setting with its fix; returns the typed settings otherwise.
+ * Checks this project's settings (raw text, as Pulumi hands it over, absent keys undefined): each setting on its own,
+ * then the rules between settings. Returns every issue, each with a fix for the stack; the settings when none.
  */
-export function parseSettings(raw: Partial<Record<string, string>>): ParsedSettings {
-    const problems: string[] = [];
-    const known: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
-    const unknown = Object.keys(raw).filter((k) => !known.includes(k));
-    for (const key of unknown) {
-        const near = known.find((name) => name.toLowerCase() === key.toLowerCase());
-        problems.push(
-            `${PROJECT}:${key} is not a setting of ${PROJECT}` +
-                (near
-                    ? `; did you mean ${near}? Fix: pulumi config rm ${PROJECT}:${key} && pulumi config set ${PROJECT}:${near} <value>`
-                    : `. Fix: pulumi config rm ${PROJECT}:${key}`),
-        );
+function checkSettings(
+    raw: Partial<Record<string, string>>,
+    fixes: FixCommands,
+    secretNames: ReadonlySet<string> = new Set(),
+): { settings?: Settings; issues: ConfigIssue[]; warnings: string[] } {
+    const issues: ConfigIssue[] = [];
+    for (const key of Object.keys(raw).filter((k) => !KNOWN_NAMES.includes(k))) {
+        const near = nearestName(key);
+        issues.push({
+            problem: `${PROJECT}:${key} is not a setting of ${PROJECT}` + (near ? `; did you mean ${near}?` : ""),
+            fix: fixes.rm(key) + (near ? ` && ${setMeant(fixes, near, raw[key], secretNames.has(key))}` : ""),
+        });
     }
 
-    const input: Record<string, unknown> = {};
+    const isSet = (name: SettingName) => raw[name] !== undefined;
+    const given = (name: SettingName) => (isSet(name) ? JSON.stringify(raw[name]) : `${JSON.stringify(DEFAULTS[name])} (default)`);
+    const label = (name: SettingName) => `${PROJECT}:${name} = ${given(name)}`;
+    const orDefault = (name: SettingName) => (isSet(name) ? `, or ${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name])})` : "");
+
+    /** The settings whose values are valid on their own. */
+    const v: Partial<Settings> = {};
+    const failed: Array<{ name: SettingName; errors: Array<{ message: string; index?: number }> }> = [];
     for (const name of SETTING_NAMES) {
-        input[name] = raw[name] === undefined ? DEFAULTS[name] : raw[name];
+        const parsed = FIELDS[name](raw[name] === undefined ? DEFAULTS[name] : raw[name]);
+        if (parsed.ok) (v as Record<string, unknown>)[name] = parsed.value;
+        else failed.push({ name, errors: parsed.errors });
     }
-    const result = schema.safeParse(input);
-    if (!result.success) {
-        for (const issue of result.error.issues) {
-            const name = issue.path[0] as SettingName;
-            const given = raw[name] === undefined ? `${JSON.stringify(DEFAULTS[name])} (default)` : JSON.stringify(raw[name]);
-            problems.push(
-                `${PROJECT}:${name} = ${given}: ${issue.message}. ` +
-                    `Fix: pulumi config set ${PROJECT}:${name} ${HINTS[name]}` +
-                    (raw[name] === undefined ? "" : `, or pulumi config rm ${PROJECT}:${name} for the default (${JSON.stringify(DEFAULTS[name])})`),
+    // A value wrong on its own: the hint, or a value that fits the settings it depends on.
+    const hint = (name: SettingName): string | number => {
+        switch (name) {
+            case "keyThreshold":
+                return v.keyShares === undefined ? HINTS.keyThreshold : v.keyShares === 1 ? 1 : Math.min(DEFAULTS.keyThreshold, v.keyShares);
+            case "keyShares":
+                return Math.max(DEFAULTS.keyShares, v.keyThreshold ?? 0);
+            case "vaultReplicas":
+                return Math.min(DEFAULTS.vaultReplicas, v.workers ?? DEFAULTS.vaultReplicas);
+            case "workers":
+                return Math.max(DEFAULTS.workers, v.vaultReplicas ?? 0);
+            case "uiNodePort":
+                return v.nodePorts?.[0] ?? DEFAULTS.uiNodePort;
+            default:
+                return HINTS[name];
+        }
+    };
+    /** The first NodePort that neither `taken` nor the ingress host ports use. */
+    const freeNodePort = (taken: number[]): number => {
+        const used = new Set([...taken, v.ingressHttpPort, v.ingressHttpsPort]);
+        let port: number = NODE_PORT_RANGE.min;
+        while (used.has(port) && port < NODE_PORT_RANGE.max) port++;
+        return port;
+    };
+    for (const { name, errors } of failed) {
+        for (const { message, index } of errors) {
+            if (name === "nodePorts") {
+                const list = (() => {
+                    try {
+                        return JSON.parse(String(raw.nodePorts)) as unknown[];
+                    } catch {
+                        return undefined;
+                    }
+                })();
+                const others = Array.isArray(list) ? list.filter((_, i) => i !== index).filter((p): p is number => typeof p === "number") : [];
+                const fix = Array.isArray(list)
+                    ? fixes.setItem("nodePorts", index ?? 0, index === undefined ? (v.uiNodePort ?? DEFAULTS.uiNodePort) : freeNodePort(others))
+                    : `${fixes.rm("nodePorts")} && ${fixes.setItem("nodePorts", 0, v.uiNodePort ?? DEFAULTS.uiNodePort)}`;
+                issues.push({ problem: `${label(name)}: ${message}`, fix: fix + orDefault(name) });
+            } else {
+                issues.push({ problem: `${label(name)}: ${message}`, fix: fixes.set(name, hint(name)) + orDefault(name) });
+            }
+        }
+    }
+
+    // Rules between settings, checked where both values are valid. The setting blamed is the one the user set (the
+    // other keeping its default); the fix offers a value for each side that satisfies the rule.
+    const blame = <A extends SettingName, B extends SettingName>(a: A, b: B): A | B => (isSet(a) && !isSet(b) ? a : b);
+    const issue = (name: SettingName, message: string, fix: string) => issues.push({ problem: `${label(name)}: ${message}`, fix });
+
+    if (v.keyShares !== undefined && v.keyThreshold !== undefined) {
+        const shares = v.keyShares;
+        const threshold = v.keyThreshold;
+        const fittingThreshold = shares === 1 ? 1 : Math.min(DEFAULTS.keyThreshold, shares);
+        if (threshold > shares) {
+            const why = "Vault cannot require more keys than it creates";
+            if (blame("keyShares", "keyThreshold") === "keyShares") {
+                issue(
+                    "keyShares",
+                    `must be at least keyThreshold (${threshold}): ${why}`,
+                    `${fixes.set("keyShares", threshold)}, or ${fixes.set("keyThreshold", fittingThreshold)}`,
+                );
+            } else {
+                issue(
+                    "keyThreshold",
+                    `must not exceed keyShares (${shares}): ${why}`,
+                    `${fixes.set("keyThreshold", fittingThreshold)}, or ${fixes.set("keyShares", threshold)}`,
+                );
+            }
+        } else if (shares > 1 && threshold < 2) {
+            issue(
+                "keyThreshold",
+                "must be at least 2 when keyShares is more than 1: Vault refuses a threshold of 1 for several shares",
+                `${fixes.set("keyThreshold", fittingThreshold)}, or ${fixes.set("keyShares", 1)}`,
             );
         }
     }
-    if (problems.length > 0 || !result.success) {
-        throw new ConfigError(problems);
+
+    if (v.workers !== undefined && v.vaultReplicas !== undefined && v.vaultReplicas > v.workers) {
+        const why = "the Vault chart allows one Vault pod per node, so extra pods would stay Pending";
+        const fix = `${fixes.set("workers", v.vaultReplicas)}, or ${fixes.set("vaultReplicas", v.workers)}`;
+        if (blame("workers", "vaultReplicas") === "workers") issue("workers", `must be at least vaultReplicas (${v.vaultReplicas}): ${why}`, fix);
+        else issue("vaultReplicas", `must not exceed workers (${v.workers}): ${why}`, fix);
     }
 
-    const settings = result.data;
+    if (v.nodePorts !== undefined && v.uiNodePort !== undefined && !v.nodePorts.includes(v.uiNodePort)) {
+        const why = "only those are mapped from the control-plane node to localhost";
+        const addUi = fixes.setItem("nodePorts", v.nodePorts.length, v.uiNodePort);
+        const moveUi = fixes.set("uiNodePort", v.nodePorts[0]);
+        if (blame("nodePorts", "uiNodePort") === "nodePorts") issue("nodePorts", `must include uiNodePort (${v.uiNodePort}): ${why}`, `${addUi}, or ${moveUi}`);
+        else issue("uiNodePort", `must be one of nodePorts ${JSON.stringify(v.nodePorts)}: ${why}`, `${moveUi}, or ${addUi}`);
+    }
+
+    /** A host port for the ingress that clashes with nothing: the hint, the default, then others. */
+    const freeHostPort = (name: "ingressHttpPort" | "ingressHttpsPort", taken: Array<number | undefined>): number =>
+        [Number(HINTS[name]), DEFAULTS[name], name === "ingressHttpPort" ? 9080 : 9443].find((port) => !taken.includes(port)) ?? Number(HINTS[name]);
+
+    if (v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined && v.ingressHttpPort === v.ingressHttpsPort) {
+        const name = blame("ingressHttpPort", "ingressHttpsPort");
+        const other = name === "ingressHttpPort" ? "ingressHttpsPort" : "ingressHttpPort";
+        issue(name, `must differ from ${other} (${v[other]})`, fixes.set(name, freeHostPort(name, [v[other], ...(v.nodePorts ?? [])])));
+    }
+
+    if (v.nodePorts !== undefined && v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined) {
+        const ports = v.nodePorts;
+        for (const name of ["ingressHttpPort", "ingressHttpsPort"] as const) {
+            const index = ports.indexOf(v[name]!);
+            if (index < 0) continue;
+            const other = name === "ingressHttpPort" ? v.ingressHttpsPort : v.ingressHttpPort;
+            const alternatives = [fixes.set(name, freeHostPort(name, [other, ...ports]))];
+            // The UI's NodePort cannot move without moving uiNodePort too: then only the ingress port moves.
+            if (ports[index] !== v.uiNodePort) alternatives.push(fixes.setItem("nodePorts", index, freeNodePort(ports)));
+            issue("nodePorts", `nodePorts[${index}] (${ports[index]}) is also ${name}: kind maps each host port once`, alternatives.join(", or "));
+        }
+    }
+
+    // Each enabled component creates its own Namespace: two with one name collide.
+    const active = NAMESPACE_SETTINGS.filter(
+        (name) => v[name] !== undefined && (name !== "certManagerNamespace" || v.tls !== false) && (name !== "whoamiNamespace" || v.whoami !== false),
+    );
+    const blamed = new Set<(typeof NAMESPACE_SETTINGS)[number]>();
+    active.forEach((a, i) => {
+        for (const b of active.slice(i + 1)) {
+            if (v[a] !== v[b]) continue;
+            const name = blame(a, b);
+            if (blamed.has(name)) continue;
+            blamed.add(name);
+            const taken = active.filter((n) => n !== name).map((n) => v[n]);
+            const fixed = taken.includes(DEFAULTS[name]) ? `${DEFAULTS[name]}-2` : DEFAULTS[name];
+            issue(
+                name,
+                `is also ${name === a ? b : a}: each component creates its own Namespace, and two of one name collide (and deleting one deletes the other's objects)`,
+                fixes.set(name, fixed),
+            );
+        }
+    });
+
+    if (issues.length > 0) return { issues, warnings: [] };
+    const settings = v as Settings;
     const warnings: string[] = [];
     if (settings.vaultReplicas % 2 === 0) {
         warnings.push(
@@ -227,62 +583,202 @@ export function parseSettings(raw: Partial<Record<string, string>>): ParsedSetti
                 `${settings.vaultReplicas - 1} nodes do (quorum is ${settings.vaultReplicas / 2 + 1}); prefer an odd number`,
         );
     }
+    return { settings, issues, warnings };
+}
+
+/**
+ * Raw config as Pulumi stores it: each value a string (lists as JSON), absent keys undefined.
+ * Throws ConfigError naming every bad setting with its fix; returns the typed settings otherwise.
+ */
+export function parseSettings(raw: Partial<Record<string, string>>, options: ReadOptions = {}): ParsedSettings {
+    const { settings, issues, warnings } = checkSettings(raw, new FixCommands(options.stack));
+    if (!settings) throw new ConfigError(issues);
     return { settings, warnings };
 }
 
 /** The keys of an already initialised Vault, handed in through config. */
 export type AdoptedKeys = VaultKeys;
 
+/** A config value as a reader found it: its text (lists as JSON), or none for a secret the reader cannot decrypt. */
+export interface ConfigEntry {
+    value?: string;
+    secret: boolean;
+}
+
+const KEYS_EXAMPLE = `'["<key 1>","<key 2>","<key 3>"]'`;
+
 /**
- * Validates vault-ha:unsealKeys (a JSON list of base64 key shares) and vault-ha:rootToken, set together or not at
- * all. Messages never repeat the values: they are secrets.
+ * vault-ha:unsealKeys (a JSON list of base64 key shares) and vault-ha:rootToken, set together or not at all, each
+ * stored as a secret. A value the reader cannot decrypt is checked for its presence only. Messages never repeat the
+ * values: they are secrets.
  */
-export function parseAdoption(raw: Partial<Record<string, string>>, keyThreshold: number): AdoptedKeys | undefined {
-    const keys = raw.unsealKeys;
-    const token = raw.rootToken?.trim();
-    if (keys === undefined && !token) return undefined;
-    const fixKeys = `Fix: pulumi config set --secret ${PROJECT}:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`;
-    const problems: string[] = [];
+function checkAdoption(
+    entries: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>>,
+    keyThreshold: number | undefined,
+    fixes: FixCommands,
+): { adopted?: AdoptedKeys; issues: ConfigIssue[] } {
+    const { unsealKeys: keys, rootToken: token } = entries;
+    const plain = ADOPTION_SETTINGS.filter((name) => entries[name] !== undefined && !entries[name]!.secret);
+    if (plain.length > 0) {
+        // A secret read with the plain getter would be used without its secret marking: refuse plain values.
+        return {
+            issues: plain.map((name) => ({
+                problem: `${PROJECT}:${name} is stored in plain text`,
+                fix: fixes.setSecret(name, name === "unsealKeys" ? KEYS_EXAMPLE : "<root token>"),
+            })),
+        };
+    }
+    const hasToken = token !== undefined && (token.value === undefined || token.value.trim().length > 0);
+    if (keys === undefined && !hasToken) return { issues: [] };
+    const issues: ConfigIssue[] = [];
+    const fixKeys = fixes.setSecret("unsealKeys", KEYS_EXAMPLE);
     let list: unknown;
     try {
-        list = keys === undefined ? undefined : JSON.parse(keys);
+        list = keys?.value === undefined ? undefined : JSON.parse(keys.value);
     } catch {
         list = null;
     }
     if (keys === undefined) {
-        problems.push(`${PROJECT}:rootToken is set but ${PROJECT}:unsealKeys is not: adopting a Vault needs both. ${fixKeys}`);
-    } else if (!Array.isArray(list) || !list.every((k) => typeof k === "string" && k.trim().length > 0)) {
-        problems.push(`${PROJECT}:unsealKeys must be a JSON list of unseal keys (as \`vault operator init\` printed them). ${fixKeys}`);
-    } else if (list.length < keyThreshold) {
-        problems.push(`${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold}). ${fixKeys}`);
+        issues.push({ problem: `${PROJECT}:rootToken is set but ${PROJECT}:unsealKeys is not: adopting a Vault needs both`, fix: fixKeys });
+    } else if (keys.value !== undefined) {
+        if (!Array.isArray(list) || !list.every((k) => typeof k === "string" && k.trim().length > 0)) {
+            issues.push({ problem: `${PROJECT}:unsealKeys must be a JSON list of unseal keys (as \`vault operator init\` printed them)`, fix: fixKeys });
+        } else if (keyThreshold !== undefined && list.length < keyThreshold) {
+            issues.push({
+                problem: `${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold})`,
+                fix: fixKeys,
+            });
+        }
     }
-    if (!token) {
-        problems.push(
-            `${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both. Fix: pulumi config set --secret ${PROJECT}:rootToken <root token>`,
-        );
+    if (!hasToken) {
+        issues.push({
+            problem: `${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both`,
+            fix: fixes.setSecret("rootToken", "<root token>"),
+        });
     }
-    if (problems.length > 0) throw new ConfigError(problems);
-    return { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token! };
+    if (issues.length > 0 || !Array.isArray(list) || token?.value === undefined) return { issues };
+    return { issues, adopted: { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token.value.trim() } };
+}
+
+/**
+ * Validates vault-ha:unsealKeys and vault-ha:rootToken given as plain text (their secrecy is checked by parseConfig).
+ * Throws ConfigError; returns the keys when both are set, undefined when neither is.
+ */
+export function parseAdoption(raw: Partial<Record<string, string>>, keyThreshold: number, options: ReadOptions = {}): AdoptedKeys | undefined {
+    const entries: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>> = {};
+    for (const name of ADOPTION_SETTINGS) if (raw[name] !== undefined) entries[name] = { value: raw[name], secret: true };
+    const { adopted, issues } = checkAdoption(entries, keyThreshold, new FixCommands(options.stack));
+    if (issues.length > 0) throw new ConfigError(issues);
+    return adopted;
+}
+
+/**
+ * A config key as the Pulumi CLI reads it (sdk/go/common/resource/config/key.go ParseKey): `<namespace>:<name>`, or
+ * the old `<namespace>:config:<name>`. In a stack file a key without a namespace is the project's (the CLI namespaces
+ * it since v3.44, sdk/go/common/workspace/loaders.go stackConfigNamespacedWithProject). Undefined when the CLI would
+ * refuse the key.
+ */
+export function splitConfigKey(key: string): { namespace: string; name: string } | undefined {
+    const parts = key.split(":");
+    if (parts.length === 1) return { namespace: PROJECT, name: key };
+    if (parts.length === 2) return { namespace: parts[0], name: parts[1] };
+    if (parts.length === 3 && parts[1] === "config") return { namespace: parts[0], name: parts[2] };
+    return undefined;
+}
+
+/**
+ * A key of another namespace that was meant for vault-ha: its namespace is the project's name misspelled, or its
+ * name is one of vault-ha's settings. Other packages' keys (kubernetes:context, pulumi:tags) are theirs.
+ */
+function meantForProject(namespace: string, name: string): string | undefined {
+    if (namespace === PROJECT || namespace === "pulumi") return undefined;
+    const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+    const nearProject = squash(namespace) === squash(PROJECT) || distance(namespace.toLowerCase(), PROJECT) <= 2;
+    const near = nearestName(name);
+    if (KNOWN_NAMES.includes(name) || (nearProject && near)) return near ?? name;
+    return nearProject ? name : undefined;
+}
+
+export interface CheckedConfig {
+    settings?: Settings;
+    adopted?: AdoptedKeys;
+    warnings: string[];
+    issues: ConfigIssue[];
+}
+
+/**
+ * Checks a whole config map as a reader found it, keyed `<namespace>:<name>`: this project's settings and adoption
+ * secrets, and keys of other namespaces that were meant for this project. One path for the program (loadSettings)
+ * and for the tools that read the stack file (stackFile.ts).
+ */
+export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): CheckedConfig {
+    const fixes = new FixCommands(options.stack);
+    const where = options.source ? ` in ${options.source}` : "";
+    const issues: ConfigIssue[] = [];
+    const raw: Partial<Record<string, string>> = {};
+    const secretNames = new Set<string>();
+    const adoption: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>> = {};
+    for (const [key, entry] of Object.entries(entries)) {
+        const parsed = splitConfigKey(key);
+        if (!parsed) continue;
+        const { namespace, name } = parsed;
+        if (namespace !== PROJECT) {
+            const meant = meantForProject(namespace, name);
+            if (meant) {
+                issues.push({
+                    problem: `${key}${where} is not read by ${PROJECT}, whose settings are ${PROJECT}:<name>; did you mean ${PROJECT}:${meant}?`,
+                    fix: `${fixes.rmKey(key)} && ${setMeant(fixes, meant, entry.value, entry.secret)}`,
+                });
+            }
+            continue;
+        }
+        if ((ADOPTION_SETTINGS as readonly string[]).includes(name)) {
+            adoption[name as (typeof ADOPTION_SETTINGS)[number]] = entry;
+            continue;
+        }
+        if (entry.value === undefined && (SETTING_NAMES as string[]).includes(name)) {
+            issues.push({
+                problem: `${PROJECT}:${name}${where} is encrypted (set with --secret), so this tool cannot read it; settings are not secrets`,
+                fix: `${fixes.set(name, "<value>")} (without --secret)`,
+            });
+            continue;
+        }
+        raw[name] = entry.value ?? "";
+        if (entry.secret) secretNames.add(name);
+    }
+    const checked = checkSettings(raw, fixes, secretNames);
+    issues.push(...checked.issues);
+    const { adopted, issues: adoptionIssues } = checkAdoption(adoption, checked.settings?.keyThreshold, fixes);
+    issues.push(...adoptionIssues);
+    return { settings: issues.length === 0 ? checked.settings : undefined, adopted, warnings: checked.warnings, issues };
+}
+
+/** checkConfig, throwing ConfigError with every issue. */
+export function parseConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): ParsedSettings & { adopted?: AdoptedKeys } {
+    const { settings, adopted, warnings, issues } = checkConfig(entries, options);
+    if (!settings || issues.length > 0) throw new ConfigError(issues);
+    return { settings, adopted, warnings };
 }
 
 /**
  * Turns the `config:` map of a Pulumi.<stack>.yaml into the raw strings Pulumi would hand the program, keeping only
- * this project's keys. Encrypted values (`{secure: ...}`) are left out: they cannot be read without the CLI.
+ * this project's keys (a key without a namespace is the project's, as for the CLI). Encrypted values (`{secure: ...}`)
+ * are left out: they cannot be read without the CLI.
  */
 export function rawFromStackConfig(config: Record<string, unknown> | undefined): Partial<Record<string, string>> {
     const raw: Partial<Record<string, string>> = {};
     for (const [key, value] of Object.entries(config ?? {})) {
-        const [namespace, name] = key.split(":");
-        if (namespace !== PROJECT || name === undefined) continue;
+        const parsed = splitConfigKey(key);
+        if (parsed?.namespace !== PROJECT) continue;
         if (value !== null && typeof value === "object" && "secure" in value) continue;
-        raw[name] = typeof value === "string" ? value : JSON.stringify(value);
+        raw[parsed.name] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return raw;
 }
 
 /**
- * Reads this project's keys from the running Pulumi program's config, validates them and logs warnings.
- * Call it before creating any resource, so that bad input stops the program with nothing created.
+ * Reads the running Pulumi program's config (every namespace, with the stack's name for the fixes), validates it and
+ * logs warnings. Call it before creating any resource, so that bad input stops the program with nothing created.
  */
 export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys } {
     // Imported here so that the pure functions above load without the Pulumi runtime (npm run render).
@@ -291,22 +787,9 @@ export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys } {
     // Public in the SDK's JavaScript, but not in its typings.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
-    const raw: Partial<Record<string, string>> = {};
-    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-        const [namespace, name] = key.split(":");
-        if (namespace === PROJECT && name !== undefined) raw[name] = value;
-    }
-    const secretRaw: Partial<Record<string, string>> = {};
-    for (const name of ADOPTION_SETTINGS) {
-        secretRaw[name] = raw[name];
-        delete raw[name];
-        // A secret read with the plain getter would be used without its secret marking: refuse plain values.
-        if (secretRaw[name] !== undefined && !isConfigSecret(`${PROJECT}:${name}`)) {
-            throw new ConfigError([`${PROJECT}:${name} is stored in plain text. Fix: pulumi config set --secret ${PROJECT}:${name} ...`]);
-        }
-    }
-    const { settings, warnings } = parseSettings(raw);
-    const adopted = parseAdoption(secretRaw, settings.keyThreshold);
+    const entries: Record<string, ConfigEntry> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) entries[key] = { value, secret: isConfigSecret(key) };
+    const { settings, adopted, warnings } = parseConfig(entries, { stack: pulumi.getStack() });
     for (const warning of warnings) pulumi.log.warn(warning);
     return { settings, adopted };
 }

@@ -118,7 +118,11 @@ describe("settings", () => {
                 { uiNodePort: "30005" },
                 /vault-ha:uiNodePort = "30005": must be one of nodePorts \[30000,30001\]: only those are mapped/,
             ],
-            ["a mapped port outside the range", { nodePorts: "[8080]", uiNodePort: "8080" }, /vault-ha:nodePorts = "\[8080\]": must be at least 30000/],
+            [
+                "a mapped port outside the range",
+                { nodePorts: "[8080]", uiNodePort: "8080" },
+                /vault-ha:nodePorts = "\[8080\]": nodePorts\[0\] \(8080\) must be at least 30000/,
+            ],
             ["a cluster name with capitals and underscores", { clusterName: "My_Vault" }, /vault-ha:clusterName = "My_Vault": must be a DNS-1123 label/],
             ["a cluster name too long for a host name", { clusterName: "a".repeat(50) }, /vault-ha:clusterName = "a{50}": must be at most 49 characters/],
             ["an empty chart version", { vaultChartVersion: "" }, /vault-ha:vaultChartVersion = "": must not be empty/],
@@ -135,7 +139,11 @@ describe("settings", () => {
             ["a boolean spelled yes", { whoami: "yes" }, /vault-ha:whoami = "yes": must be true or false/],
             ["a namespace that is not a DNS label", { vaultNamespace: "Vault NS" }, /vault-ha:vaultNamespace = "Vault NS": must be a DNS-1123 label/],
             ["the same host port twice", { ingressHttpsPort: "80" }, /vault-ha:ingressHttpsPort = "80": must differ from ingressHttpPort \(80\)/],
-            ["a NodePort listed twice", { nodePorts: "[30000,30000]" }, /vault-ha:nodePorts = "\[30000,30000\]": must not list a port twice/],
+            [
+                "a NodePort listed twice",
+                { nodePorts: "[30000,30000]" },
+                /vault-ha:nodePorts = "\[30000,30000\]": nodePorts\[1\] repeats nodePorts\[0\] \(30000\)/,
+            ],
             ["a misspelled key", { keyshares: "5" }, /vault-ha:keyshares is not a setting of vault-ha; did you mean keyShares\?/],
         ];
         for (const [what, raw, expected] of cases) {
@@ -143,7 +151,7 @@ describe("settings", () => {
                 const message = rejection(raw);
                 assert.match(message, /^vault-ha: invalid configuration; nothing was created\./);
                 assert.match(message, expected);
-                assert.match(message, /Fix: pulumi config (set|rm) vault-ha:/);
+                assert.match(message, /Fix: pulumi config (set|rm) (--path ')?vault-ha:/);
             });
         }
 
@@ -155,7 +163,7 @@ describe("settings", () => {
         });
 
         it("offers the default as a way out when a value was set", () => {
-            assert.match(rejection({ keyThreshold: "9" }), /or pulumi config rm vault-ha:keyThreshold for the default \(3\)/);
+            assert.match(rejection({ keyThreshold: "0" }), /or pulumi config rm vault-ha:keyThreshold for the default \(3\)/);
         });
     });
 });
