@@ -373,8 +373,8 @@ export interface ReadOptions {
     source?: string;
 }
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
+/** Edit distance (Levenshtein), for "did you mean". */
+export function distance(a: string, b: string): number {
     let row = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
         const next = [i];
@@ -395,7 +395,7 @@ function nearestName(name: string): string | undefined {
 }
 
 /** A value as a shell word in a fix; secrets and values that are not simple words are left for the user to type. */
-function shellValue(value: string | undefined, secret: boolean): string {
+export function shellValue(value: string | undefined, secret: boolean): string {
     if (secret || value === undefined) return "<value>";
     return /^[A-Za-z0-9_.:/@+=-]+$/.test(value) ? value : "<value>";
 }

@@ -1,19 +1,166 @@
 /**
  * Reads a stack's settings straight from Pulumi.<stack>.yaml, for tools that run without the Pulumi CLI
- * (`npm run render`, `npm run preflight`). The program itself reads them through the Pulumi runtime instead.
+ * (`npm run render`, `npm run preflight`). The program itself reads them through the Pulumi runtime instead; both
+ * check them with checkConfig (settings.ts). What the CLI would use is read as the CLI reads it (a key without a
+ * namespace is the project's); what it would ignore or refuse is an error that names the key and the file.
  */
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { parse } from "yaml";
-import { parseSettings, ParsedSettings, rawFromStackConfig } from "./settings";
+import { parseDocument, YAMLError } from "yaml";
+import {
+    ADOPTION_SETTINGS,
+    checkConfig,
+    ConfigEntry,
+    ConfigError,
+    ConfigIssue,
+    DEFAULT_STACK,
+    DEFAULTS,
+    distance,
+    FixCommands,
+    ParsedSettings,
+    PROJECT,
+    SETTING_NAMES,
+    SettingName,
+    shellValue,
+    splitConfigKey,
+} from "./settings";
 
+/** The names vault-ha reads: its settings and its adoption secrets. */
+const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
+
+/** The fields of a stack file (pulumi: sdk/go/common/workspace/project.go, ProjectStack); the CLI ignores any other. */
+const STACK_FILE_FIELDS = ["secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"];
+
+/** The stack named by --stack NAME, --stack=NAME or -s NAME, else PULUMI_STACK, else dev. */
 export function stackName(argv: string[] = process.argv.slice(2)): string {
-    const flag = argv.findIndex((a) => a === "--stack" || a === "-s");
-    return (flag >= 0 ? argv[flag + 1] : undefined) ?? process.env.PULUMI_STACK ?? "dev";
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        let name: string | undefined;
+        if (arg === "--stack" || arg === "-s") name = argv[i + 1];
+        else if (arg.startsWith("--stack=")) name = arg.slice("--stack=".length);
+        else continue;
+        if (!name || name.startsWith("-")) {
+            throw new ConfigError([
+                {
+                    problem: "--stack needs a stack name, and none followed it",
+                    fix: `--stack ${DEFAULT_STACK} (or the name of another Pulumi.<stack>.yaml here)`,
+                },
+            ]);
+        }
+        return name;
+    }
+    return process.env.PULUMI_STACK || DEFAULT_STACK;
 }
 
+/** `{secure: <ciphertext>}`: a value `pulumi config set --secret` wrote, which only the CLI can decrypt. */
+function isEncrypted(value: unknown): boolean {
+    return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+/** A YAML value as Pulumi hands it to the program: text as is, anything else as JSON. */
+const asText = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+
+function missingFile(stack: string, fileName: string, projectDir: string): ConfigIssue {
+    const files = readdirSync(projectDir)
+        .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+        .sort();
+    const stacks = files.map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    const nearest = [...stacks].sort((a, b) => distance(a, stack) - distance(b, stack))[0];
+    const create = `create the stack: pulumi stack init ${stack}`;
+    return {
+        problem: `${fileName} does not exist in ${projectDir}, so stack "${stack}" has no settings to read`,
+        fix: nearest ? `--stack ${nearest} (the stack files here: ${files.join(", ")}), or ${create}` : create,
+    };
+}
+
+function yamlIssue(fileName: string, text: string, error: YAMLError): ConfigIssue {
+    const [line, col] = error.linePos ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
+    const problem = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    const source = text.split(/\r?\n/)[line - 1] ?? "";
+    return { problem: `${fileName}:${line}:${col}: ${problem}, in: ${JSON.stringify(source)}`, fix: `edit ${fileName} at line ${line}, column ${col}` };
+}
+
+/** A top-level key the CLI ignores: a setting written outside config:, or a misspelled field. */
+function strayField(fileName: string, key: string, value: unknown, fixes: FixCommands): ConfigIssue {
+    const parsed = splitConfigKey(key);
+    if (key.includes(":") || KNOWN_NAMES.includes(key)) {
+        const name = parsed?.namespace === PROJECT ? parsed.name : undefined;
+        const set =
+            name === undefined
+                ? `move it under config: in ${fileName}`
+                : (ADOPTION_SETTINGS as readonly string[]).includes(name)
+                  ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
+                  : `delete that line from ${fileName}, then ${fixes.set(name, shellValue(asText(value), false))}`;
+        return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it: settings belong under config:`, fix: set };
+    }
+    const near = STACK_FILE_FIELDS.find((field) => distance(field, key.toLowerCase()) <= 2);
+    return {
+        problem: `${fileName}: ${key} is not a field of a stack file (${STACK_FILE_FIELDS.join(", ")}), so the Pulumi CLI ignores it`,
+        fix: near ? `rename ${key} to ${near} in ${fileName}` : `delete it from ${fileName}`,
+    };
+}
+
+/**
+ * The settings of one stack, from its Pulumi.<stack>.yaml in projectDir. Throws ConfigError for a missing or invalid
+ * file, keys the CLI would ignore, and every problem the program would report, each fix naming the stack.
+ */
 export function readStackSettings(stack: string, projectDir = path.resolve(__dirname, "../..")): ParsedSettings {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    const config = existsSync(file) ? (parse(readFileSync(file, "utf8"))?.config as Record<string, unknown>) : {};
-    return parseSettings(rawFromStackConfig(config));
+    const fixes = new FixCommands(stack);
+    // A qualified name (org/project/stack) keeps its settings under the stack's own name, as for the CLI.
+    const fileName = `Pulumi.${stack.split("/").pop()}.yaml`;
+    const file = path.join(projectDir, fileName);
+    if (!existsSync(file)) throw new ConfigError([missingFile(stack, fileName, projectDir)]);
+    const text = readFileSync(file, "utf8");
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw new ConfigError([yamlIssue(fileName, text, doc.errors[0])]);
+
+    const issues: ConfigIssue[] = [];
+    const top: unknown = doc.toJS();
+    let config: unknown;
+    if (top !== null && top !== undefined) {
+        if (typeof top !== "object" || Array.isArray(top)) {
+            throw new ConfigError([{ problem: `${fileName} must map fields to values (config: ...)`, fix: `write the settings under config: in ${fileName}` }]);
+        }
+        for (const [key, value] of Object.entries(top)) {
+            if (key === "config") config = value;
+            else if (!STACK_FILE_FIELDS.includes(key)) issues.push(strayField(fileName, key, value, fixes));
+        }
+    }
+
+    const entries: Record<string, ConfigEntry> = {};
+    if (Array.isArray(config) || (config !== null && config !== undefined && typeof config !== "object")) {
+        const first = Array.isArray(config) && config[0] && typeof config[0] === "object" ? Object.entries(config[0])[0] : undefined;
+        issues.push({
+            problem: `${fileName}: config must map keys to values${first ? ` (${first[0]}: ${asText(first[1])})` : ""}, not be ${Array.isArray(config) ? "a list" : "a single value"}`,
+            fix: `write each setting as \`${PROJECT}:<key>: <value>\` under config: in ${fileName}`,
+        });
+    } else {
+        for (const [key, value] of Object.entries((config ?? {}) as Record<string, unknown>)) {
+            const parsed = splitConfigKey(key);
+            if (!parsed) {
+                issues.push({
+                    problem: `${key} in ${fileName} is not a configuration key: the Pulumi CLI reads <namespace>:<name>`,
+                    fix: `rename it to ${PROJECT}:<name> in ${fileName}`,
+                });
+                continue;
+            }
+            const { namespace, name } = parsed;
+            if (value === null && namespace === PROJECT && KNOWN_NAMES.includes(name)) {
+                const isSetting = (SETTING_NAMES as string[]).includes(name);
+                issues.push({
+                    problem: `${PROJECT}:${name} in ${fileName} has no value`,
+                    fix: isSetting
+                        ? `${fixes.set(name, String(DEFAULTS[name as SettingName]))}, or ${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name as SettingName])})`
+                        : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
+                });
+                continue;
+            }
+            entries[`${namespace}:${name}`] = isEncrypted(value) ? { secret: true } : { value: value === null ? "" : asText(value), secret: false };
+        }
+    }
+
+    const checked = checkConfig(entries, { stack, source: fileName });
+    issues.push(...checked.issues);
+    if (issues.length > 0 || !checked.settings) throw new ConfigError(issues);
+    return { settings: checked.settings, warnings: checked.warnings };
 }
