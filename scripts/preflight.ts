@@ -204,7 +204,7 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
                 ? {
                       ok: false,
                       what: `port ${port} on localhost is in use`,
-                      fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: pulumi config set vault-ha:${setting} ...`,
+                      fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: npm run config -- set vault-ha:${setting} <port>`,
                   }
                 : { ok: true, what: `port ${port} is free` },
         );

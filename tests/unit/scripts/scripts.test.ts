@@ -127,7 +127,8 @@ describe("npm run preflight", () => {
         const failures = findings.filter((f) => !f.ok);
         assert.equal(failures.length, 1);
         assert.equal(failures[0].what, "port 443 on localhost is in use");
-        assert.match(failures[0].fix!, /vault-ha:ingressHttpsPort/);
+        // npm run config: it finds the stack and backend from any shell (plain pulumi config set needs them set up).
+        assert.match(failures[0].fix!, /npm run config -- set vault-ha:ingressHttpsPort <port>$/);
     });
 
     it("skips the port check when the cluster already exists (its own ports are bound)", async () => {
