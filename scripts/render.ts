@@ -5,7 +5,7 @@
  * npm run render -- --manifests [--stack NAME]: prints instead every manifest Helm installs for each release, rendered
  * by Helm from the pinned chart archives (see scripts/charts.ts), to diff a setting or a version bump before `up`.
  */
-import { stringify } from "yaml";
+import { stringify as yamlStringify } from "yaml";
 import { ingressNginxValues } from "../components/ingress/ingressNginxValues";
 import { kindConfigYaml } from "../components/kind/kindConfig";
 import { ConfigError, Settings } from "../components/config/settings";
@@ -15,6 +15,9 @@ import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
 import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
+
+/** Plain YAML: a value the program uses twice (a volume mount, for one) is printed twice, not as an anchor and alias. */
+const stringify = (value: unknown): string => yamlStringify(value, { aliasDuplicateObjects: false });
 
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
@@ -40,7 +43,7 @@ function tlsSections(settings: Settings, section: (title: string, body: string) 
         section(`cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`, stringify(certManagerValues())),
         section(
             "cert-manager CA chain and Vault's server certificate",
-            [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map((m) => stringify(m)).join("---\n"),
+            [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map(stringify).join("---\n"),
         ),
     ];
 }
@@ -101,11 +104,19 @@ export async function renderManifests(stack: string, settings: Settings, helm: s
     return [`# vault-ha render --manifests of stack "${stack}": what Helm installs for each release (Kubernetes ${kubeVersion}).\n`, ...sections].join("\n");
 }
 
-export async function main(argv: string[], write: (text: string) => void): Promise<number> {
-    const stack = stackName(argv);
+export interface MainOptions {
+    /** Where Pulumi.<stack>.yaml is: the project's root unless a test says otherwise. */
+    projectDir?: string;
+    /** Where messages go: stderr unless a test says otherwise. */
+    error?: (text: string) => void;
+}
+
+export async function main(argv: string[], write: (text: string) => void, options: MainOptions = {}): Promise<number> {
+    const error = options.error ?? ((text: string) => console.error(text));
     try {
-        const { settings, warnings } = readStackSettings(stack);
-        for (const warning of warnings) console.error(`warning: ${warning}`);
+        const stack = stackName(argv);
+        const { settings, warnings } = readStackSettings(stack, options.projectDir);
+        for (const warning of warnings) error(`warning: ${warning}`);
         if (!argv.includes("--manifests")) {
             write(render(stack, settings));
             return 0;
@@ -116,7 +127,7 @@ export async function main(argv: string[], write: (text: string) => void): Promi
         return 0;
     } catch (err) {
         if (!(err instanceof ConfigError || err instanceof CannotRender)) throw err;
-        console.error(err.message);
+        error(err.message);
         return 1;
     }
 }

@@ -1,0 +1,75 @@
+/**
+ * npm run render (scripts/render.ts) as a user runs it: the stack file checked the way the program checks its config,
+ * a clear message and exit code 1 for every mistake, and plain YAML out.
+ */
+import { strict as assert } from "assert";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parseSettings } from "../../../components/config/settings";
+import { main, render } from "../../../scripts/render";
+
+describe("npm run render: the stack file and the output", () => {
+    let dir: string;
+    let out: string[];
+    let err: string[];
+    beforeEach(() => {
+        dir = mkdtempSync(path.join(tmpdir(), "vault-ha-render-"));
+        out = [];
+        err = [];
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    const write = (stack: string, text: string) => writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+    const run = (...argv: string[]) =>
+        main(argv, (text) => void out.push(text), {
+            projectDir: dir,
+            error: (text) => void err.push(text),
+        });
+
+    it("prints plain YAML: no anchors or aliases for values the program repeats", () => {
+        const text = render("dev", parseSettings({}).settings);
+        assert.doesNotMatch(text, /&a\d+|\*a\d+/);
+    });
+
+    it("refuses unseal keys stored in plain text, as the program does, without printing them", async () => {
+        write("dev", "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken: hvs.PLAIN\n");
+        assert.equal(await run(), 1);
+        assert.deepEqual(out, []);
+        const message = err.join("\n");
+        assert.match(message, /vault-ha:unsealKeys is stored in plain text\. Fix: pulumi config set --secret vault-ha:unsealKeys/);
+        assert.match(message, /vault-ha:rootToken is stored in plain text\. Fix: pulumi config set --secret vault-ha:rootToken/);
+        assert.ok(!message.includes("notjson") && !message.includes("hvs.PLAIN"), "a secret value is repeated");
+    });
+
+    it("reports invalid YAML with file, line, column and problem, not a parser stack", async () => {
+        write("dev", "config:\n  vault-ha:workers: 3\n  vault-ha:tls: true: false\n");
+        assert.equal(await run(), 1);
+        const message = err.join("\n");
+        assert.match(message, /Pulumi\.dev\.yaml:3:17: Nested mappings are not allowed in compact mappings/);
+        assert.doesNotMatch(message, /YAMLParseError|\n\s+at /);
+    });
+
+    it("refuses a stack without a file instead of rendering the defaults under its name", async () => {
+        write("dev", "config: {}\n");
+        assert.equal(await run("--stack", "prdo"), 1);
+        assert.deepEqual(out, []);
+        assert.match(err.join("\n"), /Pulumi\.prdo\.yaml does not exist/);
+    });
+
+    it("names the stack in the fixes (--stack=NAME read too)", async () => {
+        write("prod", "config:\n  vault-ha:workers: 2\n");
+        assert.equal(await run("--stack=prod"), 1);
+        assert.match(err.join("\n"), /Fix: pulumi config set --stack prod vault-ha:workers 3/);
+    });
+
+    it("renders a good stack and prints its warnings apart", async () => {
+        write("prod", "config:\n  vault-ha:vaultReplicas: 2\n");
+        assert.equal(await run("--stack", "prod"), 0);
+        assert.match(out.join(""), /^# vault-ha render of stack "prod"/);
+        assert.deepEqual(
+            err.map((e) => e.split(":")[0]),
+            ["warning"],
+        );
+    });
+});
