@@ -104,11 +104,11 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
-    /** Each issue as one line: "<problem>. Fix: <fix>". */
+    /** Each issue as one line: "<problem>. Fix: <fix>" (no period after a question). */
     readonly problems: string[];
 
     constructor(readonly issues: ConfigIssue[]) {
-        const problems = issues.map((issue) => `${issue.problem}. Fix: ${issue.fix}`);
+        const problems = issues.map((issue) => `${issue.problem}${issue.problem.endsWith("?") ? "" : "."} Fix: ${issue.fix}`);
         super(`${PROJECT}: invalid configuration; nothing was created.\n` + problems.map((p) => `  - ${p}`).join("\n"));
         this.problems = problems;
         this.name = "ConfigError";

@@ -91,7 +91,7 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
                 : (ADOPTION_SETTINGS as readonly string[]).includes(name)
                   ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
                   : `delete that line from ${fileName}, then ${fixes.set(name, shellValue(asText(value), false))}`;
-        return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it: settings belong under config:`, fix: set };
+        return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, fix: set };
     }
     const near = STACK_FILE_FIELDS.find((field) => distance(field, key.toLowerCase()) <= 2);
     return {

@@ -1,5 +1,6 @@
 /**
- * Reads a ConfigError's message back into its problems: one line each, "  - <problem>. Fix: <fix>".
+ * Reads a ConfigError's message back into its problems: one line each, "  - <problem>. Fix: <fix>" ("?" instead of
+ * "." after a question).
  * Shared by the configuration tests, which assert the problem and the fix separately.
  */
 import { strict as assert } from "assert";
@@ -16,8 +17,8 @@ export function problemsOf(message: string): Problem[] {
         .filter((line) => line.startsWith("  - "))
         .map((line) => {
             const text = line.slice(4);
-            const at = text.indexOf(". Fix: ");
-            return at < 0 ? { problem: text, fix: "" } : { problem: text.slice(0, at), fix: text.slice(at + ". Fix: ".length) };
+            const at = text.indexOf(" Fix: ");
+            return at < 0 ? { problem: text, fix: "" } : { problem: text.slice(0, at).replace(/\.$/, ""), fix: text.slice(at + " Fix: ".length) };
         });
 }
 

@@ -82,13 +82,13 @@ describe("stack files (npm run render, npm run preflight)", () => {
         {
             what: "a setting at the top level of the file, outside config:",
             text: "vault-ha:workers: 5\nconfig:\n  vault-ha:clusterName: vault\n",
-            problem: /^Pulumi\.dev\.yaml: vault-ha:workers is at the top level of the file, where the Pulumi CLI ignores it: settings belong under config:$/,
+            problem: /^Pulumi\.dev\.yaml: vault-ha:workers is at the top level of the file, where the Pulumi CLI ignores it \(settings go under config:\)$/,
             fix: "delete that line from Pulumi.dev.yaml, then pulumi config set vault-ha:workers 5",
         },
         {
             what: "an unprefixed setting at the top level",
             text: "workers: 5\n",
-            problem: /^Pulumi\.dev\.yaml: workers is at the top level of the file, where the Pulumi CLI ignores it: settings belong under config:$/,
+            problem: /^Pulumi\.dev\.yaml: workers is at the top level of the file, where the Pulumi CLI ignores it \(settings go under config:\)$/,
             fix: "delete that line from Pulumi.dev.yaml, then pulumi config set vault-ha:workers 5",
         },
         {
