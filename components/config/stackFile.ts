@@ -17,6 +17,7 @@ import {
     DEFAULTS,
     distance,
     FixCommands,
+    parseConfig,
     ParsedSettings,
     PROJECT,
     SETTING_NAMES,
@@ -60,16 +61,26 @@ function isEncrypted(value: unknown): boolean {
 /** A YAML value as Pulumi hands it to the program: text as is, anything else as JSON. */
 const asText = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
 
-function missingFile(stack: string, fileName: string, projectDir: string): ConfigIssue {
+/**
+ * A stack without a Pulumi.<stack>.yaml. For the CLI that is a stack whose settings are all defaults, and `npm run up`
+ * runs the preflight before it creates a new stack: so a missing file is a warning, and the defaults apply. A name
+ * within two edits of a stack that has a file (prdo for prod) is taken for a typo, and refused.
+ */
+function missingFile(stack: string, fileName: string, projectDir: string): { typo?: ConfigIssue; warning: string } {
     const files = readdirSync(projectDir)
         .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
         .sort();
     const stacks = files.map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    const here = files.length > 0 ? ` (the stack files here: ${files.join(", ")})` : "";
     const nearest = [...stacks].sort((a, b) => distance(a, stack) - distance(b, stack))[0];
-    const create = `create the stack: pulumi stack init ${stack}`;
+    const warning = `${fileName} does not exist in ${projectDir}: stack "${stack}" has no settings of its own, so every setting is its default${here}`;
+    if (nearest === undefined || distance(nearest, stack) > 2) return { warning };
     return {
-        problem: `${fileName} does not exist in ${projectDir}, so stack "${stack}" has no settings to read`,
-        fix: nearest ? `--stack ${nearest} (the stack files here: ${files.join(", ")}), or ${create}` : create,
+        warning,
+        typo: {
+            problem: `${fileName} does not exist in ${projectDir}, so stack "${stack}" has no settings; did you mean ${nearest}?`,
+            fix: `--stack ${nearest}${here}, or, for a new stack ${stack}, create its file first: touch ${fileName}`,
+        },
     };
 }
 
@@ -101,15 +112,21 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
 }
 
 /**
- * The settings of one stack, from its Pulumi.<stack>.yaml in projectDir. Throws ConfigError for a missing or invalid
- * file, keys the CLI would ignore, and every problem the program would report, each fix naming the stack.
+ * The settings of one stack, from its Pulumi.<stack>.yaml in projectDir. Throws ConfigError for an invalid file, a
+ * missing one that looks like a typo, keys the CLI would ignore, and every problem the program would report, each fix
+ * naming the stack.
  */
 export function readStackSettings(stack: string, projectDir = path.resolve(__dirname, "../..")): ParsedSettings {
     const fixes = new FixCommands(stack);
     // A qualified name (org/project/stack) keeps its settings under the stack's own name, as for the CLI.
     const fileName = `Pulumi.${stack.split("/").pop()}.yaml`;
     const file = path.join(projectDir, fileName);
-    if (!existsSync(file)) throw new ConfigError([missingFile(stack, fileName, projectDir)]);
+    if (!existsSync(file)) {
+        const { typo, warning } = missingFile(stack, fileName, projectDir);
+        if (typo) throw new ConfigError([typo]);
+        const { settings, warnings } = parseConfig({}, { stack });
+        return { settings, warnings: [warning, ...warnings] };
+    }
     const text = readFileSync(file, "utf8");
     const doc = parseDocument(text);
     if (doc.errors.length > 0) throw new ConfigError([yamlIssue(fileName, text, doc.errors[0])]);

@@ -164,13 +164,27 @@ describe("stack files (npm run render, npm run preflight)", () => {
         assert.equal(read().settings.clusterName, "vault");
     });
 
-    it("refuses a stack without a file, naming the file and the stacks that have one", () => {
+    it("refuses a stack without a file whose name is a typo of one with a file, naming both", () => {
         write("dev", "config: {}\n");
         write("prod", "config: {}\n");
         const problems = rejectionOf(() => read("prdo"));
         assert.equal(problems.length, 1);
-        assert.match(problems[0].problem, /^Pulumi\.prdo\.yaml does not exist in .+, so stack "prdo" has no settings to read$/);
-        assert.equal(problems[0].fix, "--stack prod (the stack files here: Pulumi.dev.yaml, Pulumi.prod.yaml), or create the stack: pulumi stack init prdo");
+        assert.match(problems[0].problem, /^Pulumi\.prdo\.yaml does not exist in .+, so stack "prdo" has no settings; did you mean prod\?$/);
+        assert.equal(
+            problems[0].fix,
+            "--stack prod (the stack files here: Pulumi.dev.yaml, Pulumi.prod.yaml), or, for a new stack prdo, create its file first: touch Pulumi.prdo.yaml",
+        );
+    });
+
+    it("warns, and reads the defaults, for a new stack without a file (npm run up checks it before creating it)", () => {
+        write("dev", "config: {}\n");
+        const { settings, warnings } = read("staging");
+        assert.equal(settings.clusterName, "vault");
+        assert.equal(warnings.length, 1);
+        assert.match(
+            warnings[0],
+            /^Pulumi\.staging\.yaml does not exist in .+: stack "staging" has no settings of its own, so every setting is its default \(the stack files here: Pulumi\.dev\.yaml\)$/,
+        );
     });
 
     it("reads a qualified stack name's file by its last part", () => {

@@ -50,11 +50,19 @@ describe("npm run render: the stack file and the output", () => {
         assert.doesNotMatch(message, /YAMLParseError|\n\s+at /);
     });
 
-    it("refuses a stack without a file instead of rendering the defaults under its name", async () => {
+    it("refuses a stack name that is a typo of one with a file, instead of rendering the defaults under it", async () => {
         write("dev", "config: {}\n");
+        write("prod", "config: {}\n");
         assert.equal(await run("--stack", "prdo"), 1);
         assert.deepEqual(out, []);
-        assert.match(err.join("\n"), /Pulumi\.prdo\.yaml does not exist/);
+        assert.match(err.join("\n"), /Pulumi\.prdo\.yaml does not exist .*did you mean prod\?/);
+    });
+
+    it("renders the defaults of a new stack without a file, saying so", async () => {
+        write("dev", "config: {}\n");
+        assert.equal(await run("--stack", "staging"), 0);
+        assert.match(out.join(""), /^# vault-ha render of stack "staging"/);
+        assert.match(err.join("\n"), /^warning: Pulumi\.staging\.yaml does not exist .* every setting is its default/);
     });
 
     it("names the stack in the fixes (--stack=NAME read too)", async () => {
