@@ -62,7 +62,8 @@ type Shape = Partial<Record<Param, Kind>>;
 /** Which parameters each step reads, and their types. */
 const SHAPES = {
     "wait-pods": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
-    "pod-identities": { namespace: "string", release: "string", replicas: "number" },
+    // Not a resource but an invoke, read on every preview and up: its parameters are in no state.
+    "pod-identities": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     init: {
         namespace: "string",
         release: "string",

@@ -20,6 +20,9 @@ import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResou
 import { bootstrapPlan } from "./bootstrapPlan";
 import { leaderApiAddr, podNames, VAULT_RELEASE_NAME } from "./names";
 
+/** How long the identities invoke waits for restarting pods to run (see runner/steps/pods.ts podIdentities). */
+const IDENTITY_WAIT_SECONDS = 120;
+
 export interface VaultBootstrapArgs {
     /** Admin kubeconfig of the cluster (secret). */
     kubeconfig: pulumi.Input<string>;
@@ -65,7 +68,9 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                     command.local.runOutput(
                         {
                             command: stepCommand("pod-identities"),
-                            environment: where.apply((w) => stepEnvironment("pod-identities", { ...w, replicas: args.replicas })),
+                            environment: where.apply((w) =>
+                                stepEnvironment("pod-identities", { ...w, replicas: args.replicas, timeoutSeconds: IDENTITY_WAIT_SECONDS }),
+                            ),
                             stdin: stepStdin({ kubeconfig }),
                             dir: projectDir(),
                             addPreviousOutputInEnv: false,

@@ -2,7 +2,7 @@
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
 import { podNames } from "../../vault/names";
-import { pollUntil } from "../poll";
+import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import type { PodInfo } from "../vaultOps";
 import type { StepContext } from "./context";
@@ -42,8 +42,32 @@ export function podIdentity(pod: PodInfo | undefined): string {
     return pod.running ? `pod ${pod.uid} started ${pod.startedAt ?? "?"}` : `pod ${pod.uid} not running`;
 }
 
+/**
+ * Each pod's incarnation. A pod that exists but whose container is (re)starting has no start time yet: its identity
+ * would change again once it runs, and the next `up` would re-run its step for nothing. So this waits (within the
+ * step's deadline) until such pods run; a pod that never does keeps "not running", an absent pod "absent". Errors are
+ * not waited out: the caller turns them into "unknown" at once.
+ */
 export async function podIdentities(ctx: StepContext, expected: string[]): Promise<Record<string, string>> {
-    const pods = await ctx.ops.listPods();
+    let pods: PodInfo[] = [];
+    // Starting: being created or restarted. A pod stuck for another reason (ImagePullBackOff, Unschedulable,
+    // CrashLoopBackOff) is not waited for: a preview must not hang on it.
+    const starting = (p: PodInfo) => !p.running && (p.reason === undefined || /^(ContainerCreating|PodInitializing)\b/.test(p.reason));
+    const settled = () => expected.every((name) => !pods.some((p) => p.name === name && starting(p)));
+    try {
+        await pollUntil(
+            ctx,
+            "the Vault pods that are starting to run",
+            async () => {
+                pods = await ctx.ops.listPods();
+                return settled() ? true : undefined;
+            },
+            () => "",
+        );
+    } catch (err) {
+        if (!(err instanceof StepError)) throw err;
+        // Still starting at the deadline: their identity says so, and the next up looks again.
+    }
     return Object.fromEntries(expected.map((name) => [name, podIdentity(pods.find((p) => p.name === name))]));
 }
 

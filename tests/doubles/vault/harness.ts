@@ -201,7 +201,7 @@ export class Simulation {
             case "verify":
                 return { ...where, replicas: p.replicas, timeoutSeconds: p.timeoutSeconds };
             case "pod-identities":
-                return { ...where, replicas: p.replicas };
+                return { ...where, replicas: p.replicas, timeoutSeconds: 120 };
             case "init":
                 return {
                     ...where,

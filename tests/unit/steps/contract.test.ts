@@ -4,7 +4,7 @@ import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand
 /** One valid parameter set per step, as the program builds them. */
 const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "wait-pods": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
-    "pod-identities": { namespace: "vault", release: "vault", replicas: 3 },
+    "pod-identities": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 120 },
     init: {
         namespace: "vault",
         release: "vault",
@@ -37,7 +37,8 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
  */
 const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "wait-pods": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
-    "pod-identities": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS"],
+    // An invoke, not a resource: no state holds its environment.
+    "pod-identities": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
     init: [
         "VAULT_HA_NAMESPACE",
         "VAULT_HA_RELEASE",
