@@ -82,6 +82,27 @@ export function writeKeyFile(file: string, response: InitResponse): void {
     }
 }
 
+/**
+ * keyShares and keyThreshold act once, at `vault operator init`. When the stack's settings no longer match the
+ * cluster's saved init answer, this says so (the preview and the up show it), instead of silently doing nothing.
+ */
+export function keySettingsNotice(
+    saved: Pick<KeyFileContent, "unseal_keys_b64" | "unseal_threshold"> | undefined,
+    keyShares: number,
+    keyThreshold: number,
+): string | undefined {
+    if (!saved) return undefined;
+    const shares = saved.unseal_keys_b64.length;
+    const threshold = saved.unseal_threshold;
+    if (shares === keyShares && (threshold === undefined || threshold === keyThreshold)) return undefined;
+    return (
+        `keyShares/keyThreshold are ${keyShares}/${keyThreshold}, but Vault was initialised with ${shares} shares` +
+        `${threshold === undefined ? "" : `, threshold ${threshold}`}: they apply only at init, so nothing changes in Vault. ` +
+        `To change them, rekey Vault (vault operator rekey), save the new keys with pulumi config set --secret vault-ha:unsealKeys, ` +
+        `or set the settings back to what Vault has`
+    );
+}
+
 /** Keys of an earlier cluster are moved aside, never deleted by the bootstrap itself. */
 export function retireKeyFile(file: string): string {
     const aside = `${file}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;

@@ -33,6 +33,14 @@ trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft list-peers -format=json`;
 
+/** Like LIST_PEERS_SCRIPT, for `vault operator raft remove-peer "$1"` (command/operator_raft_remove_peer.go). */
+export const REMOVE_PEER_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+cat > "$home/.vault-token"
+HOME="$home" vault operator raft remove-peer "$1"`;
+
 /**
  * Where `vault operator init` writes its answer inside the pod first: $HOME is the chart's emptyDir, private to the
  * pod and kept across container restarts. If this process dies between Vault answering and the key file being on
@@ -241,6 +249,11 @@ export class KubectlVaultOps implements VaultOps {
             .filter((line) => pattern.test(line))
             .pop()
             ?.trim();
+    }
+
+    async removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void> {
+        const result = await this.exec(pod, ["sh", "-c", REMOVE_PEER_SCRIPT, "vault-ha-remove-peer", nodeId], token);
+        if (result.code !== 0) throw failureOf(`raft remove-peer ${nodeId} on ${pod}`, result);
     }
 
     async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {

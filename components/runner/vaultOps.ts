@@ -87,6 +87,8 @@ export interface VaultOps {
     /** Discards a half-finished unseal (progress > 0) so that a fresh set of keys starts from zero. */
     resetUnseal(pod: string): Promise<void>;
     join(pod: string, target: JoinTarget): Promise<void>;
+    /** Removes a peer from the raft configuration (a server that is gone for good); the token travels on stdin. */
+    removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
     raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
 }

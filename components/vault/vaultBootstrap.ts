@@ -14,7 +14,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { AdoptedKeys } from "../config/settings";
 import { inCluster } from "../inCluster";
-import { keyFilePath } from "../runner/keyFile";
+import { keyFilePath, keySettingsNotice, readKeyFile } from "../runner/keyFile";
 import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../steps/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
 import { bootstrapPlan } from "./bootstrapPlan";
@@ -56,6 +56,15 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         const pods = podNames(release, args.replicas);
         const timeoutSeconds = args.timeoutSeconds ?? 600;
         this.keyFile = keyFilePath(pulumi.getProject(), pulumi.getStack());
+        // Shown by the preview and the up: changed key settings do nothing to an initialised Vault.
+        let saved;
+        try {
+            saved = readKeyFile(this.keyFile);
+        } catch {
+            saved = undefined; // A damaged key file is the init step's to report, with what to do.
+        }
+        const notice = keySettingsNotice(saved, args.keyShares, args.keyThreshold);
+        if (notice) pulumi.log.warn(notice, this);
         const where = pulumi.output(args.namespace).apply((namespace) => ({ namespace, release }));
         const params = <T extends object>(extra: T) => where.apply((w) => ({ ...w, ...extra }));
         // Every step's stdin carries the kubeconfig, plus the secrets that step needs.

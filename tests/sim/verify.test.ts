@@ -51,3 +51,67 @@ for (const tls of [false, true]) {
         });
     });
 }
+
+describe("scaling a running cluster (vaultReplicas changed)", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
+    let sim: Simulation;
+    afterEach(() => sim?.dispose());
+
+    it("up, 3 -> 5: the new pods join and are unsealed, and verify expects 5 voters", async () => {
+        sim = await Simulation.create({ replicas: 3 });
+        const { keys } = await sim.bootstrap();
+        sim.scaleTo(5);
+        for (const pod of ["vault-3", "vault-4"]) {
+            const run = await sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys } });
+            assert.equal(run.code, 0, run.stderr);
+        }
+        const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
+        assert.equal(verify.code, 0, verify.stderr);
+        const peers = JSON.parse(verify.stdout).peers;
+        assert.deepEqual(peers.map((p: { node_id: string }) => p.node_id).sort(), ["vault-0", "vault-1", "vault-2", "vault-3", "vault-4"]);
+        assert.ok(peers.every((p: { voter: boolean }) => p.voter));
+        assertNothingExposed(sim);
+    });
+
+    it("down, 5 -> 3: removes exactly the peers whose pods the scale-down deleted, and converges on 3 voters", async () => {
+        sim = await Simulation.create({ replicas: 5 });
+        const { keys } = await sim.bootstrap();
+        sim.scaleTo(3);
+        const before = vaultCalls(sim).length;
+        const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
+        assert.equal(verify.code, 0, verify.stderr);
+        assert.deepEqual(
+            JSON.parse(verify.stdout)
+                .peers.map((p: { node_id: string }) => p.node_id)
+                .sort(),
+            ["vault-0", "vault-1", "vault-2"],
+        );
+        assert.deepEqual(
+            vaultCalls(sim, before)
+                .filter((c) => c.includes("remove-peer"))
+                .map((c) => c.split(" ").pop())
+                .sort(),
+            ["vault-3", "vault-4"],
+        );
+        assert.match(verify.stderr, /removed vault-3 from raft: the scale-down to 3 replicas deleted its pod/);
+        // Quorum: 3 live voters of 5 had it; 3 of 3 have it, and the 2 dead ones no longer count.
+        assert.equal(sim.state().active !== null, true);
+        assertNothingExposed(sim);
+    });
+
+    it("never removes a live peer: a pod beyond the replica count that still exists is left, and verify waits", async () => {
+        sim = await Simulation.create({ replicas: 5, timeoutSeconds: 30 });
+        const { keys } = await sim.bootstrap();
+        // The program already says 3, but the StatefulSet has not deleted vault-4 yet (it terminates slowly).
+        sim.scaleTo(4);
+        sim.params.replicas = 3;
+        sim.pods = sim.pods.slice(0, 3);
+        const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
+        assert.equal(verify.code, 1);
+        assert.match(verify.stderr, /vault-3 is beyond 3 replicas but its pod still exists: not removing a live peer/);
+        assert.ok(sim.state().pods["vault-3"].vault.member, "vault-3 is still a raft member");
+        assert.equal(sim.state().pods["vault-4"].vault.member, false, "vault-4, whose pod is gone, was removed");
+    });
+});

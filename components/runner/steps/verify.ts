@@ -12,6 +12,37 @@ function describePeers(peers: RaftPeer[]): string {
     return peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}${p.voter ? "" : " (non-voter)"}`).join(", ") || "no peers";
 }
 
+/**
+ * After a scale-down the removed pods stay in raft's configuration as voters that never answer again: they count
+ * towards the quorum, and verify would wait for a configuration it never gets. A peer is removed only when it is one
+ * of this release's pods (`<release>-<n>`), its ordinal is at or above the replica count, and the pod is gone: never
+ * a live peer. Removing dead voters can only make the quorum easier to reach.
+ */
+export async function removeDepartedPeers(ctx: StepContext, leader: string, release: string, replicas: number, token: string): Promise<string[]> {
+    const ordinal = (id: string) => (new RegExp(`^${release}-(\\d+)$`).exec(id) ? Number(id.slice(release.length + 1)) : -1);
+    let peers: RaftPeer[] = [];
+    await pollUntil(
+        ctx,
+        "raft to list its peers",
+        async () => (peers = await ctx.ops.raftPeers(leader, token)),
+        () => "",
+    );
+    const beyond = peers.filter((p) => ordinal(p.node_id) >= replicas);
+    if (beyond.length === 0) return [];
+    const pods = await ctx.ops.listPods();
+    const removed: string[] = [];
+    for (const peer of beyond) {
+        if (pods.some((p) => p.name === peer.node_id)) {
+            ctx.log(`${peer.node_id} is beyond ${replicas} replicas but its pod still exists: not removing a live peer (waiting for the scale-down)`);
+            continue;
+        }
+        await ctx.ops.removeRaftPeer(leader, token, peer.node_id);
+        ctx.log(`removed ${peer.node_id} from raft: the scale-down to ${replicas} replicas deleted its pod`);
+        removed.push(peer.node_id);
+    }
+    return removed;
+}
+
 /** Step 5: raft lists every pod as a voter, exactly one of them the leader. */
 export async function verifyRaft(ctx: StepContext, leader: string, expected: string[], token: string): Promise<RaftPeer[]> {
     let seen: RaftPeer[] = [];
@@ -42,5 +73,6 @@ export async function verifyRaft(ctx: StepContext, leader: string, expected: str
 export const verifyStep: Handler<"verify"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {
         const pods = podNames(p.release, p.replicas);
+        await removeDepartedPeers(vault, pods[0], p.release, p.replicas, secrets.rootToken);
         return { peers: await verifyRaft(vault, pods[0], pods, secrets.rootToken) };
     });

@@ -121,6 +121,7 @@ const fail = model.fail;
 function vault(s, pod, argv, env, stdin, token) {
     const commands = [
         { words: ["operator", "raft", "list-peers"], flags: {}, api: "sys/storage/raft/configuration" },
+        { words: ["operator", "raft", "remove-peer"], flags: { "dr-token": "string" }, api: "sys/storage/raft/remove-peer" },
         {
             words: ["operator", "raft", "join"],
             flags: {
@@ -223,6 +224,11 @@ function vault(s, pod, argv, env, stdin, token) {
             const result = model.join(s, pod, positional[0], ca);
             if (result.code !== 0 || json) return result;
             return model.ok("Key       Value\n---       -----\nJoined    true\n");
+        }
+        case "operator raft remove-peer": {
+            if (positional.length !== 1) return fail(1, `Incorrect arguments (expected 1, got ${positional.length})`);
+            if (transport) return fail(2, `Error removing the peer from raft cluster: ${transport}`);
+            return model.removePeer(s, pod, token || env.VAULT_TOKEN, positional[0].trim());
         }
         case "operator raft list-peers": {
             const extra = tooMany(0);

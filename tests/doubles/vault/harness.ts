@@ -96,7 +96,7 @@ export class Simulation {
     readonly stateFile: string;
     /** What the program would pass the steps; tests may change it to provoke a failure. */
     readonly params: SimParams;
-    readonly pods: string[];
+    pods: string[];
     readonly kubeconfig: string;
     readonly clock: SimClock;
     /** What each step printed. Pulumi logs all of it except the init step's stdout (the keys, a secret output). */
@@ -114,7 +114,10 @@ export class Simulation {
         return new Simulation(options, await renderedVaultStatefulSet(values));
     }
 
-    private constructor(options: SimulationOptions, statefulSet: unknown) {
+    private constructor(
+        options: SimulationOptions,
+        private readonly statefulSet: unknown,
+    ) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
@@ -173,6 +176,13 @@ export class Simulation {
 
     recreate(pod: string): void {
         this.change((s) => model.recreate(s, pod));
+    }
+
+    /** `vaultReplicas` changed: the StatefulSet creates or deletes pods, and the program passes the new count. */
+    scaleTo(replicas: number): void {
+        this.change((s) => model.scaleTo(s, this.statefulSet, replicas));
+        this.pods = podNames("vault", replicas);
+        this.params.replicas = replicas;
     }
 
     /** Lets simulated time pass (elections, follower unseals, autopilot). */

@@ -643,6 +643,54 @@ function listPeers(s, name, token) {
     });
 }
 
+/**
+ * `sys/storage/raft/remove-peer` (command/operator_raft_remove_peer.go writes it; vault/logical_system_raft.go): the
+ * active node removes the server from the raft configuration. Needs a token and an active node, like list-peers.
+ * @param {State} s @param {string} name @param {string | undefined} token @param {string} serverId
+ */
+function removePeer(s, name, token, serverId) {
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/storage/raft/remove-peer");
+    const what = "removing the peer from raft cluster";
+    if (node.sealed) return apiError(what, "PUT", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "PUT", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "PUT", url, 403, "permission denied");
+    const peer = s.pods[serverId]?.vault;
+    if (!peer || !peer.member) return apiError(what, "PUT", url, 400, `failed to remove raft peer: server ${serverId} not found`);
+    Object.assign(peer, { member: false, voter: false });
+    s.raftIndex++;
+    return ok("Peer removed successfully!\n");
+}
+
+/**
+ * The StatefulSet scaled to `replicas`: new pods from its template (uninitialised Vault), pods beyond it deleted
+ * (their Vault data stays in raft's configuration until removed: a PVC the StatefulSet keeps).
+ * @param {State} s @param {any} statefulSet @param {number} replicas
+ */
+function scaleTo(s, statefulSet, replicas) {
+    for (let i = 0; i < Math.max(replicas, Object.keys(s.pods).length); i++) {
+        const name = `${s.release}-${i}`;
+        const existing = s.pods[name];
+        if (i < replicas && (!existing || !existing.created)) {
+            s.pods[name] = {
+                uid: crypto.randomUUID(),
+                created: true,
+                ordinal: i,
+                runningAt: s.now + s.timing.restartMs,
+                restartCount: 0,
+                apiUpAt: s.now + s.timing.restartMs + s.timing.apiStartMs,
+                ...podSpecFromStatefulSet(statefulSet, s.namespace, name),
+                vault: existing ? existing.vault : freshNode(),
+            };
+        } else if (i >= replicas && existing?.created) {
+            existing.created = false;
+            existing.runningAt = null;
+            Object.assign(existing.vault, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null });
+        }
+    }
+    reconcile(s);
+}
+
 /** `kubectl create --dry-run=server` of an Issuer: refused until cert-manager's webhook serves. @param {State} s */
 function certManagerProbe(s) {
     s.certManager.probes++;
@@ -680,6 +728,8 @@ module.exports = {
     join,
     listPeers,
     certManagerProbe,
+    removePeer,
+    scaleTo,
     restart,
     recreate,
     restartAll,

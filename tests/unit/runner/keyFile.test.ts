@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { deleteKeyFile, KeyFileError, keyFilePath, readKeyFile, retireKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
+import { deleteKeyFile, KeyFileError, keyFilePath, keySettingsNotice, readKeyFile, retireKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
 
 describe("key file", () => {
     let dir: string;
@@ -86,5 +86,29 @@ describe("a key file that is there but cannot be used", () => {
         fs.mkdirSync(file);
         assert.equal(deleteKeyFile(file), false);
         assert.ok(fs.statSync(file).isDirectory());
+    });
+});
+
+describe("key settings changed after init (keySettingsNotice)", () => {
+    const saved = { unseal_keys_b64: ["a", "b", "c", "d", "e"], unseal_threshold: 3 };
+
+    it("says nothing while the settings match Vault's, or before init", () => {
+        assert.equal(keySettingsNotice(saved, 5, 3), undefined);
+        assert.equal(keySettingsNotice(undefined, 7, 4), undefined);
+        assert.equal(keySettingsNotice({ unseal_keys_b64: ["a", "b", "c", "d", "e"] }, 5, 4), undefined, "an answer without a threshold: shares only");
+    });
+
+    it("says that changed shares or threshold apply only at init, and how to change them", () => {
+        for (const [shares, threshold] of [
+            [7, 3],
+            [5, 4],
+        ]) {
+            const notice = keySettingsNotice(saved, shares, threshold)!;
+            assert.match(
+                notice,
+                new RegExp(`keyShares/keyThreshold are ${shares}/${threshold}, but Vault was initialised with 5 shares, threshold 3: they apply only at init`),
+            );
+            assert.match(notice, /vault operator rekey/);
+        }
     });
 });
