@@ -196,7 +196,12 @@ export class KubectlVaultOps implements VaultOps {
     async init(pod: string, shares: number, threshold: number): Promise<InitResponse> {
         const result = await this.exec(pod, ["sh", "-c", INIT_SCRIPT, "vault-ha-init", String(shares), String(threshold)]);
         if (result.code !== 0) throw failureOf(`vault operator init on ${pod}`, result);
-        return JSON.parse(result.stdout) as InitResponse;
+        try {
+            return JSON.parse(result.stdout) as InitResponse;
+        } catch {
+            // Never quote the output: it may be part of the keys. The staged copy in the pod is complete.
+            throw new VaultUnavailable(`vault operator init on ${pod} printed something other than its JSON answer`);
+        }
     }
 
     async takeStagedInit(pod: string): Promise<InitResponse | undefined> {
@@ -240,15 +245,26 @@ export class KubectlVaultOps implements VaultOps {
         );
     }
 
-    /** The last line of the pod's vault container log that matches, if kubectl can read it. */
+    /**
+     * The last entry of the pod's vault container log that matches, if kubectl can read it, with its continuation
+     * lines: go-hclog writes a value that has newlines (a nested API error) on the lines after the entry, each
+     * prefixed with "  | " (intlogger.go). One line comes back, the continuation joined with " ".
+     */
     private async lastLogLine(pod: string, pattern: RegExp): Promise<string | undefined> {
         const logs = await this.kubectl.run(["logs", "-n", this.options.namespace, pod, "-c", "vault", "--tail=50"]);
         if (logs.code !== 0) return undefined;
-        return logs.stdout
-            .split("\n")
-            .filter((line) => pattern.test(line))
-            .pop()
-            ?.trim();
+        const lines = logs.stdout.split("\n");
+        let start = -1;
+        lines.forEach((line, i) => {
+            if (pattern.test(line)) start = i;
+        });
+        if (start < 0) return undefined;
+        const entry = [lines[start].trim()];
+        for (let i = start + 1; i < lines.length && /^\s+(\||\w+=$)/.test(lines[i]); i++) {
+            const text = lines[i].replace(/^\s+\|\s?/, "").trim();
+            if (text) entry.push(text);
+        }
+        return entry.join(" ");
     }
 
     async removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void> {

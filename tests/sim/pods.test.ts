@@ -60,4 +60,27 @@ describe("pods against the simulator", () => {
         assert.equal(unreachable.code, 0);
         assert.deepEqual(JSON.parse(unreachable.stdout), { "vault-0": "unknown", "vault-1": "unknown", "vault-2": "unknown" });
     });
+
+    it("identities of an unreachable cluster are 'unknown' at once: a preview with Docker stopped does not wait", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => (s.faults.apiServerDown = true));
+        const started = sim.clock.now();
+        const run = await sim.runStep("pod-identities");
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(JSON.parse(run.stdout), { "vault-0": "unknown", "vault-1": "unknown", "vault-2": "unknown" });
+        assert.ok(sim.clock.now() - started < 1000, `answered after ${sim.clock.now() - started} ms`);
+    });
+
+    it("identities wait for a pod that is starting, not for one stuck in a back-off", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => {
+            s.pods["vault-1"].runningAt = s.now + 5000;
+            s.pods["vault-2"].reason = "ImagePullBackOff";
+        });
+        const started = sim.clock.now();
+        const ids = JSON.parse((await sim.runStep("pod-identities")).stdout);
+        assert.match(ids["vault-1"], /^pod .* started /, "the starting pod's identity is its running incarnation");
+        assert.match(ids["vault-2"], /not running$/);
+        assert.ok(sim.clock.now() - started < 10_000, "no wait for the stuck pod");
+    });
 });

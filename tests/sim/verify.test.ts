@@ -1,11 +1,14 @@
 /** The verify step (components/runner/steps/verify.ts) against the simulator: autopilot, and a full restart. */
 import { strict as assert } from "assert";
 import { assertNothingExposed } from "../doubles/vault/exposure";
-import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
+import * as fs from "fs";
+import * as path from "path";
+import { requireRenderedPods, Simulation, stagedCopies } from "../doubles/vault/harness";
 import { unsealed, vaultCalls } from "../doubles/vault/inspect";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("../doubles/vault/model.js");
+const { podHome } = require("../doubles/vault/podHome.js");
 
 describe("verify against the simulator", () => {
     before(function () {
@@ -51,6 +54,26 @@ for (const tls of [false, true]) {
         });
     });
 }
+
+describe("verify tidies what init could not", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
+    let sim: Simulation;
+    afterEach(() => sim?.dispose());
+
+    it("removes a staged copy of init's answer left in the leader (its removal failed during init)", async () => {
+        sim = await Simulation.create();
+        const { keys } = await sim.bootstrap();
+        // What init leaves when its removal of the pod's copy fails.
+        const home = podHome(sim.stateFile, `vault-0-${sim.state().pods["vault-0"].uid}`);
+        fs.writeFileSync(path.join(home, ".vault-ha-init.json"), JSON.stringify({ unseal_keys_b64: keys.unsealKeys, root_token: keys.rootToken }));
+        assert.equal(stagedCopies(sim).length, 1);
+        const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
+        assert.equal(verify.code, 0, verify.stderr);
+        assert.deepEqual(stagedCopies(sim), []);
+    });
+});
 
 describe("scaling a running cluster (vaultReplicas changed)", () => {
     before(function () {

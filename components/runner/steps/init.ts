@@ -125,7 +125,7 @@ async function keep(ctx: StepContext, p: InitParams, response: InitResponse): Pr
     try {
         await ctx.ops.dropStagedInit(p.leader);
     } catch (err) {
-        ctx.log(`note: could not remove the staged copy of the keys in ${p.leader} (${(err as Error).message}); the next run removes it`);
+        ctx.log(`note: could not remove the staged copy of the keys in ${p.leader} (${(err as Error).message}); the verify step removes it`);
     }
     return toKeys(response);
 }

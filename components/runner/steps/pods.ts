@@ -37,6 +37,8 @@ export async function waitForPods(ctx: StepContext, expected: string[]): Promise
  * A pod's incarnation: it changes exactly when the pod is recreated or its container restarts, which is exactly when
  * Vault comes back sealed. The unseal steps use it as their trigger.
  */
+class PodsUnreadable extends Error {}
+
 export function podIdentity(pod: PodInfo | undefined): string {
     if (!pod) return "absent";
     return pod.running ? `pod ${pod.uid} started ${pod.startedAt ?? "?"}` : `pod ${pod.uid} not running`;
@@ -59,7 +61,12 @@ export async function podIdentities(ctx: StepContext, expected: string[]): Promi
             ctx,
             "the Vault pods that are starting to run",
             async () => {
-                pods = await ctx.ops.listPods();
+                try {
+                    pods = await ctx.ops.listPods();
+                } catch (err) {
+                    // An unreachable cluster is not waited out: the caller reads every pod as "unknown" at once.
+                    throw new PodsUnreadable((err as Error).message);
+                }
                 return settled() ? true : undefined;
             },
             () => "",

@@ -306,6 +306,8 @@ function kubectl(s, argv, io) {
     if ("error" in parsed) return fail(1, parsed.error);
     const { flags, positional, command } = parsed;
     if (io.kubeconfig !== s.kubeconfig) return fail(1, "error: You must be logged in to the server (Unauthorized)");
+    // The cluster's API server is down (Docker stopped, the control-plane container not running).
+    if (s.faults.apiServerDown) return fail(1, "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?");
     const namespace = typeof flags.n === "string" ? flags.n : "default";
 
     if (positional[0] === "get" && positional[1] === "pods") {

@@ -564,11 +564,18 @@ function join(s, name, leaderAddr, caPem) {
     }
     const cause = challengeError(s, leaderAddr, caPem);
     if (cause) {
-        // hclog quotes a value that has spaces or newlines (strconv.Quote): one line per entry.
+        // go-hclog (intlogger.go): a value with spaces is quoted on the line; a value with newlines goes on the
+        // following lines, each prefixed with "  | ".
+        const value = `error during raft bootstrap init call: ${cause}`;
         podLog(
             s,
             name,
-            `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(`error during raft bootstrap init call: ${cause}`)}`,
+            value.includes("\n")
+                ? `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr}\n  error=\n${value
+                      .split("\n")
+                      .map((l) => `  | ${l}`)
+                      .join("\n")}`
+                : `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr} error=${JSON.stringify(value)}`,
         );
         return apiError("joining the node to the Raft cluster", "POST", url, 500, "failed to join raft cluster: failed to get raft challenge");
     }

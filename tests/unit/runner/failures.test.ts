@@ -52,3 +52,10 @@ describe("classifying a failed kubectl exec (failures.ts)", () => {
         assert.equal(classifyFailure({ stderr: apiError(400, "Unseal failed, invalid key") }).summary, "Unseal failed, invalid key");
     });
 });
+
+describe("classifying kubectl's own trouble", () => {
+    it("our per-call timeout ending kubectl, and a pod without a node yet, are 'not yet'", () => {
+        assert.equal(classifyFailure({ stderr: "\nkubectl exec was stopped (SIGTERM)" }).kind, "transient");
+        assert.equal(classifyFailure({ stderr: "Error from server (BadRequest): pod vault-2 does not have a host assigned" }).kind, "transient");
+    });
+});
