@@ -1,7 +1,7 @@
 /**
- * The step runner's former entry point, kept as a shim: Pulumi states written before the runner moved to
- * components/runner/main.ts hold Commands whose `delete` is `node ... components/bootstrap/cli.ts forget-keys`, and
- * `pulumi destroy` runs exactly that. It forwards to the runner; nothing else may import it.
+ * The step runner's entry point, at the path every step's Command has always named (see STEP_RUNNER in
+ * components/steps/contract.ts: a new path would re-run every step of existing stacks). The runner itself is
+ * components/runner/; this file only starts it.
  */
 import { runProcess } from "../runner/main";
 

@@ -11,9 +11,11 @@
 
 /**
  * Commands run in the Pulumi project's folder, where node_modules holds ts-node. Relative paths keep the state free
- * of machine-specific folders.
+ * of machine-specific folders. The command line is part of every step's state: a new one re-runs every step on the
+ * next up (and an init without its key file on this machine would then stop). So it keeps the path it has always
+ * had, components/bootstrap/cli.ts, which hands over to the runner (components/runner/main.ts).
  */
-export const STEP_RUNNER = "node --require ts-node/register/transpile-only components/runner/main.ts";
+export const STEP_RUNNER = "node --require ts-node/register/transpile-only components/bootstrap/cli.ts";
 
 export const STEP_NAMES = [
     "wait-pods",

@@ -14,7 +14,7 @@ describe("KvProof (index.ts under Pulumi mocks)", () => {
 
     it("proves a kv-v2 round trip through VAULT_ADDR after the bootstrap, with token, password and CA on stdin", () => {
         const proof = run.one(COMMAND, "kv-proof-roundtrip");
-        assert.match(proof.inputs.create, /main\.ts kv-proof$/);
+        assert.match(proof.inputs.create, /cli\.ts kv-proof$/);
         dependsOn(proof, run.one(COMMAND, "bootstrap-verify"));
         assert.deepEqual(proof.inputs.environment, {
             VAULT_HA_VAULT_ADDR: "https://localhost:30000",

@@ -42,7 +42,7 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
                 ["join-vault-1", "join", "vault-1"],
                 ["verify", "verify", undefined],
             ]) {
-                assert.equal(step(id!).inputs.create, `node --require ts-node/register/transpile-only components/runner/main.ts ${runner}`);
+                assert.equal(step(id!).inputs.create, `node --require ts-node/register/transpile-only components/bootstrap/cli.ts ${runner}`);
                 assert.equal(step(id!).inputs.environment.VAULT_HA_POD, pod);
             }
             assert.equal(step("join-vault-1").inputs.environment.VAULT_HA_LEADER_ADDR, "https://vault-0.vault-internal:8200");
@@ -73,14 +73,14 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
             const init = step("init");
             assert.deepEqual(init.additionalSecretOutputs, ["stdout"]);
             assert.equal(init.inputs.logging, "stderr");
-            assert.equal(init.inputs.delete, "node --require ts-node/register/transpile-only components/runner/main.ts forget-keys");
+            assert.equal(init.inputs.delete, "node --require ts-node/register/transpile-only components/bootstrap/cli.ts forget-keys");
             assert.equal(init.deletedWith, "", "a deletedWith would skip the delete that removes the key file");
         });
 
         it("re-runs an unseal or join step when its pod has a new incarnation, read on every preview and up", () => {
             const identities = run.invokes.filter((i) => i.token === "command:local:run");
             assert.equal(identities.length, 1);
-            assert.match(identities[0].inputs.command, /main\.ts pod-identities$/);
+            assert.match(identities[0].inputs.command, /cli\.ts pod-identities$/);
             assert.deepEqual(step("unseal-vault-0").inputs.triggers, [`vault-0: ${FAKE_IDENTITIES["vault-0"]}`]);
             assert.deepEqual(step("join-vault-1").inputs.triggers, ["vault-1: absent"]);
             assert.equal(step("verify").inputs.triggers.length, 3);

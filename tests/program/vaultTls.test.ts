@@ -15,7 +15,7 @@ describe("VaultTls (index.ts under Pulumi mocks)", () => {
 
     it("creates no issuer before cert-manager's webhook admits one, then chains CA -> issuer -> server certificate", () => {
         const gate = run.one(COMMAND, "cert-manager-webhook-ready");
-        assert.match(gate.inputs.create, /main\.ts cert-manager-ready$/);
+        assert.match(gate.inputs.create, /cli\.ts cert-manager-ready$/);
         dependsOn(gate, run.one("kubernetes-cert-manager:index:CertManager"));
         const selfSigned = run.one(CR("ClusterIssuer"), "vault-tls-selfsigned-issuer");
         const ca = run.one(CR("Certificate"), "vault-tls-ca-certificate");
@@ -40,7 +40,7 @@ describe("VaultTls (index.ts under Pulumi mocks)", () => {
 
     it("reads the CA certificate with kubectl, so no private key enters the state", () => {
         const readCa = run.one(COMMAND, "vault-tls-read-ca");
-        assert.match(readCa.inputs.create, /main\.ts read-ca$/);
+        assert.match(readCa.inputs.create, /cli\.ts read-ca$/);
         assert.deepEqual(readCa.inputs.environment, { VAULT_HA_NAMESPACE: "vault", VAULT_HA_TLS_SECRET: "vault-server-tls", VAULT_HA_TIMEOUT_SECONDS: "300" });
         dependsOn(readCa, run.one(CR("Certificate"), "vault-tls-server-certificate"));
         assert.equal(run.all("kubernetes:core/v1:Secret").length, 0);

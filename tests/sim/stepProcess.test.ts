@@ -69,7 +69,7 @@ describe("step processes (the exact command lines) against the simulator", funct
         assertNothingExposed(sim);
     });
 
-    it("a Command from a state written before the runner moved (components/bootstrap/cli.ts) still works: destroy's forget-keys", async () => {
+    it("the command line existing states hold (components/bootstrap/cli.ts) still runs the runner: destroy's forget-keys", async () => {
         sim = await Simulation.create({ clock: "wall" });
         await sim.bootstrap(undefined, (step, options) => sim.runStep(step, { ...options, realTime: true }));
         assert.ok(fs.existsSync(sim.keyFile));

@@ -104,7 +104,7 @@ function unwrapSecrets(value: any): { value: any; secret: boolean } {
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
         case "command:local:Command": {
-            const step = /main\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
+            const step = /cli\.ts (\S+)$/.exec(inputs.create ?? "")?.[1];
             const stdout =
                 step === "init"
                     ? JSON.stringify({ ...FAKE_KEYS, source: "vault-init" })

@@ -101,7 +101,7 @@ describe("the step contract (components/steps/contract.ts)", () => {
         assert.deepEqual(readStepSecrets("forget-keys", ""), {});
     });
 
-    it("runs every step through the one runner entry point", () => {
-        for (const step of STEP_NAMES) assert.equal(stepCommand(step), `node --require ts-node/register/transpile-only components/runner/main.ts ${step}`);
+    it("runs every step through the one entry point, at the path existing states hold", () => {
+        for (const step of STEP_NAMES) assert.equal(stepCommand(step), `node --require ts-node/register/transpile-only components/bootstrap/cli.ts ${step}`);
     });
 });
