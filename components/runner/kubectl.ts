@@ -49,18 +49,21 @@ HOME="$home" vault operator raft remove-peer "$1"`;
  */
 export const STAGED_INIT_FILE = "$HOME/.vault-ha-init.json";
 
-/** Runs init into the staging file, then prints it. $1/$2: key shares and threshold. */
+/**
+ * Runs init into the staging file, then prints it. $1/$2: key shares and threshold. No clean-up trap: if the shell
+ * is stopped while vault still writes, the ".partial" file is the only copy of the answer, and TAKE_STAGED_INIT
+ * reads it too (a failed init leaves it without keys, which the reader ignores).
+ */
 export const INIT_SCRIPT = `set -eu
 umask 077
 f="${STAGED_INIT_FILE}"
-trap 'rm -f "$f.partial"' EXIT
 vault operator init -key-shares="$1" -key-threshold="$2" -format=json > "$f.partial"
 mv "$f.partial" "$f"
 cat "$f"`;
 
-/** Prints the staged answer if there is one (exit 0, empty output if not). */
-export const TAKE_STAGED_INIT_SCRIPT = `f="${STAGED_INIT_FILE}"; if [ -f "$f" ]; then cat "$f"; fi`;
-export const DROP_STAGED_INIT_SCRIPT = `rm -f "${STAGED_INIT_FILE}"`;
+/** Prints the staged answer if there is one, complete or not yet renamed (exit 0, empty output if none). */
+export const TAKE_STAGED_INIT_SCRIPT = `f="${STAGED_INIT_FILE}"; for c in "$f" "$f.partial"; do if [ -s "$c" ]; then cat "$c"; exit 0; fi; done`;
+export const DROP_STAGED_INIT_SCRIPT = `rm -f "${STAGED_INIT_FILE}" "${STAGED_INIT_FILE}.partial"`;
 
 export class Kubectl implements KubectlRunner {
     private readonly kubeconfigFile: string;
@@ -209,7 +212,9 @@ export class KubectlVaultOps implements VaultOps {
         if (result.code !== 0) throw failureOf(`reading the staged init answer in ${pod}`, result);
         if (result.stdout.trim() === "") return undefined;
         try {
-            return JSON.parse(result.stdout) as InitResponse;
+            const answer = JSON.parse(result.stdout) as InitResponse;
+            // Only a whole answer counts: one still being written, or a failed init's, has no keys yet.
+            return Array.isArray(answer.unseal_keys_b64) && answer.unseal_keys_b64.length > 0 && answer.root_token ? answer : undefined;
         } catch {
             return undefined;
         }

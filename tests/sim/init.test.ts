@@ -116,4 +116,19 @@ describe("init against the simulator", () => {
         assert.ok(!run.stderr.includes("unexpected failure"), "no JavaScript stack");
         assert.equal(sim.state().inits, 1, "and Vault is not touched");
     });
+
+    it("init's shell stopped before it renamed the answer: the next run finds the '.partial' copy", async () => {
+        sim = await Simulation.create();
+        await sim.runStep("wait-pods");
+        sim.killAfter((args) => args.join(" ").includes("operator init"));
+        await sim.runStep("init");
+        // As if the pod's shell had been stopped between vault's write and the rename.
+        const [staged] = stagedCopies(sim);
+        fs.renameSync(staged, `${staged}.partial`);
+        const again = await sim.runStep("init");
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(JSON.parse(again.stdout).source, "pod-staging");
+        assert.deepEqual(JSON.parse(again.stdout).unsealKeys, sim.state().cluster.keys);
+        assert.ok(!fs.existsSync(`${staged}.partial`), "removed once the key file holds the keys");
+    });
 });

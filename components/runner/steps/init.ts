@@ -88,7 +88,8 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
                 // the pod. Initialising again would fail anyway ("already initialized").
                 const now = await ctx.ops.status(p.leader);
                 if (!now.initialized) throw err;
-                const staged = await ctx.ops.takeStagedInit(p.leader);
+                // Vault reports initialised a moment before its answer is in the file: give the write a little time.
+                const staged = await takeStagedWithin(ctx, p.leader, 30_000);
                 if (staged) {
                     ctx.log(`the answer of vault operator init was lost on the way (${(err as Error).message}); took it from the pod instead`);
                     return staged;
@@ -104,6 +105,21 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
     const keys = await keep(ctx, p, response);
     ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold})`);
     return { ...keys, source: "vault-init" };
+}
+
+/** Polls the pod for a whole staged answer, up to `ms`. */
+async function takeStagedWithin(ctx: StepContext, pod: string, ms: number): Promise<InitResponse | undefined> {
+    try {
+        return await pollUntil(
+            { ...ctx, timeoutMs: Math.min(ms, ctx.timeoutMs) },
+            `Vault's init answer staged in ${pod}`,
+            () => ctx.ops.takeStagedInit(pod),
+            () => "",
+        );
+    } catch (err) {
+        if (err instanceof StepError) return undefined;
+        throw err;
+    }
 }
 
 /**
