@@ -66,7 +66,8 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         }
         throw new StepError(
             `${p.leader} is already initialised, but vault-ha has no unseal keys for it (no ${p.keyFile}, no vault-ha:unsealKeys in config). ` +
-                `It will not initialise again over existing data. If you have the keys, hand them in and run pulumi up again: ` +
+                `It will not initialise again over existing data. If you have the keys (an earlier up of this stack keeps them: ` +
+                `pulumi stack output unsealKeys --show-secrets and rootToken --show-secrets), hand them in and run pulumi up again: ` +
                 `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>. ` +
                 `If the data is disposable, start over: npm run down && npm run up`,
         );
