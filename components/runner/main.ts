@@ -1,7 +1,8 @@
 /**
- * The step runner: the process each step's Command starts (see components/steps/contract.ts for the contract).
+ * The step runner: the process each step's Command starts (see components/steps/contract.ts for the contract),
+ * through the entry point at the path states hold:
  *
- *     node --require ts-node/register/transpile-only components/runner/main.ts <step>
+ *     node --require ts-node/register/transpile-only components/bootstrap/cli.ts <step>
  *
  * It reads the step's parameters from the environment and its secrets from stdin, runs the step's handler, and prints
  * the result as one JSON line on stdout, only on success (a failed command's error text includes its stdout).

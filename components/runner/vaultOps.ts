@@ -1,6 +1,6 @@
 /**
  * What the bootstrap needs from Vault and Kubernetes, as an interface: production drives it through `kubectl exec`
- * (kubectlOps.ts); the benchmark drives the simulator's model directly.
+ * (kubectl.ts); the simulator answers those kubectl calls itself (tests/doubles/vault).
  */
 
 /** `vault status -format=json`, reduced to what the bootstrap reads (api/sys_seal.go SealStatusResponse + HA fields). */

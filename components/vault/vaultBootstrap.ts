@@ -1,6 +1,6 @@
 /**
  * VaultBootstrap: init, unseal and raft join as dependent @pulumi/command steps, then proof of 1 leader + N-1
- * followers. Each step runs components/bootstrap/cli.ts, which drives Vault through `kubectl exec`.
+ * followers. Each step runs the step runner (components/runner/), which drives Vault through `kubectl exec`.
  *
  * Secrets (kubeconfig, unseal keys, root token) reach the steps only on stdin, which Pulumi stores encrypted; the
  * environment holds plain parameters, so a preview shows exactly what changed.
