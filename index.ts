@@ -83,6 +83,8 @@ const vault = new VaultCluster(
         uiNodePort: settings.uiNodePort,
         raftStorageSize: settings.raftStorageSize,
         tls: settings.tls,
+        vaultImage: settings.vaultImage,
+        kubeconfig: kind.kubeconfig,
     },
     // The pods mount the server certificate's secret: it must exist before they start.
     { ...inCluster, dependsOn: tls ? [tls.serverCertificate] : [] },
@@ -112,6 +114,7 @@ const bootstrap = new VaultBootstrap(
         adopted: adopted ? pulumi.secret(adopted) : undefined,
         // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
         tls: tls ? { caFile: tls.podCaFile } : undefined,
+        podTemplate: vault.podTemplate,
     },
     { ...inCluster, dependsOn: [vault.release] },
 );

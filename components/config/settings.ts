@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { VaultKeys } from "../steps/contract";
-import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "./versions";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 export const PROJECT = "vault-ha";
 
@@ -19,6 +19,7 @@ export const DEFAULTS = {
     nodePorts: [30000, 30001],
     vaultNamespace: "vault",
     vaultChartVersion: VAULT_CHART.version,
+    vaultImage: VAULT_IMAGE,
     vaultReplicas: 3,
     uiNodePort: 30000,
     raftStorageSize: "10Gi",
@@ -90,6 +91,7 @@ const NAMESPACE_SETTINGS = ["vaultNamespace", "ingressNginxNamespace", "certMana
 const HINTS: Record<SettingName, string> = {
     ...(Object.fromEntries(SETTING_NAMES.map((name) => [name, String(DEFAULTS[name])])) as Record<SettingName, string>),
     kindNodeImage: "kindest/node:<version>@sha256:<digest from your kind release's notes>",
+    vaultImage: "hashicorp/vault:<version>@sha256:<digest>",
     // The defaults need root on some systems: the example is the usual unprivileged alternative.
     ingressHttpPort: "8080",
     ingressHttpsPort: "8443",
@@ -155,6 +157,7 @@ export interface Settings {
     nodePorts: number[];
     vaultNamespace: string;
     vaultChartVersion: string;
+    vaultImage: string;
     vaultReplicas: number;
     uiNodePort: number;
     raftStorageSize: string;
@@ -191,6 +194,16 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const KV_MOUNT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const SEMVER = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 const PINNED_IMAGE = /^[^\s@]+:[^\s@:/]+@sha256:[0-9a-f]{64}$/;
+/**
+ * A Vault server image: `<repository>:<version>` with an optional `@sha256:<digest>`, the version a release tag such as
+ * 2.0.4 or 1.21.7-ent (the roll compares versions to refuse a downgrade, and `latest` moves under a running cluster).
+ */
+export const VAULT_IMAGE_PATTERN = /^(?<repository>[a-z0-9][a-z0-9._\-/:]*[a-z0-9]):(?<tag>\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?)(@sha256:[0-9a-f]{64})?$/;
+/**
+ * Vault image tags that need the IPC_LOCK capability the chart does not grant, so their pods never start (Vault's
+ * important-changes notes: required in 1.19.17, 1.20.11, 1.21.6 and 2.0.1, removed again in the next patch release).
+ */
+export const VAULT_TAGS_NEEDING_IPC_LOCK = ["1.19.17", "1.20.11", "1.21.6", "2.0.1"];
 /** What the Pulumi CLI accepts for an integer setting given as text (Go's strconv.Atoi): decimal digits, a sign. */
 const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
 
@@ -342,6 +355,16 @@ const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
     nodePorts,
     vaultNamespace: namespace,
     vaultChartVersion: chartVersion,
+    vaultImage: fromZod(
+        z
+            .string()
+            .trim()
+            .regex(VAULT_IMAGE_PATTERN, "must be <repository>:<version>, optionally @sha256:<digest>, such as hashicorp/vault:2.0.4 (not latest)")
+            .refine(
+                (image) => !VAULT_TAGS_NEEDING_IPC_LOCK.includes(VAULT_IMAGE_PATTERN.exec(image)?.groups?.tag ?? ""),
+                "this Vault release needs the IPC_LOCK capability, which the chart does not grant, so its pods would not start; use the next patch release",
+            ),
+    ),
     vaultReplicas: wholeNumber(1, 20),
     uiNodePort: nodePort,
     raftStorageSize,
@@ -581,6 +604,13 @@ function checkSettings(
         warnings.push(
             `${PROJECT}:vaultReplicas = ${settings.vaultReplicas}: an even raft cluster tolerates no more failures than ` +
                 `${settings.vaultReplicas - 1} nodes do (quorum is ${settings.vaultReplicas / 2 + 1}); prefer an odd number`,
+        );
+    }
+    if (isSet("vaultImage") && !settings.vaultImage.includes("@sha256:")) {
+        warnings.push(
+            `${PROJECT}:vaultImage = ${settings.vaultImage} is not pinned by digest: the tag can be moved to another build. ` +
+                `Pin it: docker buildx imagetools inspect ${settings.vaultImage} (the Digest line), then ` +
+                fixes.set("vaultImage", `${settings.vaultImage}@sha256:<digest>`),
         );
     }
     return { settings, issues, warnings };

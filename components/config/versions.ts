@@ -25,6 +25,12 @@ export const VAULT_CHART = {
 export const VAULT_IMAGE_TAG = "2.0.4";
 
 /**
+ * The default of the `vaultImage` setting: the chart's own image, by tag. Existing stacks run exactly this, so a
+ * default with a digest would roll every pod once; set `vaultImage` with its digest to pin it (the README says how).
+ */
+export const VAULT_IMAGE = `hashicorp/vault:${VAULT_IMAGE_TAG}`;
+
+/**
  * ingress-nginx chart 4.15.1 = controller 1.15.1, the project's last release (it was retired in March 2026). It stays
  * because the blog lab uses its SSL passthrough; the IngressNginx component is the only place that knows about it.
  */

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { classifyFailure } from "./failures";
 import { privateFolder, releaseFolder, track } from "./tempFolders";
-import { InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
+import { AutopilotState, InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, StatefulSetInfo, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
 
 export interface KubectlResult {
     code: number;
@@ -40,6 +40,25 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft remove-peer "$1"`;
+
+/**
+ * Like LIST_PEERS_SCRIPT, for `vault operator step-down` (command/operator_step_down.go: PUT sys/step-down, which needs
+ * a token; exit 0 on success, 2 on an API error).
+ */
+export const STEP_DOWN_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+cat > "$home/.vault-token"
+HOME="$home" vault operator step-down`;
+
+/** Like LIST_PEERS_SCRIPT, for autopilot's state (command/operator_raft_autopilot_state.go; GET sys/storage/raft/autopilot/state). */
+export const AUTOPILOT_STATE_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+cat > "$home/.vault-token"
+HOME="$home" vault operator raft autopilot state -format=json`;
 
 /**
  * Where `vault operator init` writes its answer inside the pod first: $HOME is the chart's emptyDir, private to the
@@ -121,6 +140,7 @@ export function parsePodList(json: string): PodInfo[] {
         const container = (pod.status?.containerStatuses ?? []).find((c: { name: string }) => c.name === "vault");
         const unscheduled = (pod.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === "PodScheduled" && c.status === "False");
         const waiting = container?.state?.waiting;
+        const spec = (pod.spec?.containers ?? []).find((c: { name: string }) => c.name === "vault");
         return {
             name: pod.metadata.name,
             uid: pod.metadata.uid,
@@ -132,8 +152,47 @@ export function parsePodList(json: string): PodInfo[] {
                 : unscheduled
                   ? `${unscheduled.reason}: ${unscheduled.message}`
                   : undefined,
+            // The StatefulSet controller labels each pod with the revision it was made from (apps/v1
+            // ControllerRevisionHashLabelKey; pkg/controller/statefulset/stateful_set_utils.go setPodRevision).
+            revision: pod.metadata.labels?.["controller-revision-hash"],
+            image: spec?.image,
+            secretVolumes: (pod.spec?.volumes ?? []).filter((v: any) => v.secret?.secretName).map((v: any) => v.secret.secretName as string),
+            terminating: Boolean(pod.metadata.deletionTimestamp),
         };
     });
+}
+
+/** `kubectl get statefulset NAME -o json` */
+export function parseStatefulSet(json: string): StatefulSetInfo {
+    const sts = JSON.parse(json);
+    return {
+        generation: Number(sts.metadata?.generation ?? 0),
+        observedGeneration: Number(sts.status?.observedGeneration ?? 0),
+        updateRevision: String(sts.status?.updateRevision ?? ""),
+        currentRevision: String(sts.status?.currentRevision ?? ""),
+        replicas: Number(sts.spec?.replicas ?? 0),
+    };
+}
+
+/**
+ * `vault operator raft autopilot state -format=json`: the Go field names the CLI prints (see AutopilotState); the
+ * snake_case names of the HTTP API are read too, should a later CLI add json tags.
+ */
+export function parseAutopilotState(json: string): AutopilotState {
+    const s = JSON.parse(json);
+    const pick = (o: any, goName: string, apiName: string) => (o?.[goName] !== undefined ? o[goName] : o?.[apiName]);
+    const healthy = pick(s, "Healthy", "healthy");
+    if (typeof healthy !== "boolean") throw new Error("not an autopilot state");
+    const servers = (pick(s, "Servers", "servers") ?? {}) as Record<string, any>;
+    return {
+        healthy,
+        failureTolerance: Number(pick(s, "FailureTolerance", "failure_tolerance") ?? 0),
+        servers: Object.entries(servers).map(([id, srv]) => ({
+            id: String(pick(srv, "ID", "id") ?? id),
+            healthy: Boolean(pick(srv, "Healthy", "healthy")),
+            status: String(pick(srv, "Status", "status") ?? ""),
+        })),
+    };
 }
 
 /** `vault status -format=json` */
@@ -275,6 +334,35 @@ export class KubectlVaultOps implements VaultOps {
     async removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void> {
         const result = await this.exec(pod, ["sh", "-c", REMOVE_PEER_SCRIPT, "vault-ha-remove-peer", nodeId], token);
         if (result.code !== 0) throw failureOf(`raft remove-peer ${nodeId} on ${pod}`, result);
+    }
+
+    async statefulSet(): Promise<StatefulSetInfo> {
+        const result = await this.kubectl.run(["get", "statefulset", this.options.release, "-n", this.options.namespace, "-o", "json"]);
+        if (result.code !== 0) throw failureOf(`kubectl get statefulset ${this.options.release}`, result);
+        return parseStatefulSet(result.stdout);
+    }
+
+    async deletePod(pod: string): Promise<void> {
+        // --wait=false: the roll waits for the new pod itself, with its own deadline and message. A pod already gone
+        // (an earlier run deleted it) is not an error.
+        const result = await this.kubectl.run(["delete", "pod", pod, "-n", this.options.namespace, "--wait=false", "--ignore-not-found=true"]);
+        if (result.code !== 0) throw failureOf(`kubectl delete pod ${pod}`, result);
+    }
+
+    async stepDown(pod: string, token: string): Promise<void> {
+        const result = await this.exec(pod, ["sh", "-c", STEP_DOWN_SCRIPT], token);
+        if (result.code !== 0) throw failureOf(`vault operator step-down on ${pod}`, result);
+    }
+
+    async autopilotState(pod: string, token: string): Promise<AutopilotState> {
+        const result = await this.exec(pod, ["sh", "-c", AUTOPILOT_STATE_SCRIPT], token);
+        if (result.code !== 0) throw failureOf(`raft autopilot state on ${pod}`, result);
+        try {
+            return parseAutopilotState(result.stdout);
+        } catch {
+            // 404 (autopilot not running) prints nothing and exits 0 (api/sys_raft.go RaftAutopilotStateWithContext).
+            throw new VaultUnavailable(`raft autopilot state on ${pod} printed no state (autopilot not running yet)`);
+        }
     }
 
     async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {

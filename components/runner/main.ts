@@ -18,7 +18,8 @@ import { certManagerReadyStep, readCaStep } from "./steps/clusterChecks";
 import { initStep } from "./steps/init";
 import { forgetKeys } from "./steps/keys";
 import { kvProofStep } from "./steps/kvProof";
-import { podIdentitiesStep, waitPodsStep } from "./steps/pods";
+import { podIdentitiesStep, podTemplatesStep, waitPodsStep } from "./steps/pods";
+import { rollStep } from "./steps/roll";
 import { joinStep } from "./steps/join";
 import { unsealStep } from "./steps/unseal";
 import { verifyStep } from "./steps/verify";
@@ -30,8 +31,10 @@ export type { StepRuntime };
 const HANDLERS: { [S in StepName]: Handler<S> } = {
     "wait-pods": waitPodsStep,
     "pod-identities": podIdentitiesStep,
+    "pod-templates": podTemplatesStep,
     init: initStep,
     unseal: unsealStep,
+    roll: rollStep,
     join: joinStep,
     verify: verifyStep,
     "forget-keys": forgetKeys,

@@ -41,6 +41,39 @@ export interface PodInfo {
     startedAt?: string;
     /** Why the pod is not running yet (Unschedulable, ImagePullBackOff, ...), when Kubernetes says. */
     reason?: string;
+    /** The StatefulSet revision the pod was made from: its `controller-revision-hash` label. */
+    revision?: string;
+    /** The vault container's image. */
+    image?: string;
+    /** The names of the Secrets the pod mounts. */
+    secretVolumes: string[];
+    /** The pod is being deleted (metadata.deletionTimestamp is set). */
+    terminating: boolean;
+}
+
+/**
+ * What the roll needs of the StatefulSet (apps/v1 StatefulSetStatus): the revision pods should run, and whether the
+ * controller has seen the latest spec yet. Until observedGeneration reaches generation, updateRevision may still
+ * name the previous template (kubernetes pkg/controller/statefulset/stateful_set_control.go updateStatefulSetStatus).
+ */
+export interface StatefulSetInfo {
+    generation: number;
+    observedGeneration: number;
+    updateRevision: string;
+    currentRevision: string;
+    replicas: number;
+}
+
+/**
+ * `vault operator raft autopilot state -format=json`, reduced to what the roll reads. The CLI prints the api
+ * package's AutopilotState struct with encoding/json (command/operator_raft_autopilot_state.go OutputData,
+ * command/format.go JsonFormatter), and that struct has only mapstructure tags (api/sys_raft.go), so the keys are
+ * the Go field names: Healthy, FailureTolerance, Servers{ID, Healthy, Status}.
+ */
+export interface AutopilotState {
+    healthy: boolean;
+    failureTolerance: number;
+    servers: Array<{ id: string; healthy: boolean; status: string }>;
 }
 
 /** How a follower reaches the leader to join its raft cluster; TLS fields stay empty for plain HTTP. */
@@ -89,6 +122,14 @@ export interface VaultOps {
     join(pod: string, target: JoinTarget): Promise<void>;
     /** Removes a peer from the raft configuration (a server that is gone for good); the token travels on stdin. */
     removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void>;
+    /** The Vault StatefulSet's revisions and generations. */
+    statefulSet(): Promise<StatefulSetInfo>;
+    /** Deletes a pod; its StatefulSet makes it again from the update revision (OnDelete). */
+    deletePod(pod: string): Promise<void>;
+    /** `vault operator step-down` on the active node; the token travels on stdin. */
+    stepDown(pod: string, token: string): Promise<void>;
+    /** Autopilot's view of the raft cluster; the token travels on stdin. */
+    autopilotState(pod: string, token: string): Promise<AutopilotState>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
     raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
 }

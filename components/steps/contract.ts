@@ -20,7 +20,9 @@ export const STEP_RUNNER = "node --require ts-node/register/transpile-only compo
 export const STEP_NAMES = [
     "wait-pods",
     "pod-identities",
+    "pod-templates",
     "init",
+    "roll",
     "unseal",
     "join",
     "verify",
@@ -52,6 +54,7 @@ export const ENV = {
     kvPath: "VAULT_HA_KV_PATH",
     kvUsername: "VAULT_HA_KV_USERNAME",
     timeoutSeconds: "VAULT_HA_TIMEOUT_SECONDS",
+    podTemplate: "VAULT_HA_POD_TEMPLATE",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -66,6 +69,9 @@ const SHAPES = {
     "wait-pods": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     // Not a resource but an invoke, read on every preview and up: its parameters are in no state.
     "pod-identities": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
+    // An invoke too: what each running pod was made from, so the program can say before anything changes which pods
+    // a new template will replace (and refuse a Vault downgrade).
+    "pod-templates": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     init: {
         namespace: "string",
         release: "string",
@@ -76,6 +82,16 @@ const SHAPES = {
         timeoutSeconds: "number",
     },
     unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number" },
+    // podTemplate: what the pods are made from (image, TLS, chart values digest), in words: the preview shows it
+    // change, and the step runs again exactly when it does.
+    roll: {
+        namespace: "string",
+        release: "string",
+        replicas: "number",
+        keyThreshold: "number",
+        podTemplate: "string",
+        timeoutSeconds: "number",
+    },
     join: {
         namespace: "string",
         release: "string",
@@ -100,9 +116,12 @@ export type StepParams<S extends StepName> = { -readonly [P in keyof (typeof SHA
 export interface StepSecrets {
     "wait-pods": { kubeconfig: string };
     "pod-identities": { kubeconfig: string };
+    "pod-templates": { kubeconfig: string };
     /** With unsealKeys and rootToken from config, an initialised Vault is adopted instead of initialised. */
     init: { kubeconfig: string; unsealKeys?: string[]; rootToken?: string };
     unseal: { kubeconfig: string; unsealKeys: string[] };
+    /** The root token: for the raft health (autopilot state) and the active node's step-down. */
+    roll: { kubeconfig: string; unsealKeys: string[]; rootToken: string };
     join: { kubeconfig: string; unsealKeys: string[] };
     verify: { kubeconfig: string; rootToken: string };
     "forget-keys": Record<string, never>;
@@ -116,8 +135,10 @@ export interface StepSecrets {
 export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } = {
     "wait-pods": ["kubeconfig"],
     "pod-identities": ["kubeconfig"],
+    "pod-templates": ["kubeconfig"],
     init: ["kubeconfig"],
     unseal: ["kubeconfig", "unsealKeys"],
+    roll: ["kubeconfig", "unsealKeys", "rootToken"],
     join: ["kubeconfig", "unsealKeys"],
     verify: ["kubeconfig", "rootToken"],
     "forget-keys": [],
@@ -139,6 +160,15 @@ export interface RaftPeer {
     voter: boolean;
 }
 
+/** What a running Vault pod was made from, as far as vault-ha's settings decide it. */
+export interface PodTemplate {
+    pod: string;
+    /** The vault container's image. */
+    image: string;
+    /** The pod mounts Vault's TLS secret, i.e. it serves HTTPS. */
+    tls: boolean;
+}
+
 export type UnsealOutcome = "unsealed" | "already-unsealed";
 
 /** What each step prints on stdout. */
@@ -146,8 +176,12 @@ export interface StepResults {
     "wait-pods": { pods: string[] };
     /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
     "pod-identities": Record<string, string>;
+    /** The pods that exist, each with the Vault image it runs and whether it mounts the TLS secret. */
+    "pod-templates": { pods: PodTemplate[] };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };
+    /** The pods replaced (in order) to bring them to the StatefulSet's revision. */
+    roll: { rolled: string[]; revision: string };
     join: { pod: string; result: UnsealOutcome };
     verify: { peers: RaftPeer[] };
     "forget-keys": { deleted: boolean };

@@ -5,6 +5,9 @@
  * Secrets (kubeconfig, unseal keys, root token) reach the steps only on stdin, which Pulumi stores encrypted; the
  * environment holds plain parameters, so a preview shows exactly what changed.
  *
+ * A changed pod template (image, TLS, server config) reaches the pods through the roll step: the chart's StatefulSet
+ * uses OnDelete, so only deleting a pod applies it, and the roll does that one pod at a time (runner/steps/roll.ts).
+ *
  * Later `pulumi up`s: an invoke reads each pod's incarnation (pod uid + container start time) on every preview and
  * up. It is each unseal step's trigger, so a pod that restarted (and so came back sealed) is unsealed again, and the
  * preview shows which pod and why. An unchanged cluster previews no changes. A pod sealed on purpose
@@ -37,6 +40,8 @@ export interface VaultBootstrapArgs {
     tls?: { caFile: string };
     /** How long a step waits for a condition (pods Running, Vault answering, raft converged). */
     timeoutSeconds?: number;
+    /** What the pods are made from (VaultCluster.podTemplate): the roll step runs again when it changes. */
+    podTemplate: string;
 }
 
 export class VaultBootstrap extends pulumi.ComponentResource {
@@ -112,7 +117,22 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                         inCluster(this, opts),
                     );
                     steps[planned.id] = wait;
-                    const all = identities(wait);
+                    break;
+                }
+                case "roll": {
+                    const roll = stepResource(
+                        id,
+                        {
+                            step: "roll",
+                            params: params({ replicas: args.replicas, keyThreshold: args.keyThreshold, podTemplate: args.podTemplate, timeoutSeconds }),
+                            secrets: { kubeconfig, unsealKeys: keys!.apply((k) => k.unsealKeys), rootToken: keys!.apply((k) => k.rootToken) },
+                            logging: Logging.StdoutAndStderr,
+                        },
+                        inCluster(this, opts, { dependsOn: after(planned.after) }),
+                    );
+                    steps[planned.id] = roll;
+                    // Read after the roll: the pods it replaced are unsealed already, under their new identities.
+                    const all = identities(roll);
                     identityOf = (pod) => all.apply((known) => `${pod}: ${known[pod] ?? "absent"}`);
                     break;
                 }

@@ -2,10 +2,14 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
+import { parseStepResult, PodTemplate, stepCommand, stepEnvironment } from "../steps/contract";
+import { Logging, projectDir, stepStdin } from "../steps/stepResource";
 import { VAULT_RELEASE_NAME, vaultScheme } from "./names";
+import { downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { vaultHelmValues } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
 
@@ -18,6 +22,10 @@ export interface VaultClusterArgs {
     raftStorageSize: string;
     /** Serve HTTPS with the certificate in the vault-server-tls secret (see VaultTls), or plain HTTP. */
     tls: boolean;
+    /** The Vault server image, <repository>:<version>[@sha256:<digest>]. */
+    vaultImage: string;
+    /** Admin kubeconfig (secret): to read what the running pods were made from before the release changes. */
+    kubeconfig: pulumi.Input<string>;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
@@ -26,12 +34,51 @@ export class VaultCluster extends pulumi.ComponentResource {
     /** Vault's API from the host, through the UI NodePort that kind maps to localhost. */
     public readonly vaultAddr: pulumi.Output<string>;
     public readonly uiUrl: pulumi.Output<string>;
+    /** What the pods are made from, in words: the roll step's parameter (see rollPlan.ts podTemplateSummary). */
+    public readonly podTemplate: string;
 
     constructor(name: string, args: VaultClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
 
         // Settings only: the values are known when the program runs, so a preview shows them in full.
-        const values = vaultHelmValues({ vaultReplicas: args.replicas, uiNodePort: args.uiNodePort, raftStorageSize: args.raftStorageSize, tls: args.tls });
+        const values = vaultHelmValues({
+            vaultReplicas: args.replicas,
+            uiNodePort: args.uiNodePort,
+            raftStorageSize: args.raftStorageSize,
+            tls: args.tls,
+            vaultImage: args.vaultImage,
+        });
+        this.podTemplate = podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values });
+
+        // Before the release changes: what the running pods were made from (nothing on a new cluster). A Vault
+        // downgrade stops the release here; a template change is announced with the pods it will roll, in the
+        // preview as in the up. Runs on every preview and up, like the bootstrap's pod identities.
+        const running = pulumi
+            .unsecret(
+                command.local.runOutput(
+                    {
+                        command: stepCommand("pod-templates"),
+                        environment: pulumi
+                            .output(args.namespace)
+                            .apply((namespace) =>
+                                stepEnvironment("pod-templates", { namespace, release: VAULT_RELEASE_NAME, replicas: args.replicas, timeoutSeconds: 60 }),
+                            ),
+                        stdin: stepStdin({ kubeconfig: args.kubeconfig }),
+                        dir: projectDir(),
+                        addPreviousOutputInEnv: false,
+                        logging: Logging.Stderr,
+                    },
+                    { parent: this },
+                ).stdout,
+            )
+            .apply((out): PodTemplate[] => parseStepResult("pod-templates", out).pods);
+        const checkedValues = running.apply((pods) => {
+            const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
+            if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade), this, true);
+            const notice = rollNotice(preview);
+            if (notice) pulumi.log.warn(notice, this);
+            return values;
+        });
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -42,7 +89,7 @@ export class VaultCluster extends pulumi.ComponentResource {
                 version: args.chartVersion,
                 repositoryOpts: { repo: VAULT_CHART.repo },
                 namespace: args.namespace,
-                values,
+                values: checkedValues,
                 // Uninitialised and sealed pods are never Ready, so waiting for readiness would time out on every
                 // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.
                 skipAwait: true,

@@ -5,13 +5,27 @@
 import { HclBody, renderHcl } from "./hcl";
 import type { Settings } from "../config/settings";
 import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
-import { VAULT_IMAGE_TAG } from "../config/versions";
+import { VAULT_IMAGE } from "../config/versions";
 import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from "./names";
 
 /** Where the chart mounts the per-pod PVC; raft keeps its data there. */
 export const RAFT_DATA_PATH = "/vault/data";
 
-type VaultSettings = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls">;
+type VaultSettings = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls"> & {
+    /** <repository>:<version>[@sha256:<digest>]; the pinned default when absent. */
+    vaultImage?: string;
+};
+
+/**
+ * The chart's server.image: it renders `image: "<repository>:<tag>"` (templates/server-statefulset.yaml), so a digest
+ * rides along in the tag ("2.0.4@sha256:..."), which makes the reference `<repository>:<version>@sha256:<digest>`.
+ */
+export function chartImage(image: string): { repository: string; tag: string } {
+    const at = image.indexOf("@");
+    const named = at >= 0 ? image.slice(0, at) : image;
+    const colon = named.lastIndexOf(":");
+    return { repository: named.slice(0, colon), tag: named.slice(colon + 1) + (at >= 0 ? image.slice(at) : "") };
+}
 
 /** The listener: plain HTTP, or TLS with the cert-manager certificate (and its CA for client certificates). */
 function listener(tls: boolean): Record<string, string | boolean> {
@@ -62,7 +76,7 @@ while true; do
   fi
 done`;
 
-function tlsServerValues(release: string): { server: Record<string, unknown>; apiAddr: string } {
+function tlsServerValues(release: string, image: string): { server: Record<string, unknown>; apiAddr: string } {
     const mount = { name: "vault-tls", mountPath: TLS_DIR, readOnly: true };
     const server = {
         volumes: [{ name: "vault-tls", secret: { secretName: SERVER_TLS_SECRET, defaultMode: 0o440 } }],
@@ -73,7 +87,7 @@ function tlsServerValues(release: string): { server: Record<string, unknown>; ap
         extraContainers: [
             {
                 name: "tls-reloader",
-                image: `hashicorp/vault:${VAULT_IMAGE_TAG}`,
+                image,
                 command: ["/bin/sh", "-c", TLS_RELOAD_SCRIPT],
                 volumeMounts: [mount],
                 securityContext: { allowPrivilegeEscalation: false },
@@ -87,13 +101,14 @@ function tlsServerValues(release: string): { server: Record<string, unknown>; ap
 }
 
 export function vaultHelmValues(s: VaultSettings): Record<string, unknown> {
-    const tls = s.tls ? tlsServerValues(VAULT_RELEASE_NAME) : undefined;
+    const image = s.vaultImage ?? VAULT_IMAGE;
+    const tls = s.tls ? tlsServerValues(VAULT_RELEASE_NAME, image) : undefined;
     return {
         global: { enabled: true, tlsDisable: !s.tls },
         // The agent injector is not part of this lab; leaving it on would add a webhook that needs its own TLS.
         injector: { enabled: false },
         server: {
-            image: { repository: "hashicorp/vault", tag: VAULT_IMAGE_TAG },
+            image: chartImage(image),
             // An HTTP(S) probe instead of the chart's default `vault status -tls-skip-verify` exec: it needs no TLS
             // bypass, and it reports a pod Ready only once it is unsealed and active or standby.
             readinessProbe: { enabled: true, path: "/v1/sys/health?standbyok=true", port: VAULT_API_PORT },

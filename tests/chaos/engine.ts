@@ -4,9 +4,10 @@
  *
  * - The state records each step's inputs and stdout after it succeeded (the init step's stdout, a secret output, is
  *   where the Pulumi state keeps the keys). A failed or killed step records nothing.
- * - An up runs the plan as a graph (followers in parallel, as Pulumi does); a step runs when its inputs differ from
- *   the recorded ones (a Command re-runs `create` on any change, and its triggers are the pods' identities, read
- *   anew on every up by the pod-identities invoke); a step whose dependency failed does not run.
+ * - An up runs the plan as a graph (followers in parallel, as Pulumi does); a step runs when its inputs (its own
+ *   parameters, secrets and triggers) differ from the recorded ones (a Command re-runs `create` on any change, and
+ *   its triggers are the pods' identities, read anew on every up by the pod-identities invoke once the roll step is
+ *   done, which it depends on); a step whose dependency failed does not run.
  */
 import type { StepName, VaultKeys } from "../../components/steps/contract";
 import { bootstrapPlan } from "../../components/vault/bootstrapPlan";
@@ -42,9 +43,14 @@ export class SimulatedEngine {
 
     async up(): Promise<UpResult> {
         const runs: EngineRun[] = [];
-        // The pod-identities invoke: it runs on every preview and up, and never fails an up.
-        const identities = JSON.parse((await this.sim.runStep("pod-identities")).stdout || "{}") as Record<string, string>;
         const done = new Map<string, Promise<boolean>>();
+        // The pod-identities invoke: it runs on every preview and up, after the roll step (its dependency, which it
+        // waits for even when that step failed), and never fails an up.
+        let identitiesRead: Promise<Record<string, string>> | undefined;
+        const identities = () =>
+            (identitiesRead ??= done
+                .get("roll")!
+                .then(async () => JSON.parse((await this.sim.runStep("pod-identities")).stdout || "{}") as Record<string, string>));
         for (const planned of bootstrapPlan(this.sim.pods)) {
             done.set(
                 planned.id,
@@ -54,11 +60,12 @@ export class SimulatedEngine {
                     const secrets = this.secretsFor(planned.step);
                     const triggers =
                         planned.step === "unseal" || planned.step === "join"
-                            ? [identities[planned.pod!]]
+                            ? [(await identities())[planned.pod!]]
                             : planned.step === "verify"
-                              ? this.sim.pods.map((p) => identities[p])
+                              ? this.sim.pods.map((p) => identities().then((known) => known[p]))
                               : [];
-                    const inputs = JSON.stringify({ pod: planned.pod, secrets, triggers, params: this.sim.params });
+                    const params = this.sim.stepParams(planned.step, planned.pod);
+                    const inputs = JSON.stringify({ pod: planned.pod, secrets, triggers: await Promise.all(triggers), params });
                     if (this.state.get(planned.id)?.inputs === inputs) return true;
                     const run = await this.sim.runStep(planned.step, { pod: planned.pod, secrets });
                     runs.push({ id: planned.id, ...run });
@@ -82,6 +89,8 @@ export class SimulatedEngine {
                 return { unsealKeys: keys?.unsealKeys };
             case "verify":
                 return { rootToken: keys?.rootToken };
+            case "roll":
+                return { unsealKeys: keys?.unsealKeys, rootToken: keys?.rootToken };
             default:
                 return {};
         }

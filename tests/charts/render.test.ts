@@ -1078,3 +1078,18 @@ describe("finding Helm and the chart archives", () => {
         assert.throws(() => kubeVersionOfNodeImage("kindest/node:latest"), /cannot read a Kubernetes version from the node image kindest\/node:latest/);
     });
 });
+
+describe("the vaultImage setting, rendered by Helm", function () {
+    this.timeout(60_000);
+    before(function () {
+        requireHelm(this, "chart rendering tests");
+    });
+
+    it("a version pinned by digest reaches the vault container and the reloader as exactly that reference", async () => {
+        const image = `hashicorp/vault:2.0.5@sha256:${"e".repeat(64)}`;
+        const sts = await renderedVaultStatefulSet(vaultHelmValues({ ...parseSettings({ vaultImage: image }).settings }));
+        const images = Object.fromEntries(sts.spec.template.spec.containers.map((c: { name: string; image: string }) => [c.name, c.image]));
+        assert.deepEqual(images, { vault: image, "tls-reloader": image });
+        assert.equal(sts.spec.updateStrategy.type, "OnDelete", "why the roll step exists: the chart's pods do not follow their template by themselves");
+    });
+});

@@ -63,6 +63,7 @@ describe("program (index.ts under Pulumi mocks)", () => {
             assert.deepEqual(commands.map((c) => c.name).sort(), [
                 "bootstrap-join-vault-1",
                 "bootstrap-join-vault-2",
+                "bootstrap-roll",
                 "bootstrap-unseal-vault-0",
                 "bootstrap-verify",
                 "bootstrap-wait-pods",

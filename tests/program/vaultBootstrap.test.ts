@@ -4,7 +4,18 @@
  * (runProgramOnce) with the other test files that mocha runs in the same worker process.
  */
 import { strict as assert } from "assert";
-import { COMMAND, FAKE_IDENTITIES, FAKE_KEYS, FAKE_KUBECONFIG, ProgramRun, Registration, RELEASE, runProgram, runProgramOnce } from "../support/program";
+import {
+    COMMAND,
+    dependsOn,
+    FAKE_IDENTITIES,
+    FAKE_KEYS,
+    FAKE_KUBECONFIG,
+    ProgramRun,
+    Registration,
+    RELEASE,
+    runProgram,
+    runProgramOnce,
+} from "../support/program";
 
 describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -16,15 +27,24 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         const step = (id: string) => run.one(COMMAND, `bootstrap-${id}`);
         const bootstrapSteps = () => run.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-"));
 
-        it("runs wait -> init -> unseal leader -> joins (in parallel) -> verify, after the Vault release", () => {
+        it("runs wait -> init -> roll -> unseal leader -> joins (in parallel) -> verify, after the Vault release", () => {
             assert.deepEqual(
                 bootstrapSteps().map((s) => s.name),
-                ["bootstrap-wait-pods", "bootstrap-init", "bootstrap-unseal-vault-0", "bootstrap-join-vault-1", "bootstrap-join-vault-2", "bootstrap-verify"],
+                [
+                    "bootstrap-wait-pods",
+                    "bootstrap-init",
+                    "bootstrap-roll",
+                    "bootstrap-unseal-vault-0",
+                    "bootstrap-join-vault-1",
+                    "bootstrap-join-vault-2",
+                    "bootstrap-verify",
+                ],
             );
             const deps = (id: string) => step(id).dependencies;
             assert.ok(deps("wait-pods").includes(run.one(RELEASE, "vault-release").urn));
             assert.ok(deps("init").includes(step("wait-pods").urn));
-            assert.ok(deps("unseal-vault-0").includes(step("init").urn));
+            assert.ok(deps("roll").includes(step("init").urn));
+            assert.ok(deps("unseal-vault-0").includes(step("roll").urn));
             for (const follower of ["join-vault-1", "join-vault-2"]) {
                 assert.ok(deps(follower).includes(step("unseal-vault-0").urn), `${follower} after the leader is unsealed`);
             }
@@ -78,13 +98,24 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         });
 
         it("re-runs an unseal or join step when its pod has a new incarnation, read on every preview and up", () => {
-            const identities = run.invokes.filter((i) => i.token === "command:local:run");
+            const identities = run.invokes.filter((i) => i.token === "command:local:run" && /cli\.ts pod-identities$/.test(i.inputs.command));
             assert.equal(identities.length, 1);
-            assert.match(identities[0].inputs.command, /cli\.ts pod-identities$/);
             assert.deepEqual(step("unseal-vault-0").inputs.triggers, [`vault-0: ${FAKE_IDENTITIES["vault-0"]}`]);
             assert.deepEqual(step("join-vault-1").inputs.triggers, ["vault-1: absent"]);
             assert.equal(step("verify").inputs.triggers.length, 3);
             assert.ok(step("wait-pods").inputs.triggers.includes(3), "waiting again when the replica count changes");
+        });
+
+        it("rolls the pods to a changed template after init and before the unseals, with the keys and token on stdin only", () => {
+            const roll = step("roll");
+            dependsOn(roll, step("init"));
+            dependsOn(step("unseal-vault-0"), roll);
+            assert.deepEqual(JSON.parse(roll.inputs.stdin), { kubeconfig: FAKE_KUBECONFIG, unsealKeys: FAKE_KEYS.unsealKeys, rootToken: FAKE_KEYS.rootToken });
+            assert.ok(roll.secretInputs.includes("stdin"));
+            assert.equal(roll.inputs.logging, "stdoutAndStderr", "its output names pods and revisions, never a secret");
+            // The step runs again exactly when what the pods are made from changes; the preview shows it in words.
+            assert.match(roll.inputs.environment.VAULT_HA_POD_TEMPLATE, /^image hashicorp\/vault:2\.0\.4, TLS on, chart 0\.34\.1, values [0-9a-f]{12}$/);
+            assert.equal(roll.deletedWith, run.one(COMMAND, "kind-cluster").urn);
         });
 
         it("5 replicas make 4 parallel joins", async () => {

@@ -3,10 +3,11 @@
  * The graph test of one component: index.ts with the default stack config under Pulumi mocks, the run shared
  * (runProgramOnce) with the other test files that mocha runs in the same worker process.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { parseSettings } from "../../components/config/settings";
 import { vaultHelmValues } from "../../components/vault/vaultValues";
-import { COMMAND, CR, dependsOn, ProgramRun, RELEASE, runProgramOnce } from "../support/program";
+import { COMMAND, CR, dependsOn, ProgramRun, RELEASE, runProgram, runProgramOnce } from "../support/program";
 
 describe("VaultCluster (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -35,5 +36,45 @@ describe("VaultCluster (index.ts under Pulumi mocks)", () => {
         assert.equal(vault.inputs.namespace, "vault");
         assert.equal(vault.inputs.skipAwait, true);
         assert.deepEqual(vault.inputs.values, vaultHelmValues(parseSettings({}).settings));
+    });
+});
+
+describe("VaultCluster: a changed pod template, seen before the release changes", () => {
+    const running = (image: string, tls = true) => ({
+        "pod-templates": { pods: ["vault-0", "vault-1", "vault-2"].map((pod) => ({ pod, image, tls })) },
+    });
+
+    it("names the pods the roll will replace and why, in the preview and the up", async () => {
+        const run = await runProgram({ vaultImage: "hashicorp/vault:2.0.5" }, [], running("hashicorp/vault:2.0.4"));
+        const notice = run.warnings.find((w) => /pods will be replaced one at a time/.test(w));
+        assert.ok(notice, run.warnings.join("\n"));
+        assert.match(notice, /vault-0 \(image hashicorp\/vault:2\.0\.4 -> hashicorp\/vault:2\.0\.5\); vault-1 .*; vault-2/);
+        assert.deepEqual(run.one(RELEASE, "vault-release").inputs.values.server.image, { repository: "hashicorp/vault", tag: "2.0.5" });
+    });
+
+    it("says nothing when the pods run what the settings ask for", async () => {
+        const run = await runProgram({}, [], running("hashicorp/vault:2.0.4"));
+        assert.ok(!run.warnings.some((w) => /pods will be replaced/.test(w)), run.warnings.join("\n"));
+    });
+
+    it("refuses a Vault downgrade before the release is registered, naming the pod, both versions and the way back", async function () {
+        // The check fails the Release's values, so the Release is never registered. Under the Pulumi CLI that
+        // rejection reaches the runtime's unhandled-rejection handler (runtime/resource.js runAsyncResourceOp), which
+        // logs a ResourceError's message and fails the program (cmd/run/run.js); here the test listens for it.
+        const refused = new Promise<Error>((resolve) => {
+            const listener = (reason: unknown) => {
+                const err = reason as Error;
+                if (!/downgrade/.test(String(err?.message))) return;
+                process.off("unhandledRejection", listener);
+                resolve(err);
+            };
+            process.prependListener("unhandledRejection", listener);
+        });
+        const run = runProgram({ vaultImage: "hashicorp/vault:2.0.3" }, [], running("hashicorp/vault:2.0.4"));
+        run.catch(() => undefined);
+        const err = await refused;
+        assert.ok(pulumi.ResourceError.isInstance(err), "a ResourceError, which the runtime logs against the component");
+        assert.match(err.message, /asks for Vault 2\.0\.3, but vault-0 runs 2\.0\.4: Vault does not support downgrades/);
+        assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
     });
 });

@@ -131,7 +131,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 }
 
 /** Runs index.ts with this stack config; keys listed in `secretKeys` are marked secret, as `config set --secret` does. */
-export async function runProgram(config: Record<string, string> = {}, secretKeys: string[] = []): Promise<ProgramRun> {
+export async function runProgram(
+    config: Record<string, string> = {},
+    secretKeys: string[] = [],
+    invokeAnswers: Record<string, unknown> = {},
+): Promise<ProgramRun> {
     const registrations: Registration[] = [];
     const warnings: string[] = [];
     const invokes: Invoke[] = [];
@@ -141,7 +145,11 @@ export async function runProgram(config: Record<string, string> = {}, secretKeys
             newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
             call: (args) => {
                 invokes.push({ token: args.token, inputs: args.inputs });
-                return args.token === "command:local:run" ? { ...args.inputs, stdout: JSON.stringify(FAKE_IDENTITIES), stderr: "" } : args.inputs;
+                if (args.token !== "command:local:run") return args.inputs;
+                // Each invoke's answer by the step it runs: the pods' identities, or what the running pods were made from.
+                const step = /cli\.ts (\S+)$/.exec(args.inputs.command ?? "")?.[1] ?? "";
+                const answer = step in invokeAnswers ? invokeAnswers[step] : step === "pod-templates" ? { pods: [] } : FAKE_IDENTITIES;
+                return { ...args.inputs, stdout: JSON.stringify(answer), stderr: "" };
             },
         },
         "vault-ha",

@@ -1,6 +1,8 @@
 /**
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
+import type { PodTemplate } from "../../steps/contract";
+import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
 import { podNames } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
@@ -95,5 +97,24 @@ export const podIdentitiesStep: Handler<"pod-identities"> = (p, secrets, ctx) =>
             // fail with their own, clearer message.
             ctx.log(`could not read the Vault pods: ${(err as Error).message}`);
             return Object.fromEntries(pods.map((pod) => [pod, "unknown"]));
+        }
+    });
+
+/** What each existing Vault pod runs: its image and whether it serves TLS (mounts Vault's certificate secret). */
+export function podTemplates(pods: PodInfo[], expected: string[]): PodTemplate[] {
+    return expected
+        .map((name) => pods.find((p) => p.name === name))
+        .filter((p): p is PodInfo => p !== undefined)
+        .map((p) => ({ pod: p.name, image: p.image ?? "", tls: p.secretVolumes.includes(SERVER_TLS_SECRET) }));
+}
+
+export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
+    withVault(ctx, secrets.kubeconfig, p, async (vault) => {
+        try {
+            return { pods: podTemplates(await vault.ops.listPods(), podNames(p.release, p.replicas)) };
+        } catch (err) {
+            // Runs during every preview, like pod-identities: an unreachable cluster reads as "no pods known".
+            ctx.log(`could not read the Vault pods: ${(err as Error).message}`);
+            return { pods: [] };
         }
     });

@@ -8,7 +8,10 @@
  *   kubectl get secret NAME -n NS -o jsonpath={.data.KEY}
  *   kubectl create --dry-run=server -f - -o name
  *   kubectl exec [-i] -n NS POD [-c CONTAINER] -- COMMAND...      (vault runs in-process; sh needs a real shell)
+ *   kubectl get statefulset NAME -n NS -o json
+ *   kubectl delete pod NAME -n NS --wait=false --ignore-not-found=true
  *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
+ *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
  */
 const model = require("./model.js");
 
@@ -121,6 +124,8 @@ const fail = model.fail;
 function vault(s, pod, argv, env, stdin, token) {
     const commands = [
         { words: ["operator", "raft", "list-peers"], flags: {}, api: "sys/storage/raft/configuration" },
+        { words: ["operator", "raft", "autopilot", "state"], flags: { "dr-token": "string" }, api: "sys/storage/raft/autopilot/state" },
+        { words: ["operator", "step-down"], flags: {}, api: "sys/step-down" },
         { words: ["operator", "raft", "remove-peer"], flags: { "dr-token": "string" }, api: "sys/storage/raft/remove-peer" },
         {
             words: ["operator", "raft", "join"],
@@ -230,6 +235,20 @@ function vault(s, pod, argv, env, stdin, token) {
             if (transport) return fail(2, `Error removing the peer from raft cluster: ${transport}`);
             return model.removePeer(s, pod, token || env.VAULT_TOKEN, positional[0].trim());
         }
+        case "operator raft autopilot state": {
+            // command/operator_raft_autopilot_state.go: exactly 0 arguments; its default format is "pretty".
+            if (positional.length !== 0) return fail(1, `Incorrect arguments (expected 0, got ${positional.length})`);
+            if (transport) return fail(2, `Error checking autopilot state: ${transport}`);
+            if (!json) return fail(1, "(simulator: vault-ha reads the autopilot state as JSON; pass -format=json)");
+            return model.autopilotState(s, pod, token || env.VAULT_TOKEN);
+        }
+        case "operator step-down": {
+            // command/operator_step_down.go: no arguments; exit 2 on an API error.
+            const extra = tooMany(0);
+            if (extra) return extra;
+            if (transport) return fail(2, `Error stepping down: ${transport}`);
+            return model.stepDown(s, pod, token || env.VAULT_TOKEN);
+        }
         case "operator raft list-peers": {
             const extra = tooMany(0);
             if (extra) return extra;
@@ -264,7 +283,8 @@ function podJson(s, name) {
     const unschedulable = p.reason?.startsWith("Unschedulable");
     /** @type {any} */
     let state;
-    if (isRunning) state = { running: { startedAt: new Date(/** @type {number} */ (p.runningAt)).toISOString().replace(/\.\d{3}Z$/, "Z") } };
+    if (p.terminatingUntil) state = { terminated: { exitCode: 0, reason: "Completed" } };
+    else if (isRunning) state = { running: { startedAt: new Date(/** @type {number} */ (p.runningAt)).toISOString().replace(/\.\d{3}Z$/, "Z") } };
     else if (p.reason && !unschedulable) state = { waiting: { reason: p.reason } };
     else if (!unschedulable) state = { waiting: { reason: "ContainerCreating" } };
     // The kubelet lists container statuses sorted by container name (pkg/kubelet/kubelet_pods.go sorts them with
@@ -273,8 +293,14 @@ function podJson(s, name) {
         ? []
         : p.containers.map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state })).sort((a, b) => a.name.localeCompare(b.name));
     return {
-        metadata: { name, namespace: s.namespace, uid: p.uid, labels: p.labels },
-        spec: { containers: p.containers.map((c) => ({ name: c.name })) },
+        metadata: {
+            name,
+            namespace: s.namespace,
+            uid: p.uid,
+            labels: p.labels,
+            ...(p.terminatingUntil ? { deletionTimestamp: new Date(s.now).toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
+        },
+        spec: { containers: p.containers.map((c) => ({ name: c.name, image: c.image })), volumes: p.volumes },
         status: {
             phase: isRunning ? "Running" : "Pending",
             conditions: unschedulable
@@ -302,6 +328,8 @@ function kubectl(s, argv, io) {
         f: { kind: "string", long: "filename" },
         "dry-run": { kind: "string" },
         tail: { kind: "string" },
+        wait: { kind: "bool" },
+        "ignore-not-found": { kind: "bool" },
     });
     if ("error" in parsed) return fail(1, parsed.error);
     const { flags, positional, command } = parsed;
@@ -319,6 +347,40 @@ function kubectl(s, argv, io) {
                       .filter((n) => s.pods[n].created && matches(typeof flags.l === "string" ? flags.l : "", s.pods[n].labels))
                       .map((n) => podJson(s, n));
         return model.ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
+    }
+
+    if (positional[0] === "get" && (positional[1] === "statefulset" || positional[1] === "statefulsets" || positional[1] === "sts")) {
+        const sts = s.statefulSet;
+        if (namespace !== s.namespace || positional[2] !== sts.name)
+            return fail(1, `Error from server (NotFound): statefulsets.apps "${positional[2]}" not found`);
+        if (flags.o !== "json") return fail(1, "(simulator: vault-ha reads the StatefulSet as -o json)");
+        const spec = (sts.pending ?? sts.templates[sts.updateRevision]).spec;
+        return model.ok({
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            metadata: { name: sts.name, namespace, generation: sts.generation },
+            spec: { replicas: spec.replicas, updateStrategy: spec.updateStrategy },
+            status: {
+                observedGeneration: sts.observedGeneration,
+                replicas: sts.replicas,
+                currentRevision: sts.currentRevision,
+                updateRevision: sts.updateRevision,
+            },
+        });
+    }
+
+    if (positional[0] === "delete" && positional[1] === "pod") {
+        // kubectl delete waits for the object to be gone unless --wait=false (kubectl/pkg/cmd/delete/delete.go); vault-ha
+        // waits itself. --ignore-not-found turns NotFound into exit 0 with no output.
+        if (flags.wait !== "false") return fail(1, "(simulator: vault-ha deletes pods with --wait=false and waits itself)");
+        const pod = positional[2];
+        const p = namespace === s.namespace ? s.pods[pod] : undefined;
+        if (!p || !p.created)
+            return flags["ignore-not-found"] === true || flags["ignore-not-found"] === "true"
+                ? model.ok("")
+                : fail(1, `Error from server (NotFound): pods "${pod}" not found`);
+        model.deletePod(s, pod);
+        return model.ok(`pod "${pod}" deleted\n`);
     }
 
     if (positional[0] === "get" && positional[1] === "secret") {

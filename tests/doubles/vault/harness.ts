@@ -61,6 +61,8 @@ export interface SimulationOptions {
     tls?: boolean;
     /** "sim" (default): simulated time, in-process steps. "wall": for runStepProcess. */
     clock?: "sim" | "wall";
+    /** The Vault image the pods start with (the pinned default when absent). */
+    vaultImage?: string;
 }
 
 export interface SimParams {
@@ -74,6 +76,8 @@ export interface SimParams {
     leaderApiAddr: string;
     leaderCaCertFile?: string;
     timeoutSeconds: number;
+    /** The roll step's parameter: what the pods should be made from (changes with `upgrade`). */
+    podTemplate: string;
 }
 
 export interface StepOptions {
@@ -90,6 +94,20 @@ export function requireRenderedPods(ctx: Mocha.Context): void {
 /** A PEM-shaped stand-in for a certificate: the model compares them, it does not parse them. */
 const fakePem = (what: string) =>
     `-----BEGIN CERTIFICATE-----\n${Buffer.from(`simulated ${what} ${crypto.randomUUID()}`).toString("base64")}\n-----END CERTIFICATE-----\n`;
+
+/** cert-manager's work, modelled: a CA and Vault's certificate in the secret the pods mount. */
+function issueCertificate(state: any, replicas: number): void {
+    const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });
+    const ca = fakePem("CA");
+    state.tls = { ca, serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses };
+    // cert-manager's secret: the pods mount it (and stay in ContainerCreating without it).
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    state.secrets["vault/vault-server-tls"] = {
+        "ca.crt": b64(ca),
+        "tls.crt": b64(fakePem("server certificate")),
+        "tls.key": b64("simulated private key"),
+    };
+}
 
 export class Simulation {
     readonly dir: string;
@@ -110,14 +128,17 @@ export class Simulation {
      */
     static async create(options: SimulationOptions = {}): Promise<Simulation> {
         const replicas = options.replicas ?? 3;
-        const values = vaultHelmValues({ vaultReplicas: replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls: options.tls ?? false });
+        const values = vaultHelmValues({
+            vaultReplicas: replicas,
+            uiNodePort: 30000,
+            raftStorageSize: "10Gi",
+            tls: options.tls ?? false,
+            vaultImage: options.vaultImage,
+        });
         return new Simulation(options, await renderedVaultStatefulSet(values));
     }
 
-    private constructor(
-        options: SimulationOptions,
-        private readonly statefulSet: unknown,
-    ) {
+    private constructor(options: SimulationOptions, statefulSet: unknown) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
@@ -128,18 +149,7 @@ export class Simulation {
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
         const state = model.newState({ statefulSet, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
-        if (tls) {
-            const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas, ingressHost: "vault.localhost" });
-            const ca = fakePem("CA");
-            state.tls = { ca, serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses };
-            // cert-manager's secret: the pods mount it (and stay in ContainerCreating without it).
-            const b64 = (text: string) => Buffer.from(text).toString("base64");
-            state.secrets["vault/vault-server-tls"] = {
-                "ca.crt": b64(ca),
-                "tls.crt": b64(fakePem("server certificate")),
-                "tls.key": b64("simulated private key"),
-            };
-        }
+        if (tls) issueCertificate(state, replicas);
         model.save(this.stateFile, state);
         this.clock = new SimClock(state.now);
         this.pods = podNames("vault", replicas);
@@ -154,7 +164,26 @@ export class Simulation {
             leaderApiAddr: leaderApiAddr("vault", tls),
             leaderCaCertFile: tls ? TLS_FILES.ca : undefined,
             timeoutSeconds: options.timeoutSeconds ?? 600,
+            podTemplate: `image ${options.vaultImage ?? "default"}, TLS ${tls ? "on" : "off"}`,
         };
+    }
+
+    /**
+     * A `pulumi up` with new Vault settings reaches the cluster as a `helm upgrade`: the StatefulSet gets the template
+     * the chart renders for them (real Helm), and the program passes the roll step the new template summary. With TLS
+     * switched on, cert-manager's certificate secret exists first (the release depends on it).
+     */
+    async upgrade(change: { vaultImage?: string; tls?: boolean }): Promise<void> {
+        const tls = change.tls ?? this.params.leaderCaCertFile !== undefined;
+        const values = vaultHelmValues({ vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls, vaultImage: change.vaultImage });
+        const statefulSet = await renderedVaultStatefulSet(values);
+        this.change((s) => {
+            if (tls && !s.tls) issueCertificate(s, this.params.replicas);
+            model.applyStatefulSet(s, statefulSet);
+        });
+        this.params.leaderApiAddr = leaderApiAddr("vault", tls);
+        this.params.leaderCaCertFile = tls ? TLS_FILES.ca : undefined;
+        this.params.podTemplate = `image ${change.vaultImage ?? "default"}, TLS ${tls ? "on" : "off"}`;
     }
 
     get keyFile(): string {
@@ -180,7 +209,7 @@ export class Simulation {
 
     /** `vaultReplicas` changed: the StatefulSet creates or deletes pods, and the program passes the new count. */
     scaleTo(replicas: number): void {
-        this.change((s) => model.scaleTo(s, this.statefulSet, replicas));
+        this.change((s) => model.scaleTo(s, s.statefulSet.templates[s.statefulSet.updateRevision], replicas));
         this.pods = podNames("vault", replicas);
         this.params.replicas = replicas;
     }
@@ -203,7 +232,7 @@ export class Simulation {
     }
 
     /** A bootstrap step's parameters, as VaultBootstrap builds them from the same settings. */
-    private stepParams(step: StepName, pod?: string): StepParams<"wait-pods" | "init" | "unseal" | "join" | "verify" | "pod-identities" | "forget-keys"> {
+    stepParams(step: StepName, pod?: string): StepParams<"wait-pods" | "init" | "unseal" | "join" | "verify" | "pod-identities" | "forget-keys" | "roll"> {
         const p = this.params;
         const where = { namespace: p.namespace, release: p.release };
         switch (step) {
@@ -212,6 +241,8 @@ export class Simulation {
                 return { ...where, replicas: p.replicas, timeoutSeconds: p.timeoutSeconds };
             case "pod-identities":
                 return { ...where, replicas: p.replicas, timeoutSeconds: 120 };
+            case "pod-templates":
+                return { ...where, replicas: p.replicas, timeoutSeconds: 60 };
             case "init":
                 return {
                     ...where,
@@ -234,6 +265,8 @@ export class Simulation {
                 };
             case "forget-keys":
                 return { keyFile: p.keyFile };
+            case "roll":
+                return { ...where, replicas: p.replicas, keyThreshold: p.keyThreshold, podTemplate: p.podTemplate, timeoutSeconds: p.timeoutSeconds };
             default:
                 throw new Error(`${step} takes its parameters from the test (options.env)`);
         }
@@ -323,6 +356,7 @@ export class Simulation {
         const plan = bootstrapPlan(this.pods);
         await must("wait-pods", run("wait-pods", {}));
         const keys = await must("init", run("init", { secrets: adopted }));
+        await must("roll", run("roll", { secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } }));
         const leader = plan.find((s) => s.step === "unseal")!;
         await must(leader.id, run("unseal", { pod: leader.pod, secrets: { unsealKeys: keys.unsealKeys } }));
         await Promise.all(plan.filter((s) => s.step === "join").map((s) => must(s.id, run("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys } }))));

@@ -21,19 +21,24 @@ const path = require("path");
 /**
  * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
  *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null }} VaultNode
- * @typedef {{ name: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
+ * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
- *   vault: VaultNode }} Pod
+ *   terminatingUntil?: number | null, vault: VaultNode }} Pod
+ * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
+ *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
  * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string }} Cluster
  * @typedef {{
  *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
- *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number },
+ *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number,
+ *     catchUpMs: number, terminationMs: number, controllerMs: number },
  *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
  *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
  *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number> },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
- *   pods: Record<string, Pod>
+ *   pods: Record<string, Pod>, statefulSet: StatefulSetModel, data: Record<string, string>,
+ *   stepDown: null | { node: string, until: number },
+ *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number }
  * }} State
  * @typedef {{ code: number, stdout: string, stderr: string }} Result
  */
@@ -76,13 +81,29 @@ function podSpecFromStatefulSet(statefulSet, namespace, pod) {
                     name in env ? env[name] : whole,
                 );
         }
-        return { name: c.name, env, mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })) };
+        return {
+            name: c.name,
+            image: String(c.image ?? ""),
+            env,
+            mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })),
+        };
     });
     return {
-        labels: { ...(template.metadata?.labels ?? {}), "statefulset.kubernetes.io/pod-name": pod },
+        // controller-revision-hash: the revision the pod was made from (pkg/controller/statefulset/stateful_set_utils.go
+        // setPodRevision); the StatefulSet's status.updateRevision names the newest one.
+        labels: { ...(template.metadata?.labels ?? {}), "statefulset.kubernetes.io/pod-name": pod, "controller-revision-hash": revisionOf(statefulSet) },
         containers,
         volumes: template.spec.volumes ?? [],
     };
+}
+
+/**
+ * The name of the ControllerRevision for a StatefulSet's pod template: `<name>-<hash of the template>` (kubernetes
+ * pkg/controller/history/controller_history.go ControllerRevisionName, HashControllerRevision). The hash here is
+ * sha256 rather than Kubernetes' fnv: only equality matters. @param {any} statefulSet
+ */
+function revisionOf(statefulSet) {
+    return `${statefulSet.metadata.name}-${crypto.createHash("sha256").update(JSON.stringify(statefulSet.spec.template)).digest("hex").slice(0, 10)}`;
 }
 
 /**
@@ -119,7 +140,20 @@ function newState(options) {
         // Defaults near what Vault does: raft's election and leadership transfer take seconds (inference: the
         // timeouts scale with performance_multiplier, 5 by default); autopilot's server_stabilization_time is 10 s
         // (vault/raft autopilot defaults); a follower streams the leader's snapshot before it unseals.
-        timing: { electionMs: 3000, followerUnsealMs: 1500, stabilizationMs: 10_000, apiStartMs: 0, restartMs: 2000, callMs: 100 },
+        // A replaced follower replays the leader's log before autopilot counts it healthy again (raft-autopilot
+        // IsHealthy: last index within max_trailing_logs of the leader's); the chart's preStop sleeps 5 s before
+        // SIGTERM (server.preStopSleepSeconds); the StatefulSet controller observes a new spec a moment after it is applied.
+        timing: {
+            electionMs: 3000,
+            followerUnsealMs: 1500,
+            stabilizationMs: 10_000,
+            apiStartMs: 0,
+            restartMs: 2000,
+            callMs: 100,
+            catchUpMs: 1000,
+            terminationMs: 5000,
+            controllerMs: 500,
+        },
         tls: null,
         cluster: null,
         active: null,
@@ -133,6 +167,22 @@ function newState(options) {
         certManager: { admitAfterProbes: 0, probes: 0 },
         secrets: {},
         pods,
+        statefulSet: {
+            name: release,
+            generation: 1,
+            observedGeneration: 1,
+            observeAt: null,
+            replicas,
+            updateRevision: revisionOf(options.statefulSet),
+            currentRevision: revisionOf(options.statefulSet),
+            templates: { [revisionOf(options.statefulSet)]: options.statefulSet },
+            pending: null,
+        },
+        data: {},
+        stepDown: null,
+        // What the tests check a roll against: moments without a quorum of live voters, pods deleted while autopilot
+        // was not healthy, and how many elections there were.
+        audit: { quorumLost: 0, deletedWhileUnhealthy: [], elections: 0 },
     };
 }
 
@@ -218,6 +268,7 @@ const hasQuorum = (s) => {
  * @param {State} s
  */
 function reconcile(s) {
+    if (s.active && !hasQuorum(s)) s.audit.quorumLost++;
     if (s.active && (!running(s, s.active) || s.pods[s.active].vault.sealed || !hasQuorum(s))) {
         s.active = null;
         s.activeSince = null;
@@ -226,7 +277,13 @@ function reconcile(s) {
         if (!s.active) s.electionAt = null;
         return;
     }
-    if (s.electionAt === null) s.electionAt = s.now + s.timing.electionMs + s.faults.electionDelayMs;
+    if (s.electionAt === null) {
+        // A node that stepped down does not stand for election until its pause is over (vault/ha.go
+        // manualStepDownSleepPeriod, 10 s); with nobody else to elect, the election waits for it.
+        const others = liveVoters(s).filter((n) => n !== s.stepDown?.node);
+        const after = others.length === 0 && s.stepDown ? s.stepDown.until : s.now;
+        s.electionAt = Math.max(after, s.now) + s.timing.electionMs + s.faults.electionDelayMs;
+    }
 }
 
 /** @param {State} s @returns {Array<[number, () => void]>} */
@@ -240,14 +297,42 @@ function dueEvents(s) {
                 s.electionAt = null;
                 if (s.active || !hasQuorum(s)) return;
                 // The voter unsealed longest wins (inference: raft's randomised timeouts make any live voter possible).
-                const [winner] = liveVoters(s).sort((a, b) => (s.pods[a].vault.unsealedAt ?? 0) - (s.pods[b].vault.unsealedAt ?? 0) || a.localeCompare(b));
+                const paused = (/** @type {string} */ n) => s.stepDown !== null && s.stepDown.node === n && s.now < s.stepDown.until;
+                const candidates = liveVoters(s).filter((n) => !paused(n));
+                if (candidates.length === 0) return;
+                const [winner] = candidates.sort((a, b) => (s.pods[a].vault.unsealedAt ?? 0) - (s.pods[b].vault.unsealedAt ?? 0) || a.localeCompare(b));
                 s.active = winner;
                 s.activeSince = s.now;
                 s.raftIndex++;
+                s.audit.elections++;
+            },
+        ]);
+    }
+    const sts = s.statefulSet;
+    if (sts.observeAt !== null) {
+        events.push([
+            sts.observeAt,
+            () => {
+                // The controller sees the new spec: the newest revision becomes the update revision, and with
+                // OnDelete no pod changes (pkg/controller/statefulset/stateful_set_control.go).
+                const next = sts.pending;
+                sts.observeAt = null;
+                sts.pending = null;
+                sts.observedGeneration = sts.generation;
+                const revision = revisionOf(next);
+                sts.templates[revision] = next;
+                sts.updateRevision = revision;
+                if (next.spec.replicas !== sts.replicas) {
+                    sts.replicas = next.spec.replicas;
+                    scaleTo(s, next, next.spec.replicas);
+                }
             },
         ]);
     }
     for (const [name, p] of Object.entries(s.pods)) {
+        if (p.terminatingUntil !== undefined && p.terminatingUntil !== null) {
+            events.push([p.terminatingUntil, () => remake(s, name)]);
+        }
         const node = p.vault;
         if (node.completeAt !== null) {
             events.push([
@@ -330,11 +415,154 @@ function recreate(s, name) {
     s.pods[name].restartCount = 0;
 }
 
+/**
+ * `kubectl delete pod`: the pod gets a deletionTimestamp, its containers stop (the chart's preStop, then SIGTERM), and
+ * once it is gone the StatefulSet makes a pod of the same name from the update revision, with the same volume: raft
+ * data kept, Vault sealed (stateful_set_control.go: a missing ordinal is created with newVersionedStatefulSetPod, which
+ * under OnDelete uses the update revision). Stricter than the real preStop window: Vault leaves raft at once.
+ * @param {State} s @param {string} name
+ */
+function deletePod(s, name) {
+    const p = s.pods[name];
+    if (!p || !p.created || p.terminatingUntil) return;
+    if (!autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
+    p.terminatingUntil = s.now + s.timing.terminationMs;
+    p.runningAt = null;
+    Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null });
+    if (p.vault.pending && !p.vault.member) Object.assign(p.vault, { pending: null, initialized: false });
+    reconcile(s);
+}
+
+/** The StatefulSet controller makes a deleted pod again from the update revision. @param {State} s @param {string} name */
+function remake(s, name) {
+    const p = s.pods[name];
+    const template = s.statefulSet.templates[s.statefulSet.updateRevision];
+    Object.assign(p, {
+        ...podSpecFromStatefulSet(template, s.namespace, name),
+        uid: crypto.randomUUID(),
+        terminatingUntil: null,
+        restartCount: 0,
+        runningAt: s.now + s.timing.restartMs,
+        apiUpAt: s.now + s.timing.restartMs + s.timing.apiStartMs,
+        logs: [],
+    });
+    reconcile(s);
+}
+
+/**
+ * `helm upgrade` of the release: the StatefulSet's spec changes (generation + 1) and the controller observes it a
+ * moment later; with OnDelete the running pods keep their template.
+ * @param {State} s @param {any} statefulSet
+ */
+function applyStatefulSet(s, statefulSet) {
+    s.statefulSet.generation++;
+    s.statefulSet.pending = statefulSet;
+    s.statefulSet.observeAt = s.now + s.timing.controllerMs;
+}
+
+/** The Vault version a pod runs: its image's tag (hashicorp/vault:2.0.4[@sha256:...]). @param {State} s @param {string} name */
+function versionOf(s, name) {
+    const image = s.pods[name].containers[0].image;
+    return /:([^:@/]+)(@sha256:[0-9a-f]+)?$/.exec(image)?.[1] ?? "unknown";
+}
+
+/**
+ * Autopilot's state as the API's struct (api/sys_raft.go AutopilotState), keyed as the CLI prints it: encoding/json of
+ * a struct with only mapstructure tags, i.e. Go field names. A server is healthy once it runs unsealed and has caught
+ * up with the leader; the cluster is healthy when every server is (raft-autopilot state: all servers healthy).
+ * @param {State} s
+ */
+function autopilot(s) {
+    const members = Object.keys(s.pods).filter((n) => s.pods[n].vault.member);
+    const healthyNode = (/** @type {string} */ n) => {
+        const node = s.pods[n].vault;
+        return Boolean(s.active) && running(s, n) && !node.sealed && node.unsealedAt !== null && s.now >= node.unsealedAt + s.timing.catchUpMs;
+    };
+    const voterIds = members.filter((n) => s.pods[n].vault.voter);
+    const healthyVoters = voterIds.filter(healthyNode).length;
+    /** @type {Record<string, unknown>} */
+    const servers = {};
+    for (const n of members) {
+        servers[n] = {
+            ID: n,
+            Name: n,
+            Address: `${n}.${s.release}-internal:${CLUSTER_PORT}`,
+            NodeStatus: running(s, n) ? "alive" : "left",
+            LastContact: "0s",
+            LastTerm: s.audit.elections,
+            LastIndex: s.raftIndex,
+            Healthy: healthyNode(n),
+            StableSince: new Date(s.pods[n].vault.unsealedAt ?? s.now).toISOString(),
+            Status: n === s.active ? "leader" : s.pods[n].vault.voter ? "voter" : "non-voter",
+            Version: versionOf(s, n),
+            NodeType: "voter",
+        };
+    }
+    return {
+        Healthy: members.length > 0 && members.every(healthyNode),
+        FailureTolerance: Math.max(0, healthyVoters - (Math.floor(voterIds.length / 2) + 1)),
+        OptimisticFailureTolerance: Math.max(0, healthyVoters - (Math.floor(voterIds.length / 2) + 1)),
+        Servers: servers,
+        Leader: s.active ?? "",
+        Voters: voterIds,
+        NonVoters: members.filter((n) => !s.pods[n].vault.voter),
+    };
+}
+
+/**
+ * `vault operator raft autopilot state`: needs a token and an active node (a standby forwards); exit 2 on an API
+ * error (command/operator_raft_autopilot_state.go).
+ * @param {State} s @param {string} name @param {string | undefined} token
+ */
+function autopilotState(s, name, token) {
+    const url = localUrl(s, name, "sys/storage/raft/autopilot/state");
+    const what = "checking autopilot state";
+    if (s.pods[name].vault.sealed) return apiError(what, "GET", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "GET", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "GET", url, 403, "permission denied");
+    return ok(autopilot(s));
+}
+
+/**
+ * `vault operator step-down` (PUT sys/step-down, root privileges): on the active node, it gives up the HA lock, which
+ * with raft transfers the leadership to another voter (physical/raft RaftLock.Unlock -> LeadershipTransfer), and it
+ * does not stand again for 10 s (vault/ha.go manualStepDownSleepPeriod). On a standby, Core.StepDown returns without
+ * doing anything and the CLI still prints success (exit 0).
+ * @param {State} s @param {string} name @param {string | undefined} token
+ */
+function stepDown(s, name, token) {
+    const url = localUrl(s, name, "sys/step-down");
+    const what = "stepping down";
+    if (s.pods[name].vault.sealed) return apiError(what, "PUT", url, 503, "Vault is sealed");
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "PUT", url, 403, "permission denied");
+    if (s.active === name) {
+        s.stepDown = { node: name, until: s.now + 10_000 };
+        s.active = null;
+        s.activeSince = null;
+        s.electionAt = null;
+        reconcile(s);
+    }
+    return ok(`Success! Stepped down: ${s.pods[name].containers[0].env.VAULT_ADDR}\n`);
+}
+
+/** Writes a value through the active node, as a client would (needs an active node). @param {State} s @param {string} key @param {string} value */
+function writeData(s, key, value) {
+    if (!s.active) throw new Error(`simulator: no active Vault node to write ${key} to`);
+    s.data[key] = value;
+    s.raftIndex++;
+}
+
+/** Reads a value through the active node. @param {State} s @param {string} key */
+function readData(s, key) {
+    if (!s.active) throw new Error(`simulator: no active Vault node to read ${key} from`);
+    return s.data[key];
+}
+
 /** The cluster is rebuilt with new volumes: every pod new, Vault uninitialised, no cluster. @param {State} s */
 function rebuild(s) {
     for (const p of Object.values(s.pods))
         Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
-    Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0 });
+    Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0, data: {} });
 }
 
 /** Every pod restarts at once (laptop reboot, Docker restart). @param {State} s */
@@ -371,7 +599,7 @@ function sealStatus(s, name) {
         n: knowsSeal ? s.cluster?.shares : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
-        version: "2.0.4",
+        version: versionOf(s, name),
         build_date: "2026-10-01T00:00:00Z",
         migration: false,
         recovery_seal: false,
@@ -421,7 +649,8 @@ function localUrl(s, name, /** @type {string} */ p) {
 function localTransportError(s, name, env, p) {
     const url = `${env.VAULT_ADDR ?? "https://127.0.0.1:8200"}/v1/${p}`;
     if (s.now < s.pods[name].apiUpAt) return `Get "${url}": dial tcp 127.0.0.1:${API_PORT}: connect: connection refused`;
-    if (!s.tls) {
+    const tls = servesTls(s, name);
+    if (!tls) {
         if (url.startsWith("https:")) return `Get "${url}": http: server gave HTTP response to HTTPS client`;
         return undefined;
     }
@@ -430,10 +659,20 @@ function localTransportError(s, name, env, p) {
     if (!env.VAULT_CACERT) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
     const ca = readPodFile(s, name, env.VAULT_CACERT);
     if (ca === undefined) return `Error loading CA File: open ${env.VAULT_CACERT}: no such file or directory`;
-    if (ca !== s.tls.ca) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
-    if (!s.tls.ipAddresses.includes("127.0.0.1"))
-        return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not 127.0.0.1`;
+    if (ca !== tls.ca) return `Get "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+    if (!tls.ipAddresses.includes("127.0.0.1"))
+        return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${tls.serverNames.join(", ")}, not 127.0.0.1`;
     return undefined;
+}
+
+/**
+ * The TLS a pod's Vault serves, if any: the certificate the model holds, for a pod whose template turned TLS on. The
+ * chart writes the listener's TLS and the pod's VAULT_ADDR scheme from the same global.tlsDisable, so the scheme tells
+ * which template the pod runs: a pod made before TLS was switched on keeps serving HTTP until it is replaced.
+ * @param {State} s @param {string} name
+ */
+function servesTls(s, name) {
+    return s.tls && String(s.pods[name].containers[0].env.VAULT_ADDR ?? "").startsWith("https:") ? s.tls : null;
 }
 
 /**
@@ -595,11 +834,12 @@ function challengeError(s, leaderAddr, caPem) {
     if (Number(m[4]) !== API_PORT || !running(s, leaderName) || s.now < s.pods[leaderName].apiUpAt) {
         return `Put "${challengeUrl}": dial tcp 10.244.1.${10 + s.pods[leaderName].ordinal}:${m[4]}: connect: connection refused`;
     }
-    if (s.tls) {
+    const tls = servesTls(s, leaderName);
+    if (tls) {
         if (m[1] !== "https") return apiErrorText("PUT", challengeUrl, 400, "Client sent an HTTP request to an HTTPS server.");
-        if (caPem !== s.tls.ca) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
-        if (!s.tls.serverNames.includes(host))
-            return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${s.tls.serverNames.join(", ")}, not ${host}`;
+        if (caPem !== tls.ca) return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate signed by unknown authority`;
+        if (!tls.serverNames.includes(host))
+            return `Put "${challengeUrl}": tls: failed to verify certificate: x509: certificate is valid for ${tls.serverNames.join(", ")}, not ${host}`;
     } else if (m[1] === "https") {
         return `Put "${challengeUrl}": http: server gave HTTP response to HTTPS client`;
     }
@@ -737,6 +977,14 @@ module.exports = {
     certManagerProbe,
     removePeer,
     scaleTo,
+    deletePod,
+    applyStatefulSet,
+    autopilot,
+    autopilotState,
+    stepDown,
+    writeData,
+    readData,
+    revisionOf,
     restart,
     recreate,
     restartAll,

@@ -48,6 +48,19 @@ const ALL_BAD: Case[] = [
         problem: /^vault-ha:raftStorageSize = "10GB": must be a Kubernetes quantity such as 10Gi/,
         fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
+    // The Vault image: a version tag (the roll compares versions), never one that cannot start under the chart.
+    ...["hashicorp/vault:latest", "hashicorp/vault", "hashicorp/vault@sha256:" + "c".repeat(64), "hashicorp/vault:2.0.4@sha256:short"].map((image): Case => ({
+        what: `vaultImage ${image}`,
+        raw: { vaultImage: image },
+        problem: /^vault-ha:vaultImage = ".*": must be <repository>:<version>, optionally @sha256:<digest>, such as hashicorp\/vault:2\.0\.4 \(not latest\)$/,
+        fix: `pulumi config set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or pulumi config rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
+    })),
+    {
+        what: "a Vault release that needs IPC_LOCK, which the chart does not grant",
+        raw: { vaultImage: "hashicorp/vault:2.0.1" },
+        problem: /^vault-ha:vaultImage = "hashicorp\/vault:2.0.1": this Vault release needs the IPC_LOCK capability/,
+        fix: `pulumi config set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or pulumi config rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
+    },
     // Vault's own mounts.
     ...["sys", "auth", "audit", "cubbyhole", "identity"].map((mount): Case => ({
         what: `kvMount ${mount}, a path Vault reserves`,

@@ -95,6 +95,21 @@ describe("settings", () => {
         assert.match(warnings[0], /vault-ha:vaultReplicas = 2: .*tolerates no more failures than 1 nodes.*prefer an odd number/);
     });
 
+    it("takes a Vault image by version, with or without a digest, and warns when a chosen one has no digest", () => {
+        const digest = "@sha256:" + "d".repeat(64);
+        const pinned = parseSettings({ vaultImage: `hashicorp/vault:2.0.5${digest}` });
+        assert.equal(pinned.settings.vaultImage, `hashicorp/vault:2.0.5${digest}`);
+        assert.deepEqual(pinned.warnings, []);
+        assert.deepEqual(parseSettings({}).warnings, [], "the default is the chart's own image: no warning");
+        const unpinned = parseSettings({ vaultImage: "hashicorp/vault:1.21.7-ent" });
+        assert.equal(unpinned.settings.vaultImage, "hashicorp/vault:1.21.7-ent");
+        assert.equal(unpinned.warnings.length, 1);
+        assert.match(
+            unpinned.warnings[0],
+            /not pinned by digest.*docker buildx imagetools inspect hashicorp\/vault:1\.21\.7-ent.*pulumi config set vault-ha:vaultImage/,
+        );
+    });
+
     describe("rejects bad input with the setting's name and a fix", () => {
         const cases: Array<[string, Record<string, string>, RegExp]> = [
             [

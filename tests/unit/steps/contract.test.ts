@@ -5,6 +5,7 @@ import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand
 const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "wait-pods": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 600 },
     "pod-identities": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 120 },
+    "pod-templates": { namespace: "vault", release: "vault", replicas: 3, timeoutSeconds: 60 },
     init: {
         namespace: "vault",
         release: "vault",
@@ -15,6 +16,14 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
         timeoutSeconds: 600,
     },
     unseal: { namespace: "vault", release: "vault", pod: "vault-0", keyThreshold: 3, timeoutSeconds: 600 },
+    roll: {
+        namespace: "vault",
+        release: "vault",
+        replicas: 3,
+        keyThreshold: 3,
+        podTemplate: "image hashicorp/vault:2.0.4, TLS on, chart 0.34.1, values 0123456789ab",
+        timeoutSeconds: 600,
+    },
     join: {
         namespace: "vault",
         release: "vault",
@@ -39,6 +48,7 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "wait-pods": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
     // An invoke, not a resource: no state holds its environment.
     "pod-identities": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
+    "pod-templates": ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_TIMEOUT_SECONDS"],
     init: [
         "VAULT_HA_NAMESPACE",
         "VAULT_HA_RELEASE",
@@ -49,6 +59,7 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
         "VAULT_HA_TIMEOUT_SECONDS",
     ],
     unseal: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_TIMEOUT_SECONDS"],
+    roll: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_POD_TEMPLATE", "VAULT_HA_TIMEOUT_SECONDS"],
     join: [
         "VAULT_HA_NAMESPACE",
         "VAULT_HA_RELEASE",

@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import { renderHcl } from "../../../components/vault/hcl";
 import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
 import { parseSettings } from "../../../components/config/settings";
-import { TLS_RELOAD_SCRIPT, vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
+import { chartImage, TLS_RELOAD_SCRIPT, vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
 
 // The blog's plain-HTTP lab (tls: false) and the default, TLS.
 const plain = parseSettings({ tls: "false" }).settings;
@@ -170,5 +170,21 @@ describe("ingress-nginx chart values", () => {
         assert.deepEqual(controller.service, { type: "NodePort" });
         assert.equal(controller.ingressClass, "nginx");
         assert.deepEqual(controller.ingressClassResource, { name: "nginx", enabled: true, default: true });
+    });
+});
+
+describe("the Vault image setting in the chart's values", () => {
+    it("splits <repository>:<version>@sha256:<digest> so the chart renders the same reference (tag carries the digest)", () => {
+        const digest = "@sha256:" + "b".repeat(64);
+        assert.deepEqual(chartImage(`hashicorp/vault:2.0.5${digest}`), { repository: "hashicorp/vault", tag: `2.0.5${digest}` });
+        assert.deepEqual(chartImage("registry.example:5000/team/vault:2.0.5"), { repository: "registry.example:5000/team/vault", tag: "2.0.5" });
+    });
+
+    it("the default values keep the chart's image, so existing stacks roll nothing; the reloader runs the same image", () => {
+        const values = vaultHelmValues(tls) as any;
+        assert.deepEqual(values.server.image, { repository: "hashicorp/vault", tag: "2.0.4" });
+        const upgraded = vaultHelmValues({ ...tls, vaultImage: "hashicorp/vault:2.0.5" }) as any;
+        assert.deepEqual(upgraded.server.image, { repository: "hashicorp/vault", tag: "2.0.5" });
+        assert.equal(upgraded.server.extraContainers[0].image, "hashicorp/vault:2.0.5");
     });
 });

@@ -1,0 +1,208 @@
+/**
+ * roll: brings the Vault pods to the StatefulSet's update revision, one pod at a time, without losing the quorum.
+ *
+ * The chart's StatefulSet uses `updateStrategy: OnDelete` (vault-helm values.yaml server.updateStrategyType), so a new
+ * image, TLS switched on, a changed probe or server config updates the StatefulSet and restarts nothing: each pod runs
+ * its old template until it is deleted, and the controller then makes it again from the update revision (kubernetes
+ * pkg/controller/statefulset/stateful_set_control.go newVersionedStatefulSetPod). HashiCorp's documented order for
+ * Vault on Kubernetes (vault docs platform/k8s/helm/run.mdx, "Upgrading Vault on Kubernetes") is followed: the
+ * standbys first, one at a time, the active node last. The active node is asked to step down before it goes, so the
+ * cluster elects a new active node from the upgraded standbys rather than noticing a dead leader.
+ *
+ * After each pod: it runs the new revision, it is unsealed with the cluster's keys, and autopilot reports the cluster
+ * healthy with that node a healthy voter again (sys/storage/raft/autopilot/state) before the next pod goes. A roll
+ * stopped half-way (a crash, a timeout) is finished by the next run: what is still to roll is read from the pods'
+ * revisions, never remembered.
+ */
+import { podNames } from "../../vault/names";
+import { pollUntil, StepError } from "../poll";
+import { Handler, withVault } from "../runtime";
+import { AutopilotState, PodInfo, SealStatus, StatefulSetInfo, VaultRefused, VaultUnavailable } from "../vaultOps";
+import { StepContext, waitForApi } from "./context";
+import { unsealFrom } from "./unseal";
+
+/** The controller has seen the latest spec: its updateRevision is the template the release just applied. */
+export async function observedStatefulSet(ctx: StepContext): Promise<StatefulSetInfo> {
+    let last = "";
+    return pollUntil(
+        ctx,
+        "the Vault StatefulSet's controller to observe its latest spec",
+        async () => {
+            const sts = await ctx.ops.statefulSet();
+            last = `generation ${sts.generation}, observed ${sts.observedGeneration}`;
+            return sts.observedGeneration >= sts.generation && sts.updateRevision ? sts : undefined;
+        },
+        () => last,
+    );
+}
+
+/** The pods among `names` that exist, are not being deleted, and run another revision than `revision`. */
+export function outdatedPods(pods: PodInfo[], names: string[], revision: string): PodInfo[] {
+    return names.map((name) => pods.find((p) => p.name === name && !p.terminating)).filter((p): p is PodInfo => p !== undefined && p.revision !== revision);
+}
+
+function describeAutopilot(state: AutopilotState | undefined): string {
+    if (!state) return "no answer yet";
+    const servers = state.servers.map((s) => `${s.id} ${s.status}${s.healthy ? "" : " (unhealthy)"}`).join(", ");
+    return `${state.healthy ? "healthy" : "not healthy"}, failure tolerance ${state.failureTolerance}: ${servers}`;
+}
+
+/**
+ * Autopilot reports the cluster healthy, and (when given) `pod` a healthy voter. Asked through `via`, an unsealed node
+ * (a standby forwards the request to the active node).
+ */
+async function waitForHealthyRaft(ctx: StepContext, via: string, token: string, pod?: string): Promise<void> {
+    let seen: AutopilotState | undefined;
+    await pollUntil(
+        ctx,
+        pod ? `raft to be healthy again with ${pod} a healthy voter` : "raft to be healthy before any pod is replaced",
+        async () => {
+            try {
+                seen = await ctx.ops.autopilotState(via, token);
+            } catch (err) {
+                if (err instanceof VaultRefused && err.kind === "refused") {
+                    throw new StepError(`reading raft's autopilot state was refused (${err.message}); is vault-ha's root token still valid?`);
+                }
+                throw err;
+            }
+            const node = pod ? seen.servers.find((s) => s.id === pod) : undefined;
+            const nodeReady = !pod || (node !== undefined && node.healthy && (node.status === "voter" || node.status === "leader"));
+            return seen.healthy && nodeReady ? true : undefined;
+        },
+        () => describeAutopilot(seen),
+    );
+    ctx.log(`raft healthy: ${describeAutopilot(seen)}`);
+}
+
+/** Each pod's seal status, or undefined when its Vault does not answer. */
+async function statuses(ctx: StepContext, pods: string[]): Promise<Map<string, SealStatus | undefined>> {
+    const entries = await Promise.all(
+        pods.map(async (pod) => {
+            try {
+                return [pod, await ctx.ops.status(pod)] as const;
+            } catch (err) {
+                if (err instanceof VaultUnavailable) return [pod, undefined] as const;
+                throw err;
+            }
+        }),
+    );
+    return new Map(entries);
+}
+
+/** Deletes `old` and waits until its successor runs the update revision. */
+async function replacePod(ctx: StepContext, old: PodInfo, revision: string): Promise<void> {
+    await ctx.ops.deletePod(old.name);
+    ctx.log(`${old.name}: deleted; waiting for the StatefulSet to make it again from revision ${revision}`);
+    let seen = "";
+    await pollUntil(
+        ctx,
+        `${old.name} to run again from revision ${revision}`,
+        async () => {
+            const now = (await ctx.ops.listPods()).find((p) => p.name === old.name);
+            seen = !now
+                ? "not created yet"
+                : now.terminating || now.uid === old.uid
+                  ? "the old pod is still terminating"
+                  : `revision ${now.revision}, ${now.running ? "running" : (now.reason ?? now.phase)}`;
+            return now && !now.terminating && now.uid !== old.uid && now.revision === revision && now.running ? now : undefined;
+        },
+        () => seen,
+    );
+}
+
+export interface RollOptions {
+    release: string;
+    replicas: number;
+    keys: string[];
+    threshold: number;
+    token: string;
+}
+
+export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ rolled: string[]; revision: string }> {
+    const names = podNames(o.release, o.replicas);
+    const sts = await observedStatefulSet(ctx);
+    const revision = sts.updateRevision;
+    let todo = outdatedPods(await ctx.ops.listPods(), names, revision);
+    if (todo.length === 0) {
+        ctx.log(`every Vault pod runs the StatefulSet's revision ${revision}: nothing to roll`);
+        return { rolled: [], revision };
+    }
+    ctx.log(`pods on an older revision than ${revision}: ${todo.map((p) => `${p.name} (${p.revision ?? "no revision"})`).join(", ")}`);
+
+    const seal = await statuses(ctx, names);
+    const unsealed = names.filter((n) => seal.get(n)?.sealed === false);
+    const rolled: string[] = [];
+    if (unsealed.length === 0) {
+        // Nothing serves (never initialised, or every pod sealed): replacing pods cannot cost anything, so they go
+        // together; the unseal and join steps that follow take them from there.
+        ctx.log("no Vault pod is unsealed: nothing serves, so the outdated pods are replaced without the rolling order");
+        for (const pod of todo) {
+            await replacePod(ctx, pod, revision);
+            rolled.push(pod.name);
+        }
+        return { rolled, revision };
+    }
+
+    // Before anything goes: every pod that holds raft data is unsealed (a pod restarted since the last up is sealed)
+    // and autopilot says the cluster is healthy, so the pod taken away next never costs the quorum.
+    for (const name of names) {
+        const status = seal.get(name);
+        if (status?.initialized && status.sealed) await unsealFrom(ctx, name, status, o.keys, o.threshold);
+    }
+    await waitForHealthyRaft(ctx, unsealed[0], o.token);
+
+    // Standbys first, highest ordinal first (the order a StatefulSet's rolling update uses); the active node last.
+    const active = names.find((n) => seal.get(n)?.isSelf);
+    const order = [...todo.filter((p) => p.name !== active).sort((a, b) => b.name.localeCompare(a.name, "en", { numeric: true }))];
+    const activePod = todo.find((p) => p.name === active);
+    if (activePod) order.push(activePod);
+
+    for (const pod of order) {
+        const before = (await statuses(ctx, [pod.name])).get(pod.name);
+        if (before?.isSelf && names.length > 1) await handOver(ctx, pod.name, o.token);
+        if (names.length === 1) ctx.log(`${pod.name} is the only Vault pod: Vault is unavailable until it is unsealed again`);
+        await replacePod(ctx, pod, revision);
+        const status = await waitForApi(ctx, pod.name);
+        if (!status.initialized) {
+            // A pod that had not joined yet: the join step makes it a member.
+            ctx.log(`${pod.name} runs revision ${revision}; it is not a raft member yet, so the join step takes it from here`);
+            rolled.push(pod.name);
+            continue;
+        }
+        await unsealFrom(ctx, pod.name, status, o.keys, o.threshold);
+        await waitForHealthyRaft(ctx, pod.name, o.token, pod.name);
+        rolled.push(pod.name);
+        ctx.log(`${pod.name} rolled to revision ${revision} (${rolled.length}/${order.length})`);
+    }
+    todo = outdatedPods(await ctx.ops.listPods(), names, revision);
+    if (todo.length)
+        throw new StepError(`after the roll, pods still run an older revision than ${revision}: ${todo.map((p) => p.name).join(", ")}; run pulumi up again`);
+    return { rolled, revision };
+}
+
+/** The active node steps down, and another node becomes active, before it is deleted. */
+async function handOver(ctx: StepContext, pod: string, token: string): Promise<void> {
+    try {
+        await ctx.ops.stepDown(pod, token);
+    } catch (err) {
+        if (err instanceof VaultRefused) throw new StepError(`${pod} refused to step down (${err.message}); is vault-ha's root token still valid?`);
+        throw err;
+    }
+    let last = "";
+    await pollUntil(
+        ctx,
+        `another Vault node to become active after ${pod} stepped down`,
+        async () => {
+            const s = await ctx.ops.status(pod);
+            last = s.isSelf ? `${pod} is still active` : s.leaderAddress ? `active: ${s.leaderAddress}` : "no active node yet";
+            return !s.sealed && !s.isSelf && s.leaderAddress !== "" ? s : undefined;
+        },
+        () => last,
+    );
+    ctx.log(`${pod} stepped down; ${last}`);
+}
+
+export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>
+    withVault(ctx, secrets.kubeconfig, p, (vault) =>
+        rollPods(vault, { release: p.release, replicas: p.replicas, keys: secrets.unsealKeys, threshold: p.keyThreshold, token: secrets.rootToken }),
+    );

@@ -1,0 +1,88 @@
+/**
+ * What a change to the Vault pod template does to the running pods, worked out before anything changes: which pods
+ * the roll step (runner/steps/roll.ts) will replace and why, and whether the change is a Vault downgrade, which is
+ * refused. Pure functions of what the pods run (the pod-templates invoke) and what the settings ask for.
+ */
+import { createHash } from "crypto";
+import type { PodTemplate } from "../steps/contract";
+import { VAULT_IMAGE_PATTERN } from "../config/settings";
+
+/** The Vault version of an image reference (`hashicorp/vault:2.0.4@sha256:...` -> `2.0.4`), if it names one. */
+export function vaultVersion(image: string): string | undefined {
+    return VAULT_IMAGE_PATTERN.exec(image)?.groups?.tag;
+}
+
+/** Compares the numeric part (major.minor.patch) of two versions: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+    const parts = (v: string) => v.split(/[-+]/)[0].split(".").map(Number);
+    const [x, y] = [parts(a), parts(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+    return 0;
+}
+
+export interface DesiredPod {
+    image: string;
+    tls: boolean;
+}
+
+export interface PodChange {
+    pod: string;
+    reasons: string[];
+}
+
+export interface RollPreview {
+    /** Pods whose image or TLS differ from the settings: the roll replaces them. */
+    changes: PodChange[];
+    /** A pod runs a newer Vault than the setting asks for. */
+    downgrade?: { pod: string; running: string; wanted: string };
+}
+
+export function rollPreview(current: PodTemplate[], desired: DesiredPod): RollPreview {
+    const changes: PodChange[] = [];
+    let downgrade: RollPreview["downgrade"];
+    const wanted = vaultVersion(desired.image);
+    for (const pod of current) {
+        const reasons: string[] = [];
+        if (pod.image !== desired.image) reasons.push(`image ${pod.image || "(unknown)"} -> ${desired.image}`);
+        if (pod.tls !== desired.tls) reasons.push(`TLS ${pod.tls ? "on" : "off"} -> ${desired.tls ? "on" : "off"}`);
+        if (reasons.length) changes.push({ pod: pod.pod, reasons });
+        const running = vaultVersion(pod.image);
+        if (!downgrade && running && wanted && compareVersions(wanted, running) < 0) downgrade = { pod: pod.pod, running, wanted };
+    }
+    return { changes, downgrade };
+}
+
+/** The preview's and the up's notice of a roll, naming each pod and why; undefined when nothing rolls. */
+export function rollNotice(preview: RollPreview): string | undefined {
+    if (preview.changes.length === 0) return undefined;
+    const pods = preview.changes.map((c) => `${c.pod} (${c.reasons.join(", ")})`).join("; ");
+    return (
+        `the Vault pod template changes, so these pods will be replaced one at a time, standbys first and the active ` +
+        `node last after a step-down, each unsealed again before the next: ${pods}`
+    );
+}
+
+/** Refuses a downgrade before the release changes: Vault does not support running older binaries on newer data. */
+export function downgradeMessage(downgrade: NonNullable<RollPreview["downgrade"]>, stackFlag = ""): string {
+    return (
+        `vault-ha:vaultImage asks for Vault ${downgrade.wanted}, but ${downgrade.pod} runs ${downgrade.running}: Vault does not ` +
+        `support downgrades (a newer version may have upgraded its stored data), so nothing was changed. Keep the running ` +
+        `version (pulumi config set${stackFlag} vault-ha:vaultImage <an image of ${downgrade.running} or newer>), or go back by ` +
+        `restoring a snapshot taken before the upgrade onto a cluster built with the older version`
+    );
+}
+
+/**
+ * The roll step's parameter: what the pods are made from, in words, with a digest of every chart value except the
+ * replica count (scaling changes no pod). The step runs again exactly when this changes, and the preview shows it.
+ */
+export function podTemplateSummary(o: { image: string; tls: boolean; chartVersion: string; values: Record<string, unknown> }): string {
+    const server = { ...(o.values.server as Record<string, unknown>) };
+    const ha = { ...(server.ha as Record<string, unknown>) };
+    delete ha.replicas;
+    const digest = createHash("sha256")
+        .update(JSON.stringify({ ...o.values, server: { ...server, ha } }))
+        .digest("hex")
+        .slice(0, 12);
+    return `image ${o.image}, TLS ${o.tls ? "on" : "off"}, chart ${o.chartVersion}, values ${digest}`;
+}

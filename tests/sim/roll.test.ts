@@ -1,0 +1,190 @@
+/**
+ * Day 2 in the simulator: a changed Vault pod template reaches the pods through the roll step
+ * (components/runner/steps/roll.ts), driven by the simulated Pulumi engine (tests/chaos/engine.ts) from a live,
+ * unsealed cluster. Every scenario checks the same things: data written before is read after, the cluster never lost
+ * its quorum, no pod was deleted while autopilot said the cluster was unhealthy, and a second `up` runs nothing.
+ */
+import { strict as assert } from "assert";
+import { SimulatedEngine } from "../chaos/engine";
+import { assertNothingExposed } from "../doubles/vault/exposure";
+import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
+import { unsealed, vaultCalls } from "../doubles/vault/inspect";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const model = require("../doubles/vault/model.js");
+
+const OLD = "hashicorp/vault:2.0.3";
+const NEW = "hashicorp/vault:2.0.4";
+
+/** A live cluster: bootstrapped by an up, with a secret written through the active node. */
+async function liveCluster(options: { replicas?: number; tls?: boolean; vaultImage?: string }) {
+    const sim = await Simulation.create(options);
+    const engine = new SimulatedEngine(sim);
+    const first = await engine.up();
+    assert.ok(first.ok, first.runs.map((r) => r.stderr).join("\n"));
+    sim.change((s) => model.writeData(s, "secret/app", "written before the change"));
+    return { sim, engine, audit: { ...sim.state().audit } };
+}
+
+function podsOf(sim: Simulation): Array<{ name: string; revision: string; version: string; https: boolean }> {
+    const s = sim.state();
+    return Object.keys(s.pods)
+        .filter((n) => s.pods[n].created)
+        .map((n) => ({
+            name: n,
+            revision: s.pods[n].labels["controller-revision-hash"],
+            version: model.sealStatus(s, n).version,
+            https: s.pods[n].containers[0].env.VAULT_ADDR.startsWith("https:"),
+        }));
+}
+
+/** What every roll must leave: the new revision everywhere, all unsealed, data intact, quorum kept, a quiet next up. */
+async function assertRolledSafely(sim: Simulation, engine: SimulatedEngine, before: { quorumLost: number; elections: number }) {
+    const s = sim.state();
+    for (const pod of podsOf(sim)) assert.equal(pod.revision, s.statefulSet.updateRevision, `${pod.name} runs the StatefulSet's update revision`);
+    assert.deepEqual(unsealed(sim), sim.pods, "every pod is unsealed");
+    assert.equal(s.audit.quorumLost, before.quorumLost, "the cluster never lost its quorum during the roll");
+    assert.deepEqual(s.audit.deletedWhileUnhealthy, [], "no pod was deleted while autopilot reported the cluster unhealthy");
+    assert.equal(model.readData(s, "secret/app"), "written before the change", "the data written before is read after");
+    const again = await engine.up();
+    assert.ok(again.ok);
+    assert.deepEqual(
+        again.runs.map((r) => r.id),
+        [],
+        "a second up changes nothing",
+    );
+    assertNothingExposed(sim);
+}
+
+describe("roll: a changed Vault pod template reaches the pods (simulator)", () => {
+    before(function () {
+        requireRenderedPods(this);
+    });
+    let sim: Simulation | undefined;
+    afterEach(() => sim?.dispose());
+
+    it(`upgrades Vault ${OLD} -> ${NEW}: standbys first, highest ordinal first, the active node last after a step-down`, async () => {
+        const live = await liveCluster({ vaultImage: OLD });
+        sim = live.sim;
+        const active = sim.state().active;
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.3"));
+
+        await sim.upgrade({ vaultImage: NEW });
+        // The release changed the StatefulSet; OnDelete: no pod changed.
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.3"));
+        const since = sim.calls().length;
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        const standbys = sim.pods.filter((p) => p !== active).sort((a, b) => b.localeCompare(a));
+        assert.deepEqual(JSON.parse(roll.stdout).rolled, [...standbys, active]);
+        assert.ok(
+            podsOf(sim).every((p) => p.version === "2.0.4"),
+            "every pod runs the new version",
+        );
+        const stepDowns = vaultCalls(sim, since).filter((c) => c.includes("operator step-down"));
+        assert.deepEqual(stepDowns, [`${active} operator step-down`], "only the active node is asked to step down, once");
+        assert.notEqual(sim.state().active, active, "another node is active after the hand-over");
+        // The pods the roll replaced were unsealed by it: the unseal steps that ran found them so.
+        for (const run of up.runs.filter((r) => r.id.startsWith("unseal-") || r.id.startsWith("join-"))) {
+            assert.equal(JSON.parse(run.stdout).result, "already-unsealed", run.id);
+        }
+        await assertRolledSafely(sim, live.engine, live.audit);
+    });
+
+    it("switching TLS on moves every pod to HTTPS, one at a time, while the cluster keeps serving", async () => {
+        const live = await liveCluster({ tls: false });
+        sim = live.sim;
+        assert.ok(podsOf(sim).every((p) => !p.https));
+        await sim.upgrade({ tls: true });
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+        assert.ok(
+            podsOf(sim).every((p) => p.https),
+            "every pod serves HTTPS",
+        );
+        await assertRolledSafely(sim, live.engine, live.audit);
+    });
+
+    it("a roll killed half-way (after the second delete) is finished by the next up, from the pods' revisions", async () => {
+        const live = await liveCluster({ vaultImage: OLD });
+        sim = live.sim;
+        await sim.upgrade({ vaultImage: NEW });
+        sim.killAfter((args) => args[0] === "delete" && args[2] === "vault-1");
+        const interrupted = await live.engine.up();
+        assert.ok(!interrupted.ok, "the up that was killed fails");
+        assert.equal(interrupted.runs.find((r) => r.id === "roll")?.code, 137);
+        await sim.wait(20_000);
+        const s = sim.state();
+        assert.deepEqual(
+            podsOf(sim)
+                .filter((p) => p.revision === s.statefulSet.updateRevision)
+                .map((p) => p.name)
+                .sort(),
+            ["vault-1", "vault-2"],
+            "two pods were rolled before the kill",
+        );
+        assert.ok(!unsealed(sim).includes("vault-1"), "the pod deleted last came back sealed");
+
+        const resumed = await live.engine.up();
+        assert.ok(resumed.ok, resumed.runs.map((r) => r.stderr).join("\n"));
+        const roll = resumed.runs.find((r) => r.id === "roll")!;
+        assert.deepEqual(JSON.parse(roll.stdout).rolled, ["vault-0"], "only the pod still on the old revision is replaced");
+        assert.match(roll.stderr, /vault-1 unsealed/, "the sealed pod is unsealed before anything else is deleted");
+        await assertRolledSafely(sim, live.engine, live.audit);
+    });
+
+    it("with one replica there is no standby: the pod is replaced and unsealed (Vault is down meanwhile, and says so)", async () => {
+        const live = await liveCluster({ replicas: 1, vaultImage: OLD });
+        sim = live.sim;
+        await sim.upgrade({ vaultImage: NEW });
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        assert.match(roll.stderr, /vault-0 is the only Vault pod/);
+        assert.ok(!vaultCalls(sim).some((c) => c.includes("step-down")), "no step-down without another node to take over");
+        assert.deepEqual(
+            podsOf(sim).map((p) => p.version),
+            ["2.0.4"],
+        );
+        const s = sim.state();
+        assert.equal(model.readData(s, "secret/app"), "written before the change");
+        assert.deepEqual((await live.engine.up()).runs, []);
+    });
+
+    it("the roll waits for the StatefulSet controller to observe the new spec before it reads which pods are outdated", async () => {
+        const live = await liveCluster({ vaultImage: OLD });
+        sim = live.sim;
+        sim.change((s) => (s.timing.controllerMs = 8000));
+        await sim.upgrade({ vaultImage: NEW });
+        const up = await live.engine.up();
+        assert.ok(up.ok);
+        assert.equal(JSON.parse(up.runs.find((r) => r.id === "roll")!.stdout).rolled.length, 3, "all three pods were rolled, not none");
+    });
+
+    it("an unchanged template rolls nothing: the roll step of a fresh install reports every pod current", async () => {
+        sim = await Simulation.create();
+        const engine = new SimulatedEngine(sim);
+        const up = await engine.up();
+        assert.ok(up.ok);
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        assert.deepEqual(JSON.parse(roll.stdout).rolled, []);
+        assert.match(roll.stderr, /nothing to roll/);
+        assert.ok(!sim.calls().some((c) => c.argv[0] === "delete"), "no pod was deleted");
+    });
+
+    it("a template change while Vault is sealed everywhere replaces the pods without waiting for a health it cannot have", async () => {
+        const live = await liveCluster({ vaultImage: OLD });
+        sim = live.sim;
+        sim.change((s) => model.restartAll(s));
+        await sim.wait(5000);
+        await sim.upgrade({ vaultImage: NEW });
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+        assert.match(up.runs.find((r) => r.id === "roll")!.stderr, /no Vault pod is unsealed/);
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.4"));
+        assert.deepEqual(unsealed(sim), sim.pods, "the unseal and join steps unsealed the replaced pods");
+        assert.equal(model.readData(sim.state(), "secret/app"), "written before the change");
+    });
+});

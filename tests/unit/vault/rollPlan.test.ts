@@ -1,0 +1,70 @@
+/** What a pod template change does, worked out before anything changes (components/vault/rollPlan.ts). */
+import { strict as assert } from "assert";
+import { compareVersions, downgradeMessage, podTemplateSummary, rollNotice, rollPreview, vaultVersion } from "../../../components/vault/rollPlan";
+import { vaultHelmValues } from "../../../components/vault/vaultValues";
+
+const DIGEST = "@sha256:" + "a".repeat(64);
+const base = { vaultReplicas: 3, uiNodePort: 30000, raftStorageSize: "10Gi", tls: true };
+
+describe("roll plan", () => {
+    it("reads the Vault version from an image, with or without a digest, and compares versions numerically", () => {
+        assert.equal(vaultVersion("hashicorp/vault:2.0.4"), "2.0.4");
+        assert.equal(vaultVersion(`hashicorp/vault:1.21.7-ent${DIGEST}`), "1.21.7-ent");
+        assert.equal(vaultVersion("hashicorp/vault:latest"), undefined);
+        assert.ok(compareVersions("2.0.10", "2.0.9") > 0, "10 > 9, not as text");
+        assert.ok(compareVersions("1.21.7", "2.0.0") < 0);
+        assert.equal(compareVersions("2.0.4-ent", "2.0.4"), 0);
+    });
+
+    it("names each pod that will roll and why; pods already on the template are left out (a resumed roll)", () => {
+        const preview = rollPreview(
+            [
+                { pod: "vault-0", image: "hashicorp/vault:2.0.3", tls: false },
+                { pod: "vault-1", image: "hashicorp/vault:2.0.4", tls: true },
+                { pod: "vault-2", image: "hashicorp/vault:2.0.3", tls: true },
+            ],
+            { image: "hashicorp/vault:2.0.4", tls: true },
+        );
+        assert.deepEqual(preview.changes, [
+            { pod: "vault-0", reasons: ["image hashicorp/vault:2.0.3 -> hashicorp/vault:2.0.4", "TLS off -> on"] },
+            { pod: "vault-2", reasons: ["image hashicorp/vault:2.0.3 -> hashicorp/vault:2.0.4"] },
+        ]);
+        assert.equal(preview.downgrade, undefined);
+        const notice = rollNotice(preview)!;
+        assert.match(notice, /one at a time, standbys first and the active node last/);
+        assert.match(notice, /vault-0 \(image hashicorp\/vault:2\.0\.3 -> hashicorp\/vault:2\.0\.4, TLS off -> on\); vault-2/);
+    });
+
+    it("nothing to say for a cluster on the template, or a new one without pods", () => {
+        assert.equal(
+            rollNotice(rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.4", tls: true }], { image: "hashicorp/vault:2.0.4", tls: true })),
+            undefined,
+        );
+        assert.equal(rollNotice(rollPreview([], { image: "hashicorp/vault:2.0.4", tls: true })), undefined);
+    });
+
+    it("finds a downgrade, and says why it is refused and what to do instead", () => {
+        const preview = rollPreview([{ pod: "vault-1", image: "hashicorp/vault:2.0.4", tls: true }], { image: `hashicorp/vault:2.0.3${DIGEST}`, tls: true });
+        assert.deepEqual(preview.downgrade, { pod: "vault-1", running: "2.0.4", wanted: "2.0.3" });
+        const message = downgradeMessage(preview.downgrade!);
+        assert.match(message, /asks for Vault 2\.0\.3, but vault-1 runs 2\.0\.4: Vault does not support downgrades/);
+        assert.match(message, /nothing was changed/);
+        assert.match(message, /pulumi config set vault-ha:vaultImage/);
+        assert.match(message, /restoring a snapshot/);
+        // A different repository of the same version is no downgrade, only a roll.
+        assert.equal(
+            rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.4", tls: true }], { image: "mirror.example/vault:2.0.4", tls: true }).downgrade,
+            undefined,
+        );
+    });
+
+    it("the roll step's parameter changes with anything in the pod template, and not with the replica count", () => {
+        const summary = (s: typeof base & { vaultImage?: string }) =>
+            podTemplateSummary({ image: s.vaultImage ?? "hashicorp/vault:2.0.4", tls: s.tls, chartVersion: "0.34.1", values: vaultHelmValues(s) });
+        assert.match(summary(base), /^image hashicorp\/vault:2\.0\.4, TLS on, chart 0\.34\.1, values [0-9a-f]{12}$/);
+        assert.equal(summary({ ...base, vaultReplicas: 5 }), summary(base), "scaling replaces no pod");
+        assert.notEqual(summary({ ...base, tls: false }), summary(base));
+        assert.notEqual(summary({ ...base, vaultImage: "hashicorp/vault:2.0.5" }), summary(base));
+        assert.notEqual(summary({ ...base, raftStorageSize: "20Gi" }), summary(base), "a values change the summary's words do not name still changes it");
+    });
+});
