@@ -1,5 +1,5 @@
 /**
- * Day 2 in the simulator: a changed Vault pod template reaches the pods through the roll step
+ * Day 2 in the simulator: scaling, and a changed Vault pod template reaching the pods through the roll step
  * (components/runner/steps/roll.ts), driven by the simulated Pulumi engine (tests/chaos/engine.ts) from a live,
  * unsealed cluster. Every scenario checks the same things: data written before is read after, the cluster never lost
  * its quorum, no pod was deleted while autopilot said the cluster was unhealthy, and a second `up` runs nothing.
@@ -172,6 +172,34 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         assert.deepEqual(JSON.parse(roll.stdout).rolled, []);
         assert.match(roll.stderr, /nothing to roll/);
         assert.ok(!sim.calls().some((c) => c.argv[0] === "delete"), "no pod was deleted");
+    });
+
+    it("scaling a live cluster 3 -> 5 -> 3: new pods join, departed peers go, the quorum holds, data stays, and each next up is quiet", async () => {
+        const live = await liveCluster({ replicas: 3 });
+        sim = live.sim;
+        const peers = () =>
+            Object.entries<any>(sim!.state().pods)
+                .filter(([, p]) => p.vault.member)
+                .map(([name, p]) => `${name}${p.vault.voter ? "" : " (non-voter)"}`)
+                .sort();
+
+        sim.scaleTo(5);
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+        assert.deepEqual(peers(), ["vault-0", "vault-1", "vault-2", "vault-3", "vault-4"], "five voters");
+        assert.deepEqual((await live.engine.up()).runs, [], "a second up after the scale-up changes nothing");
+
+        // The chart's StatefulSet is podManagementPolicy: Parallel, so both pods go at once: 3 of 5 voters stay
+        // live, exactly a quorum (floor(5/2)+1 = 3), and the cluster keeps serving.
+        sim.scaleTo(3);
+        assert.ok(sim.state().active, "3 live voters of 5 still elect an active node");
+        const down = await live.engine.up();
+        assert.ok(down.ok, down.runs.map((r) => r.stderr).join("\n"));
+        assert.deepEqual(peers(), ["vault-0", "vault-1", "vault-2"], "the departed peers were removed: 3 voters, quorum 2");
+        assert.equal(sim.state().audit.quorumLost, live.audit.quorumLost, "the quorum never broke");
+        assert.equal(model.readData(sim.state(), "secret/app"), "written before the change");
+        assert.deepEqual((await live.engine.up()).runs, [], "a second up after the scale-down changes nothing");
+        assertNothingExposed(sim);
     });
 
     it("a template change while Vault is sealed everywhere replaces the pods without waiting for a health it cannot have", async () => {
