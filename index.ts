@@ -7,6 +7,7 @@ import { CertManager } from "./components/tls/certManager";
 import { IngressNginx } from "./components/ingress/ingressNginx";
 import { KindCluster } from "./components/kind/kindCluster";
 import { kindConfigYaml, ownerLabelValue } from "./components/kind/kindConfig";
+import { kindShape } from "./components/kind/kindShape";
 import { KvProof } from "./components/vault/kvProof";
 import { loadSettings } from "./components/config/settings";
 import { VaultBootstrap } from "./components/vault/vaultBootstrap";
@@ -24,6 +25,7 @@ const kind = new KindCluster("kind", {
     nodeImage: settings.kindNodeImage,
     configYaml: kindConfigYaml(settings),
     owner: ownerLabelValue(pulumi.getProject(), pulumi.getStack()),
+    shape: kindShape(settings, kindConfigYaml(settings)),
 });
 
 const inCluster = { provider: kind.provider, deletedWith: kind.command };

@@ -7,6 +7,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { markKindConfigYaml, OWNER_LABEL_KEY } from "./kindConfig";
+import {
+    DOCKER_UNAVAILABLE,
+    dockerUnavailableMessage,
+    KindShape,
+    liveShapeChanges,
+    parseNodesReport,
+    parseShapeRecord,
+    shapeChangeMessage,
+    shapeChanges,
+    stoppedNodesWarning,
+    vanishedMessage,
+} from "./kindShape";
 
 export interface KindClusterArgs {
     /** kind cluster name; the kubeconfig context becomes `kind-<name>`. */
@@ -17,6 +29,8 @@ export interface KindClusterArgs {
     configYaml: string;
     /** Who owns the cluster (ownerLabelValue of the project and stack): every node is labelled with it. */
     owner: string;
+    /** What kind cannot change in a running cluster (kindShape of the settings and configYaml). */
+    shape: KindShape;
 }
 
 /** Set to 1 to let this stack take over an existing cluster of its name that it did not create. */
@@ -41,6 +55,13 @@ export const ADOPT_ENV = "VAULT_HA_ADOPT_KIND_CLUSTER";
  *   (`{{.State}}` is in docker ps since before Docker 24: docker/cli cli/command/formatter/container.go), and names
  *   the ones to start.
  */
+/** The docker inspect template of KIND_NODES_SCRIPT: one JSON object per container. */
+export const NODE_INSPECT_FORMAT =
+    '{"name":{{json .Name}},"role":{{json (index .Config.Labels "io.x-k8s.kind.role")}},"state":{{json .State.Status}},"image":{{json .Config.Image}},"ports":{{json .HostConfig.PortBindings}}}';
+
+/** The shape record's command: it prints the shape it was created with (see KindCluster). */
+export const SHAPE_RECORD_SCRIPT = `printf '%s\\n' "$VAULT_HA_KIND_SHAPE"`;
+
 export const KIND_CREATE_SCRIPT = `set -eu
 name=$KIND_CLUSTER_NAME
 mark="${OWNER_LABEL_KEY}=$VAULT_HA_OWNER"
@@ -113,12 +134,44 @@ fi
 cat "$kubeconfig"
 `;
 
+/**
+ * Prints the node containers of kind cluster $KIND_CLUSTER_NAME, one JSON object per line (name, kind's role label,
+ * state, image, published ports), nothing when it has none, or DOCKER_UNAVAILABLE and Docker's error when Docker
+ * does not answer. Always exits 0: the program reads the answer and says what it means (kindShape.ts).
+ *
+ * What it relies on:
+ * - kind labels every node container io.x-k8s.kind.cluster=<cluster> and io.x-k8s.kind.role=<role> (kind
+ *   pkg/cluster/internal/providers/docker/constants.go clusterLabelKey, nodeRoleLabelKey; provision.go commonArgs,
+ *   runArgsForNode) and lists a cluster's nodes with `docker ps -a` and that filter, stopped ones included
+ *   (provider.go ListNodes): a cluster whose containers were stopped by a Docker restart is listed, not "gone";
+ * - kind publishes each extraPortMapping as --publish=<address>:<hostPort>:<containerPort>/<protocol>, and the API
+ *   server's port 6443 on the control plane (provision.go planCreation, generatePortMappings), which docker inspect
+ *   shows in HostConfig.PortBindings, keyed "<port>/<protocol>" (docker/go-connections nat.PortMap);
+ * - docker's --format templates offer `json` and Go's `index` (docker/cli templates/templates.go), and `index` of a
+ *   missing label is "".
+ */
+export const KIND_NODES_SCRIPT = `set -uf
+name=$KIND_CLUSTER_NAME
+if ! names=$(docker ps -a --filter "label=io.x-k8s.kind.cluster=$name" --format '{{.Names}}' 2>&1); then
+  printf '%s\\n%s\\n' '${DOCKER_UNAVAILABLE}' "$names"
+  exit 0
+fi
+[ -n "$names" ] || exit 0
+if ! out=$(docker inspect --format '${NODE_INSPECT_FORMAT}' $names 2>&1); then
+  printf '%s\\n%s\\n' '${DOCKER_UNAVAILABLE}' "$out"
+  exit 0
+fi
+printf '%s\\n' "$out"
+`;
+
 /** kind documents delete as idempotent: it exits 0 when the cluster is already gone. */
 export const KIND_DELETE_SCRIPT = `kind delete cluster --name "$KIND_CLUSTER_NAME"`;
 
 export class KindCluster extends pulumi.ComponentResource {
     /** The command resource that owns the cluster; pass it as `deletedWith` to everything inside the cluster. */
     public readonly command: command.local.Command;
+    /** Records the shape the cluster was created with (see the constructor). */
+    public readonly shapeRecord: command.local.Command;
     public readonly clusterName: pulumi.Output<string>;
     /** Admin kubeconfig of the cluster (holds a client key): secret. */
     public readonly kubeconfig: pulumi.Output<string>;
@@ -127,6 +180,70 @@ export class KindCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:kind:KindCluster", name, {}, opts);
+
+        const stack = pulumi.getStack();
+        const desired = args.shape;
+        // Stops the program: the whole message as this component's error, and a short RunError (no stack trace). The
+        // SDK prefixes the thrown error's message with the path of every input it fails to serialize
+        // (@pulumi/pulumi runtime/rpc.js serializeFilteredProperties), which would bury the message's first line.
+        const stop: (message: string) => never = (message) => {
+            pulumi.log.error(message, this);
+            throw new pulumi.RunError(`${message.split("\n")[0]} Stopped before changing anything: see the error of ${name} (vault-ha:kind:KindCluster).`);
+        };
+        const nodes = (check: string, dependsOn?: pulumi.Resource[]) =>
+            command.local
+                .runOutput(
+                    {
+                        command: KIND_NODES_SCRIPT,
+                        environment: { KIND_CLUSTER_NAME: args.clusterName, VAULT_HA_CHECK: check },
+                        logging: command.types.enums.local.Logging.None,
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn },
+                )
+                .stdout.apply(parseNodesReport);
+
+        // Before the cluster is touched, on every preview and up: a change of the cluster's shape stops the program
+        // here, so the kind Command (whose triggers would replace the cluster, deleting it first) is never
+        // registered, and nor is anything inside the cluster. A failing program deletes nothing either: the engine
+        // generates deletes only after the program has finished without error (pulumi/pulumi pkg/resource/deploy/
+        // deployment_executor.go Execute: a source error cancels before performPostSteps/GenerateDeletes).
+        //
+        // 1. The running cluster of this name, as Docker reports it. Docker not answering proves nothing here (the
+        //    check after the kind Command reports it when this stack has a cluster; kind's create says it otherwise).
+        const live = nodes("shape").apply((report) => {
+            if (report.docker === "ok") {
+                const changes = liveShapeChanges(report.containers, desired, stack);
+                if (changes.length) stop(shapeChangeMessage(args.clusterName, changes, stack, "live"));
+            }
+            return report;
+        });
+
+        // 2. The shape this stack accepted when it created the cluster, which knows the old name after a rename (the
+        //    old cluster is not the one step 1 looked at). The record prints the shape it was created with, and
+        //    `ignoreChanges: ["environment"]` keeps its inputs as they were: the engine puts the old values of ignored
+        //    properties back before Check and Diff (pulumi/pulumi pkg/resource/deploy/step_generator.go
+        //    processIgnoreChanges), so the record never updates and its stdout, from the state, is known in previews
+        //    too. It is created with the cluster's first up (or the first up after upgrading vault-ha: step 1 covered
+        //    that up), and deleted by destroy, so a rebuilt cluster records its new shape.
+        this.shapeRecord = new command.local.Command(
+            `${name}-shape`,
+            {
+                create: SHAPE_RECORD_SCRIPT,
+                environment: { VAULT_HA_KIND_SHAPE: JSON.stringify(desired) },
+                logging: command.types.enums.local.Logging.None,
+                addPreviousOutputInEnv: false,
+            },
+            // Created only when step 1 passed: a new record must describe the cluster that runs.
+            { parent: this, ignoreChanges: ["environment"], dependsOn: live.apply(() => []) },
+        );
+        const accepted = pulumi.all([this.shapeRecord.stdout, live]).apply(([recorded]) => {
+            // Empty while the record is being created (a preview of a new stack): nothing to compare with yet.
+            const old = parseShapeRecord(recorded);
+            const changes = old ? shapeChanges(old, desired, stack) : [];
+            if (old && changes.length) stop(shapeChangeMessage(old.clusterName, changes, stack, "record"));
+            return [this.shapeRecord];
+        });
 
         // Changes to any of these can only be applied by building a new cluster. The owner mark is not part of the
         // shape: marking a cluster made before vault-ha marked its clusters must not rebuild it. A change of stdin or
@@ -153,11 +270,34 @@ export class KindCluster extends pulumi.ComponentResource {
                 // or the idempotent create would adopt the old cluster and the delete would then remove it.
                 deleteBeforeReplace: true,
                 customTimeouts: { create: "15m", update: "15m", delete: "5m" },
+                // Registered only once both shape checks passed. A dependency is not an input: adding it changes no
+                // diff (step_generator.go diff compares inputs and the provider), so existing clusters see no update.
+                dependsOn: accepted,
             },
         );
 
+        // After the kind Command, on every preview and up of a stack that has it: a cluster the state holds but
+        // Docker does not (kind delete cluster, a Docker reset) stops the program before anything inside the cluster
+        // is registered, since the kubeconfig of the provider and of every step flows through this check. The invoke
+        // waits for the kind Command's step (@pulumi/pulumi runtime/invoke.js invokeAsync: a dependency's id must be
+        // known, which it is after the step, and in previews too, since local.Command returns an id from Create and
+        // Update in preview: pulumi-command provider/pkg/provider/local/commandController.go). So the kind Command's
+        // stdout decides whether the state holds a cluster: the kubeconfig when it does (same, or updated: Update
+        // keeps the old outputs in preview), empty or unknown in the preview that creates it (Create does not run
+        // the script in preview), when there is nothing to miss yet.
+        const report = nodes("presence", [this.command]);
+        const present = pulumi.all([report, this.command.stdout]).apply(([r, kubeconfig]) => {
+            if (!kubeconfig) return false;
+            if (r.docker === "unavailable") stop(dockerUnavailableMessage(args.clusterName, r.detail));
+            if (r.docker === "ok" && !r.containers.length) stop(vanishedMessage(args.clusterName, stack));
+            // Stopped containers (Docker restarted) are not a vanished cluster: kind lists them, and `docker start` brings it back.
+            const stopped = r.docker === "ok" ? stoppedNodesWarning(args.clusterName, r.containers) : undefined;
+            if (stopped) pulumi.log.warn(stopped, this);
+            return true;
+        });
+
         this.clusterName = pulumi.output(args.clusterName);
-        this.kubeconfig = pulumi.secret(this.command.stdout);
+        this.kubeconfig = pulumi.secret(pulumi.all([present, this.command.stdout]).apply(([, kubeconfig]) => kubeconfig));
         this.kubeContext = pulumi.output(`kind-${args.clusterName}`);
 
         this.provider = new k8s.Provider(

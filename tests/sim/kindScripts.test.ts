@@ -4,7 +4,8 @@ import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { KIND_DELETE_SCRIPT } from "../../components/kind/kindCluster";
+import { KIND_DELETE_SCRIPT, KIND_NODES_SCRIPT, NODE_INSPECT_FORMAT } from "../../components/kind/kindCluster";
+import { kindShape, liveShapeChanges, parseNodesReport } from "../../components/kind/kindShape";
 import { kindConfigYaml, markKindConfigYaml, OWNER_LABEL_KEY, ownerLabelValue } from "../../components/kind/kindConfig";
 import { parseSettings } from "../../components/config/settings";
 import { runProgram } from "../support/program";
@@ -229,6 +230,94 @@ describe("kind create/delete scripts (against fake kind, docker and kubectl)", (
         assert.equal(fake("kind", ["get", "clusters"], state).stdout, "");
         const again = runScript(KIND_DELETE_SCRIPT, state, env);
         assert.equal(again.status, 0, again.stderr);
+    });
+});
+
+describe("the node check (KIND_NODES_SCRIPT) against fake kind and docker", () => {
+    let registered: { create: string; stdin: string; environment: Record<string, string> };
+    let state: string;
+    before(async () => {
+        registered = (await runProgram()).one("command:local:Command", "kind-cluster").inputs as typeof registered;
+    });
+    beforeEach(() => {
+        state = mkdtempSync(path.join(tmpdir(), "fake-kind-"));
+    });
+    afterEach(() => rmSync(state, { recursive: true, force: true }));
+    const create = () => runScript(registered.create, state, registered.environment, registered.stdin);
+    const check = (env: Record<string, string> = {}) => {
+        const run = runScript(KIND_NODES_SCRIPT, state, { KIND_CLUSTER_NAME: "vault", VAULT_HA_CHECK: "presence", ...env });
+        assert.equal(run.status, 0, run.stderr);
+        return parseNodesReport(run.stdout);
+    };
+    const desired = (config: Record<string, string> = {}) => {
+        const s = parseSettings(config).settings;
+        return kindShape(s, kindConfigYaml(s));
+    };
+
+    it("reads the cluster the create script made, which matches the settings it was made from", () => {
+        assert.equal(create().status, 0);
+        const report = check();
+        assert.equal(report.docker, "ok");
+        if (report.docker !== "ok") return;
+        assert.deepEqual(
+            report.containers.map((c) => [c.name, c.role, c.state, c.image]),
+            ["vault-control-plane", "vault-worker", "vault-worker2", "vault-worker3"].map((n, i) => [
+                n,
+                i ? "worker" : "control-plane",
+                "running",
+                settings.kindNodeImage,
+            ]),
+        );
+        assert.deepEqual(liveShapeChanges(report.containers, desired(), "dev"), []);
+    });
+
+    it("names what differs from other settings: workers, host ports, node ports", () => {
+        assert.equal(create().status, 0);
+        const report = check();
+        if (report.docker !== "ok") return assert.fail("docker answered");
+        const changes = liveShapeChanges(report.containers, desired({ workers: "5", ingressHttpsPort: "8443", nodePorts: "[30000]" }), "dev");
+        assert.deepEqual(
+            changes.map((c) => `${c.setting}: ${c.from} → ${c.to}`),
+            ["workers: 3 → 5", "ingressHttpsPort: 443 → 8443", "nodePorts: [30000, 30001] → [30000]"],
+        );
+    });
+
+    it("lists stopped node containers (a Docker restart is not a vanished cluster), none once the cluster is deleted", () => {
+        assert.equal(create().status, 0);
+        writeFileSync(path.join(state, "vault.stopped"), "vault-control-plane\nvault-worker\nvault-worker2\nvault-worker3\n");
+        const stopped = check();
+        assert.ok(stopped.docker === "ok" && stopped.containers.length === 4 && stopped.containers.every((c) => c.state === "exited"));
+        assert.equal(runScript(KIND_DELETE_SCRIPT, state, { KIND_CLUSTER_NAME: "vault" }).status, 0);
+        assert.deepEqual(check(), { docker: "ok", containers: [] });
+    });
+
+    it("reports Docker not answering, with Docker's error, instead of an empty cluster", () => {
+        assert.equal(create().status, 0);
+        const report = check({ FAKE_DOCKER_DOWN: "1" });
+        assert.equal(report.docker, "unavailable");
+        assert.match(report.docker === "unavailable" ? report.detail : "", /Cannot connect to the Docker daemon/);
+    });
+
+    it("never changes anything, and puts no kubeconfig on a command line", () => {
+        assert.equal(create().status, 0);
+        const before = readFileSync(path.join(state, "vault.nodes.json"), "utf8");
+        const from = readFileSync(path.join(state, "calls.log"), "utf8").trim().split("\n").length;
+        check();
+        const calls = readFileSync(path.join(state, "calls.log"), "utf8").trim().split("\n").slice(from);
+        assert.deepEqual(
+            calls.map((c) => c.split(" ").slice(0, 2).join(" ")),
+            ["docker ps", "docker inspect"],
+        );
+        assert.equal(readFileSync(path.join(state, "vault.nodes.json"), "utf8"), before);
+    });
+
+    it("the fake docker inspect knows only the script's template and refuses unknown containers, as docker does", () => {
+        assert.equal(create().status, 0);
+        assert.equal(fake("docker", ["inspect", "--format", "{{json .}}", "vault-worker"], state).status, 64);
+        assert.equal(fake("docker", ["inspect", "--format", NODE_INSPECT_FORMAT, "vault-worker"], state).status, 0);
+        const missing = fake("docker", ["inspect", "--format", NODE_INSPECT_FORMAT, "vault-worker", "nope"], state);
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, /Error: No such object: nope/);
     });
 });
 

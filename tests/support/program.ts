@@ -5,6 +5,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { kindCommandStdout, kindNodesAnswer, shapeRecordStdout } from "./kindWorld";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -54,6 +55,7 @@ export interface Registration {
     deletedWith: string;
     additionalSecretOutputs: string[];
     deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
     customTimeouts?: { create: string; update: string; delete: string };
 }
 
@@ -117,8 +119,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
                           : step
                             ? JSON.stringify({ ok: true })
                             : name.endsWith("-cluster")
-                              ? FAKE_KUBECONFIG
-                              : "";
+                              ? (kindCommandStdout() ?? FAKE_KUBECONFIG)
+                              : (shapeRecordStdout(name, inputs) ?? "");
             return { ...inputs, stdout, stderr: "" };
         }
         case "random:index/randomPassword:RandomPassword":
@@ -130,6 +132,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     }
 }
 
+/** What the latest runProgram has recorded so far, also while it waits on a program that failed (kindWorld.ts). */
+export let current: Pick<ProgramRun, "registrations" | "warnings" | "invokes"> = { registrations: [], warnings: [], invokes: [] };
+
 /** Runs index.ts with this stack config; keys listed in `secretKeys` are marked secret, as `config set --secret` does. */
 export async function runProgram(
     config: Record<string, string> = {},
@@ -139,6 +144,7 @@ export async function runProgram(
     const registrations: Registration[] = [];
     const warnings: string[] = [];
     const invokes: Invoke[] = [];
+    current = { registrations, warnings, invokes };
 
     await pulumi.runtime.setMocks(
         {
@@ -146,6 +152,8 @@ export async function runProgram(
             call: (args) => {
                 invokes.push({ token: args.token, inputs: args.inputs });
                 if (args.token !== "command:local:run") return args.inputs;
+                const kindNodes = kindNodesAnswer(args.inputs);
+                if (kindNodes !== undefined) return { ...args.inputs, stdout: kindNodes, stderr: "" };
                 // Each invoke's answer by the step it runs: the pods' identities, or what the running pods were made from.
                 const step = /cli\.ts (\S+)$/.exec(args.inputs.command ?? "")?.[1] ?? "";
                 const answer = step in invokeAnswers ? invokeAnswers[step] : step === "pod-templates" ? { pods: [] } : FAKE_IDENTITIES;
@@ -194,6 +202,7 @@ export async function runProgram(
             deletedWith: req.getDeletedwith(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
             customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
         };
         registrations.push(rec);
