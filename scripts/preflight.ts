@@ -7,7 +7,7 @@
  * (which must work with Docker or the cluster gone), `npm run config` and the start of `npm run e2e` need.
  */
 import { spawnSync } from "child_process";
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as net from "net";
 import * as path from "path";
 import { ConfigError, Settings } from "../components/config/settings";
@@ -241,6 +241,49 @@ export function checkClusterNodes(settings: Settings, run: Runner): Finding[] {
     ];
 }
 
+/**
+ * A kind cluster this stack deployed that Docker no longer has (kind delete cluster, a Docker reset), or a cluster
+ * name changed since. The stack's outputs say which cluster it deployed: `pulumi stack output --json` prints them
+ * without decrypting anything (secrets are blinded unless --show-secrets: pulumi/pulumi pkg/cmd/pulumi/stack/
+ * stack_output.go), and fails for a stack that does not exist yet (no finding then). kind's node containers carry
+ * io.x-k8s.kind.cluster=<name> and `docker ps -a` lists stopped ones too (kind pkg/cluster/internal/providers/docker/
+ * constants.go, provider.go ListNodes), so stopped containers are not "gone". `pulumi up` makes the same checks
+ * (components/kind/kindCluster.ts); this says it before anything starts.
+ */
+export function checkDeployedCluster(settings: Settings, run: Runner, stack: string): Finding[] {
+    const out = run("pulumi", ["stack", "output", "--json", "--stack", stack, "--non-interactive"]);
+    if (!out.ok) return [];
+    let deployed: unknown;
+    try {
+        deployed = (JSON.parse(out.stdout) as Record<string, unknown>)?.clusterName;
+    } catch {
+        return [];
+    }
+    if (typeof deployed !== "string" || !deployed) return [];
+    const ps = run("docker", ["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${deployed}`, "--format", "{{.Names}}"]);
+    if (!ps.ok) return [];
+    const flag = stack === "dev" ? "" : ` --stack ${stack}`;
+    if (!ps.stdout.trim()) {
+        return [
+            {
+                ok: false,
+                what: `kind cluster ${deployed} is gone: stack ${stack} deployed it and its state still holds it, but Docker has no node container of it (deleted with kind delete cluster, or Docker was reset)`,
+                fix: `pulumi destroy${flag} (it works with the cluster gone), then npm run up; restore a snapshot afterwards if you took one (npm run restore -- FILE)`,
+            },
+        ];
+    }
+    if (deployed !== settings.clusterName) {
+        return [
+            {
+                ok: false,
+                what: `clusterName changed: ${deployed} → ${settings.clusterName}; kind cannot rename a cluster, and pulumi up would delete ${deployed} and everything in it first`,
+                fix: `keep it: npm run config -- set vault-ha:clusterName ${deployed}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
+            },
+        ];
+    }
+    return [{ ok: true, what: `kind cluster ${deployed} of stack ${stack} exists` }];
+}
+
 const systemRunner: Runner = (command, args) => {
     const result = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
     return { ok: result.status === 0, stdout: `${result.stdout ?? ""}` };
@@ -259,14 +302,23 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
         return report(checkTools(systemRunner, process.version, tools));
     }
     let settings: Settings;
+    const stack = stackName(argv);
+    // The backend npm run up uses (scripts/lib.sh use_stack), when none is set.
+    const state = path.join(__dirname, "..", ".pulumi-state");
+    if (!process.env.PULUMI_BACKEND_URL && existsSync(state)) process.env.PULUMI_BACKEND_URL = `file://${state}`;
     try {
-        ({ settings } = readStackSettings(stackName(argv)));
+        ({ settings } = readStackSettings(stack));
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         console.error(err.message);
         process.exit(1);
     }
-    report([...checkTools(systemRunner), ...checkClusterNodes(settings, systemRunner), ...(await checkPorts(settings, systemRunner))]);
+    report([
+        ...checkTools(systemRunner),
+        ...checkDeployedCluster(settings, systemRunner, stack),
+        ...checkClusterNodes(settings, systemRunner),
+        ...(await checkPorts(settings, systemRunner)),
+    ]);
 }
 
 function report(findings: Finding[]): void {

@@ -47,6 +47,8 @@ describe("npm run up / down / config / e2e (scripts/*.sh with fake tools)", func
                 ["pulumi", "stack select dev"],
                 ["pulumi", "stack select dev --create --secrets-provider passphrase"],
                 ["pulumi", "config --stack dev set vault-ha:workers 5"],
+                // The preflight asks which cluster the stack deployed (checkDeployedCluster): outputs only, no secrets.
+                ["pulumi", "stack output --json --stack dev --non-interactive"],
                 ["pulumi", "stack select dev --create --secrets-provider passphrase"],
                 ["pulumi", "up --stack dev --yes"],
                 ["pulumi", "stack select dev"],
