@@ -11,6 +11,10 @@
  * 4. no secret in any argv, environment, log line or error;
  * 5. every failed step says what happened (an ERROR line written for people, never "unexpected failure").
  *
+ * Half the schedules are day 2: a live cluster, bootstrapped by a fault-free up with a secret written, gets a newer
+ * Vault image, and the faults land in the up that rolls it out. Those also check that every pod ends on the new
+ * version and the secret is still there.
+ *
  * A failure prints the seed and the shrunk schedule; replay it with CHAOS_SEED=<seed> (and CHAOS_PATH=<path>).
  * CHAOS_RUNS sets the number of schedules (default 100; the nightly run uses 5000).
  */
@@ -41,7 +45,12 @@ export interface Schedule {
     tls: boolean;
     replicas: 3 | 5;
     faults: Fault[];
+    /** Day 2: the faults hit the up that rolls a live cluster to a newer Vault image. */
+    upgrade?: boolean;
 }
+
+const OLD_IMAGE = "hashicorp/vault:2.0.3";
+const NEW_IMAGE = "hashicorp/vault:2.0.4";
 
 /** A full bootstrap makes some 40 (3 pods) to 60 (5 pods) kubectl calls: faults land anywhere among them. */
 const at = fc.integer({ min: 0, max: 70 });
@@ -61,6 +70,7 @@ export const schedules: fc.Arbitrary<Schedule> = fc.record({
     tls: fc.boolean(),
     replicas: fc.constantFrom<3 | 5>(3, 5),
     faults: fc.array(fault, { minLength: 1, maxLength: 4 }),
+    upgrade: fc.boolean(),
 });
 
 interface Place {
@@ -168,9 +178,15 @@ function arm(sim: Simulation, faults: Fault[], blocker: { file?: string }): void
 
 /** One schedule: a faulty up, then a fault-free one, then one that must change nothing. */
 export async function runSchedule(schedule: Schedule): Promise<void> {
-    const sim = await Simulation.create({ tls: schedule.tls, replicas: schedule.replicas });
+    const sim = await Simulation.create({ tls: schedule.tls, replicas: schedule.replicas, vaultImage: schedule.upgrade ? OLD_IMAGE : undefined });
     try {
         const engine = new SimulatedEngine(sim);
+        if (schedule.upgrade) {
+            const live = await engine.up();
+            assert.ok(live.ok, "the fault-free first up of a day-2 schedule");
+            sim.change((s) => model.writeData(s, "secret/day2", "kept"));
+            await sim.upgrade({ vaultImage: NEW_IMAGE });
+        }
         const blocker: { file?: string } = {};
         arm(sim, schedule.faults, blocker);
         const faulty = await engine.up();
@@ -201,6 +217,14 @@ export async function runSchedule(schedule: Schedule): Promise<void> {
             "every peer a voter",
         );
         assert.equal(model.sealStatus(sim.state(), sim.pods[0]).sealed, false);
+        if (schedule.upgrade) {
+            const vault = sim.state();
+            for (const name of sim.pods) {
+                assert.equal(vault.pods[name].labels["controller-revision-hash"], vault.statefulSet.updateRevision, `${name} rolled to the new template`);
+                assert.equal(model.sealStatus(vault, name).version, "2.0.4", `${name} runs the new Vault`);
+            }
+            assert.equal(model.readData(vault, "secret/day2"), "kept", "the data written before the upgrade");
+        }
 
         const again = await engine.up();
         assert.deepEqual(
@@ -241,7 +265,7 @@ describe("chaos: randomised fault schedules (properties: keys never lost, one in
         it(`regression (${found}): ${JSON.stringify(schedule)}`, () => runSchedule(schedule));
     }
 
-    it(`holds for ${process.env.CHAOS_RUNS ?? 100} random schedules (both TLS modes, 3 and 5 replicas)`, async () => {
+    it(`holds for ${process.env.CHAOS_RUNS ?? 100} random schedules (both TLS modes, 3 and 5 replicas, install and day-2 upgrade)`, async () => {
         const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
         await fc.assert(fc.asyncProperty(schedules, runSchedule), {
             numRuns: Number(process.env.CHAOS_RUNS ?? 100),
