@@ -167,6 +167,8 @@ export interface PodTemplate {
     image: string;
     /** The pod mounts Vault's TLS secret, i.e. it serves HTTPS. */
     tls: boolean;
+    /** Its vault container runs: only then has its image's Vault version ever touched the data. */
+    running?: boolean;
 }
 
 export type UnsealOutcome = "unsealed" | "already-unsealed";

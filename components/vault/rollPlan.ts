@@ -46,7 +46,9 @@ export function rollPreview(current: PodTemplate[], desired: DesiredPod): RollPr
         if (pod.image !== desired.image) reasons.push(`image ${pod.image || "(unknown)"} -> ${desired.image}`);
         if (pod.tls !== desired.tls) reasons.push(`TLS ${pod.tls ? "on" : "off"} -> ${desired.tls ? "on" : "off"}`);
         if (reasons.length) changes.push({ pod: pod.pod, reasons });
-        const running = vaultVersion(pod.image);
+        // Only a version that ran can have upgraded the data: a pod stuck on an image that never started (a typo in
+        // vaultImage) must not block going back.
+        const running = pod.running === false ? undefined : vaultVersion(pod.image);
         if (!downgrade && running && wanted && compareVersions(wanted, running) < 0) downgrade = { pod: pod.pod, running, wanted };
     }
     return { changes, downgrade };

@@ -142,7 +142,7 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         const up = await live.engine.up();
         assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
         const roll = up.runs.find((r) => r.id === "roll")!;
-        assert.match(roll.stderr, /vault-0 is the only Vault pod/);
+        assert.match(roll.stderr, /vault-0 is the only voter: Vault is unavailable until it is unsealed again/);
         assert.ok(!vaultCalls(sim).some((c) => c.includes("step-down")), "no step-down without another node to take over");
         assert.deepEqual(
             podsOf(sim).map((p) => p.version),
@@ -200,6 +200,62 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         assert.equal(model.readData(sim.state(), "secret/app"), "written before the change");
         assert.deepEqual((await live.engine.up()).runs, [], "a second up after the scale-down changes nothing");
         assertNothingExposed(sim);
+    });
+
+    it("1 -> 3 replicas and a new image in the same up: no step-down without another voter; the new pods join after", async () => {
+        const live = await liveCluster({ replicas: 1, vaultImage: OLD });
+        sim = live.sim;
+        sim.scaleTo(3);
+        await sim.upgrade({ vaultImage: NEW });
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        assert.ok(!vaultCalls(sim).some((c) => c.includes("step-down")), "a lone voter is not asked to step down");
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.4"));
+        // Replacing the only voter is downtime (the quorum is lost for a moment): checked like the others otherwise.
+        assert.deepEqual(unsealed(sim), sim.pods);
+        assert.equal(model.readData(sim.state(), "secret/app"), "written before the change");
+        assert.deepEqual((await live.engine.up()).runs, [], "a second up changes nothing");
+    });
+
+    it("5 -> 3 replicas and a new image in the same up: the departed peers are removed before the health check", async () => {
+        const live = await liveCluster({ replicas: 5, vaultImage: OLD });
+        sim = live.sim;
+        sim.scaleTo(3);
+        await sim.upgrade({ vaultImage: NEW });
+        const up = await live.engine.up();
+        assert.ok(up.ok, up.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        assert.match(roll.stderr, /removed vault-3 from raft/);
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.4"));
+        await assertRolledSafely(sim, live.engine, live.audit);
+    });
+
+    it("an image that does not exist stops the roll at the first pod, and setting the old image back finishes it", async () => {
+        const live = await liveCluster({ vaultImage: OLD });
+        sim = live.sim;
+        const typo = "hashicorp/vault:2.0.40";
+        sim.change((s) => (s.faults.missingImages = [typo]));
+        await sim.upgrade({ vaultImage: typo });
+        const failed = await live.engine.up();
+        assert.ok(!failed.ok);
+        const roll = failed.runs.find((r) => r.id === "roll")!;
+        assert.match(roll.stderr, /vault-\d does not start from revision .*ImagePullBackOff.*Nothing else was replaced/);
+        assert.equal(sim.state().audit.quorumLost, live.audit.quorumLost, "one pod down of three: the quorum held");
+        const stuck = podsOf(sim).filter((p) => p.version === "2.0.40");
+        assert.equal(stuck.length, 1, "only the first pod was replaced");
+
+        // Back to the image that runs: not a downgrade (2.0.40 never ran). The roll step's inputs now equal the last
+        // ones that succeeded, so it does not run; the stuck pod's own join or unseal step replaces it.
+        await sim.upgrade({ vaultImage: OLD });
+        const back = await live.engine.up();
+        assert.ok(back.ok, back.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.3"));
+        assert.match(back.runs.map((r) => r.stderr).join("\n"), /is stuck on an older revision \(ImagePullBackOff/);
+        // That step replaced its pod after the identities were read: the next up checks it once more (a no-op).
+        const recheck = await live.engine.up();
+        assert.ok(recheck.ok);
+        for (const run of recheck.runs.filter((r) => r.id !== "verify")) assert.equal(JSON.parse(run.stdout).result, "already-unsealed", run.id);
+        await assertRolledSafely(sim, live.engine, live.audit);
     });
 
     it("a template change while Vault is sealed everywhere replaces the pods without waiting for a health it cannot have", async () => {

@@ -8,6 +8,7 @@ import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
+import { replaceIfStuck } from "./roll";
 import { unsealFrom } from "./unseal";
 
 /**
@@ -40,6 +41,7 @@ export async function joinAndUnseal(
     keys: string[],
     threshold: number,
 ): Promise<UnsealOutcome> {
+    await replaceIfStuck(ctx, pod);
     let status = await waitForApi(ctx, pod);
     if (status.initialized) {
         // A raft member, or a node that joined and waits for its keys: a join would change nothing.

@@ -105,7 +105,7 @@ export function podTemplates(pods: PodInfo[], expected: string[]): PodTemplate[]
     return expected
         .map((name) => pods.find((p) => p.name === name))
         .filter((p): p is PodInfo => p !== undefined)
-        .map((p) => ({ pod: p.name, image: p.image ?? "", tls: p.secretVolumes.includes(SERVER_TLS_SECRET) }));
+        .map((p) => ({ pod: p.name, image: p.image ?? "", tls: p.secretVolumes.includes(SERVER_TLS_SECRET), running: p.running }));
 }
 
 export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>

@@ -20,6 +20,7 @@ import { Handler, withVault } from "../runtime";
 import { AutopilotState, PodInfo, SealStatus, StatefulSetInfo, VaultRefused, VaultUnavailable } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
 import { unsealFrom } from "./unseal";
+import { removeDepartedPeers } from "./verify";
 
 /** The controller has seen the latest spec: its updateRevision is the template the release just applied. */
 export async function observedStatefulSet(ctx: StepContext): Promise<StatefulSetInfo> {
@@ -104,10 +105,49 @@ async function replacePod(ctx: StepContext, old: PodInfo, revision: string): Pro
                 : now.terminating || now.uid === old.uid
                   ? "the old pod is still terminating"
                   : `revision ${now.revision}, ${now.running ? "running" : (now.reason ?? now.phase)}`;
-            return now && !now.terminating && now.uid !== old.uid && now.revision === revision && now.running ? now : undefined;
+            const fresh = now && !now.terminating && now.uid !== old.uid;
+            if (fresh && !now.running && now.reason && STUCK.test(now.reason)) {
+                // Waiting does not fix these: the image does not exist or Vault does not start with this template.
+                throw new StepError(
+                    `${old.name} does not start from revision ${revision}: ${now.reason}. Nothing else was replaced. Fix the setting ` +
+                        `(vault-ha:vaultImage must name an image that exists, e.g. hashicorp/vault:<version>), then run pulumi up again: ` +
+                        `the roll replaces this pod first`,
+                );
+            }
+            return fresh && now.revision === revision && now.running ? now : undefined;
         },
         () => seen,
     );
+}
+
+/** Replaces a pod, unseals it if it holds raft data, and waits until raft is healthy with it a healthy voter. */
+async function replaceAndUnseal(ctx: StepContext, pod: PodInfo, revision: string, o: RollOptions): Promise<void> {
+    await replacePod(ctx, pod, revision);
+    const status = await waitForApi(ctx, pod.name);
+    if (!status.initialized) {
+        // A pod that had not joined yet: the join step makes it a member.
+        ctx.log(`${pod.name} runs revision ${revision}; it is not a raft member yet, so the join step takes it from here`);
+        return;
+    }
+    await unsealFrom(ctx, pod.name, status, o.keys, o.threshold);
+    await waitForHealthyRaft(ctx, pod.name, o.token, pod.name);
+}
+
+const STUCK = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff)\b/;
+
+/**
+ * A pod left stuck by a roll that failed on a broken template (an image that does not exist): once the template is
+ * fixed, the roll step itself may not run again (its inputs equal the last ones that succeeded), so the pod's own
+ * unseal or join step replaces it from the fixed revision. Only a pod that is not running, stuck for a reason waiting
+ * does not fix, and on an older revision than the StatefulSet's is touched: it serves nothing.
+ */
+export async function replaceIfStuck(ctx: StepContext, name: string): Promise<void> {
+    const pod = (await ctx.ops.listPods()).find((p) => p.name === name);
+    if (!pod || pod.running || pod.terminating || !pod.reason || !STUCK.test(pod.reason)) return;
+    const sts = await observedStatefulSet(ctx);
+    if (pod.revision === sts.updateRevision) return;
+    ctx.log(`${name} is stuck on an older revision (${pod.reason}): replacing it from revision ${sts.updateRevision}`);
+    await replacePod(ctx, pod, sts.updateRevision);
 }
 
 export interface RollOptions {
@@ -129,7 +169,20 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     }
     ctx.log(`pods on an older revision than ${revision}: ${todo.map((p) => `${p.name} (${p.revision ?? "no revision"})`).join(", ")}`);
 
-    const seal = await statuses(ctx, names);
+    // A running pod whose Vault does not answer yet is asked again: a passing `kubectl exec` failure must not look
+    // like a cluster that serves nothing, which is replaced without the rolling order.
+    const pods = await ctx.ops.listPods();
+    const runningPods = names.filter((n) => pods.find((p) => p.name === n)?.running);
+    let seal = await statuses(ctx, names);
+    await pollUntil(
+        ctx,
+        `the Vault API of the running pods ${runningPods.join(", ")} to answer before the roll`,
+        async () => {
+            seal = await statuses(ctx, names);
+            return runningPods.every((n) => seal.get(n) !== undefined) ? true : undefined;
+        },
+        () => runningPods.filter((n) => seal.get(n) === undefined).join(", ") + " did not answer",
+    );
     const unsealed = names.filter((n) => seal.get(n)?.sealed === false);
     const rolled: string[] = [];
     if (unsealed.length === 0) {
@@ -143,36 +196,46 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         return { rolled, revision };
     }
 
-    // Before anything goes: every pod that holds raft data is unsealed (a pod restarted since the last up is sealed)
-    // and autopilot says the cluster is healthy, so the pod taken away next never costs the quorum.
+    // Pods beyond the replica count that a scale-down removed still count as (dead) raft voters, and autopilot calls
+    // the cluster unhealthy while they do: verify's removal runs first (never a live peer; see verify.ts).
+    await removeDepartedPeers(ctx, unsealed[0], o.release, o.replicas, o.token);
+
+    // Outdated pods that serve nothing (stuck starting, or sealed) go first: replacing them costs no quorum, and a
+    // pod stuck on an image that never started must not block the change that fixes it.
+    const serving = (name: string) => seal.get(name)?.sealed === false;
+    for (const pod of todo.filter((p) => !serving(p.name))) {
+        await replaceAndUnseal(ctx, pod, revision, o);
+        rolled.push(pod.name);
+    }
+
+    // Before a serving pod goes: every pod that holds raft data is unsealed (a pod restarted since the last up is
+    // sealed) and autopilot says the cluster is healthy, so the pod taken away next never costs the quorum.
     for (const name of names) {
         const status = seal.get(name);
-        if (status?.initialized && status.sealed) await unsealFrom(ctx, name, status, o.keys, o.threshold);
+        if (!rolled.includes(name) && status?.initialized && status.sealed) await unsealFrom(ctx, name, status, o.keys, o.threshold);
     }
     await waitForHealthyRaft(ctx, unsealed[0], o.token);
 
     // Standbys first, highest ordinal first (the order a StatefulSet's rolling update uses); the active node last.
+    const rest = todo.filter((p) => serving(p.name));
     const active = names.find((n) => seal.get(n)?.isSelf);
-    const order = [...todo.filter((p) => p.name !== active).sort((a, b) => b.name.localeCompare(a.name, "en", { numeric: true }))];
-    const activePod = todo.find((p) => p.name === active);
+    const order = rest.filter((p) => p.name !== active).sort((a, b) => b.name.localeCompare(a.name, "en", { numeric: true }));
+    const activePod = rest.find((p) => p.name === active);
     if (activePod) order.push(activePod);
 
     for (const pod of order) {
         const before = (await statuses(ctx, [pod.name])).get(pod.name);
-        if (before?.isSelf && names.length > 1) await handOver(ctx, pod.name, o.token);
-        if (names.length === 1) ctx.log(`${pod.name} is the only Vault pod: Vault is unavailable until it is unsealed again`);
-        await replacePod(ctx, pod, revision);
-        const status = await waitForApi(ctx, pod.name);
-        if (!status.initialized) {
-            // A pod that had not joined yet: the join step makes it a member.
-            ctx.log(`${pod.name} runs revision ${revision}; it is not a raft member yet, so the join step takes it from here`);
-            rolled.push(pod.name);
-            continue;
+        if (before?.isSelf) {
+            // Step down only when another healthy voter can take over: a lone voter (1 replica, or new pods that
+            // have not joined yet) would take the lock back after its 10 s pause (vault/ha.go), and wait for nothing.
+            const state = await ctx.ops.autopilotState(pod.name, o.token);
+            const others = state.servers.filter((s) => s.id !== pod.name && s.healthy && s.status === "voter");
+            if (others.length > 0) await handOver(ctx, pod.name, o.token);
+            else ctx.log(`${pod.name} is the only voter: Vault is unavailable until it is unsealed again`);
         }
-        await unsealFrom(ctx, pod.name, status, o.keys, o.threshold);
-        await waitForHealthyRaft(ctx, pod.name, o.token, pod.name);
+        await replaceAndUnseal(ctx, pod, revision, o);
         rolled.push(pod.name);
-        ctx.log(`${pod.name} rolled to revision ${revision} (${rolled.length}/${order.length})`);
+        ctx.log(`${pod.name} rolled to revision ${revision} (${rolled.length}/${todo.length})`);
     }
     todo = outdatedPods(await ctx.ops.listPods(), names, revision);
     if (todo.length)

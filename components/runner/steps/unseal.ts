@@ -7,6 +7,7 @@ import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { SealStatus, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
+import { replaceIfStuck } from "./roll";
 
 export type { UnsealOutcome };
 
@@ -75,6 +76,7 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
 
 /** Step 3: unseal an initialised pod (the leader), or do nothing if it already is. */
 export async function unsealPod(ctx: StepContext, pod: string, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    await replaceIfStuck(ctx, pod);
     const status = await waitForApi(ctx, pod);
     if (!status.initialized) throw new StepError(`${pod} is not initialised; the init step must run first`);
     return unsealFrom(ctx, pod, status, keys, threshold);

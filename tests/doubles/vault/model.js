@@ -34,7 +34,7 @@ const path = require("path");
  *     catchUpMs: number, terminationMs: number, controllerMs: number },
  *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
  *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
- *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number> },
+ *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number>, missingImages?: string[] },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   pods: Record<string, Pod>, statefulSet: StatefulSetModel, data: Record<string, string>,
  *   stepDown: null | { node: string, until: number },
@@ -425,7 +425,9 @@ function recreate(s, name) {
 function deletePod(s, name) {
     const p = s.pods[name];
     if (!p || !p.created || p.terminatingUntil) return;
-    if (!autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
+    // The danger a roll must avoid: taking away a serving node while raft is not healthy (a pod that serves nothing,
+    // stuck or sealed, costs no quorum when it goes).
+    if (running(s, name) && !p.vault.sealed && !autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
     p.terminatingUntil = s.now + s.timing.terminationMs;
     p.runningAt = null;
     Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null });
@@ -433,11 +435,18 @@ function deletePod(s, name) {
     reconcile(s);
 }
 
-/** The StatefulSet controller makes a deleted pod again from the update revision. @param {State} s @param {string} name */
+/**
+ * The StatefulSet controller makes a deleted pod again from the update revision. An image the registry does not
+ * have (`s.faults.missingImages`) leaves the container waiting in ImagePullBackOff (the kubelet's image puller).
+ * @param {State} s @param {string} name
+ */
 function remake(s, name) {
     const p = s.pods[name];
     const template = s.statefulSet.templates[s.statefulSet.updateRevision];
+    const spec = podSpecFromStatefulSet(template, s.namespace, name);
+    const missing = (s.faults.missingImages ?? []).includes(spec.containers[0].image);
     Object.assign(p, {
+        reason: missing ? `ImagePullBackOff: Back-off pulling image "${spec.containers[0].image}"` : undefined,
         ...podSpecFromStatefulSet(template, s.namespace, name),
         uid: crypto.randomUUID(),
         terminatingUntil: null,

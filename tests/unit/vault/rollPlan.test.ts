@@ -51,6 +51,12 @@ describe("roll plan", () => {
         assert.match(message, /nothing was changed/);
         assert.match(message, /pulumi config set vault-ha:vaultImage/);
         assert.match(message, /restoring a snapshot/);
+        // A pod stuck on an image that never ran (a typo such as 2.0.40) does not make going back a downgrade.
+        assert.equal(
+            rollPreview([{ pod: "vault-2", image: "hashicorp/vault:2.0.40", tls: true, running: false }], { image: "hashicorp/vault:2.0.4", tls: true })
+                .downgrade,
+            undefined,
+        );
         // A different repository of the same version is no downgrade, only a roll.
         assert.equal(
             rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.4", tls: true }], { image: "mirror.example/vault:2.0.4", tls: true }).downgrade,
