@@ -169,11 +169,25 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     }
     ctx.log(`pods on an older revision than ${revision}: ${todo.map((p) => `${p.name} (${p.revision ?? "no revision"})`).join(", ")}`);
 
-    // A running pod whose Vault does not answer yet is asked again: a passing `kubectl exec` failure must not look
-    // like a cluster that serves nothing, which is replaced without the rolling order.
-    const pods = await ctx.ops.listPods();
+    // Pods that are starting or terminating (an earlier roll, a restart) are waited for first, and a running pod whose
+    // Vault does not answer yet is asked again: a passing `kubectl exec` failure or a pod still starting must not look
+    // like a cluster that serves nothing, nor hide a sealed pod that has to be unsealed before the health check.
+    let pods: PodInfo[] = [];
+    await pollUntil(
+        ctx,
+        `the Vault pods ${names.join(", ")} to run (or be stuck) before the roll`,
+        async () => {
+            pods = await ctx.ops.listPods();
+            const settled = (n: string) => {
+                const p = pods.find((x) => x.name === n);
+                return p !== undefined && !p.terminating && (p.running || (p.reason !== undefined && STUCK.test(p.reason)));
+            };
+            return names.every(settled) ? true : undefined;
+        },
+        () => names.filter((n) => !pods.find((p) => p.name === n)?.running).join(", ") + " not running yet",
+    );
     const runningPods = names.filter((n) => pods.find((p) => p.name === n)?.running);
-    let seal = await statuses(ctx, names);
+    let seal = new Map<string, SealStatus | undefined>();
     await pollUntil(
         ctx,
         `the Vault API of the running pods ${runningPods.join(", ")} to answer before the roll`,
