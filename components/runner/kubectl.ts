@@ -206,6 +206,9 @@ export function parseSealStatus(json: string): SealStatus {
         progress: Number(s.progress ?? 0),
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",
+        version: typeof s.version === "string" ? s.version : undefined,
+        raftCommittedIndex: typeof s.raft_committed_index === "number" ? s.raft_committed_index : undefined,
+        raftAppliedIndex: typeof s.raft_applied_index === "number" ? s.raft_applied_index : undefined,
     };
 }
 

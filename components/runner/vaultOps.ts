@@ -14,6 +14,11 @@ export interface SealStatus {
     isSelf: boolean;
     /** The active node's API address as this node knows it; empty while there is none (`leader_address`). */
     leaderAddress: string;
+    /** The Vault version this node runs (`version`). */
+    version?: string;
+    /** Raft's committed and applied log indexes, while unsealed (`raft_committed_index`, `raft_applied_index`). */
+    raftCommittedIndex?: number;
+    raftAppliedIndex?: number;
 }
 
 /** The parts of `vault operator init -format=json` that vault-ha keeps. */

@@ -128,7 +128,9 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                             secrets: { kubeconfig, unsealKeys: keys!.apply((k) => k.unsealKeys), rootToken: keys!.apply((k) => k.rootToken) },
                             logging: Logging.StdoutAndStderr,
                         },
-                        inCluster(this, opts, { dependsOn: after(planned.after) }),
+                        // Each pod may take the step's timeout to come back and catch up: 5 of them need more than
+                        // the 15 minutes the other steps get.
+                        inCluster(this, opts, { dependsOn: after(planned.after), customTimeouts: { create: "90m", update: "90m" } }),
                     );
                     steps[planned.id] = roll;
                     // Read after the roll: the pods it replaced are unsealed already, under their new identities.

@@ -258,6 +258,18 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         await assertRolledSafely(sim, live.engine, live.audit);
     });
 
+    it("the roll itself refuses a downgrade the program did not see (pods unreadable in the preview): no pod is replaced", async () => {
+        const live = await liveCluster({ vaultImage: NEW });
+        sim = live.sim;
+        await sim.upgrade({ vaultImage: OLD });
+        const up = await live.engine.up();
+        assert.ok(!up.ok);
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        assert.match(roll.stderr, /asks for Vault 2\.0\.3, but vault-\d runs 2\.0\.4: Vault does not support downgrades \(.*\), so no pod was replaced/);
+        assert.ok(!sim.calls().some((c) => c.argv[0] === "delete"), "no pod was deleted");
+        assert.ok(podsOf(sim).every((p) => p.version === "2.0.4"));
+    });
+
     it("a template change while Vault is sealed everywhere replaces the pods without waiting for a health it cannot have", async () => {
         const live = await liveCluster({ vaultImage: OLD });
         sim = live.sim;

@@ -21,6 +21,39 @@ import { AutopilotState, PodInfo, SealStatus, StatefulSetInfo, VaultRefused, Vau
 import { StepContext, waitForApi } from "./context";
 import { unsealFrom } from "./unseal";
 import { removeDepartedPeers } from "./verify";
+import { compareVersions, downgradeMessage, vaultVersion } from "../../vault/rollPlan";
+
+/** The answer of the first node that gives one; the last "not yet" when none does. */
+async function askAny<T>(nodes: string[], ask: (node: string) => Promise<T>): Promise<T> {
+    let last: unknown = new VaultUnavailable("no Vault node to ask");
+    for (const node of nodes) {
+        try {
+            return await ask(node);
+        } catch (err) {
+            if (!(err instanceof VaultUnavailable)) throw err;
+            last = err;
+        }
+    }
+    throw last;
+}
+
+/** One call, retried while the cluster does not answer (VaultUnavailable), like every wait of the runner. */
+function retrying<T>(ctx: StepContext, what: string, call: () => Promise<T>): Promise<T> {
+    let last = "";
+    return pollUntil(
+        ctx,
+        what,
+        async () => {
+            try {
+                return { value: await call() };
+            } catch (err) {
+                last = (err as Error).message;
+                throw err;
+            }
+        },
+        () => last,
+    ).then((r) => r.value);
+}
 
 /** The controller has seen the latest spec: its updateRevision is the template the release just applied. */
 export async function observedStatefulSet(ctx: StepContext): Promise<StatefulSetInfo> {
@@ -49,17 +82,17 @@ function describeAutopilot(state: AutopilotState | undefined): string {
 }
 
 /**
- * Autopilot reports the cluster healthy, and (when given) `pod` a healthy voter. Asked through `via`, an unsealed node
- * (a standby forwards the request to the active node).
+ * Autopilot reports the cluster healthy, and (when given) `pod` a healthy voter. Asked through the first of `via`
+ * that answers (a standby forwards the request to the active node; a node that restarted meanwhile answers 503).
  */
-async function waitForHealthyRaft(ctx: StepContext, via: string, token: string, pod?: string): Promise<void> {
+async function waitForHealthyRaft(ctx: StepContext, via: string[], token: string, pod?: string): Promise<void> {
     let seen: AutopilotState | undefined;
     await pollUntil(
         ctx,
         pod ? `raft to be healthy again with ${pod} a healthy voter` : "raft to be healthy before any pod is replaced",
         async () => {
             try {
-                seen = await ctx.ops.autopilotState(via, token);
+                seen = await askAny(via, (node) => ctx.ops.autopilotState(node, token));
             } catch (err) {
                 if (err instanceof VaultRefused && err.kind === "refused") {
                     throw new StepError(`reading raft's autopilot state was refused (${err.message}); is vault-ha's root token still valid?`);
@@ -92,7 +125,7 @@ async function statuses(ctx: StepContext, pods: string[]): Promise<Map<string, S
 
 /** Deletes `old` and waits until its successor runs the update revision. */
 async function replacePod(ctx: StepContext, old: PodInfo, revision: string): Promise<void> {
-    await ctx.ops.deletePod(old.name);
+    await retrying(ctx, `kubectl to delete ${old.name}`, () => ctx.ops.deletePod(old.name));
     ctx.log(`${old.name}: deleted; waiting for the StatefulSet to make it again from revision ${revision}`);
     let seen = "";
     await pollUntil(
@@ -130,7 +163,28 @@ async function replaceAndUnseal(ctx: StepContext, pod: PodInfo, revision: string
         return;
     }
     await unsealFrom(ctx, pod.name, status, o.keys, o.threshold);
-    await waitForHealthyRaft(ctx, pod.name, o.token, pod.name);
+    await waitForCaughtUp(ctx, pod.name);
+    await waitForHealthyRaft(ctx, [pod.name, ...podNames(o.release, o.replicas).filter((n) => n !== pod.name)], o.token, pod.name);
+}
+
+/**
+ * The replaced node has applied the log up to the index it knows to be committed. Autopilot's state is refreshed
+ * periodically, so right after a replacement it may still describe the node as it was before; the node's own indexes
+ * (`vault status` raft_committed_index / raft_applied_index, api/sys_seal.go) are current.
+ */
+async function waitForCaughtUp(ctx: StepContext, pod: string): Promise<void> {
+    let last = "";
+    await pollUntil(
+        ctx,
+        `${pod} to catch up with raft's log`,
+        async () => {
+            const s = await ctx.ops.status(pod);
+            if (s.raftAppliedIndex === undefined || s.raftCommittedIndex === undefined) return true;
+            last = `applied ${s.raftAppliedIndex} of ${s.raftCommittedIndex}`;
+            return s.raftAppliedIndex >= s.raftCommittedIndex ? true : undefined;
+        },
+        () => last,
+    );
 }
 
 const STUCK = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff)\b/;
@@ -142,7 +196,7 @@ const STUCK = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff
  * does not fix, and on an older revision than the StatefulSet's is touched: it serves nothing.
  */
 export async function replaceIfStuck(ctx: StepContext, name: string): Promise<void> {
-    const pod = (await ctx.ops.listPods()).find((p) => p.name === name);
+    const pod = (await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods())).find((p) => p.name === name);
     if (!pod || pod.running || pod.terminating || !pod.reason || !STUCK.test(pod.reason)) return;
     const sts = await observedStatefulSet(ctx);
     if (pod.revision === sts.updateRevision) return;
@@ -151,6 +205,8 @@ export async function replaceIfStuck(ctx: StepContext, name: string): Promise<vo
 }
 
 export interface RollOptions {
+    /** The roll step's parameter (rollPlan.ts podTemplateSummary): it names the image the pods should run. */
+    podTemplate?: string;
     release: string;
     replicas: number;
     keys: string[];
@@ -162,7 +218,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     const names = podNames(o.release, o.replicas);
     const sts = await observedStatefulSet(ctx);
     const revision = sts.updateRevision;
-    let todo = outdatedPods(await ctx.ops.listPods(), names, revision);
+    let todo = outdatedPods(await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods()), names, revision);
     if (todo.length === 0) {
         ctx.log(`every Vault pod runs the StatefulSet's revision ${revision}: nothing to roll`);
         return { rolled: [], revision };
@@ -197,6 +253,16 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         },
         () => runningPods.filter((n) => seal.get(n) === undefined).join(", ") + " did not answer",
     );
+    // The program refuses a downgrade before the release changes; should it not have seen the pods (an unreachable
+    // cluster during the preview), the roll still never replaces a pod with an older Vault than one that runs.
+    const wanted = /^image (\S+),/.exec(o.podTemplate ?? "")?.[1];
+    const wantedVersion = wanted ? vaultVersion(wanted) : undefined;
+    for (const name of names) {
+        const running = seal.get(name)?.version;
+        if (wantedVersion && running && compareVersions(wantedVersion, running.replace(/\+.*$/, "")) < 0) {
+            throw new StepError(downgradeMessage({ pod: name, running, wanted: wantedVersion }).replace("nothing was changed", "no pod was replaced"));
+        }
+    }
     const unsealed = names.filter((n) => seal.get(n)?.sealed === false);
     const rolled: string[] = [];
     if (unsealed.length === 0) {
@@ -228,7 +294,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         const status = seal.get(name);
         if (!rolled.includes(name) && status?.initialized && status.sealed) await unsealFrom(ctx, name, status, o.keys, o.threshold);
     }
-    await waitForHealthyRaft(ctx, unsealed[0], o.token);
+    await waitForHealthyRaft(ctx, unsealed, o.token);
 
     // Standbys first, highest ordinal first (the order a StatefulSet's rolling update uses); the active node last.
     const rest = todo.filter((p) => serving(p.name));
@@ -238,20 +304,22 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     if (activePod) order.push(activePod);
 
     for (const pod of order) {
-        const before = (await statuses(ctx, [pod.name])).get(pod.name);
-        if (before?.isSelf) {
-            // Step down only when another healthy voter can take over: a lone voter (1 replica, or new pods that
-            // have not joined yet) would take the lock back after its 10 s pause (vault/ha.go), and wait for nothing.
+        // Step down only when the pod is still the active node and another healthy voter can take over: a lone
+        // voter (1 replica, or new pods that have not joined yet) would take the lock back after its 10 s pause
+        // (vault/ha.go), and wait for nothing. A pod that stopped being active (it restarted) has nothing to hand over.
+        const others = await retrying(ctx, `the hand-over of ${pod.name} to be decided`, async () => {
+            const now = await ctx.ops.status(pod.name);
+            if (!now.isSelf) return -1;
             const state = await ctx.ops.autopilotState(pod.name, o.token);
-            const others = state.servers.filter((s) => s.id !== pod.name && s.healthy && s.status === "voter");
-            if (others.length > 0) await handOver(ctx, pod.name, o.token);
-            else ctx.log(`${pod.name} is the only voter: Vault is unavailable until it is unsealed again`);
-        }
+            return state.servers.filter((s) => s.id !== pod.name && s.healthy && s.status === "voter").length;
+        });
+        if (others > 0) await handOver(ctx, pod.name, o.token);
+        else if (others === 0) ctx.log(`${pod.name} is the only voter: Vault is unavailable until it is unsealed again`);
         await replaceAndUnseal(ctx, pod, revision, o);
         rolled.push(pod.name);
         ctx.log(`${pod.name} rolled to revision ${revision} (${rolled.length}/${todo.length})`);
     }
-    todo = outdatedPods(await ctx.ops.listPods(), names, revision);
+    todo = outdatedPods(await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods()), names, revision);
     if (todo.length)
         throw new StepError(`after the roll, pods still run an older revision than ${revision}: ${todo.map((p) => p.name).join(", ")}; run pulumi up again`);
     return { rolled, revision };
@@ -260,7 +328,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
 /** The active node steps down, and another node becomes active, before it is deleted. */
 async function handOver(ctx: StepContext, pod: string, token: string): Promise<void> {
     try {
-        await ctx.ops.stepDown(pod, token);
+        await retrying(ctx, `${pod} to step down`, () => ctx.ops.stepDown(pod, token));
     } catch (err) {
         if (err instanceof VaultRefused) throw new StepError(`${pod} refused to step down (${err.message}); is vault-ha's root token still valid?`);
         throw err;
@@ -281,5 +349,12 @@ async function handOver(ctx: StepContext, pod: string, token: string): Promise<v
 
 export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, (vault) =>
-        rollPods(vault, { release: p.release, replicas: p.replicas, keys: secrets.unsealKeys, threshold: p.keyThreshold, token: secrets.rootToken }),
+        rollPods(vault, {
+            podTemplate: p.podTemplate,
+            release: p.release,
+            replicas: p.replicas,
+            keys: secrets.unsealKeys,
+            threshold: p.keyThreshold,
+            token: secrets.rootToken,
+        }),
     );

@@ -22,6 +22,7 @@ import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
 import { leaderApiAddr, podNames } from "../../../components/vault/names";
 import { TLS_FILES, vaultCertificateSans } from "../../../components/tls/tlsConfig";
 import { vaultHelmValues } from "../../../components/vault/vaultValues";
+import { VAULT_IMAGE } from "../../../components/config/versions";
 import { renderedVaultStatefulSet, requireHelm } from "../../support/helm";
 import { SimClock } from "./simClock";
 
@@ -164,7 +165,7 @@ export class Simulation {
             leaderApiAddr: leaderApiAddr("vault", tls),
             leaderCaCertFile: tls ? TLS_FILES.ca : undefined,
             timeoutSeconds: options.timeoutSeconds ?? 600,
-            podTemplate: `image ${options.vaultImage ?? "default"}, TLS ${tls ? "on" : "off"}`,
+            podTemplate: `image ${options.vaultImage ?? VAULT_IMAGE}, TLS ${tls ? "on" : "off"}`,
         };
     }
 
@@ -183,7 +184,7 @@ export class Simulation {
         });
         this.params.leaderApiAddr = leaderApiAddr("vault", tls);
         this.params.leaderCaCertFile = tls ? TLS_FILES.ca : undefined;
-        this.params.podTemplate = `image ${change.vaultImage ?? "default"}, TLS ${tls ? "on" : "off"}`;
+        this.params.podTemplate = `image ${change.vaultImage ?? VAULT_IMAGE}, TLS ${tls ? "on" : "off"}`;
     }
 
     get keyFile(): string {

@@ -623,7 +623,10 @@ function sealStatus(s, name) {
     }
     if (s.active)
         Object.assign(status, { leader_address: apiAddrOf(s, s.active), leader_cluster_address: `https://${s.active}.${s.release}-internal:${CLUSTER_PORT}` });
-    if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: s.raftIndex });
+    // A node that was just unsealed replays the leader's log before its applied index reaches the committed one
+    // (hashicorp/raft: a follower applies what the leader replicates to it).
+    const caughtUp = node.unsealedAt !== null && s.now >= node.unsealedAt + s.timing.catchUpMs;
+    if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: caughtUp || s.active === name ? s.raftIndex : Math.max(0, s.raftIndex - 1) });
     return status;
 }
 
