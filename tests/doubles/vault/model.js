@@ -626,7 +626,11 @@ function sealStatus(s, name) {
     // A node that was just unsealed replays the leader's log before its applied index reaches the committed one
     // (hashicorp/raft: a follower applies what the leader replicates to it).
     const caughtUp = node.unsealedAt !== null && s.now >= node.unsealedAt + s.timing.catchUpMs;
-    if (s.raftIndex > 0) Object.assign(status, { raft_committed_index: s.raftIndex, raft_applied_index: caughtUp || s.active === name ? s.raftIndex : Math.max(0, s.raftIndex - 1) });
+    if (s.raftIndex > 0)
+        Object.assign(status, {
+            raft_committed_index: s.raftIndex,
+            raft_applied_index: caughtUp || s.active === name ? s.raftIndex : Math.max(0, s.raftIndex - 1),
+        });
     return status;
 }
 
