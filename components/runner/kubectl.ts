@@ -18,9 +18,20 @@ export interface KubectlResult {
     stderr: string;
 }
 
+/** What a streamed call sends: a short text first (a token, one line), then a file's bytes. */
+export interface StreamInput {
+    text: string;
+    file?: string;
+}
+
 /** Runs one kubectl command line: the real binary in production, the simulator's in tests. */
 export interface KubectlRunner {
     run(args: string[], stdin?: string): Promise<KubectlResult>;
+    /**
+     * Like run, for data too large or too binary for a string (a raft snapshot): stdin is `input` (the file streamed
+     * after the text), stdout goes to `outputFile` (0600) as it arrives. The output file is removed if the call fails.
+     */
+    stream(args: string[], input: StreamInput, outputFile?: string): Promise<{ code: number; stderr: string }>;
     /** Removes whatever the runner keeps on disk (the kubeconfig file). */
     dispose(): void;
 }
@@ -59,6 +70,36 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft autopilot state -format=json`;
+
+/**
+ * `vault operator raft snapshot save` into the pod's stdout, which kubectl exec streams back: no copy stays in the
+ * pod (command/operator_raft_snapshot_save.go opens the path it is given with os.OpenFile; /dev/stdout is the exec
+ * stream). The first line of stdin is the token.
+ */
+export const SNAPSHOT_SAVE_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+IFS= read -r token
+printf '%s' "$token" > "$home/.vault-token"
+HOME="$home" vault operator raft snapshot save /dev/stdout`;
+
+/**
+ * \`vault operator raft snapshot restore [-force]\` from the pod's stdin: the first line is the token, the rest the
+ * snapshot (sh's read takes one line and no more from a pipe; command/operator_raft_snapshot_restore.go opens the
+ * path it is given). $1: "-force" or "".
+ */
+export const SNAPSHOT_RESTORE_SCRIPT = `set -eu
+umask 077
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+IFS= read -r token
+printf '%s' "$token" > "$home/.vault-token"
+if [ "$1" = -force ]; then
+  HOME="$home" vault operator raft snapshot restore -force /dev/stdin
+else
+  HOME="$home" vault operator raft snapshot restore /dev/stdin
+fi`;
 
 /**
  * Where `vault operator init` writes its answer inside the pod first: $HOME is the chart's emptyDir, private to the
@@ -123,6 +164,41 @@ export class Kubectl implements KubectlRunner {
             child.stdin.end(stdin ?? "");
         });
     }
+
+    stream(args: string[], input: StreamInput, outputFile?: string): Promise<{ code: number; stderr: string }> {
+        // No timeout: a large snapshot takes what it takes; the caller reports progress.
+        const child = spawn("kubectl", args, { env: { ...process.env, KUBECONFIG: this.kubeconfigFile }, stdio: ["pipe", "pipe", "pipe"] });
+        track(child);
+        return streamChild(child, input, outputFile);
+    }
+}
+
+/** Streams a call's stdin from `input` and its stdout into `outputFile`, for Kubectl.stream. */
+export function streamChild(
+    child: import("child_process").ChildProcessWithoutNullStreams,
+    input: StreamInput,
+    outputFile?: string,
+): Promise<{ code: number; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        const out = outputFile ? fs.createWriteStream(outputFile, { mode: 0o600, flags: "wx" }) : undefined;
+        if (out) child.stdout.pipe(out);
+        else child.stdout.resume();
+        const written = out ? new Promise<void>((done) => out.on("close", () => done())) : Promise.resolve();
+        child.on("error", (err) => reject(err));
+        child.on("close", (code, signal) => {
+            void written.then(() => {
+                const result = { code: code ?? (signal ? 128 : 1), stderr };
+                if (result.code !== 0 && outputFile) fs.rmSync(outputFile, { force: true });
+                resolve(result);
+            });
+        });
+        child.stdin.on("error", () => undefined);
+        child.stdin.write(input.text);
+        if (input.file) fs.createReadStream(input.file).pipe(child.stdin);
+        else child.stdin.end();
+    });
 }
 
 export interface KubectlOpsOptions {
@@ -207,6 +283,7 @@ export function parseSealStatus(json: string): SealStatus {
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",
         version: typeof s.version === "string" ? s.version : undefined,
+        clusterId: typeof s.cluster_id === "string" && s.cluster_id ? s.cluster_id : undefined,
         raftCommittedIndex: typeof s.raft_committed_index === "number" ? s.raft_committed_index : undefined,
         raftAppliedIndex: typeof s.raft_applied_index === "number" ? s.raft_applied_index : undefined,
     };
@@ -366,6 +443,32 @@ export class KubectlVaultOps implements VaultOps {
             // 404 (autopilot not running) prints nothing and exits 0 (api/sys_raft.go RaftAutopilotStateWithContext).
             throw new VaultUnavailable(`raft autopilot state on ${pod} printed no state (autopilot not running yet)`);
         }
+    }
+
+    async saveSnapshot(pod: string, token: string, file: string): Promise<void> {
+        const args = ["exec", "-i", "-n", this.options.namespace, pod, "-c", "vault", "--", "sh", "-c", SNAPSHOT_SAVE_SCRIPT];
+        const result = await this.kubectl.stream(args, { text: `${token}\n` }, file);
+        if (result.code !== 0) throw failureOf(`raft snapshot save on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
+    }
+
+    async restoreSnapshot(pod: string, token: string, file: string, force: boolean): Promise<void> {
+        const args = [
+            "exec",
+            "-i",
+            "-n",
+            this.options.namespace,
+            pod,
+            "-c",
+            "vault",
+            "--",
+            "sh",
+            "-c",
+            SNAPSHOT_RESTORE_SCRIPT,
+            "vault-ha-restore",
+            force ? "-force" : "",
+        ];
+        const result = await this.kubectl.stream(args, { text: `${token}\n`, file });
+        if (result.code !== 0) throw failureOf(`raft snapshot restore on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
     }
 
     async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {

@@ -16,6 +16,8 @@ export interface SealStatus {
     leaderAddress: string;
     /** The Vault version this node runs (`version`). */
     version?: string;
+    /** The cluster's id, while unsealed (`cluster_id`): a snapshot restores without -force only onto its own cluster. */
+    clusterId?: string;
     /** Raft's committed and applied log indexes, while unsealed (`raft_committed_index`, `raft_applied_index`). */
     raftCommittedIndex?: number;
     raftAppliedIndex?: number;
@@ -135,6 +137,10 @@ export interface VaultOps {
     stepDown(pod: string, token: string): Promise<void>;
     /** Autopilot's view of the raft cluster; the token travels on stdin. */
     autopilotState(pod: string, token: string): Promise<AutopilotState>;
+    /** Streams a raft snapshot from `pod` (the active node) into `file`; the token travels on stdin. */
+    saveSnapshot(pod: string, token: string, file: string): Promise<void>;
+    /** Streams `file` into `vault operator raft snapshot restore` on `pod`; the token travels on stdin first. */
+    restoreSnapshot(pod: string, token: string, file: string, force: boolean): Promise<void>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
     raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
 }

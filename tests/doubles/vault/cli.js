@@ -126,6 +126,8 @@ function vault(s, pod, argv, env, stdin, token) {
         { words: ["operator", "raft", "list-peers"], flags: {}, api: "sys/storage/raft/configuration" },
         { words: ["operator", "raft", "autopilot", "state"], flags: { "dr-token": "string" }, api: "sys/storage/raft/autopilot/state" },
         { words: ["operator", "step-down"], flags: {}, api: "sys/step-down" },
+        { words: ["operator", "raft", "snapshot", "save"], flags: {}, api: "sys/storage/raft/snapshot" },
+        { words: ["operator", "raft", "snapshot", "restore"], flags: { force: "bool" }, api: "sys/storage/raft/snapshot" },
         { words: ["operator", "raft", "remove-peer"], flags: { "dr-token": "string" }, api: "sys/storage/raft/remove-peer" },
         {
             words: ["operator", "raft", "join"],
@@ -248,6 +250,20 @@ function vault(s, pod, argv, env, stdin, token) {
             if (extra) return extra;
             if (transport) return fail(2, `Error stepping down: ${transport}`);
             return model.stepDown(s, pod, token || env.VAULT_TOKEN);
+        }
+        case "operator raft snapshot save": {
+            // command/operator_raft_snapshot_save.go: exactly one argument, the file it opens and writes; exit 2 on errors.
+            if (positional.length !== 1) return fail(1, `Incorrect arguments (expected 1, got ${positional.length})`);
+            if (positional[0] !== "/dev/stdout") return fail(1, "(simulator: vault-ha streams snapshots to /dev/stdout)");
+            if (transport) return fail(2, `Error taking the snapshot: ${transport}`);
+            return model.snapshotSave(s, pod, token || env.VAULT_TOKEN);
+        }
+        case "operator raft snapshot restore": {
+            // command/operator_raft_snapshot_restore.go: exactly one argument, the file it reads; -force for another cluster.
+            if (positional.length !== 1) return fail(1, `Incorrect arguments (expected 1, got ${positional.length})`);
+            if (positional[0] !== "/dev/stdin") return fail(1, "(simulator: vault-ha streams snapshots from /dev/stdin)");
+            if (transport) return fail(2, `Error installing the snapshot: ${transport}`);
+            return model.snapshotRestore(s, pod, token || env.VAULT_TOKEN, stdin, flags.force === true || flags.force === "true");
         }
         case "operator raft list-peers": {
             const extra = tooMany(0);

@@ -16,7 +16,8 @@ import * as os from "os";
 import * as path from "path";
 import { executeStep, StepRuntime } from "../../../components/runner/main";
 import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/steps/contract";
-import type { KubectlResult, KubectlRunner } from "../../../components/runner/kubectl";
+import { KubectlResult, KubectlRunner, KubectlVaultOps } from "../../../components/runner/kubectl";
+import type { StepContext } from "../../../components/runner/steps/context";
 import { keyFilePath } from "../../../components/runner/keyFile";
 import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
 import { leaderApiAddr, podNames } from "../../../components/vault/names";
@@ -219,6 +220,28 @@ export class Simulation {
     async wait(ms: number): Promise<void> {
         await this.clock.sleep(ms);
         this.change(() => undefined);
+    }
+
+    /**
+     * A context for code that drives Vault outside a step (npm run snapshot / restore): the simulator's kubectl on
+     * simulated time; its log lines are kept in `output` like a step's stderr.
+     */
+    vaultContext(what: string): StepContext & { stderr: () => string } {
+        const run: RunningStep = { step: what as StepName, stderr: "", killedAt: undefined };
+        const kubectl = new SimKubectl(this, this.kubeconfig, {}, run);
+        const entry = { step: what as StepName, stdout: "", stderr: "" };
+        this.output.push(entry);
+        return {
+            ops: new KubectlVaultOps(kubectl, { namespace: this.params.namespace, release: this.params.release }),
+            log: (line) => {
+                run.stderr += `${line}\n`;
+                entry.stderr = run.stderr;
+            },
+            clock: this.clock,
+            timeoutMs: this.params.timeoutSeconds * 1000,
+            pollMs: this.pollMs,
+            stderr: () => run.stderr,
+        };
     }
 
     /** Every kubectl and vault call: argv and environment (stdin is deliberately not recorded). */
@@ -444,6 +467,14 @@ class SimKubectl implements KubectlRunner {
                 child.stdin.end(input);
             }),
         );
+    }
+
+    /** The streamed form of run: the simulated snapshot is text, so the string path carries it whole. */
+    async stream(args: string[], input: { text: string; file?: string }, outputFile?: string): Promise<{ code: number; stderr: string }> {
+        const stdin = input.text + (input.file ? fs.readFileSync(input.file, "utf8") : "");
+        const result = await this.run(args, stdin);
+        if (result.code === 0 && outputFile) fs.writeFileSync(outputFile, result.stdout, { mode: 0o600, flag: "wx" });
+        return { code: result.code, stderr: result.stderr };
     }
 
     dispose(): void {

@@ -554,6 +554,55 @@ function stepDown(s, name, token) {
     return ok(`Success! Stepped down: ${s.pods[name].containers[0].env.VAULT_ADDR}\n`);
 }
 
+const SNAPSHOT_MARK = "vault-ha simulated raft snapshot";
+
+/**
+ * `sys/storage/raft/snapshot` (GET): the active node streams the raft data, which includes the keyring and the token
+ * store, so the snapshot opens only with its own cluster's unseal keys. Needs a token and an active node. Here the
+ * snapshot is text (the real one is a gzipped tar, which vault-ha never looks into).
+ * @param {State} s @param {string} name @param {string | undefined} token
+ */
+function snapshotSave(s, name, token) {
+    const url = localUrl(s, name, "sys/storage/raft/snapshot");
+    if (s.pods[name].vault.sealed) return apiError("taking the snapshot", "GET", url, 503, "Vault is sealed");
+    if (!s.active) return apiError("taking the snapshot", "GET", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError("taking the snapshot", "GET", url, 403, "permission denied");
+    return { code: 0, stdout: JSON.stringify({ mark: SNAPSHOT_MARK, cluster: s.cluster, data: s.data }) + "\n", stderr: "" };
+}
+
+/**
+ * `sys/storage/raft/snapshot` (POST) and `snapshot-force`: the raft data is replaced. A snapshot of another cluster
+ * is refused without -force (its keyring does not match: vault/raft.go); with -force the cluster takes over the
+ * snapshot's keyring, so from then on it opens only with the snapshot cluster's keys, and (the stricter reading of
+ * hashicorp/vault#21022) every node is sealed until unsealed with them. Unreadable data is refused.
+ * @param {State} s @param {string} name @param {string | undefined} token @param {string} content @param {boolean} force
+ */
+function snapshotRestore(s, name, token, content, force) {
+    const url = localUrl(s, name, force ? "sys/storage/raft/snapshot-force" : "sys/storage/raft/snapshot");
+    const what = "installing the snapshot";
+    if (s.pods[name].vault.sealed) return apiError(what, "POST", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "POST", url, 500, NO_ACTIVE);
+    if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "POST", url, 403, "permission denied");
+    /** @type {any} */
+    let snapshot;
+    try {
+        snapshot = JSON.parse(content);
+    } catch {
+        snapshot = undefined;
+    }
+    if (!snapshot || snapshot.mark !== SNAPSHOT_MARK) return apiError(what, "POST", url, 500, "failed to read snapshot file: unexpected EOF");
+    if (snapshot.cluster.id !== s.cluster.id && !force)
+        return apiError(what, "POST", url, 400, "failed to verify snapshot: the snapshot is from another cluster; use -force to install it anyway");
+    s.data = { ...snapshot.data };
+    s.raftIndex++;
+    if (snapshot.cluster.id !== s.cluster.id) {
+        s.cluster = { ...snapshot.cluster };
+        for (const p of Object.values(s.pods)) Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
+        reconcile(s);
+    }
+    return ok("");
+}
+
 /** Writes a value through the active node, as a client would (needs an active node). @param {State} s @param {string} key @param {string} value */
 function writeData(s, key, value) {
     if (!s.active) throw new Error(`simulator: no active Vault node to write ${key} to`);
@@ -1000,6 +1049,8 @@ module.exports = {
     stepDown,
     writeData,
     readData,
+    snapshotSave,
+    snapshotRestore,
     revisionOf,
     restart,
     recreate,

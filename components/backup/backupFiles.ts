@@ -1,0 +1,152 @@
+/**
+ * A backup on disk: the raft snapshot, a small JSON description beside it, and the unseal keys and root token of the
+ * cluster it came from. A snapshot opens only with those keys (restored onto another cluster, the cluster takes over
+ * the snapshot's keyring), so the three are written together, in a 0700 folder, each file 0600, and checked together
+ * before a restore touches anything.
+ *
+ *   backups/<project>.<stack>/<UTC time>.snap        the snapshot, as Vault streamed it
+ *   backups/<project>.<stack>/<UTC time>.json        { sha256, bytes, clusterId, vaultVersion, createdAt, keys }
+ *   backups/<project>.<stack>/<UTC time>.keys.json   Vault's init answer shape: unseal_keys_b64, root_token
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { VaultKeys } from "../steps/contract";
+
+export const BACKUP_ROOT = "backups";
+
+export function backupFolder(project: string, stack: string): string {
+    return path.join(BACKUP_ROOT, `${project}.${stack}`);
+}
+
+export interface SnapshotDescription {
+    format: 1;
+    /** SHA-256 of the .snap file, hex. */
+    sha256: string;
+    bytes: number;
+    /** `cluster_id` of the Vault cluster the snapshot came from (`vault status`). */
+    clusterId: string;
+    vaultVersion: string;
+    createdAt: string;
+    /** The keys file beside it, by name. */
+    keys: string;
+    /** SHA-256 of the unseal keys, so that a keys file that does not belong to the snapshot is refused. */
+    keysFingerprint: string;
+}
+
+export class BackupError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "BackupError";
+    }
+}
+
+/** 2026-11-28T04-00-00Z: sortable, and a valid file name everywhere. */
+export function snapshotStamp(now: Date): string {
+    return now
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+        .replace(/:/g, "-");
+}
+
+export function keysFingerprint(keys: string[]): string {
+    return createHash("sha256").update(JSON.stringify(keys)).digest("hex");
+}
+
+/** Writes `content` to `file` (0600) through a temporary file, so that a crash never leaves half a file under its name. */
+export function writePrivate(file: string, content: string | Buffer): void {
+    const temporary = `${file}.${process.pid}.tmp`;
+    const fd = fs.openSync(temporary, "wx", 0o600);
+    try {
+        fs.writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+        fs.fsyncSync(fd);
+    } finally {
+        fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, file);
+}
+
+export function ensureBackupFolder(folder: string): void {
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    fs.chmodSync(folder, 0o700);
+}
+
+/** The paths of one backup, from its .snap file. */
+export function backupPaths(snapFile: string): { snap: string; description: string; keys: string } {
+    const base = snapFile.replace(/\.snap$/, "");
+    return { snap: snapFile, description: `${base}.json`, keys: `${base}.keys.json` };
+}
+
+/** Records a snapshot that is already on disk: its description and its keys. */
+export function recordBackup(snapFile: string, info: { clusterId: string; vaultVersion: string; createdAt: string; keys: VaultKeys }): SnapshotDescription {
+    const paths = backupPaths(snapFile);
+    const content = fs.readFileSync(snapFile);
+    writePrivate(paths.keys, JSON.stringify({ unseal_keys_b64: info.keys.unsealKeys, root_token: info.keys.rootToken }, null, 2) + "\n");
+    const description: SnapshotDescription = {
+        format: 1,
+        sha256: createHash("sha256").update(content).digest("hex"),
+        bytes: content.length,
+        clusterId: info.clusterId,
+        vaultVersion: info.vaultVersion,
+        createdAt: info.createdAt,
+        keys: path.basename(paths.keys),
+        keysFingerprint: keysFingerprint(info.keys.unsealKeys),
+    };
+    writePrivate(paths.description, JSON.stringify(description, null, 2) + "\n");
+    return description;
+}
+
+/**
+ * Everything a restore needs, checked before the cluster is touched: the description, the snapshot's size and
+ * checksum (a truncated or corrupted file is refused), and the keys that open it.
+ */
+export function verifyBackup(snapFile: string): { description: SnapshotDescription; keys: VaultKeys } {
+    const paths = backupPaths(snapFile);
+    const fail = (what: string) => {
+        throw new BackupError(`${snapFile}: ${what}; nothing was restored`);
+    };
+    if (!/\.snap$/.test(snapFile)) fail("a backup is the .snap file that `npm run snapshot` wrote");
+    if (!fs.existsSync(snapFile)) fail("no such file");
+    if (!fs.existsSync(paths.description)) fail(`its description ${paths.description} is missing (written beside every snapshot)`);
+    let description: SnapshotDescription;
+    try {
+        description = JSON.parse(fs.readFileSync(paths.description, "utf8")) as SnapshotDescription;
+    } catch {
+        return fail(`its description ${paths.description} is not valid JSON`);
+    }
+    const content = fs.readFileSync(snapFile);
+    if (content.length !== description.bytes) fail(`it has ${content.length} bytes, but ${description.bytes} were saved: the file is truncated or was changed`);
+    if (createHash("sha256").update(content).digest("hex") !== description.sha256)
+        fail("its SHA-256 does not match the one saved with it: the file is corrupted");
+    if (!fs.existsSync(paths.keys)) {
+        fail(
+            `the unseal keys of the cluster it came from (${paths.keys}) are missing: without them the restored data can never be unsealed. ` +
+                `Put the keys file back (or restore it from where you keep backups)`,
+        );
+    }
+    let keys: VaultKeys;
+    try {
+        const raw = JSON.parse(fs.readFileSync(paths.keys, "utf8")) as { unseal_keys_b64?: string[]; root_token?: string };
+        if (!Array.isArray(raw.unseal_keys_b64) || raw.unseal_keys_b64.length === 0 || !raw.root_token) throw new Error();
+        keys = { unsealKeys: raw.unseal_keys_b64, rootToken: raw.root_token };
+    } catch {
+        return fail(`${paths.keys} does not hold unseal keys and a root token`);
+    }
+    if (keysFingerprint(keys.unsealKeys) !== description.keysFingerprint) fail(`${paths.keys} holds other unseal keys than the ones saved with the snapshot`);
+    return { description, keys };
+}
+
+/** Keeps the newest `keep` backups of the folder (by name, which sorts by time), removing the older ones whole. */
+export function pruneBackups(folder: string, keep: number): string[] {
+    if (!fs.existsSync(folder)) return [];
+    const snaps = fs
+        .readdirSync(folder)
+        .filter((f) => f.endsWith(".snap"))
+        .sort();
+    const removed = snaps.slice(0, Math.max(0, snaps.length - keep));
+    for (const snap of removed) {
+        const paths = backupPaths(path.join(folder, snap));
+        for (const file of [paths.snap, paths.description, paths.keys]) fs.rmSync(file, { force: true });
+    }
+    return removed.map((f) => path.join(folder, f));
+}

@@ -1,0 +1,117 @@
+/**
+ * Taking and restoring raft snapshots, with the keys that open them (see backupFiles.ts for what is on disk).
+ *
+ * - Save: `vault operator raft snapshot save` on the active node, streamed through `kubectl exec` into a 0600 file
+ *   (no copy in the pod), then its checksum, the cluster's id and the keys beside it. Older backups beyond `keep` go.
+ * - Restore: everything is checked first (checksum, size, keys). Onto the cluster the snapshot came from (same
+ *   `cluster_id`) it is a plain restore; onto another cluster (a rebuilt one) it is `-force`, after which the cluster
+ *   opens only with the snapshot's keys: every pod is unsealed with them here, and the caller hands them to the Pulumi
+ *   state (the adoption settings vault-ha:unsealKeys / vault-ha:rootToken).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { pollUntil, StepError } from "../runner/poll";
+import { StepContext, waitForApi } from "../runner/steps/context";
+import { unsealFrom } from "../runner/steps/unseal";
+import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
+import type { VaultKeys } from "../steps/contract";
+import { podNames } from "../vault/names";
+import { BackupError, ensureBackupFolder, pruneBackups, recordBackup, SnapshotDescription, snapshotStamp, verifyBackup } from "./backupFiles";
+
+/** The active node and its status, waited for (a snapshot is served by it, and a restore goes to it). */
+async function activeNode(ctx: StepContext, names: string[]): Promise<{ pod: string; status: SealStatus }> {
+    let last = "";
+    return pollUntil(
+        ctx,
+        "an active Vault node",
+        async () => {
+            for (const pod of names) {
+                try {
+                    const status = await ctx.ops.status(pod);
+                    if (status.isSelf && !status.sealed) return { pod, status };
+                    last = `${pod}: ${status.sealed ? "sealed" : "standby"}`;
+                } catch (err) {
+                    if (!(err instanceof VaultUnavailable)) throw err;
+                    last = `${pod}: ${err.message}`;
+                }
+            }
+            return undefined;
+        },
+        () => last,
+    );
+}
+
+export interface SnapshotOptions {
+    release: string;
+    replicas: number;
+    keys: VaultKeys;
+    folder: string;
+    keep: number;
+    now: Date;
+}
+
+export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promise<{ file: string; description: SnapshotDescription }> {
+    const { pod, status } = await activeNode(ctx, podNames(o.release, o.replicas));
+    ensureBackupFolder(o.folder);
+    const file = path.join(o.folder, `${snapshotStamp(o.now)}.snap`);
+    const started = ctx.clock.now();
+    ctx.log(`saving a raft snapshot from ${pod} (the active node) to ${file}`);
+    try {
+        await ctx.ops.saveSnapshot(pod, o.keys.rootToken, file);
+    } catch (err) {
+        fs.rmSync(file, { force: true });
+        if (err instanceof VaultRefused) throw new StepError(`the snapshot was refused (${err.message}); is vault-ha's root token still valid?`);
+        throw err;
+    }
+    const description = recordBackup(file, {
+        clusterId: status.clusterId ?? "",
+        vaultVersion: status.version ?? "",
+        createdAt: o.now.toISOString(),
+        keys: o.keys,
+    });
+    ctx.log(`saved ${description.bytes} bytes in ${Math.round((ctx.clock.now() - started) / 1000)}s, sha256 ${description.sha256}, with the keys that open it`);
+    const removed = pruneBackups(o.folder, o.keep);
+    if (removed.length) ctx.log(`removed older backups beyond the newest ${o.keep}: ${removed.join(", ")}`);
+    return { file, description };
+}
+
+export interface RestoreOptions {
+    release: string;
+    replicas: number;
+    file: string;
+    /** The running cluster's root token (from the state): it authorises the restore. */
+    currentToken: string;
+    keyThreshold: number;
+}
+
+export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Promise<{ forced: boolean; keys: VaultKeys }> {
+    // Before anything is touched: the file is whole and the keys that open it are there.
+    const { description, keys } = verifyBackup(o.file);
+    ctx.onSecret?.(...keys.unsealKeys, keys.rootToken);
+    const names = podNames(o.release, o.replicas);
+    const { pod, status } = await activeNode(ctx, names);
+    const forced = !status.clusterId || status.clusterId !== description.clusterId;
+    ctx.log(
+        forced
+            ? `the running cluster (${status.clusterId ?? "unknown id"}) is not the one the snapshot came from (${description.clusterId}): restoring with -force; afterwards it opens only with the snapshot's keys`
+            : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
+    );
+    try {
+        await ctx.ops.restoreSnapshot(pod, o.currentToken, o.file, forced);
+    } catch (err) {
+        if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message})`);
+        throw err;
+    }
+    ctx.log(`snapshot ${path.basename(o.file)} installed`);
+    if (forced) {
+        for (const name of names) {
+            const now = await waitForApi(ctx, name);
+            await unsealFrom(ctx, name, now, keys.unsealKeys, o.keyThreshold);
+        }
+        await activeNode(ctx, names);
+        ctx.log("every pod is unsealed with the snapshot's keys");
+    }
+    return { forced, keys };
+}
+
+export { BackupError };

@@ -1,0 +1,122 @@
+/**
+ * The commands behind `npm run snapshot` and `npm run restore -- FILE` (scripts/backup.sh passes --stack).
+ *
+ * They act on the stack's cluster with what the Pulumi state holds: the kubeconfig, the unseal keys and the root token,
+ * read with `pulumi stack output --json --show-secrets` into this process's memory (never printed, never an argument
+ * of another process). kubectl gets the kubeconfig as a private file, Vault the token on stdin (components/backup/).
+ *
+ * After a restore onto another cluster (a rebuilt one), the cluster opens only with the snapshot's keys: this hands
+ * them to the stack as vault-ha:unsealKeys / vault-ha:rootToken (`pulumi config set --secret`, the value on stdin:
+ * pkg/cmd/pulumi/config/config.go reads stdin when it is not a terminal), and the next `npm run up` moves them into
+ * the state.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { backupFolder, BackupError } from "../components/backup/backupFiles";
+import { restoreSnapshot, takeSnapshot } from "../components/backup/snapshot";
+import { PROJECT } from "../components/config/settings";
+import { keyFilePath, retireKeyFile } from "../components/runner/keyFile";
+import { Kubectl, KubectlVaultOps } from "../components/runner/kubectl";
+import { systemClock } from "../components/runner/clock";
+import { StepError } from "../components/runner/poll";
+import { Redactor } from "../components/runner/redact";
+import { VaultRefused } from "../components/runner/vaultOps";
+import { VAULT_RELEASE_NAME } from "../components/vault/names";
+
+/** Backups kept by `npm run snapshot` (older ones are removed with their keys). */
+export const KEEP_BACKUPS = 5;
+
+interface StackOutputs {
+    kubeconfig: string;
+    rootToken: string;
+    unsealKeys: string[];
+    vaultNamespace: string;
+    raftPeers: unknown[];
+}
+
+function stackOutputs(stack: string): StackOutputs {
+    const out = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { encoding: "utf8" });
+    if (out.status !== 0) {
+        throw new BackupError(
+            `could not read the outputs of stack ${stack} (pulumi stack output failed: ${out.stderr.trim().split("\n").pop()}); has it been deployed (npm run up)?`,
+        );
+    }
+    const outputs = JSON.parse(out.stdout) as Partial<StackOutputs>;
+    if (!outputs.kubeconfig || !outputs.rootToken || !outputs.unsealKeys?.length) {
+        throw new BackupError(`stack ${stack} has no kubeconfig, root token or unseal keys in its outputs; deploy it first (npm run up)`);
+    }
+    return outputs as StackOutputs;
+}
+
+function setSecretConfig(stack: string, key: string, value: string): void {
+    const result = spawnSync("pulumi", ["config", "set", "--secret", "--stack", stack, key], { input: value, encoding: "utf8" });
+    if (result.status !== 0) throw new BackupError(`pulumi config set --secret ${key} failed: ${result.stderr.trim()}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const stackAt = argv.indexOf("--stack");
+    const stack = stackAt >= 0 ? argv[stackAt + 1] : "dev";
+    const args = argv.filter((_, i) => i !== stackAt && i !== stackAt + 1);
+    const [command, file] = args;
+    const redactor = new Redactor();
+    const log = (line: string) => process.stderr.write(`vault-ha ${command}: ${redactor.apply(line)}\n`);
+    let kubectl: Kubectl | undefined;
+    try {
+        if (command !== "snapshot" && command !== "restore") throw new BackupError("usage: npm run snapshot | npm run restore -- FILE.snap");
+        if (command === "restore" && !file) throw new BackupError("usage: npm run restore -- backups/<project>.<stack>/<time>.snap");
+        const outputs = stackOutputs(stack);
+        redactor.addKubeconfig(outputs.kubeconfig);
+        redactor.add(...outputs.unsealKeys, outputs.rootToken);
+        kubectl = new Kubectl(outputs.kubeconfig, 3_600_000);
+        const ctx = {
+            ops: new KubectlVaultOps(kubectl, { namespace: outputs.vaultNamespace ?? "vault", release: VAULT_RELEASE_NAME }),
+            log,
+            clock: systemClock,
+            timeoutMs: 600_000,
+            pollMs: 2000,
+            onSecret: (...values: string[]) => redactor.add(...values),
+        };
+        const replicas = Array.isArray(outputs.raftPeers) && outputs.raftPeers.length > 0 ? outputs.raftPeers.length : 3;
+        const keys = { unsealKeys: outputs.unsealKeys, rootToken: outputs.rootToken };
+        if (command === "snapshot") {
+            const { file: saved } = await takeSnapshot(ctx, {
+                release: VAULT_RELEASE_NAME,
+                replicas,
+                keys,
+                folder: backupFolder(PROJECT, stack),
+                keep: KEEP_BACKUPS,
+                now: new Date(),
+            });
+            log(`backup: ${saved} (restore it with: npm run restore -- ${saved})`);
+            return 0;
+        }
+        const result = await restoreSnapshot(ctx, {
+            release: VAULT_RELEASE_NAME,
+            replicas,
+            file: path.resolve(file),
+            currentToken: outputs.rootToken,
+            keyThreshold: 3,
+        });
+        if (result.forced) {
+            setSecretConfig(stack, `${PROJECT}:unsealKeys`, JSON.stringify(result.keys.unsealKeys));
+            setSecretConfig(stack, `${PROJECT}:rootToken`, result.keys.rootToken);
+            const keyFile = keyFilePath(PROJECT, stack);
+            const aside = fs.existsSync(keyFile) ? retireKeyFile(keyFile) : undefined;
+            log(
+                `the cluster now opens only with the snapshot's keys: they are set as vault-ha:unsealKeys / vault-ha:rootToken (secret)` +
+                    (aside ? `, and the rebuilt cluster's key file, which opens nothing now, was moved to ${aside}` : ""),
+            );
+            log("run npm run up now: the state takes over the snapshot's keys (the preview shows the init and unseal steps using them)");
+        }
+        return 0;
+    } catch (err) {
+        const known = err instanceof BackupError || err instanceof StepError || err instanceof VaultRefused;
+        log(`ERROR: ${known ? (err as Error).message : `unexpected failure: ${(err as Error).stack ?? err}`}`);
+        return 1;
+    } finally {
+        kubectl?.dispose();
+    }
+}
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
