@@ -117,6 +117,7 @@ const bootstrap = new VaultBootstrap(
         // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
         tls: tls ? { caFile: tls.podCaFile } : undefined,
         podTemplate: vault.podTemplate,
+        snapshotsToKeep: settings.snapshotsToKeep,
     },
     { ...inCluster, dependsOn: [vault.release] },
 );

@@ -15,7 +15,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { backupFolder, BackupError } from "../components/backup/backupFiles";
 import { restoreSnapshot, takeSnapshot } from "../components/backup/snapshot";
-import { PROJECT } from "../components/config/settings";
+import { DEFAULTS, PROJECT } from "../components/config/settings";
+import { readStackSettings } from "../components/config/stackFile";
 import { keyFilePath, retireKeyFile } from "../components/runner/keyFile";
 import { Kubectl, KubectlVaultOps } from "../components/runner/kubectl";
 import { systemClock } from "../components/runner/clock";
@@ -24,8 +25,14 @@ import { Redactor } from "../components/runner/redact";
 import { VaultRefused } from "../components/runner/vaultOps";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 
-/** Backups kept by `npm run snapshot` (older ones are removed with their keys). */
-export const KEEP_BACKUPS = 5;
+/** Backups kept: the stack's snapshotsToKeep (older ones are removed with their keys). */
+function backupsToKeep(stack: string): number {
+    try {
+        return readStackSettings(stack).settings.snapshotsToKeep;
+    } catch {
+        return DEFAULTS.snapshotsToKeep; // Settings the up would refuse: the snapshot is still worth taking.
+    }
+}
 
 interface StackOutputs {
     kubeconfig: string;
@@ -85,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
                 replicas,
                 keys,
                 folder: backupFolder(PROJECT, stack),
-                keep: KEEP_BACKUPS,
+                keep: backupsToKeep(stack),
                 now: new Date(),
             });
             log(`backup: ${saved} (restore it with: npm run restore -- ${saved})`);

@@ -34,6 +34,7 @@ export const DEFAULTS = {
     certManagerNamespace: "cert-manager",
     certManagerChartVersion: CERT_MANAGER_CHART.version,
     kvMount: "mysecret",
+    snapshotsToKeep: 5,
 };
 
 export type SettingName = keyof typeof DEFAULTS;
@@ -172,6 +173,7 @@ export interface Settings {
     certManagerNamespace: string;
     certManagerChartVersion: string;
     kvMount: string;
+    snapshotsToKeep: number;
 }
 
 /** A value read, or what is wrong with it; `index` names the list item at fault. */
@@ -382,6 +384,7 @@ const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
     certManagerNamespace: namespace,
     certManagerChartVersion: chartVersion,
     kvMount,
+    snapshotsToKeep: wholeNumber(1, 100),
 };
 
 export interface ParsedSettings {

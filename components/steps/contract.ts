@@ -55,6 +55,8 @@ export const ENV = {
     kvUsername: "VAULT_HA_KV_USERNAME",
     timeoutSeconds: "VAULT_HA_TIMEOUT_SECONDS",
     podTemplate: "VAULT_HA_POD_TEMPLATE",
+    backupFolder: "VAULT_HA_BACKUP_FOLDER",
+    snapshotsToKeep: "VAULT_HA_SNAPSHOTS_TO_KEEP",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -90,6 +92,9 @@ const SHAPES = {
         replicas: "number",
         keyThreshold: "number",
         podTemplate: "string",
+        // Before the first serving pod goes, a snapshot with its keys is saved here (relative to the project).
+        backupFolder: "string",
+        snapshotsToKeep: "number",
         timeoutSeconds: "number",
     },
     join: {

@@ -21,6 +21,7 @@ import { keyFilePath, keySettingsNotice, readKeyFile } from "../runner/keyFile";
 import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../steps/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
 import { bootstrapPlan } from "./bootstrapPlan";
+import { backupFolder } from "../backup/backupFiles";
 import { leaderApiAddr, podNames, VAULT_RELEASE_NAME } from "./names";
 
 /** How long the identities invoke waits for restarting pods to run (see runner/steps/pods.ts podIdentities). */
@@ -42,6 +43,8 @@ export interface VaultBootstrapArgs {
     timeoutSeconds?: number;
     /** What the pods are made from (VaultCluster.podTemplate): the roll step runs again when it changes. */
     podTemplate: string;
+    /** Backups kept in backups/<project>.<stack>/ (the roll saves one before it replaces a serving pod). */
+    snapshotsToKeep: number;
 }
 
 export class VaultBootstrap extends pulumi.ComponentResource {
@@ -124,7 +127,14 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                         id,
                         {
                             step: "roll",
-                            params: params({ replicas: args.replicas, keyThreshold: args.keyThreshold, podTemplate: args.podTemplate, timeoutSeconds }),
+                            params: params({
+                                replicas: args.replicas,
+                                keyThreshold: args.keyThreshold,
+                                podTemplate: args.podTemplate,
+                                backupFolder: backupFolder(pulumi.getProject(), pulumi.getStack()),
+                                snapshotsToKeep: args.snapshotsToKeep,
+                                timeoutSeconds,
+                            }),
                             secrets: { kubeconfig, unsealKeys: keys!.apply((k) => k.unsealKeys), rootToken: keys!.apply((k) => k.rootToken) },
                             logging: Logging.StdoutAndStderr,
                         },

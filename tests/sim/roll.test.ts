@@ -5,6 +5,8 @@
  * its quorum, no pod was deleted while autopilot said the cluster was unhealthy, and a second `up` runs nothing.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
@@ -86,6 +88,15 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         const stepDowns = vaultCalls(sim, since).filter((c) => c.includes("operator step-down"));
         assert.deepEqual(stepDowns, [`${active} operator step-down`], "only the active node is asked to step down, once");
         assert.notEqual(sim.state().active, active, "another node is active after the hand-over");
+        // Before the first serving pod went: a backup of the data with the keys that open it.
+        const calls = sim.calls().slice(since);
+        const saved = calls.findIndex((c) => c.tool === "vault" && c.argv.join(" ") === "operator raft snapshot save /dev/stdout");
+        const firstDelete = calls.findIndex((c) => c.tool === "kubectl" && c.argv[0] === "delete");
+        assert.ok(saved >= 0 && saved < firstDelete, `the snapshot is taken before the first pod is deleted (${saved}, ${firstDelete}): ${roll.stderr}`);
+        const backups = fs.readdirSync(path.join(sim.dir, "backups", "vault-ha.dev"));
+        assert.equal(backups.filter((f) => f.endsWith(".snap")).length, 1);
+        assert.equal(backups.filter((f) => f.endsWith(".keys.json")).length, 1);
+        assert.match(roll.stderr, /before the roll, a backup of Vault's data and the keys that open it: .*\.snap \(npm run restore -- /);
         // The pods the roll replaced were unsealed by it: the unseal steps that ran found them so.
         for (const run of up.runs.filter((r) => r.id.startsWith("unseal-") || r.id.startsWith("join-"))) {
             assert.equal(JSON.parse(run.stdout).result, "already-unsealed", run.id);

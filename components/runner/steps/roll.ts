@@ -22,6 +22,7 @@ import { StepContext, waitForApi } from "./context";
 import { unsealFrom } from "./unseal";
 import { removeDepartedPeers } from "./verify";
 import { compareVersions, downgradeMessage, vaultVersion } from "../../vault/rollPlan";
+import { takeSnapshot } from "../../backup/snapshot";
 
 /** The answer of the first node that gives one; the last "not yet" when none does. */
 async function askAny<T>(nodes: string[], ask: (node: string) => Promise<T>): Promise<T> {
@@ -207,6 +208,8 @@ export async function replaceIfStuck(ctx: StepContext, name: string): Promise<vo
 export interface RollOptions {
     /** The roll step's parameter (rollPlan.ts podTemplateSummary): it names the image the pods should run. */
     podTemplate?: string;
+    /** Where the backup taken before the first serving pod goes is saved, and how many are kept. */
+    backup?: { folder: string; keep: number };
     release: string;
     replicas: number;
     keys: string[];
@@ -276,32 +279,50 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         return { rolled, revision };
     }
 
+    // First the quorum: every running pod that holds raft data and is sealed (restarted since the last up, or
+    // replaced by a roll that was interrupted) is unsealed, outdated or not. Everything after needs an active node.
+    for (const name of names) {
+        const status = seal.get(name);
+        if (status?.initialized && status.sealed) {
+            await unsealFrom(ctx, name, status, o.keys, o.threshold);
+            seal.set(name, { ...status, sealed: false });
+        }
+    }
+    const serving = names.filter((n) => seal.get(n)?.sealed === false);
+
     // Pods beyond the replica count that a scale-down removed still count as (dead) raft voters, and autopilot calls
     // the cluster unhealthy while they do: verify's removal runs first (never a live peer; see verify.ts).
-    await removeDepartedPeers(ctx, unsealed[0], o.release, o.replicas, o.token);
+    await removeDepartedPeers(ctx, serving[0], o.release, o.replicas, o.token);
 
-    // Outdated pods that serve nothing (stuck starting, or sealed) go first: replacing them costs no quorum, and a
-    // pod stuck on an image that never started must not block the change that fixes it.
-    const serving = (name: string) => seal.get(name)?.sealed === false;
-    for (const pod of todo.filter((p) => !serving(p.name))) {
+    // Outdated pods that serve nothing (stuck: an image that never started) go next: replacing them costs no quorum,
+    // and such a pod must not block the change that fixes it.
+    for (const pod of todo.filter((p) => !serving.includes(p.name))) {
         await replaceAndUnseal(ctx, pod, revision, o);
         rolled.push(pod.name);
     }
 
-    // Before a serving pod goes: every pod that holds raft data is unsealed (a pod restarted since the last up is
-    // sealed) and autopilot says the cluster is healthy, so the pod taken away next never costs the quorum.
-    for (const name of names) {
-        const status = seal.get(name);
-        if (!rolled.includes(name) && status?.initialized && status.sealed) await unsealFrom(ctx, name, status, o.keys, o.threshold);
-    }
-    await waitForHealthyRaft(ctx, unsealed, o.token);
+    // Before a serving pod goes, autopilot says the cluster is healthy, so the pod taken away never costs the quorum.
+    await waitForHealthyRaft(ctx, serving, o.token);
 
     // Standbys first, highest ordinal first (the order a StatefulSet's rolling update uses); the active node last.
-    const rest = todo.filter((p) => serving(p.name));
+    const rest = todo.filter((p) => serving.includes(p.name) && !rolled.includes(p.name));
     const active = names.find((n) => seal.get(n)?.isSelf);
     const order = rest.filter((p) => p.name !== active).sort((a, b) => b.name.localeCompare(a.name, "en", { numeric: true }));
     const activePod = rest.find((p) => p.name === active);
     if (activePod) order.push(activePod);
+
+    if (order.length > 0 && o.backup) {
+        // A roll replaces serving pods: the data and the keys that open it are saved first (components/backup/).
+        const { file } = await takeSnapshot(ctx, {
+            release: o.release,
+            replicas: o.replicas,
+            keys: { unsealKeys: o.keys, rootToken: o.token },
+            folder: o.backup.folder,
+            keep: o.backup.keep,
+            now: new Date(ctx.clock.now()),
+        });
+        ctx.log(`before the roll, a backup of Vault's data and the keys that open it: ${file} (npm run restore -- ${file})`);
+    }
 
     for (const pod of order) {
         // Step down only when the pod is still the active node and another healthy voter can take over: a lone
@@ -351,6 +372,7 @@ export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, (vault) =>
         rollPods(vault, {
             podTemplate: p.podTemplate,
+            backup: { folder: p.backupFolder, keep: p.snapshotsToKeep },
             release: p.release,
             replicas: p.replicas,
             keys: secrets.unsealKeys,

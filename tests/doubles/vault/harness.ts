@@ -290,7 +290,15 @@ export class Simulation {
             case "forget-keys":
                 return { keyFile: p.keyFile };
             case "roll":
-                return { ...where, replicas: p.replicas, keyThreshold: p.keyThreshold, podTemplate: p.podTemplate, timeoutSeconds: p.timeoutSeconds };
+                return {
+                    ...where,
+                    replicas: p.replicas,
+                    keyThreshold: p.keyThreshold,
+                    podTemplate: p.podTemplate,
+                    backupFolder: "backups/vault-ha.dev",
+                    snapshotsToKeep: 5,
+                    timeoutSeconds: p.timeoutSeconds,
+                };
             default:
                 throw new Error(`${step} takes its parameters from the test (options.env)`);
         }
@@ -304,6 +312,7 @@ export class Simulation {
             ...environment,
             // Key files are relative to the project folder in real use; here they go to the simulation's folder.
             VAULT_HA_KEY_FILE: environment.VAULT_HA_KEY_FILE ? path.join(this.dir, environment.VAULT_HA_KEY_FILE) : "",
+            ...(environment.VAULT_HA_BACKUP_FOLDER ? { VAULT_HA_BACKUP_FOLDER: path.join(this.dir, environment.VAULT_HA_BACKUP_FOLDER) } : {}),
             VAULT_HA_POLL_MS: String(pollMs),
         };
     }

@@ -22,6 +22,8 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
         replicas: 3,
         keyThreshold: 3,
         podTemplate: "image hashicorp/vault:2.0.4, TLS on, chart 0.34.1, values 0123456789ab",
+        backupFolder: "backups/vault-ha.dev",
+        snapshotsToKeep: 5,
         timeoutSeconds: 600,
     },
     join: {
@@ -59,7 +61,16 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
         "VAULT_HA_TIMEOUT_SECONDS",
     ],
     unseal: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_POD", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_TIMEOUT_SECONDS"],
-    roll: ["VAULT_HA_NAMESPACE", "VAULT_HA_RELEASE", "VAULT_HA_REPLICAS", "VAULT_HA_KEY_THRESHOLD", "VAULT_HA_POD_TEMPLATE", "VAULT_HA_TIMEOUT_SECONDS"],
+    roll: [
+        "VAULT_HA_NAMESPACE",
+        "VAULT_HA_RELEASE",
+        "VAULT_HA_REPLICAS",
+        "VAULT_HA_KEY_THRESHOLD",
+        "VAULT_HA_POD_TEMPLATE",
+        "VAULT_HA_BACKUP_FOLDER",
+        "VAULT_HA_SNAPSHOTS_TO_KEEP",
+        "VAULT_HA_TIMEOUT_SECONDS",
+    ],
     join: [
         "VAULT_HA_NAMESPACE",
         "VAULT_HA_RELEASE",
