@@ -112,6 +112,14 @@ describe("snapshots and restores (simulator)", () => {
         fs.writeFileSync(file, changed);
         await assert.rejects(attempt(), (err: Error) => err instanceof BackupError && /SHA-256 does not match.*corrupted/.test(err.message));
         fs.writeFileSync(file, original);
+        const keysFile = backupPaths(file).keys;
+        const savedKeys = fs.readFileSync(keysFile, "utf8");
+        fs.writeFileSync(keysFile, JSON.stringify({ unseal_keys_b64: ["b3RoZXIta2V5LTEtMS0xLTEtMS0xLTEtMS0xLTEtMQ=="], root_token: "hvs.other" }));
+        await assert.rejects(
+            attempt(),
+            (err: Error) => err instanceof BackupError && /holds other unseal keys than the ones saved with the snapshot/.test(err.message),
+        );
+        fs.writeFileSync(keysFile, savedKeys);
         fs.renameSync(backupPaths(file).keys, `${backupPaths(file).keys}.away`);
         await assert.rejects(
             attempt(),
