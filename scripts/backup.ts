@@ -25,13 +25,18 @@ import { Redactor } from "../components/runner/redact";
 import { VaultRefused } from "../components/runner/vaultOps";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 
+/** The stack's settings, when its file reads (settings the up would refuse still allow a snapshot). */
+function settingsOf(stack: string) {
+    try {
+        return readStackSettings(stack).settings;
+    } catch {
+        return undefined;
+    }
+}
+
 /** Backups kept: the stack's snapshotsToKeep (older ones are removed with their keys). */
 function backupsToKeep(stack: string): number {
-    try {
-        return readStackSettings(stack).settings.snapshotsToKeep;
-    } catch {
-        return DEFAULTS.snapshotsToKeep; // Settings the up would refuse: the snapshot is still worth taking.
-    }
+    return settingsOf(stack)?.snapshotsToKeep ?? DEFAULTS.snapshotsToKeep;
 }
 
 interface StackOutputs {
@@ -98,23 +103,38 @@ export async function main(argv: string[]): Promise<number> {
             log(`backup: ${saved} (restore it with: npm run restore -- ${saved})`);
             return 0;
         }
-        const result = await restoreSnapshot(ctx, {
-            release: VAULT_RELEASE_NAME,
-            replicas,
-            file: path.resolve(file),
-            currentToken: outputs.rootToken,
-            keyThreshold: 3,
-        });
-        if (result.forced) {
-            setSecretConfig(stack, `${PROJECT}:unsealKeys`, JSON.stringify(result.keys.unsealKeys));
-            setSecretConfig(stack, `${PROJECT}:rootToken`, result.keys.rootToken);
-            const keyFile = keyFilePath(PROJECT, stack);
-            const aside = fs.existsSync(keyFile) ? retireKeyFile(keyFile) : undefined;
-            log(
-                `the cluster now opens only with the snapshot's keys: they are set as vault-ha:unsealKeys / vault-ha:rootToken (secret)` +
-                    (aside ? `, and the rebuilt cluster's key file, which opens nothing now, was moved to ${aside}` : ""),
-            );
-            log("run npm run up now: the state takes over the snapshot's keys (the preview shows the init and unseal steps using them)");
+        let handedOver = false;
+        const snapKeys = path.resolve(file).replace(/\.snap$/, ".keys.json");
+        try {
+            const result = await restoreSnapshot(ctx, {
+                release: VAULT_RELEASE_NAME,
+                replicas,
+                file: path.resolve(file),
+                currentToken: outputs.rootToken,
+                keyThreshold: settingsOf(stack)?.keyThreshold ?? DEFAULTS.keyThreshold,
+                onForced: (snapshotKeys) => {
+                    // First thing after Vault accepted the snapshot: the stack must never point at keys that no
+                    // longer open the cluster.
+                    setSecretConfig(stack, `${PROJECT}:unsealKeys`, JSON.stringify(snapshotKeys.unsealKeys));
+                    setSecretConfig(stack, `${PROJECT}:rootToken`, snapshotKeys.rootToken);
+                    const keyFile = keyFilePath(PROJECT, stack);
+                    const aside = fs.existsSync(keyFile) ? retireKeyFile(keyFile) : undefined;
+                    handedOver = true;
+                    log(
+                        `the cluster now opens only with the snapshot's keys: they are set as vault-ha:unsealKeys / vault-ha:rootToken (secret)` +
+                            (aside ? `, and the rebuilt cluster's key file, which opens nothing now, was moved to ${aside}` : ""),
+                    );
+                },
+            });
+            if (result.forced) log("run npm run up now: the state takes over the snapshot's keys (the preview shows the init and unseal steps using them)");
+        } catch (err) {
+            if (handedOver) {
+                log(
+                    `the restore was accepted, so the cluster opens only with the snapshot's keys, which the stack now has (vault-ha:unsealKeys / vault-ha:rootToken) and ${snapKeys} holds; ` +
+                        "fix the cause below, then run npm run up: it unseals the pods with them",
+                );
+            }
+            throw err;
         }
         return 0;
     } catch (err) {

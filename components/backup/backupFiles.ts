@@ -32,6 +32,8 @@ export interface SnapshotDescription {
     keys: string;
     /** SHA-256 of the unseal keys, so that a keys file that does not belong to the snapshot is refused. */
     keysFingerprint: string;
+    /** The snapshot cluster's unseal threshold: after a -force restore Vault still reports the old cluster's. */
+    threshold?: number;
 }
 
 export class BackupError extends Error {
@@ -71,16 +73,38 @@ export function ensureBackupFolder(folder: string): void {
     fs.chmodSync(folder, 0o700);
 }
 
-/** The paths of one backup, from its .snap file. */
-export function backupPaths(snapFile: string): { snap: string; description: string; keys: string } {
+/** The paths of one backup, from its .snap file; the snapshot is streamed into `partial` first. */
+export function backupPaths(snapFile: string): { snap: string; description: string; keys: string; partial: string } {
     const base = snapFile.replace(/\.snap$/, "");
-    return { snap: snapFile, description: `${base}.json`, keys: `${base}.keys.json` };
+    return { snap: snapFile, description: `${base}.json`, keys: `${base}.keys.json`, partial: `${base}.snap.partial` };
 }
 
-/** Records a snapshot that is already on disk: its description and its keys. */
-export function recordBackup(snapFile: string, info: { clusterId: string; vaultVersion: string; createdAt: string; keys: VaultKeys }): SnapshotDescription {
+/** A .snap name in `folder` for `now` that no backup uses yet (two in the same second get -1, -2, ...). */
+export function newSnapshotFile(folder: string, now: Date): string {
+    const stamp = snapshotStamp(now);
+    for (let i = 0; ; i++) {
+        const file = path.join(folder, `${stamp}${i ? `-${i}` : ""}.snap`);
+        const paths = backupPaths(file);
+        if (![paths.snap, paths.partial, paths.description, paths.keys].some((f) => fs.existsSync(f))) return file;
+    }
+}
+
+/**
+ * Records a snapshot streamed into its `.partial` file: the keys, then the description, then the rename to `.snap`
+ * last, so that a `.snap` always has both beside it and a save that died leaves only a `.partial`.
+ */
+export function recordBackup(
+    snapFile: string,
+    info: { clusterId: string; vaultVersion: string; createdAt: string; keys: VaultKeys; threshold?: number },
+): SnapshotDescription {
     const paths = backupPaths(snapFile);
-    const content = fs.readFileSync(snapFile);
+    const fd = fs.openSync(paths.partial, "r");
+    try {
+        fs.fsyncSync(fd);
+    } finally {
+        fs.closeSync(fd);
+    }
+    const content = fs.readFileSync(paths.partial);
     writePrivate(paths.keys, JSON.stringify({ unseal_keys_b64: info.keys.unsealKeys, root_token: info.keys.rootToken }, null, 2) + "\n");
     const description: SnapshotDescription = {
         format: 1,
@@ -91,8 +115,10 @@ export function recordBackup(snapFile: string, info: { clusterId: string; vaultV
         createdAt: info.createdAt,
         keys: path.basename(paths.keys),
         keysFingerprint: keysFingerprint(info.keys.unsealKeys),
+        threshold: info.threshold,
     };
     writePrivate(paths.description, JSON.stringify(description, null, 2) + "\n");
+    fs.renameSync(paths.partial, paths.snap);
     return description;
 }
 
@@ -136,13 +162,15 @@ export function verifyBackup(snapFile: string): { description: SnapshotDescripti
     return { description, keys };
 }
 
-/** Keeps the newest `keep` backups of the folder (by name, which sorts by time), removing the older ones whole. */
+/**
+ * Keeps the newest `keep` complete backups of the folder (a .snap with its description; by name, which sorts by
+ * time), removing the older ones whole. Leftovers of saves that died (`.partial`) go too.
+ */
 export function pruneBackups(folder: string, keep: number): string[] {
     if (!fs.existsSync(folder)) return [];
-    const snaps = fs
-        .readdirSync(folder)
-        .filter((f) => f.endsWith(".snap"))
-        .sort();
+    const files = fs.readdirSync(folder);
+    for (const partial of files.filter((f) => f.endsWith(".snap.partial"))) fs.rmSync(path.join(folder, partial), { force: true });
+    const snaps = files.filter((f) => f.endsWith(".snap") && files.includes(f.replace(/\.snap$/, ".json"))).sort();
     const removed = snaps.slice(0, Math.max(0, snaps.length - keep));
     for (const snap of removed) {
         const paths = backupPaths(path.join(folder, snap));

@@ -16,7 +16,7 @@ import { unsealFrom } from "../runner/steps/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
 import type { VaultKeys } from "../steps/contract";
 import { podNames } from "../vault/names";
-import { BackupError, ensureBackupFolder, pruneBackups, recordBackup, SnapshotDescription, snapshotStamp, verifyBackup } from "./backupFiles";
+import { BackupError, backupPaths, ensureBackupFolder, newSnapshotFile, pruneBackups, recordBackup, SnapshotDescription, verifyBackup } from "./backupFiles";
 
 /** The active node and its status, waited for (a snapshot is served by it, and a restore goes to it). */
 async function activeNode(ctx: StepContext, names: string[]): Promise<{ pod: string; status: SealStatus }> {
@@ -53,13 +53,14 @@ export interface SnapshotOptions {
 export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promise<{ file: string; description: SnapshotDescription }> {
     const { pod, status } = await activeNode(ctx, podNames(o.release, o.replicas));
     ensureBackupFolder(o.folder);
-    const file = path.join(o.folder, `${snapshotStamp(o.now)}.snap`);
+    const file = newSnapshotFile(o.folder, o.now);
+    const partial = backupPaths(file).partial;
     const started = ctx.clock.now();
     ctx.log(`saving a raft snapshot from ${pod} (the active node) to ${file}`);
     try {
-        await ctx.ops.saveSnapshot(pod, o.keys.rootToken, file);
+        await ctx.ops.saveSnapshot(pod, o.keys.rootToken, partial);
     } catch (err) {
-        fs.rmSync(file, { force: true });
+        fs.rmSync(partial, { force: true });
         if (err instanceof VaultRefused) throw new StepError(`the snapshot was refused (${err.message}); is vault-ha's root token still valid?`);
         throw err;
     }
@@ -68,6 +69,7 @@ export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promis
         vaultVersion: status.version ?? "",
         createdAt: o.now.toISOString(),
         keys: o.keys,
+        threshold: status.t > 0 ? status.t : undefined,
     });
     ctx.log(`saved ${description.bytes} bytes in ${Math.round((ctx.clock.now() - started) / 1000)}s, sha256 ${description.sha256}, with the keys that open it`);
     const removed = pruneBackups(o.folder, o.keep);
@@ -82,6 +84,8 @@ export interface RestoreOptions {
     /** The running cluster's root token (from the state): it authorises the restore. */
     currentToken: string;
     keyThreshold: number;
+    /** Called as soon as Vault accepted a -force restore: the cluster opens only with these keys from then on. */
+    onForced?: (keys: VaultKeys) => void | Promise<void>;
 }
 
 export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Promise<{ forced: boolean; keys: VaultKeys }> {
@@ -96,21 +100,55 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
             ? `the running cluster (${status.clusterId ?? "unknown id"}) is not the one the snapshot came from (${description.clusterId}): restoring with -force; afterwards it opens only with the snapshot's keys`
             : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
     );
+    const before = status.raftCommittedIndex ?? 0;
     try {
         await ctx.ops.restoreSnapshot(pod, o.currentToken, o.file, forced);
     } catch (err) {
         if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message})`);
         throw err;
     }
-    ctx.log(`snapshot ${path.basename(o.file)} installed`);
-    if (forced) {
-        for (const name of names) {
-            const now = await waitForApi(ctx, name);
-            await unsealFrom(ctx, name, now, keys.unsealKeys, o.keyThreshold);
-        }
-        await activeNode(ctx, names);
-        ctx.log("every pod is unsealed with the snapshot's keys");
+    ctx.log(`snapshot ${path.basename(o.file)} accepted; Vault applies it in the background`);
+    if (!forced) {
+        // Applied once raft's log moves past where it was (the restore is a raft operation).
+        await pollUntil(
+            ctx,
+            "Vault to apply the snapshot",
+            async () => {
+                const now = await ctx.ops.status(pod);
+                return !now.sealed && (now.raftCommittedIndex ?? 0) > before ? true : undefined;
+            },
+            () => "",
+        );
+        ctx.log("snapshot applied");
+        return { forced, keys };
     }
+    // From here the cluster opens only with the snapshot's keys: the caller records them before anything else can
+    // fail, so that the stack never points at keys that no longer open it.
+    await o.onForced?.(keys);
+    // Applying another cluster's keyring seals every node (the key upgrade fails: vault/core.go performKeyUpgrades).
+    // Only once each pod is sealed, or already unsealed under the snapshot's cluster id, are the keys submitted.
+    let last = "";
+    await pollUntil(
+        ctx,
+        "every Vault pod to have applied the snapshot (sealed, as Vault does after taking over another cluster's keyring)",
+        async () => {
+            const all = await Promise.all(names.map((n) => ctx.ops.status(n)));
+            last = all.map((st, i) => `${names[i]} ${st.sealed ? "sealed" : `unsealed (${st.clusterId ?? "?"})`}`).join(", ");
+            return all.every((st) => st.sealed || st.clusterId === description.clusterId) ? true : undefined;
+        },
+        () => last,
+    );
+    for (const name of names) {
+        const now = await waitForApi(ctx, name);
+        // Vault reports the old cluster's threshold until it restarts (hashicorp/vault#24975): the snapshot's wins.
+        const threshold = description.threshold ?? o.keyThreshold;
+        await unsealFrom(ctx, name, { ...now, t: threshold }, keys.unsealKeys, threshold);
+    }
+    const active = await activeNode(ctx, names);
+    if (active.status.clusterId && active.status.clusterId !== description.clusterId) {
+        throw new StepError(`after the restore the cluster reports id ${active.status.clusterId}, not the snapshot's ${description.clusterId}`);
+    }
+    ctx.log("every pod is unsealed with the snapshot's keys");
     return { forced, keys };
 }
 

@@ -82,7 +82,8 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 IFS= read -r token
 printf '%s' "$token" > "$home/.vault-token"
-HOME="$home" vault operator raft snapshot save /dev/stdout`;
+# The CLI's own 60 s client timeout would cut a large snapshot short (api/client.go VAULT_CLIENT_TIMEOUT).
+VAULT_CLIENT_TIMEOUT=3600 HOME="$home" vault operator raft snapshot save /dev/stdout`;
 
 /**
  * \`vault operator raft snapshot restore [-force]\` from the pod's stdin: the first line is the token, the rest the
@@ -95,6 +96,7 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 IFS= read -r token
 printf '%s' "$token" > "$home/.vault-token"
+export VAULT_CLIENT_TIMEOUT=3600
 if [ "$1" = -force ]; then
   HOME="$home" vault operator raft snapshot restore -force /dev/stdin
 else
@@ -166,8 +168,8 @@ export class Kubectl implements KubectlRunner {
     }
 
     stream(args: string[], input: StreamInput, outputFile?: string): Promise<{ code: number; stderr: string }> {
-        // No timeout: a large snapshot takes what it takes; the caller reports progress.
-        const child = spawn("kubectl", args, { env: { ...process.env, KUBECONFIG: this.kubeconfigFile }, stdio: ["pipe", "pipe", "pipe"] });
+        // An hour at most: a stalled exec must not hang a snapshot, a restore or the roll for ever.
+        const child = spawn("kubectl", args, { env: { ...process.env, KUBECONFIG: this.kubeconfigFile }, stdio: ["pipe", "pipe", "pipe"], timeout: 3_600_000 });
         track(child);
         return streamChild(child, input, outputFile);
     }
@@ -183,21 +185,37 @@ export function streamChild(
         let stderr = "";
         child.stderr.on("data", (d) => (stderr += d));
         const out = outputFile ? fs.createWriteStream(outputFile, { mode: 0o600, flags: "wx" }) : undefined;
+        // Only a file this call created is removed on failure: never one that was there before (flags "wx").
+        let created = false;
+        out?.on("open", () => (created = true));
         if (out) child.stdout.pipe(out);
         else child.stdout.resume();
         const written = out ? new Promise<void>((done) => out.on("close", () => done())) : Promise.resolve();
+        // A file that cannot be written (it exists, the disk is full) stops the call instead of crashing the process.
+        out?.on("error", (err) => {
+            child.kill("SIGTERM");
+            reject(new Error(`could not write ${outputFile}: ${err.message}`));
+        });
         child.on("error", (err) => reject(err));
         child.on("close", (code, signal) => {
             void written.then(() => {
                 const result = { code: code ?? (signal ? 128 : 1), stderr };
-                if (result.code !== 0 && outputFile) fs.rmSync(outputFile, { force: true });
+                if (result.code !== 0 && outputFile && created) fs.rmSync(outputFile, { force: true });
                 resolve(result);
             });
         });
         child.stdin.on("error", () => undefined);
         child.stdin.write(input.text);
-        if (input.file) fs.createReadStream(input.file).pipe(child.stdin);
-        else child.stdin.end();
+        if (input.file) {
+            const source = fs.createReadStream(input.file);
+            source.on("error", (err) => {
+                child.kill("SIGTERM");
+                reject(new Error(`could not read ${input.file}: ${err.message}`));
+            });
+            source.pipe(child.stdin);
+        } else {
+            child.stdin.end();
+        }
     });
 }
 

@@ -27,17 +27,17 @@ const path = require("path");
  *   terminatingUntil?: number | null, vault: VaultNode }} Pod
  * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
  *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
- * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string }} Cluster
+ * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number }} Cluster
  * @typedef {{
  *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
  *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number,
- *     catchUpMs: number, terminationMs: number, controllerMs: number },
+ *     catchUpMs: number, terminationMs: number, controllerMs: number, restoreApplyMs: number },
  *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
  *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
  *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number>, missingImages?: string[] },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   pods: Record<string, Pod>, statefulSet: StatefulSetModel, data: Record<string, string>,
- *   stepDown: null | { node: string, until: number },
+ *   stepDown: null | { node: string, until: number }, pendingRestore?: null | { at: number, snapshot: any },
  *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number }
  * }} State
  * @typedef {{ code: number, stdout: string, stderr: string }} Result
@@ -151,6 +151,7 @@ function newState(options) {
             restartMs: 2000,
             callMs: 100,
             catchUpMs: 1000,
+            restoreApplyMs: 2000,
             terminationMs: 5000,
             controllerMs: 500,
         },
@@ -305,6 +306,25 @@ function dueEvents(s) {
                 s.activeSince = s.now;
                 s.raftIndex++;
                 s.audit.elections++;
+            },
+        ]);
+    }
+    const restoring = s.pendingRestore;
+    if (restoring) {
+        events.push([
+            restoring.at,
+            () => {
+                s.pendingRestore = null;
+                const snapshot = restoring.snapshot;
+                s.data = { ...snapshot.data };
+                s.raftIndex++;
+                if (s.cluster && snapshot.cluster.id !== s.cluster.id) {
+                    // The keyring and root token are the snapshot's; the threshold Vault reports stays the old one.
+                    const { threshold, shares } = s.cluster;
+                    s.cluster = { ...snapshot.cluster, reportedThreshold: threshold, reportedShares: shares };
+                    for (const p of Object.values(s.pods)) Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
+                    reconcile(s);
+                }
             },
         ]);
     }
@@ -593,13 +613,11 @@ function snapshotRestore(s, name, token, content, force) {
     if (!snapshot || snapshot.mark !== SNAPSHOT_MARK) return apiError(what, "POST", url, 500, "failed to read snapshot file: unexpected EOF");
     if (snapshot.cluster.id !== s.cluster.id && !force)
         return apiError(what, "POST", url, 400, "failed to verify snapshot: the snapshot is from another cluster; use -force to install it anyway");
-    s.data = { ...snapshot.data };
-    s.raftIndex++;
-    if (snapshot.cluster.id !== s.cluster.id) {
-        s.cluster = { ...snapshot.cluster };
-        for (const p of Object.values(s.pods)) Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
-        reconcile(s);
-    }
+    // The endpoint stores the upload and answers at once; the snapshot is applied afterwards, in the background
+    // (vault/logical_system_raft.go handleStorageRaftSnapshotWrite). Another cluster's keyring then fails the key
+    // upgrade and Vault seals (performKeyUpgrades: "failed to perform key upgrades, sealing"); its seal configuration
+    // in memory stays the rebuilt cluster's until a restart (hashicorp/vault#24975).
+    s.pendingRestore = { at: s.now + s.timing.restoreApplyMs, snapshot };
     return ok("");
 }
 
@@ -653,8 +671,8 @@ function sealStatus(s, name) {
         type: "shamir",
         initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
-        t: knowsSeal ? s.cluster?.threshold : 0,
-        n: knowsSeal ? s.cluster?.shares : 0,
+        t: knowsSeal ? (s.cluster?.reportedThreshold ?? s.cluster?.threshold) : 0,
+        n: knowsSeal ? (s.cluster?.reportedShares ?? s.cluster?.shares) : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: versionOf(s, name),
