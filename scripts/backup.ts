@@ -49,12 +49,18 @@ interface StackOutputs {
 
 function stackOutputs(stack: string): StackOutputs {
     const out = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { encoding: "utf8" });
+    if (out.error) throw new BackupError(`could not run pulumi (${out.error.message}); install the Pulumi CLI (npm run preflight says how)`);
     if (out.status !== 0) {
         throw new BackupError(
             `could not read the outputs of stack ${stack} (pulumi stack output failed: ${out.stderr.trim().split("\n").pop()}); has it been deployed (npm run up)?`,
         );
     }
-    const outputs = JSON.parse(out.stdout) as Partial<StackOutputs>;
+    let outputs: Partial<StackOutputs>;
+    try {
+        outputs = JSON.parse(out.stdout) as Partial<StackOutputs>;
+    } catch {
+        throw new BackupError(`pulumi stack output --json printed something other than JSON for stack ${stack}`);
+    }
     if (!outputs.kubeconfig || !outputs.rootToken || !outputs.unsealKeys?.length) {
         throw new BackupError(`stack ${stack} has no kubeconfig, root token or unseal keys in its outputs; deploy it first (npm run up)`);
     }
@@ -63,6 +69,7 @@ function stackOutputs(stack: string): StackOutputs {
 
 function setSecretConfig(stack: string, key: string, value: string): void {
     const result = spawnSync("pulumi", ["config", "set", "--secret", "--stack", stack, key], { input: value, encoding: "utf8" });
+    if (result.error) throw new BackupError(`could not run pulumi config set --secret ${key} (${result.error.message})`);
     if (result.status !== 0) throw new BackupError(`pulumi config set --secret ${key} failed: ${result.stderr.trim()}`);
 }
 
@@ -104,12 +111,14 @@ export async function main(argv: string[]): Promise<number> {
             return 0;
         }
         let handedOver = false;
-        const snapKeys = path.resolve(file).replace(/\.snap$/, ".keys.json");
+        // npm runs scripts in the project folder; a relative FILE means the folder the user typed it in (INIT_CWD).
+        const snapFile = path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+        const snapKeys = snapFile.replace(/\.snap$/, ".keys.json");
         try {
             const result = await restoreSnapshot(ctx, {
                 release: VAULT_RELEASE_NAME,
                 replicas,
-                file: path.resolve(file),
+                file: snapFile,
                 currentToken: outputs.rootToken,
                 keyThreshold: settingsOf(stack)?.keyThreshold ?? DEFAULTS.keyThreshold,
                 onForced: (snapshotKeys) => {
