@@ -57,13 +57,24 @@ export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promis
     const partial = backupPaths(file).partial;
     const started = ctx.clock.now();
     ctx.log(`saving a raft snapshot from ${pod} (the active node) to ${file}`);
-    try {
-        await ctx.ops.saveSnapshot(pod, o.keys.rootToken, partial);
-    } catch (err) {
-        fs.rmSync(partial, { force: true });
-        if (err instanceof VaultRefused) throw new StepError(`the snapshot was refused (${err.message}); is vault-ha's root token still valid?`);
-        throw err;
-    }
+    let last = "";
+    await pollUntil(
+        ctx,
+        `a raft snapshot from ${pod}`,
+        async () => {
+            try {
+                await ctx.ops.saveSnapshot(pod, o.keys.rootToken, partial);
+                return true;
+            } catch (err) {
+                // Saving has no effect on Vault: a call that failed on the way (a lost connection) is simply repeated.
+                fs.rmSync(partial, { force: true });
+                if (err instanceof VaultRefused) throw new StepError(`the snapshot was refused (${err.message}); is vault-ha's root token still valid?`);
+                last = (err as Error).message;
+                throw err;
+            }
+        },
+        () => last,
+    );
     const description = recordBackup(file, {
         clusterId: status.clusterId ?? "",
         vaultVersion: status.version ?? "",
@@ -104,8 +115,14 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
     try {
         await ctx.ops.restoreSnapshot(pod, o.currentToken, o.file, forced);
     } catch (err) {
-        if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message})`);
-        throw err;
+        if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message}); nothing was restored`);
+        // Not repeated: a restore whose answer was lost may have been accepted, and a second one would act on what
+        // the first changed. Say so, with how to tell.
+        throw new StepError(
+            `the restore's answer was lost (${(err as Error).message}): Vault may or may not have accepted the snapshot. ` +
+                `Check with vault status in a pod (cluster id ${description.clusterId}, or sealed, means it was accepted` +
+                `${forced ? ": then unseal with the keys in the .keys.json beside the snapshot" : ""}), or run the restore again`,
+        );
     }
     ctx.log(`snapshot ${path.basename(o.file)} accepted; Vault applies it in the background`);
     if (!forced) {

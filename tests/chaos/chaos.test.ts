@@ -241,6 +241,12 @@ export async function runSchedule(schedule: Schedule): Promise<void> {
 /** Schedules that once broke a property: kept as fixed cases, each with the seed that found it. */
 export const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
     {
+        // The answer of the snapshot the roll saves first was lost on the way: not retried, the step failed with a
+        // stack. Fixed: saving a snapshot is repeated like any wait. Found by .ci/run.
+        found: "a .ci/run of 100 schedules, shrunk (snapshot before the roll)",
+        schedule: { tls: false, replicas: 3, faults: [{ kind: "lose-answer", at: 11 }], upgrade: true },
+    },
+    {
         // The active pod restarted and the roll was killed after replacing a standby: two sealed pods of three, no
         // quorum, and the next roll asked raft for its peers before unsealing them. Fixed: the roll unseals every
         // sealed pod with raft data first. Found by .ci/run.
