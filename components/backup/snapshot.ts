@@ -18,6 +18,23 @@ import type { VaultKeys } from "../steps/contract";
 import { podNames } from "../vault/names";
 import { BackupError, backupPaths, ensureBackupFolder, newSnapshotFile, pruneBackups, recordBackup, SnapshotDescription, verifyBackup } from "./backupFiles";
 
+/**
+ * Progress of a long transfer on stderr, as the bootstrap reports its waits: at most every 10 s, the bytes so far and
+ * the time; the caller logs the total at the end.
+ */
+function reportProgress(ctx: StepContext, what: string): () => void {
+    const started = ctx.clock.now();
+    let lastLog = started;
+    const ops = ctx.ops;
+    ops.onBytes = (total) => {
+        const now = ctx.clock.now();
+        if (now - lastLog < 10_000) return;
+        lastLog = now;
+        ctx.log(`${what}: ${(total / 1_048_576).toFixed(1)} MiB in ${Math.round((now - started) / 1000)}s`);
+    };
+    return () => (ops.onBytes = undefined);
+}
+
 /** The active node and its status, waited for (a snapshot is served by it, and a restore goes to it). */
 async function activeNode(ctx: StepContext, names: string[]): Promise<{ pod: string; status: SealStatus }> {
     let last = "";
@@ -58,6 +75,7 @@ export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promis
     const started = ctx.clock.now();
     ctx.log(`saving a raft snapshot from ${pod} (the active node) to ${file}`);
     let last = "";
+    const stopProgress = reportProgress(ctx, "snapshot streamed so far");
     await pollUntil(
         ctx,
         `a raft snapshot from ${pod}`,
@@ -74,7 +92,7 @@ export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promis
             }
         },
         () => last,
-    );
+    ).finally(stopProgress);
     const description = recordBackup(file, {
         clusterId: status.clusterId ?? "",
         vaultVersion: status.version ?? "",
@@ -112,9 +130,12 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
             : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
     );
     const before = status.raftCommittedIndex ?? 0;
+    const stopProgress = reportProgress(ctx, "snapshot sent so far");
     try {
         await ctx.ops.restoreSnapshot(pod, o.currentToken, o.file, forced);
+        stopProgress();
     } catch (err) {
+        stopProgress();
         if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message}); nothing was restored`);
         // Not repeated: a restore whose answer was lost may have been accepted, and a second one would act on what
         // the first changed. Say so, with how to tell.

@@ -22,6 +22,8 @@ export interface KubectlResult {
 export interface StreamInput {
     text: string;
     file?: string;
+    /** Told the running total of bytes streamed (read from the file, or written to the output file). */
+    onBytes?: (total: number) => void;
 }
 
 /** Runs one kubectl command line: the real binary in production, the simulator's in tests. */
@@ -188,8 +190,17 @@ export function streamChild(
         // Only a file this call created is removed on failure: never one that was there before (flags "wx").
         let created = false;
         out?.on("open", () => (created = true));
-        if (out) child.stdout.pipe(out);
-        else child.stdout.resume();
+        let total = 0;
+        const count = (chunk: Buffer) => {
+            total += chunk.length;
+            input.onBytes?.(total);
+        };
+        if (out) {
+            child.stdout.on("data", count);
+            child.stdout.pipe(out);
+        } else {
+            child.stdout.resume();
+        }
         const written = out ? new Promise<void>((done) => out.on("close", () => done())) : Promise.resolve();
         // A file that cannot be written (it exists, the disk is full) stops the call instead of crashing the process.
         out?.on("error", (err) => {
@@ -212,6 +223,7 @@ export function streamChild(
                 child.kill("SIGTERM");
                 reject(new Error(`could not read ${input.file}: ${err.message}`));
             });
+            source.on("data", (chunk) => count(chunk as Buffer));
             source.pipe(child.stdin);
         } else {
             child.stdin.end();
@@ -323,6 +335,9 @@ export function failureOf(what: string, result: KubectlResult): VaultUnavailable
 }
 
 export class KubectlVaultOps implements VaultOps {
+    /** Progress of streamed snapshots: the running byte count (see components/backup/snapshot.ts). */
+    onBytes?: (total: number) => void;
+
     constructor(
         private readonly kubectl: KubectlRunner,
         private readonly options: KubectlOpsOptions,
@@ -465,7 +480,7 @@ export class KubectlVaultOps implements VaultOps {
 
     async saveSnapshot(pod: string, token: string, file: string): Promise<void> {
         const args = ["exec", "-i", "-n", this.options.namespace, pod, "-c", "vault", "--", "sh", "-c", SNAPSHOT_SAVE_SCRIPT];
-        const result = await this.kubectl.stream(args, { text: `${token}\n` }, file);
+        const result = await this.kubectl.stream(args, { text: `${token}\n`, onBytes: this.onBytes }, file);
         if (result.code !== 0) throw failureOf(`raft snapshot save on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
     }
 
@@ -485,7 +500,7 @@ export class KubectlVaultOps implements VaultOps {
             "vault-ha-restore",
             force ? "-force" : "",
         ];
-        const result = await this.kubectl.stream(args, { text: `${token}\n`, file });
+        const result = await this.kubectl.stream(args, { text: `${token}\n`, file, onBytes: this.onBytes });
         if (result.code !== 0) throw failureOf(`raft snapshot restore on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
     }
 

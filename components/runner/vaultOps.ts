@@ -137,6 +137,8 @@ export interface VaultOps {
     stepDown(pod: string, token: string): Promise<void>;
     /** Autopilot's view of the raft cluster; the token travels on stdin. */
     autopilotState(pod: string, token: string): Promise<AutopilotState>;
+    /** Told the running byte count of a streamed snapshot (save or restore), for progress. */
+    onBytes?: (total: number) => void;
     /** Streams a raft snapshot from `pod` (the active node) into `file`; the token travels on stdin. */
     saveSnapshot(pod: string, token: string, file: string): Promise<void>;
     /** Streams `file` into `vault operator raft snapshot restore` on `pod`; the token travels on stdin first. */

@@ -479,10 +479,18 @@ class SimKubectl implements KubectlRunner {
     }
 
     /** The streamed form of run: the simulated snapshot is text, so the string path carries it whole. */
-    async stream(args: string[], input: { text: string; file?: string }, outputFile?: string): Promise<{ code: number; stderr: string }> {
-        const stdin = input.text + (input.file ? fs.readFileSync(input.file, "utf8") : "");
-        const result = await this.run(args, stdin);
-        if (result.code === 0 && outputFile) fs.writeFileSync(outputFile, result.stdout, { mode: 0o600, flag: "wx" });
+    async stream(
+        args: string[],
+        input: { text: string; file?: string; onBytes?: (total: number) => void },
+        outputFile?: string,
+    ): Promise<{ code: number; stderr: string }> {
+        const content = input.file ? fs.readFileSync(input.file, "utf8") : "";
+        if (content) input.onBytes?.(Buffer.byteLength(content));
+        const result = await this.run(args, input.text + content);
+        if (result.code === 0 && outputFile) {
+            fs.writeFileSync(outputFile, result.stdout, { mode: 0o600, flag: "wx" });
+            input.onBytes?.(Buffer.byteLength(result.stdout));
+        }
         return { code: result.code, stderr: result.stderr };
     }
 

@@ -23,11 +23,15 @@ describe("streamChild: binary data through a real pipe", () => {
         const bytes = randomBytes(300_000);
         fs.writeFileSync(input, bytes);
         const child = spawn("sh", ["-c", `IFS= read -r token; printf '%s' "$token" > "${tokenFile}"; cat`], { stdio: ["pipe", "pipe", "pipe"] });
-        const result = await streamChild(child, { text: "hvs.TOKEN\n", file: input }, output);
+        const counted: number[] = [];
+        const result = await streamChild(child, { text: "hvs.TOKEN\n", file: input, onBytes: (total) => counted.push(total) }, output);
         assert.equal(result.code, 0, result.stderr);
         assert.equal(fs.readFileSync(tokenFile, "utf8"), "hvs.TOKEN");
         assert.ok(fs.readFileSync(output).equals(bytes), "the bytes after the token line arrive unchanged");
         assert.equal(fs.statSync(output).mode & 0o777, 0o600);
+        // Progress counts both directions: the file read out, then the output written.
+        assert.ok(counted.length > 1 && counted.every((n, i) => i === 0 || n > counted[i - 1]), "a growing running total");
+        assert.equal(counted[counted.length - 1], 2 * bytes.length);
     });
 
     it("a failed call leaves no output file, and an output file that exists already is an error, not a crash", async () => {
