@@ -217,6 +217,8 @@ main() {
   pulumi stack init $stack --secrets-provider passphrase
   pulumi config set --stack $stack vault-ha:clusterName $cluster
   pulumi config set --stack $stack vault-ha:tls "$tls"
+  # E2E_UPGRADE_FROM=<an older Vault image>: deploy that first; the day-2 phase then rolls to the default image.
+  if [ -n "${E2E_UPGRADE_FROM:-}" ]; then pulumi config set --stack $stack vault-ha:vaultImage "$E2E_UPGRADE_FROM"; fi
   # Then the whole preflight, with the stack's settings (its cluster's name and ports).
   preflight --stack $stack
 
@@ -286,6 +288,32 @@ main() {
   pulumi up --stack $stack --yes --skip-preview
   kubectl --context $ctx -n vault exec vault-1 -c vault -- vault status >/dev/null
   pulumi preview --stack $stack --expect-no-changes
+
+  phase backup "npm run snapshot, then npm run restore onto the same cluster"
+  # The backups go to the project's backups/<project>.e2e/; the test removes its own afterwards.
+  backup_out=$(PULUMI_STACK=$stack npm run --silent snapshot 2>&1 | tee /dev/stderr)
+  snap=$(printf '%s\n' "$backup_out" | sed -n 's/.*backup: \([^ ]*\.snap\).*/\1/p' | tail -1)
+  [ -f "$snap" ] && [ -f "${snap%.snap}.json" ] && [ -f "${snap%.snap}.keys.json" ]
+  [ "$(stat -c %a "$(dirname "$snap")" 2>/dev/null || stat -f %Lp "$(dirname "$snap")")" = 700 ]
+  PULUMI_STACK=$stack npm run --silent restore -- "$snap"
+  for i in 0 1 2; do
+    wait_for "vault-$i unsealed after the restore" 120 kubectl --context $ctx -n vault exec vault-$i -c vault -- vault status
+  done
+  pulumi preview --stack $stack --expect-no-changes
+
+  if [ -n "${E2E_UPGRADE_FROM:-}" ]; then
+    phase upgrade "day 2: roll from $E2E_UPGRADE_FROM to the default Vault image, one pod at a time"
+    pulumi config rm --stack $stack vault-ha:vaultImage
+    pulumi up --stack $stack --yes --skip-preview
+    want=$("$VAULT_HA_ROOT/node_modules/.bin/ts-node" --transpile-only -e 'console.log(require("./components/config/versions").VAULT_IMAGE_TAG)')
+    for i in 0 1 2; do
+      kubectl --context $ctx -n vault exec vault-$i -c vault -- vault status -format=json | grep -q "\"version\": \"$want\""
+    done
+    pulumi stack output --stack $stack rootToken --show-secrets |
+      kubectl --context $ctx -n vault exec -i vault-0 -c vault -- sh -c 'umask 077; h=$(mktemp -d); cat > "$h/.vault-token"; HOME="$h" vault kv get -field=username mysecret/logins/study | grep -qx demo; rc=$?; rm -rf "$h"; exit $rc'
+    pulumi preview --stack $stack --expect-no-changes
+  fi
+  rm -rf "backups/vault-ha.$stack"
 
   phase_end ok
   step "passed"
