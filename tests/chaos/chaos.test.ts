@@ -192,7 +192,8 @@ export async function runSchedule(schedule: Schedule): Promise<void> {
         const faulty = await engine.up();
         assertKeysKept(sim, engine);
         assertFailuresExplained(faulty);
-        assertNothingExposed(sim);
+        // A step killed before its first kubectl call leaves nothing to scan yet (the scan insists on seeing calls).
+        if (sim.calls().length > 0) assertNothingExposed(sim);
 
         // The faults end: the folder is writable again, delayed elections and restarts run their course.
         sim.onCall = undefined;
@@ -240,6 +241,12 @@ export async function runSchedule(schedule: Schedule): Promise<void> {
 
 /** Schedules that once broke a property: kept as fixed cases, each with the seed that found it. */
 export const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
+    {
+        // Since the identities are read after the roll, a kill before the first call of the first step leaves no
+        // call at all, and the leak scan's own sanity check failed. Found by .ci/run, seed 967269553.
+        found: "seed 967269553",
+        schedule: { tls: false, replicas: 3, faults: [{ kind: "kill", at: 1, phase: "before" }], upgrade: false },
+    },
     {
         // The answer of the snapshot the roll saves first was lost on the way: not retried, the step failed with a
         // stack. Fixed: saving a snapshot is repeated like any wait. Found by .ci/run.
