@@ -4,13 +4,17 @@
  * Every key is declared in Pulumi.yaml with the same default as DEFAULTS below (a test keeps them equal): the Pulumi
  * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
  */
+import { isIP } from "net";
 import { z } from "zod";
 import type { VaultKeys } from "../steps/contract";
+import { ingressMode, vaultServiceType } from "./clusterModes";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 export const PROJECT = "vault-ha";
 
 export const DEFAULTS = {
+    cluster: "kind" as ClusterMode,
+    kubeContext: "",
     clusterName: "vault",
     kindNodeImage: KIND_NODE_IMAGE,
     workers: 3,
@@ -35,7 +39,41 @@ export const DEFAULTS = {
     certManagerChartVersion: CERT_MANAGER_CHART.version,
     kvMount: "mysecret",
     snapshotsToKeep: 5,
+    vaultServiceType: "auto" as VaultServiceTypeSetting,
+    ingress: "auto" as IngressSetting,
+    ingressClassName: "nginx",
+    storageClass: "",
+    vaultCpu: "auto",
+    vaultMemory: "auto",
+    antiAffinity: "auto" as AntiAffinitySetting,
+    tlsExtraNames: [] as string[],
+    certManager: "auto" as CertManagerSetting,
+    raftVolumesOnDestroy: "keep" as RaftVolumesOnDestroy,
 };
+
+/** Where Vault goes: a kind cluster vault-ha creates (the lab), or a cluster that already exists (a kubeconfig context). */
+export const CLUSTER_MODES = ["kind", "existing"] as const;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
+/** How Vault's API is reached from outside the cluster; auto is NodePort on kind, LoadBalancer on an existing cluster. */
+export const VAULT_SERVICE_TYPES = ["auto", "NodePort", "LoadBalancer", "ClusterIP"] as const;
+export type VaultServiceTypeSetting = (typeof VAULT_SERVICE_TYPES)[number];
+export type VaultServiceType = Exclude<VaultServiceTypeSetting, "auto">;
+/** install ingress-nginx, use an ingress class already in the cluster, or no Ingress; auto is install on kind, none elsewhere. */
+export const INGRESS_MODES = ["auto", "install", "existing", "none"] as const;
+export type IngressSetting = (typeof INGRESS_MODES)[number];
+export type IngressMode = Exclude<IngressSetting, "auto">;
+/** auto: required when there are enough schedulable nodes for one Vault pod each, preferred otherwise. */
+export const ANTI_AFFINITIES = ["auto", "required", "preferred"] as const;
+export type AntiAffinitySetting = (typeof ANTI_AFFINITIES)[number];
+export type AntiAffinity = Exclude<AntiAffinitySetting, "auto">;
+/** auto: use a cert-manager that already runs in the cluster (and is not vault-ha's), install one otherwise. */
+export const CERT_MANAGER_MODES = ["auto", "install", "existing"] as const;
+export type CertManagerSetting = (typeof CERT_MANAGER_MODES)[number];
+export const RAFT_VOLUMES_ON_DESTROY = ["keep", "delete"] as const;
+export type RaftVolumesOnDestroy = (typeof RAFT_VOLUMES_ON_DESTROY)[number];
+
+/** Settings that only mean something for a kind cluster vault-ha creates: with cluster=existing they must stay unset. */
+export const KIND_ONLY_SETTINGS = ["clusterName", "kindNodeImage", "workers", "ingressHttpPort", "ingressHttpsPort", "nodePorts"] as const;
 
 export type SettingName = keyof typeof DEFAULTS;
 export const SETTING_NAMES = Object.keys(DEFAULTS) as SettingName[];
@@ -45,6 +83,12 @@ export const SETTING_NAMES = Object.keys(DEFAULTS) as SettingName[];
  * Pulumi.yaml: the CLI treats a declared key without a default as required, and these must stay optional.
  */
 export const ADOPTION_SETTINGS = ["unsealKeys", "rootToken"] as const;
+
+/**
+ * Every optional secret: the adoption keys, and the kubeconfig of an existing cluster (for a cluster that is not in the
+ * user's own kubeconfig). Not declared in Pulumi.yaml either, for the same reason.
+ */
+export const SECRET_SETTINGS = [...ADOPTION_SETTINGS, "kubeconfig"] as const;
 
 /** Kubernetes' default NodePort range; kind does not change it. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
@@ -96,6 +140,11 @@ const HINTS: Record<SettingName, string> = {
     // The defaults need root on some systems: the example is the usual unprivileged alternative.
     ingressHttpPort: "8080",
     ingressHttpsPort: "8443",
+    kubeContext: "<a name from: kubectl config get-contexts -o name>",
+    storageClass: "<a name from: kubectl get storageclass>",
+    vaultCpu: "250m",
+    vaultMemory: "256Mi",
+    tlsExtraNames: `'["vault.example.com"]'`,
 };
 
 /** One thing wrong with the configuration: what (naming the setting, key or file), and a fix that changes something. */
@@ -150,6 +199,8 @@ export class FixCommands {
 }
 
 export interface Settings {
+    cluster: ClusterMode;
+    kubeContext: string;
     clusterName: string;
     kindNodeImage: string;
     workers: number;
@@ -174,6 +225,18 @@ export interface Settings {
     certManagerChartVersion: string;
     kvMount: string;
     snapshotsToKeep: number;
+    vaultServiceType: VaultServiceTypeSetting;
+    ingress: IngressSetting;
+    ingressClassName: string;
+    storageClass: string;
+    /** "auto", "none" or a CPU quantity (the request). */
+    vaultCpu: string;
+    /** "auto", "none" or a memory quantity (request and limit). */
+    vaultMemory: string;
+    antiAffinity: AntiAffinitySetting;
+    tlsExtraNames: string[];
+    certManager: CertManagerSetting;
+    raftVolumesOnDestroy: RaftVolumesOnDestroy;
 }
 
 /** A value read, or what is wrong with it; `index` names the list item at fault. */
@@ -339,7 +402,76 @@ const nodePorts: Field<number[]> = (input) => {
     return errors.length > 0 ? { ok: false, errors } : ok(ports);
 };
 
+/** One of a fixed list of words, written exactly (the chart and Kubernetes spell NodePort so). */
+const oneOf = <T extends string>(values: readonly T[]): Field<T> =>
+    fromZod(
+        z.preprocess(
+            (v) => (typeof v === "string" ? v.trim() : v),
+            z.enum(values as unknown as [T, ...T[]], { error: `must be one of ${values.join(", ")}` }),
+        ) as unknown as z.ZodType<T>,
+    );
+
+/** A bound of a quantity: units/per (cores or bytes), and how a message writes it. */
+interface Bound {
+    text: string;
+    units: bigint;
+    per: bigint;
+}
+
+/**
+ * "auto" (the mode's default), "none" (no request or limit) or a Kubernetes quantity within bounds: a pod resource.
+ * `bounds` in the quantity's own unit (cores for CPU, bytes for memory).
+ */
+const podResource =
+    (what: string, example: string, min: Bound, max: Bound): Field<string> =>
+    (input) => {
+        const text = typeof input === "string" ? input.trim() : String(input);
+        if (text === "auto" || text === "none") return ok(text);
+        const size = quantityBytes(text);
+        if (!size) return wrong(`must be auto, none or a Kubernetes ${what} quantity such as ${example}`);
+        // a/b < c/d  <=>  a*d < c*b (all denominators positive)
+        if (size.numerator * min.per < min.units * size.denominator) return wrong(`must be at least ${min.text}: less does not run Vault`);
+        if (size.numerator * max.per > max.units * size.denominator) return wrong(`must be at most ${max.text}: more is most likely a wrong unit`);
+        return ok(text);
+    };
+
+/** A DNS name (a leading "*." allowed, as cert-manager allows) or an IP address, for the server certificate. */
+const certificateName = (name: unknown): string | undefined => {
+    if (typeof name !== "string") return "must be text";
+    if (isIP(name) !== 0) return undefined;
+    const dns = name.startsWith("*.") ? name.slice(2) : name;
+    return name.length <= 253 && DNS1123_SUBDOMAIN.test(dns) ? undefined : "must be a lower-case DNS name or an IP address";
+};
+
+/** tlsExtraNames: a list (JSON text, as Pulumi hands it over) of DNS names or IP addresses, none twice. */
+const tlsExtraNames: Field<string[]> = (input) => {
+    let list = input;
+    if (typeof input === "string") {
+        try {
+            list = JSON.parse(input);
+        } catch {
+            // Reported below as not a list.
+        }
+    }
+    if (!Array.isArray(list)) return wrong(`must be a list, e.g. ["vault.example.com", "203.0.113.10"]`);
+    const errors: Array<{ message: string; index: number }> = [];
+    list.forEach((item, index) => {
+        const why = certificateName(item) ?? (list.indexOf(item) < index ? "repeats an earlier name" : undefined);
+        if (why) errors.push({ message: `tlsExtraNames[${index}] (${JSON.stringify(item)}) ${why}`, index });
+    });
+    return errors.length > 0 ? { ok: false, errors } : ok((list as string[]).slice());
+};
+
 const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
+    cluster: oneOf(CLUSTER_MODES),
+    // A kubeconfig context name is free text (EKS names them by ARN); only a line break could not be one.
+    kubeContext: fromZod(
+        z
+            .string()
+            .trim()
+            .max(253, "must be at most 253 characters")
+            .regex(/^[^\r\n\t]*$/, "must be one line: the name of a context in your kubeconfig"),
+    ),
     // A node is a container named <cluster>-control-plane whose hostname must fit in 63 characters.
     clusterName: fromZod(dnsLabel(49, "kind appends '-control-plane' to form a 63-character host name")),
     kindNodeImage: fromZod(
@@ -385,6 +517,24 @@ const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
     certManagerChartVersion: chartVersion,
     kvMount,
     snapshotsToKeep: wholeNumber(1, 100),
+    vaultServiceType: oneOf(VAULT_SERVICE_TYPES),
+    ingress: oneOf(INGRESS_MODES),
+    ingressClassName: fromZod(
+        z.string().trim().max(253, "must be at most 253 characters").regex(DNS1123_SUBDOMAIN, "must be an IngressClass name such as nginx"),
+    ),
+    storageClass: fromZod(
+        z
+            .string()
+            .trim()
+            .max(253, "must be at most 253 characters")
+            .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be empty (the cluster's default) or a StorageClass name"),
+    ),
+    vaultCpu: podResource("CPU", "250m or 1", { text: "10m", units: 1n, per: 100n }, { text: "64", units: 64n, per: 1n }),
+    vaultMemory: podResource("memory", "256Mi or 1Gi", { text: "64Mi", units: 64n * 2n ** 20n, per: 1n }, { text: "256Gi", units: 256n * 2n ** 30n, per: 1n }),
+    antiAffinity: oneOf(ANTI_AFFINITIES),
+    tlsExtraNames,
+    certManager: oneOf(CERT_MANAGER_MODES),
+    raftVolumesOnDestroy: oneOf(RAFT_VOLUMES_ON_DESTROY),
 };
 
 export interface ParsedSettings {
@@ -410,7 +560,7 @@ export function distance(a: string, b: string): number {
     return row[b.length];
 }
 
-const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
+const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];
 
 /** The setting a key name most likely meant: same letters in another case, or at most two edits away. */
 function nearestName(name: string): string | undefined {
@@ -428,8 +578,119 @@ export function shellValue(value: string | undefined, secret: boolean): string {
 
 /** "set it to what <name> should hold", with --secret for a secret or an adoption setting. */
 function setMeant(fixes: FixCommands, name: string, value: string | undefined, secret: boolean): string {
-    const isSecret = secret || (ADOPTION_SETTINGS as readonly string[]).includes(name);
+    const isSecret = secret || (SECRET_SETTINGS as readonly string[]).includes(name);
     return isSecret ? fixes.setSecret(name, "<value>") : fixes.set(name, shellValue(value, false));
+}
+
+/** What the mode rules need from checkSettings: which settings the user set, how to report, the fixes. */
+interface RuleContext {
+    isSet(name: SettingName): boolean;
+    issue(name: SettingName, message: string, fix: string): void;
+    fixes: FixCommands;
+    /** vault-ha:kubeconfig (a secret) is set. */
+    kubeconfigGiven: boolean;
+}
+
+/**
+ * The rules between `cluster` and the settings that only make sense in one mode, checked where the values are valid.
+ * A setting the mode cannot honour is refused rather than ignored: the user set it for a reason.
+ */
+function checkModeRules(v: Partial<Settings>, { isSet, issue, fixes, kubeconfigGiven }: RuleContext): void {
+    if (v.cluster === undefined) return;
+    const toExisting = fixes.set("cluster", "existing");
+    const toKind = fixes.set("cluster", "kind");
+    if (v.cluster === "existing") {
+        for (const name of KIND_ONLY_SETTINGS) {
+            if (isSet(name))
+                issue(name, "is only used with cluster: kind (on an existing cluster vault-ha creates no kind cluster)", `${fixes.rm(name)}, or ${toKind}`);
+        }
+        if (v.kubeContext === "" && !kubeconfigGiven) {
+            issue(
+                "kubeContext",
+                "must name the kubeconfig context of the cluster to deploy to, with cluster: existing (vault-ha never guesses a cluster)",
+                `${fixes.set("kubeContext", '"$(kubectl config current-context)"')}, or ${fixes.setSecret("kubeconfig", "<value>")} (a kubeconfig of its own, e.g. < my-cluster.yaml), or ${toKind}`,
+            );
+        }
+        if (v.certManager === undefined || v.raftVolumesOnDestroy === undefined) return;
+    } else {
+        if (isSet("kubeContext") && v.kubeContext !== "") {
+            issue(
+                "kubeContext",
+                "is only used with cluster: existing; the kind cluster's context is kind-<clusterName>",
+                `${fixes.rm("kubeContext")}, or ${toExisting}`,
+            );
+        }
+        if (kubeconfigGiven) {
+            issue(
+                "cluster",
+                "is kind, but vault-ha:kubeconfig is set: a kind cluster's kubeconfig comes from kind",
+                `${fixes.rm("kubeconfig")}, or ${toExisting}`,
+            );
+        }
+        if (v.vaultServiceType === "LoadBalancer") {
+            issue(
+                "vaultServiceType",
+                "cannot be LoadBalancer on kind, which has no load-balancer controller (the address would never come)",
+                `${fixes.set("vaultServiceType", "NodePort")}, or ${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
+            );
+        }
+        if (v.ingress === "existing") {
+            issue(
+                "ingress",
+                "cannot be existing on kind: the cluster vault-ha creates has no ingress controller but the one it installs",
+                `${fixes.set("ingress", "install")}, or ${fixes.set("ingress", "none")}`,
+            );
+        }
+        if (v.certManager === "existing") {
+            issue(
+                "certManager",
+                "cannot be existing on kind: the cluster vault-ha creates has no cert-manager but the one it installs",
+                fixes.rm("certManager"),
+            );
+        }
+        if (isSet("raftVolumesOnDestroy")) {
+            issue(
+                "raftVolumesOnDestroy",
+                "is only used with cluster: existing: on kind, pulumi destroy deletes the cluster and its volumes with it (take a snapshot first: npm run snapshot)",
+                fixes.rm("raftVolumesOnDestroy"),
+            );
+        }
+    }
+    if (
+        v.vaultServiceType !== undefined &&
+        isSet("uiNodePort") &&
+        vaultServiceType({ cluster: v.cluster, vaultServiceType: v.vaultServiceType }) !== "NodePort"
+    ) {
+        issue(
+            "uiNodePort",
+            `is only used when vaultServiceType is NodePort (it is ${vaultServiceType({ cluster: v.cluster, vaultServiceType: v.vaultServiceType })})`,
+            `${fixes.rm("uiNodePort")}, or ${fixes.set("vaultServiceType", "NodePort")}`,
+        );
+    }
+    if (v.ingress !== undefined) {
+        const mode = ingressMode({ cluster: v.cluster, ingress: v.ingress });
+        if (isSet("ingressClassName") && mode !== "existing") {
+            issue(
+                "ingressClassName",
+                `is only used with ingress: existing (ingress is ${mode})`,
+                `${fixes.rm("ingressClassName")}, or ${fixes.set("ingress", "existing")}`,
+            );
+        }
+        if (isSet("whoami") && v.whoami === true && mode === "none") {
+            issue(
+                "whoami",
+                "is true, but there is no ingress for it to prove (ingress is none)",
+                `${fixes.set("whoami", false)}, or ${fixes.set("ingress", v.cluster === "kind" ? "install" : "existing")}`,
+            );
+        }
+    }
+    if (v.tls === false && v.tlsExtraNames !== undefined && v.tlsExtraNames.length > 0) {
+        issue(
+            "tlsExtraNames",
+            "names the certificate's extra names, but tls is false: there is no certificate",
+            `${fixes.rm("tlsExtraNames")}, or ${fixes.set("tls", true)}`,
+        );
+    }
 }
 
 /**
@@ -440,6 +701,7 @@ function checkSettings(
     raw: Partial<Record<string, string>>,
     fixes: FixCommands,
     secretNames: ReadonlySet<string> = new Set(),
+    options: { kubeconfigGiven?: boolean } = {},
 ): { settings?: Settings; issues: ConfigIssue[]; warnings: string[] } {
     const issues: ConfigIssue[] = [];
     for (const key of Object.keys(raw).filter((k) => !KNOWN_NAMES.includes(k))) {
@@ -541,47 +803,59 @@ function checkSettings(
         }
     }
 
-    if (v.workers !== undefined && v.vaultReplicas !== undefined && v.vaultReplicas > v.workers) {
-        const why = "the Vault chart allows one Vault pod per node, so extra pods would stay Pending";
-        const fix = `${fixes.set("workers", v.vaultReplicas)}, or ${fixes.set("vaultReplicas", v.workers)}`;
-        if (blame("workers", "vaultReplicas") === "workers") issue("workers", `must be at least vaultReplicas (${v.vaultReplicas}): ${why}`, fix);
-        else issue("vaultReplicas", `must not exceed workers (${v.workers}): ${why}`, fix);
-    }
+    // The lab's rules: a kind cluster's workers and the ports it maps to localhost. None of them applies to a cluster
+    // that exists already (the mode rules below refuse these settings there).
+    const onKind = v.cluster !== "existing";
+    if (onKind) {
+        if (v.workers !== undefined && v.vaultReplicas !== undefined && v.vaultReplicas > v.workers) {
+            const why = "the Vault chart allows one Vault pod per node, so extra pods would stay Pending";
+            const fix = `${fixes.set("workers", v.vaultReplicas)}, or ${fixes.set("vaultReplicas", v.workers)}`;
+            if (blame("workers", "vaultReplicas") === "workers") issue("workers", `must be at least vaultReplicas (${v.vaultReplicas}): ${why}`, fix);
+            else issue("vaultReplicas", `must not exceed workers (${v.workers}): ${why}`, fix);
+        }
 
-    if (v.nodePorts !== undefined && v.uiNodePort !== undefined && !v.nodePorts.includes(v.uiNodePort)) {
-        const why = "only those are mapped from the control-plane node to localhost";
-        const addUi = fixes.setItem("nodePorts", v.nodePorts.length, v.uiNodePort);
-        const moveUi = fixes.set("uiNodePort", v.nodePorts[0]);
-        if (blame("nodePorts", "uiNodePort") === "nodePorts") issue("nodePorts", `must include uiNodePort (${v.uiNodePort}): ${why}`, `${addUi}, or ${moveUi}`);
-        else issue("uiNodePort", `must be one of nodePorts ${JSON.stringify(v.nodePorts)}: ${why}`, `${moveUi}, or ${addUi}`);
-    }
+        if (v.nodePorts !== undefined && v.uiNodePort !== undefined && !v.nodePorts.includes(v.uiNodePort)) {
+            const why = "only those are mapped from the control-plane node to localhost";
+            const addUi = fixes.setItem("nodePorts", v.nodePorts.length, v.uiNodePort);
+            const moveUi = fixes.set("uiNodePort", v.nodePorts[0]);
+            if (blame("nodePorts", "uiNodePort") === "nodePorts")
+                issue("nodePorts", `must include uiNodePort (${v.uiNodePort}): ${why}`, `${addUi}, or ${moveUi}`);
+            else issue("uiNodePort", `must be one of nodePorts ${JSON.stringify(v.nodePorts)}: ${why}`, `${moveUi}, or ${addUi}`);
+        }
 
-    /** A host port for the ingress that clashes with nothing: the hint, the default, then others. */
-    const freeHostPort = (name: "ingressHttpPort" | "ingressHttpsPort", taken: Array<number | undefined>): number =>
-        [Number(HINTS[name]), DEFAULTS[name], name === "ingressHttpPort" ? 9080 : 9443].find((port) => !taken.includes(port)) ?? Number(HINTS[name]);
+        /** A host port for the ingress that clashes with nothing: the hint, the default, then others. */
+        const freeHostPort = (name: "ingressHttpPort" | "ingressHttpsPort", taken: Array<number | undefined>): number =>
+            [Number(HINTS[name]), DEFAULTS[name], name === "ingressHttpPort" ? 9080 : 9443].find((port) => !taken.includes(port)) ?? Number(HINTS[name]);
 
-    if (v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined && v.ingressHttpPort === v.ingressHttpsPort) {
-        const name = blame("ingressHttpPort", "ingressHttpsPort");
-        const other = name === "ingressHttpPort" ? "ingressHttpsPort" : "ingressHttpPort";
-        issue(name, `must differ from ${other} (${v[other]})`, fixes.set(name, freeHostPort(name, [v[other], ...(v.nodePorts ?? [])])));
-    }
+        if (v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined && v.ingressHttpPort === v.ingressHttpsPort) {
+            const name = blame("ingressHttpPort", "ingressHttpsPort");
+            const other = name === "ingressHttpPort" ? "ingressHttpsPort" : "ingressHttpPort";
+            issue(name, `must differ from ${other} (${v[other]})`, fixes.set(name, freeHostPort(name, [v[other], ...(v.nodePorts ?? [])])));
+        }
 
-    if (v.nodePorts !== undefined && v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined) {
-        const ports = v.nodePorts;
-        for (const name of ["ingressHttpPort", "ingressHttpsPort"] as const) {
-            const index = ports.indexOf(v[name]!);
-            if (index < 0) continue;
-            const other = name === "ingressHttpPort" ? v.ingressHttpsPort : v.ingressHttpPort;
-            const alternatives = [fixes.set(name, freeHostPort(name, [other, ...ports]))];
-            // The UI's NodePort cannot move without moving uiNodePort too: then only the ingress port moves.
-            if (ports[index] !== v.uiNodePort) alternatives.push(fixes.setItem("nodePorts", index, freeNodePort(ports)));
-            issue("nodePorts", `nodePorts[${index}] (${ports[index]}) is also ${name}: kind maps each host port once`, alternatives.join(", or "));
+        if (v.nodePorts !== undefined && v.ingressHttpPort !== undefined && v.ingressHttpsPort !== undefined) {
+            const ports = v.nodePorts;
+            for (const name of ["ingressHttpPort", "ingressHttpsPort"] as const) {
+                const index = ports.indexOf(v[name]!);
+                if (index < 0) continue;
+                const other = name === "ingressHttpPort" ? v.ingressHttpsPort : v.ingressHttpPort;
+                const alternatives = [fixes.set(name, freeHostPort(name, [other, ...ports]))];
+                // The UI's NodePort cannot move without moving uiNodePort too: then only the ingress port moves.
+                if (ports[index] !== v.uiNodePort) alternatives.push(fixes.setItem("nodePorts", index, freeNodePort(ports)));
+                issue("nodePorts", `nodePorts[${index}] (${ports[index]}) is also ${name}: kind maps each host port once`, alternatives.join(", or "));
+            }
         }
     }
 
     // Each enabled component creates its own Namespace: two with one name collide.
+    const ingressInstalled = v.cluster === undefined || v.ingress === undefined || ingressMode({ cluster: v.cluster, ingress: v.ingress }) === "install";
+    const ingressNone = v.cluster !== undefined && v.ingress !== undefined && ingressMode({ cluster: v.cluster, ingress: v.ingress }) === "none";
     const active = NAMESPACE_SETTINGS.filter(
-        (name) => v[name] !== undefined && (name !== "certManagerNamespace" || v.tls !== false) && (name !== "whoamiNamespace" || v.whoami !== false),
+        (name) =>
+            v[name] !== undefined &&
+            (name !== "certManagerNamespace" || (v.tls !== false && v.certManager !== "existing")) &&
+            (name !== "whoamiNamespace" || (v.whoami !== false && !ingressNone)) &&
+            (name !== "ingressNginxNamespace" || ingressInstalled),
     );
     const blamed = new Set<(typeof NAMESPACE_SETTINGS)[number]>();
     active.forEach((a, i) => {
@@ -599,6 +873,8 @@ function checkSettings(
             );
         }
     });
+
+    checkModeRules(v, { isSet, issue, fixes, kubeconfigGiven: options.kubeconfigGiven === true });
 
     if (issues.length > 0) return { issues, warnings: [] };
     const settings = v as Settings;
@@ -624,7 +900,7 @@ function checkSettings(
  * Throws ConfigError naming every bad setting with its fix; returns the typed settings otherwise.
  */
 export function parseSettings(raw: Partial<Record<string, string>>, options: ReadOptions = {}): ParsedSettings {
-    const { settings, issues, warnings } = checkSettings(raw, new FixCommands(options.stack));
+    const { settings, issues, warnings } = checkSettings(raw, new FixCommands(options.stack), new Set(), { kubeconfigGiven: raw.kubeconfig !== undefined });
     if (!settings) throw new ConfigError(issues);
     return { settings, warnings };
 }
@@ -735,6 +1011,8 @@ function meantForProject(namespace: string, name: string): string | undefined {
 export interface CheckedConfig {
     settings?: Settings;
     adopted?: AdoptedKeys;
+    /** vault-ha:kubeconfig (a secret): the existing cluster's kubeconfig, when it is not in the user's own. */
+    kubeconfig?: string;
     warnings: string[];
     issues: ConfigIssue[];
 }
@@ -751,6 +1029,7 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
     const raw: Partial<Record<string, string>> = {};
     const secretNames = new Set<string>();
     const adoption: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>> = {};
+    let kubeconfig: ConfigEntry | undefined;
     for (const [key, entry] of Object.entries(entries)) {
         const parsed = splitConfigKey(key);
         if (!parsed) continue;
@@ -769,6 +1048,10 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
             adoption[name as (typeof ADOPTION_SETTINGS)[number]] = entry;
             continue;
         }
+        if (name === "kubeconfig") {
+            kubeconfig = entry;
+            continue;
+        }
         if (entry.value === undefined && (SETTING_NAMES as string[]).includes(name)) {
             issues.push({
                 problem: `${PROJECT}:${name}${where} is encrypted (set with --secret), so this tool cannot read it; settings are not secrets`,
@@ -779,18 +1062,36 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
         raw[name] = entry.value ?? "";
         if (entry.secret) secretNames.add(name);
     }
-    const checked = checkSettings(raw, fixes, secretNames);
+    const checked = checkSettings(raw, fixes, secretNames, { kubeconfigGiven: kubeconfig !== undefined });
     issues.push(...checked.issues);
     const { adopted, issues: adoptionIssues } = checkAdoption(adoption, checked.settings?.keyThreshold, fixes);
     issues.push(...adoptionIssues);
-    return { settings: issues.length === 0 ? checked.settings : undefined, adopted, warnings: checked.warnings, issues };
+    if (kubeconfig !== undefined && !kubeconfig.secret) {
+        // A kubeconfig holds credentials: refused in plain text, like the adoption keys.
+        issues.push({ problem: `${PROJECT}:kubeconfig is stored in plain text`, fix: `${fixes.setSecret("kubeconfig", "<value>")} (e.g. < my-cluster.yaml)` });
+    } else if (
+        kubeconfig?.value !== undefined &&
+        !/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences)\s*:|^\s*\{/m.test(kubeconfig.value)
+    ) {
+        issues.push({
+            problem: `${PROJECT}:kubeconfig does not look like a kubeconfig (YAML with clusters, contexts and users)`,
+            fix: `${fixes.setSecret("kubeconfig", "<value>")} < path/to/kubeconfig.yaml`,
+        });
+    }
+    return {
+        settings: issues.length === 0 ? checked.settings : undefined,
+        adopted,
+        kubeconfig: kubeconfig?.value,
+        warnings: checked.warnings,
+        issues,
+    };
 }
 
 /** checkConfig, throwing ConfigError with every issue. */
-export function parseConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): ParsedSettings & { adopted?: AdoptedKeys } {
-    const { settings, adopted, warnings, issues } = checkConfig(entries, options);
+export function parseConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): ParsedSettings & { adopted?: AdoptedKeys; kubeconfig?: string } {
+    const { settings, adopted, kubeconfig, warnings, issues } = checkConfig(entries, options);
     if (!settings || issues.length > 0) throw new ConfigError(issues);
-    return { settings, adopted, warnings };
+    return { settings, adopted, kubeconfig, warnings };
 }
 
 /**
@@ -813,7 +1114,7 @@ export function rawFromStackConfig(config: Record<string, unknown> | undefined):
  * Reads the running Pulumi program's config (every namespace, with the stack's name for the fixes), validates it and
  * logs warnings. Call it before creating any resource, so that bad input stops the program with nothing created.
  */
-export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys } {
+export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys; kubeconfig?: string } {
     // Imported here so that the pure functions above load without the Pulumi runtime (npm run render).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
@@ -822,7 +1123,7 @@ export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys } {
     const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
     const entries: Record<string, ConfigEntry> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) entries[key] = { value, secret: isConfigSecret(key) };
-    const { settings, adopted, warnings } = parseConfig(entries, { stack: pulumi.getStack() });
+    const { settings, adopted, kubeconfig, warnings } = parseConfig(entries, { stack: pulumi.getStack() });
     for (const warning of warnings) pulumi.log.warn(warning);
-    return { settings, adopted };
+    return { settings, adopted, kubeconfig };
 }

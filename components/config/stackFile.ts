@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parseDocument, YAMLError } from "yaml";
 import {
-    ADOPTION_SETTINGS,
+    SECRET_SETTINGS,
     checkConfig,
     ConfigEntry,
     ConfigError,
@@ -26,8 +26,8 @@ import {
     splitConfigKey,
 } from "./settings";
 
-/** The names vault-ha reads: its settings and its adoption secrets. */
-const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...ADOPTION_SETTINGS];
+/** The names vault-ha reads: its settings and its optional secrets. */
+const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];
 
 /** The fields of a stack file (pulumi: sdk/go/common/workspace/project.go, ProjectStack); the CLI ignores any other. */
 const STACK_FILE_FIELDS = ["secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"];
@@ -99,7 +99,7 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
         const set =
             name === undefined
                 ? `move it under config: in ${fileName}`
-                : (ADOPTION_SETTINGS as readonly string[]).includes(name)
+                : (SECRET_SETTINGS as readonly string[]).includes(name)
                   ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
                   : `delete that line from ${fileName}, then ${fixes.set(name, shellValue(asText(value), false))}`;
         return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, fix: set };

@@ -26,7 +26,8 @@ function configurationTable(): Map<string, string> {
 
 /** How the README writes a default: as the value, arrays as JSON with a space, long digests shortened with "…". */
 function matches(shown: string, value: unknown): boolean {
-    const text = Array.isArray(value) ? `[${value.join(", ")}]` : String(value);
+    // An empty text default is written `""`.
+    const text = Array.isArray(value) ? `[${value.join(", ")}]` : value === "" ? '""' : String(value);
     if (shown.includes("…")) {
         const [head, tail] = shown.split("…");
         return text.startsWith(head) && text.endsWith(tail) && head.length >= 20;

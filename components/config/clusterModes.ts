@@ -1,0 +1,49 @@
+/**
+ * What the mode-dependent settings mean once `cluster` is known. Each such setting defaults to "auto", which is a
+ * different choice on a kind lab and on a cluster the user already has; this file is the one place that says which.
+ * Settings that depend on the live cluster (antiAffinity, certManager) are decided at `up` from what the cluster
+ * reports (components/cluster/existingPlan.ts): here they stay open.
+ */
+import type { ClusterMode, IngressMode, Settings, VaultServiceType } from "./settings";
+
+/**
+ * Pod resources on an existing cluster: the example in the pinned vault-helm chart's values.yaml (server.resources,
+ * requests and limits of 256Mi and 250m). A shared cluster schedules by requests and evicts pods without them first;
+ * kind keeps none (today's lab), so its pods are not rolled by an upgrade of vault-ha.
+ */
+export const EXISTING_CLUSTER_RESOURCES = { cpu: "250m", memory: "256Mi" } as const;
+
+/** The Service type of Vault's API: kind has no load-balancer controller, so NodePort (mapped to localhost) there. */
+export function vaultServiceType(s: Pick<Settings, "cluster" | "vaultServiceType">): VaultServiceType {
+    if (s.vaultServiceType !== "auto") return s.vaultServiceType;
+    return s.cluster === "kind" ? "NodePort" : "LoadBalancer";
+}
+
+/** The ingress: on kind vault-ha installs ingress-nginx (the blog's lab); elsewhere it installs nothing unless asked. */
+export function ingressMode(s: Pick<Settings, "cluster" | "ingress">): IngressMode {
+    if (s.ingress !== "auto") return s.ingress;
+    return s.cluster === "kind" ? "install" : "none";
+}
+
+/** Vault's CPU request and memory request (= limit); absent means none. */
+export interface VaultResources {
+    cpu?: string;
+    memory?: string;
+}
+
+export function vaultResources(s: Pick<Settings, "cluster" | "vaultCpu" | "vaultMemory">): VaultResources {
+    const pick = (value: string, existingDefault: string): string | undefined =>
+        value === "none" ? undefined : value === "auto" ? (s.cluster === "kind" ? undefined : existingDefault) : value;
+    const cpu = pick(s.vaultCpu, EXISTING_CLUSTER_RESOURCES.cpu);
+    const memory = pick(s.vaultMemory, EXISTING_CLUSTER_RESOURCES.memory);
+    return { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) };
+}
+
+/** Whether whoami runs: it proves the ingress, so only where there is one. */
+export function whoamiEnabled(s: Pick<Settings, "cluster" | "ingress" | "whoami">): boolean {
+    return s.whoami && ingressMode(s) !== "none";
+}
+
+export function isKind(s: { cluster: ClusterMode }): boolean {
+    return s.cluster === "kind";
+}
