@@ -10,7 +10,7 @@ import { parseStepResult, PodTemplate, stepCommand, stepEnvironment } from "../s
 import { Logging, projectDir, stepStdin } from "../steps/stepResource";
 import { VAULT_RELEASE_NAME, vaultScheme } from "./names";
 import { downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
-import { vaultHelmValues } from "./vaultValues";
+import { AntiAffinity, vaultHelmValues, VaultResources, VaultServiceType } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
 
 export interface VaultClusterArgs {
@@ -26,6 +26,17 @@ export interface VaultClusterArgs {
     vaultImage: string;
     /** Admin kubeconfig (secret): to read what the running pods were made from before the release changes. */
     kubeconfig: pulumi.Input<string>;
+    /**
+     * The API Service's type: NodePort on uiNodePort (the kind lab) when absent. uiNodePort is not sent otherwise.
+     * This and the fields below are resolved choices (no "auto"); absent, the values are those of a kind stack.
+     */
+    serviceType?: VaultServiceType;
+    /** The raft volumes' StorageClass; absent or "" = the cluster's default. */
+    storageClass?: string;
+    /** The vault container's CPU request and memory request (= limit); absent = none. */
+    resources?: VaultResources;
+    /** Two Vault pods on one node: never ("required", the chart's default, when absent) or only if need be. */
+    antiAffinity?: AntiAffinity;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
@@ -41,13 +52,16 @@ export class VaultCluster extends pulumi.ComponentResource {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
 
         // Settings only: the values are known when the program runs, so a preview shows them in full.
-        const values = vaultHelmValues({
-            vaultReplicas: args.replicas,
-            uiNodePort: args.uiNodePort,
-            raftStorageSize: args.raftStorageSize,
-            tls: args.tls,
-            vaultImage: args.vaultImage,
-        });
+        const values = vaultHelmValues(
+            {
+                vaultReplicas: args.replicas,
+                uiNodePort: args.uiNodePort,
+                raftStorageSize: args.raftStorageSize,
+                tls: args.tls,
+                vaultImage: args.vaultImage,
+            },
+            { serviceType: args.serviceType, storageClass: args.storageClass, resources: args.resources, antiAffinity: args.antiAffinity },
+        );
         this.podTemplate = podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values });
 
         // Before the release changes: what the running pods were made from (nothing on a new cluster). A Vault

@@ -11,10 +11,41 @@ import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from 
 /** Where the chart mounts the per-pod PVC; raft keeps its data there. */
 export const RAFT_DATA_PATH = "/vault/data";
 
-type VaultSettings = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls"> & {
+/** How the API (and UI) Service, the chart's `ui` Service on port 8200, is exposed. */
+export type VaultServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
+export const VAULT_SERVICE_TYPES: readonly VaultServiceType[] = ["NodePort", "LoadBalancer", "ClusterIP"];
+
+/** Keep two Vault pods off one node: always (the chart's default), or when the scheduler can. */
+export type AntiAffinity = "required" | "preferred";
+export const ANTI_AFFINITIES: readonly AntiAffinity[] = ["required", "preferred"];
+
+/** Kubernetes quantities for the vault container: a CPU request, and a memory request that is also its limit. */
+export interface VaultResources {
+    cpu?: string;
+    memory?: string;
+}
+
+type VaultValuesInput = Pick<Settings, "vaultReplicas" | "uiNodePort" | "raftStorageSize" | "tls"> & {
     /** <repository>:<version>[@sha256:<digest>]; the pinned default when absent. */
     vaultImage?: string;
 };
+
+/**
+ * How Vault sits on the cluster, resolved (no "auto": see components/config/clusterModes.ts). Each field is optional
+ * and, when absent, leaves the values exactly as they were before it existed, so a kind stack's release (and its
+ * pods' template digest, rollPlan.ts) does not change. A separate argument, not more fields beside the settings:
+ * the settings hold the unresolved choices under some of these names.
+ */
+export interface VaultChartOptions {
+    /** The `ui` Service's type; NodePort on uiNodePort when absent. */
+    serviceType?: VaultServiceType;
+    /** server.dataStorage.storageClass for the raft volumes; absent or "" = the cluster's default StorageClass. */
+    storageClass?: string;
+    /** The vault container's resources; absent (or both fields absent or "") = no resources block. */
+    resources?: VaultResources;
+    /** "required" (or absent) = the chart's own required term; "preferred" = the same term, preferred. */
+    antiAffinity?: AntiAffinity;
+}
 
 /**
  * The chart's server.image: it renders `image: "<repository>:<tag>"` (templates/server-statefulset.yaml), so a digest
@@ -100,7 +131,7 @@ function tlsServerValues(release: string, image: string): { server: Record<strin
     return { server, apiAddr: `https://${podHost(release, "$(VAULT_K8S_POD_NAME)")}:${VAULT_API_PORT}` };
 }
 
-export function vaultHelmValues(s: VaultSettings): Record<string, unknown> {
+export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}): Record<string, unknown> {
     const image = s.vaultImage ?? VAULT_IMAGE;
     const tls = s.tls ? tlsServerValues(VAULT_RELEASE_NAME, image) : undefined;
     return {
@@ -112,7 +143,16 @@ export function vaultHelmValues(s: VaultSettings): Record<string, unknown> {
             // An HTTP(S) probe instead of the chart's default `vault status -tls-skip-verify` exec: it needs no TLS
             // bypass, and it reports a pod Ready only once it is unsealed and active or standby.
             readinessProbe: { enabled: true, path: "/v1/sys/health?standbyok=true", port: VAULT_API_PORT },
-            dataStorage: { enabled: true, size: s.raftStorageSize, mountPath: RAFT_DATA_PATH },
+            dataStorage: {
+                enabled: true,
+                size: s.raftStorageSize,
+                mountPath: RAFT_DATA_PATH,
+                // Rendered as the claim template's storageClassName only when set (templates/_helpers.tpl,
+                // "vault.volumeclaims"); without it the cluster's default StorageClass provisions the volume.
+                ...(o.storageClass ? { storageClass: o.storageClass } : {}),
+            },
+            ...resourceValues(o.resources),
+            ...affinityValues(o.antiAffinity),
             ...tls?.server,
             ha: {
                 enabled: true,
@@ -127,13 +167,70 @@ export function vaultHelmValues(s: VaultSettings): Record<string, unknown> {
                 },
             },
         },
-        ui: {
-            enabled: true,
-            serviceType: "NodePort",
-            serviceNodePort: s.uiNodePort,
-            externalPort: VAULT_API_PORT,
-            // Send host traffic only to unsealed pods: a sealed pod answers every request with 503.
-            publishNotReadyAddresses: false,
+        ui: uiServiceValues(o.serviceType ?? "NodePort", s.uiNodePort),
+    };
+}
+
+/**
+ * The `ui` Service (templates/ui-service.yaml): Vault's API and UI on port 8200, whichever its type.
+ * - The template writes `nodePort` whenever ui.serviceNodePort is set, whatever the type; the API server refuses a
+ *   nodePort on a ClusterIP Service, and on a LoadBalancer a fixed port could collide on a shared cluster, so only
+ *   NodePort sends it (the cloud's controller then allocates one for a LoadBalancer).
+ * - ui.externalTrafficPolicy (values.yaml: Cluster) is rendered for NodePort and LoadBalancer only
+ *   ("service.externalTrafficPolicy" in templates/_helpers.tpl): Cluster is kept, so any node forwards to a Ready
+ *   pod. loadBalancerIP and loadBalancerSourceRanges ("service.loadBalancer") are left unset.
+ * - publishNotReadyAddresses: false keeps the Service's endpoints to Ready pods, i.e. unsealed ones (the readiness
+ *   probe is sys/health?standbyok=true): a sealed pod answers every request with 503. This holds for the NodePort,
+ *   the load balancer and in-cluster clients alike; `kubectl port-forward svc/...` does not go through endpoints
+ *   (it picks one pod by the selector), so it is not covered by it.
+ */
+function uiServiceValues(type: VaultServiceType, nodePort: number): Record<string, unknown> {
+    return {
+        enabled: true,
+        serviceType: type,
+        ...(type === "NodePort" ? { serviceNodePort: nodePort } : {}),
+        externalPort: VAULT_API_PORT,
+        publishNotReadyAddresses: false,
+    };
+}
+
+/**
+ * server.resources, rendered on the vault container only ("vault.resources" in templates/_helpers.tpl; the
+ * reloader sidecar keeps its own). CPU is a request without a limit: CFS throttling under a limit stalls Vault's
+ * raft heartbeats and can cost the leadership. Memory is requested and limited alike: the scheduler reserves what
+ * Vault may use, and a node under memory pressure never ranks the pod among those using more than they requested
+ * (the kubelet evicts those first).
+ */
+function resourceValues(r: VaultResources | undefined): { resources?: Record<string, unknown> } {
+    const cpu = r?.cpu || undefined;
+    const memory = r?.memory || undefined;
+    if (!cpu && !memory) return {};
+    return {
+        resources: {
+            requests: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) },
+            ...(memory ? { limits: { memory } } : {}),
         },
     };
+}
+
+/**
+ * The chart passes a string server.affinity through `tpl` ("vault.affinity" in templates/_helpers.tpl), as it does
+ * its own default, a required podAntiAffinity term on kubernetes.io/hostname over the server pods' labels. The
+ * preferred form is that term as a preferred one, with the labels written as the chart's own templates write them,
+ * so it selects exactly the pods the StatefulSet labels. "required" sends nothing: the chart's default applies.
+ */
+export const PREFERRED_ANTI_AFFINITY = `podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            app.kubernetes.io/name: {{ include "vault.name" . }}
+            app.kubernetes.io/instance: {{ .Release.Name | quote }}
+            component: server
+`;
+
+function affinityValues(a: AntiAffinity | undefined): { affinity?: string } {
+    return a === "preferred" ? { affinity: PREFERRED_ANTI_AFFINITY } : {};
 }

@@ -50,6 +50,22 @@ describe("chart keys exist in the pinned charts", function () {
         }
     });
 
+    it("every key the options for any cluster send to the Vault chart exists there, with the schema's type", () => {
+        const settings = parseSettings({}).settings;
+        for (const serviceType of ["NodePort", "LoadBalancer", "ClusterIP"] as const) {
+            for (const antiAffinity of ["required", "preferred"] as const) {
+                const options = { serviceType, antiAffinity, storageClass: "gp3", resources: { cpu: "250m", memory: "256Mi" } };
+                const values = vaultHelmValues(settings, options) as any;
+                assert.deepEqual(unknownChartKeys(values, vault), [], JSON.stringify(options));
+                // The keys this check exists for are really there (server.resources is a free-form map in the chart).
+                assert.equal(values.server.dataStorage.storageClass, "gp3");
+                assert.equal(typeof values.server.resources, "object");
+                assert.equal(values.ui.serviceType, serviceType);
+                assert.equal(values.server.affinity === undefined, antiAffinity === "required");
+            }
+        }
+    });
+
     it("every key sent to the cert-manager chart exists there, with the schema's type", () => {
         assert.deepEqual(unknownChartKeys(certManagerValues(), certManager), []);
     });

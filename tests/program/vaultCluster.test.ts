@@ -6,8 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { parseSettings } from "../../components/config/settings";
+import { VAULT_IMAGE } from "../../components/config/versions";
+import { VaultCluster, VaultClusterArgs } from "../../components/vault/vaultCluster";
 import { vaultHelmValues } from "../../components/vault/vaultValues";
-import { COMMAND, CR, dependsOn, ProgramRun, RELEASE, runProgram, runProgramOnce } from "../support/program";
+import { COMMAND, CR, dependsOn, ProgramRun, promiseOf, RELEASE, runProgram, runProgramOnce } from "../support/program";
 
 describe("VaultCluster (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -76,5 +78,58 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.ok(pulumi.ResourceError.isInstance(err), "a ResourceError, which the runtime logs against the component");
         assert.match(err.message, /asks for Vault 2\.0\.3, but vault-0 runs 2\.0\.4: Vault does not support downgrades/);
         assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
+    });
+});
+
+describe("VaultCluster: the options for a cluster that is not kind, on the component itself", () => {
+    /** A VaultCluster under Pulumi's own mocks (index.ts does not pass these options yet): the values its Release gets. */
+    async function releaseValues(options: Partial<VaultClusterArgs>): Promise<{ values: Record<string, unknown>; podTemplate: string }> {
+        const releases: Record<string, unknown>[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    if (args.type === RELEASE) releases.push(args.inputs);
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: (args) => (args.token === "command:local:run" ? { ...args.inputs, stdout: JSON.stringify({ pods: [] }), stderr: "" } : args.inputs),
+            },
+            "vault-ha",
+            "dev",
+            false,
+        );
+        const cluster = new VaultCluster("vault", {
+            namespace: "vault",
+            chartVersion: "0.34.1",
+            replicas: 3,
+            uiNodePort: 30000,
+            raftStorageSize: "10Gi",
+            tls: true,
+            vaultImage: VAULT_IMAGE,
+            kubeconfig: "kubeconfig",
+            ...options,
+        });
+        await promiseOf(cluster.release.urn);
+        assert.equal(releases.length, 1);
+        return { values: releases[0].values as Record<string, unknown>, podTemplate: cluster.podTemplate };
+    }
+    const settings = { vaultReplicas: 3, uiNodePort: 30000, raftStorageSize: "10Gi", tls: true, vaultImage: VAULT_IMAGE };
+
+    it("without them, the release gets a kind stack's values, and the pods' template is unchanged", async () => {
+        const { values, podTemplate } = await releaseValues({});
+        assert.deepEqual(values, vaultHelmValues(settings));
+        assert.equal(podTemplate, "image hashicorp/vault:2.0.4, TLS on, chart 0.34.1, values 0de5de4f4760");
+    });
+
+    it("with them, the release gets the values built with them, and the roll step sees a new template", async () => {
+        const options = {
+            serviceType: "LoadBalancer",
+            storageClass: "gp3",
+            resources: { cpu: "250m", memory: "256Mi" },
+            antiAffinity: "preferred",
+        } as const;
+        const { values, podTemplate } = await releaseValues(options);
+        assert.deepEqual(values, vaultHelmValues(settings, options));
+        assert.equal((values as any).ui.serviceType, "LoadBalancer");
+        assert.notEqual(podTemplate, "image hashicorp/vault:2.0.4, TLS on, chart 0.34.1, values 0de5de4f4760");
     });
 });

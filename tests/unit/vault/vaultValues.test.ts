@@ -3,7 +3,21 @@ import { strict as assert } from "assert";
 import { renderHcl } from "../../../components/vault/hcl";
 import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
 import { parseSettings } from "../../../components/config/settings";
-import { chartImage, TLS_RELOAD_SCRIPT, vaultHelmValues, vaultServerHcl } from "../../../components/vault/vaultValues";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { VAULT_IMAGE } from "../../../components/config/versions";
+import { podTemplateSummary } from "../../../components/vault/rollPlan";
+import {
+    ANTI_AFFINITIES,
+    chartImage,
+    PREFERRED_ANTI_AFFINITY,
+    TLS_RELOAD_SCRIPT,
+    VAULT_SERVICE_TYPES,
+    vaultHelmValues,
+    VaultServiceType,
+    vaultServerHcl,
+} from "../../../components/vault/vaultValues";
 
 // The blog's plain-HTTP lab (tls: false) and the default, TLS.
 const plain = parseSettings({ tls: "false" }).settings;
@@ -186,5 +200,109 @@ describe("the Vault image setting in the chart's values", () => {
         const upgraded = vaultHelmValues({ ...tls, vaultImage: "hashicorp/vault:2.0.5" }) as any;
         assert.deepEqual(upgraded.server.image, { repository: "hashicorp/vault", tag: "2.0.5" });
         assert.equal(upgraded.server.extraContainers[0].image, "hashicorp/vault:2.0.5");
+    });
+});
+
+describe("Vault chart values: the options for a cluster that is not kind (issue 13)", () => {
+    // The values and the pods' template digest as they were before these options existed (kindValues.golden.json).
+    const golden = JSON.parse(readFileSync(path.join(__dirname, "kindValues.golden.json"), "utf8")) as {
+        values: Record<string, { input: Parameters<typeof vaultHelmValues>[0]; values: Record<string, unknown> }>;
+        summaries: Record<string, string>;
+    };
+    const summary = (input: Parameters<typeof vaultHelmValues>[0], values: Record<string, unknown>) =>
+        podTemplateSummary({ image: input.vaultImage ?? VAULT_IMAGE, tls: input.tls, chartVersion: "0.34.1", values });
+    const base = { vaultReplicas: 3, uiNodePort: 30000, raftStorageSize: "10Gi", tls: true };
+
+    it("without options, or with the options that mean today's kind lab, the values are byte for byte those of before", () => {
+        assert.deepEqual(Object.keys(golden.values).length, 3);
+        for (const [name, { input, values }] of Object.entries(golden.values)) {
+            const kindOptions = [
+                undefined,
+                {},
+                { serviceType: "NodePort", antiAffinity: "required", storageClass: "", resources: {} },
+                { serviceType: "NodePort", antiAffinity: "required", storageClass: undefined, resources: { cpu: "", memory: undefined } },
+            ] as const;
+            for (const options of kindOptions) {
+                const now = vaultHelmValues(input, options);
+                assert.equal(JSON.stringify(now), JSON.stringify(values), `${name}, options ${JSON.stringify(options)}`);
+                assert.equal(summary(input, now), golden.summaries[name], `${name}: the pods' template digest, which decides a roll`);
+            }
+        }
+    });
+
+    it("the default settings (a kind stack) still produce exactly the golden values", () => {
+        assert.equal(JSON.stringify(vaultHelmValues(tls)), JSON.stringify(golden.values["tls, 3 replicas"].values));
+        assert.equal(JSON.stringify(vaultHelmValues(plain)), JSON.stringify(golden.values["plain HTTP"].values));
+    });
+
+    it("serviceType: NodePort keeps the node port; LoadBalancer and ClusterIP send none (the chart would render it)", () => {
+        const ui = (serviceType: VaultServiceType) => (vaultHelmValues(base, { serviceType }) as any).ui;
+        assert.deepEqual(ui("NodePort"), {
+            enabled: true,
+            serviceType: "NodePort",
+            serviceNodePort: 30000,
+            externalPort: 8200,
+            publishNotReadyAddresses: false,
+        });
+        for (const serviceType of ["LoadBalancer", "ClusterIP"] as const) {
+            assert.deepEqual(ui(serviceType), { enabled: true, serviceType, externalPort: 8200, publishNotReadyAddresses: false }, serviceType);
+        }
+        assert.deepEqual([...VAULT_SERVICE_TYPES].sort(), ["ClusterIP", "LoadBalancer", "NodePort"]);
+    });
+
+    it("storageClass: on the raft volume's claim when set, absent (the cluster's default) when empty", () => {
+        assert.deepEqual((vaultHelmValues(base, { storageClass: "gp3" }) as any).server.dataStorage, {
+            enabled: true,
+            size: "10Gi",
+            mountPath: "/vault/data",
+            storageClass: "gp3",
+        });
+        assert.equal("storageClass" in (vaultHelmValues(base, { storageClass: "" }) as any).server.dataStorage, false);
+    });
+
+    it("resources: a CPU request without a CPU limit; memory requested and limited alike; each on its own", () => {
+        const resources = (r: { cpu?: string; memory?: string }) => (vaultHelmValues(base, { resources: r }) as any).server.resources;
+        assert.deepEqual(resources({ cpu: "250m", memory: "256Mi" }), { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "256Mi" } });
+        assert.deepEqual(resources({ cpu: "500m" }), { requests: { cpu: "500m" } });
+        assert.deepEqual(resources({ memory: "1Gi" }), { requests: { memory: "1Gi" }, limits: { memory: "1Gi" } });
+        assert.equal(resources({}), undefined);
+        // The reloader keeps its own small resources.
+        const values = vaultHelmValues(base, { resources: { cpu: "2", memory: "4Gi" } }) as any;
+        assert.deepEqual(values.server.extraContainers[0].resources, { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "32Mi" } });
+    });
+
+    it("antiAffinity: required sends nothing (the chart's default term); preferred sends that term as preferred, for tpl", () => {
+        assert.equal((vaultHelmValues(base, { antiAffinity: "required" }) as any).server.affinity, undefined);
+        const affinity = (vaultHelmValues(base, { antiAffinity: "preferred" }) as any).server.affinity;
+        assert.equal(affinity, PREFERRED_ANTI_AFFINITY);
+        // What the chart's tpl makes of it, for release "vault" of chart "vault", is this YAML.
+        const rendered = affinity.replace('{{ include "vault.name" . }}', "vault").replace("{{ .Release.Name | quote }}", '"vault"');
+        assert.ok(!rendered.includes("{{"));
+        assert.deepEqual(parseYaml(rendered), {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            topologyKey: "kubernetes.io/hostname",
+                            labelSelector: { matchLabels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" } },
+                        },
+                    },
+                ],
+            },
+        });
+        assert.deepEqual([...ANTI_AFFINITIES].sort(), ["preferred", "required"]);
+    });
+
+    it("every option changes the pods' template digest, so the roll step runs: the Service type too, though it changes no pod", () => {
+        const before = summary(base, vaultHelmValues(base));
+        for (const options of [
+            { storageClass: "gp3" },
+            { resources: { cpu: "1" } },
+            { antiAffinity: "preferred" as const },
+            { serviceType: "LoadBalancer" as const },
+        ]) {
+            assert.notEqual(summary(base, vaultHelmValues(base, options)), before, JSON.stringify(options));
+        }
     });
 });
