@@ -2,24 +2,42 @@
  * npm run preflight [-- --stack NAME]: checks this machine before `pulumi up` (tools and versions, a running Docker
  * daemon, free host ports) and says how to fix what is missing. `npm run up` runs it first.
  *
+ * With `cluster: existing` it checks no Docker, kind or ports: the kubeconfig context, its permissions, storage class
+ * and nodes instead (scripts/preflightExisting.ts).
+ *
  * npm run preflight -- --tools pulumi,kind: checks only Node.js and the named tools (docker, kind, kubectl, pulumi;
- * docker means a running engine), neither the stack's settings nor the cluster nor the ports: what `npm run down`
- * (which must work with Docker or the cluster gone), `npm run config` and the start of `npm run e2e` need.
+ * docker means a running engine), neither the stack's settings nor the cluster nor the ports: what `npm run config`
+ * and the start of `npm run e2e` need.
+ *
+ * npm run preflight -- --destroy [--stack NAME]: the tools a destroy of the stack runs, by its cluster mode (kind:
+ * pulumi and kind; existing: pulumi and kubectl), read leniently: `npm run down` must work with Docker, the cluster
+ * or the stack's settings gone or broken.
  */
 import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as net from "net";
+import { tmpdir } from "os";
 import * as path from "path";
-import { ConfigError, Settings } from "../components/config/settings";
+import { parse } from "yaml";
+import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
+import { checkExistingCluster } from "./preflightExisting";
 
-export type Runner = (command: string, args: string[]) => { ok: boolean; stdout: string };
+export interface RunResult {
+    ok: boolean;
+    stdout: string;
+    /** What the command printed on stderr, where the runner keeps it. */
+    stderr?: string;
+}
+export type Runner = (command: string, args: string[]) => RunResult;
 
 export interface Finding {
     ok: boolean;
     what: string;
     fix?: string;
+    /** ok, but worth reading: printed as "warn", and the preflight still passes. */
+    warn?: boolean;
 }
 
 /**
@@ -286,10 +304,86 @@ export function checkDeployedCluster(settings: Settings, run: Runner, stack: str
 
 const systemRunner: Runner = (command, args) => {
     const result = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
-    return { ok: result.status === 0, stdout: `${result.stdout ?? ""}` };
+    return { ok: result.status === 0, stdout: `${result.stdout ?? ""}`, stderr: `${result.stderr ?? ""}` };
 };
 
+/** The `config:` map of Pulumi.<stack>.yaml as written, or {} when there is none or it is not YAML. */
+function rawStackConfig(stack: string, projectDir: string): Record<string, unknown> {
+    try {
+        const config = (parse(readFileSync(path.join(projectDir, `Pulumi.${stack.split("/").pop()}.yaml`), "utf8")) as { config?: unknown })?.config;
+        return config && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+    } catch {
+        return {};
+    }
+}
+
+/** A key of the stack file, with or without the project's prefix (a key without one is the project's, as for the CLI). */
+function rawSetting(config: Record<string, unknown>, name: string): unknown {
+    return config[`${PROJECT}:${name}`] ?? config[name];
+}
+
+/**
+ * The stack's cluster mode as its file says it, without validating anything else: `npm run down` must run with broken
+ * settings too. Anything but `existing` is kind, today's behaviour.
+ */
+export function rawClusterMode(stack: string, projectDir = path.join(__dirname, "..")): "kind" | "existing" {
+    return rawSetting(rawStackConfig(stack, projectDir), "cluster") === "existing" ? "existing" : "kind";
+}
+
+/** Whether the stack file holds the secret vault-ha:kubeconfig (encrypted: only the Pulumi CLI can read it). */
+export function stackHasKubeconfig(stack: string, projectDir = path.join(__dirname, "..")): boolean {
+    return rawSetting(rawStackConfig(stack, projectDir), "kubeconfig") !== undefined;
+}
+
+/**
+ * Runs check with the stack's own kubeconfig (the secret vault-ha:kubeconfig) in a private temporary file (mode 0600
+ * in a 0700 folder, removed afterwards), or with none when the stack has none. `pulumi config get --json` decrypts a
+ * secret value and prints {"value": ..., "secret": true} (pulumi/pulumi pkg/cmd/pulumi/config/config_get.go); it
+ * needs the passphrase in the environment, and without it the cluster is not checked (a warning: `pulumi up` asks for
+ * the passphrase itself). The kubeconfig's contents reach neither an argv nor a message.
+ */
+export function withStackKubeconfig(run: Runner, stack: string, given: boolean, check: (kubeconfigFile?: string) => Finding[]): Finding[] {
+    if (!given) return check(undefined);
+    const got = run("pulumi", ["config", "get", `${PROJECT}:kubeconfig`, "--json", "--stack", stack, "--non-interactive"]);
+    let value: unknown;
+    try {
+        value = got.ok ? (JSON.parse(got.stdout) as { value?: unknown }).value : undefined;
+    } catch {
+        value = undefined;
+    }
+    if (typeof value !== "string" || !value.trim()) {
+        return [
+            {
+                ok: true,
+                warn: true,
+                what: `the cluster is not checked: the stack's kubeconfig (the secret ${PROJECT}:kubeconfig) could not be read without the stack's passphrase`,
+                fix: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run the preflight again",
+            },
+        ];
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), "vault-ha-preflight-"));
+    try {
+        const file = path.join(dir, "kubeconfig");
+        writeFileSync(file, value, { mode: 0o600 });
+        return check(file);
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 async function main(argv = process.argv.slice(2)): Promise<void> {
+    if (argv.includes("--destroy")) {
+        let stack: string;
+        try {
+            stack = stackName(argv);
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            console.error(err.message);
+            process.exit(2);
+        }
+        // kind mode: pulumi destroy runs `kind delete cluster`; existing mode: the Kubernetes provider and kubectl.
+        return report(checkTools(systemRunner, process.version, rawClusterMode(stack) === "existing" ? ["kubectl", "pulumi"] : ["kind", "pulumi"]));
+    }
     const toolsFlag = argv.indexOf("--tools");
     if (toolsFlag >= 0) {
         let tools: Tool[];
@@ -307,11 +401,20 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     const state = path.join(__dirname, "..", ".pulumi-state");
     if (!process.env.PULUMI_BACKEND_URL && existsSync(state)) process.env.PULUMI_BACKEND_URL = `file://${state}`;
     try {
-        ({ settings } = readStackSettings(stack));
+        ({ settings } = readStackSettings(stack, path.join(__dirname, "..")));
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         console.error(err.message);
         process.exit(1);
+    }
+    if (settings.cluster === "existing") {
+        // No Docker, kind or host ports: the cluster exists, and is reached through a kubeconfig context.
+        return report([
+            ...checkTools(systemRunner, process.version, ["kubectl", "pulumi"]),
+            ...withStackKubeconfig(systemRunner, stack, stackHasKubeconfig(stack), (kubeconfigFile) =>
+                checkExistingCluster(settings, systemRunner, { context: settings.kubeContext, kubeconfigFile }, stack),
+            ),
+        ]);
     }
     report([
         ...checkTools(systemRunner),
@@ -322,7 +425,7 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
 }
 
 function report(findings: Finding[]): void {
-    for (const f of findings) console.log(`${f.ok ? "ok  " : "FAIL"} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`);
+    for (const f of findings) console.log(`${f.ok ? (f.warn ? "warn" : "ok  ") : "FAIL"} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`);
     if (findings.some((f) => !f.ok)) {
         console.error("\npreflight: fix the items marked FAIL, then run again.");
         process.exit(1);

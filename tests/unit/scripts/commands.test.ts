@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { Call, FAKES, ROOT, sandbox, Sandbox } from "./sandbox";
 
@@ -133,5 +133,46 @@ describe("npm run up / down / config / e2e (scripts/*.sh with fake tools)", func
             [["prepare", "failed"]],
         );
         assert.ok(!existsSync(path.join(box.project, "Pulumi.e2e.yaml")));
+    });
+    it("cluster: existing: up checks the context with kubectl and never runs docker or kind; down needs kubectl, not kind", () => {
+        box.fake("kubectl", FAKES.kubectlCluster);
+        box.fake("pulumi", FAKES.pulumi);
+        writeFileSync(path.join(box.project, "Pulumi.dev.yaml"), "config:\n  vault-ha:cluster: existing\n  vault-ha:kubeContext: prod\n");
+        const up = box.run("up.sh", ["--yes"]);
+        assert.equal(up.status, 0, up.stdout + up.stderr);
+        assert.match(up.stdout, /^ok {3}context prod \(your kubeconfig\) answers: Kubernetes v1\.34\.2$/m);
+        assert.match(up.stdout, /^ok {3}context prod \(your kubeconfig\) may create what the up needs \(\d+ kubectl auth can-i checks\)$/m);
+        assert.match(up.stdout, /^ok {3}3 schedulable nodes for 3 Vault pods/m);
+        assert.doesNotMatch(up.stdout, /docker|kind |port \d+/);
+        const down = box.run("down.sh", ["--yes"]);
+        assert.equal(down.status, 0, down.stdout + down.stderr);
+        assert.deepEqual(
+            box.calls().filter((c) => c.tool === "docker" || c.tool === "kind"),
+            [],
+            "no docker or kind in existing mode (neither is installed here)",
+        );
+        assert.deepEqual(
+            work(box.calls()).map((c) => c.args),
+            ["stack select dev --create --secrets-provider passphrase", "up --stack dev --yes", "destroy --stack dev --yes"],
+        );
+        // No kubectl on PATH: down names it (and only it, with pulumi present).
+        spawnSync("rm", [path.join(box.bin, "kubectl")]);
+        const without = box.run("down.sh", ["--yes"]);
+        assert.equal(without.status, 1);
+        assert.match(without.stdout, /^FAIL kubectl: not found\n {7}fix: install kubectl/m);
+        assert.doesNotMatch(without.stdout, /kind/);
+    });
+
+    it("cluster: existing: a context that is not in the kubeconfig stops up before pulumi, with the fix", () => {
+        box.fake("kubectl", FAKES.kubectlCluster);
+        box.fake("pulumi", FAKES.pulumi);
+        writeFileSync(path.join(box.project, "Pulumi.dev.yaml"), "config:\n  vault-ha:cluster: existing\n  vault-ha:kubeContext: prd\n");
+        const up = box.run("up.sh", ["--yes"]);
+        assert.equal(up.status, 1);
+        assert.match(
+            up.stdout,
+            /^FAIL kubeContext prd is not a context of your kubeconfig \(the contexts there: kind-vault, prod\)\n {7}fix: npm run config -- set vault-ha:kubeContext <one of them>$/m,
+        );
+        assert.deepEqual(work(box.calls()), []);
     });
 });

@@ -64,6 +64,23 @@ export const FAKES = {
     docker: `case "$1" in version) echo 28.2.2 ;; ps) echo "vault-control-plane running" ;; esac`,
     kind: `case "$1" in version) echo "kind v0.33.0 go1.25.3 linux/amd64" ;; get) echo vault ;; esac`,
     kubectl: `echo "Client Version: v1.35.1"`,
+    /**
+     * kubectl with a kubeconfig whose context "prod" reaches a cluster that allows everything: 4 nodes (one a tainted
+     * control plane), a default StorageClass, no cert-manager. Global flags come first, as the preflight passes them.
+     */
+    kubectlCluster: `while :; do case "$1" in --context|--kubeconfig) shift 2 ;; --request-timeout=*) shift ;; *) break ;; esac; done
+case "$*" in
+  "version --client") echo "Client Version: v1.35.1" ;;
+  "config get-contexts -o name") printf 'kind-vault\nprod\n' ;;
+  "config current-context") echo kind-vault ;;
+  "version -o json") echo '{"clientVersion":{"gitVersion":"v1.35.1"},"serverVersion":{"gitVersion":"v1.34.2"}}' ;;
+  "get --raw /readyz") echo ok ;;
+  "auth can-i "*) echo yes ;;
+  "get storageclasses -o json") echo '{"items":[{"metadata":{"name":"standard","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}]}' ;;
+  "get nodes -o json") echo '{"items":[{"metadata":{"name":"cp"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w1"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w2"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w3"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}' ;;
+  "get customresourcedefinitions "*) : ;;
+  *) echo "fake kubectl: unexpected $*" >&2; exit 1 ;;
+esac`,
     // A file backend: `stack select` fails for a stack it has not created, like Pulumi's "no stack named ... found".
     pulumi: `state="\${PULUMI_BACKEND_URL#file://}"
 case "$1" in
@@ -85,7 +102,7 @@ export function sandbox(): Sandbox {
     const log = path.join(dir, "calls.log");
     mkdirSync(path.join(project, "scripts"), { recursive: true });
     mkdirSync(bin);
-    for (const f of ["lib.sh", "up.sh", "down.sh", "config.sh", "e2e.sh", "ensure-deps.js", "preflight.ts"]) {
+    for (const f of ["lib.sh", "up.sh", "down.sh", "config.sh", "e2e.sh", "ensure-deps.js", "preflight.ts", "preflightExisting.ts"]) {
         copyFileSync(path.join(ROOT, "scripts", f), path.join(project, "scripts", f));
         if (f.endsWith(".sh")) chmodSync(path.join(project, "scripts", f), 0o755);
     }
