@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Logging, stepResource } from "../steps/stepResource";
 import { inCluster } from "../inCluster";
-import { CaChain, caChainManifests, Manifest, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
+import { CaChain, caChainManifests, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
 import { VAULT_RELEASE_NAME } from "../vault/names";
 
 export interface VaultTlsArgs {
@@ -15,6 +15,11 @@ export interface VaultTlsArgs {
     vaultNamespace: pulumi.Input<string>;
     replicas: number;
     ingressHost: string;
+    /**
+     * More names for Vault's certificate (the tlsExtraNames setting): DNS names, IPv4 and IPv6 addresses. None when
+     * absent or empty, and then the certificate is exactly the one of before (no re-issue on upgrade).
+     */
+    tlsExtraNames?: readonly string[];
     /** Admin kubeconfig (secret), to read the CA certificate. */
     kubeconfig: pulumi.Input<string>;
     /** cert-manager's webhook gate (CertManager.webhookReady): nothing here is created before it passed. */
@@ -31,18 +36,28 @@ export class VaultTls extends pulumi.ComponentResource {
     public readonly caCert: pulumi.Output<string>;
     /** Where the Vault pods find that CA (the chart mounts the certificate's secret there): joins verify with it. */
     public readonly podCaFile = TLS_FILES.ca;
+    /**
+     * The names the server certificate holds: with certificateCovers (tlsConfig.ts), whether a client reaching Vault
+     * at an address (a load balancer's) needs VAULT_TLS_SERVER_NAME.
+     */
+    public readonly sans: pulumi.Output<Sans>;
 
     constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:tls:VaultTls", name, {}, opts);
 
         // The namespaces come from resources (so the objects wait for them); the rest are settings.
-        const chain: pulumi.Output<CaChain> = pulumi.all([args.certManagerNamespace, args.vaultNamespace]).apply(([certManagerNamespace, vaultNamespace]) =>
-            caChainManifests({
-                certManagerNamespace,
-                vaultNamespace,
-                sans: vaultCertificateSans({ release: VAULT_RELEASE_NAME, namespace: vaultNamespace, replicas: args.replicas, ingressHost: args.ingressHost }),
+        this.sans = pulumi.output(args.vaultNamespace).apply((namespace) =>
+            vaultCertificateSans({
+                release: VAULT_RELEASE_NAME,
+                namespace,
+                replicas: args.replicas,
+                ingressHost: args.ingressHost,
+                extraNames: args.tlsExtraNames,
             }),
         );
+        const chain: pulumi.Output<CaChain> = pulumi
+            .all([args.certManagerNamespace, args.vaultNamespace, this.sans])
+            .apply(([certManagerNamespace, vaultNamespace, sans]) => caChainManifests({ certManagerNamespace, vaultNamespace, sans }));
         // apiVersion and kind must be known when the program runs; they never depend on settings.
         const resource = (id: string, kind: "ClusterIssuer" | "Certificate", pick: (c: CaChain) => Manifest, waitReady: boolean, after: pulumi.Resource[]) => {
             const manifest = chain.apply((c) => pick(c) as pulumi.Unwrap<Manifest>);

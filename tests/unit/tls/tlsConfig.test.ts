@@ -1,5 +1,19 @@
 import { strict as assert } from "assert";
-import { caChainManifests, certManagerValues, vaultCertificateSans } from "../../../components/tls/tlsConfig";
+import { X509Certificate } from "crypto";
+import { readFileSync } from "fs";
+import { isIP } from "net";
+import * as forge from "node-forge";
+import * as path from "path";
+import {
+    caChainManifests,
+    certificateCovers,
+    certManagerValues,
+    SanInput,
+    tlsName,
+    tlsNameProblem,
+    tlsServerNameFor,
+    vaultCertificateSans,
+} from "../../../components/tls/tlsConfig";
 
 describe("Vault certificate SANs", () => {
     const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" });
@@ -76,5 +90,144 @@ describe("cert-manager CA chain", () => {
 
     it("installs cert-manager's CRDs with crds.enabled, not the deprecated installCRDs", () => {
         assert.deepEqual(certManagerValues(), { crds: { enabled: true } });
+    });
+});
+
+describe("the certificate's extra names (tlsExtraNames)", () => {
+    const input = { release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.localhost" };
+    const golden = JSON.parse(readFileSync(path.join(__dirname, "serverCertificate.golden.json"), "utf8")) as {
+        certificates: Record<string, { input: SanInput; serverCertificate: unknown }>;
+    };
+
+    it("none: the server Certificate is byte for byte the one of before (an upgrade re-issues nothing)", () => {
+        assert.equal(Object.keys(golden.certificates).length, 2);
+        for (const [name, { input: before, serverCertificate }] of Object.entries(golden.certificates)) {
+            for (const extraNames of [undefined, []]) {
+                const sans = vaultCertificateSans({ ...before, extraNames });
+                const now = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: before.namespace, sans }).serverCertificate;
+                assert.equal(JSON.stringify(now), JSON.stringify(serverCertificate), `${name}, extraNames ${JSON.stringify(extraNames)}`);
+            }
+        }
+    });
+
+    it("DNS names go to spec.dnsNames and IPv4/IPv6 addresses to spec.ipAddresses, after the names of before", () => {
+        const before = vaultCertificateSans(input);
+        const sans = vaultCertificateSans({ ...input, extraNames: ["vault.example.com", "203.0.113.10", "2001:db8::10", "*.elb.example.com"] });
+        assert.deepEqual(sans.dnsNames, [...before.dnsNames, "vault.example.com", "*.elb.example.com"]);
+        assert.deepEqual(sans.ipAddresses, ["127.0.0.1", "203.0.113.10", "2001:db8::10"]);
+        const spec = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans }).serverCertificate.spec as any;
+        assert.equal(spec.commonName, "vault", "the common name stays the first name");
+        assert.deepEqual(spec.ipAddresses, sans.ipAddresses);
+        // cert-manager's webhook refuses an ipAddresses entry that Go's net.ParseIP does not read.
+        for (const ip of spec.ipAddresses) assert.ok(isIP(ip), ip);
+    });
+
+    it("writes each name once and in the certificate's form: lower-case names, canonical IP text", () => {
+        const sans = vaultCertificateSans({
+            ...input,
+            extraNames: ["Vault.Example.COM", "vault.example.com", "localhost", "127.0.0.1", "2001:DB8:0:0::0:10", "::ffff:203.0.113.10", "203.0.113.10"],
+        });
+        assert.deepEqual(sans.dnsNames.slice(-1), ["vault.example.com"]);
+        assert.equal(sans.dnsNames.filter((n) => n === "localhost").length, 1);
+        assert.deepEqual(sans.ipAddresses, ["127.0.0.1", "2001:db8::10", "203.0.113.10"]);
+    });
+
+    it("refuses what is neither a DNS name nor an IP address, saying why", () => {
+        const cases: Record<string, RegExp> = {
+            "": /neither a DNS name nor an IP address/,
+            " vault.example.com": /spaces around it/,
+            "https://vault.example.com": /without scheme, port or path/,
+            "vault.example.com:8200": /without scheme, port or path/,
+            "vault.example.com.": /without the trailing dot/,
+            "vault_1.example.com": /label "vault_1"/,
+            "-vault.example.com": /label "-vault"/,
+            "vault..example.com": /label ""/,
+            "vault.*.example.com": /label "\*"/,
+            "*.com": /label "\*"/,
+            "203.0.113.256": /its last label is a number/,
+            "[2001:db8::1]": /without brackets/,
+            "fe80::1%eth0": /is not a DNS name/,
+            [`${"a".repeat(64)}.example.com`]: /label "a{64}"/,
+            [`${"a.".repeat(127)}com`]: /longer than a DNS name may be/,
+        };
+        for (const [name, why] of Object.entries(cases)) {
+            assert.match(tlsNameProblem(name) ?? "(accepted)", why, JSON.stringify(name));
+            assert.throws(() => vaultCertificateSans({ ...input, extraNames: [name] }), /^Error: tlsExtraNames: /, JSON.stringify(name));
+        }
+        for (const name of ["vault.example.com", "*.example.com", "localhost", "xn--bcher-kva.example", "10.0.0.1", "::1", "2001:db8::1"]) {
+            assert.equal(tlsNameProblem(name), undefined, name);
+        }
+        assert.deepEqual(tlsName("2001:0DB8::0001"), { kind: "ip", name: "2001:db8::1" });
+        assert.deepEqual(tlsName("Vault.Example.com"), { kind: "dns", name: "vault.example.com" });
+    });
+});
+
+describe("certificateCovers: is an address already in the certificate (else VAULT_TLS_SERVER_NAME)", () => {
+    const sans = vaultCertificateSans({
+        release: "vault",
+        namespace: "vault",
+        replicas: 3,
+        ingressHost: "vault.localhost",
+        extraNames: ["vault.example.com", "*.elb.example.net", "203.0.113.10", "2001:db8::10"],
+    });
+
+    it("an IP address only against the IP addresses, compared as addresses (IPv6 with or without brackets)", () => {
+        for (const address of ["127.0.0.1", "203.0.113.10", "2001:db8::10", "[2001:db8::10]", "2001:DB8:0:0:0:0:0:10", "::ffff:203.0.113.10"]) {
+            assert.equal(certificateCovers(sans, address), true, address);
+        }
+        for (const address of ["203.0.113.11", "10.0.0.1", "::1", "2001:db8::11"]) assert.equal(certificateCovers(sans, address), false, address);
+    });
+
+    it("a name against the DNS names: case-insensitive, trailing dot ignored, a wildcard for exactly one label", () => {
+        for (const address of ["vault.example.com", "VAULT.example.com.", "localhost", "vault-active.vault.svc", "a1b2.elb.example.net"]) {
+            assert.equal(certificateCovers(sans, address), true, address);
+        }
+        for (const address of [
+            "example.com",
+            "x.vault.example.com",
+            "elb.example.net",
+            "a.b.elb.example.net",
+            "vault.example.com:8200",
+            "vault..example.com",
+        ]) {
+            assert.equal(certificateCovers(sans, address), false, address);
+        }
+        // An IP address never matches a DNS name that spells it (Go: "We only match IP addresses against IP SANs").
+        assert.equal(certificateCovers({ dnsNames: ["203.0.113.99"], ipAddresses: [] }, "203.0.113.99"), false);
+    });
+
+    it("tlsServerNameFor: nothing when the address is covered, else the certificate's common name", () => {
+        assert.equal(tlsServerNameFor(sans, "203.0.113.10"), undefined);
+        assert.equal(tlsServerNameFor(sans, "vault.example.com"), undefined);
+        assert.equal(tlsServerNameFor(sans, "198.51.100.7"), "vault");
+        assert.equal(tlsServerNameFor(sans, "a1b2.elb.amazonaws.com"), "vault");
+    });
+
+    it("agrees with OpenSSL's check of a real certificate holding these names (node's X509Certificate)", () => {
+        const keys = forge.pki.rsa.generateKeyPair(1024);
+        const cert = forge.pki.createCertificate();
+        cert.publicKey = keys.publicKey;
+        cert.serialNumber = "01";
+        cert.validity.notBefore = new Date(Date.now() - 60_000);
+        cert.validity.notAfter = new Date(Date.now() + 3_600_000);
+        cert.setSubject([{ name: "commonName", value: "vault" }]);
+        cert.setIssuer([{ name: "commonName", value: "vault" }]);
+        cert.setExtensions([
+            {
+                name: "subjectAltName",
+                altNames: [...sans.dnsNames.map((value) => ({ type: 2, value })), ...sans.ipAddresses.map((ip) => ({ type: 7, ip }))],
+            },
+        ]);
+        cert.sign(keys.privateKey, forge.md.sha256.create());
+        const x509 = new X509Certificate(forge.pki.certificateToPem(cert));
+        const addresses = [
+            ...["127.0.0.1", "203.0.113.10", "203.0.113.11", "2001:db8::10", "2001:db8::11", "::1"],
+            ...["vault.example.com", "VAULT.EXAMPLE.COM", "example.com", "x.vault.example.com", "a1b2.elb.example.net", "a.b.elb.example.net"],
+            ...["elb.example.net", "vault-2.vault-internal.vault.svc.cluster.local", "vault-3.vault-internal", "localhost", "vault.localhost"],
+        ];
+        for (const address of addresses) {
+            const openssl = isIP(address) ? x509.checkIP(address) !== undefined : x509.checkHost(address, { subject: "never" }) !== undefined;
+            assert.equal(certificateCovers(sans, address), openssl, address);
+        }
     });
 });
