@@ -60,8 +60,10 @@ function ipText(bytes: number[]): string {
 /**
  * Why `name` cannot be one of the certificate's extra names, or undefined when it can. An IP address (v4, or v6
  * without brackets or zone) goes to spec.ipAddresses: cert-manager's webhook refuses what Go's net.ParseIP does not
- * read. A DNS name is what Go's TLS client matches against a certificate (crypto/x509/verify.go,
- * Certificate.VerifyHostname): labels of letters, digits and inner hyphens, a `*` only as the whole first label.
+ * read (cert-manager internal/apis/certmanager/validation/certificate.go, validateIPAddresses). A DNS name is what
+ * Go's TLS client matches against a certificate (golang/go crypto/x509/verify.go, Certificate.VerifyHostname):
+ * labels of letters, digits and inner hyphens, a `*` only as the whole first label. The settings can use this
+ * sentence as their own, so that a name they accept never fails here at `up`.
  */
 export function tlsNameProblem(name: string): string | undefined {
     if (name.trim() !== name || name === "") return `"${name}" is neither a DNS name nor an IP address (empty, or spaces around it)`;
