@@ -4,9 +4,17 @@
 # what a user would check, runs `pulumi preview --expect-no-changes`, and destroys everything, also on failure.
 # KEEP=1 keeps the cluster for inspection; E2E_TLS=false tests the plain-HTTP lab. It needs ports 80, 443, 30000 and 30001 free (stop the dev stack first).
 #
+# E2E_CLUSTER=existing tests `cluster: existing` instead: it creates a kind cluster of its own first
+# (vault-ha-e2e-existing, 1 control plane and 3 workers, no host ports), deploys onto it as onto any cluster (its
+# context, vaultServiceType ClusterIP, reached through the stack's port-forward command), checks the raft cluster and
+# a kv read through that port-forward, destroys, and then checks that the cluster is clean: no vault-ha namespace or
+# object left but the raft volumes (raftVolumesOnDestroy: keep), which it checks are kept and then deletes as the
+# README says. Its kind cluster is deleted at the end, also on failure (KEEP=1 keeps it).
+#
 # It times each phase and writes the timings as JSON to $E2E_TIMINGS (default: e2e-timings.json in the project folder),
 # also when it fails: prepare, up (split into cluster, charts, tls, bootstrap and proof from Pulumi's engine event log,
-# where the CLI offers it), checks, second preview, re-unseal, destroy. Times are whole seconds.
+# where the CLI offers it), checks, second preview, re-unseal, destroy; with E2E_CLUSTER=existing: prepare, cluster, up,
+# checks, second preview, destroy, leftovers, delete cluster. Times are whole seconds.
 #
 # Portable to macOS's bash 3.2: no associative arrays, no ${var,,}, no arrays expanded under `set -u`. Sourcing this
 # file only defines the functions (tests/scripts.test.ts runs them); executing it runs main.
@@ -53,6 +61,117 @@ vault_started() {
 
 # Whether `pulumi up` was started: only then is there anything to destroy.
 deploy_started=false
+# E2E_CLUSTER=existing: whether the test created its own kind cluster (the "existing" one), which it deletes at the end.
+kind_created=false
+# The background port-forward of the existing-cluster checks, if one runs.
+pf_pid=""
+
+# namespace_gone NAME: the namespace does not exist (a deleted one is Terminating until its objects are gone).
+namespace_gone() {
+  ! kubectl --context "$ctx" get namespace "$1" -o name >/dev/null 2>&1
+}
+
+# vault_ha_objects: every object vault-ha's releases leave in the Vault namespace, other than what Kubernetes puts in
+# every namespace (the default ServiceAccount and the kube-root-ca.crt ConfigMap) and the raft volumes; one per line.
+vault_ha_objects() {
+  local all
+  all=$(kubectl --context "$ctx" -n vault get \
+    statefulsets,deployments,pods,services,ingresses,secrets,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets -o name) || return 1
+  printf '%s\n' "$all" | grep -v -x -e serviceaccount/default -e configmap/kube-root-ca.crt -e '' || true
+}
+
+# cluster_wide_leftovers: cluster-scoped objects of the Vault, cert-manager or ingress-nginx releases; one per line.
+cluster_wide_leftovers() {
+  local all
+  all=$(kubectl --context "$ctx" get \
+    customresourcedefinitions,clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,ingressclasses -o name) || return 1
+  printf '%s\n' "$all" | grep -E 'vault|cert-manager|nginx' || true
+}
+
+# no_lines COMMAND...: COMMAND succeeds and prints nothing (for wait_for).
+no_lines() {
+  local out
+  out=$("$@") || return 1
+  [ -z "$out" ]
+}
+
+# create_existing_cluster: the kind cluster E2E_CLUSTER=existing deploys onto, as a user's cluster would be: the
+# pinned node image, 3 workers (one per raft peer), no host ports, nothing of vault-ha's on it. kind reads the config
+# from stdin with --config - (as components/kind does) and --wait waits for the control plane.
+create_existing_cluster() {
+  local image
+  image=$("$VAULT_HA_ROOT/node_modules/.bin/ts-node" --transpile-only -e 'console.log(require("./components/config/versions").KIND_NODE_IMAGE)')
+  kind_created=true
+  printf '%s\n' 'kind: Cluster' 'apiVersion: kind.x-k8s.io/v1alpha4' 'nodes:' '- role: control-plane' '- role: worker' '- role: worker' '- role: worker' |
+    kind create cluster --name "$cluster" --image "$image" --config - --wait 180s
+  kubectl --context "$ctx" wait --for=condition=Ready nodes --all --timeout=180s
+}
+
+# existing_checks: with cluster: existing and vaultServiceType ClusterIP: one raft cluster of 3 unsealed pods, and a
+# kv read through the port-forward the stack's outputs give the user (portForwardCommand, then vaultAddr).
+existing_checks() {
+  for i in 0 1 2; do
+    wait_for "pod vault-$i Running" 300 sh -c "kubectl --context $ctx -n vault get pod vault-$i -o jsonpath='{.status.phase}' | grep -qx Running"
+  done
+  [ "$(kubectl --context "$ctx" -n vault get service vault -o jsonpath='{.spec.type}')" = ClusterIP ]
+  [ "$(pulumi stack output --stack "$stack" kubeContext)" = "$ctx" ]
+  # Nothing of kind's was made by vault-ha: the nodes carry no owner mark.
+  expect_lines "nodes labelled vault-ha.dev/owner" 0 kubectl --context "$ctx" get nodes -l vault-ha.dev/owner -o name
+
+  step "vault is one unsealed raft cluster: 1 leader, 2 voting followers"
+  pulumi stack output --stack "$stack" raftPeers --json | node -e '
+    const peers = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const ok = peers.length === 3 && peers.filter((p) => p.leader).length === 1 && peers.every((p) => p.voter);
+    console.log(peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}`).join(", "));
+    process.exit(ok ? 0 : 1);'
+  for i in 0 1 2; do
+    kubectl --context "$ctx" -n vault exec vault-$i -c vault -- vault status >/dev/null   # exit 0 = unsealed
+  done
+
+  step "the kv secret through the stack's port-forward"
+  local pf_cmd vault_addr
+  pf_cmd=$(pulumi stack output --stack "$stack" portForwardCommand)
+  vault_addr=$(pulumi stack output --stack "$stack" vaultAddr)
+  echo "port-forward: $pf_cmd; VAULT_ADDR=$vault_addr"
+  case "$pf_cmd" in kubectl\ *port-forward*) ;; *) echo "e2e: portForwardCommand is not a kubectl port-forward: $pf_cmd" >&2; return 1 ;; esac
+  # exec: the pid is kubectl's own, so that killing it ends the forward.
+  sh -c "exec $pf_cmd" >"$state/port-forward.log" 2>&1 &
+  pf_pid=$!
+  local curl_tls="" verified=""
+  if [ "$tls" = true ]; then
+    pulumi stack output --stack "$stack" caCert > "$state/ca.pem"
+    curl_tls="--cacert $state/ca.pem"
+    verified=" (TLS verified)"
+  fi
+  # The Service reaches any pod, and a standby answers sys/health with 429 unless standbyok=true.
+  # shellcheck disable=SC2086 # curl_tls is empty or two words
+  wait_for "Vault answering at $vault_addr through the port-forward$verified" 60 curl -fsS $curl_tls "$vault_addr/v1/sys/health?standbyok=true"
+  # The root token goes into a private header file (curl -H @file), never into an argv or the environment.
+  ( umask 077; { printf 'X-Vault-Token: '; pulumi stack output --stack "$stack" rootToken --show-secrets; } > "$state/token.header" )
+  # shellcheck disable=SC2086
+  curl -fsS $curl_tls -H @"$state/token.header" "$vault_addr/v1/mysecret/data/logins/study" |
+    node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); if (r.data.data.username !== "demo") process.exit(1); console.log("ok: mysecret/logins/study: username=demo");'
+  rm -f "$state/token.header"
+  kill "$pf_pid" 2>/dev/null || true
+  pf_pid=""
+}
+
+# existing_leftovers: after `pulumi destroy` on an existing cluster, nothing of vault-ha's is left but the raft volumes,
+# which raftVolumesOnDestroy: keep keeps (with the Vault namespace that holds them); then they are deleted by hand, as
+# the README says.
+existing_leftovers() {
+  local ns
+  for ns in cert-manager ingress-nginx whoami; do
+    wait_for "namespace $ns gone" 300 namespace_gone "$ns"
+  done
+  wait_for "no object of vault-ha's left in namespace vault" 300 no_lines vault_ha_objects
+  wait_for "no cluster-wide object of vault, cert-manager or ingress-nginx left" 120 no_lines cluster_wide_leftovers
+  expect_lines "raft volumes kept (raftVolumesOnDestroy: keep)" 3 kubectl --context "$ctx" -n vault get pvc -o name
+  for i in 0 1 2; do kubectl --context "$ctx" -n vault get pvc "data-vault-$i" -o name; done
+  kubectl --context "$ctx" -n vault delete pvc data-vault-0 data-vault-1 data-vault-2 --wait=true
+  kubectl --context "$ctx" delete namespace vault --wait=true
+  wait_for "namespace vault gone" 300 namespace_gone vault
+}
 
 # --- phase timings ---------------------------------------------------------------------------------------------------
 # Finished phases, one "name<TAB>seconds<TAB>result" line each, in the order they ran.
@@ -170,7 +289,8 @@ cleanup() {
   if [ "$status" = 0 ]; then phase_end ok; else phase_end failed; fi
   local passed=false
   [ "$status" = 0 ] && passed=true
-  if [ "${KEEP:-0}" = 1 ] && [ "$deploy_started" = true ]; then
+  if [ -n "$pf_pid" ]; then kill "$pf_pid" 2>/dev/null || true; fi
+  if [ "${KEEP:-0}" = 1 ] && { [ "$deploy_started" = true ] || [ "$kind_created" = true ]; }; then
     write_timings "$timings" "$passed" "$events" || echo "e2e: could not write the timings" >&2
     echo "KEEP=1: leaving stack $stack (backend $PULUMI_BACKEND_URL) and cluster $cluster"
     exit $status
@@ -181,11 +301,17 @@ cleanup() {
       phase_end ok
     else
       phase_end failed
-      kind delete cluster --name "$cluster" || true
+      # On kind the cluster is vault-ha's; an existing one is deleted below only because this test created it.
+      if [ "$kind_created" != true ]; then kind delete cluster --name "$cluster" || true; fi
     fi
-  else
+  elif [ "$kind_created" != true ]; then
     # Nothing was deployed (the preflight or the stack setup stopped it): no destroy, no follow-up errors.
     echo "e2e: stopped before the deploy started: nothing to destroy"
+  fi
+  if [ "$kind_created" = true ]; then
+    # E2E_CLUSTER=existing: the cluster this test created to stand for the user's.
+    phase "delete cluster" "kind delete cluster --name $cluster (the test's own)"
+    if kind delete cluster --name "$cluster"; then phase_end ok; else phase_end failed; fi
   fi
   write_timings "$timings" "$passed" "$events" || echo "e2e: could not write the timings" >&2
   rm -rf "$state" "Pulumi.$stack.yaml"
@@ -196,7 +322,12 @@ main() {
   set -euo pipefail
   cd "$VAULT_HA_ROOT"
 
-  cluster=vault-e2e
+  mode=${E2E_CLUSTER:-kind}
+  case "$mode" in
+    kind) cluster=vault-e2e ;;
+    existing) cluster=vault-ha-e2e-existing ;;
+    *) echo "e2e: E2E_CLUSTER must be kind or existing, not $mode" >&2; exit 2 ;;
+  esac
   state=$(mktemp -d)
   events="$state/up-events.jsonl"
   timings=${E2E_TIMINGS:-$PWD/e2e-timings.json}
@@ -215,11 +346,24 @@ main() {
   # The tools first, before any pulumi command: a missing one is named with its fix, not "command not found".
   preflight --tools docker,kind,kubectl,pulumi
   pulumi stack init $stack --secrets-provider passphrase
-  pulumi config set --stack $stack vault-ha:clusterName $cluster
+  if [ "$mode" = existing ]; then
+    # Any cluster, reached by its context; kind has no load balancer, so ClusterIP and the stack's port-forward.
+    pulumi config set --stack $stack vault-ha:cluster existing
+    pulumi config set --stack $stack vault-ha:kubeContext "$ctx"
+    pulumi config set --stack $stack vault-ha:vaultServiceType ClusterIP
+    pulumi config set --stack $stack vault-ha:raftVolumesOnDestroy keep
+  else
+    pulumi config set --stack $stack vault-ha:clusterName $cluster
+  fi
   pulumi config set --stack $stack vault-ha:tls "$tls"
   # E2E_UPGRADE_FROM=<an older Vault image>: deploy that first; the day-2 phase then rolls to the default image.
   if [ -n "${E2E_UPGRADE_FROM:-}" ]; then pulumi config set --stack $stack vault-ha:vaultImage "$E2E_UPGRADE_FROM"; fi
-  # Then the whole preflight, with the stack's settings (its cluster's name and ports).
+  if [ "$mode" = existing ]; then
+    phase cluster "the existing cluster: kind create cluster --name $cluster (the test's own, not vault-ha's)"
+    create_existing_cluster
+  fi
+  # Then the whole preflight, with the stack's settings (kind: its cluster's name and ports; existing: the context,
+  # kubectl auth can-i, the storage class and the nodes).
   preflight --stack $stack
 
   phase up "deploy: pulumi up"
@@ -230,6 +374,21 @@ main() {
     PULUMI_DEBUG_COMMANDS=true pulumi up --stack $stack --yes --skip-preview --event-log "$events"
   else
     pulumi up --stack $stack --yes --skip-preview
+  fi
+
+  if [ "$mode" = existing ]; then
+    phase checks "check (cluster: existing, through a port-forward)"
+    existing_checks
+    phase "second preview" "a second up changes nothing"
+    pulumi preview --stack $stack --expect-no-changes
+    phase destroy "destroy: vault-ha's objects one by one, not the cluster"
+    pulumi destroy --stack $stack --yes --skip-preview
+    deploy_started=false
+    phase leftovers "the cluster is clean: nothing of vault-ha's but the kept raft volumes, deleted by hand"
+    existing_leftovers
+    phase_end ok
+    step "passed"
+    return 0
   fi
 
   phase checks "check"

@@ -216,9 +216,13 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.equal(syntax.status, 0, syntax.stderr);
         assert.doesNotMatch(code, /declare -A|local -A|\$\{[A-Za-z_]+(,,|\^\^)\}|mapfile|readarray|\|&/);
         fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"; exit 1`);
-        const sourced = run("for f in main cleanup phase phase_end write_timings count_lines expect_lines vault_started wait_for; do type -t $f; done");
+        const functions = [
+            ...["main", "cleanup", "phase", "phase_end", "write_timings", "count_lines", "expect_lines", "vault_started", "wait_for"],
+            ...["namespace_gone", "vault_ha_objects", "cluster_wide_leftovers", "no_lines", "create_existing_cluster", "existing_checks", "existing_leftovers"],
+        ];
+        const sourced = run(`for f in ${functions.join(" ")}; do type -t $f; done`);
         assert.equal(sourced.status, 0, sourced.stderr);
-        assert.equal(sourced.stdout, "function\n".repeat(9));
+        assert.equal(sourced.stdout, "function\n".repeat(functions.length));
         assert.ok(!existsSync(path.join(dir, "calls")), "nothing ran");
     });
 
@@ -398,5 +402,121 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.ok(code.includes(`if PULUMI_DEBUG_COMMANDS=true pulumi up --help 2>/dev/null | grep -q -- '--event-log'; then`));
         assert.ok(code.includes(`PULUMI_DEBUG_COMMANDS=true pulumi up --stack $stack --yes --skip-preview --event-log "$events"`));
         assert.ok(code.includes(`timings=\${E2E_TIMINGS:-$PWD/e2e-timings.json}`));
+    });
+    describe("E2E_CLUSTER=existing", () => {
+        /** wait_for without its clock: one try (the real one polls for minutes). */
+        const once = `wait_for() { local what=$1; shift 2; if "$@" >/dev/null 2>&1; then echo "ok: $what"; else echo "e2e: timed out waiting for: $what" >&2; return 1; fi; }`;
+        /** A kubectl that logs its argv and answers from files in dir/k8s: one per `get` kind list. */
+        const kubectl = () =>
+            fakeCommand(
+                "kubectl",
+                `echo "kubectl $*" >> "${dir}/calls"
+while :; do case "$1" in --context) shift 2 ;; *) break ;; esac; done
+case "$*" in
+  "get namespace "*) [ -f "${dir}/ns-$3" ] && echo "namespace/$3" || { echo "Error from server (NotFound)" >&2; exit 1; } ;;
+  "-n vault get statefulsets,"*) cat "${dir}/vault-objects" ;;
+  "get customresourcedefinitions,"*) cat "${dir}/cluster-objects" ;;
+  "-n vault get pvc -o name") cat "${dir}/pvcs" ;;
+  "-n vault get pvc data-vault-"*) grep -x "persistentvolumeclaim/$5" "${dir}/pvcs" ;;
+  "-n vault delete pvc "*) : > "${dir}/pvcs" ;;
+  "delete namespace vault "*) rm -f "${dir}/ns-vault" ;;
+  *) echo "fake kubectl: unexpected $*" >&2; exit 1 ;;
+esac`,
+            );
+        const world = (files: Record<string, string>) => {
+            for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+        };
+        const clean = {
+            "ns-vault": "",
+            "vault-objects": "serviceaccount/default\nconfigmap/kube-root-ca.crt\n",
+            "cluster-objects": "clusterrole/admin\nclusterrole/kindnet\ncustomresourcedefinition.apiextensions.k8s.io/x.example.com\n",
+            pvcs: "persistentvolumeclaim/data-vault-0\npersistentvolumeclaim/data-vault-1\npersistentvolumeclaim/data-vault-2\n",
+        };
+
+        it("after the destroy: no namespace or object of vault-ha's but the kept raft volumes, which it then deletes with their namespace", () => {
+            kubectl();
+            world(clean);
+            const result = run(`ctx=kind-vault-ha-e2e-existing; ${once}; existing_leftovers`);
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stdout, /ok: 3 raft volumes kept \(raftVolumesOnDestroy: keep\)/);
+            const calls = readFileSync(path.join(dir, "calls"), "utf8");
+            assert.match(calls, /^kubectl --context kind-vault-ha-e2e-existing -n vault delete pvc data-vault-0 data-vault-1 data-vault-2 --wait=true$/m);
+            assert.match(calls, /^kubectl --context kind-vault-ha-e2e-existing delete namespace vault --wait=true$/m);
+            assert.ok(!existsSync(path.join(dir, "ns-vault")));
+        });
+
+        it("fails on anything left: an object in the Vault namespace, a cert-manager CRD, a namespace, volumes not kept", () => {
+            kubectl();
+            const cases: [Record<string, string>, RegExp][] = [
+                [{ "vault-objects": `${clean["vault-objects"]}secret/vault-server-tls\n` }, /no object of vault-ha's left in namespace vault/],
+                [{ "cluster-objects": "customresourcedefinition.apiextensions.k8s.io/certificates.cert-manager.io\n" }, /no cluster-wide object/],
+                [{ "ns-cert-manager": "" }, /namespace cert-manager gone/],
+                [{ pvcs: "" }, /expected 3 raft volumes kept \(raftVolumesOnDestroy: keep\), found 0/],
+            ];
+            for (const [change, message] of cases) {
+                for (const f of ["ns-cert-manager", "ns-vault"]) rmSync(path.join(dir, f), { force: true });
+                world({ ...clean, ...change });
+                const result = run(`ctx=kind-x; ${once}; existing_leftovers`);
+                assert.notEqual(result.status, 0, JSON.stringify(change));
+                assert.match(result.stderr, message);
+                assert.doesNotMatch(readFileSync(path.join(dir, "calls"), "utf8"), /delete/, "nothing deleted by hand before everything else is gone");
+                rmSync(path.join(dir, "calls"));
+            }
+        });
+
+        it("a kubectl that fails is not an empty namespace", () => {
+            fakeCommand("kubectl", "exit 1");
+            assert.notEqual(run("ctx=kind-x; no_lines vault_ha_objects").status, 0);
+            assert.notEqual(run("ctx=kind-x; no_lines cluster_wide_leftovers").status, 0);
+        });
+
+        it("cleanup destroys what was deployed, then deletes its own kind cluster; also when it stopped before the up", () => {
+            fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"`);
+            fakeCommand("kind", `echo "kind $*" >> "${dir}/calls"`);
+            for (const [deployed, expected] of [
+                [true, ["pulumi destroy --stack e2e --yes --skip-preview", "kind delete cluster --name vault-ha-e2e-existing"]],
+                [false, ["kind delete cluster --name vault-ha-e2e-existing"]],
+            ] as const) {
+                const out = path.join(dir, "t.json");
+                const state = mkdtempSync(path.join(dir, "state-"));
+                const result = run(`stack=e2e; cluster=vault-ha-e2e-existing; state="${state}"; events="${state}/none.jsonl"; timings="${out}"; tls=true
+                    trap cleanup EXIT; phase prepare; kind_created=true; phase up; deploy_started=${deployed}; false`);
+                assert.equal(result.status, 1);
+                assert.deepEqual(readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"), expected);
+                assert.doesNotMatch(result.stdout, /nothing to destroy/);
+                const report = JSON.parse(readFileSync(out, "utf8"));
+                assert.deepEqual(report.phases.at(-1), { name: "delete cluster", seconds: report.phases.at(-1).seconds, result: "ok" });
+                rmSync(path.join(dir, "calls"));
+            }
+        });
+
+        it("refuses an unknown E2E_CLUSTER before it runs anything", () => {
+            fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"`);
+            const result = run("main", { E2E_CLUSTER: "eks" });
+            assert.equal(result.status, 2);
+            assert.match(result.stderr, /E2E_CLUSTER must be kind or existing, not eks/);
+            assert.ok(!existsSync(path.join(dir, "calls")));
+        });
+
+        it("deploys in existing mode onto its own kind cluster through ClusterIP, the token never in an argv", () => {
+            for (const line of [
+                "pulumi config set --stack $stack vault-ha:cluster existing",
+                `pulumi config set --stack $stack vault-ha:kubeContext "$ctx"`,
+                "pulumi config set --stack $stack vault-ha:vaultServiceType ClusterIP",
+                "pulumi config set --stack $stack vault-ha:raftVolumesOnDestroy keep",
+                `kind create cluster --name "$cluster" --image "$image" --config - --wait 180s`,
+                `curl -fsS $curl_tls -H @"$state/token.header" "$vault_addr/v1/mysecret/data/logins/study"`,
+            ]) {
+                assert.ok(code.includes(line), line);
+            }
+            // The cluster is created after the tools are checked, and before the preflight that reads it.
+            const existingBlock = code.slice(code.indexOf('phase cluster "the existing cluster'));
+            assert.ok(existingBlock.indexOf("create_existing_cluster") < existingBlock.indexOf("preflight --stack $stack"));
+            // In existing mode the up is followed by its own phases, and main returns before the kind checks.
+            assert.match(
+                code,
+                /phase destroy "destroy: vault-ha's objects one by one, not the cluster"\n {4}pulumi destroy --stack \$stack --yes --skip-preview\n {4}deploy_started=false\n/,
+            );
+        });
     });
 });
