@@ -136,10 +136,30 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 export let current: Pick<ProgramRun, "registrations" | "warnings" | "invokes"> = { registrations: [], warnings: [], invokes: [] };
 
 /** Runs index.ts with this stack config; keys listed in `secretKeys` are marked secret, as `config set --secret` does. */
-export async function runProgram(
-    config: Record<string, string> = {},
-    secretKeys: string[] = [],
-    invokeAnswers: Record<string, unknown> = {},
+export function runProgram(config: Record<string, string> = {}, secretKeys: string[] = [], invokeAnswers: Record<string, unknown> = {}): Promise<ProgramRun> {
+    return runWith(config, secretKeys, invokeAnswers, () => {
+        const entry = path.resolve(__dirname, "../../index.ts");
+        delete require.cache[require.resolve(entry)];
+        return require(entry); // eslint-disable-line @typescript-eslint/no-require-imports
+    });
+}
+
+/**
+ * Runs `build` instead of index.ts, under the same mocks and recording: a component's graph in one mode, with the
+ * arguments the program would pass in that mode. What `build` returns is recorded as the outputs. Queued behind
+ * runProgramOnce's runs (the mocks are global).
+ */
+export function runComponents(build: () => Record<string, unknown>, config: Record<string, string> = {}): Promise<ProgramRun> {
+    const run = runQueue.then(() => runWith(config, [], {}, build));
+    runQueue = run.catch(() => undefined);
+    return run;
+}
+
+async function runWith(
+    config: Record<string, string>,
+    secretKeys: string[],
+    invokeAnswers: Record<string, unknown>,
+    load: () => Record<string, unknown>,
 ): Promise<ProgramRun> {
     const registrations: Registration[] = [];
     const warnings: string[] = [];
@@ -221,11 +241,9 @@ export async function runProgram(
             Object.fromEntries(Object.entries(config).map(([k, v]) => [`vault-ha:${k}`, v])),
             secretKeys.map((k) => `vault-ha:${k}`),
         );
-        const entry = path.resolve(__dirname, "../../index.ts");
-        delete require.cache[require.resolve(entry)];
         let program: Record<string, unknown>;
         try {
-            program = require(entry); // eslint-disable-line @typescript-eslint/no-require-imports
+            program = load();
         } catch (err) {
             await runtimeSettings.waitForRPCs();
             // Lets tests assert what (if anything) was registered before the program failed.
