@@ -1,17 +1,22 @@
 /**
- * IngressNginx: the ingress-nginx controller on the kind control-plane node, with SSL passthrough enabled.
+ * IngressNginx: the ingress-nginx controller with SSL passthrough enabled: on the kind control-plane node with host
+ * ports, or on a cluster the user already has behind a LoadBalancer Service (ingressNginxValues.ts). The other
+ * ingress modes (an ingress class already in the cluster, or none) create no controller: the program then hands
+ * Whoami and VaultIngress the class name itself.
  * ingress-nginx is retired upstream; this component is the only place that knows about it, so that a maintained
  * controller can replace it by exposing the same outputs.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
-import { INGRESS_CLASS, ingressNginxValues } from "./ingressNginxValues";
+import { INGRESS_CLASS, IngressNginxTarget, ingressNginxValues } from "./ingressNginxValues";
 import { INGRESS_NGINX_CHART } from "../config/versions";
 
 export interface IngressNginxArgs {
     namespace: string;
     chartVersion: string;
+    /** "kind" (the default: host ports on the mapped node) or "existing" (a LoadBalancer Service). */
+    target?: IngressNginxTarget;
 }
 
 export class IngressNginx extends pulumi.ComponentResource {
@@ -32,7 +37,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                 version: args.chartVersion,
                 repositoryOpts: { repo: INGRESS_NGINX_CHART.repo },
                 namespace: namespace.metadata.name,
-                values: ingressNginxValues(),
+                values: ingressNginxValues(args.target ?? "kind"),
                 // Helm waits for the controller to be Ready, so Ingresses created after this pass its admission
                 // webhook. Ten minutes leaves room for the first image pull on a slow connection.
                 timeout: 600,

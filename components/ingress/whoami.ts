@@ -1,5 +1,12 @@
 /**
- * Whoami: traefik/whoami behind an Ingress, answering at http://localhost/_whoami: proof that ingress works.
+ * Whoami: traefik/whoami behind an Ingress, answering at http://localhost/_whoami on kind: proof that ingress works.
+ *
+ * On a cluster the user already has, it answers at http://<ingressHost>/_whoami instead: its rule then names that
+ * host, because ingress-nginx serves each host of the Ingress rules from its own server (rules without a host from
+ * the catch-all one), and Vault's Ingress claims that host with path "/": requests for it would never reach a rule
+ * without a host. Plain HTTP only: with TLS on, port 443 of that host is passed through to Vault, which takes only
+ * the server's "/" location (ingress-nginx internal/ingress/controller/controller.go, which logs "Ignoring SSL
+ * Passthrough for location /_whoami" and keeps serving that path over HTTP).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,12 +18,26 @@ export const WHOAMI_PATH = "/_whoami";
 export interface WhoamiArgs {
     namespace: string;
     ingressClassName: pulumi.Input<string>;
-    /** The host port that kind maps to the ingress controller's port 80. */
-    hostHttpPort: number;
+    /** On kind: the host port that kind maps to the ingress controller's port 80 (the rule matches any host). */
+    hostHttpPort?: number;
+    /** On an existing cluster: the ingress host, whose DNS name points at the controller (the rule matches it only). */
+    host?: string;
 }
 
 export function whoamiUrl(hostHttpPort: number): string {
     return `http://localhost${hostHttpPort === 80 ? "" : `:${hostHttpPort}`}${WHOAMI_PATH}`;
+}
+
+/** The URL through the controller's standard port 80, at the ingress host (an existing cluster). */
+export function whoamiHostUrl(host: string): string {
+    return `http://${host}${WHOAMI_PATH}`;
+}
+
+/** Exactly one of hostHttpPort (kind) and host (an existing cluster). */
+function whoamiTarget(args: Pick<WhoamiArgs, "hostHttpPort" | "host">): { url: string; host?: string } {
+    if ((args.hostHttpPort === undefined) === (args.host === undefined))
+        throw new Error("Whoami: give either hostHttpPort (kind) or host (an existing cluster), not both or neither");
+    return args.host !== undefined ? { url: whoamiHostUrl(args.host), host: args.host } : { url: whoamiUrl(args.hostHttpPort!) };
 }
 
 export class Whoami extends pulumi.ComponentResource {
@@ -24,6 +45,7 @@ export class Whoami extends pulumi.ComponentResource {
 
     constructor(name: string, args: WhoamiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:ingress:Whoami", name, {}, opts);
+        const target = whoamiTarget(args);
 
         const labels = { "app.kubernetes.io/name": "whoami" };
         const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
@@ -72,6 +94,7 @@ export class Whoami extends pulumi.ComponentResource {
                     ingressClassName: args.ingressClassName,
                     rules: [
                         {
+                            ...(target.host !== undefined ? { host: target.host } : {}),
                             http: {
                                 paths: [
                                     {
@@ -88,7 +111,7 @@ export class Whoami extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
 
-        this.url = pulumi.output(whoamiUrl(args.hostHttpPort));
+        this.url = pulumi.output(target.url);
         this.registerOutputs({ url: this.url });
     }
 }

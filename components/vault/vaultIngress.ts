@@ -2,6 +2,12 @@
  * VaultIngress: Vault behind ingress-nginx at its own host name. With TLS the Ingress uses SSL passthrough: nginx
  * routes by SNI and hands the TLS connection, unopened, to the active Vault pod, so clients see (and verify) Vault's
  * own certificate. Without TLS it is a plain HTTP route.
+ *
+ * The class is ingress-nginx's (installed by vault-ha, on kind or on an existing cluster) or one the cluster already
+ * has (`ingress: existing`). With TLS, that class must be served by ingress-nginx started with
+ * --enable-ssl-passthrough: the passthrough annotation means nothing to any other controller, or to ingress-nginx
+ * without that flag, which would then terminate TLS itself with its own certificate and speak plain HTTP to Vault's
+ * TLS port. vault-ha cannot see how a controller was started, so this is the user's to ensure.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,9 +20,12 @@ export interface VaultIngressArgs {
     host: string;
     ingressClassName: pulumi.Input<string>;
     tls: boolean;
-    /** Host ports kind maps to the ingress controller (for the URL). */
-    hostHttpPort: number;
-    hostHttpsPort: number;
+    /**
+     * Host ports kind maps to the ingress controller (for the URL). Leave them unset on an existing cluster: the
+     * controller is reached on the standard ports 80 and 443, and the URL is http(s)://<host> without a port.
+     */
+    hostHttpPort?: number;
+    hostHttpsPort?: number;
 }
 
 export function ingressUrl(tls: boolean, host: string, httpPort: number, httpsPort: number): string {
@@ -63,7 +72,7 @@ export class VaultIngress extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
 
-        this.url = pulumi.output(ingressUrl(args.tls, args.host, args.hostHttpPort, args.hostHttpsPort));
+        this.url = pulumi.output(ingressUrl(args.tls, args.host, args.hostHttpPort ?? 80, args.hostHttpsPort ?? 443));
         this.registerOutputs({ url: this.url });
     }
 }

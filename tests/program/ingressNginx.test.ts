@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "assert";
 import { ingressNginxValues } from "../../components/ingress/ingressNginxValues";
-import { ProgramRun, RELEASE, runProgramOnce } from "../support/program";
+import { IngressNginx } from "../../components/ingress/ingressNginx";
+import { ProgramRun, RELEASE, runComponents, runProgramOnce } from "../support/program";
 
 describe("IngressNginx (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -22,5 +23,27 @@ describe("IngressNginx (index.ts under Pulumi mocks)", () => {
         assert.equal(ingress.inputs.namespace, "ingress-nginx");
         assert.notEqual(ingress.inputs.skipAwait, true);
         assert.deepEqual(ingress.inputs.values, ingressNginxValues());
+    });
+});
+
+describe("IngressNginx in each mode (the component under Pulumi mocks, with the program's arguments for that mode)", () => {
+    it("install on kind (no target, as index.ts passes today): the kind values", async () => {
+        const run = await runComponents(() => {
+            new IngressNginx("ingress-nginx", { namespace: "ingress-nginx", chartVersion: "4.15.1" });
+            return {};
+        });
+        assert.deepEqual(run.one(RELEASE, "ingress-nginx-release").inputs.values, ingressNginxValues("kind"));
+    });
+
+    it("install on an existing cluster: the LoadBalancer values, IngressClass nginx", async () => {
+        const run = await runComponents(() => {
+            const ingress = new IngressNginx("ingress-nginx", { namespace: "ingress-nginx", chartVersion: "4.15.1", target: "existing" });
+            return { ingressClassName: ingress.ingressClassName };
+        });
+        const release = run.one(RELEASE, "ingress-nginx-release");
+        assert.deepEqual(release.inputs.values, ingressNginxValues("existing"));
+        assert.equal((release.inputs.values as any).controller.service.type, "LoadBalancer");
+        assert.equal(release.inputs.namespace, "ingress-nginx");
+        assert.equal(run.outputs.ingressClassName.value, "nginx");
     });
 });
