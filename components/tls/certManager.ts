@@ -2,6 +2,11 @@
  * CertManager: cert-manager from its pinned chart (through @pulumi/kubernetes-cert-manager), and a gate that holds
  * back every Issuer and Certificate until cert-manager's admission webhook really serves: the chart's install can
  * finish first, and the first Issuer then fails with "failed calling webhook" (a known first-`up` race).
+ *
+ * With `use: "existing"` (certManagerPlan's use-existing, components/tls/certManagerMode.ts) it installs nothing and
+ * only gates on the cert-manager already running: the gate is a server-side dry run of a ClusterIssuer
+ * (components/runner/steps/clusterChecks.ts), which names no namespace or Service of ours and so works for any
+ * cert-manager. The outputs are the same in both modes.
  */
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
@@ -9,50 +14,79 @@ import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import { Logging, stepResource } from "../steps/stepResource";
 import { inCluster } from "../inCluster";
-import { certManagerValues } from "./tlsConfig";
+import { certManagerChartValues } from "./certManagerMode";
 import { CERT_MANAGER_CHART } from "../config/versions";
 
-export interface CertManagerArgs {
+/** Install the pinned chart (today's behaviour, and the default). */
+export interface InstallCertManagerArgs {
+    use?: "install";
     namespace: string;
     chartVersion: string;
+    /**
+     * The owner label's value (ownerLabelValue(project, stack)), set on everything the chart renders, so that the
+     * next `up` on an existing cluster knows the install as this stack's. Leave it unset on kind: the values, and so
+     * existing kind stacks' cert-manager, stay unchanged.
+     */
+    owner?: string;
     /** Admin kubeconfig (secret), for the readiness gate. */
     kubeconfig: pulumi.Input<string>;
 }
 
+/** Use the cert-manager already running: nothing is created but the webhook gate. */
+export interface ExistingCertManagerArgs {
+    use: "existing";
+    /**
+     * Where the running cert-manager lives (cluster-facts' certManager.namespace): its ClusterIssuers read their
+     * secrets there, so the CA chain's secret goes there (VaultTls' certManagerNamespace).
+     */
+    namespace: pulumi.Input<string>;
+    kubeconfig: pulumi.Input<string>;
+}
+
+export type CertManagerArgs = InstallCertManagerArgs | ExistingCertManagerArgs;
+
 export class CertManager extends pulumi.ComponentResource {
     /** Depend on this before creating any cert-manager resource. */
     public readonly webhookReady: command.local.Command;
+    /** cert-manager's namespace: ours when installed, the running one's otherwise. */
     public readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:tls:CertManager", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
-        this.namespace = namespace.metadata.name;
+        let installed: pulumi.Resource[] = [];
+        if (args.use === "existing") {
+            this.namespace = pulumi.output(args.namespace);
+        } else {
+            const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
+            this.namespace = namespace.metadata.name;
 
-        const chart = new certmanager.CertManager(
-            `${name}-chart`,
-            {
-                helmOptions: {
-                    // A fixed release name keeps cert-manager's service names predictable (no random suffix).
-                    name: "cert-manager",
-                    namespace: this.namespace,
-                    chart: CERT_MANAGER_CHART.chart,
-                    version: args.chartVersion,
-                    repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
-                    values: certManagerValues(),
-                    timeout: 600,
+            const chart = new certmanager.CertManager(
+                `${name}-chart`,
+                {
+                    helmOptions: {
+                        // A fixed release name keeps cert-manager's service names predictable (no random suffix).
+                        name: "cert-manager",
+                        namespace: this.namespace,
+                        chart: CERT_MANAGER_CHART.chart,
+                        version: args.chartVersion,
+                        repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+                        values: certManagerChartValues(args.owner),
+                        timeout: 600,
+                    },
                 },
-            },
-            // A remote component does not inherit its parent's providers: without this it would install into
-            // whatever cluster the ambient kubeconfig points at.
-            { ...inCluster(this, opts), providers: opts?.provider ? { kubernetes: opts.provider } : undefined },
-        );
+                // A remote component does not inherit its parent's providers: without this it would install into
+                // whatever cluster the ambient kubeconfig points at.
+                { ...inCluster(this, opts), providers: opts?.provider ? { kubernetes: opts.provider } : undefined },
+            );
+            installed = [chart];
+        }
 
         this.webhookReady = stepResource(
             `${name}-webhook-ready`,
             { step: "cert-manager-ready", params: { timeoutSeconds: 600 }, secrets: { kubeconfig: args.kubeconfig }, logging: Logging.StdoutAndStderr },
-            inCluster(this, opts, { dependsOn: [chart] }),
+            // Without an install, the component's own dependencies (if any) are what the gate waits for.
+            inCluster(this, opts, installed.length > 0 ? { dependsOn: installed } : {}),
         );
 
         this.registerOutputs({ namespace: this.namespace });

@@ -1,0 +1,101 @@
+/**
+ * Whether vault-ha installs cert-manager or uses the one already running, as pure data: the decision from the
+ * `certManager` setting and what the cluster reports (the cluster-facts step), and the chart values that mark an
+ * install as this stack's.
+ *
+ * Only one cert-manager may run in a cluster: a second one fights the first over the CRDs (each install's conversion
+ * and CA injection rewrites them) and over the admission webhooks, so vault-ha never installs next to a foreign one.
+ * Its own install carries the owner label that kind clusters carry (components/kind/kindConfig.ts), so that the next
+ * `up` recognises it and keeps managing it instead of mistaking it for a foreign one (which would flip auto to
+ * "use it" and uninstall it).
+ */
+import { OWNER_LABEL_KEY } from "../kind/kindConfig";
+import { certManagerValues } from "./tlsConfig";
+
+export type CertManagerSetting = "auto" | "install" | "existing";
+
+/** What cluster-facts reports about cert-manager (components/steps/contract.ts, ClusterFacts.certManager). */
+export interface CertManagerFacts {
+    /** The certificates.cert-manager.io CRD exists. */
+    crds: boolean;
+    /** A cert-manager webhook Deployment has an available replica. */
+    webhookReady: boolean;
+    /** That webhook Deployment's vault-ha.dev/owner label. */
+    owner?: string;
+    /** The namespace of that webhook Deployment: set whenever one was found, ready or not. */
+    namespace?: string;
+}
+
+export type CertManagerPlan =
+    | { action: "install" }
+    /** namespace: where the running cert-manager lives (its ClusterIssuers read their secrets there). */
+    | { action: "use-existing"; namespace: string }
+    | { action: "error"; message: string };
+
+/**
+ * kind: always install (the cluster is vault-ha's own and new; its cert-manager, unmarked on existing kind stacks,
+ * must never be taken for a foreign one). existing: see the cases below; every refusal comes before anything is
+ * created and names the setting and the fix.
+ */
+export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerFacts, ourOwner: string, cluster: "kind" | "existing"): CertManagerPlan {
+    if (cluster === "kind") {
+        if (setting === "existing")
+            return error(
+                "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs: set certManager to auto or install.",
+            );
+        return { action: "install" };
+    }
+
+    const found = facts.namespace !== undefined;
+    const where = found ? ` in namespace ${facts.namespace}` : "";
+    const ours = found && facts.owner === ourOwner;
+    if (ours) {
+        if (setting === "existing")
+            return error(
+                `certManager: existing, but the cert-manager${where} was installed by this stack (${OWNER_LABEL_KEY}=${ourOwner}): ` +
+                    "using it as a foreign one would uninstall it. Set certManager to auto or install to keep it.",
+            );
+        // Our own install, ready or still starting: keep managing it (the helm release and the webhook gate).
+        return { action: "install" };
+    }
+    const whose = facts.owner ? ` (installed by vault-ha stack ${facts.owner})` : "";
+    if (found && setting === "install")
+        return error(
+            `certManager: install, but a cert-manager is already running${where}${whose}. A second cert-manager fights the first over ` +
+                "its CRDs and admission webhooks, so vault-ha will not install one: set certManager to auto or existing to use it, or uninstall it first.",
+        );
+    if (found && !(facts.crds && facts.webhookReady))
+        return error(
+            `certManager: ${setting}, and a cert-manager${where}${whose} is not ready ` +
+                `(${facts.crds ? "its webhook has no available replica" : "its CRDs are missing"}). vault-ha will neither use it nor install a ` +
+                "second one: wait until it is ready or repair it (kubectl -n " +
+                `${facts.namespace} get deployments), then run pulumi up again.`,
+        );
+    if (found) return { action: "use-existing", namespace: facts.namespace! };
+    if (setting === "existing")
+        return error(
+            "certManager: existing, but no cert-manager was found in the cluster (no webhook Deployment" +
+                `${facts.crds ? "; its CRDs are there, perhaps left by an uninstall" : ", no CRDs"}). Install cert-manager first, ` +
+                "or set certManager to auto or install to let vault-ha install it.",
+        );
+    // Nothing running (CRDs left behind by an uninstall are adopted by the install when they came from a release of
+    // the same name and namespace, else Helm refuses with its own message).
+    return { action: "install" };
+}
+
+function error(message: string): CertManagerPlan {
+    return { action: "error", message };
+}
+
+/**
+ * The cert-manager chart's values for an install. With an owner, the pinned chart's `global.commonLabels` puts
+ * the owner label on every object it renders: the webhook Deployment that cluster-facts reads (and every other
+ * Deployment, their pod templates, the CRDs through cert-manager.crd-labels: cert-manager/templates/_helpers.tpl
+ * "labels"), and the controller passes it to ACME HTTP-01 solver pods (--acme-http01-solver-extra-labels).
+ * Without an owner (kind) the values stay exactly what existing kind stacks were installed with: adding a label would
+ * change every rendered object and roll cert-manager's pods on their next `up`, and kind never needs the marker.
+ */
+export function certManagerChartValues(owner?: string): Record<string, unknown> {
+    const values = certManagerValues();
+    return owner === undefined ? values : { ...values, global: { commonLabels: { [OWNER_LABEL_KEY]: owner } } };
+}

@@ -1,0 +1,123 @@
+/**
+ * The values vault-ha sends on a cluster the user already has, rendered by a real Helm from the pinned archives:
+ * cert-manager marked with this stack's owner label (which cluster-facts reads from the webhook Deployment), and
+ * ingress-nginx behind a LoadBalancer with SSL passthrough. The kind values' renders: render.test.ts.
+ */
+import { strict as assert } from "assert";
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { INGRESS_CLASS, ingressNginxValues } from "../../components/ingress/ingressNginxValues";
+import { OWNER_LABEL_KEY } from "../../components/kind/kindConfig";
+import { certManagerChartValues } from "../../components/tls/certManagerMode";
+import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART } from "../../components/config/versions";
+import { unknownChartKeys } from "../support/chartKeys";
+import { describeManifest, Manifest, manifestsOfKind, oneManifest, renderChart, requireHelm } from "../support/helm";
+
+const OWNER = "vault-ha.dev";
+const REFERENCE = path.resolve(__dirname, "../../../shared/reference/charts");
+const load = (file: string): any => {
+    const full = path.join(REFERENCE, file);
+    return file.endsWith(".json") ? JSON.parse(readFileSync(full, "utf8")) : parse(readFileSync(full, "utf8"));
+};
+
+describe("values for an existing cluster, rendered by Helm", function () {
+    this.timeout(60_000);
+
+    before(function () {
+        requireHelm(this, "existing-cluster chart tests");
+    });
+
+    describe("cert-manager with the owner label", () => {
+        let marked: Manifest[];
+        let unmarked: Manifest[];
+        before(async () => {
+            const render = (values: Record<string, unknown>) =>
+                renderChart({ chart: "cert-manager", release: "cert-manager", namespace: "cert-manager", values });
+            [marked, unmarked] = await Promise.all([render(certManagerChartValues(OWNER)), render(certManagerChartValues())]);
+        });
+
+        it("every key exists in the pinned chart, with the schema's type", function () {
+            if (!existsSync(REFERENCE)) this.skip();
+            const ref = {
+                values: load(`cert-manager-${CERT_MANAGER_CHART.version}.values.yaml`),
+                schema: load(`cert-manager-${CERT_MANAGER_CHART.version}.values.schema.json`),
+                freeForm: ["global.commonLabels"],
+            };
+            assert.deepEqual(unknownChartKeys(certManagerChartValues(OWNER), ref), []);
+        });
+
+        it("labels the webhook Deployment (what cluster-facts reads) and its pods", () => {
+            const webhook = oneManifest(marked, "Deployment", "cert-manager-webhook");
+            assert.equal(webhook.metadata.labels?.[OWNER_LABEL_KEY], OWNER, describeManifest(webhook));
+            assert.equal(webhook.spec.template.metadata.labels[OWNER_LABEL_KEY], OWNER);
+            // The selector stays the chart's: a label there would make the Deployment immutable to a later upgrade.
+            assert.equal(webhook.spec.selector.matchLabels[OWNER_LABEL_KEY], undefined);
+        });
+
+        it("labels every CRD and every Deployment", () => {
+            const crds = manifestsOfKind(marked, "CustomResourceDefinition");
+            assert.equal(crds.length, 6);
+            const deployments = manifestsOfKind(marked, "Deployment");
+            assert.equal(deployments.length, 3);
+            const unlabelled = [...crds, ...deployments].filter((m) => m.metadata.labels?.[OWNER_LABEL_KEY] !== OWNER).map(describeManifest);
+            assert.deepEqual(unlabelled, []);
+        });
+
+        it("without an owner (kind) renders no owner label anywhere: existing kind stacks' cert-manager is unchanged", () => {
+            assert.ok(!JSON.stringify(unmarked).includes(OWNER_LABEL_KEY));
+            assert.equal(unmarked.length, marked.length);
+        });
+    });
+
+    describe("ingress-nginx behind a LoadBalancer", () => {
+        let manifests: Manifest[];
+        let controller: any;
+        let pod: any;
+        before(async () => {
+            manifests = await renderChart({
+                chart: "ingress-nginx",
+                release: "ingress-nginx",
+                namespace: "ingress-nginx",
+                values: ingressNginxValues("existing"),
+            });
+            const deployment = oneManifest(manifests, "Deployment", "ingress-nginx-controller");
+            pod = deployment.spec.template.spec;
+            controller = pod.containers.find((c: any) => c.name === "controller");
+        });
+
+        it("every key exists in the pinned chart", function () {
+            if (!existsSync(REFERENCE)) this.skip();
+            const ref = {
+                values: load(`ingress-nginx-${INGRESS_NGINX_CHART.version}.values.yaml`),
+                freeForm: ["controller.nodeSelector", "controller.extraArgs"],
+            };
+            assert.deepEqual(unknownChartKeys(ingressNginxValues("existing"), ref), []);
+        });
+
+        it("exposes the controller through a LoadBalancer Service on 80 and 443", () => {
+            const svc = oneManifest(manifests, "Service", "ingress-nginx-controller");
+            assert.equal(svc.spec.type, "LoadBalancer");
+            assert.deepEqual(svc.spec.ports.map((p: any) => p.port).sort(), [443, 80]);
+        });
+
+        it("runs with --enable-ssl-passthrough and publishes the load balancer's address, not localhost", () => {
+            const args: string[] = controller.args;
+            assert.ok(args.includes("--enable-ssl-passthrough=true"), args.join(" "));
+            assert.ok(args.includes("--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller"), args.join(" "));
+            assert.ok(!args.some((a) => a.startsWith("--publish-status-address")), args.join(" "));
+        });
+
+        it("has no host ports and no kind node selector or tolerations", () => {
+            assert.ok(!controller.ports.some((p: any) => p.hostPort !== undefined), JSON.stringify(controller.ports));
+            assert.deepEqual(pod.nodeSelector, { "kubernetes.io/os": "linux" });
+            assert.equal(pod.tolerations, undefined);
+        });
+
+        it("creates IngressClass nginx for its controller, not as the cluster's default", () => {
+            const cls = oneManifest(manifests, "IngressClass", INGRESS_CLASS);
+            assert.equal(cls.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"], undefined);
+            assert.ok(controller.args.includes(`--controller-class=${cls.spec.controller}`));
+        });
+    });
+});
