@@ -34,9 +34,50 @@ export interface KubectlRunner {
      * after the text), stdout goes to `outputFile` (0600) as it arrives. The output file is removed if the call fails.
      */
     stream(args: string[], input: StreamInput, outputFile?: string): Promise<{ code: number; stderr: string }>;
+    /**
+     * Starts a long-running kubectl (`port-forward`) with the same kubeconfig, for the caller to stop. Its stdout
+     * comes line by line; it keeps running until it exits by itself or stop() is called.
+     */
+    background(args: string[]): BackgroundProcess;
     /** Removes whatever the runner keeps on disk (the kubeconfig file). */
     dispose(): void;
 }
+
+/** A kubectl that runs until it is stopped. */
+export interface BackgroundProcess {
+    /** Called with each complete line of stdout, in order (lines printed before the call are passed at once). */
+    onLine(listener: (line: string) => void): void;
+    /** Settles when the process has ended, by itself or by stop(): its exit code (128 + signal) and stderr. */
+    readonly exited: Promise<{ code: number; stderr: string }>;
+    /** Ends it (SIGTERM) and waits until it has. Safe to call more than once, or after it ended. */
+    stop(): Promise<void>;
+}
+
+/** Line splitting and replay for BackgroundProcess implementations. */
+export class LineFeed {
+    private buffer = "";
+    private readonly lines: string[] = [];
+    private readonly listeners: Array<(line: string) => void> = [];
+
+    push(chunk: string): void {
+        this.buffer += chunk;
+        let nl: number;
+        while ((nl = this.buffer.indexOf("\n")) >= 0) {
+            const line = this.buffer.slice(0, nl).replace(/\r$/, "");
+            this.buffer = this.buffer.slice(nl + 1);
+            this.lines.push(line);
+            for (const l of this.listeners) l(line);
+        }
+    }
+
+    onLine(listener: (line: string) => void): void {
+        this.listeners.push(listener);
+        for (const line of this.lines) listener(line);
+    }
+}
+
+/** How long a background kubectl may print nothing at all before it is stopped (wall clock, like callTimeoutMs). */
+export const BACKGROUND_SILENCE_MS = 120_000;
 
 /** Reads the root token from stdin into a private, temporary token file for exactly one Vault CLI call. */
 export const LIST_PEERS_SCRIPT = `set -eu
@@ -167,6 +208,47 @@ export class Kubectl implements KubectlRunner {
             child.stdin.on("error", () => undefined);
             child.stdin.end(stdin ?? "");
         });
+    }
+
+    background(args: string[]): BackgroundProcess {
+        // No stdin (the kubeconfig is the file KUBECONFIG names, as for every call); tracked, so that the process's
+        // exit and signal handlers stop it with the step (tempFolders.ts).
+        const child = spawn("kubectl", args, { env: { ...process.env, KUBECONFIG: this.kubeconfigFile }, stdio: ["ignore", "pipe", "pipe"] });
+        track(child);
+        const feed = new LineFeed();
+        let stderr = "";
+        let printed = false;
+        // kubectl bounds its own waits (--pod-running-timeout, the API server's dial); this is the backstop for a
+        // kubectl that hangs before printing anything.
+        const silence = setTimeout(() => {
+            if (!printed) child.kill("SIGTERM");
+        }, BACKGROUND_SILENCE_MS);
+        silence.unref();
+        child.stdout.on("data", (d) => {
+            printed = true;
+            feed.push(String(d));
+        });
+        child.stderr.on("data", (d) => (stderr += d));
+        const exited = new Promise<{ code: number; stderr: string }>((resolve) => {
+            child.on("error", (err) => {
+                clearTimeout(silence);
+                const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+                resolve({ code: 127, stderr: missing ? "kubectl was not found on PATH" : `kubectl failed to start: ${err.message}` });
+            });
+            child.on("close", (code, signal) => {
+                clearTimeout(silence);
+                const note = signal && !printed ? `\nkubectl ${args[0]} printed nothing for ${BACKGROUND_SILENCE_MS / 1000}s and was stopped (${signal})` : "";
+                resolve({ code: code ?? (signal ? 128 + (signal === "SIGTERM" ? 15 : 9) : 1), stderr: stderr + note });
+            });
+        });
+        return {
+            onLine: (listener) => feed.onLine(listener),
+            exited,
+            stop: async () => {
+                if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+                await exited;
+            },
+        };
     }
 
     stream(args: string[], input: StreamInput, outputFile?: string): Promise<{ code: number; stderr: string }> {

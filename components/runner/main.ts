@@ -15,6 +15,7 @@ import { MAX_POLL_MS, StepError } from "./poll";
 import { Redactor } from "./redact";
 import { Handler, HandlerContext, StepRuntime } from "./runtime";
 import { certManagerReadyStep, readCaStep } from "./steps/clusterChecks";
+import { clusterFactsStep } from "./steps/clusterFacts";
 import { initStep } from "./steps/init";
 import { forgetKeys } from "./steps/keys";
 import { kvProofStep } from "./steps/kvProof";
@@ -22,6 +23,7 @@ import { podIdentitiesStep, podTemplatesStep, waitPodsStep } from "./steps/pods"
 import { rollStep } from "./steps/roll";
 import { joinStep } from "./steps/join";
 import { unsealStep } from "./steps/unseal";
+import { vaultAddressStep } from "./steps/vaultAddress";
 import { verifyStep } from "./steps/verify";
 import { VaultRefused } from "./vaultOps";
 
@@ -41,6 +43,8 @@ const HANDLERS: { [S in StepName]: Handler<S> } = {
     "cert-manager-ready": certManagerReadyStep,
     "read-ca": readCaStep,
     "kv-proof": kvProofStep,
+    "cluster-facts": clusterFactsStep,
+    "vault-address": vaultAddressStep,
 };
 
 const DEFAULT_TIMEOUT_SECONDS = 600;

@@ -30,6 +30,8 @@ export const STEP_NAMES = [
     "cert-manager-ready",
     "read-ca",
     "kv-proof",
+    "cluster-facts",
+    "vault-address",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -57,13 +59,20 @@ export const ENV = {
     podTemplate: "VAULT_HA_POD_TEMPLATE",
     backupFolder: "VAULT_HA_BACKUP_FOLDER",
     snapshotsToKeep: "VAULT_HA_SNAPSHOTS_TO_KEEP",
+    // Added for existing clusters (issue 13). New names only: the variables above are in users' states.
+    service: "VAULT_HA_SERVICE",
+    certManagerNamespace: "VAULT_HA_CERT_MANAGER_NAMESPACE",
+    portForwardNamespace: "VAULT_HA_PORT_FORWARD_NAMESPACE",
+    portForwardService: "VAULT_HA_PORT_FORWARD_SERVICE",
+    portForwardPort: "VAULT_HA_PORT_FORWARD_PORT",
+    tlsServerName: "VAULT_HA_TLS_SERVER_NAME",
 } as const;
 type Param = keyof typeof ENV;
 
 /** A tuning knob for tests, not a parameter: how often conditions are polled (at most every 2 s). */
 export const POLL_MS_ENV = "VAULT_HA_POLL_MS";
 
-type Kind = "string" | "number" | "optional-string";
+type Kind = "string" | "number" | "optional-string" | "optional-number";
 type Shape = Partial<Record<Param, Kind>>;
 
 /** Which parameters each step reads, and their types. */
@@ -110,12 +119,41 @@ const SHAPES = {
     "forget-keys": { keyFile: "string" },
     "cert-manager-ready": { timeoutSeconds: "number" },
     "read-ca": { namespace: "string", tlsSecret: "string", timeoutSeconds: "number" },
-    "kv-proof": { vaultAddr: "string", kvMount: "string", kvPath: "string", kvUsername: "string", timeoutSeconds: "number" },
+    // The optional parameters are absent on kind: the environment is then exactly the one existing states hold.
+    // portForward*: all three or none; the proof then opens `kubectl port-forward` to that Service itself and goes
+    // through https://127.0.0.1:<the port kubectl chose> (vaultAddr still gives the scheme). tlsServerName: the name
+    // the certificate is verified against (and sent as SNI) when vaultAddr's host is not in it (a load balancer's IP).
+    "kv-proof": {
+        vaultAddr: "string",
+        kvMount: "string",
+        kvPath: "string",
+        kvUsername: "string",
+        timeoutSeconds: "number",
+        portForwardNamespace: "optional-string",
+        portForwardService: "optional-string",
+        portForwardPort: "optional-number",
+        tlsServerName: "optional-string",
+    },
+    // An invoke, read on every preview and up (no state holds its parameters): what the cluster offers. Where
+    // listing every namespace is forbidden, cert-manager's webhook is looked for in certManagerNamespace.
+    "cluster-facts": { certManagerNamespace: "optional-string", timeoutSeconds: "number" },
+    // A resource after the Vault release: waits until the LoadBalancer Service has an address.
+    "vault-address": { namespace: "string", service: "string", timeoutSeconds: "number" },
 } as const satisfies Record<StepName, Shape>;
 
-type ValueOf<K> = K extends "number" ? number : K extends "optional-string" ? string | undefined : string;
+type ValueOf<K> = K extends "number" ? number : K extends "optional-number" ? number | undefined : K extends "optional-string" ? string | undefined : string;
+type ShapeOf<S extends StepName> = (typeof SHAPES)[S];
+/**
+ * Optional parameters a caller may leave out (every one but join's leaderCaFile, which callers have always passed,
+ * as undefined when there is no CA).
+ */
+type Omissible<S extends StepName> = {
+    [P in keyof ShapeOf<S>]: ShapeOf<S>[P] extends "optional-number" | "optional-string" ? (P extends "leaderCaFile" ? never : P) : never;
+}[keyof ShapeOf<S>];
 /** The typed parameters of a step, e.g. StepParams<"join">. */
-export type StepParams<S extends StepName> = { -readonly [P in keyof (typeof SHAPES)[S]]: ValueOf<(typeof SHAPES)[S][P]> };
+export type StepParams<S extends StepName> = { -readonly [P in Exclude<keyof ShapeOf<S>, Omissible<S>>]: ValueOf<ShapeOf<S>[P]> } & {
+    -readonly [P in Omissible<S>]?: ValueOf<ShapeOf<S>[P]>;
+};
 
 /** The secrets each step reads from stdin. */
 export interface StepSecrets {
@@ -133,7 +171,10 @@ export interface StepSecrets {
     "cert-manager-ready": { kubeconfig: string };
     "read-ca": { kubeconfig: string };
     /** The CA is public, but it travels with the token. */
-    "kv-proof": { rootToken: string; password: string; caCert?: string };
+    /** kubeconfig: only with a port-forward, which the step opens itself. */
+    "kv-proof": { rootToken: string; password: string; caCert?: string; kubeconfig?: string };
+    "cluster-facts": { kubeconfig: string };
+    "vault-address": { kubeconfig: string };
 }
 
 /** The secrets a step cannot run without: the runner checks them before it does anything. */
@@ -150,6 +191,8 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "cert-manager-ready": ["kubeconfig"],
     "read-ca": ["kubeconfig"],
     "kv-proof": ["rootToken", "password"],
+    "cluster-facts": ["kubeconfig"],
+    "vault-address": ["kubeconfig"],
 };
 
 /** What opens a Vault and what administers it: the unseal key shares (base64) and the root token. */
@@ -176,6 +219,44 @@ export interface PodTemplate {
     running?: boolean;
 }
 
+/** A StorageClass, and whether it is the cluster's default. */
+export interface StorageClassFact {
+    name: string;
+    isDefault: boolean;
+}
+
+/** A list the kubeconfig's user may not read: what was refused, for the message and `kubectl auth can-i`. */
+export interface UnreadableFact {
+    verb: string;
+    /** e.g. "nodes", "storageclasses.storage.k8s.io" */
+    resource: string;
+    /** "cluster" or the namespace. */
+    scope: string;
+    /** One line for the user, with the `kubectl auth can-i` command that shows it. */
+    message: string;
+}
+
+/** What the cluster offers Vault, read by cluster-facts. A field is absent when it could not be read (see unreadable). */
+export interface ClusterFacts {
+    /** Ready nodes, not cordoned, without a NoSchedule/NoExecute taint (Vault's pods tolerate none). */
+    schedulableNodes?: number;
+    /** The first such node's ExternalIP, else its InternalIP. */
+    nodeAddress?: string;
+    storageClasses?: StorageClassFact[];
+    certManager: {
+        /** The certificates.cert-manager.io CRD exists. */
+        crds: boolean;
+        /** A cert-manager webhook Deployment has an available replica. */
+        webhookReady: boolean;
+        /** Where that webhook Deployment is. */
+        namespace?: string;
+        /** Its vault-ha.dev/owner label: set when a vault-ha stack installed it. */
+        owner?: string;
+    };
+    /** What the kubeconfig's user may not read: each absent field above has its reason here. */
+    unreadable: UnreadableFact[];
+}
+
 export type UnsealOutcome = "unsealed" | "already-unsealed";
 
 /** What each step prints on stdout. */
@@ -195,6 +276,9 @@ export interface StepResults {
     "cert-manager-ready": { ready: true };
     "read-ca": { caCert: string };
     "kv-proof": { path: string; version: number };
+    "cluster-facts": ClusterFacts;
+    /** The LoadBalancer's IP or host name (status.loadBalancer.ingress[0]), as it was given. */
+    "vault-address": { address: string };
 }
 
 /** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */
@@ -203,7 +287,7 @@ export function stepEnvironment<S extends StepName>(step: S, params: StepParams<
     for (const [name, kind] of Object.entries(SHAPES[step]) as Array<[Param, Kind]>) {
         const value = (params as Record<string, string | number | undefined>)[name];
         if (value === undefined || value === "") {
-            if (kind === "optional-string") continue;
+            if (kind.startsWith("optional-")) continue;
             throw new Error(`step ${step}: parameter ${name} has no value`);
         }
         env[ENV[name]] = String(value);
@@ -225,10 +309,10 @@ export function readStepParams<S extends StepName>(step: S, env: Record<string, 
     for (const [name, kind] of Object.entries(SHAPES[step]) as Array<[Param, Kind]>) {
         const raw = env[ENV[name]];
         if (raw === undefined || raw === "") {
-            if (kind === "optional-string") continue;
+            if (kind.startsWith("optional-")) continue;
             throw new ContractError(`${ENV[name]} is not set (vault-ha passes it to the ${step} step)`);
         }
-        if (kind === "number") {
+        if (kind === "number" || kind === "optional-number") {
             const value = Number(raw);
             if (!Number.isFinite(value)) throw new ContractError(`${ENV[name]} must be a number, not "${raw}"`);
             params[name] = value;

@@ -1,12 +1,15 @@
 /**
- * The proof through the front door: from the host, through VAULT_ADDR (the NodePort), over TLS verified with the
- * cluster CA, enable a kv-v2 engine, write a secret and read it back. The token travels in a request header, from
- * this process's memory: never an argument or an environment variable.
+ * The proof through the front door: from the host, through VAULT_ADDR (the NodePort, a load balancer, or a
+ * `kubectl port-forward` the step opens and closes itself), over TLS verified with the cluster CA, enable a kv-v2
+ * engine, write a secret and read it back. The token travels in a request header, from this process's memory: never
+ * an argument or an environment variable.
  */
 import * as http from "http";
 import * as https from "https";
+import { ContractError, StepParams } from "../../steps/contract";
 import { PollContext, pollUntil, StepError } from "../poll";
-import type { Handler } from "../runtime";
+import { withPortForward } from "../portForward";
+import { Handler, withKubectl } from "../runtime";
 import { VaultUnavailable } from "../vaultOps";
 
 export interface FrontDoor {
@@ -15,6 +18,13 @@ export interface FrontDoor {
     /** PEM of the CA that signed Vault's certificate; absent for plain HTTP. */
     ca?: string;
     token?: string;
+    /**
+     * The name the certificate must hold, when it is not addr's host (a load balancer's bare IP): Node's https
+     * `servername` (tls.connect sends it as SNI and checks the certificate against it, not against the host).
+     */
+    servername?: string;
+    /** Called before every request (a port-forward that ended is opened again here, which may change addr). */
+    before?: () => Promise<void>;
 }
 
 interface Response {
@@ -24,12 +34,15 @@ interface Response {
 
 const TLS_FAILURES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|altnames|certificate/i;
 
-export function vaultRequest(door: FrontDoor, method: string, path: string, body?: unknown): Promise<Response> {
+export async function vaultRequest(door: FrontDoor, method: string, path: string, body?: unknown): Promise<Response> {
+    await door.before?.();
     const url = new URL(path, door.addr);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (door.token) headers["X-Vault-Token"] = door.token;
-    const options: https.RequestOptions = { method, headers, timeout: 10_000, ...(url.protocol === "https:" ? { ca: door.ca } : {}) };
+    const tls: https.RequestOptions = { ca: door.ca, ...(door.servername ? { servername: door.servername } : {}) };
+    const options: https.RequestOptions = { method, headers, timeout: 10_000, ...(url.protocol === "https:" ? tls : {}) };
+    const verifiedAs = door.servername ? ` as ${door.servername}` : "";
     return new Promise((resolve, reject) => {
         const req = (url.protocol === "https:" ? https : http).request(url, options, (res) => {
             let text = "";
@@ -47,7 +60,7 @@ export function vaultRequest(door: FrontDoor, method: string, path: string, body
         req.on("timeout", () => req.destroy(new Error("no answer within 10s")));
         req.on("error", (err: NodeJS.ErrnoException) => {
             if (TLS_FAILURES.test(`${err.code ?? ""} ${err.message}`)) {
-                reject(new StepError(`could not verify Vault's certificate at ${door.addr} with the cluster CA: ${err.message}`));
+                reject(new StepError(`could not verify Vault's certificate at ${door.addr}${verifiedAs} with the cluster CA: ${err.message}`));
             } else {
                 reject(new VaultUnavailable(`${method} ${url.origin}${url.pathname}: ${err.message}`));
             }
@@ -117,10 +130,41 @@ export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret
     return { path: `${p.mount}/${p.path}`, version };
 }
 
-/** Through the front door, like a user: no kubectl at all. */
-export const kvProofStep: Handler<"kv-proof"> = (p, secrets, ctx) =>
-    kvRoundTrip(
-        ctx,
-        { addr: p.vaultAddr, ca: secrets.caCert || undefined, token: secrets.rootToken },
-        { mount: p.kvMount, path: p.kvPath, data: { username: p.kvUsername, password: secrets.password } },
+/** The port-forward parameters, all three or none. */
+function portForwardTarget(p: StepParams<"kv-proof">) {
+    const given = [p.portForwardNamespace, p.portForwardService, p.portForwardPort].filter((v) => v !== undefined).length;
+    if (given === 0) return undefined;
+    if (given !== 3) {
+        throw new ContractError(
+            "VAULT_HA_PORT_FORWARD_NAMESPACE, VAULT_HA_PORT_FORWARD_SERVICE and VAULT_HA_PORT_FORWARD_PORT go together (vault-ha passes all three or none)",
+        );
+    }
+    return { namespace: p.portForwardNamespace!, service: p.portForwardService!, remotePort: p.portForwardPort! };
+}
+
+/**
+ * Through the front door, like a user: no kubectl at all, unless Vault is only reachable through a port-forward,
+ * which the step then opens itself and always closes.
+ */
+export const kvProofStep: Handler<"kv-proof"> = async (p, secrets, ctx) => {
+    const secret: KvSecret = { mount: p.kvMount, path: p.kvPath, data: { username: p.kvUsername, password: secrets.password } };
+    const door: FrontDoor = { addr: p.vaultAddr, ca: secrets.caCert || undefined, token: secrets.rootToken, servername: p.tlsServerName };
+    const target = portForwardTarget(p);
+    if (!target) return kvRoundTrip(ctx, door, secret);
+    if (!secrets.kubeconfig) throw new ContractError("step kv-proof needs kubeconfig on stdin for its port-forward");
+    const scheme = new URL(p.vaultAddr).protocol;
+    return withKubectl(ctx, secrets.kubeconfig, (kubectl) =>
+        withPortForward(ctx, kubectl, target, (forward) => {
+            const through: FrontDoor = {
+                ...door,
+                get addr() {
+                    return `${scheme}//127.0.0.1:${forward.localPort}`;
+                },
+                before: async () => {
+                    await forward.ensureOpen();
+                },
+            };
+            return kvRoundTrip(ctx, through, secret);
+        }),
     );
+};

@@ -12,8 +12,11 @@
  *   kubectl delete pod NAME -n NS --wait=false --ignore-not-found=true
  *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
  *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
+ *   kubectl get nodes|storageclasses|crd|deployments|service ..., kubectl api-resources, kubectl port-forward
+ *     (the cluster around Vault: kubeObjects.js)
  */
 const model = require("./model.js");
+const kubeObjects = require("./kubeObjects.js");
 
 /** @typedef {import("./model.js").State} State */
 /** @typedef {{ code: number, stdout: string, stderr: string }} Result */
@@ -346,6 +349,10 @@ function kubectl(s, argv, io) {
         tail: { kind: "string" },
         wait: { kind: "bool" },
         "ignore-not-found": { kind: "bool" },
+        A: { kind: "bool", long: "all-namespaces" },
+        "api-group": { kind: "string" },
+        address: { kind: "string" },
+        "pod-running-timeout": { kind: "string" },
     });
     if ("error" in parsed) return fail(1, parsed.error);
     const { flags, positional, command } = parsed;
@@ -460,7 +467,28 @@ function kubectl(s, argv, io) {
         );
     }
 
+    if (positional[0] === "port-forward") return fail(1, "(simulator: port-forward runs until stopped: start it with KubectlRunner.background)");
+    const cluster = kubeObjects.kubectlGet(/** @type {any} */ (s), positional, flags, matches);
+    if (cluster) return cluster;
+
     return fail(1, `(simulator: unsupported: kubectl ${argv.join(" ")})`);
+}
+
+/**
+ * `kubectl port-forward ...` up to the moment it listens (kubeObjects.js portForward): the pod it goes to, or its
+ * failure. The caller (the harness) plays the running process.
+ * @param {State} s @param {string[]} argv @param {{ kubeconfig: string }} io
+ */
+function kubectlPortForward(s, argv, io) {
+    const parsed = parsePflags(argv, {
+        n: { kind: "string", long: "namespace" },
+        address: { kind: "string" },
+        "pod-running-timeout": { kind: "string" },
+    });
+    if ("error" in parsed) return { error: fail(1, parsed.error) };
+    if (io.kubeconfig !== s.kubeconfig) return { error: fail(1, "error: You must be logged in to the server (Unauthorized)") };
+    if (s.faults.apiServerDown) return { error: fail(1, "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?") };
+    return kubeObjects.portForward(/** @type {any} */ (s), parsed.positional, parsed.flags, model.running);
 }
 
 /**
@@ -483,4 +511,4 @@ function withExitNote(r) {
     return r.code === 0 ? r : { ...r, stderr: `${r.stderr}command terminated with exit code ${r.code}\n` };
 }
 
-module.exports = { parseGoFlags, parsePflags, vault, kubectl, withExitNote, matches, podJson, LOST_ANSWER };
+module.exports = { parseGoFlags, parsePflags, vault, kubectl, kubectlPortForward, withExitNote, matches, podJson, LOST_ANSWER };

@@ -39,8 +39,8 @@ function certificate(
     return cert;
 }
 
-/** A CA and a server certificate for localhost / 127.0.0.1 signed by it. */
-export function makePki(names = ["localhost"]): TestPki {
+/** A CA and a server certificate for `names` and `ips` (localhost / 127.0.0.1 by default) signed by it. */
+export function makePki(names = ["localhost"], ips = ["127.0.0.1"]): TestPki {
     const caKeys = forge.pki.rsa.generateKeyPair(2048);
     const caName = [{ name: "commonName", value: "vault-ha test CA" }];
     const ca = certificate("01", caName, caName, caKeys.publicKey, caKeys.privateKey, [
@@ -49,7 +49,7 @@ export function makePki(names = ["localhost"]): TestPki {
     ]);
     const keys = forge.pki.rsa.generateKeyPair(2048);
     const cert = certificate("02", [{ name: "commonName", value: names[0] }], caName, keys.publicKey, caKeys.privateKey, [
-        { name: "subjectAltName", altNames: [...names.map((value) => ({ type: 2, value })), { type: 7, ip: "127.0.0.1" }] },
+        { name: "subjectAltName", altNames: [...names.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))] },
         { name: "extKeyUsage", serverAuth: true },
     ]);
     return { caPem: forge.pki.certificateToPem(ca), certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };

@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { executeStep, StepRuntime } from "../../../components/runner/main";
 import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/steps/contract";
-import { KubectlResult, KubectlRunner, KubectlVaultOps } from "../../../components/runner/kubectl";
+import { BackgroundProcess, KubectlResult, KubectlRunner, KubectlVaultOps } from "../../../components/runner/kubectl";
 import type { StepContext } from "../../../components/runner/steps/context";
 import { keyFilePath } from "../../../components/runner/keyFile";
 import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
@@ -26,6 +26,7 @@ import { vaultHelmValues } from "../../../components/vault/vaultValues";
 import { VAULT_IMAGE } from "../../../components/config/versions";
 import { renderedVaultStatefulSet, requireHelm } from "../../support/helm";
 import { SimClock } from "./simClock";
+import { FakePortForward, ForwardRecord } from "./fakePortForward";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./model.js");
@@ -121,6 +122,8 @@ export class Simulation {
     readonly clock: SimClock;
     /** What each step printed. Pulumi logs all of it except the init step's stdout (the keys, a secret output). */
     readonly output: Array<{ step: StepName; stdout: string; stderr: string }> = [];
+    /** Every `kubectl port-forward` a step started, and how it ended (tests check none is left running). */
+    readonly forwards: ForwardRecord[] = [];
     private readonly pollMs: number;
 
     /**
@@ -306,7 +309,7 @@ export class Simulation {
 
     /** The environment a step gets: its parameters, with the key file in the simulation's folder. */
     private stepEnv(step: StepName, options: StepOptions, pollMs = this.pollMs): Record<string, string> {
-        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof"].includes(step);
+        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof", "cluster-facts", "vault-address"].includes(step);
         const environment = { ...(bootstrapStep ? stepEnvironment(step, this.stepParams(step, options.pod) as never) : {}), ...options.env };
         return {
             ...environment,
@@ -476,6 +479,30 @@ class SimKubectl implements KubectlRunner {
                 child.stdin.end(input);
             }),
         );
+    }
+
+    /**
+     * A long-running kubectl: only `port-forward`, played by FakePortForward against the model. The clock stands
+     * still until it listens (or fails), as it does for any real I/O.
+     */
+    background(args: string[]): BackgroundProcess {
+        const sim = this.sim;
+        this.fault("before", args);
+        model.logCall(sim.stateFile, { tool: "kubectl", argv: args, env: { ...this.env, KUBECONFIG: "/tmp/vault-ha-XXXXXX/kubeconfig" } });
+        if (args[0] !== "port-forward") throw new Error(`(simulator: only port-forward runs in the background, not kubectl ${args[0]})`);
+        const outcome = model.update(sim.stateFile, (s: any) => cli.kubectlPortForward(s, args, { kubeconfig: this.kubeconfig }), sim.clock.now());
+        const record: ForwardRecord = { argv: args, connections: 0 };
+        sim.forwards.push(record);
+        const podAlive = (pod: string, uid: string) => () => {
+            const state = sim.state();
+            return state.pods[pod]?.uid === uid && model.running(state, pod);
+        };
+        const forward = new FakePortForward(
+            record,
+            "forward" in outcome ? { forward: { ...outcome.forward, podAlive: podAlive(outcome.forward.pod, outcome.forward.uid) } } : outcome,
+        );
+        void sim.clock.track(forward.started);
+        return forward;
     }
 
     /** The streamed form of run: the simulated snapshot is text, so the string path carries it whole. */

@@ -17,6 +17,7 @@
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
+const { defaultKube } = require("./kubeObjects.js");
 
 /**
  * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
@@ -38,7 +39,8 @@ const path = require("path");
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   pods: Record<string, Pod>, statefulSet: StatefulSetModel, data: Record<string, string>,
  *   stepDown: null | { node: string, until: number }, pendingRestore?: null | { at: number, snapshot: any },
- *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number }
+ *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number },
+ *   kube: import("./kubeObjects.js").Kube
  * }} State
  * @typedef {{ code: number, stdout: string, stderr: string }} Result
  */
@@ -166,6 +168,8 @@ function newState(options) {
         // the next N such commands run in the pod but their answer is lost on the way back through kubectl.
         faults: { answerFailures: 0, electionDelayMs: 0, dropAnswers: {} },
         certManager: { admitAfterProbes: 0, probes: 0 },
+        // The cluster around Vault (nodes, storage classes, cert-manager, Services, RBAC): kubeObjects.js.
+        kube: defaultKube(namespace, release),
         secrets: {},
         pods,
         statefulSet: {

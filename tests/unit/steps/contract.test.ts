@@ -40,6 +40,8 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "cert-manager-ready": { timeoutSeconds: 600 },
     "read-ca": { namespace: "vault", tlsSecret: "vault-server-tls", timeoutSeconds: 300 },
     "kv-proof": { vaultAddr: "https://localhost:30000", kvMount: "mysecret", kvPath: "logins/study", kvUsername: "demo", timeoutSeconds: 300 },
+    "cluster-facts": { certManagerNamespace: "cert-manager", timeoutSeconds: 60 },
+    "vault-address": { namespace: "vault", service: "vault", timeoutSeconds: 600 },
 };
 
 /**
@@ -85,6 +87,9 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "cert-manager-ready": ["VAULT_HA_TIMEOUT_SECONDS"],
     "read-ca": ["VAULT_HA_NAMESPACE", "VAULT_HA_TLS_SECRET", "VAULT_HA_TIMEOUT_SECONDS"],
     "kv-proof": ["VAULT_HA_VAULT_ADDR", "VAULT_HA_KV_MOUNT", "VAULT_HA_KV_PATH", "VAULT_HA_KV_USERNAME", "VAULT_HA_TIMEOUT_SECONDS"],
+    // New steps (issue 13): an invoke, and a resource with no state before it.
+    "cluster-facts": ["VAULT_HA_CERT_MANAGER_NAMESPACE", "VAULT_HA_TIMEOUT_SECONDS"],
+    "vault-address": ["VAULT_HA_NAMESPACE", "VAULT_HA_SERVICE", "VAULT_HA_TIMEOUT_SECONDS"],
 };
 
 describe("the step contract (components/steps/contract.ts)", () => {
@@ -100,6 +105,55 @@ describe("the step contract (components/steps/contract.ts)", () => {
         const env = stepEnvironment("join", { ...EXAMPLES.join, leaderCaFile: undefined });
         assert.ok(!("VAULT_HA_LEADER_CA_FILE" in env));
         assert.equal(readStepParams("join", env).leaderCaFile, undefined);
+    });
+
+    it("kv-proof: without the existing-cluster parameters its environment is exactly the one kind stacks' states hold", () => {
+        // A changed environment re-runs the step on every existing stack: the optional parameters must leave no trace.
+        const before = {
+            VAULT_HA_VAULT_ADDR: "https://localhost:30000",
+            VAULT_HA_KV_MOUNT: "mysecret",
+            VAULT_HA_KV_PATH: "logins/study",
+            VAULT_HA_KV_USERNAME: "demo",
+            VAULT_HA_TIMEOUT_SECONDS: "300",
+        };
+        assert.deepEqual(stepEnvironment("kv-proof", EXAMPLES["kv-proof"]), before);
+        const explicitUndefined = {
+            ...EXAMPLES["kv-proof"],
+            portForwardNamespace: undefined,
+            portForwardService: undefined,
+            portForwardPort: undefined,
+            tlsServerName: undefined,
+        };
+        assert.deepEqual(stepEnvironment("kv-proof", explicitUndefined), before);
+        assert.deepEqual(stepEnvironment("kv-proof", { ...EXAMPLES["kv-proof"], tlsServerName: "" }), before);
+    });
+
+    it("kv-proof: the port-forward and TLS server name travel under new names and are read back typed", () => {
+        const params = {
+            ...EXAMPLES["kv-proof"],
+            vaultAddr: "https://127.0.0.1:8200",
+            portForwardNamespace: "vault",
+            portForwardService: "vault",
+            portForwardPort: 8200,
+            tlsServerName: "vault.vault.svc",
+        };
+        const env = stepEnvironment("kv-proof", params);
+        assert.equal(env.VAULT_HA_PORT_FORWARD_NAMESPACE, "vault");
+        assert.equal(env.VAULT_HA_PORT_FORWARD_SERVICE, "vault");
+        assert.equal(env.VAULT_HA_PORT_FORWARD_PORT, "8200");
+        assert.equal(env.VAULT_HA_TLS_SERVER_NAME, "vault.vault.svc");
+        assert.deepEqual(readStepParams("kv-proof", env), params);
+        assert.throws(
+            () => readStepParams("kv-proof", { ...env, VAULT_HA_PORT_FORWARD_PORT: "http" }),
+            /VAULT_HA_PORT_FORWARD_PORT must be a number, not "http"/,
+        );
+        assert.equal(readStepParams("cluster-facts", { VAULT_HA_TIMEOUT_SECONDS: "60" }).certManagerNamespace, undefined);
+    });
+
+    it("kv-proof takes a kubeconfig only when it is given one (for its port-forward); the new steps need it", () => {
+        assert.deepEqual(readStepSecrets("kv-proof", '{"rootToken":"t","password":"p"}'), { rootToken: "t", password: "p" });
+        assert.throws(() => readStepSecrets("cluster-facts", "{}"), /step cluster-facts needs kubeconfig on stdin/);
+        assert.throws(() => readStepSecrets("vault-address", "{}"), /step vault-address needs kubeconfig on stdin/);
     });
 
     it("refuses a missing or malformed parameter, naming the variable", () => {

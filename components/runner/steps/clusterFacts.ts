@@ -1,0 +1,199 @@
+/**
+ * cluster-facts: what an existing cluster offers Vault, read before anything is decided (an invoke on every preview
+ * and up): schedulable nodes, a node address, storage classes, and a cert-manager that may already run.
+ *
+ * It reads with the user's kubeconfig, which on a shared cluster may be namespace-scoped: a list the user may not
+ * read is not a crash but a fact ("unreadable"), named with its verb, resource and scope and the `kubectl auth can-i`
+ * command that shows it; the fields it would have given are left out.
+ *
+ * Upstream definitions followed:
+ * - Node (k8s.io/api core/v1 types.go): NodeStatus.Conditions with type "Ready" and status "True" is a node that
+ *   takes pods; NodeSpec.Unschedulable is a cordoned node; NodeSpec.Taints with effect NoSchedule or NoExecute keep
+ *   pods that do not tolerate them off the node (PreferNoSchedule only discourages). Vault's pods carry no
+ *   tolerations (the chart's server.tolerations is empty and vault-ha sets none); the not-ready/unreachable
+ *   NoExecute tolerations the DefaultTolerationSeconds admission plugin adds only matter on nodes that are not
+ *   Ready, which are not counted anyway. NodeStatus.Addresses holds typed addresses (ExternalIP, InternalIP, ...).
+ * - StorageClass default: the annotation storageclass.kubernetes.io/is-default-class (or its older beta form
+ *   storageclass.beta.kubernetes.io/is-default-class) equal to "true" (k8s.io/kubernetes pkg/apis/storage/util
+ *   IsDefaultAnnotation); any other value is not a default.
+ * - cert-manager: the CRD certificates.cert-manager.io; its webhook Deployment carries
+ *   app.kubernetes.io/name=webhook and app.kubernetes.io/component=webhook (the pinned chart's
+ *   templates/webhook-deployment.yaml, cert-manager v1.21.1) and runs the cert-manager-webhook image.
+ * - Discovery (`kubectl api-resources`) is readable by every authenticated user (the system:discovery
+ *   ClusterRole, bound to system:authenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so a user who may
+ *   not read CRDs still learns whether cert-manager's API exists.
+ */
+import type { ClusterFacts, StorageClassFact, UnreadableFact } from "../../steps/contract";
+import { classifyFailure, lastLines } from "../failures";
+import type { KubectlRunner } from "../kubectl";
+import { PollContext, pollUntil, StepError } from "../poll";
+import { Handler, withKubectl } from "../runtime";
+import { VaultUnavailable } from "../vaultOps";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- these read JSON whose shape the Kubernetes API defines */
+
+export const OWNER_LABEL = "vault-ha.dev/owner";
+export const WEBHOOK_SELECTOR = "app.kubernetes.io/name=webhook,app.kubernetes.io/component=webhook";
+const DEFAULT_CLASS_ANNOTATIONS = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
+const BLOCKING_EFFECTS = new Set(["NoSchedule", "NoExecute"]);
+
+type Read = { json: any } | { forbidden: UnreadableFact };
+
+/** The API server's refusal: `Error from server (Forbidden): nodes is forbidden: User "x" cannot list resource ...`. */
+function isForbidden(stderr: string): boolean {
+    return /\(Forbidden\)/.test(stderr);
+}
+
+/** scope: "cluster" (a cluster-scoped resource), "all namespaces", or a namespace. */
+function unreadable(verb: string, resource: string, scope: string, consequence: string): UnreadableFact {
+    const flags = scope === "cluster" ? "" : scope === "all namespaces" ? " --all-namespaces" : ` -n ${scope}`;
+    const where = scope === "cluster" ? "at the cluster scope" : scope === "all namespaces" ? "in all namespaces" : `in namespace ${scope}`;
+    return {
+        verb,
+        resource,
+        scope,
+        message: `cannot ${verb} ${resource} ${where}: the kubeconfig's user is not allowed (\`kubectl auth can-i ${verb} ${resource}${flags}\` shows it); ${consequence}`,
+    };
+}
+
+/** One kubectl read: JSON, a Forbidden as a fact, "not yet" for what is transient, a stop for anything else. */
+async function read(kubectl: KubectlRunner, args: string[], what: string, onForbidden: () => UnreadableFact): Promise<Read> {
+    const r = await kubectl.run(args);
+    if (r.code === 0) {
+        try {
+            return { json: args.includes("json") ? JSON.parse(r.stdout) : r.stdout };
+        } catch {
+            throw new StepError(`kubectl ${args.slice(0, 3).join(" ")} did not print JSON: ${lastLines(r.stdout)}`);
+        }
+    }
+    if (isForbidden(r.stderr)) return { forbidden: onForbidden() };
+    const failure = classifyFailure(r);
+    if (failure.kind === "transient") throw new VaultUnavailable(`${what}: ${failure.summary}`);
+    throw new StepError(`could not read ${what}: ${failure.summary}`);
+}
+
+/** Ready, not cordoned, no taint Vault's pods do not tolerate. */
+export function schedulable(node: any): boolean {
+    const ready = (node.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+    const blocked = (node.spec?.taints ?? []).some((t: any) => BLOCKING_EFFECTS.has(t.effect));
+    return ready && node.spec?.unschedulable !== true && !blocked;
+}
+
+/** The address a user reaches a NodePort on: ExternalIP when the node has one, else InternalIP. */
+export function nodeAddressOf(node: any): string | undefined {
+    const addresses: Array<{ type: string; address: string }> = node.status?.addresses ?? [];
+    return (addresses.find((a) => a.type === "ExternalIP") ?? addresses.find((a) => a.type === "InternalIP"))?.address;
+}
+
+export function storageClassFacts(list: any): StorageClassFact[] {
+    return (list.items ?? []).map((sc: any) => ({
+        name: String(sc.metadata?.name),
+        isDefault: DEFAULT_CLASS_ANNOTATIONS.some((a) => sc.metadata?.annotations?.[a] === "true"),
+    }));
+}
+
+/** The cert-manager webhook Deployments among those the selector found (another project's "webhook" is not one). */
+function certManagerWebhooks(list: any): any[] {
+    return (list.items ?? []).filter((d: any) => {
+        const images: string[] = (d.spec?.template?.spec?.containers ?? []).map((c: any) => String(c.image ?? ""));
+        return images.some((i) => /cert-manager-webhook/.test(i)) || /cert-manager/.test(String(d.metadata?.name ?? ""));
+    });
+}
+
+const available = (d: any) => Number(d.status?.availableReplicas ?? 0) > 0;
+
+/** Reads everything once; "not yet" failures are retried by the caller. */
+export async function readClusterFacts(kubectl: KubectlRunner, certManagerNamespace?: string): Promise<ClusterFacts> {
+    const facts: ClusterFacts = { certManager: { crds: false, webhookReady: false }, unreadable: [] };
+
+    const nodes = await read(kubectl, ["get", "nodes", "-o", "json"], "the cluster's nodes", () =>
+        unreadable("list", "nodes", "cluster", "the number of schedulable nodes is unknown"),
+    );
+    if ("forbidden" in nodes) facts.unreadable.push(nodes.forbidden);
+    else {
+        const usable = (nodes.json.items ?? []).filter(schedulable);
+        facts.schedulableNodes = usable.length;
+        const address = usable.map(nodeAddressOf).find((a: string | undefined) => a !== undefined);
+        if (address !== undefined) facts.nodeAddress = address;
+    }
+
+    const classes = await read(kubectl, ["get", "storageclasses.storage.k8s.io", "-o", "json"], "the cluster's storage classes", () =>
+        unreadable("list", "storageclasses.storage.k8s.io", "cluster", "the storage classes (and which is the default) are unknown"),
+    );
+    if ("forbidden" in classes) facts.unreadable.push(classes.forbidden);
+    else facts.storageClasses = storageClassFacts(classes.json);
+
+    const crd = await read(
+        kubectl,
+        ["get", "customresourcedefinitions.apiextensions.k8s.io", "certificates.cert-manager.io", "-o", "name", "--ignore-not-found"],
+        "cert-manager's CRD",
+        () => unreadable("get", "customresourcedefinitions.apiextensions.k8s.io", "cluster", "cert-manager's API was looked for through discovery instead"),
+    );
+    if ("forbidden" in crd) {
+        facts.unreadable.push(crd.forbidden);
+        const discovery = await read(kubectl, ["api-resources", "--api-group=cert-manager.io", "-o", "name"], "the cluster's API resources", () =>
+            unreadable("get", "the API discovery documents", "cluster", "whether cert-manager is installed is unknown"),
+        );
+        if ("forbidden" in discovery) throw new StepError(discovery.forbidden.message);
+        facts.certManager.crds = String(discovery.json).split("\n").includes("certificates.cert-manager.io");
+    } else {
+        facts.certManager.crds = String(crd.json).trim() !== "";
+    }
+
+    let deployments = await read(
+        kubectl,
+        ["get", "deployments.apps", "--all-namespaces", "-l", WEBHOOK_SELECTOR, "-o", "json"],
+        "cert-manager's webhook Deployment",
+        () =>
+            unreadable(
+                "list",
+                "deployments.apps",
+                "all namespaces",
+                certManagerNamespace ? `cert-manager's webhook was looked for in ${certManagerNamespace} only` : "cert-manager's webhook is unknown",
+            ),
+    );
+    if ("forbidden" in deployments) {
+        facts.unreadable.push(deployments.forbidden);
+        if (certManagerNamespace) {
+            deployments = await read(
+                kubectl,
+                ["get", "deployments.apps", "-n", certManagerNamespace, "-l", WEBHOOK_SELECTOR, "-o", "json"],
+                `cert-manager's webhook Deployment in ${certManagerNamespace}`,
+                () => unreadable("list", "deployments.apps", certManagerNamespace, "cert-manager's webhook is unknown"),
+            );
+            if ("forbidden" in deployments) facts.unreadable.push(deployments.forbidden);
+        }
+    }
+    if (!("forbidden" in deployments)) {
+        const webhooks = certManagerWebhooks(deployments.json);
+        const chosen = webhooks.find(available) ?? webhooks[0];
+        if (chosen) {
+            facts.certManager.webhookReady = available(chosen);
+            facts.certManager.namespace = String(chosen.metadata.namespace);
+            const owner = chosen.metadata?.labels?.[OWNER_LABEL];
+            if (owner) facts.certManager.owner = String(owner);
+        }
+    }
+    return facts;
+}
+
+/** Reads the facts within the step's deadline: an API server that is not answering yet is waited for. */
+export async function clusterFacts(ctx: PollContext, kubectl: KubectlRunner, certManagerNamespace?: string): Promise<ClusterFacts> {
+    const facts = await pollUntil(
+        ctx,
+        "the cluster's API server to answer",
+        () => readClusterFacts(kubectl, certManagerNamespace),
+        () => "",
+    );
+    for (const u of facts.unreadable) ctx.log(`note: ${u.message}`);
+    const cm = facts.certManager;
+    ctx.log(
+        `schedulable nodes: ${facts.schedulableNodes ?? "unknown"}; storage classes: ${
+            facts.storageClasses ? facts.storageClasses.map((c) => `${c.name}${c.isDefault ? " (default)" : ""}`).join(", ") || "none" : "unknown"
+        }; cert-manager: ${cm.crds ? "CRDs" : "no CRDs"}, ${cm.namespace ? `webhook in ${cm.namespace} ${cm.webhookReady ? "ready" : "not ready"}${cm.owner ? `, owned by ${cm.owner}` : ""}` : "no webhook found"}`,
+    );
+    return facts;
+}
+
+export const clusterFactsStep: Handler<"cluster-facts"> = (p, secrets, ctx) =>
+    withKubectl(ctx, secrets.kubeconfig, (kubectl) => clusterFacts(ctx, kubectl, p.certManagerNamespace));

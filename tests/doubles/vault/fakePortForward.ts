@@ -1,0 +1,119 @@
+/**
+ * SIMULATOR: a running `kubectl port-forward` (not kubectl). Where the model (kubeObjects.js portForward) accepted
+ * the command, it listens on a real 127.0.0.1 port of the system's choosing and relays each connection to the
+ * Service's backend (a fake Vault front door), printing what kubectl prints (client-go tools/portforward/
+ * portforward.go: "Forwarding from 127.0.0.1:NNNNN -> PORT" once listening, "Handling connection for NNNNN" per
+ * connection).
+ *
+ * Like kubectl it is bound to the one pod it picked at start: when that pod has been deleted or its container
+ * restarted, the stream connection to it closes and kubectl ends with "error: lost connection to pod", exit 1
+ * (ForwardPorts returns ErrLostConnectionToPod; kubectl's CheckErr prints "error: " and exits 1). The fake notices at
+ * the next bytes sent through it (kubectl notices at once; either way the request is refused or dropped, never
+ * served by another pod). stop() is SIGTERM: kubectl does not catch it, so the process ends at once (exit 128 + 15).
+ */
+import * as net from "net";
+import type { AddressInfo } from "net";
+import type { BackgroundProcess } from "../../../components/runner/kubectl";
+import { LineFeed } from "../../../components/runner/kubectl";
+
+export interface ForwardRecord {
+    argv: string[];
+    pod?: string;
+    localPort?: number;
+    connections: number;
+    /** Set once the process has ended: how, and whether the step stopped it. */
+    ended?: { code: number; stderr: string; stoppedByStep: boolean };
+}
+
+export interface ForwardTarget {
+    pod: string;
+    uid: string;
+    remotePort: number;
+    /** host:port of the fake Vault behind the Service. */
+    backend: string;
+    /** Whether the pod it picked is still that pod, running. */
+    podAlive: () => boolean;
+}
+
+export class FakePortForward implements BackgroundProcess {
+    readonly exited: Promise<{ code: number; stderr: string }>;
+    /** Settles once the listener is bound (or the process failed): the harness's clock waits for it. */
+    readonly started: Promise<void>;
+    private readonly feed = new LineFeed();
+    private server?: net.Server;
+    private readonly sockets = new Set<net.Socket>();
+    private finish!: (end: { code: number; stderr: string }) => void;
+    private done = false;
+
+    constructor(
+        readonly record: ForwardRecord,
+        outcome: { error: { code: number; stderr: string } } | { forward: ForwardTarget },
+    ) {
+        this.exited = new Promise((resolve) => (this.finish = resolve));
+        if ("error" in outcome) {
+            this.started = Promise.resolve();
+            this.end(outcome.error.code, outcome.error.stderr, false);
+            return;
+        }
+        const target = outcome.forward;
+        record.pod = target.pod;
+        const [host, port] = target.backend.split(":");
+        this.server = net.createServer((local) => {
+            if (!target.podAlive()) {
+                local.destroy();
+                this.end(1, "error: lost connection to pod\n", false);
+                return;
+            }
+            record.connections++;
+            this.feed.push(`Handling connection for ${record.localPort}\n`);
+            this.sockets.add(local);
+            const remote = net.connect(Number(port), host);
+            this.sockets.add(remote);
+            remote.pipe(local);
+            // A connection made before the pod went is cut too (an HTTP client keeps its connection alive): kubectl's
+            // streams all ride on the one connection to that pod, which closes with it.
+            local.on("data", (chunk) => {
+                if (target.podAlive()) remote.write(chunk);
+                else this.end(1, "error: lost connection to pod\n", false);
+            });
+            local.on("end", () => remote.end());
+            const close = () => {
+                local.destroy();
+                remote.destroy();
+                this.sockets.delete(local);
+                this.sockets.delete(remote);
+            };
+            local.on("error", close);
+            remote.on("error", close);
+            local.on("close", close);
+            remote.on("close", close);
+        });
+        this.started = new Promise((resolve) => {
+            this.server!.listen(0, "127.0.0.1", () => {
+                record.localPort = (this.server!.address() as AddressInfo).port;
+                this.feed.push(`Forwarding from 127.0.0.1:${record.localPort} -> ${target.remotePort}\n`);
+                resolve();
+            });
+        });
+    }
+
+    onLine(listener: (line: string) => void): void {
+        this.feed.onLine(listener);
+    }
+
+    async stop(): Promise<void> {
+        this.end(143, "", true);
+        await this.exited;
+    }
+
+    private end(code: number, stderr: string, stoppedByStep: boolean): void {
+        if (this.done) return;
+        this.done = true;
+        for (const s of this.sockets) s.destroy();
+        // The listener goes with the process: a later connection is refused. Ended at once, so that what the step
+        // sees next does not depend on how quickly the system closes the socket.
+        if (this.server?.listening) this.server.close();
+        this.record.ended = { code, stderr, stoppedByStep };
+        this.finish({ code, stderr });
+    }
+}

@@ -1,0 +1,252 @@
+// @ts-check
+/**
+ * SIMULATOR — the cluster around Vault, for the existing-cluster steps (cluster-facts, vault-address, the kv proof's
+ * port-forward): Nodes, StorageClasses, cert-manager's CRD and webhook Deployment, Services, and what the user may
+ * not read (RBAC). Not Kubernetes: each object has the fields the API serves and vault-ha reads, and each answer is the
+ * one the API server and kubectl give.
+ *
+ * Sources:
+ * - Node, Service, LoadBalancerStatus: k8s.io/api core/v1 types.go (conditions, spec.unschedulable, spec.taints,
+ *   status.addresses; status.loadBalancer.ingress[].ip / .hostname, empty until a load balancer controller fills it).
+ * - The default StorageClass annotation: k8s.io/kubernetes pkg/apis/storage/util IsDefaultAnnotation.
+ * - cert-manager's webhook Deployment labels: the pinned chart's templates/webhook-deployment.yaml (v1.21.1).
+ * - Forbidden: k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go forbiddenMessage ("User %q cannot
+ *   %s resource %q in API group %q at the cluster scope" / "in the namespace %q"), wrapped by apimachinery's
+ *   NewForbidden as `<resource>[ "<name>"] is forbidden: ...`; kubectl prints it as "Error from server (Forbidden): ...".
+ * - NotFound: `Error from server (NotFound): <resource> "<name>" not found`.
+ * - `kubectl get ... -o name --ignore-not-found` prints nothing and exits 0 for a missing object (kubectl get.go).
+ * - `kubectl api-resources -o name` prints "<plural>.<group>" per resource (kubectl pkg/cmd/apiresources).
+ */
+
+const USER = "jane@example.com";
+
+/** @typedef {{ name: string, ready: boolean, unschedulable?: boolean, taints?: Array<{ key: string, value?: string, effect: string }>, addresses?: Array<{ type: string, address: string }> }} SimNode */
+/** @typedef {{ name: string, annotations?: Record<string, string> }} SimStorageClass */
+/** @typedef {{ namespace: string, name: string, labels: Record<string, string>, image: string, availableReplicas: number }} SimDeployment */
+/** @typedef {{ type: string, selector: Record<string, string>, ports: Array<{ name: string, port: number, targetPort: number, nodePort?: number }>,
+ *   loadBalancer: null | { at: number, ingress: Array<{ ip?: string, hostname?: string }> }, backend?: string }} SimService */
+/** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[] }} Kube */
+
+/**
+ * A kind-shaped cluster: a tainted control plane and three workers, kind's default StorageClass, no cert-manager, and
+ * Vault's Service as the chart makes it for kind (NodePort). @param {string} namespace @param {string} release @returns {Kube}
+ */
+function defaultKube(namespace, release) {
+    const worker = (/** @type {number} */ i) => ({
+        name: `vault-worker${i ? i + 1 : ""}`,
+        ready: true,
+        addresses: [
+            { type: "InternalIP", address: `172.18.0.${3 + i}` },
+            { type: "Hostname", address: `vault-worker${i ? i + 1 : ""}` },
+        ],
+    });
+    return {
+        nodes: [
+            {
+                name: "vault-control-plane",
+                ready: true,
+                // kubeadm taints control-plane nodes (cmd/kubeadm/app/constants ControlPlaneTaint).
+                taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+                addresses: [{ type: "InternalIP", address: "172.18.0.2" }],
+            },
+            worker(0),
+            worker(1),
+            worker(2),
+        ],
+        // kind installs local-path-provisioner as "standard", annotated as the default.
+        storageClasses: [{ name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }],
+        crds: [],
+        deployments: [],
+        services: {
+            [`${namespace}/${release}`]: {
+                type: "NodePort",
+                selector: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": release, component: "server" },
+                ports: [{ name: "http", port: 8200, targetPort: 8200, nodePort: 30000 }],
+                loadBalancer: null,
+            },
+        },
+        forbidden: [],
+    };
+}
+
+/** cert-manager as its chart installs it: the CRDs and a webhook Deployment. @param {Kube} kube @param {{ namespace?: string, ready?: boolean, owner?: string }} [options] */
+function installCertManager(kube, options = {}) {
+    kube.crds.push("certificates.cert-manager.io", "issuers.cert-manager.io", "clusterissuers.cert-manager.io", "certificaterequests.cert-manager.io");
+    const namespace = options.namespace ?? "cert-manager";
+    kube.deployments.push({
+        namespace,
+        name: "cert-manager-webhook",
+        labels: {
+            app: "webhook",
+            "app.kubernetes.io/name": "webhook",
+            "app.kubernetes.io/instance": "cert-manager",
+            "app.kubernetes.io/component": "webhook",
+            ...(options.owner ? { "vault-ha.dev/owner": options.owner } : {}),
+        },
+        image: "quay.io/jetstack/cert-manager-webhook:v1.21.1",
+        availableReplicas: options.ready === false ? 0 : 1,
+    });
+}
+
+/** @param {string} text */
+const fail = (text) => ({ code: 1, stdout: "", stderr: `${text}\n` });
+/** @param {unknown} body */
+const ok = (body) => ({ code: 0, stdout: typeof body === "string" ? body : JSON.stringify(body, null, 2) + "\n", stderr: "" });
+
+/**
+ * The API server's refusal, if the user may not do this. `rule` is "<verb> <resource>" for cluster scope, or
+ * "<verb> <resource> <namespace>" / "<verb> <resource> *" (every namespace).
+ * @param {Kube} kube @param {string} verb @param {string} resource plural.group @param {string | null} namespace null: cluster-scoped; "*": all namespaces @param {string} [name]
+ */
+function forbidden(kube, verb, resource, namespace, name) {
+    const rule = [verb, resource, ...(namespace === null ? [] : [namespace])].join(" ");
+    if (!kube.forbidden.includes(rule)) return undefined;
+    const [plural, ...group] = resource.split(".");
+    const where = namespace === null || namespace === "*" ? "at the cluster scope" : `in the namespace "${namespace}"`;
+    return fail(
+        `Error from server (Forbidden): ${resource}${name ? ` "${name}"` : ""} is forbidden: User "${USER}" cannot ${verb} resource "${plural}" in API group "${group.join(".")}" ${where}`,
+    );
+}
+
+/** @param {SimNode} n */
+function nodeJson(n) {
+    return {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: n.name },
+        spec: { ...(n.unschedulable ? { unschedulable: true } : {}), ...(n.taints?.length ? { taints: n.taints } : {}) },
+        status: {
+            addresses: n.addresses ?? [],
+            conditions: [
+                { type: "MemoryPressure", status: "False" },
+                { type: "Ready", status: n.ready ? "True" : "Unknown", reason: n.ready ? "KubeletReady" : "NodeStatusUnknown" },
+            ],
+        },
+    };
+}
+
+/** @param {Record<string, string>} selector @param {Record<string, string>} labels */
+const selects = (selector, labels) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/**
+ * The `kubectl get|api-resources` calls of the existing-cluster steps; undefined for anything else.
+ * @param {import("./model.js").State & { kube: Kube }} s @param {string[]} positional @param {Record<string, string | true>} flags @param {(sel: string, labels: Record<string, string>) => boolean} matches
+ */
+function kubectlGet(s, positional, flags, matches) {
+    const kube = s.kube;
+    const namespace = typeof flags.n === "string" ? flags.n : "default";
+    const all = flags.A === true || flags.A === "true";
+    const [verb, kind, name] = positional;
+    if (verb === "api-resources") {
+        if (flags.o !== "name") return fail("(simulator: vault-ha lists API resources with -o name)");
+        const group = typeof flags["api-group"] === "string" ? flags["api-group"] : undefined;
+        const names = kube.crds.filter((c) => group === undefined || c.endsWith(`.${group}`));
+        return ok(names.map((c) => `${c}\n`).join(""));
+    }
+    if (verb !== "get") return undefined;
+    if (kind === "nodes" || kind === "node" || kind === "no") {
+        if (flags.o !== "json") return fail("(simulator: vault-ha reads nodes as -o json)");
+        return (
+            forbidden(kube, "list", "nodes", null) ?? ok({ apiVersion: "v1", kind: "List", items: kube.nodes.map(nodeJson), metadata: { resourceVersion: "" } })
+        );
+    }
+    if (kind === "storageclasses.storage.k8s.io" || kind === "storageclasses" || kind === "sc") {
+        if (flags.o !== "json") return fail("(simulator: vault-ha reads storage classes as -o json)");
+        return (
+            forbidden(kube, "list", "storageclasses.storage.k8s.io", null) ??
+            ok({
+                apiVersion: "v1",
+                kind: "List",
+                items: kube.storageClasses.map((c) => ({
+                    apiVersion: "storage.k8s.io/v1",
+                    kind: "StorageClass",
+                    metadata: { name: c.name, ...(c.annotations ? { annotations: c.annotations } : {}) },
+                    provisioner: "rancher.io/local-path",
+                })),
+                metadata: { resourceVersion: "" },
+            })
+        );
+    }
+    if (kind === "customresourcedefinitions.apiextensions.k8s.io" || kind === "customresourcedefinitions" || kind === "crd") {
+        const refused = forbidden(kube, "get", "customresourcedefinitions.apiextensions.k8s.io", null, name);
+        if (refused) return refused;
+        if (flags.o !== "name") return fail("(simulator: vault-ha reads a CRD with -o name)");
+        if (kube.crds.includes(name)) return ok(`customresourcedefinition.apiextensions.k8s.io/${name}\n`);
+        if (flags["ignore-not-found"] === true || flags["ignore-not-found"] === "true") return ok("");
+        return fail(`Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "${name}" not found`);
+    }
+    if (kind === "deployments.apps" || kind === "deployments" || kind === "deploy") {
+        if (flags.o !== "json") return fail("(simulator: vault-ha reads deployments as -o json)");
+        const refused = forbidden(kube, "list", "deployments.apps", all ? "*" : namespace);
+        if (refused) return refused;
+        const selector = typeof flags.l === "string" ? flags.l : "";
+        const items = kube.deployments
+            .filter((d) => (all || d.namespace === namespace) && matches(selector, d.labels))
+            .map((d) => ({
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: d.name, namespace: d.namespace, labels: d.labels },
+                spec: { replicas: 1, template: { spec: { containers: [{ name: "cert-manager-webhook", image: d.image }] } } },
+                status: { replicas: 1, ...(d.availableReplicas ? { availableReplicas: d.availableReplicas, readyReplicas: d.availableReplicas } : {}) },
+            }));
+        return ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
+    }
+    if (kind === "service" || kind === "services" || kind === "svc") {
+        const refused = forbidden(kube, "get", "services", namespace, name);
+        if (refused) return refused;
+        const svc = kube.services[`${namespace}/${name}`];
+        if (!svc) return fail(`Error from server (NotFound): services "${name}" not found`);
+        if (flags.o !== "json") return fail("(simulator: vault-ha reads a Service as -o json)");
+        const lb = svc.loadBalancer && svc.loadBalancer.at <= s.now ? svc.loadBalancer.ingress : [];
+        return ok({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name, namespace },
+            spec: { type: svc.type, selector: svc.selector, ports: svc.ports.map((p) => ({ ...p, protocol: "TCP" })) },
+            // An empty LoadBalancerStatus is served as {} (ingress is omitempty).
+            status: { loadBalancer: lb.length ? { ingress: lb } : {} },
+        });
+    }
+    return undefined;
+}
+
+/**
+ * `kubectl port-forward -n NS service/NAME --address 127.0.0.1 [--pod-running-timeout=D] :PORT`, up to the moment
+ * it listens: which pod it goes to, or why it fails (kubectl pkg/cmd/portforward/portforward.go: the Service's
+ * selector picks one pod; its port is translated to the pod's; a pod that is not Running is refused).
+ * @param {import("./model.js").State & { kube: Kube }} s @param {string[]} positional @param {Record<string, string | true>} flags
+ * @param {(s: any, name: string) => boolean} running
+ * @returns {{ error: { code: number, stdout: string, stderr: string } } | { forward: { pod: string, uid: string, remotePort: number, backend: string } }}
+ */
+function portForward(s, positional, flags, running) {
+    const namespace = typeof flags.n === "string" ? flags.n : "default";
+    const [, target, ports, ...rest] = positional;
+    if (!target || !ports || rest.length) return { error: fail("(simulator: vault-ha forwards one port of one service)") };
+    if (flags.address !== "127.0.0.1") return { error: fail("(simulator: vault-ha forwards with --address 127.0.0.1)") };
+    const m = /^(?:service|services|svc)\/(.+)$/.exec(target);
+    if (!m) return { error: fail("(simulator: vault-ha forwards to service/NAME)") };
+    const pm = /^(\d*):(\d+)$/.exec(ports);
+    if (!pm) return { error: fail("(simulator: vault-ha forwards :PORT, a local port of kubectl's choosing)") };
+    const refused = forbidden(s.kube, "create", "pods/portforward", namespace);
+    const svc = s.kube.services[`${namespace}/${m[1]}`];
+    if (!svc) return { error: fail(`Error from server (NotFound): services "${m[1]}" not found`) };
+    const remotePort = Number(pm[2]);
+    // translateServicePortToTargetPort: the port must be one of the Service's.
+    if (!svc.ports.some((p) => p.port === remotePort)) return { error: fail(`error: Service ${m[1]} does not have a service port ${remotePort}`) };
+    const pods = Object.keys(s.pods).filter((n) => s.pods[n].created && s.namespace === namespace && selects(svc.selector, s.pods[n].labels));
+    if (pods.length === 0) return { error: fail("error: timed out waiting for the condition") };
+    const pod = pods.find((n) => running(s, n)) ?? pods[0];
+    if (!running(s, pod)) return { error: fail("error: unable to forward port because pod is not running. Current status=Pending") };
+    // The refusal comes on the upgrade request to the pod's portforward subresource (client-go ForwardPorts:
+    // "error upgrading connection: %s"), not as a kubectl "Error from server" line.
+    if (refused)
+        return {
+            error: fail(
+                `error: error upgrading connection: pods "${pod}" is forbidden: User "${USER}" cannot create resource "pods/portforward" in API group "" in the namespace "${namespace}"`,
+            ),
+        };
+    if (!svc.backend) return { error: fail("(simulator: the test gave this Service no backend to forward to)") };
+    return { forward: { pod, uid: s.pods[pod].uid, remotePort, backend: svc.backend } };
+}
+
+module.exports = { defaultKube, installCertManager, kubectlGet, portForward, USER };
