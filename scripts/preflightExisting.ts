@@ -12,6 +12,8 @@
 import { ingressMode, vaultServiceType } from "../components/config/clusterModes";
 import { Settings } from "../components/config/settings";
 import { OWNER_LABEL_KEY, ownerLabelValue } from "../components/kind/kindConfig";
+import { WEBHOOK_SELECTOR } from "../components/runner/steps/clusterFacts";
+import { CertManagerFacts, certManagerPlan } from "../components/tls/certManagerMode";
 import type { Finding, Runner, RunResult } from "./preflight";
 
 /** Where kubectl finds the cluster: the context, and the stack's own kubeconfig file when it has one. */
@@ -67,19 +69,28 @@ function describePermission(p: Permission): string {
     return `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ""}${p.namespace ? ` in namespace ${p.namespace}` : " (cluster-wide)"}`;
 }
 
-/** What the cluster has that decides which permissions are needed. */
+/** What the cluster has that decides which permissions are needed: cert-manager, as the up's cluster-facts step reads it. */
 export interface ClusterView {
-    /** cert-manager's CRDs are installed (certificates.cert-manager.io exists). */
-    certManagerCrds: boolean;
-    /** The vault-ha.dev/owner label on that CRD: set when a vault-ha stack installed cert-manager. */
-    certManagerOwner?: string;
+    certManager: CertManagerFacts;
 }
 
-/** Whether `pulumi up` installs cert-manager: install, or auto where none runs (or the one that runs is this stack's). */
+/**
+ * Whether `pulumi up` installs cert-manager: the program's own decision (components/tls/certManagerMode.ts), from the
+ * same facts. Without TLS there is no cert-manager at all.
+ */
 export function installsCertManager(settings: Settings, view: ClusterView, owner: string): boolean {
-    if (!settings.tls || settings.certManager === "existing") return false;
-    if (settings.certManager === "install") return true;
-    return !view.certManagerCrds || view.certManagerOwner === owner;
+    return settings.tls && certManagerPlan(settings.certManager, view.certManager, owner, settings.cluster).action === "install";
+}
+
+/**
+ * kubectl exec and port-forward: `get` and `create` on the subresource. kubectl (1.31 and later) opens them over
+ * WebSockets, a GET request that the API server authorizes as `get`; SPDY, its fallback, is a POST (`create`); and
+ * from Kubernetes 1.35 the API server also requires `create` for the WebSocket upgrade (feature gate
+ * AuthorizePodWebsocketUpgradeCreatePermission, beta and on: kubernetes/kubernetes#134577). The built-in edit and
+ * admin roles grant both.
+ */
+function streaming(subresource: "exec" | "portforward", namespace: string, why: string): Permission[] {
+    return (["create", "get"] as const).map((verb) => ({ verb, resource: "pods", subresource, namespace, why }));
 }
 
 /**
@@ -87,8 +98,8 @@ export function installsCertManager(settings: Settings, view: ClusterView, owner
  * Vault chart's objects (pinned vault-helm 0.34.1: a StatefulSet, Services, a ConfigMap, a ServiceAccount, the
  * discovery Role and RoleBinding, a PodDisruptionBudget, and a ClusterRoleBinding to system:auth-delegator, since
  * server.authDelegator.enabled defaults to true); Helm's release records (Secrets in the release's namespace);
- * `kubectl exec` in the Vault pods for the bootstrap (create on pods/exec) and `kubectl port-forward` for a ClusterIP
- * proof (create on pods/portforward); the nodes and StorageClasses the up reads; cert-manager's cluster-wide objects
+ * `kubectl exec` in the Vault pods for the bootstrap (pods/exec) and `kubectl port-forward` for a ClusterIP proof
+ * (pods/portforward); the nodes and StorageClasses the up reads; cert-manager's cluster-wide objects
  * when it installs it, its issuers and certificates when the CRDs exist; the ingress objects per the ingress setting.
  *
  * PVCs are created by the StatefulSet controller, not by the user, so only raftVolumesOnDestroy: delete needs a
@@ -117,18 +128,12 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
             resource: "clusterrolebindings.rbac.authorization.k8s.io",
             why: "the Vault chart binds its ServiceAccount to system:auth-delegator (server.authDelegator)",
         },
-        { verb: "create", resource: "pods", subresource: "exec", namespace: vault, why: "the bootstrap runs kubectl exec in the Vault pods" },
+        ...streaming("exec", vault, "the bootstrap runs kubectl exec in the Vault pods"),
         { verb: "list", resource: "nodes", why: "the up counts schedulable nodes to choose the anti-affinity" },
         { verb: "list", resource: "storageclasses.storage.k8s.io", why: "the up checks the storage class of the raft volumes" },
     ];
     if (vaultServiceType(settings) === "ClusterIP") {
-        permissions.push({
-            verb: "create",
-            resource: "pods",
-            subresource: "portforward",
-            namespace: vault,
-            why: "with vaultServiceType ClusterIP the proof reaches Vault through kubectl port-forward",
-        });
+        permissions.push(...streaming("portforward", vault, "with vaultServiceType ClusterIP the proof reaches Vault through kubectl port-forward"));
     }
     if (settings.raftVolumesOnDestroy === "delete") {
         permissions.push({
@@ -148,7 +153,7 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
             { verb: "create", resource: "deployments.apps", namespace: ns, why: "installing cert-manager: its Deployments" },
         );
     }
-    if (settings.tls && view.certManagerCrds) {
+    if (settings.tls && view.certManager.crds) {
         permissions.push(
             { verb: "create", resource: "clusterissuers.cert-manager.io", why: "Vault's CA chain is made of ClusterIssuers" },
             { verb: "create", resource: "certificates.cert-manager.io", namespace: vault, why: "Vault's server certificate" },
@@ -311,57 +316,74 @@ export function checkNodes(settings: Settings, run: Runner, target: KubeTarget, 
     ];
 }
 
-/** cert-manager's CRD, and who installed it. */
-export function readClusterView(run: Runner, target: KubeTarget): ClusterView {
+interface Deployment {
+    metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+    spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+    status?: { availableReplicas?: number };
+}
+
+/**
+ * cert-manager as the up's cluster-facts step sees it (components/runner/steps/clusterFacts.ts): its CRD, and its
+ * webhook Deployment (the chart's labels, a cert-manager-webhook image or name), an available one first, with its
+ * namespace and vault-ha.dev/owner label. A list across namespaces that is not allowed falls back to
+ * certManagerNamespace, as the step does.
+ */
+export function readClusterView(settings: Settings, run: Runner, target: KubeTarget): ClusterView {
+    const facts: CertManagerFacts = { crds: false, webhookReady: false };
     const crd = run("kubectl", [
         ...targetFlags(target),
         "get",
-        "customresourcedefinitions",
+        "customresourcedefinitions.apiextensions.k8s.io",
         "certificates.cert-manager.io",
-        "--ignore-not-found",
         "-o",
-        "json",
+        "name",
+        "--ignore-not-found",
     ]);
-    if (!crd.ok || !crd.stdout.trim()) return { certManagerCrds: false };
-    try {
-        const labels = (JSON.parse(crd.stdout) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
-        return { certManagerCrds: true, certManagerOwner: labels[OWNER_LABEL_KEY] };
-    } catch {
-        return { certManagerCrds: true };
+    facts.crds = crd.ok && crd.stdout.trim() !== "";
+    let list = parseList<Deployment>(
+        run("kubectl", [...targetFlags(target), "get", "deployments.apps", "--all-namespaces", "-l", WEBHOOK_SELECTOR, "-o", "json"]),
+    );
+    list ??= parseList<Deployment>(
+        run("kubectl", [...targetFlags(target), "get", "deployments.apps", "-n", settings.certManagerNamespace, "-l", WEBHOOK_SELECTOR, "-o", "json"]),
+    );
+    const webhooks = (list ?? []).filter(
+        (d) =>
+            (d.spec?.template?.spec?.containers ?? []).some((c) => /cert-manager-webhook/.test(c.image ?? "")) || /cert-manager/.test(d.metadata?.name ?? ""),
+    );
+    const available = (d: Deployment) => Number(d.status?.availableReplicas ?? 0) > 0;
+    const chosen = webhooks.find(available) ?? webhooks[0];
+    if (chosen) {
+        facts.webhookReady = available(chosen);
+        facts.namespace = chosen.metadata?.namespace;
+        const owner = chosen.metadata?.labels?.[OWNER_LABEL_KEY];
+        if (owner) facts.owner = owner;
     }
+    return { certManager: facts };
 }
 
-function checkCertManager(
-    settings: Settings,
-    view: ClusterView,
-    owner: string,
-    target: KubeTarget,
-    fixes: { set: (name: string, value: string) => string },
-): Finding[] {
+/** What the up will do about cert-manager, or why it will stop: certManagerPlan's own message. */
+function checkCertManager(settings: Settings, view: ClusterView, owner: string): Finding[] {
     if (!settings.tls) return [];
-    if (settings.certManager === "existing" && !view.certManagerCrds) {
-        return [
-            {
-                ok: false,
-                what: `certManager is existing, but ${describeTarget(target)} has no cert-manager (no CRD certificates.cert-manager.io)`,
-                fix: `install cert-manager there, or ${fixes.set("certManager", "auto")} (vault-ha installs it)`,
-            },
-        ];
+    const plan = certManagerPlan(settings.certManager, view.certManager, owner, settings.cluster);
+    const cm = view.certManager;
+    if (plan.action === "error") {
+        const [what, ...rest] = plan.message.split(/(?<=\.) /);
+        return [{ ok: false, what: what.replace(/\.$/, ""), fix: rest.join(" ") || "see the message" }];
     }
-    if (installsCertManager(settings, view, owner)) {
+    if (plan.action === "use-existing") {
         return [
             {
                 ok: true,
-                what: view.certManagerCrds
-                    ? `cert-manager: this stack's own (${OWNER_LABEL_KEY}=${owner}), kept up to date`
-                    : "cert-manager: none runs there; the up installs it",
+                what: `cert-manager: the one running in namespace ${plan.namespace} is used${cm.owner ? ` (installed by vault-ha stack ${cm.owner})` : ""}`,
             },
         ];
     }
     return [
         {
             ok: true,
-            what: `cert-manager: the one already running there is used (${view.certManagerOwner ? `installed by ${view.certManagerOwner}` : "not vault-ha's"})`,
+            what: cm.namespace
+                ? `cert-manager: this stack's own, in namespace ${cm.namespace}, kept up to date`
+                : "cert-manager: none runs there; the up installs it",
         },
     ];
 }
@@ -465,12 +487,13 @@ export function checkExistingCluster(settings: Settings, run: Runner, target: Ku
     }
     findings.push({ ok: true, what: `${describeTarget(target)} answers: Kubernetes ${server}` });
 
-    const owner = ownerLabelValue(project, stack);
-    const view = readClusterView(run, target);
+    // The program's owner: the project and the stack's own name (pulumi.getStack() drops an org/project/ prefix).
+    const owner = ownerLabelValue(project, stack.split("/").pop() ?? stack);
+    const view = readClusterView(settings, run, target);
     findings.push(...checkPermissions(requiredPermissions(settings, view, owner), run, target, fixContext));
     findings.push(...checkStorageClass(settings, run, target, fixes));
     findings.push(...checkNodes(settings, run, target, fixes));
-    findings.push(...checkCertManager(settings, view, owner, target, fixes));
+    findings.push(...checkCertManager(settings, view, owner));
     findings.push(...checkIngressClass(settings, run, target, fixes));
     return findings;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parseSettings } from "../../../components/config/settings";
 import { rawClusterMode, Runner, RunResult, stackHasKubeconfig, withStackKubeconfig } from "../../../scripts/preflight";
-import { canIArgs, checkExistingCluster, KubeTarget, requiredPermissions } from "../../../scripts/preflightExisting";
+import { canIArgs, checkExistingCluster, ClusterView, KubeTarget, requiredPermissions } from "../../../scripts/preflightExisting";
 
 const existing = (raw: Record<string, string> = {}) => parseSettings({ cluster: "existing", kubeContext: "prod", ...raw }).settings;
 
@@ -27,7 +27,10 @@ interface Model {
     broken?: string[];
     storageClasses?: { name: string; isDefault?: boolean; beta?: boolean }[];
     nodes?: { name: string; ready?: boolean; unschedulable?: boolean; taint?: string }[];
-    certManagerOwner?: string | null;
+    /** cert-manager: its CRD, and its webhook Deployment (absent: none runs). */
+    certManager?: { crds: boolean; webhook?: { namespace: string; ready: boolean; owner?: string } };
+    /** Listing Deployments across namespaces is forbidden. */
+    noClusterWideDeployments?: boolean;
     ingressClasses?: string[];
 }
 
@@ -36,7 +39,7 @@ const NODES: NonNullable<Model["nodes"]> = ["control-plane", "w1", "w2", "w3"].m
     taint: name === "control-plane" ? "NoSchedule" : undefined,
 }));
 
-/** A kubectl for one cluster; records every call. certManagerOwner: undefined = no CRD, null = a CRD without the label. */
+/** A kubectl for one cluster; records every call. */
 function cluster(model: Model, calls: string[][] = []): Runner {
     return (command, args): RunResult => {
         calls.push([command, ...args]);
@@ -78,10 +81,24 @@ function cluster(model: Model, calls: string[][] = []): Runner {
             }));
             return { ok: true, stdout: JSON.stringify({ items }) };
         }
-        if (line === "get customresourcedefinitions certificates.cert-manager.io --ignore-not-found -o json") {
-            if (model.certManagerOwner === undefined) return { ok: true, stdout: "" };
-            const labels = model.certManagerOwner === null ? {} : { "vault-ha.dev/owner": model.certManagerOwner };
-            return { ok: true, stdout: JSON.stringify({ metadata: { name: "certificates.cert-manager.io", labels } }) };
+        if (line === "get customresourcedefinitions.apiextensions.k8s.io certificates.cert-manager.io -o name --ignore-not-found") {
+            return { ok: true, stdout: model.certManager?.crds ? "customresourcedefinition.apiextensions.k8s.io/certificates.cert-manager.io\n" : "" };
+        }
+        if (a[0] === "get" && a[1] === "deployments.apps") {
+            if (a[2] === "--all-namespaces" && model.noClusterWideDeployments) return { ok: false, stdout: "", stderr: "Error from server (Forbidden)" };
+            const w = model.certManager?.webhook;
+            const ns = a[2] === "-n" ? a[3] : undefined;
+            const items =
+                w && (!ns || ns === w.namespace)
+                    ? [
+                          {
+                              metadata: { name: "cert-manager-webhook", namespace: w.namespace, labels: w.owner ? { "vault-ha.dev/owner": w.owner } : {} },
+                              spec: { template: { spec: { containers: [{ image: "quay.io/jetstack/cert-manager-webhook:v1.21.1" }] } } },
+                              status: { availableReplicas: w.ready ? 1 : 0 },
+                          },
+                      ]
+                    : [];
+            return { ok: true, stdout: JSON.stringify({ items }) };
         }
         if (a[0] === "get" && a[1] === "ingressclasses") {
             return { ok: true, stdout: (model.ingressClasses ?? []).includes(a[2]) ? `ingressclass.networking.k8s.io/${a[2]}\n` : "" };
@@ -105,7 +122,7 @@ describe("npm run preflight with cluster: existing", () => {
             findings.map((f) => f.what),
             [
                 "context prod (your kubeconfig) answers: Kubernetes v1.34.2",
-                `context prod (your kubeconfig) may create what the up needs (${requiredPermissions(existing(), { certManagerCrds: false }, "vault-ha.dev").length} kubectl auth can-i checks)`,
+                `context prod (your kubeconfig) may create what the up needs (${requiredPermissions(existing(), { certManager: { crds: false, webhookReady: false } }, "vault-ha.dev").length} kubectl auth can-i checks)`,
                 "storageClass not set: the raft volumes use the default StorageClass standard",
                 "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)",
                 "cert-manager: none runs there; the up installs it",
@@ -118,9 +135,14 @@ describe("npm run preflight with cluster: existing", () => {
     });
 
     it("asks for pods/exec as a subresource (pods/exec would be the pod named exec) and reads can-i's answer from stdout", () => {
-        const perms = requiredPermissions(existing(), { certManagerCrds: false }, "o");
+        const perms = requiredPermissions(existing(), { certManager: { crds: false, webhookReady: false } }, "o");
         const exec = perms.find((p) => p.subresource === "exec")!;
         assert.deepEqual(canIArgs(exec), ["auth", "can-i", "create", "pods", "--subresource=exec", "-n", "vault"]);
+        // WebSockets (kubectl's default) are a GET: get as well as create (create alone is what SPDY needed).
+        assert.deepEqual(
+            perms.filter((p) => p.subresource === "exec").map((p) => p.verb),
+            ["create", "get"],
+        );
         assert.ok(!perms.some((p) => p.resource.includes("/")));
         assert.deepEqual(canIArgs(perms[0]), ["auth", "can-i", "create", "namespaces"], "cluster-scoped: no -n");
     });
@@ -196,10 +218,11 @@ describe("npm run preflight with cluster: existing", () => {
 
     it("asks for port-forward only with ClusterIP, PVC deletion only with raftVolumesOnDestroy delete, Ingresses only with an ingress", () => {
         const keys = (raw: Record<string, string>, crds = false) =>
-            requiredPermissions(existing(raw), { certManagerCrds: crds }, "o").map((p) => canIArgs(p).slice(2).join(" "));
+            requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => canIArgs(p).slice(2).join(" "));
         const lb = keys({});
         assert.ok(!lb.some((k) => k.includes("portforward") || k.includes("persistentvolumeclaims") || k.includes("ingress")));
         assert.ok(keys({ vaultServiceType: "ClusterIP" }).includes("create pods --subresource=portforward -n vault"));
+        assert.ok(keys({ vaultServiceType: "ClusterIP" }).includes("get pods --subresource=portforward -n vault"));
         assert.ok(keys({ raftVolumesOnDestroy: "delete" }).includes("delete persistentvolumeclaims -n vault"));
         assert.ok(keys({ ingress: "existing" }).includes("create ingresses.networking.k8s.io -n vault"));
         const install = keys({ ingress: "install" });
@@ -212,27 +235,39 @@ describe("npm run preflight with cluster: existing", () => {
 
     it("cert-manager: its cluster-wide objects only when the up installs it; issuers only once its CRDs exist; none without TLS", () => {
         const owner = "vault-ha.dev";
-        const ask = (raw: Record<string, string>, crds: boolean, crdOwner?: string) =>
-            requiredPermissions(existing(raw), { certManagerCrds: crds, certManagerOwner: crdOwner }, owner).map((p) => p.resource);
-        assert.ok(ask({}, false).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, none there: installs");
-        assert.ok(!ask({}, false).includes("clusterissuers.cert-manager.io"), "can-i cannot ask about a type the server does not know");
-        assert.ok(!ask({}, true).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, a foreign one there: uses it");
-        assert.ok(ask({}, true).includes("clusterissuers.cert-manager.io"));
-        assert.ok(ask({}, true, owner).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, our own there: keeps installing it");
-        assert.ok(!ask({ tls: "false" }, true).some((r) => r.includes("cert-manager") || r.includes("customresourcedefinitions")));
+        const running = (crdOwner?: string) => ({ crds: true, webhookReady: true, namespace: "cert-manager", owner: crdOwner });
+        const ask = (raw: Record<string, string>, certManager: ClusterView["certManager"]) =>
+            requiredPermissions(existing(raw), { certManager }, owner).map((p) => p.resource);
+        const none = { crds: false, webhookReady: false };
+        assert.ok(ask({}, none).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, none there: installs");
+        assert.ok(!ask({}, none).includes("clusterissuers.cert-manager.io"), "can-i cannot ask about a type the server does not know");
+        assert.ok(!ask({}, running()).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, a foreign one there: uses it");
+        assert.ok(ask({}, running()).includes("clusterissuers.cert-manager.io"));
+        assert.ok(ask({}, running(owner)).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, our own there: keeps installing it");
+        assert.ok(!ask({ tls: "false" }, running()).some((r) => r.includes("cert-manager") || r.includes("customresourcedefinitions")));
     });
 
-    it("cert-manager: existing where none runs is a FAIL; the running one is named", () => {
-        const none = checkExistingCluster(existing({ certManager: "existing" }), cluster(base), target, "dev").filter((f) => !f.ok);
-        assert.deepEqual(none, [
-            {
-                ok: false,
-                what: "certManager is existing, but context prod (your kubeconfig) has no cert-manager (no CRD certificates.cert-manager.io)",
-                fix: "install cert-manager there, or npm run config -- set vault-ha:certManager auto (vault-ha installs it)",
-            },
-        ]);
-        const foreign = checkExistingCluster(existing(), cluster({ ...base, certManagerOwner: null }), target, "dev");
-        assert.ok(foreign.some((f) => f.ok && f.what === "cert-manager: the one already running there is used (not vault-ha's)"));
+    it("cert-manager: the up's own decision, from the same facts; its refusals are FAILs before the up", () => {
+        const pick = (raw: Record<string, string>, model: Partial<Model>) =>
+            checkExistingCluster(existing(raw), cluster({ ...base, ...model }), target, "prod").filter((f) => f.what.includes("cert-manager"));
+        const none = pick({ certManager: "existing" }, {});
+        assert.equal(none.length, 1);
+        assert.equal(none[0].ok, false);
+        assert.match(none[0].what, /^certManager: existing, but no cert-manager was found in the cluster/);
+        assert.match(none[0].fix!, /certManager to auto or install/);
+        const foreign = { certManager: { crds: true, webhook: { namespace: "security", ready: true } } };
+        assert.deepEqual(pick({}, foreign), [{ ok: true, what: "cert-manager: the one running in namespace security is used" }]);
+        const second = pick({ certManager: "install" }, foreign);
+        assert.equal(second[0].ok, false);
+        assert.match(second[0].what, /^certManager: install, but a cert-manager is already running in namespace security$/);
+        assert.equal(pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } })[0].ok, false, "a foreign one not ready");
+        // This stack's own (the owner label of the stack's own name, also for org/project/stack): kept.
+        const ours = { certManager: { crds: true, webhook: { namespace: "cert-manager", ready: true, owner: "vault-ha.prod" } } };
+        assert.deepEqual(pick({}, ours), [{ ok: true, what: "cert-manager: this stack's own, in namespace cert-manager, kept up to date" }]);
+        const qualified = checkExistingCluster(existing(), cluster({ ...base, ...ours }), target, "acme/vault-ha/prod");
+        assert.ok(qualified.some((f) => f.what.startsWith("cert-manager: this stack's own")));
+        // A list across namespaces that is forbidden falls back to certManagerNamespace, as the step does.
+        assert.deepEqual(pick({}, { ...ours, noClusterWideDeployments: true }), pick({}, ours));
     });
 
     it("storage class: a named one must exist, else a default one must (the beta annotation counts)", () => {

@@ -78,7 +78,8 @@ case "$*" in
   "auth can-i "*) echo yes ;;
   "get storageclasses -o json") echo '{"items":[{"metadata":{"name":"standard","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}]}' ;;
   "get nodes -o json") echo '{"items":[{"metadata":{"name":"cp"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w1"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w2"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w3"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}' ;;
-  "get customresourcedefinitions "*) : ;;
+  "get customresourcedefinitions.apiextensions.k8s.io "*) : ;;
+  "get deployments.apps "*) echo '{"items":[]}' ;;
   *) echo "fake kubectl: unexpected $*" >&2; exit 1 ;;
 esac`,
     // A file backend: `stack select` fails for a stack it has not created, like Pulumi's "no stack named ... found".
