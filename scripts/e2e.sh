@@ -113,7 +113,8 @@ existing_checks() {
   for i in 0 1 2; do
     wait_for "pod vault-$i Running" 300 sh -c "kubectl --context $ctx -n vault get pod vault-$i -o jsonpath='{.status.phase}' | grep -qx Running"
   done
-  [ "$(kubectl --context "$ctx" -n vault get service vault -o jsonpath='{.spec.type}')" = ClusterIP ]
+  # Vault's API Service (the chart's vault-ui, whose type vaultServiceType sets): no NodePort, no load balancer.
+  [ "$(kubectl --context "$ctx" -n vault get service vault-ui -o jsonpath='{.spec.type}')" = ClusterIP ]
   [ "$(pulumi stack output --stack "$stack" kubeContext)" = "$ctx" ]
   # Nothing of kind's was made by vault-ha: the nodes carry no owner mark.
   expect_lines "nodes labelled vault-ha.dev/owner" 0 kubectl --context "$ctx" get nodes -l vault-ha.dev/owner -o name
@@ -143,7 +144,7 @@ existing_checks() {
     curl_tls="--cacert $state/ca.pem"
     verified=" (TLS verified)"
   fi
-  # The Service reaches any pod, and a standby answers sys/health with 429 unless standbyok=true.
+  # The port-forward goes to vault-active; standbyok=true all the same, should it reach a standby (429 otherwise).
   # shellcheck disable=SC2086 # curl_tls is empty or two words
   wait_for "Vault answering at $vault_addr through the port-forward$verified" 60 curl -fsS $curl_tls "$vault_addr/v1/sys/health?standbyok=true"
   # The root token goes into a private header file (curl -H @file), never into an argv or the environment.
