@@ -97,7 +97,8 @@ no_lines() {
 
 # create_existing_cluster: the kind cluster E2E_CLUSTER=existing deploys onto, as a user's cluster would be: the
 # pinned node image, 3 workers (one per raft peer), no host ports, nothing of vault-ha's on it. kind reads the config
-# from stdin with --config - (as components/kind does) and --wait waits for the control plane.
+# from stdin with --config - and --wait waits for the control plane (kind pkg/cmd/kind/create/cluster/createcluster.go,
+# configOption and the wait flag); kubectl wait then waits for the workers too.
 create_existing_cluster() {
   local image
   image=$("$VAULT_HA_ROOT/node_modules/.bin/ts-node" --transpile-only -e 'console.log(require("./components/config/versions").KIND_NODE_IMAGE)')
