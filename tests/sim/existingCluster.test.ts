@@ -5,6 +5,8 @@
  * Simulated time throughout: the waits cost nothing, and nothing depends on the machine's speed.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import type { ClusterFacts } from "../../components/steps/contract";
 import { stepEnvironment } from "../../components/steps/contract";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
@@ -328,6 +330,62 @@ describe("existing clusters against the simulator", function () {
                 /kubectl port-forward to service\/vault in vault was refused: .*cannot create resource "pods\/portforward".*`kubectl auth can-i create pods --subresource=portforward -n vault` shows it/,
             );
             assert.ok(sim.forwards.every((f) => f.ended !== undefined));
+        });
+    });
+    describe("as processes: the exact command line, the real Kubectl class, the fake kubectl binary", function () {
+        // Each step starts node with ts-node: seconds on a loaded machine, never a correctness question.
+        this.timeout(120_000);
+        const token = "hvs.process-proof-token";
+        const password = "process-proof-password";
+        let door: FakeVaultFrontDoor | undefined;
+        afterEach(async () => door?.stop());
+
+        it("cluster-facts", async () => {
+            sim = await Simulation.create({ clock: "wall" });
+            const run = await sim.runStepProcess("cluster-facts", { env: stepEnvironment("cluster-facts", { timeoutSeconds: 30 }) });
+            assert.equal(run.code, 0, run.stderr);
+            assert.equal(JSON.parse(run.stdout).schedulableNodes, 3);
+            assertNothingExposed(sim);
+        });
+
+        it("kv-proof through a real background kubectl port-forward, which is gone when the step ends (success and failure)", async () => {
+            const pki = makePki(["vault.vault.svc"], ["127.0.0.1"]);
+            for (const corruptReads of [false, true]) {
+                door = new FakeVaultFrontDoor({ token, pki, corruptReads });
+                const port = Number(new URL(await door.start()).port);
+                sim = await Simulation.create({ clock: "wall" });
+                sim.change((s) => (s.kube.services["vault/vault"] = { ...s.kube.services["vault/vault"], type: "ClusterIP", backend: `127.0.0.1:${port}` }));
+                const run = await sim.runStepProcess("kv-proof", {
+                    env: stepEnvironment("kv-proof", {
+                        vaultAddr: "https://127.0.0.1:8200",
+                        kvMount: "mysecret",
+                        kvPath: "logins/study",
+                        kvUsername: "demo",
+                        timeoutSeconds: 20,
+                        portForwardNamespace: "vault",
+                        portForwardService: "vault",
+                        portForwardPort: 8200,
+                    }),
+                    secrets: { rootToken: token, password, caCert: pki.caPem },
+                });
+                assert.equal(run.code, corruptReads ? 1 : 0, run.stderr);
+                const forwards = fs
+                    .readFileSync(path.join(sim.dir, "forwards.jsonl"), "utf8")
+                    .trim()
+                    .split("\n")
+                    .map((l) => JSON.parse(l) as { pid: number });
+                assert.equal(forwards.length, 1);
+                assert.throws(() => process.kill(forwards[0].pid, 0), /ESRCH/, "kubectl port-forward was stopped");
+                const kubeconfigs = sim
+                    .calls()
+                    .filter((c) => c.tool === "kubectl")
+                    .map((c) => c.env.KUBECONFIG);
+                for (const file of kubeconfigs) assert.ok(!fs.existsSync(file), `${file} was removed`);
+                assertNothingExposed(sim, [token, password]);
+                await door.stop();
+                door = undefined;
+                sim.dispose();
+            }
         });
     });
 });

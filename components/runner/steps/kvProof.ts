@@ -78,6 +78,19 @@ export interface KvSecret {
     data: Record<string, string>;
 }
 
+/**
+ * A read, asked again while the connection fails (a port-forward whose pod went is reopened before the next try);
+ * reads change nothing, so a lost answer is simply asked for again.
+ */
+function readAgain(ctx: PollContext, door: FrontDoor, path: string): Promise<Response> {
+    return pollUntil(
+        ctx,
+        `Vault to answer GET ${path} at ${door.addr}`,
+        () => vaultRequest(door, "GET", path),
+        () => "",
+    );
+}
+
 /** Enables kv-v2 at `mount` unless it is there, writes `data` at `path` and reads it back; fails unless it round-trips. */
 export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret): Promise<{ path: string; version: number }> {
     // Sealed or starting pods are not behind the NodePort yet: wait until one answers as active or standby.
@@ -92,7 +105,7 @@ export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret
         () => "",
     );
 
-    const mount = await vaultRequest(door, "GET", `/v1/sys/mounts/${p.mount}`);
+    const mount = await readAgain(ctx, door, `/v1/sys/mounts/${p.mount}`);
     if (mount.status === 200) {
         const info = mount.body?.data ?? mount.body;
         if (info?.type !== "kv" || String(info?.options?.version) !== "2") {
@@ -119,7 +132,7 @@ export async function kvRoundTrip(ctx: PollContext, door: FrontDoor, p: KvSecret
         () => "",
     );
 
-    const read = await vaultRequest(door, "GET", `/v1/${p.mount}/data/${p.path}`);
+    const read = await readAgain(ctx, door, `/v1/${p.mount}/data/${p.path}`);
     const got = read.body?.data?.data ?? {};
     const matches = Object.entries(p.data).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(p.data).length;
     if (read.status !== 200 || !matches) {
