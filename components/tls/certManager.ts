@@ -36,7 +36,8 @@ export interface InstallCertManagerArgs {
 export interface ExistingCertManagerArgs {
     use: "existing";
     /**
-     * Where the running cert-manager lives (cluster-facts' certManager.namespace): its ClusterIssuers read their
+     * The running cert-manager's namespace for cluster resources (certManagerPlan's use-existing namespace: its
+     * --cluster-resource-namespace, which the chart sets to the namespace it runs in): its ClusterIssuers read their
      * secrets there, so the CA chain's secret goes there (VaultTls' certManagerNamespace).
      */
     namespace: pulumi.Input<string>;
@@ -48,7 +49,7 @@ export type CertManagerArgs = InstallCertManagerArgs | ExistingCertManagerArgs;
 export class CertManager extends pulumi.ComponentResource {
     /** Depend on this before creating any cert-manager resource. */
     public readonly webhookReady: command.local.Command;
-    /** cert-manager's namespace: ours when installed, the running one's otherwise. */
+    /** Where cert-manager's ClusterIssuers read secrets: ours when installed, the running one's otherwise. */
     public readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {

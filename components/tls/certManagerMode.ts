@@ -24,11 +24,18 @@ export interface CertManagerFacts {
     owner?: string;
     /** The namespace of that webhook Deployment: set whenever one was found, ready or not. */
     namespace?: string;
+    /**
+     * Where its ClusterIssuers read their secrets: the controller's --cluster-resource-namespace. The chart passes
+     * $(POD_NAMESPACE) unless its clusterResourceNamespace value is set (cert-manager/templates/deployment.yaml), and
+     * the controller's own default, without the flag, is kube-system (cert-manager
+     * internal/apis/config/controller/v1alpha1/defaults.go). Absent: the webhook's namespace, the chart's default.
+     */
+    clusterResourceNamespace?: string;
 }
 
 export type CertManagerPlan =
     | { action: "install" }
-    /** namespace: where the running cert-manager lives (its ClusterIssuers read their secrets there). */
+    /** namespace: where the running cert-manager's ClusterIssuers read their secrets (the CA chain's secret goes there). */
     | { action: "use-existing"; namespace: string }
     | { action: "error"; message: string };
 
@@ -71,7 +78,7 @@ export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerF
                 "second one: wait until it is ready or repair it (kubectl -n " +
                 `${facts.namespace} get deployments), then run pulumi up again.`,
         );
-    if (found) return { action: "use-existing", namespace: facts.namespace! };
+    if (found) return { action: "use-existing", namespace: facts.clusterResourceNamespace ?? facts.namespace! };
     if (setting === "existing")
         return error(
             "certManager: existing, but no cert-manager was found in the cluster (no webhook Deployment" +

@@ -49,6 +49,11 @@ describe("certManagerPlan", () => {
         for (const setting of ["auto", "existing"] as const) {
             assert.deepEqual(certManagerPlan(setting, FOREIGN, OURS, "existing"), { action: "use-existing", namespace: "security" });
         }
+        // Its ClusterIssuers' secrets live in its cluster resource namespace, when the controller was given another.
+        assert.deepEqual(certManagerPlan("auto", { ...FOREIGN, clusterResourceNamespace: "pki" }, OURS, "existing"), {
+            action: "use-existing",
+            namespace: "pki",
+        });
         // Another stack's install is not ours either.
         const other = { ...FOREIGN, owner: "vault-ha.prod" };
         assert.deepEqual(certManagerPlan("auto", other, OURS, "existing"), { action: "use-existing", namespace: "security" });
