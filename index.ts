@@ -1,15 +1,17 @@
 /**
- * vault-ha: a kind cluster with ingress-nginx and a HashiCorp Vault HA (raft) cluster, from one `pulumi up`.
- * This file only reads the configuration, wires the components together and exports the outputs.
+ * vault-ha: a HashiCorp Vault HA (raft) cluster, initialised, unsealed and proven, from one `pulumi up`: on a kind
+ * cluster it creates (the lab), or on a Kubernetes cluster you already have (`cluster: existing`).
+ * This file only reads the configuration, wires the components together and returns the outputs. It is async
+ * because on an existing cluster the program first asks the cluster what it offers (components/cluster/target.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./components/tls/certManager";
+import { existingTarget, kindTarget } from "./components/cluster/target";
 import { IngressNginx } from "./components/ingress/ingressNginx";
-import { KindCluster } from "./components/kind/kindCluster";
-import { kindConfigYaml, ownerLabelValue } from "./components/kind/kindConfig";
-import { kindShape } from "./components/kind/kindShape";
+import { ingressMode, vaultChartOptions, vaultServiceType, whoamiEnabled } from "./components/config/clusterModes";
 import { KvProof } from "./components/vault/kvProof";
 import { loadSettings } from "./components/config/settings";
+import { ownerLabelValue } from "./components/kind/kindConfig";
 import { VaultBootstrap } from "./components/vault/vaultBootstrap";
 import { VaultCluster } from "./components/vault/vaultCluster";
 import { VaultIngress } from "./components/vault/vaultIngress";
@@ -17,131 +19,175 @@ import { VaultNamespace } from "./components/vault/vaultNamespace";
 import { VaultTls } from "./components/tls/vaultTls";
 import { Whoami } from "./components/ingress/whoami";
 
-// Validates everything first: bad input stops here, before any resource is registered.
-const { settings, adopted } = loadSettings();
+async function main() {
+    // Validates everything first: bad input stops here, before any resource is registered.
+    const { settings, adopted, kubeconfig: givenKubeconfig } = loadSettings();
+    const onKind = settings.cluster === "kind";
+    const owner = ownerLabelValue(pulumi.getProject(), pulumi.getStack());
 
-const kind = new KindCluster("kind", {
-    clusterName: settings.clusterName,
-    nodeImage: settings.kindNodeImage,
-    configYaml: kindConfigYaml(settings),
-    owner: ownerLabelValue(pulumi.getProject(), pulumi.getStack()),
-    shape: kindShape(settings, kindConfigYaml(settings)),
-});
+    const target = onKind ? kindTarget(settings, owner) : await existingTarget(settings, givenKubeconfig, owner);
+    const inCluster = { provider: target.provider, deletedWith: target.deletedWith };
 
-const inCluster = { provider: kind.provider, deletedWith: kind.command };
+    const ingress = ingressMode(settings);
+    const ingressClassName =
+        ingress === "install"
+            ? new IngressNginx(
+                  "ingress-nginx",
+                  { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion, target: onKind ? "kind" : "existing" },
+                  inCluster,
+              ).ingressClassName
+            : ingress === "existing"
+              ? pulumi.output(settings.ingressClassName)
+              : undefined;
+    // On kind the ingress answers on localhost's mapped ports; elsewhere at the ingress host, on 80 and 443.
+    const hostPorts = onKind ? { hostHttpPort: settings.ingressHttpPort, hostHttpsPort: settings.ingressHttpsPort } : {};
 
-const ingress = new IngressNginx("ingress-nginx", { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion }, inCluster);
+    const whoami =
+        ingressClassName && whoamiEnabled(settings)
+            ? new Whoami(
+                  "whoami",
+                  {
+                      namespace: settings.whoamiNamespace,
+                      ingressClassName,
+                      ...(onKind ? { hostHttpPort: settings.ingressHttpPort } : { host: settings.ingressHost }),
+                  },
+                  inCluster,
+              )
+            : undefined;
 
-const whoami = settings.whoami
-    ? new Whoami(
-          "whoami",
-          { namespace: settings.whoamiNamespace, ingressClassName: ingress.ingressClassName, hostHttpPort: settings.ingressHttpPort },
-          inCluster,
-      )
-    : undefined;
+    // Vault's namespace comes first: the server certificate, the release, the Ingress and the bootstrap live in it and
+    // take its name from here, so each waits for it.
+    const vaultNs = new VaultNamespace(
+        "vault-namespace",
+        {
+            name: settings.vaultNamespace,
+            // VaultCluster "vault" used to create it as "vault-ns": the alias moves it in the state instead of replacing
+            // it (deleting a namespace deletes everything in it, Vault's data included).
+            aliases: [{ name: "vault-ns", parent: pulumi.createUrn("vault", "vault-ha:vault:VaultCluster") }],
+            // Helm leaves a StatefulSet's volume claims behind, and the namespace holds them: kept, it keeps Vault's
+            // data through a `pulumi destroy` of a cluster vault-ha does not own.
+            retainOnDelete: !onKind && settings.raftVolumesOnDestroy === "keep",
+        },
+        inCluster,
+    );
 
-// Vault's namespace comes first: the server certificate, the release, the Ingress and the bootstrap live in it and
-// take its name from here, so each waits for it.
-const vaultNs = new VaultNamespace(
-    "vault-namespace",
-    {
-        name: settings.vaultNamespace,
-        // VaultCluster "vault" used to create it as "vault-ns": the alias moves it in the state instead of replacing
-        // it (deleting a namespace deletes everything in it, Vault's data included).
-        aliases: [{ name: "vault-ns", parent: pulumi.createUrn("vault", "vault-ha:vault:VaultCluster") }],
-    },
-    inCluster,
-);
+    // With TLS: cert-manager (installed, or the one the cluster runs), then the CA chain and Vault's certificate,
+    // which the Vault pods mount.
+    const tls = settings.tls
+        ? (() => {
+              const plan = target.plan?.certManager ?? { action: "install" as const };
+              const certManager = new CertManager(
+                  "cert-manager",
+                  plan.action === "use-existing"
+                      ? { use: "existing", namespace: plan.namespace, kubeconfig: target.kubeconfig }
+                      : {
+                            namespace: settings.certManagerNamespace,
+                            chartVersion: settings.certManagerChartVersion,
+                            // Marks the install as this stack's on a cluster others share; kind's stays unmarked (unchanged).
+                            owner: onKind ? undefined : owner,
+                            kubeconfig: target.kubeconfig,
+                        },
+                  inCluster,
+              );
+              return new VaultTls(
+                  "vault-tls",
+                  {
+                      certManagerNamespace: certManager.namespace,
+                      vaultNamespace: vaultNs.name,
+                      replicas: settings.vaultReplicas,
+                      ingressHost: settings.ingressHost,
+                      tlsExtraNames: settings.tlsExtraNames,
+                      kubeconfig: target.kubeconfig,
+                      certManagerReady: certManager.webhookReady,
+                  },
+                  inCluster,
+              );
+          })()
+        : undefined;
 
-// With TLS: cert-manager, then the CA chain and Vault's certificate, which the Vault pods mount.
-const tls = settings.tls
-    ? (() => {
-          const certManager = new CertManager(
-              "cert-manager",
-              { namespace: settings.certManagerNamespace, chartVersion: settings.certManagerChartVersion, kubeconfig: kind.kubeconfig },
+    const serviceType = vaultServiceType(settings);
+    const vault = new VaultCluster(
+        "vault",
+        {
+            namespace: vaultNs.name,
+            chartVersion: settings.vaultChartVersion,
+            replicas: settings.vaultReplicas,
+            uiNodePort: settings.uiNodePort,
+            raftStorageSize: settings.raftStorageSize,
+            tls: settings.tls,
+            vaultImage: settings.vaultImage,
+            kubeconfig: target.kubeconfig,
+            kubeContext: target.kubeContext,
+            // kind: the chart's required rule (workers >= replicas is checked with the settings).
+            ...vaultChartOptions(settings, target.plan),
+            // Where a NodePort is reached: localhost on kind (mapped by kind), a node's address elsewhere.
+            nodeAddress: onKind ? "localhost" : target.plan?.nodeAddress,
+            certificateSans: tls?.sans,
+        },
+        // The pods mount the server certificate's secret: it must exist before they start.
+        { ...inCluster, dependsOn: tls ? [tls.serverCertificate] : [] },
+    );
+
+    const vaultIngress = ingressClassName
+        ? new VaultIngress(
+              "vault-ingress",
+              { namespace: vaultNs.name, host: settings.ingressHost, ingressClassName, tls: settings.tls, ...hostPorts },
               inCluster,
-          );
-          return new VaultTls(
-              "vault-tls",
-              {
-                  certManagerNamespace: certManager.namespace,
-                  vaultNamespace: vaultNs.name,
-                  replicas: settings.vaultReplicas,
-                  ingressHost: settings.ingressHost,
-                  kubeconfig: kind.kubeconfig,
-                  certManagerReady: certManager.webhookReady,
-              },
-              inCluster,
-          );
-      })()
-    : undefined;
+          )
+        : undefined;
 
-const vault = new VaultCluster(
-    "vault",
-    {
-        namespace: vaultNs.name,
-        chartVersion: settings.vaultChartVersion,
-        replicas: settings.vaultReplicas,
-        uiNodePort: settings.uiNodePort,
-        raftStorageSize: settings.raftStorageSize,
-        tls: settings.tls,
-        vaultImage: settings.vaultImage,
-        kubeconfig: kind.kubeconfig,
-    },
-    // The pods mount the server certificate's secret: it must exist before they start.
-    { ...inCluster, dependsOn: tls ? [tls.serverCertificate] : [] },
-);
+    const bootstrap = new VaultBootstrap(
+        "bootstrap",
+        {
+            kubeconfig: target.kubeconfig,
+            namespace: vaultNs.name,
+            replicas: settings.vaultReplicas,
+            keyShares: settings.keyShares,
+            keyThreshold: settings.keyThreshold,
+            adopted: adopted ? pulumi.secret(adopted) : undefined,
+            // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
+            tls: tls ? { caFile: tls.podCaFile } : undefined,
+            podTemplate: vault.podTemplate,
+            snapshotsToKeep: settings.snapshotsToKeep,
+        },
+        { ...inCluster, dependsOn: [vault.release] },
+    );
 
-const vaultIngress = new VaultIngress(
-    "vault-ingress",
-    {
-        namespace: vaultNs.name,
-        host: settings.ingressHost,
-        ingressClassName: ingress.ingressClassName,
-        tls: settings.tls,
-        hostHttpPort: settings.ingressHttpPort,
-        hostHttpsPort: settings.ingressHttpsPort,
-    },
-    inCluster,
-);
+    // The proof goes the way the user will: the NodePort, the load balancer, or a port-forward it opens itself.
+    const proof = new KvProof(
+        "kv-proof",
+        {
+            vaultAddr: vault.vaultAddr,
+            caCert: tls?.caCert,
+            rootToken: bootstrap.rootToken,
+            mount: settings.kvMount,
+            tlsServerName: vault.tlsServerName,
+            portForward: vault.portForward,
+            kubeconfig: target.kubeconfig,
+        },
+        { deletedWith: target.deletedWith, dependsOn: [bootstrap] },
+    );
 
-const bootstrap = new VaultBootstrap(
-    "bootstrap",
-    {
-        kubeconfig: kind.kubeconfig,
-        namespace: vaultNs.name,
-        replicas: settings.vaultReplicas,
-        keyShares: settings.keyShares,
-        keyThreshold: settings.keyThreshold,
-        adopted: adopted ? pulumi.secret(adopted) : undefined,
-        // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
-        tls: tls ? { caFile: tls.podCaFile } : undefined,
-        podTemplate: vault.podTemplate,
-        snapshotsToKeep: settings.snapshotsToKeep,
-    },
-    { ...inCluster, dependsOn: [vault.release] },
-);
+    return {
+        cluster: settings.cluster,
+        clusterName: target.clusterName,
+        kubeconfig: target.kubeconfig,
+        kubeContext: target.kubeContext,
+        vaultAddr: vault.vaultAddr,
+        uiUrl: vault.uiUrl,
+        ingressUrl: vaultIngress?.url,
+        vaultNamespace: vault.namespace,
+        whoamiUrl: whoami?.url,
+        caCert: tls?.caCert,
+        /** Paste into a shell after `pulumi stack output caCert > vault-ca.pem` (and, with ClusterIP, the port-forward). */
+        vaultEnv: vault.vaultEnv,
+        /** With vaultServiceType ClusterIP: the command that makes vaultAddr answer on this machine. */
+        portForwardCommand: serviceType === "ClusterIP" ? vault.portForwardCommand : undefined,
+        rootToken: bootstrap.rootToken,
+        unsealKeys: bootstrap.unsealKeys,
+        raftPeers: bootstrap.raftPeers,
+        kvSecretPath: proof.path,
+    };
+}
 
-const proof = new KvProof(
-    "kv-proof",
-    { vaultAddr: vault.vaultAddr, caCert: tls?.caCert, rootToken: bootstrap.rootToken, mount: settings.kvMount },
-    { deletedWith: kind.command, dependsOn: [bootstrap] },
-);
-
-export const clusterName = kind.clusterName;
-export const kubeconfig = kind.kubeconfig;
-export const kubeContext = kind.kubeContext;
-export const vaultAddr = vault.vaultAddr;
-export const uiUrl = vault.uiUrl;
-export const ingressUrl = vaultIngress.url;
-export const vaultNamespace = vault.namespace;
-export const whoamiUrl = whoami?.url;
-export const caCert = tls?.caCert;
-/** Paste into a shell after `pulumi stack output caCert > vault-ca.pem`. */
-export const vaultEnv = vault.vaultAddr.apply((addr) =>
-    settings.tls ? `export VAULT_ADDR=${addr}\nexport VAULT_CACERT="$PWD/vault-ca.pem"` : `export VAULT_ADDR=${addr}`,
-);
-export const rootToken = bootstrap.rootToken;
-export const unsealKeys = bootstrap.unsealKeys;
-export const raftPeers = bootstrap.raftPeers;
-export const kvSecretPath = proof.path;
+export = main;

@@ -8,9 +8,12 @@
 import { stringify as yamlStringify } from "yaml";
 import { ingressNginxValues } from "../components/ingress/ingressNginxValues";
 import { kindConfigYaml } from "../components/kind/kindConfig";
-import { ConfigError, Settings } from "../components/config/settings";
+import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
-import { caChainManifests, certManagerValues, vaultCertificateSans } from "../components/tls/tlsConfig";
+import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsConfig";
+import { certManagerChartValues } from "../components/tls/certManagerMode";
+import { ingressMode, vaultChartOptions } from "../components/config/clusterModes";
+import { ownerLabelValue } from "../components/kind/kindConfig";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
@@ -19,28 +22,58 @@ import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeI
 /** Plain YAML: a value the program uses twice (a volume mount, for one) is printed twice, not as an anchor and alias. */
 const stringify = (value: unknown): string => yamlStringify(value, { aliasDuplicateObjects: false });
 
+/**
+ * On an existing cluster some choices are made at `up` from what the cluster reports (antiAffinity auto, whether
+ * cert-manager is installed): the render shows the install with the chart's required rule, and says so.
+ */
+function decidedAtUp(settings: Settings): string {
+    if (settings.cluster === "kind") return "";
+    const open = [
+        ...(settings.antiAffinity === "auto" ? ["antiAffinity auto is decided at up from the nodes (rendered: required)"] : []),
+        ...(settings.tls && settings.certManager === "auto" ? ["certManager auto is decided at up (rendered: installed)"] : []),
+    ];
+    return open.length > 0 ? `# On cluster: existing, ${open.join("; ")}.\n` : "";
+}
+
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
+    const onKind = settings.cluster === "kind";
     return [
-        `# vault-ha render of stack "${stack}": what \`pulumi up\` applies. Secrets are never rendered.\n`,
-        section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings)),
-        section(`ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`, stringify(ingressNginxValues())),
-        section(`vault chart ${settings.vaultChartVersion} values (${VAULT_CHART.repo})`, stringify(vaultHelmValues(settings))),
+        `# vault-ha render of stack "${stack}": what \`pulumi up\` applies. Secrets are never rendered.\n${decidedAtUp(settings)}`,
+        ...(onKind ? [section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings))] : []),
+        ...(ingressMode(settings) === "install"
+            ? [
+                  section(
+                      `ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`,
+                      stringify(ingressNginxValues(onKind ? "kind" : "existing")),
+                  ),
+              ]
+            : []),
+        section(`vault chart ${settings.vaultChartVersion} values (${VAULT_CHART.repo})`, stringify(vaultHelmValues(settings, vaultChartOptions(settings)))),
         section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(settings.tls)),
-        ...(settings.tls ? tlsSections(settings, section) : []),
+        ...(settings.tls ? tlsSections(stack, settings, section) : []),
     ].join("\n");
 }
 
-function tlsSections(settings: Settings, section: (title: string, body: string) => string): string[] {
+/** cert-manager's values as the program installs it: marked as the stack's own on an existing cluster. */
+function certManagerInstallValues(stack: string, settings: Settings): Record<string, unknown> {
+    return certManagerChartValues(settings.cluster === "kind" ? undefined : ownerLabelValue(PROJECT, stack));
+}
+
+function tlsSections(stack: string, settings: Settings, section: (title: string, body: string) => string): string[] {
     const sans = vaultCertificateSans({
         release: VAULT_RELEASE_NAME,
         namespace: settings.vaultNamespace,
         replicas: settings.vaultReplicas,
         ingressHost: settings.ingressHost,
+        extraNames: settings.tlsExtraNames,
     });
     const chain = caChainManifests({ certManagerNamespace: settings.certManagerNamespace, vaultNamespace: settings.vaultNamespace, sans });
     return [
-        section(`cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`, stringify(certManagerValues())),
+        section(
+            `cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`,
+            stringify(certManagerInstallValues(stack, settings)),
+        ),
         section(
             "cert-manager CA chain and Vault's server certificate",
             [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map(stringify).join("---\n"),
@@ -60,15 +93,20 @@ export interface PlannedRelease {
     values: Record<string, unknown>;
 }
 
-export function plannedReleases(settings: Settings): PlannedRelease[] {
+export function plannedReleases(settings: Settings, stack = "dev"): PlannedRelease[] {
+    const onKind = settings.cluster === "kind";
     return [
-        {
-            chart: "ingress-nginx",
-            release: "ingress-nginx",
-            namespace: settings.ingressNginxNamespace,
-            version: settings.ingressNginxChartVersion,
-            values: ingressNginxValues(),
-        },
+        ...(ingressMode(settings) === "install"
+            ? [
+                  {
+                      chart: "ingress-nginx" as const,
+                      release: "ingress-nginx",
+                      namespace: settings.ingressNginxNamespace,
+                      version: settings.ingressNginxChartVersion,
+                      values: ingressNginxValues(onKind ? "kind" : "existing"),
+                  },
+              ]
+            : []),
         ...(settings.tls
             ? [
                   {
@@ -76,7 +114,7 @@ export function plannedReleases(settings: Settings): PlannedRelease[] {
                       release: "cert-manager",
                       namespace: settings.certManagerNamespace,
                       version: settings.certManagerChartVersion,
-                      values: certManagerValues(),
+                      values: certManagerInstallValues(stack, settings),
                   },
               ]
             : []),
@@ -85,7 +123,7 @@ export function plannedReleases(settings: Settings): PlannedRelease[] {
             release: VAULT_RELEASE_NAME,
             namespace: settings.vaultNamespace,
             version: settings.vaultChartVersion,
-            values: vaultHelmValues(settings),
+            values: vaultHelmValues(settings, vaultChartOptions(settings)),
         },
     ];
 }
@@ -94,7 +132,7 @@ export function plannedReleases(settings: Settings): PlannedRelease[] {
 export async function renderManifests(stack: string, settings: Settings, helm: string): Promise<string> {
     const kubeVersion = kubeVersionOfNodeImage(settings.kindNodeImage);
     const sections = await Promise.all(
-        plannedReleases(settings).map(async (r) => {
+        plannedReleases(settings, stack).map(async (r) => {
             const found = findChartArchive(r.chart, r.version);
             if ("skip" in found) throw new CannotRender(`npm run render -- --manifests: ${found.skip}`);
             const text = await helmTemplate({ helm, archive: found.archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion });

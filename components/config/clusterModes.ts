@@ -4,7 +4,8 @@
  * Settings that depend on the live cluster (antiAffinity, certManager) are decided at `up` from what the cluster
  * reports (components/cluster/existingPlan.ts): here they stay open.
  */
-import type { ClusterMode, IngressMode, Settings, VaultServiceType } from "./settings";
+import type { AntiAffinity, ClusterMode, IngressMode, Settings, VaultServiceType } from "./settings";
+import type { VaultChartOptions, VaultResources } from "../vault/vaultValues";
 
 /**
  * Pod resources on an existing cluster: the example in the pinned vault-helm chart's values.yaml (server.resources,
@@ -25,12 +26,6 @@ export function ingressMode(s: Pick<Settings, "cluster" | "ingress">): IngressMo
     return s.cluster === "kind" ? "install" : "none";
 }
 
-/** Vault's CPU request and memory request (= limit); absent means none. */
-export interface VaultResources {
-    cpu?: string;
-    memory?: string;
-}
-
 export function vaultResources(s: Pick<Settings, "cluster" | "vaultCpu" | "vaultMemory">): VaultResources {
     const pick = (value: string, existingDefault: string): string | undefined =>
         value === "none" ? undefined : value === "auto" ? (s.cluster === "kind" ? undefined : existingDefault) : value;
@@ -46,4 +41,13 @@ export function whoamiEnabled(s: Pick<Settings, "cluster" | "ingress" | "whoami"
 
 export function isKind(s: { cluster: ClusterMode }): boolean {
     return s.cluster === "kind";
+}
+
+/**
+ * The Vault chart's options for these settings. `antiAffinity` is what the program decided for `auto` from the live
+ * cluster (components/cluster/existingPlan.ts); on kind, and where nothing was decided, the chart's required rule.
+ */
+export function vaultChartOptions(s: Settings, decided?: { antiAffinity: AntiAffinity }): VaultChartOptions {
+    const antiAffinity = s.antiAffinity !== "auto" ? s.antiAffinity : (decided?.antiAffinity ?? "required");
+    return { serviceType: vaultServiceType(s), storageClass: s.storageClass || undefined, resources: vaultResources(s), antiAffinity };
 }

@@ -4,10 +4,10 @@
  * Every key is declared in Pulumi.yaml with the same default as DEFAULTS below (a test keeps them equal): the Pulumi
  * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
  */
-import { isIP } from "net";
 import { z } from "zod";
 import type { VaultKeys } from "../steps/contract";
 import { ingressMode, vaultServiceType } from "./clusterModes";
+import { tlsName, tlsNameProblem } from "../tls/tlsConfig";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 export const PROJECT = "vault-ha";
@@ -435,14 +435,6 @@ const podResource =
         return ok(text);
     };
 
-/** A DNS name (a leading "*." allowed, as cert-manager allows) or an IP address, for the server certificate. */
-const certificateName = (name: unknown): string | undefined => {
-    if (typeof name !== "string") return "must be text";
-    if (isIP(name) !== 0) return undefined;
-    const dns = name.startsWith("*.") ? name.slice(2) : name;
-    return name.length <= 253 && DNS1123_SUBDOMAIN.test(dns) ? undefined : "must be a lower-case DNS name or an IP address";
-};
-
 /** tlsExtraNames: a list (JSON text, as Pulumi hands it over) of DNS names or IP addresses, none twice. */
 const tlsExtraNames: Field<string[]> = (input) => {
     let list = input;
@@ -455,9 +447,16 @@ const tlsExtraNames: Field<string[]> = (input) => {
     }
     if (!Array.isArray(list)) return wrong(`must be a list, e.g. ["vault.example.com", "203.0.113.10"]`);
     const errors: Array<{ message: string; index: number }> = [];
+    /** Each name as the certificate writes it (lower case, canonical IP), and where it first came. */
+    const seen = new Map<string, number>();
     list.forEach((item, index) => {
-        const why = certificateName(item) ?? (list.indexOf(item) < index ? "repeats an earlier name" : undefined);
-        if (why) errors.push({ message: `tlsExtraNames[${index}] (${JSON.stringify(item)}) ${why}`, index });
+        // The certificate's own rule (tlsConfig.ts), so that a name accepted here never fails at `up`.
+        const problem = typeof item === "string" ? tlsNameProblem(item) : `${JSON.stringify(item)} is not text`;
+        if (problem) return void errors.push({ message: `tlsExtraNames[${index}]: ${problem}`, index });
+        const written = tlsName(item as string).name;
+        const first = seen.get(written);
+        if (first !== undefined) errors.push({ message: `tlsExtraNames[${index}] (${JSON.stringify(item)}) repeats tlsExtraNames[${first}]`, index });
+        else seen.set(written, index);
     });
     return errors.length > 0 ? { ok: false, errors } : ok((list as string[]).slice());
 };

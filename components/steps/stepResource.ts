@@ -32,7 +32,8 @@ export interface StepResourceArgs<S extends StepName> {
     step: S;
     /** The step's parameters, as the contract types them; they become its environment. */
     params: pulumi.Input<StepParams<S>>;
-    secrets: Inputs<StepSecrets[S]>;
+    /** Each secret an Input, or all of them as one Output (when which ones are sent depends on other outputs). */
+    secrets: Inputs<StepSecrets[S]> | pulumi.Output<StepSecrets[S]>;
     /** What Pulumi may log; never stdout where stdout holds secrets. */
     logging: LoggingValue;
     triggers?: pulumi.Input<unknown[]>;

@@ -17,6 +17,18 @@ export interface KvProofArgs {
     caCert: pulumi.Input<string | undefined>;
     rootToken: pulumi.Input<string>;
     mount: pulumi.Input<string>;
+    /** The certificate name to verify against when vaultAddr's host is not one of them (a load balancer's IP). */
+    tlsServerName?: pulumi.Input<string | undefined>;
+    /** With a ClusterIP Vault: the Service the proof opens its own `kubectl port-forward` to (then closes). */
+    portForward?: pulumi.Input<PortForward | undefined>;
+    /** The kubeconfig (secret) for that port-forward; only sent to the step when there is one. */
+    kubeconfig?: pulumi.Input<string>;
+}
+
+export interface PortForward {
+    namespace: string;
+    service: string;
+    port: number;
 }
 
 export class KvProof extends pulumi.ComponentResource {
@@ -33,10 +45,28 @@ export class KvProof extends pulumi.ComponentResource {
             {
                 step: "kv-proof",
                 params: pulumi
-                    .all([args.vaultAddr, args.mount])
-                    .apply(([vaultAddr, kvMount]) => ({ vaultAddr, kvMount, kvPath: KV_PATH, kvUsername: KV_USERNAME, timeoutSeconds: 300 })),
-                // Token and password on stdin: never an argument or an environment variable.
-                secrets: { rootToken: args.rootToken, password: password.result, caCert: args.caCert },
+                    .all([args.vaultAddr, args.mount, args.tlsServerName, args.portForward])
+                    .apply(([vaultAddr, kvMount, tlsServerName, forward]) => ({
+                        vaultAddr,
+                        kvMount,
+                        kvPath: KV_PATH,
+                        kvUsername: KV_USERNAME,
+                        timeoutSeconds: 300,
+                        // Absent on kind's NodePort: the step's environment is then the one existing states hold.
+                        ...(tlsServerName ? { tlsServerName } : {}),
+                        ...(forward ? { portForwardNamespace: forward.namespace, portForwardService: forward.service, portForwardPort: forward.port } : {}),
+                    })),
+                // Token and password on stdin: never an argument or an environment variable. The kubeconfig only
+                // where the step opens a port-forward: stdin is in the state, and unchanged stdin re-runs nothing.
+                // (Keys in the order existing states hold them: the same stdin re-runs nothing.)
+                secrets: pulumi
+                    .all([args.rootToken, password.result, args.caCert, args.portForward, args.kubeconfig])
+                    .apply(([rootToken, pass, caCert, forward, kubeconfig]) => ({
+                        rootToken,
+                        password: pass,
+                        caCert,
+                        ...(forward && kubeconfig ? { kubeconfig } : {}),
+                    })),
                 logging: Logging.StdoutAndStderr,
             },
             inCluster(this, opts),

@@ -7,8 +7,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
 import { parseStepResult, PodTemplate, stepCommand, stepEnvironment } from "../steps/contract";
-import { Logging, projectDir, stepStdin } from "../steps/stepResource";
-import { VAULT_RELEASE_NAME, vaultScheme } from "./names";
+import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
+import { Sans } from "../tls/tlsConfig";
+import { API_SERVICE, PORT_FORWARD_LOCAL, PORT_FORWARD_SERVICE, portForwardCommand, serverNameFor, vaultEnv, vaultUrl } from "./exposure";
+import type { PortForward } from "./kvProof";
+import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { AntiAffinity, vaultHelmValues, VaultResources, VaultServiceType } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
@@ -37,14 +40,28 @@ export interface VaultClusterArgs {
     resources?: VaultResources;
     /** Two Vault pods on one node: never ("required", the chart's default, when absent) or only if need be. */
     antiAffinity?: AntiAffinity;
+    /** Where a NodePort is reached from outside: localhost on kind (kind maps it; the default), a node's address elsewhere. */
+    nodeAddress?: string;
+    /** The context, for the port-forward command a ClusterIP Vault is reached with. */
+    kubeContext?: pulumi.Input<string>;
+    /** The names in Vault's certificate (VaultTls.sans), to tell whether the address needs a server name. */
+    certificateSans?: pulumi.Input<Sans>;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     public readonly namespace: pulumi.Output<string>;
-    /** Vault's API from the host, through the UI NodePort that kind maps to localhost. */
+    /** Vault's API from outside the cluster: the NodePort (on kind, localhost), the load balancer, or a port-forward. */
     public readonly vaultAddr: pulumi.Output<string>;
     public readonly uiUrl: pulumi.Output<string>;
+    /** The name Vault's certificate is verified as, when vaultAddr's host is not in it; else undefined. */
+    public readonly tlsServerName: pulumi.Output<string | undefined>;
+    /** With ClusterIP: the Service the proof forwards to; else undefined. */
+    public readonly portForward: pulumi.Output<PortForward | undefined>;
+    /** With ClusterIP: the command that makes vaultAddr answer on the user's machine; else undefined. */
+    public readonly portForwardCommand: pulumi.Output<string | undefined>;
+    /** The shell lines that point a Vault CLI at vaultAddr. */
+    public readonly vaultEnv: pulumi.Output<string>;
     /** What the pods are made from, in words: the roll step's parameter (see rollPlan.ts podTemplateSummary). */
     public readonly podTemplate: string;
 
@@ -112,13 +129,51 @@ export class VaultCluster extends pulumi.ComponentResource {
         );
 
         this.namespace = this.release.status.namespace;
-        this.vaultAddr = pulumi.output(`${vaultScheme(args.tls)}://localhost:${args.uiNodePort}`);
+
+        // Where the API is reached, by Service type. A load balancer's address exists only once the Service does:
+        // a step waits for it after the release, and reads it again whenever the release changes.
+        const serviceType = args.serviceType ?? "NodePort";
+        let host: pulumi.Output<string>;
+        let port = VAULT_API_PORT;
+        if (serviceType === "LoadBalancer") {
+            const address = stepResource(
+                `${name}-address`,
+                {
+                    step: "vault-address",
+                    params: pulumi.output(args.namespace).apply((namespace) => ({ namespace, service: API_SERVICE, timeoutSeconds: 600 })),
+                    secrets: { kubeconfig: args.kubeconfig },
+                    logging: Logging.StdoutAndStderr,
+                    triggers: [this.release.status.revision],
+                },
+                inCluster(this, opts, { dependsOn: [this.release] }),
+            );
+            host = address.stdout.apply((out) => parseStepResult("vault-address", out).address);
+        } else if (serviceType === "NodePort") {
+            host = pulumi.output(args.nodeAddress ?? "localhost");
+            port = args.uiNodePort;
+        } else {
+            host = pulumi.output(PORT_FORWARD_LOCAL.host);
+        }
+        this.vaultAddr = host.apply((h) => vaultUrl(args.tls, h, port));
         this.uiUrl = this.vaultAddr.apply((addr) => `${addr}/ui/`);
+        this.tlsServerName = pulumi
+            .all([host, args.certificateSans])
+            .apply(([h, sans]) => (args.tls && sans !== undefined ? serverNameFor(sans as Sans, h) : undefined));
+        const clusterIp = serviceType === "ClusterIP";
+        this.portForward = pulumi
+            .output(args.namespace)
+            .apply((namespace) => (clusterIp ? { namespace, service: PORT_FORWARD_SERVICE, port: VAULT_API_PORT } : undefined));
+        this.portForwardCommand = pulumi
+            .all([args.kubeContext, args.namespace])
+            .apply(([context, namespace]) => (clusterIp && context ? portForwardCommand(context, namespace) : undefined));
+        this.vaultEnv = pulumi.all([this.vaultAddr, this.tlsServerName]).apply(([addr, serverName]) => vaultEnv(addr, args.tls, serverName));
 
         this.registerOutputs({
             namespace: this.namespace,
             vaultAddr: this.vaultAddr,
             uiUrl: this.uiUrl,
+            vaultEnv: this.vaultEnv,
+            portForwardCommand: this.portForwardCommand,
         });
     }
 }

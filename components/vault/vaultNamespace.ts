@@ -11,6 +11,11 @@ export interface VaultNamespaceArgs {
     name: pulumi.Input<string>;
     /** Earlier identities of the Namespace in the state, so that moving it here does not replace it (and empty it). */
     aliases?: pulumi.Input<pulumi.URN | pulumi.Alias>[];
+    /**
+     * Leave the namespace (and the raft volume claims in it, which Helm does not delete) when the stack is destroyed:
+     * on a cluster vault-ha does not own, Vault's data then survives a `pulumi destroy` (raftVolumesOnDestroy: keep).
+     */
+    retainOnDelete?: boolean;
 }
 
 export class VaultNamespace extends pulumi.ComponentResource {
@@ -20,7 +25,11 @@ export class VaultNamespace extends pulumi.ComponentResource {
     constructor(name: string, args: VaultNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:VaultNamespace", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.name } }, inCluster(this, opts, { aliases: args.aliases }));
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: args.name } },
+            inCluster(this, opts, { aliases: args.aliases, ...(args.retainOnDelete ? { retainOnDelete: true } : {}) }),
+        );
         this.name = namespace.metadata.name;
 
         this.registerOutputs({ name: this.name });

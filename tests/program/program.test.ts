@@ -101,6 +101,7 @@ describe("program (index.ts under Pulumi mocks)", () => {
                     .map(([k, o]) => [k, o.value]),
             );
             assert.deepEqual(plain, {
+                cluster: "kind",
                 clusterName: "vault",
                 kubeContext: "kind-vault",
                 vaultAddr: "https://localhost:30000",

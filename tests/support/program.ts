@@ -6,6 +6,8 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { kindCommandStdout, kindNodesAnswer, shapeRecordStdout } from "./kindWorld";
+import { KUBECONFIG_SCRIPT } from "../../components/cluster/kubeconfig";
+import type { ClusterFacts } from "../../components/steps/contract";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
@@ -32,6 +34,35 @@ export const CR = (kind: string) => `kubernetes:cert-manager.io/v1:${kind}`;
 /** Asserts that `r` waits for `on` directly (it is in r's own dependencies). */
 export const dependsOn = (r: Registration, on: Registration) => assert.ok(r.dependencies.includes(on.urn), `${r.name} depends on ${on.name}`);
 
+/** What `kubectl config view --minify --flatten --context prod-eu` prints for an existing cluster (mocks). */
+export const FAKE_EXISTING_KUBECONFIG = [
+    "apiVersion: v1",
+    "kind: Config",
+    "current-context: prod-eu",
+    "contexts:",
+    "- name: prod-eu",
+    "  context: {cluster: prod-eu-cluster, user: prod-eu-admin}",
+    "clusters:",
+    "- name: prod-eu-cluster",
+    "  cluster: {server: 'https://203.0.113.5:6443', certificate-authority-data: RkFLRS1DQQ==}",
+    "users:",
+    "- name: prod-eu-admin",
+    "  user: {token: FAKE-EXISTING-CLUSTER-TOKEN}",
+    "",
+].join("\n");
+
+/** The load balancer address the vault-address step reports under mocks. */
+export const FAKE_LB_ADDRESS = "203.0.113.20";
+
+/** What cluster-facts reports by default for an existing cluster: 3 nodes, a default StorageClass, no cert-manager. */
+export const FAKE_FACTS: ClusterFacts = {
+    schedulableNodes: 3,
+    nodeAddress: "198.51.100.7",
+    storageClasses: [{ name: "gp3", isDefault: true }],
+    certManager: { crds: false, webhookReady: false },
+    unreadable: [],
+};
+
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: RkFLRS1LRVk=\n";
 
 export interface Registration {
@@ -55,6 +86,7 @@ export interface Registration {
     deletedWith: string;
     additionalSecretOutputs: string[];
     deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
     ignoreChanges: string[];
     customTimeouts?: { create: string; update: string; delete: string };
 }
@@ -116,11 +148,13 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
                         ? JSON.stringify({ caCert: FAKE_CA })
                         : step === "kv-proof"
                           ? JSON.stringify({ path: "mysecret/logins/study", version: 1 })
-                          : step
-                            ? JSON.stringify({ ok: true })
-                            : name.endsWith("-cluster")
-                              ? (kindCommandStdout() ?? FAKE_KUBECONFIG)
-                              : (shapeRecordStdout(name, inputs) ?? "");
+                          : step === "vault-address"
+                            ? JSON.stringify({ address: FAKE_LB_ADDRESS })
+                            : step
+                              ? JSON.stringify({ ok: true })
+                              : name.endsWith("-cluster")
+                                ? (kindCommandStdout() ?? FAKE_KUBECONFIG)
+                                : (shapeRecordStdout(name, inputs) ?? "");
             return { ...inputs, stdout, stderr: "" };
         }
         case "random:index/randomPassword:RandomPassword":
@@ -174,9 +208,16 @@ async function runWith(
                 if (args.token !== "command:local:run") return args.inputs;
                 const kindNodes = kindNodesAnswer(args.inputs);
                 if (kindNodes !== undefined) return { ...args.inputs, stdout: kindNodes, stderr: "" };
+                // An existing cluster's one-context kubeconfig (components/cluster/kubeconfig.ts).
+                if (args.inputs.command === KUBECONFIG_SCRIPT) {
+                    const kubeconfig = "kubeconfig" in invokeAnswers ? invokeAnswers.kubeconfig : FAKE_EXISTING_KUBECONFIG;
+                    if (kubeconfig instanceof Error) throw kubeconfig;
+                    return { ...args.inputs, stdout: kubeconfig, stderr: "" };
+                }
                 // Each invoke's answer by the step it runs: the pods' identities, or what the running pods were made from.
                 const step = /cli\.ts (\S+)$/.exec(args.inputs.command ?? "")?.[1] ?? "";
-                const answer = step in invokeAnswers ? invokeAnswers[step] : step === "pod-templates" ? { pods: [] } : FAKE_IDENTITIES;
+                const defaults: Record<string, unknown> = { "pod-templates": { pods: [] }, "cluster-facts": FAKE_FACTS };
+                const answer = step in invokeAnswers ? invokeAnswers[step] : step in defaults ? defaults[step] : FAKE_IDENTITIES;
                 return { ...args.inputs, stdout: JSON.stringify(answer), stderr: "" };
             },
         },
@@ -222,6 +263,7 @@ async function runWith(
             deletedWith: req.getDeletedwith(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            retainOnDelete: req.getRetainondelete(),
             ignoreChanges: req.getIgnorechangesList(),
             customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
         };
@@ -243,7 +285,9 @@ async function runWith(
         );
         let program: Record<string, unknown>;
         try {
-            program = load();
+            // index.ts exports its main function, as the Pulumi Node.js host expects (it awaits it for the outputs).
+            const loaded: unknown = load();
+            program = typeof loaded === "function" ? await (loaded as () => Promise<Record<string, unknown>>)() : (loaded as Record<string, unknown>);
         } catch (err) {
             await runtimeSettings.waitForRPCs();
             // Lets tests assert what (if anything) was registered before the program failed.

@@ -37,6 +37,18 @@ describe("cluster modes", () => {
             assert.deepEqual(vaultResources(parseSettings({ vaultCpu: "500m" }).settings), { cpu: "500m" });
         });
 
+        it("refuses a name the certificate cannot hold, and one given twice in another spelling", () => {
+            for (const [names, why] of [
+                ['["https://vault.example.com"]', /without scheme, port or path/],
+                ['["1.2.3.256"]', /last label is a number/],
+                ['["vault.example.com","VAULT.example.com"]', /tlsExtraNames\[1\] \("VAULT.example.com"\) repeats tlsExtraNames\[0\]/],
+                ['["[2001:db8::1]"]', /without brackets/],
+            ] as const) {
+                const problems = rejectionOf(() => parseSettings({ tlsExtraNames: names }));
+                assert.match(problems[0].problem, why, names);
+            }
+        });
+
         it("reads tlsExtraNames as a list of DNS names and IP addresses", () => {
             const { settings } = parseSettings({ ...EXISTING, tlsExtraNames: '["vault.example.com","*.vault.example.com","203.0.113.10","2001:db8::1"]' });
             assert.deepEqual(settings.tlsExtraNames, ["vault.example.com", "*.vault.example.com", "203.0.113.10", "2001:db8::1"]);
@@ -139,7 +151,7 @@ describe("cluster modes", () => {
             {
                 what: "a certificate name that is neither a DNS name nor an IP address",
                 raw: { tlsExtraNames: '["Vault_Example"]' },
-                problem: /^vault-ha:tlsExtraNames = .*: tlsExtraNames\[0\] \("Vault_Example"\) must be a lower-case DNS name or an IP address/,
+                problem: /^vault-ha:tlsExtraNames = .*: tlsExtraNames\[0\]: "Vault_Example" is not a DNS name: label "vault_example"/,
                 fix: /pulumi config set vault-ha:tlsExtraNames/,
             },
         ];

@@ -32,6 +32,23 @@ describe("npm run render: the stack file and the output", () => {
         assert.doesNotMatch(text, /&a\d+|\*a\d+/);
     });
 
+    it("on an existing cluster: no kind config or ingress-nginx, Vault with the mode's choices, cert-manager marked as the stack's", async () => {
+        write("prod", "config:\n  vault-ha:cluster: existing\n  vault-ha:kubeContext: prod-eu\n  vault-ha:tlsExtraNames: [vault.example.com]\n");
+        assert.equal(await run("--stack", "prod"), 0, err.join("\n"));
+        const text = out.join("");
+        assert.doesNotMatch(text, /kind cluster config|ingress-nginx chart/);
+        assert.match(text, /antiAffinity auto is decided at up from the nodes \(rendered: required\)/);
+        assert.match(text, /serviceType: LoadBalancer/);
+        assert.match(text, /cpu: 250m/);
+        assert.match(text, /vault-ha\.dev\/owner: vault-ha\.prod/);
+        assert.match(text, /- vault\.example\.com/);
+        // kind keeps what it rendered before: no owner label, a NodePort.
+        const kind = render("dev", parseSettings({}).settings);
+        assert.match(kind, /kind cluster config/);
+        assert.doesNotMatch(kind, /vault-ha\.dev\/owner/);
+        assert.match(kind, /serviceType: NodePort/);
+    });
+
     it("refuses unseal keys stored in plain text, as the program does, without printing them", async () => {
         write("dev", "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken: hvs.PLAIN\n");
         assert.equal(await run(), 1);

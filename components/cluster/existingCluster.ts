@@ -1,0 +1,39 @@
+/**
+ * ExistingCluster: a Kubernetes cluster vault-ha did not create and must not delete. It only gives the rest of the
+ * program what KindCluster gives it (a provider, the kubeconfig for the steps, the context), so that everything
+ * in the cluster is built the same way on both. There is no cluster resource: nothing is `deletedWith` it, and
+ * `pulumi destroy` deletes each object vault-ha created, one by one, in dependency order.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KubeconfigTarget } from "./kubeconfig";
+
+export interface ExistingClusterArgs {
+    /** The one-context kubeconfig (see kubeconfig.ts), a secret: it holds credentials. */
+    kubeconfig: pulumi.Input<string>;
+    target: KubeconfigTarget;
+}
+
+export class ExistingCluster extends pulumi.ComponentResource {
+    public readonly provider: k8s.Provider;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly kubeContext: pulumi.Output<string>;
+    /** The context's cluster entry, as the kubeconfig names it. */
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly server: pulumi.Output<string>;
+
+    constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-ha:cluster:ExistingCluster", name, {}, opts);
+        this.kubeconfig = pulumi.secret(args.kubeconfig);
+        this.kubeContext = pulumi.output(args.target.context);
+        this.clusterName = pulumi.output(args.target.cluster);
+        this.server = pulumi.output(args.target.server);
+
+        // The provider replaces its resources only when the kubeconfig's active cluster changes, not when its
+        // credentials do (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig): a rotated token
+        // is an update, a different cluster is a replacement.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+
+        this.registerOutputs({ kubeContext: this.kubeContext, clusterName: this.clusterName, server: this.server });
+    }
+}

@@ -1,0 +1,96 @@
+/**
+ * What the program decides from the live cluster before it registers anything on an existing cluster: one Vault pod
+ * per node or not, which cert-manager, whether the raft volumes can be provisioned, where a NodePort is reached. Pure:
+ * the facts come from the cluster-facts step (components/runner/steps/clusterFacts.ts). A refusal here stops the
+ * `up` with nothing created.
+ */
+import type { ClusterFacts } from "../steps/contract";
+import { AntiAffinity, FixCommands, Settings } from "../config/settings";
+import { vaultServiceType } from "../config/clusterModes";
+import { CertManagerPlan, certManagerPlan } from "../tls/certManagerMode";
+
+export interface ExistingPlan {
+    antiAffinity: AntiAffinity;
+    /** Undefined without TLS (no cert-manager at all). */
+    certManager?: Exclude<CertManagerPlan, { action: "error" }>;
+    /** Where a NodePort is reached from outside, with vaultServiceType NodePort. */
+    nodeAddress?: string;
+    warnings: string[];
+    /** Each a whole sentence with its fix; any of them stops the up. */
+    problems: string[];
+}
+
+export function existingPlan(
+    s: Pick<Settings, "cluster" | "vaultReplicas" | "antiAffinity" | "storageClass" | "tls" | "certManager" | "vaultServiceType">,
+    facts: ClusterFacts,
+    owner: string,
+    fixes: FixCommands = new FixCommands(),
+): ExistingPlan {
+    const warnings: string[] = [];
+    const problems: string[] = [];
+    const cannotRead = facts.unreadable.map((u) => u.message);
+
+    // One pod per node keeps a node's loss from taking two raft voters; with fewer nodes than replicas, required
+    // anti-affinity leaves pods Pending forever, so auto settles for preferred and says so.
+    const nodes = facts.schedulableNodes;
+    let antiAffinity: AntiAffinity;
+    if (s.antiAffinity !== "auto") {
+        antiAffinity = s.antiAffinity;
+        if (antiAffinity === "required" && nodes !== undefined && nodes < s.vaultReplicas) {
+            problems.push(
+                `vault-ha:antiAffinity is required, but the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods: ` +
+                    `${s.vaultReplicas - nodes} would stay Pending. Fix: add nodes, or ${fixes.set("vaultReplicas", Math.max(1, nodes))}, or ${fixes.set("antiAffinity", "preferred")}`,
+            );
+        }
+    } else if (nodes === undefined) {
+        antiAffinity = "preferred";
+        warnings.push(`vault-ha:antiAffinity is auto, but the nodes could not be read, so it is preferred (pods may share a node). ${cannotRead.join(" ")}`);
+    } else if (nodes >= s.vaultReplicas) {
+        antiAffinity = "required";
+    } else {
+        antiAffinity = "preferred";
+        warnings.push(
+            `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, so one pod per node is preferred, not required: ` +
+                `losing a node that holds two raft voters can lose quorum. Add nodes (the next up makes it required, which rolls the pods), or ${fixes.set("antiAffinity", "preferred")} to keep it so`,
+        );
+    }
+
+    // The raft volumes: a claim without a class that exists stays Pending, and so does every Vault pod.
+    const classes = facts.storageClasses;
+    if (classes === undefined) {
+        warnings.push(
+            `the StorageClasses could not be read, so ${s.storageClass ? `storageClass ${s.storageClass}` : "a default StorageClass"} is not checked. ${cannotRead.join(" ")}`,
+        );
+    } else if (s.storageClass !== "" && !classes.some((c) => c.name === s.storageClass)) {
+        problems.push(
+            `vault-ha:storageClass ${s.storageClass} does not exist in the cluster (it has ${classes.map((c) => c.name).join(", ") || "none"}). ` +
+                `Fix: ${classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass"}${classes.some((c) => c.isDefault) ? `, or ${fixes.rm("storageClass")} for the default` : ""}`,
+        );
+    } else if (s.storageClass === "" && !classes.some((c) => c.isDefault)) {
+        problems.push(
+            `the cluster has no default StorageClass, so the raft volumes would stay Pending. Fix: ${
+                classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass (and mark it default)"
+            }`,
+        );
+    }
+
+    let nodeAddress: string | undefined;
+    if (vaultServiceType(s) === "NodePort") {
+        nodeAddress = facts.nodeAddress;
+        if (nodeAddress === undefined) {
+            problems.push(
+                `vault-ha:vaultServiceType is NodePort, but no schedulable node's address could be read to reach it at. Fix: ` +
+                    `${fixes.set("vaultServiceType", "LoadBalancer")}, or ${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
+            );
+        }
+    }
+
+    let certManager: ExistingPlan["certManager"];
+    if (s.tls) {
+        const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster);
+        if (plan.action === "error") problems.push(plan.message);
+        else certManager = plan;
+    }
+
+    return { antiAffinity, certManager, nodeAddress, warnings, problems };
+}
