@@ -12,7 +12,7 @@ import { OWNER_LABEL_KEY } from "../../components/kind/kindConfig";
 import { certManagerChartValues } from "../../components/tls/certManagerMode";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART } from "../../components/config/versions";
 import { unknownChartKeys } from "../support/chartKeys";
-import { describeManifest, Manifest, manifestsOfKind, oneManifest, renderChart, requireHelm } from "../support/helm";
+import { ChartName, describeManifest, Manifest, manifestsOfKind, oneManifest, renderChart, renderChartText, requireHelm } from "../support/helm";
 
 const OWNER = "vault-ha.dev";
 const REFERENCE = path.resolve(__dirname, "../../../shared/reference/charts");
@@ -20,6 +20,27 @@ const load = (file: string): any => {
     const full = path.join(REFERENCE, file);
     return file.endsWith(".json") ? JSON.parse(readFileSync(full, "utf8")) : parse(readFileSync(full, "utf8"));
 };
+
+type Leaf = { path: string[]; value: unknown };
+const leaves = (v: unknown, at: string[] = []): Leaf[] =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k])) : [{ path: at, value: v }];
+const changed = (v: unknown): unknown => (typeof v === "boolean" ? !v : typeof v === "string" ? `${v}-changed` : typeof v === "number" ? v + 1 : "changed");
+
+/** The leaves of `values` whose change leaves Helm's output as it was: values the chart ignores. */
+async function ignoredValues(chart: ChartName, values: Record<string, unknown>): Promise<string[]> {
+    const render = (v: Record<string, unknown>) => renderChartText({ chart, release: chart, namespace: chart, values: v });
+    const base = await render(values);
+    const found = await Promise.all(
+        leaves(values).map(async ({ path: at, value }) => {
+            const copy = structuredClone(values);
+            let node: any = copy;
+            for (const key of at.slice(0, -1)) node = node[key];
+            node[at[at.length - 1]] = changed(value);
+            return (await render(copy)) === base ? `${chart}: ${at.join(".")} = ${JSON.stringify(value)} is ignored by the chart` : undefined;
+        }),
+    );
+    return found.filter((x): x is string => x !== undefined);
+}
 
 describe("values for an existing cluster, rendered by Helm", function () {
     this.timeout(60_000);
@@ -64,6 +85,10 @@ describe("values for an existing cluster, rendered by Helm", function () {
             assert.deepEqual(unlabelled, []);
         });
 
+        it("no value is ignored by the chart", async () => {
+            assert.deepEqual(await ignoredValues("cert-manager", certManagerChartValues(OWNER)), []);
+        });
+
         it("without an owner (kind) renders no owner label anywhere: existing kind stacks' cert-manager is unchanged", () => {
             assert.ok(!JSON.stringify(unmarked).includes(OWNER_LABEL_KEY));
             assert.equal(unmarked.length, marked.length);
@@ -93,6 +118,10 @@ describe("values for an existing cluster, rendered by Helm", function () {
                 freeForm: ["controller.nodeSelector", "controller.extraArgs"],
             };
             assert.deepEqual(unknownChartKeys(ingressNginxValues("existing"), ref), []);
+        });
+
+        it("no value is ignored by the chart (the chart's defaults included: each is stated because it matters)", async () => {
+            assert.deepEqual(await ignoredValues("ingress-nginx", ingressNginxValues("existing")), []);
         });
 
         it("exposes the controller through a LoadBalancer Service on 80 and 443", () => {
