@@ -252,6 +252,12 @@ export interface ClusterFacts {
         namespace?: string;
         /** Its vault-ha.dev/owner label: set when a vault-ha stack installed it. */
         owner?: string;
+        /**
+         * Where its ClusterIssuers read their secrets: the controller's --cluster-resource-namespace, resolved
+         * ($(POD_NAMESPACE) is the controller's namespace; without the flag, cert-manager's default kube-system).
+         * Absent when the controller Deployment could not be read or takes its settings from a --config file.
+         */
+        clusterResourceNamespace?: string;
     };
     /** What the kubeconfig's user may not read: each absent field above has its reason here. */
     unreadable: UnreadableFact[];

@@ -84,12 +84,32 @@ describe("existing clusters against the simulator", function () {
         it("finds a running cert-manager (CRDs, ready webhook, its namespace), and tells ours from a foreign one", async () => {
             sim = await Simulation.create();
             sim.change((s) => installCertManager(s.kube, { namespace: "security" }));
-            assert.deepEqual((await facts()).facts.certManager, { crds: true, webhookReady: true, namespace: "security" });
-            sim.change((s) => {
-                s.kube.deployments[0].labels["vault-ha.dev/owner"] = "vault-ha.dev";
-                s.kube.deployments[0].availableReplicas = 0;
+            assert.deepEqual((await facts()).facts.certManager, {
+                crds: true,
+                webhookReady: true,
+                namespace: "security",
+                clusterResourceNamespace: "security",
             });
-            assert.deepEqual((await facts()).facts.certManager, { crds: true, webhookReady: false, namespace: "security", owner: "vault-ha.dev" });
+            sim.change((s) => {
+                const webhook = s.kube.deployments.find((d: any) => d.name === "cert-manager-webhook");
+                webhook.labels["vault-ha.dev/owner"] = "vault-ha.dev";
+                webhook.availableReplicas = 0;
+            });
+            assert.deepEqual((await facts()).facts.certManager, {
+                crds: true,
+                webhookReady: false,
+                namespace: "security",
+                owner: "vault-ha.dev",
+                clusterResourceNamespace: "security",
+            });
+        });
+
+        it("reads where a running cert-manager's ClusterIssuers keep their secrets (--cluster-resource-namespace)", async () => {
+            sim = await Simulation.create();
+            sim.change((s) => installCertManager(s.kube, { clusterResourceNamespace: "pki" }));
+            assert.equal((await facts()).facts.certManager.clusterResourceNamespace, "pki");
+            sim.change((s) => (s.kube.deployments.find((d: any) => d.name === "cert-manager").args = ["--v=2"]));
+            assert.equal((await facts()).facts.certManager.clusterResourceNamespace, "kube-system", "the controller's own default without the flag");
         });
 
         it("does not take another project's Deployment labelled name=webhook for cert-manager's", async () => {
@@ -121,7 +141,7 @@ describe("existing clusters against the simulator", function () {
             assert.equal(f.schedulableNodes, undefined);
             assert.equal(f.storageClasses, undefined);
             // Discovery answers every authenticated user: cert-manager's API is still seen.
-            assert.deepEqual(f.certManager, { crds: true, webhookReady: true, namespace: "cert-manager" });
+            assert.deepEqual(f.certManager, { crds: true, webhookReady: true, namespace: "cert-manager", clusterResourceNamespace: "cert-manager" });
             assert.deepEqual(
                 f.unreadable.map((u) => `${u.verb} ${u.resource} ${u.scope}`),
                 [

@@ -19,6 +19,12 @@
  * - cert-manager: the CRD certificates.cert-manager.io; its webhook Deployment carries
  *   app.kubernetes.io/name=webhook and app.kubernetes.io/component=webhook (the pinned chart's
  *   templates/webhook-deployment.yaml, cert-manager v1.21.1) and runs the cert-manager-webhook image.
+ * - Where cert-manager's ClusterIssuers read secrets: its controller Deployment (app.kubernetes.io/name=cert-manager,
+ *   app.kubernetes.io/component=controller in the chart's templates/deployment.yaml) passes
+ *   --cluster-resource-namespace=$(POD_NAMESPACE) (POD_NAMESPACE from metadata.namespace) unless the chart's
+ *   clusterResourceNamespace value is set; without the flag the controller's default is kube-system (cert-manager
+ *   internal/apis/config/controller/v1alpha1/defaults.go). `$(VAR)` is expanded by the kubelet from the container's
+ *   environment (pkg/kubelet/kubelet_pods.go, third_party/forked/golang/expansion).
  * - Discovery (`kubectl api-resources`) is readable by every authenticated user (the system:discovery
  *   ClusterRole, bound to system:authenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so a user who may
  *   not read CRDs still learns whether cert-manager's API exists.
@@ -102,6 +108,33 @@ function certManagerWebhooks(list: any): any[] {
 
 const available = (d: any) => Number(d.status?.availableReplicas ?? 0) > 0;
 
+export const CONTROLLER_SELECTOR = "app.kubernetes.io/name=cert-manager,app.kubernetes.io/component=controller";
+
+/**
+ * The controller's --cluster-resource-namespace, as the running container sees it; undefined when it cannot be told
+ * (no such container, or a --config file that may set it).
+ */
+export function clusterResourceNamespaceOf(deployment: any): string | undefined {
+    const containers: any[] = deployment?.spec?.template?.spec?.containers ?? [];
+    const container = containers.find((c) => /cert-manager-controller/.test(String(c.image ?? ""))) ?? containers[0];
+    if (!container) return undefined;
+    const args: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
+    let value: string | undefined;
+    args.forEach((a, i) => {
+        if (a.startsWith("--cluster-resource-namespace=")) value = a.slice("--cluster-resource-namespace=".length);
+        else if (a === "--cluster-resource-namespace" && i + 1 < args.length) value = args[i + 1];
+    });
+    if (value === undefined) return args.some((a) => a === "--config" || a.startsWith("--config=")) ? undefined : "kube-system";
+    const namespace = String(deployment.metadata?.namespace ?? "");
+    const env: any[] = container.env ?? [];
+    const expanded = value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => {
+        const e = env.find((v) => v.name === name);
+        if (e?.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") return namespace;
+        return typeof e?.value === "string" ? e.value : whole;
+    });
+    return /\$\(/.test(expanded) || expanded === "" ? undefined : expanded;
+}
+
 /** Reads everything once; "not yet" failures are retried by the caller. */
 export async function readClusterFacts(kubectl: KubectlRunner, certManagerNamespace?: string): Promise<ClusterFacts> {
     const facts: ClusterFacts = { certManager: { crds: false, webhookReady: false }, unreadable: [] };
@@ -172,6 +205,23 @@ export async function readClusterFacts(kubectl: KubectlRunner, certManagerNamesp
             facts.certManager.namespace = String(chosen.metadata.namespace);
             const owner = chosen.metadata?.labels?.[OWNER_LABEL];
             if (owner) facts.certManager.owner = String(owner);
+            const controllers = await read(
+                kubectl,
+                ["get", "deployments.apps", "-n", facts.certManager.namespace, "-l", CONTROLLER_SELECTOR, "-o", "json"],
+                `cert-manager's controller Deployment in ${facts.certManager.namespace}`,
+                () =>
+                    unreadable(
+                        "list",
+                        "deployments.apps",
+                        String(chosen.metadata.namespace),
+                        "where cert-manager's ClusterIssuers read their secrets is unknown",
+                    ),
+            );
+            if ("forbidden" in controllers) facts.unreadable.push(controllers.forbidden);
+            else {
+                const resourceNamespace = clusterResourceNamespaceOf(controllers.json.items?.[0]);
+                if (resourceNamespace) facts.certManager.clusterResourceNamespace = resourceNamespace;
+            }
         }
     }
     return facts;

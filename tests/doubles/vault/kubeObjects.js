@@ -22,7 +22,8 @@ const USER = "jane@example.com";
 
 /** @typedef {{ name: string, ready: boolean, unschedulable?: boolean, taints?: Array<{ key: string, value?: string, effect: string }>, addresses?: Array<{ type: string, address: string }> }} SimNode */
 /** @typedef {{ name: string, annotations?: Record<string, string> }} SimStorageClass */
-/** @typedef {{ namespace: string, name: string, labels: Record<string, string>, image: string, availableReplicas: number }} SimDeployment */
+/** @typedef {{ namespace: string, name: string, labels: Record<string, string>, image: string, availableReplicas: number,
+ *   args?: string[], env?: Array<{ name: string, value?: string, valueFrom?: any }> }} SimDeployment */
 /** @typedef {{ type: string, selector: Record<string, string>, ports: Array<{ name: string, port: number, targetPort: number, nodePort?: number }>,
  *   loadBalancer: null | { at: number, ingress: Array<{ ip?: string, hostname?: string }> }, backend?: string }} SimService */
 /** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[] }} Kube */
@@ -69,10 +70,29 @@ function defaultKube(namespace, release) {
     };
 }
 
-/** cert-manager as its chart installs it: the CRDs and a webhook Deployment. @param {Kube} kube @param {{ namespace?: string, ready?: boolean, owner?: string }} [options] */
+/**
+ * cert-manager as its chart installs it: the CRDs, the controller (with the chart's --cluster-resource-namespace, or
+ * the one given) and the webhook Deployment.
+ * @param {Kube} kube @param {{ namespace?: string, ready?: boolean, owner?: string, clusterResourceNamespace?: string }} [options]
+ */
 function installCertManager(kube, options = {}) {
     kube.crds.push("certificates.cert-manager.io", "issuers.cert-manager.io", "clusterissuers.cert-manager.io", "certificaterequests.cert-manager.io");
     const namespace = options.namespace ?? "cert-manager";
+    kube.deployments.push({
+        namespace,
+        name: "cert-manager",
+        labels: {
+            app: "cert-manager",
+            "app.kubernetes.io/name": "cert-manager",
+            "app.kubernetes.io/instance": "cert-manager",
+            "app.kubernetes.io/component": "controller",
+        },
+        image: "quay.io/jetstack/cert-manager-controller:v1.21.1",
+        availableReplicas: 1,
+        // templates/deployment.yaml: the flag, and POD_NAMESPACE from the pod's own namespace.
+        args: ["--v=2", `--cluster-resource-namespace=${options.clusterResourceNamespace ?? "$(POD_NAMESPACE)"}`, "--leader-election-namespace=kube-system"],
+        env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
+    });
     kube.deployments.push({
         namespace,
         name: "cert-manager-webhook",
@@ -186,7 +206,12 @@ function kubectlGet(s, positional, flags, matches) {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 metadata: { name: d.name, namespace: d.namespace, labels: d.labels },
-                spec: { replicas: 1, template: { spec: { containers: [{ name: "cert-manager-webhook", image: d.image }] } } },
+                spec: {
+                    replicas: 1,
+                    template: {
+                        spec: { containers: [{ name: d.name, image: d.image, ...(d.args ? { args: d.args } : {}), ...(d.env ? { env: d.env } : {}) }] },
+                    },
+                },
                 status: { replicas: 1, ...(d.availableReplicas ? { availableReplicas: d.availableReplicas, readyReplicas: d.availableReplicas } : {}) },
             }));
         return ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });

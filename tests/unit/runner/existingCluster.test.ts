@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { Kubectl, LineFeed } from "../../../components/runner/kubectl";
 import { forwardedPort, portForwardArgs } from "../../../components/runner/portForward";
-import { nodeAddressOf, schedulable, storageClassFacts } from "../../../components/runner/steps/clusterFacts";
+import { clusterResourceNamespaceOf, nodeAddressOf, schedulable, storageClassFacts } from "../../../components/runner/steps/clusterFacts";
 import { loadBalancerAddress } from "../../../components/runner/steps/vaultAddress";
 
 const node = (extra: { conditions?: object[]; unschedulable?: boolean; taints?: object[]; addresses?: object[] }) => ({
@@ -74,6 +74,19 @@ describe("existing-cluster readers", () => {
                 { name: "d", isDefault: true },
             ],
         );
+    });
+
+    it("cert-manager's --cluster-resource-namespace, expanded as the kubelet does; kube-system without it; unknown with --config", () => {
+        const controller = (args: string[], env: object[] = [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }]) => ({
+            metadata: { namespace: "cm" },
+            spec: { template: { spec: { containers: [{ image: "quay.io/jetstack/cert-manager-controller:v1.21.1", args, env }] } } },
+        });
+        assert.equal(clusterResourceNamespaceOf(controller(["--cluster-resource-namespace=$(POD_NAMESPACE)"])), "cm");
+        assert.equal(clusterResourceNamespaceOf(controller(["--cluster-resource-namespace", "pki"])), "pki");
+        assert.equal(clusterResourceNamespaceOf(controller(["--v=2"])), "kube-system");
+        assert.equal(clusterResourceNamespaceOf(controller(["--config=/var/cert-manager/config/config.yaml"])), undefined);
+        assert.equal(clusterResourceNamespaceOf(controller(["--cluster-resource-namespace=$(UNKNOWN)"])), undefined);
+        assert.equal(clusterResourceNamespaceOf(undefined), undefined);
     });
 
     it("a load balancer's address: the first ingress point's ip, else its hostname; none while the status is empty", () => {
