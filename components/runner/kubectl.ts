@@ -7,6 +7,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { classifyFailure } from "./failures";
 import { privateFolder, releaseFolder, track } from "./tempFolders";
@@ -218,10 +219,13 @@ export class Kubectl implements KubectlRunner {
         const feed = new LineFeed();
         let stderr = "";
         let printed = false;
+        let silenced = false;
         // kubectl bounds its own waits (--pod-running-timeout, the API server's dial); this is the backstop for a
         // kubectl that hangs before printing anything.
         const silence = setTimeout(() => {
-            if (!printed) child.kill("SIGTERM");
+            if (printed) return;
+            silenced = true;
+            child.kill("SIGTERM");
         }, BACKGROUND_SILENCE_MS);
         silence.unref();
         child.stdout.on("data", (d) => {
@@ -237,8 +241,8 @@ export class Kubectl implements KubectlRunner {
             });
             child.on("close", (code, signal) => {
                 clearTimeout(silence);
-                const note = signal && !printed ? `\nkubectl ${args[0]} printed nothing for ${BACKGROUND_SILENCE_MS / 1000}s and was stopped (${signal})` : "";
-                resolve({ code: code ?? (signal ? 128 + (signal === "SIGTERM" ? 15 : 9) : 1), stderr: stderr + note });
+                const note = silenced ? `\nkubectl ${args[0]} printed nothing for ${BACKGROUND_SILENCE_MS / 1000}s and was stopped (${signal})` : "";
+                resolve({ code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1), stderr: stderr + note });
             });
         });
         return {
