@@ -16,6 +16,10 @@
  * - It does not follow the Service: when that pod goes away (deleted, its container restarted) the stream connection
  *   closes and ForwardPorts returns ErrLostConnectionToPod ("lost connection to pod"); kubectl exits non-zero. So a
  *   forward that has ended is opened again (to whichever pod now runs) before the next request.
+ * - Permissions: kubectl 1.31+ opens the forward over WebSockets, a GET the API server authorizes as `get` on
+ *   pods/portforward, falling back to SPDY, a POST (`create`); from Kubernetes 1.35 the WebSocket upgrade also needs
+ *   `create` (feature gate AuthorizePodWebsocketUpgradeCreatePermission, kubernetes/kubernetes#134577). A refusal
+ *   names both.
  * - It handles only SIGINT itself (RunPortForward's signal.Notify(os.Interrupt)); SIGTERM ends it at once, which is
  *   all a forward with no connection in flight needs.
  *
@@ -114,7 +118,7 @@ export class PortForward {
                 last = failure.summary;
                 if (/\(Forbidden\)|is forbidden: /.test(outcome.stderr)) {
                     throw new StepError(
-                        `${this.description} was refused: ${failure.summary}. The kubeconfig's user needs "create" on pods/portforward in ${this.target.namespace} (\`kubectl auth can-i create pods --subresource=portforward -n ${this.target.namespace}\` shows it)`,
+                        `${this.description} was refused: ${failure.summary}. The kubeconfig's user needs "get" and "create" on pods/portforward in ${this.target.namespace} (\`kubectl auth can-i get pods --subresource=portforward -n ${this.target.namespace}\` and the same with create show it)`,
                     );
                 }
                 if (

@@ -347,7 +347,7 @@ describe("existing clusters against the simulator", function () {
             assert.equal(refused.code, 1);
             assert.match(
                 refused.stderr,
-                /kubectl port-forward to service\/vault in vault was refused: .*cannot create resource "pods\/portforward".*`kubectl auth can-i create pods --subresource=portforward -n vault` shows it/,
+                /kubectl port-forward to service\/vault in vault was refused: .*cannot create resource "pods\/portforward".*needs "get" and "create" on pods\/portforward in vault \(`kubectl auth can-i get pods --subresource=portforward -n vault` and the same with create show it\)/,
             );
             assert.ok(sim.forwards.every((f) => f.ended !== undefined));
         });
