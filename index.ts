@@ -97,6 +97,8 @@ async function main() {
                       replicas: settings.vaultReplicas,
                       ingressHost: settings.ingressHost,
                       tlsExtraNames: settings.tlsExtraNames,
+                      // On a shared cluster everything of the CA lives in Vault's namespace (see tlsConfig.ts).
+                      issuerScope: onKind ? "cluster" : "namespace",
                       kubeconfig: target.kubeconfig,
                       certManagerReady: certManager.webhookReady,
                   },

@@ -155,8 +155,9 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
     }
     if (settings.tls && view.certManager.crds) {
         permissions.push(
-            { verb: "create", resource: "clusterissuers.cert-manager.io", why: "Vault's CA chain is made of ClusterIssuers" },
-            { verb: "create", resource: "certificates.cert-manager.io", namespace: vault, why: "Vault's server certificate" },
+            // On a cluster vault-ha does not own, the CA chain is namespaced: Issuers in Vault's namespace (tlsConfig.ts).
+            { verb: "create", resource: "issuers.cert-manager.io", namespace: vault, why: "Vault's CA chain is made of Issuers in its namespace" },
+            { verb: "create", resource: "certificates.cert-manager.io", namespace: vault, why: "Vault's CA and server certificates" },
         );
     }
     const ingress = ingressMode(settings);

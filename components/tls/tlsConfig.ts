@@ -135,7 +135,7 @@ export const CA_NAMES = {
     /** Bootstraps the CA: a self-signed issuer is only used to sign the CA certificate itself. */
     selfSignedIssuer: "vault-ha-selfsigned",
     caCertificate: "vault-ha-ca",
-    /** Secret holding the CA (in cert-manager's namespace, where a ClusterIssuer reads its secrets). */
+    /** Secret holding the CA (in cert-manager's namespace, where a ClusterIssuer reads its secrets; else Vault's). */
     caSecret: "vault-ha-ca",
     caIssuer: "vault-ha-ca",
     serverCertificate: "vault-server",
@@ -162,18 +162,30 @@ export interface CaChain {
     serverCertificate: Manifest;
 }
 
-export function caChainManifests(p: { certManagerNamespace: string; vaultNamespace: string; sans: Sans }): CaChain {
+/**
+ * Where the issuers live. "cluster" (kind): ClusterIssuers, the CA's secret in cert-manager's namespace, where a
+ * ClusterIssuer reads its secrets. "namespace" (a cluster vault-ha does not own): Issuers in Vault's namespace, the CA's
+ * secret beside Vault's: nothing cluster-wide whose name another stack could take, nothing in another team's
+ * cert-manager namespace, and nothing outside Vault's namespace left behind, since cert-manager does not delete a
+ * Certificate's secret with it (its --enable-certificate-owner-ref is off by default).
+ */
+export type IssuerScope = "cluster" | "namespace";
+
+export function caChainManifests(p: { certManagerNamespace: string; vaultNamespace: string; sans: Sans; issuerScope?: IssuerScope }): CaChain {
+    const namespaced = p.issuerScope === "namespace";
+    const issuerKind = namespaced ? "Issuer" : "ClusterIssuer";
+    const issuerMeta = (name: string) => (namespaced ? { name, namespace: p.vaultNamespace } : { name });
     return {
         selfSignedIssuer: {
             apiVersion: "cert-manager.io/v1",
-            kind: "ClusterIssuer",
-            metadata: { name: CA_NAMES.selfSignedIssuer },
+            kind: issuerKind,
+            metadata: issuerMeta(CA_NAMES.selfSignedIssuer),
             spec: { selfSigned: {} },
         },
         caCertificate: {
             apiVersion: "cert-manager.io/v1",
             kind: "Certificate",
-            metadata: { name: CA_NAMES.caCertificate, namespace: p.certManagerNamespace },
+            metadata: { name: CA_NAMES.caCertificate, namespace: namespaced ? p.vaultNamespace : p.certManagerNamespace },
             spec: {
                 isCA: true,
                 commonName: "vault-ha CA",
@@ -184,13 +196,13 @@ export function caChainManifests(p: { certManagerNamespace: string; vaultNamespa
                 renewBefore: "720h",
                 // Renewing the CA keeps its key, so certificates it signed stay valid under the renewed CA.
                 privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Never" },
-                issuerRef: { name: CA_NAMES.selfSignedIssuer, kind: "ClusterIssuer", group: ISSUER_GROUP },
+                issuerRef: { name: CA_NAMES.selfSignedIssuer, kind: issuerKind, group: ISSUER_GROUP },
             },
         },
         caIssuer: {
             apiVersion: "cert-manager.io/v1",
-            kind: "ClusterIssuer",
-            metadata: { name: CA_NAMES.caIssuer },
+            kind: issuerKind,
+            metadata: issuerMeta(CA_NAMES.caIssuer),
             spec: { ca: { secretName: CA_NAMES.caSecret } },
         },
         serverCertificate: {
@@ -207,7 +219,7 @@ export function caChainManifests(p: { certManagerNamespace: string; vaultNamespa
                 // A fresh key at every renewal (cert-manager's default since 1.18, stated because older docs differ).
                 privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
                 usages: ["digital signature", "server auth", "client auth"],
-                issuerRef: { name: CA_NAMES.caIssuer, kind: "ClusterIssuer", group: ISSUER_GROUP },
+                issuerRef: { name: CA_NAMES.caIssuer, kind: issuerKind, group: ISSUER_GROUP },
             },
         },
     };

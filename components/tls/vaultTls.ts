@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Logging, stepResource } from "../steps/stepResource";
 import { inCluster } from "../inCluster";
-import { CaChain, caChainManifests, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
+import { CaChain, caChainManifests, IssuerScope, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
 import { VAULT_RELEASE_NAME } from "../vault/names";
 
 export interface VaultTlsArgs {
@@ -22,6 +22,8 @@ export interface VaultTlsArgs {
     tlsExtraNames?: readonly string[];
     /** Admin kubeconfig (secret), to read the CA certificate. */
     kubeconfig: pulumi.Input<string>;
+    /** ClusterIssuers (kind, the default) or Issuers in Vault's namespace (a cluster vault-ha does not own): tlsConfig.ts. */
+    issuerScope?: IssuerScope;
     /** cert-manager's webhook gate (CertManager.webhookReady): nothing here is created before it passed. */
     certManagerReady: pulumi.Resource;
 }
@@ -45,6 +47,7 @@ export class VaultTls extends pulumi.ComponentResource {
     constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:tls:VaultTls", name, {}, opts);
 
+        const issuerScope: IssuerScope = args.issuerScope ?? "cluster";
         // The namespaces come from resources (so the objects wait for them); the rest are settings.
         this.sans = pulumi.output(args.vaultNamespace).apply((namespace) =>
             vaultCertificateSans({
@@ -57,9 +60,15 @@ export class VaultTls extends pulumi.ComponentResource {
         );
         const chain: pulumi.Output<CaChain> = pulumi
             .all([args.certManagerNamespace, args.vaultNamespace, this.sans])
-            .apply(([certManagerNamespace, vaultNamespace, sans]) => caChainManifests({ certManagerNamespace, vaultNamespace, sans }));
+            .apply(([certManagerNamespace, vaultNamespace, sans]) => caChainManifests({ certManagerNamespace, vaultNamespace, sans, issuerScope }));
         // apiVersion and kind must be known when the program runs; they never depend on settings.
-        const resource = (id: string, kind: "ClusterIssuer" | "Certificate", pick: (c: CaChain) => Manifest, waitReady: boolean, after: pulumi.Resource[]) => {
+        const resource = (
+            id: string,
+            kind: "ClusterIssuer" | "Issuer" | "Certificate",
+            pick: (c: CaChain) => Manifest,
+            waitReady: boolean,
+            after: pulumi.Resource[],
+        ) => {
             const manifest = chain.apply((c) => pick(c) as pulumi.Unwrap<Manifest>);
             return new k8s.apiextensions.CustomResource(
                 `${name}-${id}`,
@@ -73,9 +82,10 @@ export class VaultTls extends pulumi.ComponentResource {
             );
         };
 
-        const selfSigned = resource("selfsigned-issuer", "ClusterIssuer", (c) => c.selfSignedIssuer, false, [args.certManagerReady]);
+        const issuerKind = issuerScope === "namespace" ? "Issuer" : "ClusterIssuer";
+        const selfSigned = resource("selfsigned-issuer", issuerKind, (c) => c.selfSignedIssuer, false, [args.certManagerReady]);
         const ca = resource("ca-certificate", "Certificate", (c) => c.caCertificate, true, [selfSigned]);
-        const caIssuer = resource("ca-issuer", "ClusterIssuer", (c) => c.caIssuer, false, [ca]);
+        const caIssuer = resource("ca-issuer", issuerKind, (c) => c.caIssuer, false, [ca]);
         this.serverCertificate = resource("server-certificate", "Certificate", (c) => c.serverCertificate, true, [caIssuer]);
 
         // Read through kubectl rather than Secret.get: only the public CA certificate enters the state, never the

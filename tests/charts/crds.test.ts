@@ -187,6 +187,24 @@ describe("the program's custom resources against the rendered CRDs", function ()
         assert.match(validator.problems(broken).join("\n"), /spec\.ipAddresses\[0\]: must be string$/);
     });
 
+    it("on a cluster vault-ha does not own, the namespaced chain (Issuers in Vault's namespace) validates, in the right scope", () => {
+        const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.example.com" });
+        const chain = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans, issuerScope: "namespace" });
+        const crs = Object.entries(chain).map(([part, manifest]) => ({ origin: `caChainManifests namespace scope: ${part}`, manifest: manifest as Manifest }));
+        assert.deepEqual(
+            crs.map((cr) => `${cr.manifest.kind} ${cr.manifest.metadata.namespace}/${cr.manifest.metadata.name}`),
+            ["Issuer vault/vault-ha-selfsigned", "Certificate vault/vault-ha-ca", "Issuer vault/vault-ha-ca", "Certificate vault/vault-server"],
+        );
+        assert.deepEqual(
+            crs.flatMap((cr) => validator.problems(cr)),
+            [],
+        );
+        // An Issuer without its namespace is refused, as the API server refuses a namespaced kind without one.
+        const orphan = structuredClone(crs[0]);
+        delete (orphan.manifest.metadata as { namespace?: string }).namespace;
+        assert.ok(validator.problems(orphan).length > 0);
+    });
+
     describe("the validation rejects what the API server rejects", () => {
         const server = () => structuredClone(resources.find((r) => r.manifest.metadata.name === "vault-server")!);
         const at =

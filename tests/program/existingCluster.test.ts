@@ -100,6 +100,11 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.equal(chart.inputs.helmOptions.values.global.commonLabels["vault-ha.dev/owner"], "vault-ha.dev");
         });
 
+        it("issues the CA with Issuers in Vault's namespace: nothing cluster-wide another stack could collide with", () => {
+            assert.equal(run.registrations.filter((r) => r.type === "kubernetes:cert-manager.io/v1:ClusterIssuer").length, 0);
+            assert.equal(run.all("kubernetes:cert-manager.io/v1:Issuer").length, 2);
+        });
+
         it("keeps the Vault namespace (and the raft volume claims in it) on destroy", () => {
             assert.equal(run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").retainOnDelete, true);
         });
@@ -183,10 +188,14 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.equal(foreign.all("kubernetes-cert-manager:index:CertManager").length, 0);
             assert.equal(foreign.all("kubernetes:core/v1:Namespace").filter((n) => n.name === "cert-manager-ns").length, 0);
             assert.equal(foreign.one(COMMAND, "cert-manager-webhook-ready").name, "cert-manager-webhook-ready");
-            const secretNamespaces = foreign.registrations
-                .filter((r) => r.type === "kubernetes:cert-manager.io/v1:Certificate")
-                .map((r) => r.inputs.metadata?.namespace);
-            assert.ok(secretNamespaces.includes("security"), `the CA certificate lives where the ClusterIssuer reads it: ${secretNamespaces}`);
+            // The CA lives in Vault's namespace, under Issuers of its own: nothing in the other team's namespace.
+            const chain = foreign.registrations.filter((r) => r.type.startsWith("kubernetes:cert-manager.io/v1:"));
+            assert.deepEqual(chain.map((r) => `${r.type.split(":").pop()} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`).sort(), [
+                "Certificate vault/vault-ha-ca",
+                "Certificate vault/vault-server",
+                "Issuer vault/vault-ha-ca",
+                "Issuer vault/vault-ha-selfsigned",
+            ]);
         });
 
         it("refuses to install a second cert-manager next to a foreign one", async () => {

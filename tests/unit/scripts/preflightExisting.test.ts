@@ -240,9 +240,10 @@ describe("npm run preflight with cluster: existing", () => {
             requiredPermissions(existing(raw), { certManager }, owner).map((p) => p.resource);
         const none = { crds: false, webhookReady: false };
         assert.ok(ask({}, none).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, none there: installs");
-        assert.ok(!ask({}, none).includes("clusterissuers.cert-manager.io"), "can-i cannot ask about a type the server does not know");
+        assert.ok(!ask({}, none).includes("issuers.cert-manager.io"), "can-i cannot ask about a type the server does not know");
         assert.ok(!ask({}, running()).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, a foreign one there: uses it");
-        assert.ok(ask({}, running()).includes("clusterissuers.cert-manager.io"));
+        assert.ok(ask({}, running()).includes("issuers.cert-manager.io"));
+        assert.ok(!ask({}, running()).includes("clusterissuers.cert-manager.io"), "nothing cluster-wide: the CA chain lives in Vault's namespace");
         assert.ok(ask({}, running(owner)).includes("customresourcedefinitions.apiextensions.k8s.io"), "auto, our own there: keeps installing it");
         assert.ok(!ask({ tls: "false" }, running()).some((r) => r.includes("cert-manager") || r.includes("customresourcedefinitions")));
     });

@@ -230,4 +230,27 @@ describe("certificateCovers: is an address already in the certificate (else VAUL
             assert.equal(certificateCovers(sans, address), openssl, address);
         }
     });
+
+    describe("issuer scope", () => {
+        const sans = vaultCertificateSans({ release: "vault", namespace: "team-vault", replicas: 3, ingressHost: "vault.example.com" });
+
+        it("cluster (kind, the default): ClusterIssuers, the CA in cert-manager's namespace, exactly as before", () => {
+            const before = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "team-vault", sans });
+            assert.deepEqual(caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "team-vault", sans, issuerScope: "cluster" }), before);
+            assert.equal(before.selfSignedIssuer.kind, "ClusterIssuer");
+            assert.equal(before.caCertificate.metadata.namespace, "cert-manager");
+            assert.deepEqual((before.serverCertificate.spec as any).issuerRef, { name: "vault-ha-ca", kind: "ClusterIssuer", group: "cert-manager.io" });
+        });
+
+        it("namespace (a shared cluster): everything of the CA in Vault's namespace, nothing cluster-wide", () => {
+            const chain = caChainManifests({ certManagerNamespace: "security", vaultNamespace: "team-vault", sans, issuerScope: "namespace" });
+            for (const manifest of Object.values(chain)) {
+                assert.notEqual(manifest.kind, "ClusterIssuer");
+                assert.equal(manifest.metadata.namespace, "team-vault", `${manifest.kind} ${manifest.metadata.name}`);
+            }
+            assert.deepEqual((chain.caCertificate.spec as any).issuerRef, { name: "vault-ha-selfsigned", kind: "Issuer", group: "cert-manager.io" });
+            assert.deepEqual((chain.serverCertificate.spec as any).issuerRef, { name: "vault-ha-ca", kind: "Issuer", group: "cert-manager.io" });
+            assert.ok(!JSON.stringify(chain).includes("security"), "another team's cert-manager namespace holds nothing of ours");
+        });
+    });
 });
