@@ -78,15 +78,19 @@ async function main() {
               const plan = target.plan?.certManager ?? { action: "install" as const };
               const certManager = new CertManager(
                   "cert-manager",
-                  plan.action === "use-existing"
-                      ? { use: "existing", namespace: plan.namespace, kubeconfig: target.kubeconfig }
-                      : {
-                            namespace: settings.certManagerNamespace,
-                            chartVersion: settings.certManagerChartVersion,
-                            // Marks the install as this stack's on a cluster others share; kind's stays unmarked (unchanged).
-                            owner: onKind ? undefined : owner,
-                            kubeconfig: target.kubeconfig,
-                        },
+                  {
+                      ...(plan.action === "use-existing"
+                          ? { use: "existing" as const, namespace: plan.namespace, kubeconfig: target.kubeconfig }
+                          : {
+                                namespace: settings.certManagerNamespace,
+                                chartVersion: settings.certManagerChartVersion,
+                                // Marks the install as this stack's on a cluster others share; kind's stays unmarked (unchanged).
+                                owner: onKind ? undefined : owner,
+                                kubeconfig: target.kubeconfig,
+                            }),
+                      // On a shared cluster the gate probes with an Issuer in Vault's namespace (no cluster-wide right).
+                      probeNamespace: onKind ? undefined : vaultNs.name,
+                  },
                   inCluster,
               );
               return new VaultTls(

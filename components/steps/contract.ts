@@ -66,6 +66,7 @@ export const ENV = {
     portForwardService: "VAULT_HA_PORT_FORWARD_SERVICE",
     portForwardPort: "VAULT_HA_PORT_FORWARD_PORT",
     tlsServerName: "VAULT_HA_TLS_SERVER_NAME",
+    probeNamespace: "VAULT_HA_PROBE_NAMESPACE",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -117,7 +118,9 @@ const SHAPES = {
     },
     verify: { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     "forget-keys": { keyFile: "string" },
-    "cert-manager-ready": { timeoutSeconds: "number" },
+    // probeNamespace: absent (kind), the probe is a ClusterIssuer; given (a cluster vault-ha does not own), an Issuer
+    // in that namespace, which needs no cluster-wide right.
+    "cert-manager-ready": { timeoutSeconds: "number", probeNamespace: "optional-string" },
     "read-ca": { namespace: "string", tlsSecret: "string", timeoutSeconds: "number" },
     // The optional parameters are absent on kind: the environment is then exactly the one existing states hold.
     // portForward*: all three or none; the proof then opens `kubectl port-forward` to that Service itself and goes

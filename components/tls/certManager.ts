@@ -44,7 +44,15 @@ export interface ExistingCertManagerArgs {
     kubeconfig: pulumi.Input<string>;
 }
 
-export type CertManagerArgs = InstallCertManagerArgs | ExistingCertManagerArgs;
+/**
+ * Where the webhook gate's dry-run probe goes: absent (kind), a ClusterIssuer; a namespace (a cluster vault-ha does not
+ * own, where the CA chain is namespaced too), an Issuer there, so the gate needs no cluster-wide right.
+ */
+interface GateArgs {
+    probeNamespace?: pulumi.Input<string>;
+}
+
+export type CertManagerArgs = (InstallCertManagerArgs | ExistingCertManagerArgs) & GateArgs;
 
 export class CertManager extends pulumi.ComponentResource {
     /** Depend on this before creating any cert-manager resource. */
@@ -85,7 +93,13 @@ export class CertManager extends pulumi.ComponentResource {
 
         this.webhookReady = stepResource(
             `${name}-webhook-ready`,
-            { step: "cert-manager-ready", params: { timeoutSeconds: 600 }, secrets: { kubeconfig: args.kubeconfig }, logging: Logging.StdoutAndStderr },
+            {
+                step: "cert-manager-ready",
+                // Without a probe namespace the environment is the one existing states hold.
+                params: pulumi.output(args.probeNamespace).apply((probeNamespace) => ({ timeoutSeconds: 600, ...(probeNamespace ? { probeNamespace } : {}) })),
+                secrets: { kubeconfig: args.kubeconfig },
+                logging: Logging.StdoutAndStderr,
+            },
             // Without an install, the component's own dependencies (if any) are what the gate waits for.
             inCluster(this, opts, installed.length > 0 ? { dependsOn: installed } : {}),
         );

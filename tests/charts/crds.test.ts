@@ -11,7 +11,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { strict as assert } from "assert";
-import { WEBHOOK_PROBE } from "../../components/runner/steps/clusterChecks";
+import { WEBHOOK_PROBE, webhookProbe } from "../../components/runner/steps/clusterChecks";
 import { caChainManifests, vaultCertificateSans } from "../../components/tls/tlsConfig";
 import { describeManifest, Manifest, registeredKubeVersion, registeredReleases, renderRegistered, requireHelm } from "../support/helm";
 import { runProgramOnce } from "../support/program";
@@ -190,10 +190,19 @@ describe("the program's custom resources against the rendered CRDs", function ()
     it("on a cluster vault-ha does not own, the namespaced chain (Issuers in Vault's namespace) validates, in the right scope", () => {
         const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas: 3, ingressHost: "vault.example.com" });
         const chain = caChainManifests({ certManagerNamespace: "cert-manager", vaultNamespace: "vault", sans, issuerScope: "namespace" });
-        const crs = Object.entries(chain).map(([part, manifest]) => ({ origin: `caChainManifests namespace scope: ${part}`, manifest: manifest as Manifest }));
+        const crs = [
+            ...Object.entries(chain).map(([part, manifest]) => ({ origin: `caChainManifests namespace scope: ${part}`, manifest: manifest as Manifest })),
+            { origin: "the webhook gate's namespaced probe (clusterChecks.ts webhookProbe)", manifest: JSON.parse(webhookProbe("vault")) as Manifest },
+        ];
         assert.deepEqual(
             crs.map((cr) => `${cr.manifest.kind} ${cr.manifest.metadata.namespace}/${cr.manifest.metadata.name}`),
-            ["Issuer vault/vault-ha-selfsigned", "Certificate vault/vault-ha-ca", "Issuer vault/vault-ha-ca", "Certificate vault/vault-server"],
+            [
+                "Issuer vault/vault-ha-selfsigned",
+                "Certificate vault/vault-ha-ca",
+                "Issuer vault/vault-ha-ca",
+                "Certificate vault/vault-server",
+                "Issuer vault/vault-ha-webhook-probe",
+            ],
         );
         assert.deepEqual(
             crs.flatMap((cr) => validator.problems(cr)),

@@ -105,6 +105,12 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.equal(run.all("kubernetes:cert-manager.io/v1:Issuer").length, 2);
         });
 
+        it("gates on cert-manager's webhook with an Issuer probe in Vault's namespace, after that namespace", () => {
+            const gate = run.one(COMMAND, "cert-manager-webhook-ready");
+            assert.equal(gate.inputs.environment.VAULT_HA_PROBE_NAMESPACE, "vault");
+            assert.ok(gate.dependencies.includes(run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").urn));
+        });
+
         it("keeps the Vault namespace (and the raft volume claims in it) on destroy", () => {
             assert.equal(run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").retainOnDelete, true);
         });

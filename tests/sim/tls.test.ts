@@ -67,11 +67,31 @@ describe("TLS against the simulator", () => {
         const run = await sim.runStep("cert-manager-ready", { env: stepEnvironment("cert-manager-ready", { timeoutSeconds: 5 }) });
         assert.equal(run.code, 0, run.stderr);
         assert.equal(sim.state().certManager.probes, 3);
+        assert.deepEqual(sim.state().certManager.lastProbe, { kind: "ClusterIssuer", namespace: null });
         const probes = sim.calls().filter((c) => c.tool === "kubectl" && c.argv[0] === "create");
         assert.ok(
             probes.every((c) => c.argv.includes("--dry-run=server")),
             "the probe never creates anything",
         );
+    });
+
+    it("on a cluster vault-ha does not own, probes with an Issuer in Vault's namespace (no cluster-wide right needed)", async () => {
+        sim = await Simulation.create();
+        sim.change((s) => (s.certManager.admitAfterProbes = 1));
+        const run = await sim.runStep("cert-manager-ready", { env: stepEnvironment("cert-manager-ready", { timeoutSeconds: 5, probeNamespace: "vault" }) });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(sim.state().certManager.probes, 2);
+        assert.deepEqual(sim.state().certManager.lastProbe, { kind: "Issuer", namespace: "vault" });
+        // A namespace that does not exist is refused by the API server, dry run or not: the gate times out saying so.
+        const missing = await sim.runStep("cert-manager-ready", {
+            env: stepEnvironment("cert-manager-ready", { timeoutSeconds: 1, probeNamespace: "nowhere" }),
+        });
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, /an Issuer in nowhere .*namespaces "nowhere" not found/);
+    });
+
+    it("without a probe namespace, the gate's environment is the one existing states hold", () => {
+        assert.deepEqual(Object.keys(stepEnvironment("cert-manager-ready", { timeoutSeconds: 600 })), ["VAULT_HA_TIMEOUT_SECONDS"]);
     });
 
     it("times out on a webhook that never serves, quoting the last refusal", async () => {

@@ -15,17 +15,32 @@ export const WEBHOOK_PROBE = JSON.stringify({
 });
 
 /**
+ * The probe for a cluster vault-ha does not own: an Issuer in Vault's namespace, which goes through the same
+ * admission webhook but needs only the namespaced right the up needs anyway (a dry run is authorized like the real
+ * create: kubernetes apiserver, dry-run requests go through authorization and admission unchanged).
+ */
+export function webhookProbe(namespace?: string): string {
+    if (namespace === undefined) return WEBHOOK_PROBE;
+    return JSON.stringify({
+        apiVersion: "cert-manager.io/v1",
+        kind: "Issuer",
+        metadata: { name: "vault-ha-webhook-probe", namespace },
+        spec: { selfSigned: {} },
+    });
+}
+
+/**
  * cert-manager's Helm install can finish before its webhook serves, and then the first Issuer fails with "failed
  * calling webhook". A server-side dry run goes through the same admission webhook: once it is accepted, real
  * Issuers will be too.
  */
-export async function waitForCertManagerWebhook(ctx: PollContext, kubectl: KubectlRunner): Promise<void> {
+export async function waitForCertManagerWebhook(ctx: PollContext, kubectl: KubectlRunner, probeNamespace?: string): Promise<void> {
     let last = "";
     await pollUntil(
         ctx,
-        "cert-manager's webhook to admit a ClusterIssuer (server-side dry run)",
+        `cert-manager's webhook to admit ${probeNamespace ? `an Issuer in ${probeNamespace}` : "a ClusterIssuer"} (server-side dry run)`,
         async () => {
-            const r = await kubectl.run(["create", "--dry-run=server", "-f", "-", "-o", "name"], WEBHOOK_PROBE);
+            const r = await kubectl.run(["create", "--dry-run=server", "-f", "-", "-o", "name"], webhookProbe(probeNamespace));
             if (r.code === 0) return true;
             last = r.stderr.trim().split("\n").pop() ?? "";
             return undefined;
@@ -54,9 +69,9 @@ export async function readCaCert(ctx: PollContext, kubectl: KubectlRunner, names
     );
 }
 
-export const certManagerReadyStep: Handler<"cert-manager-ready"> = (_p, secrets, ctx) =>
+export const certManagerReadyStep: Handler<"cert-manager-ready"> = (p, secrets, ctx) =>
     withKubectl(ctx, secrets.kubeconfig, async (kubectl) => {
-        await waitForCertManagerWebhook(ctx, kubectl);
+        await waitForCertManagerWebhook(ctx, kubectl, p.probeNamespace);
         return { ready: true as const };
     });
 

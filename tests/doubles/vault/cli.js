@@ -414,7 +414,7 @@ function kubectl(s, argv, io) {
         return model.ok(secret[key] ?? "");
     }
 
-    if (positional[0] === "create" && flags["dry-run"] === "server" && flags.f === "-") return model.certManagerProbe(s);
+    if (positional[0] === "create" && flags["dry-run"] === "server" && flags.f === "-") return model.certManagerProbe(s, io.stdin);
 
     if (positional[0] === "logs") {
         const pod = positional[1];

@@ -1025,16 +1025,36 @@ function scaleTo(s, statefulSet, replicas) {
     reconcile(s);
 }
 
-/** `kubectl create --dry-run=server` of an Issuer: refused until cert-manager's webhook serves. @param {State} s */
-function certManagerProbe(s) {
+/**
+ * `kubectl create --dry-run=server` of a ClusterIssuer or an Issuer: refused until cert-manager's webhook serves. A
+ * dry run is created like a real object, minus storage: an Issuer in a namespace that does not exist is refused by the
+ * API server with NotFound (the namespace lifecycle admission plugin, k8s.io/apiserver
+ * pkg/admission/plugin/namespace/lifecycle/admission.go). The simulator knows Vault's namespace and cert-manager's.
+ * @param {State} s @param {string} stdin
+ */
+function certManagerProbe(s, stdin) {
+    let manifest;
+    try {
+        manifest = JSON.parse(stdin || "{}");
+    } catch {
+        return fail(1, "error: error parsing STDIN: error converting YAML to JSON");
+    }
+    const kind = String(manifest.kind ?? "");
+    const name = String(manifest.metadata?.name ?? "");
+    const namespace = manifest.metadata?.namespace;
+    if (kind === "Issuer" && namespace !== s.namespace && namespace !== "cert-manager") {
+        return fail(1, `Error from server (NotFound): error when creating "STDIN": namespaces "${namespace ?? "default"}" not found`);
+    }
     s.certManager.probes++;
+    // What was probed, for the tests (stdin itself is never recorded).
+    s.certManager.lastProbe = { kind, namespace: namespace ?? null };
     if (s.certManager.probes <= s.certManager.admitAfterProbes) {
         return fail(
             1,
             'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": dial tcp 10.96.0.10:443: connect: connection refused',
         );
     }
-    return ok("clusterissuer.cert-manager.io/vault-ha-webhook-probe created (server dry run)\n");
+    return ok(`${kind.toLowerCase()}.cert-manager.io/${name} created (server dry run)\n`);
 }
 
 module.exports = {
