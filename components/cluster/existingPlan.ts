@@ -21,7 +21,7 @@ export interface ExistingPlan {
 }
 
 export function existingPlan(
-    s: Pick<Settings, "cluster" | "vaultReplicas" | "antiAffinity" | "storageClass" | "tls" | "certManager" | "vaultServiceType">,
+    s: Pick<Settings, "cluster" | "vaultReplicas" | "antiAffinity" | "storageClass" | "tls" | "certManager" | "certManagerNamespace" | "vaultServiceType">,
     facts: ClusterFacts,
     owner: string,
     fixes: FixCommands = new FixCommands(),
@@ -86,7 +86,27 @@ export function existingPlan(
     }
 
     let certManager: ExistingPlan["certManager"];
-    if (s.tls) {
+    // cert-manager's API is there but its webhook could not be looked for everywhere: one may run where this user
+    // cannot see it, and installing a second one next to it is what certManagerPlan exists to prevent.
+    const unseen =
+        s.tls &&
+        s.certManager !== "existing" &&
+        facts.certManager.crds &&
+        facts.certManager.namespace === undefined &&
+        facts.unreadable.some((u) => u.resource === "deployments.apps");
+    if (s.tls && s.certManager === "existing" && facts.certManager.namespace === undefined && facts.unreadable.some((u) => u.resource === "deployments.apps")) {
+        // Told it runs, and not allowed to look: the webhook gate (a dry-run Issuer) is the proof that it serves.
+        certManager = { action: "use-existing", namespace: s.certManagerNamespace };
+        warnings.push(`certManager is existing and its webhook could not be looked for; the up waits until cert-manager admits a dry-run Issuer instead`);
+    } else if (unseen) {
+        problems.push(
+            `cert-manager's CRDs are in the cluster, but whether its webhook runs could not be seen (${facts.unreadable
+                .filter((u) => u.resource === "deployments.apps")
+                .map((u) => u.message)
+                .join(" ")}), so vault-ha will not install a second one. Fix: ${fixes.set("certManager", "existing")} if cert-manager runs, ` +
+                `or ${fixes.set("certManagerNamespace", "<its namespace>")} so it is looked for there, or use a context that may list deployments`,
+        );
+    } else if (s.tls) {
         const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster);
         if (plan.action === "error") problems.push(plan.message);
         else certManager = plan;

@@ -24,6 +24,7 @@ import { rollStep } from "./steps/roll";
 import { joinStep } from "./steps/join";
 import { unsealStep } from "./steps/unseal";
 import { vaultAddressStep } from "./steps/vaultAddress";
+import { deleteSecretsStep } from "./steps/deleteSecrets";
 import { verifyStep } from "./steps/verify";
 import { VaultRefused } from "./vaultOps";
 
@@ -45,6 +46,7 @@ const HANDLERS: { [S in StepName]: Handler<S> } = {
     "kv-proof": kvProofStep,
     "cluster-facts": clusterFactsStep,
     "vault-address": vaultAddressStep,
+    "delete-secrets": deleteSecretsStep,
 };
 
 const DEFAULT_TIMEOUT_SECONDS = 600;

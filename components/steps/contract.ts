@@ -32,6 +32,7 @@ export const STEP_NAMES = [
     "kv-proof",
     "cluster-facts",
     "vault-address",
+    "delete-secrets",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -67,6 +68,7 @@ export const ENV = {
     portForwardPort: "VAULT_HA_PORT_FORWARD_PORT",
     tlsServerName: "VAULT_HA_TLS_SERVER_NAME",
     probeNamespace: "VAULT_HA_PROBE_NAMESPACE",
+    secretNames: "VAULT_HA_SECRET_NAMES",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -142,6 +144,9 @@ const SHAPES = {
     "cluster-facts": { certManagerNamespace: "optional-string", timeoutSeconds: "number" },
     // A resource after the Vault release: waits until the LoadBalancer Service has an address.
     "vault-address": { namespace: "string", service: "string", timeoutSeconds: "number" },
+    // A delete: the secrets cert-manager wrote for vault-ha's certificates, which it does not delete with them.
+    // secretNames: comma-separated.
+    "delete-secrets": { namespace: "string", secretNames: "string", timeoutSeconds: "number" },
 } as const satisfies Record<StepName, Shape>;
 
 type ValueOf<K> = K extends "number" ? number : K extends "optional-number" ? number | undefined : K extends "optional-string" ? string | undefined : string;
@@ -178,6 +183,7 @@ export interface StepSecrets {
     "kv-proof": { rootToken: string; password: string; caCert?: string; kubeconfig?: string };
     "cluster-facts": { kubeconfig: string };
     "vault-address": { kubeconfig: string };
+    "delete-secrets": { kubeconfig: string };
 }
 
 /** The secrets a step cannot run without: the runner checks them before it does anything. */
@@ -196,6 +202,7 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "kv-proof": ["rootToken", "password"],
     "cluster-facts": ["kubeconfig"],
     "vault-address": ["kubeconfig"],
+    "delete-secrets": ["kubeconfig"],
 };
 
 /** What opens a Vault and what administers it: the unseal key shares (base64) and the root token. */
@@ -288,6 +295,8 @@ export interface StepResults {
     "cluster-facts": ClusterFacts;
     /** The LoadBalancer's IP or host name (status.loadBalancer.ingress[0]), as it was given. */
     "vault-address": { address: string };
+    /** The secrets that were there and are gone now. */
+    "delete-secrets": { deleted: string[] };
 }
 
 /** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */

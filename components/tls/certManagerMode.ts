@@ -104,5 +104,10 @@ function error(message: string): CertManagerPlan {
  */
 export function certManagerChartValues(owner?: string): Record<string, unknown> {
     const values = certManagerValues();
-    return owner === undefined ? values : { ...values, global: { commonLabels: { [OWNER_LABEL_KEY]: owner } } };
+    if (owner === undefined) return values;
+    // An install of vault-ha's own on a cluster it does not own goes entirely with `pulumi destroy`, its CRDs too:
+    // the chart keeps them by default (crds.keep adds helm.sh/resource-policy: keep), which would leave them behind.
+    // vault-ha installs only where no cert-manager runs, so the only custom resources they take along are ones made
+    // for this install; the README warns that others' would go with them.
+    return { ...values, crds: { ...(values.crds as Record<string, unknown>), keep: false }, global: { commonLabels: { [OWNER_LABEL_KEY]: owner } } };
 }

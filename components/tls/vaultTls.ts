@@ -4,9 +4,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Logging, stepResource } from "../steps/stepResource";
+import * as command from "@pulumi/command";
+import { stepCommand, stepEnvironment } from "../steps/contract";
+import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
 import { inCluster } from "../inCluster";
-import { CaChain, caChainManifests, IssuerScope, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
+import { CA_NAMES, CaChain, caChainManifests, IssuerScope, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
 import { VAULT_RELEASE_NAME } from "../vault/names";
 
 export interface VaultTlsArgs {
@@ -82,8 +84,33 @@ export class VaultTls extends pulumi.ComponentResource {
             );
         };
 
+        // On a cluster vault-ha does not own, `pulumi destroy` also removes the secrets cert-manager wrote for these
+        // certificates (it keeps them otherwise: runner/steps/deleteSecrets.ts). A Command with only a delete: the
+        // chain depends on it, so it runs after every Certificate is gone. On kind the cluster takes them along.
+        const cleanup =
+            issuerScope === "namespace"
+                ? new command.local.Command(
+                      `${name}-secrets-cleanup`,
+                      {
+                          delete: stepCommand("delete-secrets"),
+                          environment: pulumi.output(args.vaultNamespace).apply((namespace) =>
+                              stepEnvironment("delete-secrets", {
+                                  namespace,
+                                  secretNames: [CA_NAMES.caSecret, SERVER_TLS_SECRET].join(","),
+                                  timeoutSeconds: 120,
+                              }),
+                          ),
+                          stdin: stepStdin({ kubeconfig: args.kubeconfig }),
+                          dir: projectDir(),
+                          addPreviousOutputInEnv: false,
+                          logging: Logging.StdoutAndStderr,
+                      },
+                      inCluster(this, opts),
+                  )
+                : undefined;
+
         const issuerKind = issuerScope === "namespace" ? "Issuer" : "ClusterIssuer";
-        const selfSigned = resource("selfsigned-issuer", issuerKind, (c) => c.selfSignedIssuer, false, [args.certManagerReady]);
+        const selfSigned = resource("selfsigned-issuer", issuerKind, (c) => c.selfSignedIssuer, false, [args.certManagerReady, ...(cleanup ? [cleanup] : [])]);
         const ca = resource("ca-certificate", "Certificate", (c) => c.caCertificate, true, [selfSigned]);
         const caIssuer = resource("ca-issuer", issuerKind, (c) => c.caIssuer, false, [ca]);
         this.serverCertificate = resource("server-certificate", "Certificate", (c) => c.serverCertificate, true, [caIssuer]);

@@ -89,6 +89,12 @@ describe("values for an existing cluster, rendered by Helm", function () {
             assert.deepEqual(await ignoredValues("cert-manager", certManagerChartValues(OWNER)), []);
         });
 
+        it("lets Helm delete its CRDs with the release (kind keeps the chart's keep policy)", () => {
+            const keep = (m: Manifest) => m.metadata.annotations?.["helm.sh/resource-policy"];
+            assert.deepEqual(manifestsOfKind(marked, "CustomResourceDefinition").map(keep), Array(6).fill(undefined));
+            assert.deepEqual(manifestsOfKind(unmarked, "CustomResourceDefinition").map(keep), Array(6).fill("keep"));
+        });
+
         it("without an owner (kind) renders no owner label anywhere: existing kind stacks' cert-manager is unchanged", () => {
             assert.ok(!JSON.stringify(unmarked).includes(OWNER_LABEL_KEY));
             assert.equal(unmarked.length, marked.length);

@@ -111,6 +111,17 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.ok(gate.dependencies.includes(run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").urn));
         });
 
+        it("on destroy, deletes the secrets cert-manager wrote for the CA chain, after every Certificate is gone", () => {
+            const cleanup = run.one(COMMAND, "vault-tls-secrets-cleanup");
+            assert.equal(cleanup.inputs.create, undefined, "nothing runs on create");
+            assert.match(cleanup.inputs.delete, /cli\.ts delete-secrets$/);
+            assert.equal(cleanup.inputs.environment.VAULT_HA_SECRET_NAMES, "vault-ha-ca,vault-server-tls");
+            assert.equal(cleanup.inputs.environment.VAULT_HA_NAMESPACE, "vault");
+            assert.ok(cleanup.secretInputs.includes("stdin"));
+            // Pulumi deletes dependents first: the chain depends on the cleanup, so the cleanup runs last.
+            assert.ok(run.one("kubernetes:cert-manager.io/v1:Issuer", "vault-tls-selfsigned-issuer").dependencies.includes(cleanup.urn));
+        });
+
         it("keeps the Vault namespace (and the raft volume claims in it) on destroy", () => {
             assert.equal(run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").retainOnDelete, true);
         });

@@ -75,6 +75,10 @@ describe("program (index.ts under Pulumi mocks)", () => {
             for (const r of commands) assert.equal(r.deletedWith, cluster.urn, `${r.name} is deletedWith the cluster`);
         });
 
+        it("on kind, has no secrets cleanup: the cluster takes cert-manager's secrets along", () => {
+            assert.equal(run.all(COMMAND).filter((c) => c.name === "vault-tls-secrets-cleanup").length, 0);
+        });
+
         it("does not hand deletedWith to the cluster itself or its provider", () => {
             assert.equal(run.one(COMMAND, "kind-cluster").deletedWith, "");
             assert.equal(run.one(PROVIDER, "kind-k8s").deletedWith, "");

@@ -392,6 +392,31 @@ function kubectl(s, argv, io) {
         });
     }
 
+    if (positional[0] === "delete" && positional[1] === "secret") {
+        // Several names at once; with -o name each deleted object is printed as kind/name (kubectl/pkg/cmd/delete,
+        // PrintObj through the name printer); --ignore-not-found skips a missing one silently, otherwise the first
+        // missing one is a NotFound error (and kubectl exits 1 after deleting the others).
+        const names = positional.slice(2);
+        if (names.length === 0) return fail(1, "error: resource(s) were provided, but no name was specified");
+        const ignore = flags["ignore-not-found"] === true || flags["ignore-not-found"] === "true";
+        const refused = kubeObjects.forbidden(/** @type {any} */ (s).kube, "delete", "secrets", namespace, names[0]);
+        if (refused) return refused;
+        const out = [];
+        const missing = [];
+        for (const name of names) {
+            const key = `${namespace}/${name}`;
+            if (s.secrets[key] === undefined) missing.push(name);
+            else {
+                delete s.secrets[key];
+                out.push(flags.o === "name" ? `secret/${name}` : `secret "${name}" deleted`);
+            }
+        }
+        if (missing.length > 0 && !ignore) {
+            return { code: 1, stdout: out.length ? `${out.join("\n")}\n` : "", stderr: `Error from server (NotFound): secrets "${missing[0]}" not found\n` };
+        }
+        return model.ok(out.length ? `${out.join("\n")}\n` : "");
+    }
+
     if (positional[0] === "delete" && positional[1] === "pod") {
         // kubectl delete waits for the object to be gone unless --wait=false (kubectl/pkg/cmd/delete/delete.go); vault-ha
         // waits itself. --ignore-not-found turns NotFound into exit 0 with no output.

@@ -309,7 +309,7 @@ export class Simulation {
 
     /** The environment a step gets: its parameters, with the key file in the simulation's folder. */
     private stepEnv(step: StepName, options: StepOptions, pollMs = this.pollMs): Record<string, string> {
-        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof", "cluster-facts", "vault-address"].includes(step);
+        const bootstrapStep = !["cert-manager-ready", "read-ca", "kv-proof", "cluster-facts", "vault-address", "delete-secrets"].includes(step);
         const environment = { ...(bootstrapStep ? stepEnvironment(step, this.stepParams(step, options.pod) as never) : {}), ...options.env };
         return {
             ...environment,

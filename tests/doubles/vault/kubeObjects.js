@@ -274,4 +274,4 @@ function portForward(s, positional, flags, running) {
     return { forward: { pod, uid: s.pods[pod].uid, remotePort, backend: svc.backend } };
 }
 
-module.exports = { defaultKube, installCertManager, kubectlGet, portForward, USER };
+module.exports = { defaultKube, forbidden, installCertManager, kubectlGet, portForward, USER };

@@ -42,6 +42,7 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "kv-proof": { vaultAddr: "https://localhost:30000", kvMount: "mysecret", kvPath: "logins/study", kvUsername: "demo", timeoutSeconds: 300 },
     "cluster-facts": { certManagerNamespace: "cert-manager", timeoutSeconds: 60 },
     "vault-address": { namespace: "vault", service: "vault", timeoutSeconds: 600 },
+    "delete-secrets": { namespace: "vault", secretNames: "vault-ha-ca,vault-server-tls", timeoutSeconds: 120 },
 };
 
 /**
@@ -90,6 +91,7 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     // New steps (issue 13): an invoke, and a resource with no state before it.
     "cluster-facts": ["VAULT_HA_CERT_MANAGER_NAMESPACE", "VAULT_HA_TIMEOUT_SECONDS"],
     "vault-address": ["VAULT_HA_NAMESPACE", "VAULT_HA_SERVICE", "VAULT_HA_TIMEOUT_SECONDS"],
+    "delete-secrets": ["VAULT_HA_NAMESPACE", "VAULT_HA_SECRET_NAMES", "VAULT_HA_TIMEOUT_SECONDS"],
 };
 
 describe("the step contract (components/steps/contract.ts)", () => {

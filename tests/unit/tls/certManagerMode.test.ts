@@ -101,9 +101,9 @@ describe("certManagerChartValues", () => {
         assert.deepEqual(certManagerChartValues(), { crds: { enabled: true } });
     });
 
-    it("with an owner adds the owner label through global.commonLabels", () => {
+    it("with an owner adds the owner label through global.commonLabels, and lets the CRDs go with the release", () => {
         assert.deepEqual(certManagerChartValues("vault-ha.dev"), {
-            crds: { enabled: true },
+            crds: { enabled: true, keep: false },
             global: { commonLabels: { "vault-ha.dev/owner": "vault-ha.dev" } },
         });
     });
