@@ -11,7 +11,19 @@ import * as os from "os";
 import * as path from "path";
 import { classifyFailure } from "./failures";
 import { privateFolder, releaseFolder, track } from "./tempFolders";
-import { AutopilotState, InitResponse, JoinTarget, PodInfo, RaftPeer, SealStatus, StatefulSetInfo, VaultOps, VaultRefused, VaultUnavailable } from "./vaultOps";
+import {
+    AutopilotState,
+    DataClaim,
+    InitResponse,
+    JoinTarget,
+    PodInfo,
+    RaftPeer,
+    SealStatus,
+    StatefulSetInfo,
+    VaultOps,
+    VaultRefused,
+    VaultUnavailable,
+} from "./vaultOps";
 
 export interface KubectlResult {
     code: number;
@@ -363,7 +375,17 @@ export function parseStatefulSet(json: string): StatefulSetInfo {
         updateRevision: String(sts.status?.updateRevision ?? ""),
         currentRevision: String(sts.status?.currentRevision ?? ""),
         replicas: Number(sts.spec?.replicas ?? 0),
+        ...(dataClaimOf(sts) ? { dataClaim: dataClaimOf(sts) } : {}),
     };
+}
+
+/** The "data" claim template of a StatefulSet's JSON (vault-helm templates/_helpers.tpl vault.volumeclaims). */
+function dataClaimOf(sts: any): DataClaim | undefined {
+    const claim = (sts.spec?.volumeClaimTemplates ?? []).find((c: any) => c?.metadata?.name === "data");
+    if (!claim) return undefined;
+    const storage = claim.spec?.resources?.requests?.storage;
+    const storageClassName = claim.spec?.storageClassName;
+    return { ...(storage !== undefined ? { storage: String(storage) } : {}), ...(storageClassName ? { storageClassName: String(storageClassName) } : {}) };
 }
 
 /**

@@ -69,6 +69,15 @@ export interface StatefulSetInfo {
     updateRevision: string;
     currentRevision: string;
     replicas: number;
+    /** The raft volume's claim template ("data", vault-helm's vault.volumeclaims), as the API server stores it. */
+    dataClaim?: DataClaim;
+}
+
+/** What a StatefulSet's claim template asks for; Kubernetes forbids changing it on a running StatefulSet. */
+export interface DataClaim {
+    storage?: string;
+    /** Absent: the cluster's default StorageClass at the time each claim is made. */
+    storageClassName?: string;
 }
 
 /**

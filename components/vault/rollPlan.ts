@@ -4,8 +4,8 @@
  * refused. Pure functions of what the pods run (the pod-templates invoke) and what the settings ask for.
  */
 import { createHash } from "crypto";
-import type { PodTemplate } from "../steps/contract";
-import { VAULT_IMAGE_PATTERN } from "../config/settings";
+import type { PodTemplate, StepResults } from "../steps/contract";
+import { quantityBytes, VAULT_IMAGE_PATTERN } from "../config/settings";
 
 /** The Vault version of an image reference (`hashicorp/vault:2.0.4@sha256:...` -> `2.0.4`), if it names one. */
 export function vaultVersion(image: string): string | undefined {
@@ -71,6 +71,54 @@ export function downgradeMessage(downgrade: NonNullable<RollPreview["downgrade"]
         `support downgrades (a newer version may have upgraded its stored data), so nothing was changed. Keep the running ` +
         `version (pulumi config set${stackFlag} vault-ha:vaultImage <an image of ${downgrade.running} or newer>), or go back by ` +
         `restoring a snapshot taken before the upgrade onto a cluster built with the older version`
+    );
+}
+
+/** The raft volume claim the settings ask for: the chart's data claim template (vault-helm vault.volumeclaims). */
+export interface DesiredClaim {
+    storage: string;
+    /** Undefined or "": the cluster's default class (the chart then renders no storageClassName). */
+    storageClassName?: string;
+}
+
+/** Two quantities are the same amount (the API server stores "10240Mi" as "10Gi"). */
+function sameQuantity(a: string | undefined, b: string): boolean {
+    const x = a === undefined ? undefined : quantityBytes(a);
+    const y = quantityBytes(b);
+    return x !== undefined && y !== undefined ? x.numerator * y.denominator === y.numerator * x.denominator : a === b;
+}
+
+/**
+ * Why the running StatefulSet's raft volume claims cannot become what the settings ask for, or undefined when they
+ * can (they are the same, or there is no StatefulSet yet). Kubernetes refuses any change to a StatefulSet's
+ * volumeClaimTemplates ("updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template',
+ * 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden": kubernetes
+ * pkg/apis/apps/validation/validation.go ValidateStatefulSetUpdate), so the Helm upgrade would fail half-way through
+ * the up, after the resources before it changed: the program stops first.
+ */
+export function claimChangeMessage(running: StepResults["pod-templates"]["dataClaim"], desired: DesiredClaim, stackFlag = ""): string | undefined {
+    if (!running) return undefined;
+    const wantedClass = desired.storageClassName || undefined;
+    const changes: string[] = [];
+    const set: string[] = [];
+    if (!sameQuantity(running.storage, desired.storage)) {
+        changes.push(`raftStorageSize ${desired.storage} (the volumes were made with ${running.storage ?? "no size"})`);
+        if (running.storage) set.push(`pulumi config set${stackFlag} vault-ha:raftStorageSize ${running.storage}`);
+    }
+    if ((running.storageClassName ?? undefined) !== wantedClass) {
+        const was = running.storageClassName ?? "the cluster's default class";
+        changes.push(`storageClass ${wantedClass ?? "(the cluster's default)"} (the volumes were made with ${was})`);
+        set.push(
+            running.storageClassName
+                ? `pulumi config set${stackFlag} vault-ha:storageClass ${running.storageClassName}`
+                : `pulumi config rm${stackFlag} vault-ha:storageClass`,
+        );
+    }
+    if (changes.length === 0) return undefined;
+    return (
+        `vault-ha:${changes.join(" and ")}: Kubernetes does not let a running StatefulSet's volume claims change, so the ` +
+        `up would fail half-way; nothing was changed. Keep the running values (${set.join(" && ")}), or move the data to ` +
+        `new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore (see the README's Backups)`
     );
 }
 

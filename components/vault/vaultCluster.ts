@@ -6,13 +6,13 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
-import { parseStepResult, PodTemplate, stepCommand, stepEnvironment } from "../steps/contract";
+import { parseStepResult, stepCommand, stepEnvironment } from "../steps/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
 import { Sans } from "../tls/tlsConfig";
 import { API_SERVICE, PORT_FORWARD_LOCAL, PORT_FORWARD_SERVICE, portForwardCommand, serverNameFor, vaultEnv, vaultUrl } from "./exposure";
 import type { PortForward } from "./kvProof";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
-import { downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
+import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { AntiAffinity, vaultHelmValues, VaultResources, VaultServiceType } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
 
@@ -102,10 +102,13 @@ export class VaultCluster extends pulumi.ComponentResource {
                     { parent: this },
                 ).stdout,
             )
-            .apply((out): PodTemplate[] => parseStepResult("pod-templates", out).pods);
-        const checkedValues = running.apply((pods) => {
+            .apply((out) => parseStepResult("pod-templates", out));
+        const stackFlag = pulumi.getStack() === "dev" ? "" : ` --stack ${pulumi.getStack()}`;
+        const checkedValues = running.apply(({ pods, dataClaim }) => {
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade), this, true);
+            const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, stackFlag);
+            if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
             const notice = rollNotice(preview);
             if (notice) pulumi.log.warn(notice, this);
             return values;

@@ -36,7 +36,10 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
     it("install on an existing cluster: the chart carries this stack's owner label, the gate waits for the chart", async () => {
         const run = await runComponents(build({ namespace: "cert-manager", chartVersion: "v1.21.1", owner: "vault-ha.dev", kubeconfig: FAKE_KUBECONFIG }));
         const chart = run.one("kubernetes-cert-manager:index:CertManager");
-        assert.deepEqual(chart.inputs.helmOptions.values, { crds: { enabled: true }, global: { commonLabels: { "vault-ha.dev/owner": "vault-ha.dev" } } });
+        assert.deepEqual(chart.inputs.helmOptions.values, {
+            crds: { enabled: true, keep: false },
+            global: { commonLabels: { "vault-ha.dev/owner": "vault-ha.dev" } },
+        });
         assert.equal(run.one("kubernetes:core/v1:Namespace").inputs.metadata.name, "cert-manager");
         dependsOn(run.one(COMMAND, "cert-manager-webhook-ready"), chart);
         assert.equal(run.outputs.namespace.value, "cert-manager");

@@ -79,6 +79,37 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.match(err.message, /asks for Vault 2\.0\.3, but vault-0 runs 2\.0\.4: Vault does not support downgrades/);
         assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
     });
+
+    it("refuses a change to the raft volumes' size before the release is registered: Kubernetes would refuse it half-way", async function () {
+        const refused = new Promise<Error>((resolve) => {
+            const listener = (reason: unknown) => {
+                const err = reason as Error;
+                if (!/volume claims change/.test(String(err?.message))) return;
+                process.off("unhandledRejection", listener);
+                resolve(err);
+            };
+            process.prependListener("unhandledRejection", listener);
+        });
+        const answers = { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], dataClaim: { storage: "10Gi" } } };
+        const run = runProgram({ raftStorageSize: "20Gi" }, [], answers);
+        run.catch(() => undefined);
+        const err = await refused;
+        assert.ok(pulumi.ResourceError.isInstance(err));
+        assert.match(
+            err.message,
+            /vault-ha:raftStorageSize 20Gi \(the volumes were made with 10Gi\): Kubernetes does not let a running StatefulSet's volume claims change/,
+        );
+        assert.match(
+            err.message,
+            /pulumi config set vault-ha:raftStorageSize 10Gi\), or move the data to new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore/,
+        );
+    });
+
+    it("takes the running claims as unchanged when they are the same amount in another unit", async () => {
+        const answers = { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], dataClaim: { storage: "10Gi" } } };
+        const run = await runProgram({ raftStorageSize: "10240Mi" }, [], answers);
+        assert.equal(run.all(RELEASE).filter((r) => r.name === "vault-release").length, 1);
+    });
 });
 
 describe("VaultCluster: the options for a cluster that is not kind, on the component itself", () => {

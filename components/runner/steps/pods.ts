@@ -110,11 +110,19 @@ export function podTemplates(pods: PodInfo[], expected: string[]): PodTemplate[]
 
 export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {
+        let pods: PodTemplate[];
         try {
-            return { pods: podTemplates(await vault.ops.listPods(), podNames(p.release, p.replicas)) };
+            pods = podTemplates(await vault.ops.listPods(), podNames(p.release, p.replicas));
         } catch (err) {
             // Runs during every preview, like pod-identities: an unreachable cluster reads as "no pods known".
             ctx.log(`could not read the Vault pods: ${(err as Error).message}`);
             return { pods: [] };
         }
+        // The claim template too: the program refuses a change Kubernetes would refuse half-way through the up.
+        // No StatefulSet yet (a first install) is no claim.
+        const dataClaim = await vault.ops.statefulSet().then(
+            (sts) => sts.dataClaim,
+            () => undefined,
+        );
+        return dataClaim ? { pods, dataClaim } : { pods };
     });

@@ -49,6 +49,18 @@ describe("kubectl and Vault CLI output, as the roll reads it", () => {
         assert.equal(parseStatefulSet(JSON.stringify({ metadata: { generation: 1 }, spec: {} })).observedGeneration, 0);
     });
 
+    it("the raft volume's claim template (data), as the API server stores it; none without one", () => {
+        const claim = (spec: Record<string, unknown>) => ({ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], ...spec } });
+        const sts = (templates: unknown[]) => JSON.stringify({ metadata: { generation: 1 }, spec: { replicas: 3, volumeClaimTemplates: templates } });
+        assert.deepEqual(parseStatefulSet(sts([claim({ resources: { requests: { storage: "10Gi" } } })])).dataClaim, { storage: "10Gi" });
+        assert.deepEqual(parseStatefulSet(sts([claim({ resources: { requests: { storage: "20Gi" } }, storageClassName: "gp3" })])).dataClaim, {
+            storage: "20Gi",
+            storageClassName: "gp3",
+        });
+        assert.equal(parseStatefulSet(sts([{ metadata: { name: "audit" }, spec: {} }])).dataClaim, undefined);
+        assert.equal("dataClaim" in parseStatefulSet(sts([])), false);
+    });
+
     it("autopilot's state with the Go field names the CLI prints (api/sys_raft.go has no json tags)", () => {
         const state = parseAutopilotState(
             JSON.stringify({

@@ -1,6 +1,14 @@
 /** What a pod template change does, worked out before anything changes (components/vault/rollPlan.ts). */
 import { strict as assert } from "assert";
-import { compareVersions, downgradeMessage, podTemplateSummary, rollNotice, rollPreview, vaultVersion } from "../../../components/vault/rollPlan";
+import {
+    claimChangeMessage,
+    compareVersions,
+    downgradeMessage,
+    podTemplateSummary,
+    rollNotice,
+    rollPreview,
+    vaultVersion,
+} from "../../../components/vault/rollPlan";
 import { vaultHelmValues } from "../../../components/vault/vaultValues";
 
 const DIGEST = "@sha256:" + "a".repeat(64);
@@ -72,5 +80,38 @@ describe("roll plan", () => {
         assert.notEqual(summary({ ...base, tls: false }), summary(base));
         assert.notEqual(summary({ ...base, vaultImage: "hashicorp/vault:2.0.5" }), summary(base));
         assert.notEqual(summary({ ...base, raftStorageSize: "20Gi" }), summary(base), "a values change the summary's words do not name still changes it");
+    });
+
+    describe("the raft volumes' claims, which Kubernetes does not let change", () => {
+        it("nothing to say before the first install, or when nothing changes (in any unit)", () => {
+            assert.equal(claimChangeMessage(undefined, { storage: "20Gi" }), undefined);
+            assert.equal(claimChangeMessage({ storage: "10Gi" }, { storage: "10Gi" }), undefined);
+            assert.equal(claimChangeMessage({ storage: "10Gi" }, { storage: "10240Mi", storageClassName: "" }), undefined);
+            assert.equal(claimChangeMessage({ storage: "10Gi", storageClassName: "gp3" }, { storage: "10Gi", storageClassName: "gp3" }), undefined);
+        });
+
+        it("a new size: the way to keep the running one, and the way to move the data", () => {
+            const message = claimChangeMessage({ storage: "10Gi" }, { storage: "20Gi" }, " --stack prod");
+            assert.match(message!, /^vault-ha:raftStorageSize 20Gi \(the volumes were made with 10Gi\): Kubernetes does not let/);
+            assert.match(message!, /Keep the running values \(pulumi config set --stack prod vault-ha:raftStorageSize 10Gi\)/);
+            assert.match(message!, /npm run snapshot, pulumi destroy, pulumi up, npm run restore/);
+        });
+
+        it("a class named where the default was used, and the other way round", () => {
+            assert.match(
+                claimChangeMessage({ storage: "10Gi" }, { storage: "10Gi", storageClassName: "fast" })!,
+                /storageClass fast \(the volumes were made with the cluster's default class\).*\(pulumi config rm vault-ha:storageClass\)/,
+            );
+            assert.match(
+                claimChangeMessage({ storage: "10Gi", storageClassName: "gp3" }, { storage: "10Gi" })!,
+                /storageClass \(the cluster's default\) \(the volumes were made with gp3\).*\(pulumi config set vault-ha:storageClass gp3\)/,
+            );
+        });
+
+        it("both at once, in one message", () => {
+            const message = claimChangeMessage({ storage: "10Gi", storageClassName: "gp3" }, { storage: "5Gi", storageClassName: "io2" })!;
+            assert.match(message, /raftStorageSize 5Gi .* and storageClass io2 /);
+            assert.match(message, /raftStorageSize 10Gi && pulumi config set vault-ha:storageClass gp3/);
+        });
     });
 });
