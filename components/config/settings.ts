@@ -884,6 +884,12 @@ function checkSettings(
                 `${settings.vaultReplicas - 1} nodes do (quorum is ${settings.vaultReplicas / 2 + 1}); prefer an odd number`,
         );
     }
+    if (settings.cluster === "existing" && ingressMode(settings) !== "none" && !isSet("ingressHost")) {
+        warnings.push(
+            `${PROJECT}:ingressHost is ${DEFAULTS.ingressHost} (the default), a name that resolves to your own machine: on your own cluster, ` +
+                `point a DNS name at the ingress controller and ${fixes.set("ingressHost", "vault.example.com")}`,
+        );
+    }
     if (isSet("vaultImage") && !settings.vaultImage.includes("@sha256:")) {
         warnings.push(
             `${PROJECT}:vaultImage = ${settings.vaultImage} is not pinned by digest: the tag can be moved to another build. ` +

@@ -201,6 +201,16 @@ describe("cluster modes", () => {
         });
     });
 
+    it("warns that the default ingress host is this machine's when an existing cluster gets an ingress", () => {
+        assert.match(
+            parseSettings({ ...EXISTING, ingress: "install" }).warnings.join("\n"),
+            /ingressHost is vault\.localhost \(the default\), a name that resolves to your own machine.*pulumi config set vault-ha:ingressHost vault\.example\.com/,
+        );
+        assert.deepEqual(parseSettings({ ...EXISTING, ingress: "install", ingressHost: "vault.example.com" }).warnings, []);
+        assert.deepEqual(parseSettings(EXISTING).warnings, [], "no ingress, nothing to say");
+        assert.deepEqual(parseSettings({}).warnings, [], "kind: localhost is right");
+    });
+
     it("on an existing cluster, the namespaces of components that are not installed may coincide", () => {
         // ingress none: no ingress-nginx namespace is created, so its setting cannot collide.
         const { settings } = parseSettings({ ...EXISTING, ingressNginxNamespace: "vault" });
