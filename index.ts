@@ -196,4 +196,6 @@ async function main() {
     };
 }
 
+// The Node.js host calls an exported function and awaits what it returns as the stack outputs
+// (@pulumi/pulumi cmd/run/run.js: `programExport instanceof Function ? programExport() : programExport`).
 export = main;
