@@ -161,6 +161,19 @@ export async function renderedVaultStatefulSet(values: Record<string, unknown>, 
     return oneManifest(manifests, "StatefulSet", opts.release ?? "vault");
 }
 
+/**
+ * What the simulator builds its cluster from: the Vault StatefulSet and every Service the chart renders for these
+ * values (vault, vault-active, vault-standby, vault-internal, vault-ui), from one render.
+ */
+export async function renderedVaultRelease(
+    values: Record<string, unknown>,
+    opts: { release?: string; namespace?: string } = {},
+): Promise<{ statefulSet: any; services: Manifest[] }> {
+    const release = opts.release ?? "vault";
+    const manifests = await renderChart({ chart: "vault", release, namespace: opts.namespace ?? "vault", values });
+    return { statefulSet: oneManifest(manifests, "StatefulSet", release), services: manifestsOfKind(manifests, "Service") };
+}
+
 /** "StatefulSet vault/vault (vault/templates/server-statefulset.yaml)": a manifest as a failure message names it. */
 export function describeManifest(m: Manifest): string {
     const where = m.metadata.namespace ? `${m.metadata.namespace}/${m.metadata.name}` : m.metadata.name;

@@ -500,8 +500,9 @@ function kubectl(s, argv, io) {
 }
 
 /**
- * `kubectl port-forward ...` up to the moment it listens (kubeObjects.js portForward): the pod it goes to, or its
- * failure. The caller (the harness) plays the running process.
+ * `kubectl port-forward ...` up to the moment it listens (kubeObjects.js portForward): the pod it goes to, its
+ * failure, or `waitForPod` while no pod matches yet (the caller asks again until kubectl's --pod-running-timeout,
+ * then fails with kubeObjects.NO_POD_IN_TIME). The caller (the harness, bin/kubectl) plays the running process.
  * @param {State} s @param {string[]} argv @param {{ kubeconfig: string }} io
  */
 function kubectlPortForward(s, argv, io) {
@@ -513,7 +514,7 @@ function kubectlPortForward(s, argv, io) {
     if ("error" in parsed) return { error: fail(1, parsed.error) };
     if (io.kubeconfig !== s.kubeconfig) return { error: fail(1, "error: You must be logged in to the server (Unauthorized)") };
     if (s.faults.apiServerDown) return { error: fail(1, "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?") };
-    return kubeObjects.portForward(/** @type {any} */ (s), parsed.positional, parsed.flags, model.running);
+    return kubeObjects.portForward(/** @type {any} */ (s), parsed.positional, parsed.flags, (name) => model.podView(s, name));
 }
 
 /**

@@ -5,6 +5,9 @@
  * portforward.go: "Forwarding from 127.0.0.1:NNNNN -> PORT" once listening, "Handling connection for NNNNN" per
  * connection).
  *
+ * Which pod that is, or that kubectl is still waiting for one to match the Service's selector (until its
+ * --pod-running-timeout), the model says (kubeObjects.js portForward); `start` is called once it has said.
+ *
  * Like kubectl it is bound to the one pod it picked at start: when that pod has been deleted or its container
  * restarted, the stream connection to it closes and kubectl ends with "error: lost connection to pod", exit 1
  * (ForwardPorts returns ErrLostConnectionToPod; kubectl's CheckErr prints "error: " and exits 1). The fake notices at
@@ -37,25 +40,34 @@ export interface ForwardTarget {
 
 export class FakePortForward implements BackgroundProcess {
     readonly exited: Promise<{ code: number; stderr: string }>;
-    /** Settles once the listener is bound (or the process failed): the harness's clock waits for it. */
-    readonly started: Promise<void>;
     private readonly feed = new LineFeed();
     private server?: net.Server;
     private readonly sockets = new Set<net.Socket>();
     private finish!: (end: { code: number; stderr: string }) => void;
     private done = false;
 
-    constructor(
-        readonly record: ForwardRecord,
-        outcome: { error: { code: number; stderr: string } } | { forward: ForwardTarget },
-    ) {
+    /** The process, started; it does nothing until `start` says where kubectl's pod lookup went. */
+    constructor(readonly record: ForwardRecord) {
         this.exited = new Promise((resolve) => (this.finish = resolve));
+    }
+
+    /** Whether the process has ended (a stop while kubectl still waited for a pod ends it too). */
+    get ended(): boolean {
+        return this.done;
+    }
+
+    /**
+     * kubectl found its pod (or failed): listen and relay, or end with the failure. Settles once the listener is
+     * bound (or the process failed): the harness's clock waits for it.
+     */
+    start(outcome: { error: { code: number; stderr: string } } | { forward: ForwardTarget }): Promise<void> {
+        if (this.done) return Promise.resolve();
         if ("error" in outcome) {
-            this.started = Promise.resolve();
             this.end(outcome.error.code, outcome.error.stderr, false);
-            return;
+            return Promise.resolve();
         }
         const target = outcome.forward;
+        const record = this.record;
         record.pod = target.pod;
         const [host, port] = target.backend.split(":");
         this.server = net.createServer((local) => {
@@ -88,7 +100,7 @@ export class FakePortForward implements BackgroundProcess {
             local.on("close", close);
             remote.on("close", close);
         });
-        this.started = new Promise((resolve) => {
+        return new Promise((resolve) => {
             this.server!.listen(0, "127.0.0.1", () => {
                 record.localPort = (this.server!.address() as AddressInfo).port;
                 this.feed.push(`Forwarding from 127.0.0.1:${record.localPort} -> ${target.remotePort}\n`);

@@ -22,9 +22,9 @@ import { keyFilePath } from "../../../components/runner/keyFile";
 import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
 import { leaderApiAddr, podNames } from "../../../components/vault/names";
 import { TLS_FILES, vaultCertificateSans } from "../../../components/tls/tlsConfig";
-import { vaultHelmValues } from "../../../components/vault/vaultValues";
+import { VaultChartOptions, vaultHelmValues } from "../../../components/vault/vaultValues";
 import { VAULT_IMAGE } from "../../../components/config/versions";
-import { renderedVaultStatefulSet, requireHelm } from "../../support/helm";
+import { renderedVaultRelease, requireHelm } from "../../support/helm";
 import { SimClock } from "./simClock";
 import { FakePortForward, ForwardRecord } from "./fakePortForward";
 
@@ -32,6 +32,7 @@ import { FakePortForward, ForwardRecord } from "./fakePortForward";
 const model = require("./model.js");
 const { podHome } = require("./podHome.js");
 const cli = require("./cli.js");
+const kubeObjects = require("./kubeObjects.js");
 
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
 const SIM_BIN = path.join(__dirname, "bin");
@@ -66,6 +67,11 @@ export interface SimulationOptions {
     clock?: "sim" | "wall";
     /** The Vault image the pods start with (the pinned default when absent). */
     vaultImage?: string;
+    /**
+     * How the program places Vault on the cluster (vaultHelmValues' second argument): `serviceType` is the type of the
+     * chart's API Service (vault-ui). The chart is rendered with it, so the Services are the ones that mode installs.
+     */
+    chart?: VaultChartOptions;
 }
 
 export interface SimParams {
@@ -133,17 +139,23 @@ export class Simulation {
      */
     static async create(options: SimulationOptions = {}): Promise<Simulation> {
         const replicas = options.replicas ?? 3;
-        const values = vaultHelmValues({
-            vaultReplicas: replicas,
-            uiNodePort: 30000,
-            raftStorageSize: "10Gi",
-            tls: options.tls ?? false,
-            vaultImage: options.vaultImage,
-        });
-        return new Simulation(options, await renderedVaultStatefulSet(values));
+        const values = vaultHelmValues(
+            {
+                vaultReplicas: replicas,
+                uiNodePort: 30000,
+                raftStorageSize: "10Gi",
+                tls: options.tls ?? false,
+                vaultImage: options.vaultImage,
+            },
+            options.chart,
+        );
+        return new Simulation(options, await renderedVaultRelease(values));
     }
 
-    private constructor(options: SimulationOptions, statefulSet: unknown) {
+    /** The chart options the release was rendered with (kept for `upgrade`). */
+    private readonly chart: VaultChartOptions | undefined;
+
+    private constructor(options: SimulationOptions, release: { statefulSet: unknown; services: unknown[] }) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
@@ -152,7 +164,8 @@ export class Simulation {
         const tls = options.tls ?? false;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        const state = model.newState({ statefulSet, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
+        this.chart = options.chart;
+        const state = model.newState({ ...release, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
         if (tls) issueCertificate(state, replicas);
         model.save(this.stateFile, state);
@@ -180,11 +193,15 @@ export class Simulation {
      */
     async upgrade(change: { vaultImage?: string; tls?: boolean }): Promise<void> {
         const tls = change.tls ?? this.params.leaderCaCertFile !== undefined;
-        const values = vaultHelmValues({ vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls, vaultImage: change.vaultImage });
-        const statefulSet = await renderedVaultStatefulSet(values);
+        const values = vaultHelmValues(
+            { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls, vaultImage: change.vaultImage },
+            this.chart,
+        );
+        const { statefulSet, services } = await renderedVaultRelease(values);
         this.change((s) => {
             if (tls && !s.tls) issueCertificate(s, this.params.replicas);
             model.applyStatefulSet(s, statefulSet);
+            kubeObjects.applyServices(s.kube, s.namespace, services);
         });
         this.params.leaderApiAddr = leaderApiAddr("vault", tls);
         this.params.leaderCaCertFile = tls ? TLS_FILES.ca : undefined;
@@ -490,18 +507,40 @@ class SimKubectl implements KubectlRunner {
         this.fault("before", args);
         model.logCall(sim.stateFile, { tool: "kubectl", argv: args, env: { ...this.env, KUBECONFIG: "/tmp/vault-ha-XXXXXX/kubeconfig" } });
         if (args[0] !== "port-forward") throw new Error(`(simulator: only port-forward runs in the background, not kubectl ${args[0]})`);
-        const outcome = model.update(sim.stateFile, (s: any) => cli.kubectlPortForward(s, args, { kubeconfig: this.kubeconfig }), sim.clock.now());
         const record: ForwardRecord = { argv: args, connections: 0 };
         sim.forwards.push(record);
+        const forward = new FakePortForward(record);
         const podAlive = (pod: string, uid: string) => () => {
             const state = sim.state();
             return state.pods[pod]?.uid === uid && model.running(state, pod);
         };
-        const forward = new FakePortForward(
-            record,
-            "forward" in outcome ? { forward: { ...outcome.forward, podAlive: podAlive(outcome.forward.pod, outcome.forward.uid) } } : outcome,
-        );
-        void sim.clock.track(forward.started);
+        type Outcome = { error: KubectlResult } | { forward: { pod: string; uid: string; remotePort: number; backend: string } };
+        const ask = (): Outcome | { waitForPod: { timeoutMs: number } } =>
+            model.update(sim.stateFile, (s: any) => cli.kubectlPortForward(s, args, { kubeconfig: this.kubeconfig }), sim.clock.now());
+        // Time stands still while it binds its listener, as for any real I/O.
+        const start = (outcome: Outcome) =>
+            void sim.clock.track(
+                forward.start(
+                    "forward" in outcome ? { forward: { ...outcome.forward, podAlive: podAlive(outcome.forward.pod, outcome.forward.uid) } } : outcome,
+                ),
+            );
+        const first = ask();
+        if (!("waitForPod" in first)) {
+            start(first);
+            return forward;
+        }
+        // No pod matches the Service's selector yet: kubectl watches for one until --pod-running-timeout, on the
+        // model's time (it sees a pod the moment it matches; asking every 100 ms is as good here).
+        const deadline = sim.clock.now() + first.waitForPod.timeoutMs;
+        void (async () => {
+            for (;;) {
+                await sim.clock.sleep(Math.min(100, Math.max(0, deadline - sim.clock.now())));
+                if (forward.ended) return;
+                const next = ask();
+                if (!("waitForPod" in next)) return start(next);
+                if (sim.clock.now() >= deadline) return start({ error: kubeObjects.NO_POD_IN_TIME });
+            }
+        })();
         return forward;
     }
 

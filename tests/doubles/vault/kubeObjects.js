@@ -16,6 +16,10 @@
  * - NotFound: `Error from server (NotFound): <resource> "<name>" not found`.
  * - `kubectl get ... -o name --ignore-not-found` prints nothing and exits 0 for a missing object (kubectl get.go).
  * - `kubectl api-resources -o name` prints "<plural>.<group>" per resource (kubectl pkg/cmd/apiresources).
+ * - Services: the ones Helm renders from the pinned chart for the program's values (tests/support/helm.ts
+ *   renderedVaultRelease), never written here: a Service without spec.type is a ClusterIP (the API server's default,
+ *   pkg/apis/core/v1/defaults.go SetDefaults_Service). Only a load balancer controller fills status.loadBalancer, and
+ *   only for type LoadBalancer (k8s.io/cloud-provider controllers/service: wantsLoadBalancer).
  */
 
 const USER = "jane@example.com";
@@ -25,14 +29,70 @@ const USER = "jane@example.com";
 /** @typedef {{ namespace: string, name: string, labels: Record<string, string>, image: string, availableReplicas: number,
  *   args?: string[], env?: Array<{ name: string, value?: string, valueFrom?: any }> }} SimDeployment */
 /** @typedef {{ type: string, selector: Record<string, string>, ports: Array<{ name: string, port: number, targetPort: number, nodePort?: number }>,
- *   loadBalancer: null | { at: number, ingress: Array<{ ip?: string, hostname?: string }> }, backend?: string }} SimService */
+ *   labels: Record<string, string>, clusterIP?: string, publishNotReadyAddresses?: boolean, externalTrafficPolicy?: string,
+ *   loadBalancer: null | { at: number, ingress: Array<{ ip?: string, hostname?: string }> }, backend?: string }} SimService
+ * `loadBalancer` is the controller's work (set by giveLoadBalancer); `backend` (host:port) is the test's fake Vault a
+ * port-forward relays to. */
 /** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[] }} Kube */
 
 /**
- * A kind-shaped cluster: a tainted control plane and three workers, kind's default StorageClass, no cert-manager, and
- * Vault's Service as the chart makes it for kind (NodePort). @param {string} namespace @param {string} release @returns {Kube}
+ * A Service as the API server serves it, from a manifest the chart rendered: spec.type defaulted to ClusterIP; no
+ * load balancer address and no backend yet.
+ * @param {any} manifest @returns {SimService}
  */
-function defaultKube(namespace, release) {
+function serviceFromManifest(manifest) {
+    const spec = manifest.spec ?? {};
+    return {
+        type: spec.type ?? "ClusterIP",
+        selector: spec.selector ?? {},
+        ports: (spec.ports ?? []).map((/** @type {any} */ p) => ({ ...p })),
+        labels: manifest.metadata?.labels ?? {},
+        ...(spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
+        ...(spec.publishNotReadyAddresses !== undefined ? { publishNotReadyAddresses: spec.publishNotReadyAddresses } : {}),
+        ...(spec.externalTrafficPolicy ? { externalTrafficPolicy: spec.externalTrafficPolicy } : {}),
+        loadBalancer: null,
+    };
+}
+
+/**
+ * A `helm install|upgrade` applies the chart's Services: their spec is the chart's, what the cluster added (a load
+ * balancer's address, while the Service stays a LoadBalancer) and the test's backend stay; Services the chart no longer
+ * renders are deleted. @param {Kube} kube @param {string} namespace @param {any[]} manifests
+ */
+function applyServices(kube, namespace, manifests) {
+    const rendered = new Set();
+    for (const m of manifests) {
+        const key = `${m.metadata.namespace ?? namespace}/${m.metadata.name}`;
+        rendered.add(key);
+        const old = kube.services[key];
+        const svc = serviceFromManifest(m);
+        kube.services[key] = {
+            ...svc,
+            loadBalancer: old && svc.type === "LoadBalancer" ? old.loadBalancer : null,
+            ...(old?.backend ? { backend: old.backend } : {}),
+        };
+    }
+    for (const key of Object.keys(kube.services)) if (key.startsWith(`${namespace}/`) && !rendered.has(key)) delete kube.services[key];
+}
+
+/**
+ * The cluster's load balancer controller gives a LoadBalancer Service its ingress points `afterMs` from now (never,
+ * with null). It serves nothing else: a test cannot give a NodePort or ClusterIP Service an address.
+ * @param {{ now: number, kube: Kube }} s @param {string} key namespace/name @param {number | null} afterMs @param {Array<{ ip?: string, hostname?: string, ipMode?: string }>} ingress
+ */
+function giveLoadBalancer(s, key, afterMs, ingress) {
+    const svc = s.kube.services[key];
+    if (!svc) throw new Error(`simulator: no Service ${key} (the chart renders ${Object.keys(s.kube.services).join(", ")})`);
+    if (svc.type !== "LoadBalancer") throw new Error(`simulator: Service ${key} is of type ${svc.type}: no load balancer controller serves it`);
+    svc.loadBalancer = afterMs === null ? null : { at: s.now + afterMs, ingress };
+}
+
+/**
+ * A kind-shaped cluster: a tainted control plane and three workers, kind's default StorageClass, no cert-manager, and
+ * Vault's Services as the chart rendered them for the program's values.
+ * @param {string} namespace @param {any[]} serviceManifests the Service manifests of the chart's render @returns {Kube}
+ */
+function defaultKube(namespace, serviceManifests) {
     const worker = (/** @type {number} */ i) => ({
         name: `vault-worker${i ? i + 1 : ""}`,
         ready: true,
@@ -58,14 +118,7 @@ function defaultKube(namespace, release) {
         storageClasses: [{ name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }],
         crds: [],
         deployments: [],
-        services: {
-            [`${namespace}/${release}`]: {
-                type: "NodePort",
-                selector: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": release, component: "server" },
-                ports: [{ name: "http", port: 8200, targetPort: 8200, nodePort: 30000 }],
-                loadBalancer: null,
-            },
-        },
+        services: Object.fromEntries(serviceManifests.map((m) => [`${m.metadata.namespace ?? namespace}/${m.metadata.name}`, serviceFromManifest(m)])),
         forbidden: [],
     };
 }
@@ -226,8 +279,15 @@ function kubectlGet(s, positional, flags, matches) {
         return ok({
             apiVersion: "v1",
             kind: "Service",
-            metadata: { name, namespace },
-            spec: { type: svc.type, selector: svc.selector, ports: svc.ports.map((p) => ({ ...p, protocol: "TCP" })) },
+            metadata: { name, namespace, labels: svc.labels },
+            spec: {
+                type: svc.type,
+                ...(svc.clusterIP ? { clusterIP: svc.clusterIP } : {}),
+                selector: svc.selector,
+                ports: svc.ports.map((p) => ({ ...p, protocol: "TCP" })),
+                ...(svc.publishNotReadyAddresses !== undefined ? { publishNotReadyAddresses: svc.publishNotReadyAddresses } : {}),
+                ...(svc.externalTrafficPolicy ? { externalTrafficPolicy: svc.externalTrafficPolicy } : {}),
+            },
             // An empty LoadBalancerStatus is served as {} (ingress is omitempty).
             status: { loadBalancer: lb.length ? { ingress: lb } : {} },
         });
@@ -236,14 +296,60 @@ function kubectlGet(s, positional, flags, matches) {
 }
 
 /**
- * `kubectl port-forward -n NS service/NAME --address 127.0.0.1 [--pod-running-timeout=D] :PORT`, up to the moment
- * it listens: which pod it goes to, or why it fails (kubectl pkg/cmd/portforward/portforward.go: the Service's
- * selector picks one pod; its port is translated to the pod's; a pod that is not Running is refused).
- * @param {import("./model.js").State & { kube: Kube }} s @param {string[]} positional @param {Record<string, string | true>} flags
- * @param {(s: any, name: string) => boolean} running
- * @returns {{ error: { code: number, stdout: string, stderr: string } } | { forward: { pod: string, uid: string, remotePort: number, backend: string } }}
+ * A Go duration as kubectl's --pod-running-timeout takes it ("30s", "1m0s", "1h2m3.5s", "500ms"); undefined when it
+ * is not one. @param {string} text
  */
-function portForward(s, positional, flags, running) {
+function durationMs(text) {
+    const units = /** @type {Record<string, number>} */ ({ ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 });
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+    return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]], 0);
+}
+
+/**
+ * What kubectl knows of a pod when it picks one: its phase, its Ready condition and since when, its restarts.
+ * @typedef {{ assigned: boolean, running: boolean, ready: boolean, readySince: number | null, restartCount: number }} PodView
+ */
+
+/**
+ * The pod kubectl attaches to among those a selector matches: the first of sort.Reverse(podutils.ActivePods)
+ * (k8s.io/kubectl pkg/util/podutils/podutils.go ActivePods.Less, reversed): assigned before unassigned, Running before
+ * Pending, Ready before not, of two Ready pods the one ready longer, then fewer restarts; then by name (inference:
+ * ActivePods goes on to creation time, which the model does not keep).
+ * @param {string[]} pods @param {(name: string) => PodView} view
+ */
+function attachablePod(pods, view) {
+    const rank = (/** @type {string} */ n) => view(n);
+    return [...pods].sort((a, b) => {
+        const x = rank(a);
+        const y = rank(b);
+        if (x.assigned !== y.assigned) return x.assigned ? -1 : 1;
+        if (x.running !== y.running) return x.running ? -1 : 1;
+        if (x.ready !== y.ready) return x.ready ? -1 : 1;
+        if (x.ready && y.ready && x.readySince !== y.readySince) return (x.readySince ?? 0) - (y.readySince ?? 0);
+        if (x.restartCount !== y.restartCount) return x.restartCount - y.restartCount;
+        return a.localeCompare(b);
+    })[0];
+}
+
+/**
+ * `kubectl port-forward -n NS service/NAME --address 127.0.0.1 [--pod-running-timeout=D] :PORT`, up to the moment
+ * it listens: which pod it goes to, or why it fails, or that it is still waiting for a pod. kubectl
+ * (kubernetes/kubectl pkg/cmd/portforward/portforward.go Complete and RunPortForwardContext):
+ * - the Service is read (NotFound if missing); its selector (none: "invalid service 'NAME': Service is defined without
+ *   a selector", polymorphichelpers SelectorsForObject) lists the pods with the labels they carry now, so a Service
+ *   that selects on Vault's own vault-active label reaches only the pod Vault labelled active;
+ * - AttachablePodForObjectFn → GetFirstPod takes one of them (attachablePod above). When none matches, GetPodList
+ *   watches for up to --pod-running-timeout (default 1m0s) for a pod to be added or modified into the selector, and
+ *   fails with "timed out waiting for the condition" (client-go tools/watch UntilWithoutRetry, wait.ErrWaitTimeout;
+ *   kubectl prints "error: " before it): this returns `waitForPod` with that deadline, and the caller asks again;
+ * - translateServicePortToTargetPort: the port must be one of the Service's;
+ * - the pod must be Running ("unable to forward port because pod is not running. Current status=...").
+ * @param {import("./model.js").State & { kube: Kube }} s @param {string[]} positional @param {Record<string, string | true>} flags
+ * @param {(name: string) => PodView} view
+ * @returns {{ error: { code: number, stdout: string, stderr: string } } | { forward: { pod: string, uid: string, remotePort: number, backend: string } } | { waitForPod: { timeoutMs: number } }}
+ */
+function portForward(s, positional, flags, view) {
     const namespace = typeof flags.n === "string" ? flags.n : "default";
     const [, target, ports, ...rest] = positional;
     if (!target || !ports || rest.length) return { error: fail("(simulator: vault-ha forwards one port of one service)") };
@@ -252,16 +358,22 @@ function portForward(s, positional, flags, running) {
     if (!m) return { error: fail("(simulator: vault-ha forwards to service/NAME)") };
     const pm = /^(\d*):(\d+)$/.exec(ports);
     if (!pm) return { error: fail("(simulator: vault-ha forwards :PORT, a local port of kubectl's choosing)") };
+    const timeoutFlag = flags["pod-running-timeout"];
+    const timeoutMs = typeof timeoutFlag === "string" ? durationMs(timeoutFlag) : 60_000;
+    if (timeoutMs === undefined || timeoutMs <= 0)
+        return { error: fail(`error: invalid argument "${timeoutFlag}" for "--pod-running-timeout" flag: time: invalid duration "${timeoutFlag}"`) };
     const refused = forbidden(s.kube, "create", "pods/portforward", namespace);
     const svc = s.kube.services[`${namespace}/${m[1]}`];
     if (!svc) return { error: fail(`Error from server (NotFound): services "${m[1]}" not found`) };
+    if (Object.keys(svc.selector).length === 0)
+        return { error: fail(`error: cannot attach to *v1.Service: invalid service '${m[1]}': Service is defined without a selector`) };
+    const pods = Object.keys(s.pods).filter((n) => s.pods[n].created && s.namespace === namespace && selects(svc.selector, s.pods[n].labels));
+    if (pods.length === 0) return { waitForPod: { timeoutMs } };
+    const pod = attachablePod(pods, view);
     const remotePort = Number(pm[2]);
     // translateServicePortToTargetPort: the port must be one of the Service's.
     if (!svc.ports.some((p) => p.port === remotePort)) return { error: fail(`error: Service ${m[1]} does not have a service port ${remotePort}`) };
-    const pods = Object.keys(s.pods).filter((n) => s.pods[n].created && s.namespace === namespace && selects(svc.selector, s.pods[n].labels));
-    if (pods.length === 0) return { error: fail("error: timed out waiting for the condition") };
-    const pod = pods.find((n) => running(s, n)) ?? pods[0];
-    if (!running(s, pod)) return { error: fail("error: unable to forward port because pod is not running. Current status=Pending") };
+    if (!view(pod).running) return { error: fail("error: unable to forward port because pod is not running. Current status=Pending") };
     // The refusal comes on the upgrade request to the pod's portforward subresource (client-go ForwardPorts:
     // "error upgrading connection: %s"), not as a kubectl "Error from server" line.
     if (refused)
@@ -274,4 +386,7 @@ function portForward(s, positional, flags, running) {
     return { forward: { pod, uid: s.pods[pod].uid, remotePort, backend: svc.backend } };
 }
 
-module.exports = { defaultKube, forbidden, installCertManager, kubectlGet, portForward, USER };
+/** kubectl's words when no pod came within --pod-running-timeout (see portForward). */
+const NO_POD_IN_TIME = fail("error: timed out waiting for the condition");
+
+module.exports = { applyServices, defaultKube, durationMs, forbidden, giveLoadBalancer, installCertManager, kubectlGet, NO_POD_IN_TIME, portForward, USER };

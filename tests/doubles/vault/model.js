@@ -25,7 +25,7 @@ const { defaultKube } = require("./kubeObjects.js");
  * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
- *   terminatingUntil?: number | null, vault: VaultNode }} Pod
+ *   terminatingUntil?: number | null, registeredBy?: string | null, vault: VaultNode }} Pod
  * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
  *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
  * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number }} Cluster
@@ -109,7 +109,8 @@ function revisionOf(statefulSet) {
 }
 
 /**
- * @param {{ statefulSet: any, namespace?: string, kubeconfig?: string, clock?: "sim" | "wall" }} options
+ * @param {{ statefulSet: any, services: any[], namespace?: string, kubeconfig?: string, clock?: "sim" | "wall" }} options
+ *   statefulSet and services: the manifests Helm rendered from the chart for the program's values
  * @returns {State}
  */
 function newState(options) {
@@ -169,7 +170,7 @@ function newState(options) {
         faults: { answerFailures: 0, electionDelayMs: 0, dropAnswers: {} },
         certManager: { admitAfterProbes: 0, probes: 0 },
         // The cluster around Vault (nodes, storage classes, cert-manager, Services, RBAC): kubeObjects.js.
-        kube: defaultKube(namespace, release),
+        kube: defaultKube(namespace, options.services),
         secrets: {},
         pods,
         statefulSet: {
@@ -267,12 +268,89 @@ const hasQuorum = (s) => {
 };
 
 /**
+ * Keeps the model consistent after every change and event: leadership (reconcileLeadership), then the labels each
+ * running Vault puts on its own pod (registerLabels).
+ * @param {State} s
+ */
+function reconcile(s) {
+    reconcileLeadership(s);
+    registerLabels(s);
+}
+
+/**
+ * The labels of `service_registration "kubernetes"` (hashicorp/vault serviceregistration/kubernetes/
+ * service_registration.go: labelVaultVersion "vault-version", labelActive "vault-active", labelSealed "vault-sealed",
+ * labelPerfStandby "vault-perf-standby", labelInitialized "vault-initialized"; values toString(bool), "true"/"false").
+ */
+const REGISTRATION_LABELS = ["vault-version", "vault-active", "vault-sealed", "vault-perf-standby", "vault-initialized"];
+
+/** A pod's labels without the ones Vault put there: what a new pod object from the template carries. @param {Record<string, string>} labels */
+function templateLabels(labels) {
+    return Object.fromEntries(Object.entries(labels).filter(([k]) => !REGISTRATION_LABELS.includes(k)));
+}
+
+/** Vault's process runs in the pod (its container started; not held in ContainerCreating). @param {State} s @param {string} name */
+const vaultRuns = (s, name) => running(s, name) && !missingSecret(s, name);
+
+/**
+ * What Vault's Kubernetes service registration writes on its own pod, while its process runs (PATCHes through the
+ * API server; nothing is written for a pod whose Vault has not started):
+ * - at start (command/server.go: the state is "pre-running": IsInitialized false, IsSealed true, IsActive false,
+ *   IsPerformanceStandby false, VaultVersion the binary's version), written by Run / the retry handler's
+ *   setInitialState;
+ * - on unseal vault-sealed=false and vault-initialized=true (vault/core.go unsealInternal: NotifySealedStateChange,
+ *   NotifyInitializedStateChange); on seal vault-sealed=true;
+ * - vault-active=true once the node is the active one (vault/ha.go advertiseLeader: NotifyActiveStateChange(true)),
+ *   false when it is no longer (clearLeader, a step-down);
+ * - vault-perf-standby stays false (performance standbys are Vault Enterprise).
+ * When the process ends: a graceful shutdown (SIGTERM) leaves active=false, sealed=true, perf-standby=false,
+ * initialized=false (onShutdown, deletePod below); a crash leaves whatever was last written (restart below: the
+ * stricter reading, a restarted pod may still say vault-active=true until its new process starts and writes the
+ * pre-running state). A pod made anew by the StatefulSet carries only its template's labels.
+ * @param {State} s
+ */
+function registerLabels(s) {
+    for (const [name, p] of Object.entries(s.pods)) {
+        if (!p.created || !vaultRuns(s, name)) continue;
+        const process = `${p.uid}/${p.restartCount}`;
+        const sameProcess = p.registeredBy === process;
+        p.registeredBy = process;
+        Object.assign(p.labels, {
+            "vault-version": versionOf(s, name),
+            "vault-active": String(s.active === name),
+            "vault-sealed": String(p.vault.sealed),
+            "vault-perf-standby": "false",
+            // Only an unseal of this process tells it (a seal does not take it back).
+            "vault-initialized": String(!p.vault.sealed || (sameProcess && p.labels["vault-initialized"] === "true")),
+        });
+    }
+}
+
+/**
+ * What kubectl sees of a pod when it picks one for a port-forward (kubeObjects.js attachablePod): its phase, and its
+ * Ready condition, which the chart's readiness probe (sys/health?standbyok=true) gives an initialised, unsealed Vault
+ * whose listener is up. @param {State} s @param {string} name
+ */
+function podView(s, name) {
+    const p = s.pods[name];
+    const runs = vaultRuns(s, name);
+    const ready = runs && s.now >= p.apiUpAt && p.vault.initialized && !p.vault.sealed;
+    return {
+        assigned: !p.reason?.startsWith("Unschedulable"),
+        running: runs,
+        ready,
+        readySince: ready ? Math.max(p.vault.unsealedAt ?? 0, p.apiUpAt) : null,
+        restartCount: p.restartCount,
+    };
+}
+
+/**
  * Keeps leadership consistent with the cluster: no active node without a quorum of live voters; an election scheduled
  * when a quorum exists without an active node. vault/core.go `unsealInternal` starts a node as a standby
  * (runStandby); it becomes active only once raft elects it, after the election timeout.
  * @param {State} s
  */
-function reconcile(s) {
+function reconcileLeadership(s) {
     if (s.active && !hasQuorum(s)) s.audit.quorumLost++;
     if (s.active && (!running(s, s.active) || s.pods[s.active].vault.sealed || !hasQuorum(s))) {
         s.active = null;
@@ -437,6 +515,7 @@ function recreate(s, name) {
     restart(s, name);
     s.pods[name].uid = crypto.randomUUID();
     s.pods[name].restartCount = 0;
+    s.pods[name].labels = templateLabels(s.pods[name].labels);
 }
 
 /**
@@ -452,6 +531,9 @@ function deletePod(s, name) {
     // The danger a roll must avoid: taking away a serving node while raft is not healthy (a pod that serves nothing,
     // stuck or sealed, costs no quorum when it goes).
     if (running(s, name) && !p.vault.sealed && !autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
+    // SIGTERM: Vault's service registration leaves its shutdown labels (service_registration.go onShutdown).
+    if (vaultRuns(s, name) && p.registeredBy)
+        Object.assign(p.labels, { "vault-active": "false", "vault-sealed": "true", "vault-perf-standby": "false", "vault-initialized": "false" });
     p.terminatingUntil = s.now + s.timing.terminationMs;
     p.runningAt = null;
     Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null });
@@ -641,7 +723,15 @@ function readData(s, key) {
 /** The cluster is rebuilt with new volumes: every pod new, Vault uninitialised, no cluster. @param {State} s */
 function rebuild(s) {
     for (const p of Object.values(s.pods))
-        Object.assign(p, { uid: crypto.randomUUID(), restartCount: 0, runningAt: s.now, apiUpAt: s.now, logs: [], vault: freshNode() });
+        Object.assign(p, {
+            uid: crypto.randomUUID(),
+            restartCount: 0,
+            runningAt: s.now,
+            apiUpAt: s.now,
+            logs: [],
+            labels: templateLabels(p.labels),
+            vault: freshNode(),
+        });
     Object.assign(s, { cluster: null, active: null, activeSince: null, electionAt: null, raftIndex: 0, data: {} });
 }
 
@@ -1071,6 +1161,8 @@ module.exports = {
     advance,
     reconcile,
     running,
+    podView,
+    REGISTRATION_LABELS,
     missingSecret,
     readPodFile,
     localTransportError,
