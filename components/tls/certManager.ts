@@ -70,24 +70,33 @@ export class CertManager extends pulumi.ComponentResource {
             const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
             this.namespace = namespace.metadata.name;
 
-            const chart = new certmanager.CertManager(
-                `${name}-chart`,
-                {
-                    helmOptions: {
-                        // A fixed release name keeps cert-manager's service names predictable (no random suffix).
-                        name: "cert-manager",
-                        namespace: this.namespace,
-                        chart: CERT_MANAGER_CHART.chart,
-                        version: args.chartVersion,
-                        repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
-                        values: certManagerChartValues(args.owner),
-                        timeout: 600,
-                    },
-                },
-                // A remote component does not inherit its parent's providers: without this it would install into
-                // whatever cluster the ambient kubeconfig points at.
-                { ...inCluster(this, opts), providers: opts?.provider ? { kubernetes: opts.provider } : undefined },
-            );
+            const helmOptions = {
+                // A fixed release name keeps cert-manager's service names predictable (no random suffix).
+                name: "cert-manager",
+                namespace: this.namespace,
+                chart: CERT_MANAGER_CHART.chart,
+                version: args.chartVersion,
+                repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+                values: certManagerChartValues(args.owner),
+                timeout: 600,
+            };
+            const chart =
+                args.owner === undefined
+                    ? new certmanager.CertManager(
+                          `${name}-chart`,
+                          { helmOptions },
+                          // A remote component does not inherit its parent's providers: without this it would install
+                          // into whatever cluster the ambient kubeconfig points at.
+                          { ...inCluster(this, opts), providers: opts?.provider ? { kubernetes: opts.provider } : undefined },
+                      )
+                    : // With an owner (a cluster vault-ha does not own) a plain Helm Release: the wrapper above decodes
+                      // its own typed arguments over helmOptions.values, and its typed `global` (which has no
+                      // commonLabels) replaces ours with nothing (pulumi/pulumi-kubernetes-cert-manager
+                      // provider/pkg/provider/chart.go CertManagerArgs.Global; pulumi/pulumi-go-helmbase base.go
+                      // InitDefaults: "the strongly typed values override the weakly typed map"). Without the owner
+                      // label the next up would take vault-ha's own install for a foreign one. kind keeps the wrapper:
+                      // its stacks' cert-manager is not replaced, and it needs no label.
+                      new k8s.helm.v3.Release(`${name}-release`, helmOptions, inCluster(this, opts));
             installed = [chart];
         }
 

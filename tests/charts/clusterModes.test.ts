@@ -12,7 +12,20 @@ import { OWNER_LABEL_KEY } from "../../components/kind/kindConfig";
 import { certManagerChartValues } from "../../components/tls/certManagerMode";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART } from "../../components/config/versions";
 import { unknownChartKeys } from "../support/chartKeys";
-import { ChartName, describeManifest, Manifest, manifestsOfKind, oneManifest, renderChart, renderChartText, requireHelm } from "../support/helm";
+import {
+    ChartName,
+    describeManifest,
+    Manifest,
+    manifestsOfKind,
+    oneManifest,
+    registeredReleases,
+    renderChart,
+    renderChartText,
+    renderRegistered,
+    requireHelm,
+} from "../support/helm";
+import { runProgram } from "../support/program";
+import { kubeVersionOfNodeImage } from "../../scripts/charts";
 
 const OWNER = "vault-ha.dev";
 const REFERENCE = path.resolve(__dirname, "../../../shared/reference/charts");
@@ -153,6 +166,25 @@ describe("values for an existing cluster, rendered by Helm", function () {
             const cls = oneManifest(manifests, "IngressClass", INGRESS_CLASS);
             assert.equal(cls.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"], undefined);
             assert.ok(controller.args.includes(`--controller-class=${cls.spec.controller}`));
+        });
+    });
+
+    describe("what the program registers on an existing cluster, through Helm", () => {
+        let rendered: Record<string, Manifest[]>;
+        before(async () => {
+            const run = await runProgram({ cluster: "existing", kubeContext: "prod-eu", ingress: "install", ingressHost: "vault.example.com" });
+            rendered = {};
+            for (const r of registeredReleases(run)) rendered[r.release] = await renderRegistered(r, kubeVersionOfNodeImage());
+        });
+
+        it("cert-manager's webhook Deployment carries this stack's owner label, so the next up knows the install as its own", () => {
+            const webhook = oneManifest(rendered["cert-manager"], "Deployment", "cert-manager-webhook");
+            assert.equal(webhook.metadata.labels?.[OWNER_LABEL_KEY], OWNER, describeManifest(webhook));
+        });
+
+        it("Vault's API Service is a LoadBalancer, and ingress-nginx's controller is behind one too", () => {
+            assert.equal(oneManifest(rendered.vault, "Service", "vault-ui").spec.type, "LoadBalancer");
+            assert.equal(oneManifest(rendered["ingress-nginx"], "Service", "ingress-nginx-controller").spec.type, "LoadBalancer");
         });
     });
 });

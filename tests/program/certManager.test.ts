@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import { CertManager, CertManagerArgs } from "../../components/tls/certManager";
 import { VaultTls } from "../../components/tls/vaultTls";
-import { COMMAND, CR, dependsOn, FAKE_KUBECONFIG, ProgramRun, runComponents, runProgramOnce } from "../support/program";
+import { COMMAND, CR, dependsOn, FAKE_KUBECONFIG, ProgramRun, runComponents, runProgramOnce, RELEASE } from "../support/program";
 
 describe("CertManager (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -33,16 +33,29 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
         return { namespace: certManager.namespace };
     };
 
-    it("install on an existing cluster: the chart carries this stack's owner label, the gate waits for the chart", async () => {
+    it("install on an existing cluster: a plain Helm Release that carries this stack's owner label, the gate waits for it", async () => {
         const run = await runComponents(build({ namespace: "cert-manager", chartVersion: "v1.21.1", owner: "vault-ha.dev", kubeconfig: FAKE_KUBECONFIG }));
-        const chart = run.one("kubernetes-cert-manager:index:CertManager");
-        assert.deepEqual(chart.inputs.helmOptions.values, {
+        // Not the @pulumi/kubernetes-cert-manager wrapper: it decodes its typed `global` (no commonLabels) over the
+        // values and would drop the owner label (components/tls/certManager.ts).
+        assert.equal(run.all("kubernetes-cert-manager:index:CertManager").length, 0);
+        const release = run.one(RELEASE, "cert-manager-release");
+        assert.deepEqual(release.inputs.values, {
             crds: { enabled: true, keep: false },
             global: { commonLabels: { "vault-ha.dev/owner": "vault-ha.dev" } },
         });
+        assert.deepEqual([release.inputs.name, release.inputs.chart, release.inputs.version], ["cert-manager", "cert-manager", "v1.21.1"]);
+        assert.equal(release.inputs.repositoryOpts.repo, "https://charts.jetstack.io");
         assert.equal(run.one("kubernetes:core/v1:Namespace").inputs.metadata.name, "cert-manager");
-        dependsOn(run.one(COMMAND, "cert-manager-webhook-ready"), chart);
+        dependsOn(run.one(COMMAND, "cert-manager-webhook-ready"), release);
         assert.equal(run.outputs.namespace.value, "cert-manager");
+    });
+
+    it("install on kind: the chart wrapper as before (existing kind stacks keep their cert-manager), no owner label", async () => {
+        const run = await runComponents(build({ namespace: "cert-manager", chartVersion: "v1.21.1", kubeconfig: FAKE_KUBECONFIG }));
+        const chart = run.one("kubernetes-cert-manager:index:CertManager");
+        assert.deepEqual(chart.inputs.helmOptions.values, { crds: { enabled: true } });
+        assert.equal(run.all(RELEASE).length, 0);
+        dependsOn(run.one(COMMAND, "cert-manager-webhook-ready"), chart);
     });
 
     it("use existing: creates no Namespace and no chart, only the webhook gate; its namespace is the running one's", async () => {

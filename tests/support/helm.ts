@@ -228,7 +228,16 @@ export function registeredReleases(run: ProgramRun): RegisteredRelease[] {
         const chart = helmOptions.chart ?? "cert-manager";
         if (!isChart(chart)) throw new Error(`CertManager ${r.name} installs chart ${chart}, which the chart tests do not know`);
         if (!helmOptions.name || !helmOptions.namespace) throw new Error(`CertManager ${r.name} has no fixed release name or namespace`);
-        const set = Object.fromEntries(Object.entries(typed).filter(([, v]) => v !== null && v !== undefined));
+        // What the wrapper's provider does with the values (pulumi/pulumi-go-helmbase base.go InitDefaults): it decodes
+        // its typed arguments over helmOptions.values, "the strongly typed values override the weakly typed map", and a
+        // typed argument left unset decodes to nil, which the Go SDK drops from the map: a value under any typed
+        // argument's name is lost unless given as that argument.
+        const values: Record<string, unknown> = { ...(helmOptions.values ?? {}) };
+        for (const field of CERT_MANAGER_TYPED_ARGS) {
+            const given = typed[field];
+            if (given === null || given === undefined) delete values[field];
+            else values[field] = given;
+        }
         releases.push({
             resource: r.name,
             chart,
@@ -236,11 +245,51 @@ export function registeredReleases(run: ProgramRun): RegisteredRelease[] {
             version: helmOptions.version,
             release: helmOptions.name,
             namespace: helmOptions.namespace,
-            values: { ...(helmOptions.values ?? {}), ...set },
+            values,
         });
     }
     return releases;
 }
+
+/**
+ * The typed arguments of @pulumi/kubernetes-cert-manager's CertManager, by their Helm value names
+ * (pulumi/pulumi-kubernetes-cert-manager provider/pkg/provider/chart.go, CertManagerArgs' `pulumi:` tags).
+ */
+const CERT_MANAGER_TYPED_ARGS = [
+    "global",
+    "installCRDs",
+    "replicaCount",
+    "strategy",
+    "featureGates",
+    "image",
+    "clusterResourceNamespace",
+    "serviceAccount",
+    "extraArgs",
+    "extraEnv",
+    "resources",
+    "securityContext",
+    "containerSecurityContext",
+    "extraVolumes",
+    "extraVolumeMounts",
+    "deploymentAnnotations",
+    "podAnnotations",
+    "podLabels",
+    "serviceLabels",
+    "serviceAnnotations",
+    "podDnsPolicy",
+    "podDnsConfig",
+    "nodeSelector",
+    "ingressShim",
+    "prometheus",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "affinity",
+    "tolerations",
+    "webhook",
+    "cainjector",
+    "startupapicheck",
+];
 
 /** The Kubernetes version of the node image the program's kind cluster is created with. */
 export function registeredKubeVersion(run: ProgramRun): string {
