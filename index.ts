@@ -155,6 +155,7 @@ async function main() {
             tls: tls ? { caFile: tls.podCaFile } : undefined,
             podTemplate: vault.podTemplate,
             snapshotsToKeep: settings.snapshotsToKeep,
+            keepKeysOnDestroy: !onKind && settings.raftVolumesOnDestroy === "keep",
         },
         { ...inCluster, dependsOn: [vault.release] },
     );

@@ -110,6 +110,31 @@ export function retireKeyFile(file: string): string {
     return aside;
 }
 
+/**
+ * Moves the key file of a destroyed stack whose raft volumes were kept into `folder` (0700) as
+ * `<UTC>.kept-volumes.init.json` (0600): those volumes open only with these keys. Undefined when there was no key file.
+ */
+export function keepKeyFile(file: string, folder: string, now: Date = new Date()): string | undefined {
+    try {
+        if (!fs.lstatSync(file).isFile()) return undefined;
+    } catch (err) {
+        if (["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
+        throw err;
+    }
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    fs.chmodSync(folder, 0o700);
+    const stamp = now
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+        .replace(/:/g, "-");
+    const kept = path.join(folder, `${stamp}.kept-volumes.init.json`);
+    // Copy then remove (not rename): the backup folder may be on another file system than the key folder.
+    fs.copyFileSync(file, kept, fs.constants.COPYFILE_EXCL);
+    fs.chmodSync(kept, 0o600);
+    deleteKeyFile(file);
+    return kept;
+}
+
 /** Removes the key file of a destroyed cluster. Anything that is not a file in its place is not vault-ha's: kept. */
 export function deleteKeyFile(file: string): boolean {
     try {

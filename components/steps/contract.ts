@@ -69,6 +69,7 @@ export const ENV = {
     tlsServerName: "VAULT_HA_TLS_SERVER_NAME",
     probeNamespace: "VAULT_HA_PROBE_NAMESPACE",
     secretNames: "VAULT_HA_SECRET_NAMES",
+    keepKeysIn: "VAULT_HA_KEEP_KEYS_IN",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -86,6 +87,8 @@ const SHAPES = {
     // An invoke too: what each running pod was made from, so the program can say before anything changes which pods
     // a new template will replace (and refuse a Vault downgrade).
     "pod-templates": { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
+    // keepKeysIn: only for the delete (forget-keys), where the kept raft volumes' keys go; absent (kind, or volumes
+    // deleted) the environment is the one existing states hold.
     init: {
         namespace: "string",
         release: "string",
@@ -94,6 +97,7 @@ const SHAPES = {
         keyThreshold: "number",
         keyFile: "string",
         timeoutSeconds: "number",
+        keepKeysIn: "optional-string",
     },
     unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number" },
     // podTemplate: what the pods are made from (image, TLS, chart values digest), in words: the preview shows it
@@ -119,7 +123,7 @@ const SHAPES = {
         timeoutSeconds: "number",
     },
     verify: { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
-    "forget-keys": { keyFile: "string" },
+    "forget-keys": { keyFile: "string", keepKeysIn: "optional-string" },
     // probeNamespace: absent (kind), the probe is a ClusterIssuer; given (a cluster vault-ha does not own), an Issuer
     // in that namespace, which needs no cluster-wide right.
     "cert-manager-ready": { timeoutSeconds: "number", probeNamespace: "optional-string" },
@@ -289,7 +293,8 @@ export interface StepResults {
     roll: { rolled: string[]; revision: string };
     join: { pod: string; result: UnsealOutcome };
     verify: { peers: RaftPeer[] };
-    "forget-keys": { deleted: boolean };
+    /** keptAs: where the key file went instead (with keepKeysIn). */
+    "forget-keys": { deleted: boolean; keptAs?: string };
     "cert-manager-ready": { ready: true };
     "read-ca": { caCert: string };
     "kv-proof": { path: string; version: number };

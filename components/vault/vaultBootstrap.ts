@@ -45,6 +45,11 @@ export interface VaultBootstrapArgs {
     podTemplate: string;
     /** Backups kept in backups/<project>.<stack>/ (the roll saves one before it replaces a serving pod). */
     snapshotsToKeep: number;
+    /**
+     * The raft volumes outlive the stack (an existing cluster with raftVolumesOnDestroy: keep): destroy moves the key
+     * file into the backup folder instead of deleting it, since those volumes open only with these keys.
+     */
+    keepKeysOnDestroy?: boolean;
 }
 
 export class VaultBootstrap extends pulumi.ComponentResource {
@@ -153,7 +158,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                         id,
                         {
                             step: "init",
-                            // Destroy removes the saved keys: they open nothing once the cluster is gone.
+                            // Destroy removes the saved keys: they open nothing once the cluster is gone (unless its
+                            // raft volumes are kept: keepKeysOnDestroy).
                             onDelete: "forget-keys",
                             params: params({
                                 replicas: args.replicas,
@@ -161,6 +167,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 keyThreshold: args.keyThreshold,
                                 keyFile: this.keyFile,
                                 timeoutSeconds,
+                                // Kept raft volumes open only with these keys: destroy moves them aside instead.
+                                ...(args.keepKeysOnDestroy ? { keepKeysIn: backupFolder(pulumi.getProject(), pulumi.getStack()) } : {}),
                             }),
                             secrets: {
                                 kubeconfig,

@@ -250,9 +250,16 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.ok(!invoke.inputs.command.includes("current-context: other"));
         });
 
-        it("raftVolumesOnDestroy: delete lets the namespace (and the claims) go with the stack", async () => {
+        it("raftVolumesOnDestroy: delete lets the namespace (and the claims) go with the stack, and the keys with them", async () => {
             const deleting = await runProgram({ ...EXISTING, raftVolumesOnDestroy: "delete" });
             assert.equal(deleting.one("kubernetes:core/v1:Namespace", "vault-namespace-ns").retainOnDelete, false);
+            assert.equal(deleting.one(COMMAND, "bootstrap-init").inputs.environment.VAULT_HA_KEEP_KEYS_IN, undefined);
+        });
+
+        it("raftVolumesOnDestroy: keep (the default) keeps the keys that open the kept volumes: destroy moves them to the backups", () => {
+            const init = run.one(COMMAND, "bootstrap-init");
+            assert.match(init.inputs.delete, /cli\.ts forget-keys$/);
+            assert.equal(init.inputs.environment.VAULT_HA_KEEP_KEYS_IN, "backups/vault-ha.dev");
         });
 
         it("ingress install puts ingress-nginx behind a load balancer, and whoami at the ingress host", async () => {

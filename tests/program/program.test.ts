@@ -79,6 +79,10 @@ describe("program (index.ts under Pulumi mocks)", () => {
             assert.equal(run.all(COMMAND).filter((c) => c.name === "vault-tls-secrets-cleanup").length, 0);
         });
 
+        it("on kind, destroy deletes the key file (the volumes die with the cluster): init's environment is as before", () => {
+            assert.equal(run.one(COMMAND, "bootstrap-init").inputs.environment.VAULT_HA_KEEP_KEYS_IN, undefined);
+        });
+
         it("does not hand deletedWith to the cluster itself or its provider", () => {
             assert.equal(run.one(COMMAND, "kind-cluster").deletedWith, "");
             assert.equal(run.one(PROVIDER, "kind-k8s").deletedWith, "");

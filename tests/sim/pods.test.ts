@@ -19,6 +19,17 @@ describe("pods against the simulator", () => {
         assert.deepEqual(after, before);
     });
 
+    it("pod-templates reports the running StatefulSet's raft volume claim, as the rendered chart made it", async () => {
+        sim = await Simulation.create();
+        const result = JSON.parse((await sim.runStep("pod-templates")).stdout);
+        // raftStorageSize 10Gi, no storageClass: the chart renders no storageClassName (the cluster's default class).
+        assert.deepEqual(result.dataClaim, { storage: "10Gi" });
+        assert.equal(result.pods.length, 3);
+        // Why the program checks it first: the API server refuses a new claim template, failing the Helm upgrade.
+        await assert.rejects(sim.upgrade({ raftStorageSize: "20Gi" }), /spec: Forbidden: updates to statefulset spec for fields other than 'replicas'/);
+        assert.equal(sim.state().statefulSet.generation, 1, "nothing changed");
+    });
+
     it("times out naming each pod and its state when the pods never run", async () => {
         sim = await Simulation.create({ timeoutSeconds: 60 });
         sim.change((s) => {

@@ -382,7 +382,8 @@ function kubectl(s, argv, io) {
             apiVersion: "apps/v1",
             kind: "StatefulSet",
             metadata: { name: sts.name, namespace, generation: sts.generation },
-            spec: { replicas: spec.replicas, updateStrategy: spec.updateStrategy },
+            // The claim templates as stored (the program compares them before a Helm upgrade: rollPlan.ts).
+            spec: { replicas: spec.replicas, updateStrategy: spec.updateStrategy, volumeClaimTemplates: spec.volumeClaimTemplates },
             status: {
                 observedGeneration: sts.observedGeneration,
                 replicas: sts.replicas,

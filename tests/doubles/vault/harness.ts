@@ -191,10 +191,10 @@ export class Simulation {
      * the chart renders for them (real Helm), and the program passes the roll step the new template summary. With TLS
      * switched on, cert-manager's certificate secret exists first (the release depends on it).
      */
-    async upgrade(change: { vaultImage?: string; tls?: boolean }): Promise<void> {
+    async upgrade(change: { vaultImage?: string; tls?: boolean; raftStorageSize?: string }): Promise<void> {
         const tls = change.tls ?? this.params.leaderCaCertFile !== undefined;
         const values = vaultHelmValues(
-            { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: "10Gi", tls, vaultImage: change.vaultImage },
+            { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: change.raftStorageSize ?? "10Gi", tls, vaultImage: change.vaultImage },
             this.chart,
         );
         const { statefulSet, services } = await renderedVaultRelease(values);

@@ -570,6 +570,15 @@ function remake(s, name) {
  * @param {State} s @param {any} statefulSet
  */
 function applyStatefulSet(s, statefulSet) {
+    // The API server refuses any change to a StatefulSet's spec but replicas, ordinals, template, updateStrategy,
+    // persistentVolumeClaimRetentionPolicy and minReadySeconds (kubernetes pkg/apis/apps/validation/validation.go
+    // ValidateStatefulSetUpdate): a new volume claim template fails the whole Helm upgrade.
+    const current = (s.statefulSet.pending ?? s.statefulSet.templates[s.statefulSet.updateRevision]).spec.volumeClaimTemplates;
+    if (JSON.stringify(current ?? []) !== JSON.stringify(statefulSet.spec.volumeClaimTemplates ?? [])) {
+        throw new Error(
+            `StatefulSet.apps "${s.statefulSet.name}" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`,
+        );
+    }
     s.statefulSet.generation++;
     s.statefulSet.pending = statefulSet;
     s.statefulSet.observeAt = s.now + s.timing.controllerMs;
