@@ -25,6 +25,8 @@ export function existingPlan(
     facts: ClusterFacts,
     owner: string,
     fixes: FixCommands = new FixCommands(),
+    /** What the running StatefulSet has (the pod-templates step); absent before the first install. */
+    running: { antiAffinity?: AntiAffinity } = {},
 ): ExistingPlan {
     const warnings: string[] = [];
     const problems: string[] = [];
@@ -40,6 +42,21 @@ export function existingPlan(
             problems.push(
                 `vault-ha:antiAffinity is required, but the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods: ` +
                     `${s.vaultReplicas - nodes} would stay Pending. Fix: add nodes, or ${fixes.set("vaultReplicas", Math.max(1, nodes))}, or ${fixes.set("antiAffinity", "preferred")}`,
+            );
+        }
+    } else if (running.antiAffinity !== undefined) {
+        // auto decides once, at the first install: a later up keeps what the pods run, so a node cordoned for an
+        // upgrade (or one an autoscaler took) does not flip the pod template and roll every pod, twice.
+        antiAffinity = running.antiAffinity;
+        if (antiAffinity === "preferred" && nodes !== undefined && nodes >= s.vaultReplicas) {
+            warnings.push(
+                `the cluster now has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, but they keep the preferred anti-affinity they were made with. ` +
+                    `To make one pod per node required (the up rolls the pods): ${fixes.set("antiAffinity", "required")}`,
+            );
+        } else if (antiAffinity === "required" && nodes !== undefined && nodes < s.vaultReplicas) {
+            warnings.push(
+                `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods that require one node each: a pod that is replaced now stays Pending until a node is free. ` +
+                    `Add nodes, or ${fixes.set("antiAffinity", "preferred")} (the up rolls the pods)`,
             );
         }
     } else if (nodes === undefined) {

@@ -15,6 +15,7 @@ import { Logging, projectDir } from "../steps/stepResource";
 import { ExistingCluster } from "./existingCluster";
 import { ExistingPlan, existingPlan } from "./existingPlan";
 import { KUBECONFIG_ENV, KUBECONFIG_SCRIPT, kubeconfigTarget } from "./kubeconfig";
+import { VAULT_RELEASE_NAME } from "../vault/names";
 
 export interface Target {
     provider: k8s.Provider;
@@ -96,7 +97,26 @@ export async function existingTarget(settings: Settings, givenKubeconfig: string
         ).stdout,
     ) as ClusterFacts;
 
-    const plan = existingPlan(settings, facts, owner, fixes);
+    // What the running Vault StatefulSet has, if any: auto choices made at the first install are kept (existingPlan.ts).
+    const running = parseStepResult(
+        "pod-templates",
+        (
+            await command.local.run({
+                command: stepCommand("pod-templates"),
+                environment: stepEnvironment("pod-templates", {
+                    namespace: settings.vaultNamespace,
+                    release: VAULT_RELEASE_NAME,
+                    replicas: settings.vaultReplicas,
+                    timeoutSeconds: 60,
+                }),
+                stdin: JSON.stringify({ kubeconfig }),
+                dir: projectDir(),
+                logging: Logging.Stderr,
+            })
+        ).stdout,
+    );
+
+    const plan = existingPlan(settings, facts, owner, fixes, { antiAffinity: running.antiAffinity });
     if (plan.problems.length > 0) refuse(plan.problems);
     for (const warning of plan.warnings) pulumi.log.warn(warning);
 

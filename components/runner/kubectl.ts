@@ -376,7 +376,16 @@ export function parseStatefulSet(json: string): StatefulSetInfo {
         currentRevision: String(sts.status?.currentRevision ?? ""),
         replicas: Number(sts.spec?.replicas ?? 0),
         ...(dataClaimOf(sts) ? { dataClaim: dataClaimOf(sts) } : {}),
+        ...(antiAffinityOf(sts) ? { antiAffinity: antiAffinityOf(sts) } : {}),
     };
+}
+
+/** The pod template's podAntiAffinity: required when it has a required term, preferred when only preferred ones. */
+function antiAffinityOf(sts: any): "required" | "preferred" | undefined {
+    const anti = sts.spec?.template?.spec?.affinity?.podAntiAffinity;
+    if ((anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) return "required";
+    if ((anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) return "preferred";
+    return undefined;
 }
 
 /** The "data" claim template of a StatefulSet's JSON (vault-helm templates/_helpers.tpl vault.volumeclaims). */

@@ -71,6 +71,8 @@ export interface StatefulSetInfo {
     replicas: number;
     /** The raft volume's claim template ("data", vault-helm's vault.volumeclaims), as the API server stores it. */
     dataClaim?: DataClaim;
+    /** How the pod template keeps Vault pods apart: a required or only a preferred podAntiAffinity term. */
+    antiAffinity?: "required" | "preferred";
 }
 
 /** What a StatefulSet's claim template asks for; Kubernetes forbids changing it on a running StatefulSet. */

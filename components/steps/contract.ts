@@ -285,8 +285,11 @@ export interface StepResults {
     /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
     "pod-identities": Record<string, string>;
     /** The pods that exist, each with the Vault image it runs and whether it mounts the TLS secret. */
-    /** dataClaim: the running StatefulSet's raft volume claim template; absent before the first install. */
-    "pod-templates": { pods: PodTemplate[]; dataClaim?: { storage?: string; storageClassName?: string } };
+    /**
+     * dataClaim: the running StatefulSet's raft volume claim template; antiAffinity: how its pod template keeps the pods
+     * apart. Both absent before the first install.
+     */
+    "pod-templates": { pods: PodTemplate[]; dataClaim?: { storage?: string; storageClassName?: string }; antiAffinity?: "required" | "preferred" };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };
     /** The pods replaced (in order) to bring them to the StatefulSet's revision. */

@@ -187,6 +187,14 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.ok(few.warnings.some((w) => /2 schedulable node\(s\) for 3 Vault pods/.test(w)));
         });
 
+        it("once the pods run, auto keeps their anti-affinity: a node that comes or goes rolls nothing", async () => {
+            const keep = await runProgram(EXISTING, [], { "pod-templates": { pods: [], antiAffinity: "preferred" } });
+            assert.match(String(keep.one(RELEASE, "vault-release").inputs.values.server.affinity), /preferredDuringSchedulingIgnoredDuringExecution/);
+            assert.ok(keep.warnings.some((w) => /keep the preferred anti-affinity they were made with/.test(w)));
+            const readFirst = keep.invokes.findIndex((i) => /cli\.ts pod-templates$/.test(String(i.inputs.command)));
+            assert.ok(readFirst >= 0 && readFirst < keep.invokes.findIndex((i) => /cli\.ts pod-identities$/.test(String(i.inputs.command))));
+        });
+
         it("required anti-affinity with too few nodes stops the up, nothing registered", async () => {
             const { message, registered } = await refusal({ antiAffinity: "required" }, { "cluster-facts": facts({ schedulableNodes: 2 }) });
             assert.match(message, /vault-ha:antiAffinity is required, but the cluster has 2 schedulable node\(s\) for 3 Vault pods/);

@@ -24,6 +24,8 @@ describe("pods against the simulator", () => {
         const result = JSON.parse((await sim.runStep("pod-templates")).stdout);
         // raftStorageSize 10Gi, no storageClass: the chart renders no storageClassName (the cluster's default class).
         assert.deepEqual(result.dataClaim, { storage: "10Gi" });
+        // The chart's own rule (server.affinity unset): one pod per node, required.
+        assert.equal(result.antiAffinity, "required");
         assert.equal(result.pods.length, 3);
         // Why the program checks it first: the API server refuses a new claim template, failing the Helm upgrade.
         await assert.rejects(sim.upgrade({ raftStorageSize: "20Gi" }), /spec: Forbidden: updates to statefulset spec for fields other than 'replicas'/);

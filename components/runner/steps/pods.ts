@@ -120,9 +120,6 @@ export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
         }
         // The claim template too: the program refuses a change Kubernetes would refuse half-way through the up.
         // No StatefulSet yet (a first install) is no claim.
-        const dataClaim = await vault.ops.statefulSet().then(
-            (sts) => sts.dataClaim,
-            () => undefined,
-        );
-        return dataClaim ? { pods, dataClaim } : { pods };
+        const sts = await vault.ops.statefulSet().catch(() => undefined);
+        return { pods, ...(sts?.dataClaim ? { dataClaim: sts.dataClaim } : {}), ...(sts?.antiAffinity ? { antiAffinity: sts.antiAffinity } : {}) };
     });

@@ -383,7 +383,12 @@ function kubectl(s, argv, io) {
             kind: "StatefulSet",
             metadata: { name: sts.name, namespace, generation: sts.generation },
             // The claim templates as stored (the program compares them before a Helm upgrade: rollPlan.ts).
-            spec: { replicas: spec.replicas, updateStrategy: spec.updateStrategy, volumeClaimTemplates: spec.volumeClaimTemplates },
+            spec: {
+                replicas: spec.replicas,
+                updateStrategy: spec.updateStrategy,
+                volumeClaimTemplates: spec.volumeClaimTemplates,
+                template: { spec: { affinity: spec.template?.spec?.affinity } },
+            },
             status: {
                 observedGeneration: sts.observedGeneration,
                 replicas: sts.replicas,

@@ -60,6 +60,26 @@ describe("existingPlan: decided from the live cluster", () => {
         });
     });
 
+    describe("anti-affinity once the pods run: auto keeps what they were made with", () => {
+        it("preferred stays preferred when nodes come, with the way to make it required", () => {
+            const plan = existingPlan(settings(), FACTS, "o", undefined, { antiAffinity: "preferred" });
+            assert.equal(plan.antiAffinity, "preferred");
+            assert.match(plan.warnings[0], /keep the preferred anti-affinity they were made with.*pulumi config set vault-ha:antiAffinity required/);
+        });
+
+        it("required stays required when a node goes (no roll of every pod), with what that means", () => {
+            const plan = existingPlan(settings(), facts({ schedulableNodes: 2 }), "o", undefined, { antiAffinity: "required" });
+            assert.equal(plan.antiAffinity, "required");
+            assert.match(plan.warnings[0], /a pod that is replaced now stays Pending until a node is free/);
+            assert.deepEqual(plan.problems, []);
+        });
+
+        it("nothing to say when the running choice still fits; an explicit setting wins over it", () => {
+            assert.deepEqual(existingPlan(settings(), FACTS, "o", undefined, { antiAffinity: "required" }).warnings, []);
+            assert.equal(existingPlan(settings({ antiAffinity: "required" }), FACTS, "o", undefined, { antiAffinity: "preferred" }).antiAffinity, "required");
+        });
+    });
+
     describe("storage", () => {
         it("a named class that exists, or the default one, passes", () => {
             assert.deepEqual(existingPlan(settings({ storageClass: "io2" }), FACTS, "o").problems, []);

@@ -61,6 +61,17 @@ describe("kubectl and Vault CLI output, as the roll reads it", () => {
         assert.equal("dataClaim" in parseStatefulSet(sts([])), false);
     });
 
+    it("the pod template's anti-affinity: required when it has a required term, preferred when only preferred ones", () => {
+        const term = { labelSelector: { matchLabels: { component: "server" } }, topologyKey: "kubernetes.io/hostname" };
+        const sts = (podAntiAffinity: unknown) => JSON.stringify({ metadata: {}, spec: { template: { spec: { affinity: { podAntiAffinity } } } } });
+        assert.equal(parseStatefulSet(sts({ requiredDuringSchedulingIgnoredDuringExecution: [term] })).antiAffinity, "required");
+        assert.equal(
+            parseStatefulSet(sts({ preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] })).antiAffinity,
+            "preferred",
+        );
+        assert.equal(parseStatefulSet(sts({})).antiAffinity, undefined);
+    });
+
     it("autopilot's state with the Go field names the CLI prints (api/sys_raft.go has no json tags)", () => {
         const state = parseAutopilotState(
             JSON.stringify({
