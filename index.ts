@@ -50,6 +50,7 @@ async function main() {
                       namespace: settings.whoamiNamespace,
                       ingressClassName,
                       ...(onKind ? { hostHttpPort: settings.ingressHttpPort } : { host: settings.ingressHost }),
+                      skipAwait: ingress === "existing",
                   },
                   inCluster,
               )
@@ -137,7 +138,8 @@ async function main() {
     const vaultIngress = ingressClassName
         ? new VaultIngress(
               "vault-ingress",
-              { namespace: vaultNs.name, host: settings.ingressHost, ingressClassName, tls: settings.tls, ...hostPorts },
+              // A class vault-ha did not install may never publish an address: do not wait for one.
+              { namespace: vaultNs.name, host: settings.ingressHost, ingressClassName, tls: settings.tls, ...hostPorts, skipAwait: ingress === "existing" },
               inCluster,
           )
         : undefined;
@@ -171,6 +173,8 @@ async function main() {
             tlsServerName: vault.tlsServerName,
             portForward: vault.portForward,
             kubeconfig: target.kubeconfig,
+            // A new load balancer's DNS name can take minutes to resolve (AWS's): wait longer (within the step's 15 minutes).
+            ...(serviceType === "LoadBalancer" ? { timeoutSeconds: 600 } : {}),
         },
         { deletedWith: target.deletedWith, dependsOn: [bootstrap] },
     );

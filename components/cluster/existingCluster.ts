@@ -29,10 +29,11 @@ export class ExistingCluster extends pulumi.ComponentResource {
         this.clusterName = pulumi.output(args.target.cluster);
         this.server = pulumi.output(args.target.server);
 
-        // The provider replaces its resources only when the kubeconfig's active cluster changes, not when its
-        // credentials do (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig): a rotated token
-        // is an update, a different cluster is a replacement.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+        // Without an identifier the provider replaces every resource when anything of the kubeconfig's active cluster
+        // entry changes (its CA after a rotation, a proxy URL: pulumi/pulumi-kubernetes provider.go DiffConfig);
+        // with clusterIdentifier "the provider will only be replaced when clusterIdentifier changes". The API
+        // server's address is what names the cluster: a rotated token or CA is an update, another server a replacement.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: args.target.server }, { parent: this });
 
         this.registerOutputs({ kubeContext: this.kubeContext, clusterName: this.clusterName, server: this.server });
     }

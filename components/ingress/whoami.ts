@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
 import { WHOAMI_IMAGE } from "../config/versions";
+import { SKIP_AWAIT } from "../vault/vaultIngress";
 
 export const WHOAMI_PATH = "/_whoami";
 
@@ -22,6 +23,12 @@ export interface WhoamiArgs {
     hostHttpPort?: number;
     /** On an existing cluster: the ingress host, whose DNS name points at the controller (the rule matches it only). */
     host?: string;
+    /**
+     * Do not wait for the Ingress to get an address: an ingress class vault-ha did not install may never publish one
+     * in the Ingress status (bare metal, hostNetwork controllers), and Pulumi's Ingress await waits for it
+     * (status.loadBalancer.ingress) until its timeout. The annotation pulumi.com/skipAwait turns that wait off.
+     */
+    skipAwait?: boolean;
 }
 
 export function whoamiUrl(hostHttpPort: number): string {
@@ -54,7 +61,7 @@ export class Whoami extends pulumi.ComponentResource {
         const deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: "whoami", namespace: ns, labels },
+                metadata: { name: "whoami", namespace: ns, labels, ...(args.skipAwait ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
                 spec: {
                     replicas: 1,
                     selector: { matchLabels: labels },
@@ -80,7 +87,7 @@ export class Whoami extends pulumi.ComponentResource {
         const service = new k8s.core.v1.Service(
             `${name}-service`,
             {
-                metadata: { name: "whoami", namespace: ns, labels },
+                metadata: { name: "whoami", namespace: ns, labels, ...(args.skipAwait ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
                 spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] },
             },
             inCluster(this, opts, { dependsOn: [deployment] }),
@@ -89,7 +96,7 @@ export class Whoami extends pulumi.ComponentResource {
         new k8s.networking.v1.Ingress(
             `${name}-ingress`,
             {
-                metadata: { name: "whoami", namespace: ns, labels },
+                metadata: { name: "whoami", namespace: ns, labels, ...(args.skipAwait ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
                 spec: {
                     ingressClassName: args.ingressClassName,
                     rules: [

@@ -23,6 +23,8 @@ export interface KvProofArgs {
     portForward?: pulumi.Input<PortForward | undefined>;
     /** The kubeconfig (secret) for that port-forward; only sent to the step when there is one. */
     kubeconfig?: pulumi.Input<string>;
+    /** How long Vault may take to answer at vaultAddr (300 s when absent). */
+    timeoutSeconds?: number;
 }
 
 export interface PortForward {
@@ -51,7 +53,7 @@ export class KvProof extends pulumi.ComponentResource {
                         kvMount,
                         kvPath: KV_PATH,
                         kvUsername: KV_USERNAME,
-                        timeoutSeconds: 300,
+                        timeoutSeconds: args.timeoutSeconds ?? 300,
                         // Absent on kind's NodePort: the step's environment is then the one existing states hold.
                         ...(tlsServerName ? { tlsServerName } : {}),
                         ...(forward ? { portForwardNamespace: forward.namespace, portForwardService: forward.service, portForwardPort: forward.port } : {}),

@@ -26,7 +26,16 @@ export interface VaultIngressArgs {
      */
     hostHttpPort?: number;
     hostHttpsPort?: number;
+    /**
+     * Do not wait for the Ingress to get an address: an ingress class vault-ha did not install may never publish one
+     * in the Ingress status (bare metal, hostNetwork controllers), and Pulumi's Ingress await waits for it
+     * (status.loadBalancer.ingress) until its timeout. The annotation pulumi.com/skipAwait turns that wait off.
+     */
+    skipAwait?: boolean;
 }
+
+/** pulumi-kubernetes' annotation that skips a resource's await logic. */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
 
 export function ingressUrl(tls: boolean, host: string, httpPort: number, httpsPort: number): string {
     const port = tls ? httpsPort : httpPort;
@@ -48,7 +57,10 @@ export class VaultIngress extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     // Passthrough works at the TLS layer, on the rule's host and path "/" only, and ignores every
                     // other nginx annotation; the controller runs with --enable-ssl-passthrough.
-                    annotations: args.tls ? { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" } : {},
+                    annotations: {
+                        ...(args.tls ? { "nginx.ingress.kubernetes.io/ssl-passthrough": "true" } : {}),
+                        ...(args.skipAwait ? { [SKIP_AWAIT]: "true" } : {}),
+                    },
                 },
                 spec: {
                     ingressClassName: args.ingressClassName,

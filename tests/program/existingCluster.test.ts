@@ -60,6 +60,8 @@ describe("program on an existing cluster (cluster: existing)", () => {
         it("builds one provider from that kubeconfig, a secret, and uses it for everything in the cluster", () => {
             const provider = run.one(PROVIDER, "cluster-k8s");
             assert.equal(provider.inputs.kubeconfig, FAKE_EXISTING_KUBECONFIG);
+            // Replaced only when the API server changes, not when a token or the CA rotates.
+            assert.equal(provider.inputs.clusterIdentifier, "https://203.0.113.5:6443");
             assert.ok(provider.secretInputs.includes("kubeconfig"));
             const inCluster = run.registrations.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
             assert.ok(inCluster.length > 5);
@@ -147,6 +149,7 @@ describe("program on an existing cluster (cluster: existing)", () => {
             const proof = run.one(COMMAND, "kv-proof-roundtrip").inputs;
             assert.equal(proof.environment.VAULT_HA_VAULT_ADDR, `https://${FAKE_LB_ADDRESS}:8200`);
             assert.equal(proof.environment.VAULT_HA_TLS_SERVER_NAME, "vault");
+            assert.equal(proof.environment.VAULT_HA_TIMEOUT_SECONDS, "600", "a new load balancer's name may take minutes to resolve");
             assert.equal(JSON.parse(proof.stdin).kubeconfig, undefined, "no port-forward: the proof gets no kubeconfig");
             assert.ok(run.one(COMMAND, "kv-proof-roundtrip").dependencies.includes(address.urn), "the proof waits for the address it goes to");
             assert.ok(address.dependencies.includes(run.one(RELEASE, "vault-release").urn), "the address is awaited after the release");
@@ -278,10 +281,20 @@ describe("program on an existing cluster (cluster: existing)", () => {
             assert.equal(withIngress.outputs.ingressUrl.value, "https://vault.localhost");
         });
 
-        it("ingress existing uses the given class and installs no controller", async () => {
-            const existing = await runProgram({ ...EXISTING, ingress: "existing", ingressClassName: "traefik" });
+        it("ingress existing uses the given class, installs no controller, and does not wait for an address it may never publish", async () => {
+            const existing = await runProgram({ ...EXISTING, ingress: "existing", ingressClassName: "traefik", ingressHost: "vault.example.com" });
             assert.equal(existing.all(RELEASE).filter((r) => r.name.startsWith("ingress-nginx")).length, 0);
-            assert.equal(existing.one("kubernetes:networking.k8s.io/v1:Ingress", "vault-ingress-ingress").inputs.spec.ingressClassName, "traefik");
+            const ingresses = existing.all("kubernetes:networking.k8s.io/v1:Ingress");
+            assert.deepEqual(ingresses.map((i) => i.name).sort(), ["vault-ingress-ingress", "whoami-ingress"]);
+            for (const ingress of ingresses) {
+                assert.equal(ingress.inputs.spec.ingressClassName, "traefik");
+                assert.equal(ingress.inputs.metadata.annotations["pulumi.com/skipAwait"], "true", ingress.name);
+            }
+            // With vault-ha's own controller the address is published (--publish-service): the await stays.
+            const installed = await runProgram({ ...EXISTING, ingress: "install", ingressHost: "vault.example.com" });
+            for (const ingress of installed.all("kubernetes:networking.k8s.io/v1:Ingress")) {
+                assert.equal(ingress.inputs.metadata.annotations?.["pulumi.com/skipAwait"], undefined, ingress.name);
+            }
         });
 
         it("the CA is exported as on kind", () => {
