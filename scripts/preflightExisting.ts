@@ -1,17 +1,19 @@
 /**
  * The preflight of a stack with `cluster: existing` (scripts/preflight.ts runs it instead of the kind checks): the
- * kubeconfig context exists and its API server answers, the user may create what `pulumi up` creates there (`kubectl
- * auth can-i`), the storage class exists (or a default one does), cert-manager and the ingress class are where the
- * settings say, and there are enough schedulable nodes for one Vault pod each. No docker and no kind: the cluster is
- * not ours to create.
+ * kubeconfig context exists and its API server answers, the user may do there what `pulumi up`, later `up`s and
+ * `pulumi destroy` do (`kubectl auth can-i`), the storage class exists (or a default one does), cert-manager and the
+ * ingress class are where the settings say, no other ingress-nginx holds the objects `ingress: install` would install,
+ * and there are enough schedulable nodes for one Vault pod each. No docker and no kind: the cluster is not ours to
+ * create.
  *
  * Every check is a kubectl call through the Runner, with the context (and, when the stack holds its own kubeconfig as
  * the secret vault-ha:kubeconfig, `--kubeconfig <a private temporary file>`) as flags: the kubeconfig's contents
  * never reach an argv, a log line or a message.
  */
-import { ingressMode, vaultServiceType } from "../components/config/clusterModes";
+import { ingressMode, vaultServiceType, whoamiEnabled } from "../components/config/clusterModes";
 import { Settings } from "../components/config/settings";
 import { OWNER_LABEL_KEY, ownerLabelValue } from "../components/kind/kindConfig";
+import { INGRESS_CLASS } from "../components/ingress/ingressNginxValues";
 import { WEBHOOK_SELECTOR } from "../components/runner/steps/clusterFacts";
 import { CertManagerFacts, certManagerPlan } from "../components/tls/certManagerMode";
 import type { Finding, Runner, RunResult } from "./preflight";
@@ -93,90 +95,235 @@ function streaming(subresource: "exec" | "portforward", namespace: string, why: 
     return (["create", "get"] as const).map((verb) => ({ verb, resource: "pods", subresource, namespace, why }));
 }
 
+/** A kind a chart renders or the program creates: its resource as can-i takes it, and how a message names it. */
+interface ObjectKind {
+    resource: string;
+    what: string;
+    /** Cluster-scoped: asked without -n. */
+    cluster?: boolean;
+}
+
 /**
- * The permissions `pulumi up` needs on an existing cluster, from what it creates: each component's Namespace; the
- * Vault chart's objects (pinned vault-helm 0.34.1: a StatefulSet, Services, a ConfigMap, a ServiceAccount, the
- * discovery Role and RoleBinding, a PodDisruptionBudget, and a ClusterRoleBinding to system:auth-delegator, since
- * server.authDelegator.enabled defaults to true); Helm's release records (Secrets in the release's namespace);
- * `kubectl exec` in the Vault pods for the bootstrap (pods/exec) and `kubectl port-forward` for a ClusterIP proof
- * (pods/portforward); the nodes and StorageClasses the up reads; cert-manager's cluster-wide objects
- * when it installs it, its issuers and certificates when the CRDs exist; the ingress objects per the ingress setting.
+ * What the pinned vault-helm 0.34.1 renders for vault-ha's values, the same kinds with every vaultServiceType and with
+ * TLS off (tests/unit/scripts/preflightExisting.test.ts checks these lists against the pinned charts' renders): a
+ * StatefulSet, Services (vault, vault-active, vault-standby, vault-internal, vault-ui), a ServiceAccount, a ConfigMap
+ * (the server configuration), the discovery Role and RoleBinding (service registration), a PodDisruptionBudget, and
+ * the ClusterRoleBinding vault-server-binding to system:auth-delegator (server.authDelegator.enabled defaults to true).
+ */
+export const VAULT_CHART_KINDS: readonly ObjectKind[] = [
+    { resource: "statefulsets.apps", what: "StatefulSet" },
+    { resource: "services", what: "Services" },
+    { resource: "serviceaccounts", what: "ServiceAccount" },
+    { resource: "configmaps", what: "ConfigMap (the server configuration)" },
+    { resource: "roles.rbac.authorization.k8s.io", what: "service-registration Role" },
+    { resource: "rolebindings.rbac.authorization.k8s.io", what: "service-registration RoleBinding" },
+    { resource: "poddisruptionbudgets.policy", what: "PodDisruptionBudget" },
+    { resource: "clusterrolebindings.rbac.authorization.k8s.io", what: "ClusterRoleBinding to system:auth-delegator", cluster: true },
+];
+
+/**
+ * What the pinned ingress-nginx 4.15.1 renders with the existing-cluster values (ingressNginxValues("existing")),
+ * hooks included: the admission Jobs and their ServiceAccount, Role, RoleBinding, ClusterRole and ClusterRoleBinding
+ * are Helm hooks, which Helm creates and deletes on each install and upgrade.
+ */
+export const INGRESS_NGINX_CHART_KINDS: readonly ObjectKind[] = [
+    { resource: "deployments.apps", what: "controller Deployment" },
+    { resource: "services", what: "Services" },
+    { resource: "serviceaccounts", what: "ServiceAccounts" },
+    { resource: "configmaps", what: "ConfigMap" },
+    { resource: "roles.rbac.authorization.k8s.io", what: "Roles" },
+    { resource: "rolebindings.rbac.authorization.k8s.io", what: "RoleBindings" },
+    { resource: "jobs.batch", what: "admission Jobs (hooks)" },
+    { resource: "clusterroles.rbac.authorization.k8s.io", what: "ClusterRoles", cluster: true },
+    { resource: "clusterrolebindings.rbac.authorization.k8s.io", what: "ClusterRoleBindings", cluster: true },
+    { resource: "ingressclasses.networking.k8s.io", what: "IngressClass", cluster: true },
+    { resource: "validatingwebhookconfigurations.admissionregistration.k8s.io", what: "admission webhook", cluster: true },
+];
+
+/**
+ * What the pinned cert-manager v1.21.1 renders with vault-ha's values (certManagerChartValues), hooks included. Its
+ * leader-election Roles and RoleBindings go to kube-system (the chart's global.leaderElection.namespace), not to
+ * cert-manager's namespace: CERT_MANAGER_LEADER_ELECTION_KINDS.
+ */
+export const CERT_MANAGER_CHART_KINDS: readonly ObjectKind[] = [
+    { resource: "deployments.apps", what: "Deployments" },
+    { resource: "services", what: "Services" },
+    { resource: "serviceaccounts", what: "ServiceAccounts" },
+    { resource: "roles.rbac.authorization.k8s.io", what: "Roles" },
+    { resource: "rolebindings.rbac.authorization.k8s.io", what: "RoleBindings" },
+    { resource: "jobs.batch", what: "startupapicheck Job (a hook)" },
+    { resource: "customresourcedefinitions.apiextensions.k8s.io", what: "CRDs", cluster: true },
+    { resource: "clusterroles.rbac.authorization.k8s.io", what: "ClusterRoles", cluster: true },
+    { resource: "clusterrolebindings.rbac.authorization.k8s.io", what: "ClusterRoleBindings", cluster: true },
+    { resource: "validatingwebhookconfigurations.admissionregistration.k8s.io", what: "webhook", cluster: true },
+    { resource: "mutatingwebhookconfigurations.admissionregistration.k8s.io", what: "webhook", cluster: true },
+];
+export const CERT_MANAGER_LEADER_ELECTION_NAMESPACE = "kube-system";
+export const CERT_MANAGER_LEADER_ELECTION_KINDS: readonly ObjectKind[] = [
+    { resource: "roles.rbac.authorization.k8s.io", what: "leader-election Roles" },
+    { resource: "rolebindings.rbac.authorization.k8s.io", what: "leader-election RoleBindings" },
+];
+
+/**
+ * A Helm release's objects, through the whole life of the stack: `create` at its install (the first up), `patch` at
+ * an upgrade (a later up: Helm 3 patches each changed object, kube client Update without --force), `delete` at its
+ * uninstall (pulumi destroy).
+ */
+function chartObjects(chart: string, namespace: string, kinds: readonly ObjectKind[]): Permission[] {
+    return kinds.flatMap((k) => {
+        const ns = k.cluster ? {} : { namespace };
+        return [
+            { verb: "create", resource: k.resource, ...ns, why: `Helm installs the ${chart} chart's ${k.what} (the first up)` },
+            { verb: "patch", resource: k.resource, ...ns, why: `Helm upgrades the ${chart} chart's ${k.what} (a later up)` },
+            { verb: "delete", resource: k.resource, ...ns, why: `Helm uninstalls the ${chart} chart's ${k.what} (pulumi destroy)` },
+        ];
+    });
+}
+
+/**
+ * Helm keeps each release in Secrets of the release's namespace (its default secrets driver, pkg/storage/driver/
+ * secrets.go): it lists and gets them to find the release, creates one per revision, updates the previous one at an
+ * upgrade (superseded) and deletes them at the uninstall.
+ */
+function releaseRecords(chart: string, namespace: string): Permission[] {
+    return (
+        [
+            ["create", "records each revision of the release"],
+            ["get", "reads the release"],
+            ["list", "finds the release's revisions"],
+            ["update", "marks the previous revision superseded at an upgrade"],
+            ["delete", "removes the release's records at the uninstall"],
+        ] as const
+    ).map(([verb, does]) => ({ verb, resource: "secrets", namespace, why: `Helm keeps the ${chart} release in Secrets and ${does}` }));
+}
+
+/**
+ * An object the program creates itself: the Kubernetes provider creates by server-side apply, a PATCH that the API
+ * server authorizes as `patch` and, when it creates the object, also as `create` (pulumi-kubernetes provider/pkg/
+ * await/await.go Creation; kubernetes apiserver pkg/endpoints/handlers/patch.go createAuthorizerAttributes); a later up
+ * patches it; pulumi destroy deletes it (unless `kept`).
+ */
+function programObjects(k: ObjectKind, namespace: string | undefined, kept = false): Permission[] {
+    const ns = namespace === undefined ? {} : { namespace };
+    return [
+        { verb: "create", resource: k.resource, ...ns, why: `the up creates ${k.what} (server-side apply, which creates with a patch)` },
+        { verb: "patch", resource: k.resource, ...ns, why: `the up creates and updates ${k.what} by server-side apply (a patch)` },
+        ...(kept ? [] : [{ verb: "delete", resource: k.resource, ...ns, why: `pulumi destroy deletes ${k.what}` }]),
+    ];
+}
+
+/**
+ * The permissions the stack needs on an existing cluster, through `pulumi up`, later `up`s and `pulumi destroy`:
  *
- * PVCs are created by the StatefulSet controller, not by the user, so only raftVolumesOnDestroy: delete needs a
- * permission on them (delete). Kinds whose CRD is not installed yet are not asked: kubectl auth can-i maps a type the
- * server does not know to a resource of the core group (kubernetes/kubectl pkg/cmd/auth/cani.go, resourceFor), which
- * answers for another resource than the one the up creates.
+ * - each component's Namespace (Vault's; cert-manager's and ingress-nginx's when the up installs them; whoami's),
+ *   deleted at destroy except Vault's with raftVolumesOnDestroy: keep. With `delete`, the raft volume claims go with
+ *   the namespace (the StatefulSet controller made them, Helm does not delete them): `delete namespaces`, cluster-wide;
+ * - Helm's install, upgrade and uninstall of the Vault chart (and of cert-manager's and ingress-nginx's when the up
+ *   installs them): create, patch and delete on every kind the chart renders, and its release records;
+ * - the steps (components/runner): the bootstrap and the roll `kubectl exec` into the Vault pods (get and create
+ *   pods/exec, after kubectl has read the pod) and list them; the roll reads the StatefulSet and deletes pods; read-ca
+ *   reads the server certificate's secret and delete-secrets deletes it at destroy (TLS); vault-address reads the
+ *   LoadBalancer Service; a ClusterIP proof port-forwards to a Service (get the Service, list and get its pods, get
+ *   and create pods/portforward); cluster-facts lists nodes and StorageClasses;
+ * - the CA chain's Issuers and Certificates in Vault's namespace, and the Ingresses per the ingress setting.
+ *
+ * Not asked: what can-i cannot answer before the up: kinds whose CRD is not installed yet (kubectl auth can-i maps a
+ * type the server does not know to a resource of the core group: kubernetes/kubectl pkg/cmd/auth/cani.go,
+ * resourceFor); and RBAC's escalation rules (creating a Role or binding needs the rights it grants, or `bind`).
+ * Each question is asked once; a question several parts need names every reason.
  */
 export function requiredPermissions(settings: Settings, view: ClusterView, owner: string): Permission[] {
     const vault = settings.vaultNamespace;
+    const ingress = ingressMode(settings);
+    const certManager = installsCertManager(settings, view, owner);
+    const serviceType = vaultServiceType(settings);
+    // Each component's Namespace; all but a kept Vault namespace are deleted at destroy.
+    const created = [
+        vault,
+        ...(certManager ? [settings.certManagerNamespace] : []),
+        ...(ingress === "install" ? [settings.ingressNginxNamespace] : []),
+        ...(whoamiEnabled(settings) ? [settings.whoamiNamespace] : []),
+    ];
+    const deleted = [
+        ...(settings.raftVolumesOnDestroy === "delete" ? [`${vault} (raftVolumesOnDestroy: delete; the raft volume claims go with it)`] : []),
+        ...created.slice(1),
+    ];
+    const namespaces = `the Namespace${created.length > 1 ? "s" : ""} ${created.join(", ")}`;
     const permissions: Permission[] = [
-        { verb: "create", resource: "namespaces", why: "each component creates its namespace" },
-        ...(
-            [
-                ["statefulsets.apps", "the Vault release: its StatefulSet"],
-                ["services", "the Vault release: its Services"],
-                ["secrets", "Helm keeps each release in a Secret"],
-                ["configmaps", "the Vault release: its server configuration"],
-                ["serviceaccounts", "the Vault release: its ServiceAccount"],
-                ["roles.rbac.authorization.k8s.io", "the Vault release: its service-registration Role"],
-                ["rolebindings.rbac.authorization.k8s.io", "the Vault release: its service-registration RoleBinding"],
-                ["poddisruptionbudgets.policy", "the Vault release: its PodDisruptionBudget"],
-            ] as const
-        ).map(([resource, why]) => ({ verb: "create", resource, namespace: vault, why })),
-        {
-            verb: "create",
-            resource: "clusterrolebindings.rbac.authorization.k8s.io",
-            why: "the Vault chart binds its ServiceAccount to system:auth-delegator (server.authDelegator)",
-        },
-        ...streaming("exec", vault, "the bootstrap runs kubectl exec in the Vault pods"),
+        ...programObjects({ resource: "namespaces", what: namespaces, cluster: true }, undefined, true),
+        ...(deleted.length
+            ? [{ verb: "delete", resource: "namespaces", why: `pulumi destroy deletes the Namespace${deleted.length > 1 ? "s" : ""} ${deleted.join(", ")}` }]
+            : []),
+        ...chartObjects("Vault", vault, VAULT_CHART_KINDS),
+        ...releaseRecords("Vault", vault),
+        { verb: "list", resource: "pods", namespace: vault, why: "the bootstrap and the roll list the Vault pods" },
+        { verb: "get", resource: "pods", namespace: vault, why: "kubectl exec reads the pod before it runs a command in it" },
+        ...streaming("exec", vault, "the bootstrap and the roll run kubectl exec in the Vault pods (init, unseal, join, raft)"),
+        { verb: "delete", resource: "pods", namespace: vault, why: "the roll replaces the Vault pods one at a time (kubectl delete pod)" },
+        { verb: "get", resource: "statefulsets.apps", namespace: vault, why: "the roll and the pod templates read the Vault StatefulSet" },
         { verb: "list", resource: "nodes", why: "the up counts schedulable nodes to choose the anti-affinity" },
         { verb: "list", resource: "storageclasses.storage.k8s.io", why: "the up checks the storage class of the raft volumes" },
     ];
-    if (vaultServiceType(settings) === "ClusterIP") {
-        permissions.push(...streaming("portforward", vault, "with vaultServiceType ClusterIP the proof reaches Vault through kubectl port-forward"));
+    if (serviceType === "LoadBalancer") {
+        permissions.push({ verb: "get", resource: "services", namespace: vault, why: "the up waits for the load balancer's address on Vault's Service" });
     }
-    if (settings.raftVolumesOnDestroy === "delete") {
-        permissions.push({
-            verb: "delete",
-            resource: "persistentvolumeclaims",
-            namespace: vault,
-            why: "raftVolumesOnDestroy: delete removes the raft volumes at destroy",
-        });
+    if (serviceType === "ClusterIP") {
+        permissions.push(
+            { verb: "get", resource: "services", namespace: vault, why: "kubectl port-forward reads the Service it forwards to" },
+            ...streaming("portforward", vault, "with vaultServiceType ClusterIP the proof reaches Vault through kubectl port-forward"),
+        );
     }
-    if (installsCertManager(settings, view, owner)) {
+    if (settings.tls) {
+        permissions.push(
+            { verb: "get", resource: "secrets", namespace: vault, why: "read-ca reads the CA certificate from the server certificate's secret" },
+            {
+                verb: "delete",
+                resource: "secrets",
+                namespace: vault,
+                why: "delete-secrets removes the secrets cert-manager wrote for the certificates at destroy",
+            },
+        );
+    }
+    if (certManager) {
         const ns = settings.certManagerNamespace;
         permissions.push(
-            { verb: "create", resource: "customresourcedefinitions.apiextensions.k8s.io", why: "installing cert-manager installs its CRDs" },
-            { verb: "create", resource: "clusterroles.rbac.authorization.k8s.io", why: "installing cert-manager: its ClusterRoles" },
-            { verb: "create", resource: "validatingwebhookconfigurations.admissionregistration.k8s.io", why: "installing cert-manager: its webhook" },
-            { verb: "create", resource: "mutatingwebhookconfigurations.admissionregistration.k8s.io", why: "installing cert-manager: its webhook" },
-            { verb: "create", resource: "deployments.apps", namespace: ns, why: "installing cert-manager: its Deployments" },
+            ...chartObjects("cert-manager", ns, CERT_MANAGER_CHART_KINDS),
+            ...chartObjects("cert-manager", CERT_MANAGER_LEADER_ELECTION_NAMESPACE, CERT_MANAGER_LEADER_ELECTION_KINDS),
+            ...releaseRecords("cert-manager", ns),
         );
     }
     if (settings.tls && view.certManager.crds) {
+        // On a cluster vault-ha does not own, the CA chain is namespaced: Issuers in Vault's namespace (tlsConfig.ts).
         permissions.push(
-            // On a cluster vault-ha does not own, the CA chain is namespaced: Issuers in Vault's namespace (tlsConfig.ts).
-            { verb: "create", resource: "issuers.cert-manager.io", namespace: vault, why: "Vault's CA chain is made of Issuers in its namespace" },
-            { verb: "create", resource: "certificates.cert-manager.io", namespace: vault, why: "Vault's CA and server certificates" },
+            ...programObjects({ resource: "issuers.cert-manager.io", what: "the CA chain's Issuers in Vault's namespace" }, vault),
+            ...programObjects({ resource: "certificates.cert-manager.io", what: "Vault's CA and server Certificates" }, vault),
+            { verb: "create", resource: "issuers.cert-manager.io", namespace: vault, why: "cert-manager-ready probes the webhook with a dry-run Issuer there" },
         );
     }
-    const ingress = ingressMode(settings);
     if (ingress === "install") {
-        permissions.push(
-            { verb: "create", resource: "ingressclasses.networking.k8s.io", why: "installing ingress-nginx: its IngressClass" },
-            { verb: "create", resource: "clusterroles.rbac.authorization.k8s.io", why: "installing ingress-nginx: its ClusterRole" },
-            { verb: "create", resource: "deployments.apps", namespace: settings.ingressNginxNamespace, why: "installing ingress-nginx: its controller" },
-        );
+        const ns = settings.ingressNginxNamespace;
+        permissions.push(...chartObjects("ingress-nginx", ns, INGRESS_NGINX_CHART_KINDS), ...releaseRecords("ingress-nginx", ns));
     }
     if (ingress !== "none") {
-        permissions.push({ verb: "create", resource: "ingresses.networking.k8s.io", namespace: vault, why: "Vault's Ingress" });
+        permissions.push(...programObjects({ resource: "ingresses.networking.k8s.io", what: "Vault's Ingress" }, vault));
     }
-    // One question per permission, in this order.
-    const seen = new Set<string>();
-    return permissions.filter((p) => {
+    if (whoamiEnabled(settings)) {
+        const ns = settings.whoamiNamespace;
+        permissions.push(
+            ...programObjects({ resource: "deployments.apps", what: "whoami's Deployment" }, ns),
+            ...programObjects({ resource: "services", what: "whoami's Service" }, ns),
+            ...programObjects({ resource: "ingresses.networking.k8s.io", what: "whoami's Ingress" }, ns),
+        );
+    }
+    // One question per permission, in the order first asked; its reasons joined.
+    const byQuestion = new Map<string, Permission>();
+    for (const p of permissions) {
         const key = canIArgs(p).join(" ");
-        return seen.has(key) ? false : (seen.add(key), true);
-    });
+        const seen = byQuestion.get(key);
+        if (!seen) byQuestion.set(key, { ...p });
+        else if (!seen.why.split("; ").includes(p.why)) seen.why = `${seen.why}; ${p.why}`;
+    }
+    return [...byQuestion.values()];
 }
 
 /**
@@ -403,6 +550,111 @@ function checkIngressClass(settings: Settings, run: Runner, target: KubeTarget, 
     ];
 }
 
+/** The release name vault-ha installs ingress-nginx as (components/ingress/ingressNginx.ts). */
+export const INGRESS_NGINX_RELEASE = "ingress-nginx";
+
+/**
+ * The cluster-scoped objects of the pinned ingress-nginx chart (release ingress-nginx, the existing-cluster values)
+ * that are not Helm hooks: another ingress-nginx installation on the cluster has them under the same names. Namespaced
+ * objects live in ingressNginxNamespace, which the up creates itself; hooks are not checked by Helm (they are deleted
+ * and created again, helm.sh/hook-delete-policy before-hook-creation).
+ */
+export const INGRESS_NGINX_CLUSTER_OBJECTS: readonly { kind: string; resource: string; name: string }[] = [
+    { kind: "IngressClass", resource: "ingressclasses.networking.k8s.io", name: INGRESS_CLASS },
+    { kind: "ClusterRole", resource: "clusterroles.rbac.authorization.k8s.io", name: "ingress-nginx" },
+    { kind: "ClusterRoleBinding", resource: "clusterrolebindings.rbac.authorization.k8s.io", name: "ingress-nginx" },
+    { kind: "ValidatingWebhookConfiguration", resource: "validatingwebhookconfigurations.admissionregistration.k8s.io", name: "ingress-nginx-admission" },
+];
+
+interface ObjectMeta {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/**
+ * Why Helm would refuse to take an existing object into the release, or undefined when it would adopt it: Helm's
+ * checkOwnership (helm/helm pkg/action/validate.go; the same since Helm 3.2 and in v4) requires the label
+ * app.kubernetes.io/managed-by=Helm and the annotations meta.helm.sh/release-name and meta.helm.sh/release-namespace
+ * to name the release. existingResourceConflict runs it at an install on every object of the chart (not its hooks)
+ * that already exists, and fails with "<kind> "<name>" in namespace "" exists and cannot be imported into the current
+ * release" (pkg/action/install.go).
+ */
+export function helmOwnershipConflict(obj: ObjectMeta, release: string, namespace: string): string | undefined {
+    const labels = obj.metadata?.labels ?? {};
+    const annotations = obj.metadata?.annotations ?? {};
+    const name = annotations["meta.helm.sh/release-name"];
+    const ns = annotations["meta.helm.sh/release-namespace"];
+    if (labels["app.kubernetes.io/managed-by"] === "Helm" && name === release && ns === namespace) return undefined;
+    if (name || ns) return `it belongs to Helm release ${name ?? "?"} in namespace ${ns ?? "?"}`;
+    return "it was not installed by Helm";
+}
+
+/**
+ * With `ingress: install`, the up installs ingress-nginx with IngressClass nginx and cluster-wide objects named after
+ * the release: if another installation has them, Helm stops the up half-way (after Vault's namespace, cert-manager and
+ * the certificates were made). Here it is a FAIL before the up, naming each object and its owner.
+ */
+export function checkIngressNginxCollision(
+    settings: Settings,
+    run: Runner,
+    target: KubeTarget,
+    fixes: { set: (name: string, value: string) => string },
+): Finding[] {
+    if (ingressMode(settings) !== "install") return [];
+    const ns = settings.ingressNginxNamespace;
+    const taken: string[] = [];
+    const unreadable: string[] = [];
+    const owners = new Set<string>();
+    for (const o of INGRESS_NGINX_CLUSTER_OBJECTS) {
+        const got = run("kubectl", [...targetFlags(target), "get", o.resource, o.name, "-o", "json", "--ignore-not-found"]);
+        if (!got.ok) {
+            unreadable.push(`${o.kind} ${o.name}${reason(got)}`);
+            continue;
+        }
+        if (!got.stdout.trim()) continue;
+        let obj: ObjectMeta;
+        try {
+            obj = JSON.parse(got.stdout) as ObjectMeta;
+        } catch {
+            unreadable.push(`${o.kind} ${o.name}: kubectl printed no JSON`);
+            continue;
+        }
+        const conflict = helmOwnershipConflict(obj, INGRESS_NGINX_RELEASE, ns);
+        if (!conflict) continue;
+        taken.push(`${o.kind} ${o.name} (${conflict})`);
+        const a = obj.metadata?.annotations ?? {};
+        if (a["meta.helm.sh/release-name"] && a["meta.helm.sh/release-namespace"])
+            owners.add(`helm -n ${a["meta.helm.sh/release-namespace"]} uninstall ${a["meta.helm.sh/release-name"]}`);
+    }
+    const findings: Finding[] = [];
+    if (taken.length) {
+        findings.push({
+            ok: false,
+            what:
+                `ingress is install, but ${describeTarget(target)} already has ${taken.join(", ")}: Helm would stop the up half-way, ` +
+                `"exists and cannot be imported into the current release" (vault-ha installs ingress-nginx as release ${INGRESS_NGINX_RELEASE} in namespace ${ns})`,
+            fix:
+                `use the ingress controller that is there: ${fixes.set("ingress", "existing")} and ${fixes.set("ingressClassName", "<its class, from kubectl get ingressclasses>")}` +
+                ` (with TLS its controller must run with --enable-ssl-passthrough), or remove the other installation${owners.size ? ` (${[...owners].join("; ")})` : ""}`,
+        });
+    }
+    if (unreadable.length) {
+        findings.push({
+            ok: false,
+            what: `could not read whether ${describeTarget(target)} already has ingress-nginx's cluster-wide objects (Helm reads them before it installs): ${unreadable.join("; ")}`,
+            fix: `run kubectl ${hintFlags(target)}get ingressclasses ${INGRESS_CLASS} and fix what it reports, or ${fixes.set("ingress", "existing")}`,
+        });
+    }
+    if (!findings.length) {
+        findings.push({
+            ok: true,
+            what: `ingress-nginx: no other installation has IngressClass ${INGRESS_CLASS} or its cluster-wide objects (${INGRESS_NGINX_CLUSTER_OBJECTS.slice(1)
+                .map((o) => `${o.kind} ${o.name}`)
+                .join(", ")})`,
+        });
+    }
+    return findings;
+}
+
 /** The kubeconfig context names, or undefined when kubectl cannot read the kubeconfig. */
 function contexts(run: Runner, target: KubeTarget): { names?: string[]; current?: string; error: string } {
     const file = target.kubeconfigFile ? ["--kubeconfig", target.kubeconfigFile] : [];
@@ -496,5 +748,6 @@ export function checkExistingCluster(settings: Settings, run: Runner, target: Ku
     findings.push(...checkNodes(settings, run, target, fixes));
     findings.push(...checkCertManager(settings, view, owner));
     findings.push(...checkIngressClass(settings, run, target, fixes));
+    findings.push(...checkIngressNginxCollision(settings, run, target, fixes));
     return findings;
 }

@@ -11,7 +11,25 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parseSettings } from "../../../components/config/settings";
 import { rawClusterMode, Runner, RunResult, stackHasKubeconfig, withStackKubeconfig } from "../../../scripts/preflight";
-import { canIArgs, checkExistingCluster, ClusterView, KubeTarget, requiredPermissions } from "../../../scripts/preflightExisting";
+import { vaultChartOptions } from "../../../components/config/clusterModes";
+import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
+import { certManagerChartValues } from "../../../components/tls/certManagerMode";
+import { vaultHelmValues } from "../../../components/vault/vaultValues";
+import {
+    canIArgs,
+    CERT_MANAGER_CHART_KINDS,
+    CERT_MANAGER_LEADER_ELECTION_KINDS,
+    CERT_MANAGER_LEADER_ELECTION_NAMESPACE,
+    checkExistingCluster,
+    ClusterView,
+    INGRESS_NGINX_CHART_KINDS,
+    INGRESS_NGINX_CLUSTER_OBJECTS,
+    INGRESS_NGINX_RELEASE,
+    KubeTarget,
+    requiredPermissions,
+    VAULT_CHART_KINDS,
+} from "../../../scripts/preflightExisting";
+import { Manifest, renderChart, requireHelm } from "../../support/helm";
 
 const existing = (raw: Record<string, string> = {}) => parseSettings({ cluster: "existing", kubeContext: "prod", ...raw }).settings;
 
@@ -32,6 +50,10 @@ interface Model {
     /** Listing Deployments across namespaces is forbidden. */
     noClusterWideDeployments?: boolean;
     ingressClasses?: string[];
+    /** Cluster-scoped objects by `resource name`, with their labels and annotations (Helm's ownership metadata). */
+    objects?: Record<string, { labels?: Record<string, string>; annotations?: Record<string, string> }>;
+    /** `resource name` whose get is forbidden. */
+    forbiddenObjects?: string[];
 }
 
 const NODES: NonNullable<Model["nodes"]> = ["control-plane", "w1", "w2", "w3"].map((name) => ({
@@ -99,6 +121,13 @@ function cluster(model: Model, calls: string[][] = []): Runner {
                       ]
                     : [];
             return { ok: true, stdout: JSON.stringify({ items }) };
+        }
+        if (a[0] === "get" && a[2] && a.slice(3).join(" ") === "-o json --ignore-not-found") {
+            const key = `${a[1]} ${a[2]}`;
+            if (model.forbiddenObjects?.includes(key))
+                return { ok: false, stdout: "", stderr: `Error from server (Forbidden): ${a[1]} "${a[2]}" is forbidden: User "u" cannot get resource` };
+            const o = model.objects?.[key];
+            return { ok: true, stdout: o ? JSON.stringify({ metadata: { name: a[2], labels: o.labels, annotations: o.annotations } }) : "" };
         }
         if (a[0] === "get" && a[1] === "ingressclasses") {
             return { ok: true, stdout: (model.ingressClasses ?? []).includes(a[2]) ? `ingressclass.networking.k8s.io/${a[2]}\n` : "" };
@@ -203,9 +232,9 @@ describe("npm run preflight with cluster: existing", () => {
         assert.deepEqual(
             failures.map((f) => f.what),
             [
-                "context prod (your kubeconfig) may not create namespaces (cluster-wide) (kubectl auth can-i: no); needed because each component creates its namespace",
+                "context prod (your kubeconfig) may not create namespaces (cluster-wide) (kubectl auth can-i: no); needed because the up creates the Namespaces vault, cert-manager (server-side apply, which creates with a patch)",
                 "could not ask whether context prod (your kubeconfig) may create secrets in namespace vault: You must be logged in to the server (Unauthorized)",
-                `context prod (your kubeconfig) may not create pods/exec in namespace vault (kubectl auth can-i: no - RBAC: role "view" does not allow it); needed because the bootstrap runs kubectl exec in the Vault pods`,
+                `context prod (your kubeconfig) may not create pods/exec in namespace vault (kubectl auth can-i: no - RBAC: role "view" does not allow it); needed because the bootstrap and the roll run kubectl exec in the Vault pods (init, unseal, join, raft)`,
             ],
         );
         assert.equal(
@@ -216,21 +245,117 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(findings.some((f) => f.ok && f.what.startsWith("storageClass not set")));
     });
 
-    it("asks for port-forward only with ClusterIP, PVC deletion only with raftVolumesOnDestroy delete, Ingresses only with an ingress", () => {
-        const keys = (raw: Record<string, string>, crds = false) =>
-            requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => canIArgs(p).slice(2).join(" "));
-        const lb = keys({});
-        assert.ok(!lb.some((k) => k.includes("portforward") || k.includes("persistentvolumeclaims") || k.includes("ingress")));
-        assert.ok(keys({ vaultServiceType: "ClusterIP" }).includes("create pods --subresource=portforward -n vault"));
-        assert.ok(keys({ vaultServiceType: "ClusterIP" }).includes("get pods --subresource=portforward -n vault"));
-        assert.ok(keys({ raftVolumesOnDestroy: "delete" }).includes("delete persistentvolumeclaims -n vault"));
-        assert.ok(keys({ ingress: "existing" }).includes("create ingresses.networking.k8s.io -n vault"));
-        const install = keys({ ingress: "install" });
-        assert.ok(install.includes("create ingressclasses.networking.k8s.io"));
-        assert.ok(install.includes("create deployments.apps -n ingress-nginx"));
-        // The Vault chart's ClusterRoleBinding to system:auth-delegator, whatever else is chosen.
-        assert.ok(lb.includes("create clusterrolebindings.rbac.authorization.k8s.io"));
-        assert.equal(new Set(install).size, install.length, "each question once");
+    /** can-i's questions (without "auth can-i"), and the reason of each, for these settings and cert-manager's CRDs. */
+    const questions = (raw: Record<string, string>, crds = false) =>
+        new Map(
+            requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => [canIArgs(p).slice(2).join(" "), p.why] as const),
+        );
+
+    it("Helm's install, upgrade and uninstall of the Vault chart: create, patch and delete on every kind it renders, and its release records", () => {
+        const q = questions({ tls: "false" });
+        for (const resource of [
+            "statefulsets.apps",
+            "services",
+            "serviceaccounts",
+            "configmaps",
+            "roles.rbac.authorization.k8s.io",
+            "rolebindings.rbac.authorization.k8s.io",
+            "poddisruptionbudgets.policy",
+        ]) {
+            for (const verb of ["create", "patch", "delete"]) assert.ok(q.has(`${verb} ${resource} -n vault`), `${verb} ${resource}`);
+        }
+        // The ClusterRoleBinding to system:auth-delegator is cluster-scoped: asked without -n.
+        for (const verb of ["create", "patch", "delete"]) assert.ok(q.has(`${verb} clusterrolebindings.rbac.authorization.k8s.io`), verb);
+        assert.equal(q.get("patch statefulsets.apps -n vault"), "Helm upgrades the Vault chart's StatefulSet (a later up)");
+        assert.equal(q.get("delete poddisruptionbudgets.policy -n vault"), "Helm uninstalls the Vault chart's PodDisruptionBudget (pulumi destroy)");
+        // Helm's release records: one Secret per revision, updated (superseded) at an upgrade, deleted at the uninstall.
+        for (const verb of ["create", "get", "list", "update", "delete"]) assert.ok(q.has(`${verb} secrets -n vault`), `${verb} secrets`);
+        // The namespace: created by server-side apply (a patch that creates: both verbs), kept at destroy by default.
+        assert.ok(q.has("create namespaces") && q.has("patch namespaces"));
+        assert.ok(!q.has("delete namespaces"), "raftVolumesOnDestroy keep, no other namespace: nothing deleted");
+        // Nothing of what the user never touches: the claims are the StatefulSet controller's.
+        assert.ok(![...q.keys()].some((k) => k.includes("persistentvolumeclaims")));
+    });
+
+    it("the steps: exec, the roll's pod deletion, the StatefulSet, the secrets read-ca reads and delete-secrets deletes, the load balancer's Service", () => {
+        const q = questions({});
+        for (const k of [
+            "get pods -n vault",
+            "list pods -n vault",
+            "create pods --subresource=exec -n vault",
+            "get pods --subresource=exec -n vault",
+            "delete pods -n vault",
+            "get statefulsets.apps -n vault",
+            "get secrets -n vault",
+            "delete secrets -n vault",
+            "get services -n vault",
+            "list nodes",
+            "list storageclasses.storage.k8s.io",
+        ])
+            assert.ok(q.has(k), k);
+        assert.match(q.get("delete pods -n vault")!, /the roll replaces the Vault pods/);
+        assert.match(q.get("get secrets -n vault")!, /Helm keeps the Vault release in Secrets and reads the release; read-ca reads the CA certificate/);
+        assert.match(q.get("delete secrets -n vault")!, /; delete-secrets removes the secrets cert-manager wrote/);
+        assert.match(q.get("get services -n vault")!, /load balancer's address/);
+        // Port-forward only with ClusterIP (and its Service read); the load balancer wait only with LoadBalancer.
+        assert.ok(![...q.keys()].some((k) => k.includes("portforward")));
+        const clusterIp = questions({ vaultServiceType: "ClusterIP" });
+        assert.ok(clusterIp.has("create pods --subresource=portforward -n vault"));
+        assert.ok(clusterIp.has("get pods --subresource=portforward -n vault"));
+        assert.match(clusterIp.get("get services -n vault")!, /kubectl port-forward reads the Service/);
+        assert.ok(!questions({ vaultServiceType: "NodePort" }).has("get services -n vault"));
+    });
+
+    it("raftVolumesOnDestroy delete: the claims go with the namespace, so delete namespaces (cluster-wide), not delete persistentvolumeclaims", () => {
+        const q = questions({ raftVolumesOnDestroy: "delete", tls: "false" });
+        assert.equal(
+            q.get("delete namespaces"),
+            "pulumi destroy deletes the Namespace vault (raftVolumesOnDestroy: delete; the raft volume claims go with it)",
+        );
+        assert.ok(![...q.keys()].some((k) => k.includes("persistentvolumeclaims")));
+        // The other namespaces the up creates go at destroy too, whatever raftVolumesOnDestroy says.
+        const all = questions({ ingress: "install" });
+        assert.match(all.get("create namespaces")!, /the Namespaces vault, cert-manager, ingress-nginx, whoami /);
+        assert.equal(all.get("delete namespaces"), "pulumi destroy deletes the Namespaces cert-manager, ingress-nginx, whoami");
+    });
+
+    it("Ingresses with an ingress, whoami's objects with whoami, ingress-nginx's chart with install; each question once", () => {
+        const lb = questions({});
+        assert.ok(![...lb.keys()].some((k) => k.includes("ingress") || k.includes("whoami")));
+        const existingClass = questions({ ingress: "existing" });
+        for (const verb of ["create", "patch", "delete"]) {
+            assert.ok(existingClass.has(`${verb} ingresses.networking.k8s.io -n vault`));
+            for (const r of ["deployments.apps", "services", "ingresses.networking.k8s.io"])
+                assert.ok(existingClass.has(`${verb} ${r} -n whoami`), `${verb} ${r}`);
+        }
+        assert.ok(!existingClass.has("create ingressclasses.networking.k8s.io"));
+        assert.ok(!questions({ ingress: "existing", whoami: "false" }).has("create deployments.apps -n whoami"));
+        const install = questions({ ingress: "install" });
+        for (const verb of ["create", "patch", "delete"]) {
+            for (const k of [
+                "ingressclasses.networking.k8s.io",
+                "clusterroles.rbac.authorization.k8s.io",
+                "validatingwebhookconfigurations.admissionregistration.k8s.io",
+                "deployments.apps -n ingress-nginx",
+                "jobs.batch -n ingress-nginx",
+            ])
+                assert.ok(install.has(`${verb} ${k}`), `${verb} ${k}`);
+        }
+        for (const verb of ["create", "get", "list", "update", "delete"]) assert.ok(install.has(`${verb} secrets -n ingress-nginx`));
+        // A question several parts need is asked once, with every reason.
+        assert.match(
+            install.get("create clusterrolebindings.rbac.authorization.k8s.io")!,
+            /^Helm installs the Vault chart's ClusterRoleBinding to system:auth-delegator \(the first up\); .*cert-manager.*; .*ingress-nginx/,
+        );
+        for (const raw of [{}, { ingress: "install", raftVolumesOnDestroy: "delete", vaultServiceType: "ClusterIP" }, { tls: "false" }] as Record<
+            string,
+            string
+        >[]) {
+            for (const crds of [false, true]) {
+                const keys = requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => canIArgs(p).join(" "));
+                assert.equal(new Set(keys).size, keys.length, `each question once: ${JSON.stringify(raw)}`);
+            }
+        }
     });
 
     it("cert-manager: its cluster-wide objects only when the up installs it; issuers only once its CRDs exist; none without TLS", () => {
@@ -324,6 +449,190 @@ describe("npm run preflight with cluster: existing", () => {
         assert.equal(missing[0].what, "ingress is existing, but context prod (your kubeconfig) has no IngressClass nginx");
         const there = checkExistingCluster(existing({ ingress: "existing" }), cluster({ ...base, ingressClasses: ["nginx"] }), target, "dev");
         assert.ok(there.some((f) => f.ok && f.what === "IngressClass nginx exists"));
+    });
+
+    it("cert-manager installed by the up: its leader-election Roles in kube-system; Issuers and Certificates created, patched and deleted", () => {
+        const q = questions({});
+        for (const verb of ["create", "patch", "delete"]) {
+            assert.ok(q.has(`${verb} roles.rbac.authorization.k8s.io -n kube-system`), verb);
+            assert.ok(q.has(`${verb} rolebindings.rbac.authorization.k8s.io -n kube-system`), verb);
+            assert.ok(q.has(`${verb} customresourcedefinitions.apiextensions.k8s.io`), verb);
+            assert.ok(q.has(`${verb} mutatingwebhookconfigurations.admissionregistration.k8s.io`), verb);
+        }
+        for (const verb of ["create", "get", "list", "update", "delete"]) assert.ok(q.has(`${verb} secrets -n cert-manager`), verb);
+        const crds = questions({}, true);
+        for (const verb of ["create", "patch", "delete"]) {
+            assert.ok(crds.has(`${verb} issuers.cert-manager.io -n vault`), verb);
+            assert.ok(crds.has(`${verb} certificates.cert-manager.io -n vault`), verb);
+        }
+        assert.match(crds.get("create issuers.cert-manager.io -n vault")!, /; cert-manager-ready probes the webhook with a dry-run Issuer there$/);
+    });
+
+    describe("ingress: install next to another ingress-nginx", () => {
+        const helm = (release: string, namespace: string) => ({
+            labels: { "app.kubernetes.io/managed-by": "Helm" },
+            annotations: { "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace },
+        });
+        const run = (model: Partial<Model>, raw: Record<string, string> = {}, calls: string[][] = []) =>
+            checkExistingCluster(existing({ ingress: "install", ...raw }), cluster({ ...base, ...model }, calls), target, "prod").filter((f) =>
+                f.what.includes("ingress-nginx"),
+            );
+
+        it("FAIL when IngressClass nginx or ingress-nginx's cluster-wide objects belong to another release, with both ways out", () => {
+            const other = helm("nginx", "kube-ingress");
+            const found = run({
+                objects: {
+                    "ingressclasses.networking.k8s.io nginx": other,
+                    "clusterroles.rbac.authorization.k8s.io ingress-nginx": other,
+                    "validatingwebhookconfigurations.admissionregistration.k8s.io ingress-nginx-admission": other,
+                },
+            });
+            assert.equal(found.length, 1);
+            assert.equal(found[0].ok, false);
+            assert.equal(
+                found[0].what,
+                "ingress is install, but context prod (your kubeconfig) already has IngressClass nginx (it belongs to Helm release nginx in namespace kube-ingress), " +
+                    "ClusterRole ingress-nginx (it belongs to Helm release nginx in namespace kube-ingress), " +
+                    "ValidatingWebhookConfiguration ingress-nginx-admission (it belongs to Helm release nginx in namespace kube-ingress): " +
+                    'Helm would stop the up half-way, "exists and cannot be imported into the current release" (vault-ha installs ingress-nginx as release ingress-nginx in namespace ingress-nginx)',
+            );
+            assert.equal(
+                found[0].fix,
+                "use the ingress controller that is there: PULUMI_STACK=prod npm run config -- set vault-ha:ingress existing and " +
+                    "PULUMI_STACK=prod npm run config -- set vault-ha:ingressClassName <its class, from kubectl get ingressclasses> " +
+                    "(with TLS its controller must run with --enable-ssl-passthrough), or remove the other installation (helm -n kube-ingress uninstall nginx)",
+            );
+        });
+
+        it("Helm's own rule: the managed-by label and both annotations must name this release; an object made without Helm collides too", () => {
+            const ours = helm("ingress-nginx", "ingress-nginx");
+            // The same release name in another namespace is another release.
+            const elsewhere = run({ objects: { "clusterrolebindings.rbac.authorization.k8s.io ingress-nginx": helm("ingress-nginx", "ingress") } });
+            assert.match(elsewhere[0].what, /ClusterRoleBinding ingress-nginx \(it belongs to Helm release ingress-nginx in namespace ingress\)/);
+            const manifests = run({ objects: { "ingressclasses.networking.k8s.io nginx": {} } });
+            assert.match(manifests[0].what, /already has IngressClass nginx \(it was not installed by Helm\)/);
+            assert.match(manifests[0].fix!, /or remove the other installation$/);
+            const noLabel = run({ objects: { "ingressclasses.networking.k8s.io nginx": { annotations: ours.annotations } } });
+            assert.equal(noLabel[0].ok, false, "Helm requires app.kubernetes.io/managed-by=Helm as well");
+            // This stack's own release (a later up), also with another ingressNginxNamespace.
+            const all = Object.fromEntries(
+                [
+                    "ingressclasses.networking.k8s.io nginx",
+                    "clusterroles.rbac.authorization.k8s.io ingress-nginx",
+                    "clusterrolebindings.rbac.authorization.k8s.io ingress-nginx",
+                    "validatingwebhookconfigurations.admissionregistration.k8s.io ingress-nginx-admission",
+                ].map((k) => [k, ours]),
+            );
+            assert.deepEqual(
+                run({ objects: all }).map((f) => f.ok),
+                [true],
+            );
+            const moved = Object.fromEntries(Object.keys(all).map((k) => [k, helm("ingress-nginx", "edge")]));
+            assert.deepEqual(
+                run({ objects: moved }, { ingressNginxNamespace: "edge" }).map((f) => f.ok),
+                [true],
+            );
+        });
+
+        it("nothing there: one ok line; an object it may not read is a FAIL (Helm reads it before installing); no check without install", () => {
+            const calls: string[][] = [];
+            assert.deepEqual(run({}, {}, calls), [
+                {
+                    ok: true,
+                    what: "ingress-nginx: no other installation has IngressClass nginx or its cluster-wide objects (ClusterRole ingress-nginx, ClusterRoleBinding ingress-nginx, ValidatingWebhookConfiguration ingress-nginx-admission)",
+                },
+            ]);
+            assert.ok(calls.some((c) => c.join(" ") === "kubectl --context prod get ingressclasses.networking.k8s.io nginx -o json --ignore-not-found"));
+            const forbidden = run({ forbiddenObjects: ["clusterroles.rbac.authorization.k8s.io ingress-nginx"] });
+            assert.equal(forbidden.length, 1);
+            assert.equal(forbidden[0].ok, false);
+            assert.match(forbidden[0].what, /^could not read whether .* ClusterRole ingress-nginx: Error from server \(Forbidden\)/);
+            for (const ingress of ["none", "existing"]) {
+                const none: string[][] = [];
+                checkExistingCluster(existing({ ingress }), cluster({ ...base, ingressClasses: ["nginx"] }, none), target, "dev");
+                assert.ok(!none.some((c) => c.includes("-o") && c.includes("json") && c.includes("--ignore-not-found")), ingress);
+            }
+        });
+    });
+
+    describe("the kinds and names asked about are what the pinned charts render (a real Helm; skipped loudly without it)", function () {
+        this.timeout(60_000);
+        /** The resource kubectl auth can-i takes for each kind these charts render. */
+        const RESOURCE: Record<string, string> = {
+            StatefulSet: "statefulsets.apps",
+            Deployment: "deployments.apps",
+            Service: "services",
+            ServiceAccount: "serviceaccounts",
+            ConfigMap: "configmaps",
+            Role: "roles.rbac.authorization.k8s.io",
+            RoleBinding: "rolebindings.rbac.authorization.k8s.io",
+            ClusterRole: "clusterroles.rbac.authorization.k8s.io",
+            ClusterRoleBinding: "clusterrolebindings.rbac.authorization.k8s.io",
+            PodDisruptionBudget: "poddisruptionbudgets.policy",
+            Job: "jobs.batch",
+            IngressClass: "ingressclasses.networking.k8s.io",
+            ValidatingWebhookConfiguration: "validatingwebhookconfigurations.admissionregistration.k8s.io",
+            MutatingWebhookConfiguration: "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+            CustomResourceDefinition: "customresourcedefinitions.apiextensions.k8s.io",
+        };
+        /** `resource@namespace` (or `resource` when cluster-scoped) of each object, once. */
+        const kindsOf = (manifests: Manifest[]) =>
+            [
+                ...new Set(
+                    manifests.map((m) => {
+                        assert.ok(RESOURCE[m.kind], `a kind the preflight does not know: ${m.kind}`);
+                        return `${RESOURCE[m.kind]}${m.metadata.namespace ? `@${m.metadata.namespace}` : ""}`;
+                    }),
+                ),
+            ].sort();
+        const asked = (kinds: readonly { resource: string; cluster?: boolean }[], namespace: string) =>
+            kinds.map((k) => `${k.resource}${k.cluster ? "" : `@${namespace}`}`);
+
+        before(function () {
+            requireHelm(this, "the preflight's chart kinds");
+        });
+
+        it("the Vault chart, with every vaultServiceType and with TLS off", async () => {
+            for (const raw of [{}, { vaultServiceType: "ClusterIP" }, { vaultServiceType: "NodePort" }, { tls: "false" }] as Record<string, string>[]) {
+                const s = existing(raw);
+                const manifests = await renderChart({ chart: "vault", release: "vault", namespace: "vault", values: vaultHelmValues(s, vaultChartOptions(s)) });
+                assert.deepEqual(kindsOf(manifests), asked(VAULT_CHART_KINDS, "vault").sort(), JSON.stringify(raw));
+            }
+        });
+
+        it("ingress-nginx with the existing-cluster values: its kinds, and its cluster-scoped objects that are not hooks", async () => {
+            const manifests = await renderChart({
+                chart: "ingress-nginx",
+                release: INGRESS_NGINX_RELEASE,
+                namespace: "ingress-nginx",
+                values: ingressNginxValues("existing"),
+            });
+            assert.deepEqual(kindsOf(manifests), asked(INGRESS_NGINX_CHART_KINDS, "ingress-nginx").sort());
+            assert.deepEqual(
+                manifests
+                    .filter((m) => !m.metadata.namespace && !m.metadata.annotations?.["helm.sh/hook"])
+                    .map((m) => `${m.kind} ${m.metadata.name}`)
+                    .sort(),
+                INGRESS_NGINX_CLUSTER_OBJECTS.map((o) => `${o.kind} ${o.name}`).sort(),
+            );
+            for (const o of INGRESS_NGINX_CLUSTER_OBJECTS) assert.equal(RESOURCE[o.kind], o.resource);
+        });
+
+        it("cert-manager with the owner label: its kinds, its leader-election Roles in kube-system", async () => {
+            const manifests = await renderChart({
+                chart: "cert-manager",
+                release: "cert-manager",
+                namespace: "cert-manager",
+                values: certManagerChartValues("o"),
+            });
+            assert.deepEqual(
+                kindsOf(manifests),
+                [
+                    ...asked(CERT_MANAGER_CHART_KINDS, "cert-manager"),
+                    ...asked(CERT_MANAGER_LEADER_ELECTION_KINDS, CERT_MANAGER_LEADER_ELECTION_NAMESPACE),
+                ].sort(),
+            );
+        });
     });
 
     describe("the stack's own kubeconfig (the secret vault-ha:kubeconfig)", () => {
