@@ -49,5 +49,17 @@ export function isKind(s: { cluster: ClusterMode }): boolean {
  */
 export function vaultChartOptions(s: Settings, decided?: { antiAffinity: AntiAffinity }): VaultChartOptions {
     const antiAffinity = s.antiAffinity !== "auto" ? s.antiAffinity : (decided?.antiAffinity ?? "required");
-    return { serviceType: vaultServiceType(s), storageClass: s.storageClass || undefined, resources: vaultResources(s), antiAffinity };
+    return {
+        serviceType: vaultServiceType(s),
+        storageClass: s.storageClass || undefined,
+        resources: vaultResources(s),
+        antiAffinity,
+        loadBalancerSourceRanges: s.vaultLoadBalancerSourceRanges,
+        serviceAnnotations: Object.fromEntries(
+            s.vaultServiceAnnotations.map((a) => {
+                const at = a.indexOf("=");
+                return [a.slice(0, at), a.slice(at + 1)];
+            }),
+        ),
+    };
 }

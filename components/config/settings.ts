@@ -4,6 +4,7 @@
  * Every key is declared in Pulumi.yaml with the same default as DEFAULTS below (a test keeps them equal): the Pulumi
  * CLI applies Pulumi.yaml defaults, but the SDK under test mocks and `npm run render` do not, so the code holds them too.
  */
+import { isIP } from "net";
 import { z } from "zod";
 import type { VaultKeys } from "../steps/contract";
 import { ingressMode, vaultServiceType } from "./clusterModes";
@@ -49,6 +50,8 @@ export const DEFAULTS = {
     tlsExtraNames: [] as string[],
     certManager: "auto" as CertManagerSetting,
     raftVolumesOnDestroy: "keep" as RaftVolumesOnDestroy,
+    vaultLoadBalancerSourceRanges: [] as string[],
+    vaultServiceAnnotations: [] as string[],
 };
 
 /** Where Vault goes: a kind cluster vault-ha creates (the lab), or a cluster that already exists (a kubeconfig context). */
@@ -145,6 +148,8 @@ const HINTS: Record<SettingName, string> = {
     vaultCpu: "250m",
     vaultMemory: "256Mi",
     tlsExtraNames: `'["vault.example.com"]'`,
+    vaultLoadBalancerSourceRanges: `'["203.0.113.0/24"]'`,
+    vaultServiceAnnotations: `'["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]'`,
 };
 
 /** One thing wrong with the configuration: what (naming the setting, key or file), and a fix that changes something. */
@@ -237,6 +242,10 @@ export interface Settings {
     tlsExtraNames: string[];
     certManager: CertManagerSetting;
     raftVolumesOnDestroy: RaftVolumesOnDestroy;
+    /** Client CIDRs Vault's load balancer admits; [] = the cloud's default (often anyone). */
+    vaultLoadBalancerSourceRanges: string[];
+    /** "key=value" annotations of Vault's API Service. */
+    vaultServiceAnnotations: string[];
 }
 
 /** A value read, or what is wrong with it; `index` names the list item at fault. */
@@ -461,6 +470,45 @@ const tlsExtraNames: Field<string[]> = (input) => {
     return errors.length > 0 ? { ok: false, errors } : ok((list as string[]).slice());
 };
 
+/** A list setting (JSON text, as Pulumi hands it over): each item checked by `problem`, none twice. */
+const listOf =
+    (what: string, example: string, problem: (item: string) => string | undefined): Field<string[]> =>
+    (input) => {
+        let list = input;
+        if (typeof input === "string") {
+            try {
+                list = JSON.parse(input);
+            } catch {
+                // Reported below as not a list.
+            }
+        }
+        if (!Array.isArray(list)) return wrong(`must be a list of ${what}s, e.g. ${example}`);
+        const errors: Array<{ message: string; index: number }> = [];
+        list.forEach((item, index) => {
+            const why = typeof item !== "string" ? "is not text" : (problem(item) ?? (list.indexOf(item) < index ? "repeats an earlier one" : undefined));
+            if (why) errors.push({ message: `[${index}] (${JSON.stringify(item)}) ${why}`, index });
+        });
+        return errors.length > 0 ? { ok: false, errors } : ok((list as string[]).slice());
+    };
+
+/** An IPv4 or IPv6 network in CIDR notation (what Kubernetes' Service validation accepts for loadBalancerSourceRanges). */
+function cidrProblem(text: string): string | undefined {
+    const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
+    const kind = match ? isIP(match[1]) : 0;
+    if (!match || kind === 0) return "must be a network such as 203.0.113.0/24 or 2001:db8::/32";
+    return Number(match[2]) > (kind === 4 ? 32 : 128) ? `has a prefix longer than an IPv${kind} address` : undefined;
+}
+
+/** key=value, the key a Kubernetes annotation key: an optional DNS-subdomain prefix and "/", then a name of at most 63. */
+function annotationProblem(text: string): string | undefined {
+    const at = text.indexOf("=");
+    if (at <= 0) return "must be key=value";
+    const key = text.slice(0, at);
+    const [prefix, name] = key.includes("/") ? [key.slice(0, key.lastIndexOf("/")), key.slice(key.lastIndexOf("/") + 1)] : [undefined, key];
+    if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return `has a key prefix (${prefix}) that is not a DNS subdomain`;
+    return /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name) ? undefined : `has a key name (${name}) Kubernetes refuses`;
+}
+
 const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
     cluster: oneOf(CLUSTER_MODES),
     // A kubeconfig context name is free text (EKS names them by ARN); only a line break could not be one.
@@ -534,6 +582,8 @@ const FIELDS: { [K in SettingName]: Field<Settings[K]> } = {
     tlsExtraNames,
     certManager: oneOf(CERT_MANAGER_MODES),
     raftVolumesOnDestroy: oneOf(RAFT_VOLUMES_ON_DESTROY),
+    vaultLoadBalancerSourceRanges: listOf("CIDR", `["203.0.113.0/24"]`, cidrProblem),
+    vaultServiceAnnotations: listOf("annotation", `["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]`, annotationProblem),
 };
 
 export interface ParsedSettings {
@@ -680,6 +730,16 @@ function checkModeRules(v: Partial<Settings>, { isSet, issue, fixes, kubeconfigG
                 "whoami",
                 "is true, but there is no ingress for it to prove (ingress is none)",
                 `${fixes.set("whoami", false)}, or ${fixes.set("ingress", v.cluster === "kind" ? "install" : "existing")}`,
+            );
+        }
+    }
+    if (v.vaultServiceType !== undefined && (v.vaultLoadBalancerSourceRanges ?? []).length > 0) {
+        const type = vaultServiceType({ cluster: v.cluster, vaultServiceType: v.vaultServiceType });
+        if (type !== "LoadBalancer") {
+            issue(
+                "vaultLoadBalancerSourceRanges",
+                `is only used with a LoadBalancer (vaultServiceType is ${type})`,
+                `${fixes.rm("vaultLoadBalancerSourceRanges")}${v.cluster === "existing" ? `, or ${fixes.set("vaultServiceType", "LoadBalancer")}` : ""}`,
             );
         }
     }
@@ -882,6 +942,14 @@ function checkSettings(
         warnings.push(
             `${PROJECT}:vaultReplicas = ${settings.vaultReplicas}: an even raft cluster tolerates no more failures than ` +
                 `${settings.vaultReplicas - 1} nodes do (quorum is ${settings.vaultReplicas / 2 + 1}); prefer an odd number`,
+        );
+    }
+    if (vaultServiceType(settings) === "LoadBalancer" && settings.vaultLoadBalancerSourceRanges.length === 0 && settings.vaultServiceAnnotations.length === 0) {
+        warnings.push(
+            `Vault's API gets a load balancer that admits every client that can reach it (on most clouds, the internet). Limit it: ` +
+                `${fixes.set("vaultLoadBalancerSourceRanges", `'["<your network>/24"]'`)}, or make it internal with the cloud's annotation ` +
+                `(${fixes.set("vaultServiceAnnotations", `'["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]'`)} on EKS), or ` +
+                `${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
         );
     }
     if (settings.cluster === "existing" && ingressMode(settings) !== "none" && !isSet("ingressHost")) {

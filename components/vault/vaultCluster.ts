@@ -40,6 +40,10 @@ export interface VaultClusterArgs {
     resources?: VaultResources;
     /** Two Vault pods on one node: never ("required", the chart's default, when absent) or only if need be. */
     antiAffinity?: AntiAffinity;
+    /** With a LoadBalancer: the client CIDRs it admits; absent or [] = the cloud's default. */
+    loadBalancerSourceRanges?: string[];
+    /** Annotations of the API Service (a cloud's internal load balancer). */
+    serviceAnnotations?: Record<string, string>;
     /** Where a NodePort is reached from outside: localhost on kind (kind maps it; the default), a node's address elsewhere. */
     nodeAddress?: string;
     /** The context, for the port-forward command a ClusterIP Vault is reached with. */
@@ -77,7 +81,14 @@ export class VaultCluster extends pulumi.ComponentResource {
                 tls: args.tls,
                 vaultImage: args.vaultImage,
             },
-            { serviceType: args.serviceType, storageClass: args.storageClass, resources: args.resources, antiAffinity: args.antiAffinity },
+            {
+                serviceType: args.serviceType,
+                storageClass: args.storageClass,
+                resources: args.resources,
+                antiAffinity: args.antiAffinity,
+                loadBalancerSourceRanges: args.loadBalancerSourceRanges,
+                serviceAnnotations: args.serviceAnnotations,
+            },
         );
         this.podTemplate = podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values });
 

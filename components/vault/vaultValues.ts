@@ -45,6 +45,10 @@ export interface VaultChartOptions {
     resources?: VaultResources;
     /** "required" (or absent) = the chart's own required term; "preferred" = the same term, preferred. */
     antiAffinity?: AntiAffinity;
+    /** With a LoadBalancer: the client CIDRs it admits (ui.loadBalancerSourceRanges); absent or [] = the cloud's default. */
+    loadBalancerSourceRanges?: string[];
+    /** Annotations of the API Service (ui.annotations): a cloud's internal load balancer, for one. */
+    serviceAnnotations?: Record<string, string>;
 }
 
 /**
@@ -167,7 +171,15 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
                 },
             },
         },
-        ui: uiServiceValues(o.serviceType ?? "NodePort", s.uiNodePort),
+        ui: {
+            ...uiServiceValues(o.serviceType ?? "NodePort", s.uiNodePort),
+            // "service.loadBalancer" in templates/_helpers.tpl renders the ranges for a LoadBalancer only.
+            ...(o.serviceType === "LoadBalancer" && (o.loadBalancerSourceRanges ?? []).length > 0
+                ? { loadBalancerSourceRanges: o.loadBalancerSourceRanges }
+                : {}),
+            // "vault.ui.annotations" renders a map with toYaml.
+            ...(o.serviceAnnotations && Object.keys(o.serviceAnnotations).length > 0 ? { annotations: o.serviceAnnotations } : {}),
+        },
     };
 }
 
@@ -178,7 +190,7 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
  *   NodePort sends it (the cloud's controller then allocates one for a LoadBalancer).
  * - ui.externalTrafficPolicy (values.yaml: Cluster) is rendered for NodePort and LoadBalancer only
  *   ("service.externalTrafficPolicy" in templates/_helpers.tpl): Cluster is kept, so any node forwards to a Ready
- *   pod. loadBalancerIP and loadBalancerSourceRanges ("service.loadBalancer") are left unset.
+ *   pod. loadBalancerIP is left unset; loadBalancerSourceRanges come from the setting (vaultHelmValues).
  * - publishNotReadyAddresses: false keeps the Service's endpoints to Ready pods, i.e. unsealed ones (the readiness
  *   probe is sys/health?standbyok=true): a sealed pod answers every request with 503. This holds for the NodePort,
  *   the load balancer and in-cluster clients alike; `kubectl port-forward svc/...` does not go through endpoints

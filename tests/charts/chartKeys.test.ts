@@ -32,7 +32,10 @@ describe("chart keys exist in the pinned charts", function () {
             schema: load(`vault-${VAULT_CHART.version}.values.schema.json`),
             // Commented out in values.yaml ("# path: /v1/sys/health?standbyok=true") but read by the StatefulSet
             // template to switch the probe from exec to httpGet.
-            readByTemplates: ["server.readinessProbe.path"],
+            // ui.loadBalancerSourceRanges too (commented out; read by "service.loadBalancer" in _helpers.tpl).
+            readByTemplates: ["server.readinessProbe.path", "ui.loadBalancerSourceRanges"],
+            // The API Service's annotations are the user's keys.
+            freeForm: ["ui.annotations"],
         };
         certManager = {
             values: load(`cert-manager-${CERT_MANAGER_CHART.version}.values.yaml`),
@@ -54,7 +57,14 @@ describe("chart keys exist in the pinned charts", function () {
         const settings = parseSettings({}).settings;
         for (const serviceType of ["NodePort", "LoadBalancer", "ClusterIP"] as const) {
             for (const antiAffinity of ["required", "preferred"] as const) {
-                const options = { serviceType, antiAffinity, storageClass: "gp3", resources: { cpu: "250m", memory: "256Mi" } };
+                const options = {
+                    serviceType,
+                    antiAffinity,
+                    storageClass: "gp3",
+                    resources: { cpu: "250m", memory: "256Mi" },
+                    loadBalancerSourceRanges: ["10.0.0.0/8"],
+                    serviceAnnotations: { "networking.gke.io/load-balancer-type": "Internal" },
+                };
                 const values = vaultHelmValues(settings, options) as any;
                 assert.deepEqual(unknownChartKeys(values, vault), [], JSON.stringify(options));
                 // The keys this check exists for are really there (server.resources is a free-form map in the chart).

@@ -81,6 +81,22 @@ describe("the vault chart with the options for any cluster, rendered by Helm", f
             });
         }
 
+        it("a LoadBalancer admits the given networks and carries the given annotations (an internal load balancer)", async () => {
+            const annotations = { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" };
+            const ui = oneManifest(
+                await render({ serviceType: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8", "2001:db8::/32"], serviceAnnotations: annotations }),
+                "Service",
+                UI_SERVICE,
+            );
+            assert.deepEqual(ui.spec.loadBalancerSourceRanges, ["10.0.0.0/8", "2001:db8::/32"]);
+            assert.deepEqual(ui.metadata.annotations, annotations);
+            // Ranges are for a load balancer only: with another type none is sent (and the chart would render none).
+            assert.equal(
+                (vaultHelmValues(kind(), { serviceType: "ClusterIP", loadBalancerSourceRanges: ["10.0.0.0/8"] }) as any).ui.loadBalancerSourceRanges,
+                undefined,
+            );
+        });
+
         it("why no node port is sent but for NodePort: the chart writes it whatever the type (the API server refuses it on ClusterIP)", async () => {
             const values = vaultHelmValues(kind(), { serviceType: "ClusterIP" }) as any;
             values.ui.serviceNodePort = 30000;

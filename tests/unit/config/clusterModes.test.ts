@@ -4,7 +4,7 @@
  * honour is refused with a fix, before anything is created.
  */
 import { strict as assert } from "assert";
-import { ingressMode, vaultResources, vaultServiceType, whoamiEnabled } from "../../../components/config/clusterModes";
+import { ingressMode, vaultChartOptions, vaultResources, vaultServiceType, whoamiEnabled } from "../../../components/config/clusterModes";
 import { DEFAULTS, parseConfig, parseSettings, ConfigEntry } from "../../../components/config/settings";
 import { assertFixChangesSomething, rejectionOf } from "./problems";
 
@@ -206,9 +206,49 @@ describe("cluster modes", () => {
             parseSettings({ ...EXISTING, ingress: "install" }).warnings.join("\n"),
             /ingressHost is vault\.localhost \(the default\), a name that resolves to your own machine.*pulumi config set vault-ha:ingressHost vault\.example\.com/,
         );
-        assert.deepEqual(parseSettings({ ...EXISTING, ingress: "install", ingressHost: "vault.example.com" }).warnings, []);
-        assert.deepEqual(parseSettings(EXISTING).warnings, [], "no ingress, nothing to say");
+        const hostWarnings = (raw: Record<string, string>) => parseSettings(raw).warnings.filter((w) => w.includes("ingressHost"));
+        assert.deepEqual(hostWarnings({ ...EXISTING, ingress: "install", ingressHost: "vault.example.com" }), []);
+        assert.deepEqual(hostWarnings(EXISTING), [], "no ingress, nothing to say");
         assert.deepEqual(parseSettings({}).warnings, [], "kind: localhost is right");
+    });
+
+    describe("a load balancer's reach", () => {
+        it("warns that an unrestricted load balancer admits anyone who can reach it, with three ways to limit it", () => {
+            const [warning] = parseSettings(EXISTING).warnings;
+            assert.match(warning, /^Vault's API gets a load balancer that admits every client that can reach it/);
+            assert.match(warning, /vaultLoadBalancerSourceRanges .*vaultServiceAnnotations .*vaultServiceType ClusterIP/);
+            for (const limited of [
+                { vaultLoadBalancerSourceRanges: '["10.0.0.0/8"]' },
+                { vaultServiceAnnotations: '["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]' },
+                { vaultServiceType: "ClusterIP" },
+            ]) {
+                assert.deepEqual(parseSettings({ ...EXISTING, ...limited }).warnings, [], JSON.stringify(limited));
+            }
+        });
+
+        it("passes the ranges and annotations to the chart's API Service", () => {
+            const { settings } = parseSettings({
+                ...EXISTING,
+                vaultLoadBalancerSourceRanges: '["10.0.0.0/8","2001:db8::/32"]',
+                vaultServiceAnnotations: '["service.beta.kubernetes.io/aws-load-balancer-scheme=internal","a=b=c"]',
+            });
+            const options = vaultChartOptions(settings);
+            assert.deepEqual(options.loadBalancerSourceRanges, ["10.0.0.0/8", "2001:db8::/32"]);
+            assert.deepEqual(options.serviceAnnotations, { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal", a: "b=c" });
+        });
+
+        it("refuses a network that is not one, an annotation without a key, and ranges without a load balancer", () => {
+            for (const [raw, why] of [
+                [{ ...EXISTING, vaultLoadBalancerSourceRanges: '["10.0.0.0/33"]' }, /\[0\] \("10\.0\.0\.0\/33"\) has a prefix longer than an IPv4 address/],
+                [{ ...EXISTING, vaultLoadBalancerSourceRanges: '["10.0.0.1"]' }, /must be a network such as 203\.0\.113\.0\/24/],
+                [{ ...EXISTING, vaultServiceAnnotations: '["=internal"]' }, /must be key=value/],
+                [{ ...EXISTING, vaultServiceAnnotations: '["Bad_Prefix/x=y"]' }, /key prefix \(Bad_Prefix\) that is not a DNS subdomain/],
+                [{ vaultLoadBalancerSourceRanges: '["10.0.0.0/8"]' }, /is only used with a LoadBalancer \(vaultServiceType is NodePort\)/],
+            ] as const) {
+                const problems = rejectionOf(() => parseSettings(raw));
+                assert.match(problems[0].problem, why, JSON.stringify(raw));
+            }
+        });
     });
 
     it("on an existing cluster, the namespaces of components that are not installed may coincide", () => {
