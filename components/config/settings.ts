@@ -379,16 +379,19 @@ const kvMount: Field<string> = (input) => {
         : parsed;
 };
 
+/** A list setting as Pulumi hands it over (JSON text) or as a test gives it; anything else as it is, for the message. */
+function jsonList(input: unknown): unknown {
+    if (typeof input !== "string") return input;
+    try {
+        return JSON.parse(input);
+    } catch {
+        return input;
+    }
+}
+
 /** nodePorts: a list (JSON text, as Pulumi hands it over), not empty, each item a NodePort, none twice. */
 const nodePorts: Field<number[]> = (input) => {
-    let list = input;
-    if (typeof input === "string") {
-        try {
-            list = JSON.parse(input);
-        } catch {
-            // Reported below as not a list.
-        }
-    }
+    const list = jsonList(input);
     if (!Array.isArray(list)) return wrong("must be a list, e.g. [30000, 30001]");
     if (list.length === 0) return wrong("must list at least one port: uiNodePort is served on one of them");
     const errors: Array<{ message: string; index: number }> = [];
@@ -446,14 +449,7 @@ const podResource =
 
 /** tlsExtraNames: a list (JSON text, as Pulumi hands it over) of DNS names or IP addresses, none twice. */
 const tlsExtraNames: Field<string[]> = (input) => {
-    let list = input;
-    if (typeof input === "string") {
-        try {
-            list = JSON.parse(input);
-        } catch {
-            // Reported below as not a list.
-        }
-    }
+    const list = jsonList(input);
     if (!Array.isArray(list)) return wrong(`must be a list, e.g. ["vault.example.com", "203.0.113.10"]`);
     const errors: Array<{ message: string; index: number }> = [];
     /** Each name as the certificate writes it (lower case, canonical IP), and where it first came. */
@@ -474,14 +470,7 @@ const tlsExtraNames: Field<string[]> = (input) => {
 const listOf =
     (what: string, example: string, problem: (item: string) => string | undefined): Field<string[]> =>
     (input) => {
-        let list = input;
-        if (typeof input === "string") {
-            try {
-                list = JSON.parse(input);
-            } catch {
-                // Reported below as not a list.
-            }
-        }
+        const list = jsonList(input);
         if (!Array.isArray(list)) return wrong(`must be a list of ${what}s, e.g. ${example}`);
         const errors: Array<{ message: string; index: number }> = [];
         list.forEach((item, index) => {

@@ -13,10 +13,14 @@ import { API_SERVICE, PORT_FORWARD_LOCAL, PORT_FORWARD_SERVICE, portForwardComma
 import type { PortForward } from "./kvProof";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
-import { AntiAffinity, vaultHelmValues, VaultResources, VaultServiceType } from "./vaultValues";
+import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
 
-export interface VaultClusterArgs {
+/**
+ * The chart options (VaultChartOptions: the API Service's type, storage class, resources, anti-affinity, load balancer
+ * ranges and annotations) are resolved choices, no "auto"; absent, the values are those of a kind stack.
+ */
+export interface VaultClusterArgs extends VaultChartOptions {
     /** An existing namespace: pass VaultNamespace.name, so that the release waits for it. */
     namespace: pulumi.Input<string>;
     chartVersion: string;
@@ -29,21 +33,6 @@ export interface VaultClusterArgs {
     vaultImage: string;
     /** Admin kubeconfig (secret): to read what the running pods were made from before the release changes. */
     kubeconfig: pulumi.Input<string>;
-    /**
-     * The API Service's type: NodePort on uiNodePort (the kind lab) when absent. uiNodePort is not sent otherwise.
-     * This and the fields below are resolved choices (no "auto"); absent, the values are those of a kind stack.
-     */
-    serviceType?: VaultServiceType;
-    /** The raft volumes' StorageClass; absent or "" = the cluster's default. */
-    storageClass?: string;
-    /** The vault container's CPU request and memory request (= limit); absent = none. */
-    resources?: VaultResources;
-    /** Two Vault pods on one node: never ("required", the chart's default, when absent) or only if need be. */
-    antiAffinity?: AntiAffinity;
-    /** With a LoadBalancer: the client CIDRs it admits; absent or [] = the cloud's default. */
-    loadBalancerSourceRanges?: string[];
-    /** Annotations of the API Service (a cloud's internal load balancer). */
-    serviceAnnotations?: Record<string, string>;
     /** Where a NodePort is reached from outside: localhost on kind (kind maps it; the default), a node's address elsewhere. */
     nodeAddress?: string;
     /** The context, for the port-forward command a ClusterIP Vault is reached with. */
@@ -81,14 +70,7 @@ export class VaultCluster extends pulumi.ComponentResource {
                 tls: args.tls,
                 vaultImage: args.vaultImage,
             },
-            {
-                serviceType: args.serviceType,
-                storageClass: args.storageClass,
-                resources: args.resources,
-                antiAffinity: args.antiAffinity,
-                loadBalancerSourceRanges: args.loadBalancerSourceRanges,
-                serviceAnnotations: args.serviceAnnotations,
-            },
+            args,
         );
         this.podTemplate = podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values });
 
