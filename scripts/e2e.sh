@@ -170,8 +170,17 @@ existing_leftovers() {
   wait_for "no cluster-wide object of vault, cert-manager or ingress-nginx left" 120 no_lines cluster_wide_leftovers
   expect_lines "raft volumes kept (raftVolumesOnDestroy: keep)" 3 kubectl --context "$ctx" -n vault get pvc -o name
   for i in 0 1 2; do kubectl --context "$ctx" -n vault get pvc "data-vault-$i" -o name; done
+  # The keys that open the kept volumes were moved into the stack's backup folder, not deleted.
+  local kept
+  kept=(backups/vault-ha."$stack"/*.kept-volumes.init.json)
+  if [ ! -f "${kept[0]}" ] || [ "${#kept[@]}" -ne 1 ]; then
+    echo "e2e: expected the kept volumes' key file in backups/vault-ha.$stack" >&2
+    return 1
+  fi
+  echo "ok: the kept volumes' keys are in ${kept[0]}"
   kubectl --context "$ctx" -n vault delete pvc data-vault-0 data-vault-1 data-vault-2 --wait=true
   kubectl --context "$ctx" delete namespace vault --wait=true
+  rm -f "${kept[0]}"
   wait_for "namespace vault gone" 300 namespace_gone vault
 }
 

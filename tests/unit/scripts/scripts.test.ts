@@ -436,9 +436,15 @@ esac`,
         it("after the destroy: no namespace or object of vault-ha's but the kept raft volumes, which it then deletes with their namespace", () => {
             kubectl();
             world(clean);
-            const result = run(`ctx=kind-vault-ha-e2e-existing; ${once}; existing_leftovers`);
+            // Destroy moved the keys that open the kept volumes into the stack's backup folder.
+            const keys = path.join(dir, "backups", "vault-ha.e2e-existing", "2026-11-28T16-00-00Z.kept-volumes.init.json");
+            mkdirSync(path.dirname(keys), { recursive: true });
+            writeFileSync(keys, "{}");
+            const result = run(`ctx=kind-vault-ha-e2e-existing; stack=e2e-existing; ${once}; existing_leftovers`);
             assert.equal(result.status, 0, result.stderr);
             assert.match(result.stdout, /ok: 3 raft volumes kept \(raftVolumesOnDestroy: keep\)/);
+            assert.match(result.stdout, /ok: the kept volumes' keys are in backups\/vault-ha\.e2e-existing\/.*\.kept-volumes\.init\.json/);
+            assert.ok(!existsSync(keys), "removed with the volumes, as the README says");
             const calls = readFileSync(path.join(dir, "calls"), "utf8");
             assert.match(calls, /^kubectl --context kind-vault-ha-e2e-existing -n vault delete pvc data-vault-0 data-vault-1 data-vault-2 --wait=true$/m);
             assert.match(calls, /^kubectl --context kind-vault-ha-e2e-existing delete namespace vault --wait=true$/m);
@@ -452,11 +458,12 @@ esac`,
                 [{ "cluster-objects": "customresourcedefinition.apiextensions.k8s.io/certificates.cert-manager.io\n" }, /no cluster-wide object/],
                 [{ "ns-cert-manager": "" }, /namespace cert-manager gone/],
                 [{ pvcs: "" }, /expected 3 raft volumes kept \(raftVolumesOnDestroy: keep\), found 0/],
+                [{}, /expected the kept volumes' key file in backups\/vault-ha\.x/],
             ];
             for (const [change, message] of cases) {
                 for (const f of ["ns-cert-manager", "ns-vault"]) rmSync(path.join(dir, f), { force: true });
                 world({ ...clean, ...change });
-                const result = run(`ctx=kind-x; ${once}; existing_leftovers`);
+                const result = run(`ctx=kind-x; stack=x; ${once}; existing_leftovers`);
                 assert.notEqual(result.status, 0, JSON.stringify(change));
                 assert.match(result.stderr, message);
                 assert.doesNotMatch(readFileSync(path.join(dir, "calls"), "utf8"), /delete/, "nothing deleted by hand before everything else is gone");
