@@ -5,7 +5,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULTS, SETTING_NAMES } from "../../../components/config/settings";
+import { parse } from "yaml";
+import { DEFAULTS, parseSettings, rawFromStackConfig, SETTING_NAMES } from "../../../components/config/settings";
 
 const README = fs.readFileSync(path.resolve(__dirname, "../../../README.md"), "utf8");
 
@@ -55,5 +56,16 @@ describe("README configuration table", () => {
         assert.ok(!matches("31000", 30000));
         assert.ok(!matches("[30000]", [30000, 30001]));
         assert.ok(!matches("kindest/node:v1.34.0@sha256:07b2…23c0", DEFAULTS.kindNodeImage));
+    });
+});
+
+describe("README: the example stack file for a cloud cluster", () => {
+    it("is a valid stack file for cluster: existing, with nothing to warn about", () => {
+        const section = README.split("\n## On your own cluster\n")[1] ?? "";
+        const block = /An example stack file for a cloud cluster[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+        assert.ok(block, "the example is there");
+        const { settings, warnings } = parseSettings(rawFromStackConfig(parse(block).config));
+        assert.equal(settings.cluster, "existing");
+        assert.deepEqual(warnings, []);
     });
 });
