@@ -54,13 +54,32 @@ export function rollPreview(current: PodTemplate[], desired: DesiredPod): RollPr
     return { changes, downgrade };
 }
 
-/** The preview's and the up's notice of a roll, naming each pod and why; undefined when nothing rolls. */
-export function rollNotice(preview: RollPreview): string | undefined {
+/**
+ * Raft's failure tolerance with `voters` healthy voters: how many can go with the quorum kept. raft-autopilot
+ * state.go: healthy voters - requiredQuorum (voters/2 + 1) when positive, else 0. So 1 or 2 voters tolerate none.
+ */
+export function failureTolerance(voters: number): number {
+    return Math.max(0, voters - (Math.floor(voters / 2) + 1));
+}
+
+/**
+ * The preview's and the up's notice of a roll, naming each pod and why, and whether Vault keeps serving meanwhile;
+ * undefined when nothing rolls. `replicas`: the voters the roll works with (the pods that run now, or the new count
+ * when it is lower: departed peers are removed before the roll replaces a serving pod).
+ */
+export function rollNotice(preview: RollPreview, replicas: number): string | undefined {
     if (preview.changes.length === 0) return undefined;
     const pods = preview.changes.map((c) => `${c.pod} (${c.reasons.join(", ")})`).join("; ");
+    const tolerance = failureTolerance(replicas);
+    const serving =
+        tolerance === 0
+            ? `with ${replicas} replica${replicas === 1 ? "" : "s"} raft's failure tolerance is 0, so Vault is unavailable during each ` +
+              `replacement, until the replaced pod is back and unsealed (no step-down then: the successor would lose the quorum too). `
+            : `raft keeps its quorum throughout (failure tolerance ${tolerance}); Vault has no active node for the few seconds ` +
+              `of the election after the step-down. `;
     return (
         `the Vault pod template changes, so these pods will be replaced one at a time, standbys first and the active ` +
-        `node last after a step-down, each unsealed again before the next: ${pods}`
+        `node last after a step-down, each unsealed again before the next; ${serving}Pods: ${pods}`
     );
 }
 
@@ -130,8 +149,11 @@ export function podTemplateSummary(o: { image: string; tls: boolean; chartVersio
     const server = { ...(o.values.server as Record<string, unknown>) };
     const ha = { ...(server.ha as Record<string, unknown>) };
     delete ha.replicas;
+    // ui.activeVaultPodOnly changes only the vault-ui Service's selector (templates/ui-service.yaml), no pod.
+    const ui = { ...(o.values.ui as Record<string, unknown>) };
+    delete ui.activeVaultPodOnly;
     const digest = createHash("sha256")
-        .update(JSON.stringify({ ...o.values, server: { ...server, ha } }))
+        .update(JSON.stringify({ ...o.values, server: { ...server, ha }, ui }))
         .digest("hex")
         .slice(0, 12);
     return `image ${o.image}, TLS ${o.tls ? "on" : "off"}, chart ${o.chartVersion}, values ${digest}`;

@@ -173,6 +173,10 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
         },
         ui: {
             ...uiServiceValues(o.serviceType ?? "NodePort", s.uiNodePort),
+            // Only the active node behind vaultAddr (templates/ui-service.yaml adds `vault-active: "true"` to the
+            // selector): a standby answers what only the active node serves (raft snapshots, among others) with a
+            // redirect to its own cluster-internal name (vault-0.vault-internal), which no client outside resolves.
+            activeVaultPodOnly: true,
             // "service.loadBalancer" in templates/_helpers.tpl renders the ranges for a LoadBalancer only.
             ...(o.serviceType === "LoadBalancer" && (o.loadBalancerSourceRanges ?? []).length > 0
                 ? { loadBalancerSourceRanges: o.loadBalancerSourceRanges }

@@ -73,7 +73,13 @@ describe("the vault chart with the options for any cluster, rendered by Helm", f
                 assert.equal(ui.spec.publishNotReadyAddresses, false);
                 assert.equal(ui.spec.loadBalancerSourceRanges, undefined);
                 assert.equal(ui.spec.loadBalancerIP, undefined);
-                assert.deepEqual(ui.spec.selector, { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": RELEASE, component: "server" });
+                // The active pod only (ui.activeVaultPodOnly): a standby redirects snapshot requests to its cluster-internal name.
+                assert.deepEqual(ui.spec.selector, {
+                    "app.kubernetes.io/name": "vault",
+                    "app.kubernetes.io/instance": RELEASE,
+                    component: "server",
+                    "vault-active": "true",
+                });
                 // Only that Service changes: the other Services keep their type.
                 for (const svc of manifests.filter((m) => m.kind === "Service" && m.metadata.name !== UI_SERVICE)) {
                     assert.equal(svc.spec.type ?? "ClusterIP", "ClusterIP", svc.metadata.name);

@@ -11,6 +11,7 @@ import { SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed, vaultCalls } from "../doubles/vault/inspect";
+import { parseSealStatus } from "../../components/runner/kubectl";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("../doubles/vault/model.js");
@@ -19,7 +20,7 @@ const OLD = "hashicorp/vault:2.0.3";
 const NEW = "hashicorp/vault:2.0.4";
 
 /** A live cluster: bootstrapped by an up, with a secret written through the active node. */
-async function liveCluster(options: { replicas?: number; tls?: boolean; vaultImage?: string }) {
+async function liveCluster(options: { replicas?: number; tls?: boolean; vaultImage?: string; timeoutSeconds?: number }) {
     const sim = await Simulation.create(options);
     const engine = new SimulatedEngine(sim);
     const first = await engine.up();
@@ -153,7 +154,7 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         const up = await live.engine.up();
         assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
         const roll = up.runs.find((r) => r.id === "roll")!;
-        assert.match(roll.stderr, /vault-0 is the only voter: Vault is unavailable until it is unsealed again/);
+        assert.match(roll.stderr, /vault-0: raft's failure tolerance is 0 \(1 voter; .*\): Vault is unavailable until vault-0 is back and unsealed/);
         assert.ok(!vaultCalls(sim).some((c) => c.includes("step-down")), "no step-down without another node to take over");
         assert.deepEqual(
             podsOf(sim).map((p) => p.version),
@@ -162,6 +163,70 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
         const s = sim.state();
         assert.equal(model.readData(s, "secret/app"), "written before the change");
         assert.deepEqual((await live.engine.up()).runs, []);
+    });
+
+    for (const tls of [false, true]) {
+        it(`with two replicas (TLS ${tls ? "on" : "off"}) the roll completes and says each replacement leaves Vault unavailable: failure tolerance 0`, async () => {
+            const live = await liveCluster({ replicas: 2, tls, vaultImage: OLD });
+            sim = live.sim;
+            const since = sim.calls().length;
+            await sim.upgrade({ vaultImage: NEW, tls });
+            const up = await live.engine.up();
+            assert.ok(up.ok, up.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+            const roll = up.runs.find((r) => r.id === "roll")!;
+            assert.deepEqual([...JSON.parse(roll.stdout).rolled].sort(), ["vault-0", "vault-1"]);
+            for (const pod of ["vault-0", "vault-1"]) {
+                // raft-autopilot state.go: 2 voters need both for a quorum (2/2 + 1), so the tolerance is 0.
+                const said = new RegExp(`${pod}: raft's failure tolerance is 0 \\(2 voters; .*\\): Vault is unavailable until ${pod} is back and unsealed`);
+                assert.match(roll.stderr, said);
+            }
+            assert.ok(!vaultCalls(sim, since).some((c) => c.includes("step-down")), "no step-down: the successor would lose the quorum too");
+            assert.ok(sim.state().audit.quorumLost > live.audit.quorumLost, "the simulator saw the outage the log announced");
+            assert.ok(podsOf(sim).every((p) => p.version === "2.0.4" && p.https === tls));
+            assert.deepEqual(unsealed(sim), sim.pods);
+            assert.deepEqual(sim.state().audit.deletedWhileUnhealthy, []);
+            assert.equal(model.readData(sim.state(), "secret/app"), "written before the change");
+            assert.deepEqual((await live.engine.up()).runs, [], "a second up changes nothing");
+        });
+    }
+
+    it("the active pod loses the leadership just before its step-down: the forwarded step-down hits another node, and the hand-over waits for a new term", async () => {
+        const live = await liveCluster({ vaultImage: OLD, timeoutSeconds: 60 });
+        sim = live.sim;
+        const active: string = sim.state().active;
+        // vault status -format=json carries active_time, the start of this node's term (api/sys_leader.go).
+        const status = parseSealStatus(JSON.stringify(model.sealStatus(sim.state(), active)));
+        assert.equal(status.activeTime, sim.state().activeSince);
+        const standby = sim.pods.find((p) => p !== active)!;
+        assert.equal(parseSealStatus(JSON.stringify(model.sealStatus(sim.state(), standby))).activeTime, undefined);
+
+        await sim.upgrade({ vaultImage: NEW });
+        let raced = false;
+        const activeWhenDeleted: Array<string | null> = [];
+        sim.onCall = (call) => {
+            const line = call.args.join(" ");
+            if (!raced && call.phase === "before" && call.args[0] === "exec" && call.args.includes(active) && line.includes("operator step-down")) {
+                // Between the runner's "is it active?" and its step-down call, raft moves the leadership to a standby.
+                raced = true;
+                sim!.change((s) => {
+                    s.active = standby;
+                    s.activeSince = s.now;
+                    s.raftIndex++;
+                    s.audit.elections++;
+                });
+            }
+            if (call.phase === "before" && call.args[0] === "delete" && call.args.includes(active)) activeWhenDeleted.push(sim!.state().active);
+        };
+        const up = await live.engine.up();
+        sim.onCall = undefined;
+        assert.ok(raced, "the leadership moved just before the step-down");
+        assert.ok(up.ok, up.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        const roll = up.runs.find((r) => r.id === "roll")!;
+        assert.match(roll.stderr, new RegExp(`${active} is active again \\(a new term since .*\\): asking it to step down again \\(2/3\\)`));
+        assert.match(roll.stderr, new RegExp(`${active} stepped down; vault-\\d is active since `));
+        assert.equal(activeWhenDeleted.length, 1);
+        assert.ok(activeWhenDeleted[0] !== null && activeWhenDeleted[0] !== active, `${active} was a standby when it was deleted (${activeWhenDeleted[0]})`);
+        await assertRolledSafely(sim, live.engine, live.audit);
     });
 
     it("the roll waits for the StatefulSet controller to observe the new spec before it reads which pods are outdated", async () => {

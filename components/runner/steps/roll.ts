@@ -1,5 +1,7 @@
 /**
- * roll: brings the Vault pods to the StatefulSet's update revision, one pod at a time, without losing the quorum.
+ * roll: brings the Vault pods to the StatefulSet's update revision, one pod at a time. With raft's failure tolerance
+ * at 1 or more (3+ voters) the quorum is kept throughout; at 0 (1 or 2 voters) each replacement of a serving pod
+ * leaves Vault unavailable until that pod is back and unsealed, and the log says so before it goes.
  *
  * The chart's StatefulSet uses `updateStrategy: OnDelete` (vault-helm values.yaml server.updateStrategyType), so a new
  * image, TLS switched on, a changed probe or server config updates the StatefulSet and restarts nothing: each pod runs
@@ -320,22 +322,32 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
             folder: o.backup.folder,
             keep: o.backup.keep,
             now: new Date(ctx.clock.now()),
+            // A resumed roll toward the same revision keeps the backup of the state before the change.
+            roll: { revision },
         });
         ctx.log(`before the roll, a backup of Vault's data and the keys that open it: ${file} (npm run restore -- ${file})`);
     }
 
     for (const pod of order) {
-        // Step down only when the pod is still the active node and another healthy voter can take over: a lone
-        // voter (1 replica, or new pods that have not joined yet) would take the lock back after its 10 s pause
-        // (vault/ha.go), and wait for nothing. A pod that stopped being active (it restarted) has nothing to hand over.
-        const others = await retrying(ctx, `the hand-over of ${pod.name} to be decided`, async () => {
-            const now = await ctx.ops.status(pod.name);
-            if (!now.isSelf) return -1;
-            const state = await ctx.ops.autopilotState(pod.name, o.token);
-            return state.servers.filter((s) => s.id !== pod.name && s.healthy && s.status === "voter").length;
-        });
-        if (others > 0) await handOver(ctx, pod.name, o.token);
-        else if (others === 0) ctx.log(`${pod.name} is the only voter: Vault is unavailable until it is unsealed again`);
+        // Before each serving pod goes, autopilot's failure tolerance says whether Vault keeps serving without it:
+        // raft-autopilot state.go sets FailureTolerance = healthy voters - (voters/2 + 1) when positive, else 0. At 0
+        // (1 or 2 voters, or a voter unhealthy) taking any voter away loses the quorum, so Vault serves nothing until
+        // this pod is back and unsealed; a step-down would not help (the successor loses the quorum too) and is not
+        // made. Otherwise the active node hands over first; a pod that stopped being active (it restarted) has
+        // nothing to hand over.
+        const { state, now } = await retrying(ctx, `the replacement of ${pod.name} to be decided`, async () => ({
+            state: await askAny([pod.name, ...serving.filter((n) => n !== pod.name)], (node) => ctx.ops.autopilotState(node, o.token)),
+            now: await ctx.ops.status(pod.name),
+        }));
+        if (state.failureTolerance === 0) {
+            const voters = state.servers.filter((s) => s.status === "voter" || s.status === "leader").length;
+            ctx.log(
+                `${pod.name}: raft's failure tolerance is 0 (${voters} voter${voters === 1 ? "" : "s"}; losing any voter loses the quorum): ` +
+                    `Vault is unavailable until ${pod.name} is back and unsealed`,
+            );
+        } else if (now.isSelf && !now.sealed) {
+            await handOver(ctx, pod.name, names, o.token, now);
+        }
         await replaceAndUnseal(ctx, pod, revision, o);
         rolled.push(pod.name);
         ctx.log(`${pod.name} rolled to revision ${revision} (${rolled.length}/${todo.length})`);
@@ -346,26 +358,76 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     return { rolled, revision };
 }
 
-/** The active node steps down, and another node becomes active, before it is deleted. */
-async function handOver(ctx: StepContext, pod: string, token: string): Promise<void> {
-    try {
-        await retrying(ctx, `${pod} to step down`, () => ctx.ops.stepDown(pod, token));
-    } catch (err) {
-        if (err instanceof VaultRefused) throw new StepError(`${pod} refused to step down (${err.message}); is vault-ha's root token still valid?`);
-        throw err;
+/** How many times handOver asks a pod that is elected again to step down before it gives up. */
+const STEP_DOWN_ATTEMPTS = 3;
+
+const when = (ms: number | undefined) => (ms === undefined ? "an unknown time" : new Date(ms).toISOString());
+
+/**
+ * The active node steps down, and another node starts a new term, before it is deleted. What counts is what Vault
+ * reports, not a proxy for it: `/v1/sys/step-down` is forwarded (http/handler.go registers it with
+ * handleRequestForwarding), so if `pod` lost the leadership just before the call, the node that is active then steps
+ * down instead, and "pod is a standby and knows a leader" is true at once. So the term the pod held is recorded
+ * (`active_time`, api/sys_leader.go: when that node became active, vault/ha.go) and the wait is for another node
+ * reporting `is_self` with a newer `active_time` while the pod reports it is not active. That term must be seen twice,
+ * one poll apart: a node the forwarded step-down reached is still active for a moment after the call returns
+ * (Core.StepDown only queues the step-down on manualStepDownCh; inference: it takes well under a poll interval). If the
+ * pod itself is elected again (a new term of its own: it stood once its 10 s pause ended, or the forwarded step-down
+ * left it the best candidate), it is asked again, at most STEP_DOWN_ATTEMPTS times.
+ */
+async function handOver(ctx: StepContext, pod: string, names: string[], token: string, before: SealStatus): Promise<void> {
+    let term = before.activeTime;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await retrying(ctx, `${pod} to step down`, () => ctx.ops.stepDown(pod, token));
+        } catch (err) {
+            if (err instanceof VaultRefused) throw new StepError(`${pod} refused to step down (${err.message}); is vault-ha's root token still valid?`);
+            throw err;
+        }
+        let last = "";
+        let candidate = "";
+        const outcome = await pollUntil(
+            ctx,
+            `another Vault node to start a new term as the active node after ${pod} was asked to step down (it has been active since ${when(term)})`,
+            async () => {
+                const seen = await statuses(ctx, names);
+                const mine = seen.get(pod);
+                const active = names.filter((n) => seen.get(n)?.isSelf && seen.get(n)?.sealed === false);
+                last = active.length ? `active: ${active.map((n) => `${n} since ${when(seen.get(n)?.activeTime)}`).join(", ")}` : "no active node yet";
+                if (mine?.isSelf && !mine.sealed) {
+                    candidate = "";
+                    // The same term: the step-down has not taken effect yet. A newer one: the pod was elected again.
+                    const again = term !== undefined && mine.activeTime !== undefined && mine.activeTime > term;
+                    return again ? { again: mine.activeTime! } : undefined;
+                }
+                const next = active.find((n) => n !== pod);
+                const since = next ? seen.get(next)?.activeTime : undefined;
+                if (!next || since === undefined || (term !== undefined && since <= term)) {
+                    candidate = "";
+                    return undefined;
+                }
+                const key = `${next}@${since}`;
+                if (candidate !== key) {
+                    candidate = key;
+                    return undefined;
+                }
+                return { active: next, since };
+            },
+            () => last,
+        );
+        if ("active" in outcome) {
+            ctx.log(`${pod} stepped down; ${outcome.active} is active since ${when(outcome.since)}`);
+            return;
+        }
+        if (attempt >= STEP_DOWN_ATTEMPTS) {
+            throw new StepError(
+                `${pod} was elected active again after each of ${attempt} step-downs (last since ${when(outcome.again)}); nothing was deleted. ` +
+                    `Check that the other Vault nodes are healthy voters (vault operator raft autopilot state), then run pulumi up again`,
+            );
+        }
+        ctx.log(`${pod} is active again (a new term since ${when(outcome.again)}): asking it to step down again (${attempt + 1}/${STEP_DOWN_ATTEMPTS})`);
+        term = outcome.again;
     }
-    let last = "";
-    await pollUntil(
-        ctx,
-        `another Vault node to become active after ${pod} stepped down`,
-        async () => {
-            const s = await ctx.ops.status(pod);
-            last = s.isSelf ? `${pod} is still active` : s.leaderAddress ? `active: ${s.leaderAddress}` : "no active node yet";
-            return !s.sealed && !s.isSelf && s.leaderAddress !== "" ? s : undefined;
-        },
-        () => last,
-    );
-    ctx.log(`${pod} stepped down; ${last}`);
 }
 
 export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>

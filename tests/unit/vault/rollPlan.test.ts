@@ -4,6 +4,7 @@ import {
     claimChangeMessage,
     compareVersions,
     downgradeMessage,
+    failureTolerance,
     podTemplateSummary,
     rollNotice,
     rollPreview,
@@ -38,17 +39,33 @@ describe("roll plan", () => {
             { pod: "vault-2", reasons: ["image hashicorp/vault:2.0.3 -> hashicorp/vault:2.0.4"] },
         ]);
         assert.equal(preview.downgrade, undefined);
-        const notice = rollNotice(preview)!;
+        const notice = rollNotice(preview, 3)!;
         assert.match(notice, /one at a time, standbys first and the active node last/);
         assert.match(notice, /vault-0 \(image hashicorp\/vault:2\.0\.3 -> hashicorp\/vault:2\.0\.4, TLS off -> on\); vault-2/);
     });
 
+    it("says Vault is unavailable during each replacement when raft's failure tolerance is 0 (1 or 2 replicas), else that the quorum is kept", () => {
+        // raft-autopilot state.go: healthy voters - (voters/2 + 1), at least 0.
+        assert.deepEqual([1, 2, 3, 4, 5, 7].map(failureTolerance), [0, 0, 1, 1, 2, 3]);
+        const preview = rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.3", tls: true }], { image: "hashicorp/vault:2.0.4", tls: true });
+        for (const replicas of [1, 2]) {
+            const notice = rollNotice(preview, replicas)!;
+            assert.match(notice, new RegExp(`with ${replicas} replicas? raft's failure tolerance is 0, so Vault is unavailable during each replacement`));
+            assert.doesNotMatch(notice, /keeps its quorum/);
+        }
+        for (const replicas of [3, 5]) {
+            const notice = rollNotice(preview, replicas)!;
+            assert.match(notice, new RegExp(`raft keeps its quorum throughout \\(failure tolerance ${failureTolerance(replicas)}\\)`));
+            assert.doesNotMatch(notice, /unavailable/);
+        }
+    });
+
     it("nothing to say for a cluster on the template, or a new one without pods", () => {
         assert.equal(
-            rollNotice(rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.4", tls: true }], { image: "hashicorp/vault:2.0.4", tls: true })),
+            rollNotice(rollPreview([{ pod: "vault-0", image: "hashicorp/vault:2.0.4", tls: true }], { image: "hashicorp/vault:2.0.4", tls: true }), 1),
             undefined,
         );
-        assert.equal(rollNotice(rollPreview([], { image: "hashicorp/vault:2.0.4", tls: true })), undefined);
+        assert.equal(rollNotice(rollPreview([], { image: "hashicorp/vault:2.0.4", tls: true }), 3), undefined);
     });
 
     it("finds a downgrade, and says why it is refused and what to do instead", () => {

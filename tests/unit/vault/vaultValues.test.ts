@@ -93,6 +93,7 @@ describe("Vault chart values (tls: false, the blog's plain-HTTP lab)", () => {
             serviceNodePort: 30000,
             externalPort: 8200,
             publishNotReadyAddresses: false,
+            activeVaultPodOnly: true,
         });
     });
 
@@ -243,9 +244,14 @@ describe("Vault chart values: the options for a cluster that is not kind (issue 
             serviceNodePort: 30000,
             externalPort: 8200,
             publishNotReadyAddresses: false,
+            activeVaultPodOnly: true,
         });
         for (const serviceType of ["LoadBalancer", "ClusterIP"] as const) {
-            assert.deepEqual(ui(serviceType), { enabled: true, serviceType, externalPort: 8200, publishNotReadyAddresses: false }, serviceType);
+            assert.deepEqual(
+                ui(serviceType),
+                { enabled: true, serviceType, externalPort: 8200, publishNotReadyAddresses: false, activeVaultPodOnly: true },
+                serviceType,
+            );
         }
         assert.deepEqual([...VAULT_SERVICE_TYPES].sort(), ["ClusterIP", "LoadBalancer", "NodePort"]);
     });
