@@ -5,19 +5,19 @@
  * read with `pulumi stack output --json --show-secrets` into this process's memory (never printed, never an argument
  * of another process). kubectl gets the kubeconfig as a private file, Vault the token on stdin (components/backup/).
  *
- * After a restore onto another cluster (a rebuilt one), the cluster opens only with the snapshot's keys: this hands
- * them to the stack as vault-ha:unsealKeys / vault-ha:rootToken (`pulumi config set --secret`, the value on stdin:
+ * After a restore onto another cluster (a rebuilt one), the cluster opens only with the snapshot's keys: this writes
+ * them into the key file (the rebuilt cluster's kept beside it, runner/keyFile.ts takeOverKeyFile) and hands them to
+ * the stack as vault-ha:unsealKeys / vault-ha:rootToken (`pulumi config set --secret`, the value on stdin:
  * pkg/cmd/pulumi/config/config.go reads stdin when it is not a terminal), and the next `npm run up` moves them into
  * the state.
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { backupFolder, BackupError } from "../components/backup/backupFiles";
 import { restoreSnapshot, takeSnapshot } from "../components/backup/snapshot";
 import { DEFAULTS, PROJECT } from "../components/config/settings";
 import { readStackSettings } from "../components/config/stackFile";
-import { keyFilePath, retireKeyFile } from "../components/runner/keyFile";
+import { keyFilePath, takeOverKeyFile } from "../components/runner/keyFile";
 import { Kubectl, KubectlVaultOps } from "../components/runner/kubectl";
 import { systemClock } from "../components/runner/clock";
 import { StepError } from "../components/runner/poll";
@@ -121,17 +121,25 @@ export async function main(argv: string[]): Promise<number> {
                 file: snapFile,
                 currentToken: outputs.rootToken,
                 keyThreshold: settingsOf(stack)?.keyThreshold ?? DEFAULTS.keyThreshold,
-                onForced: (snapshotKeys) => {
-                    // First thing after Vault accepted the snapshot: the stack must never point at keys that no
-                    // longer open the cluster.
+                onForced: (snapshotKeys, threshold) => {
+                    // First thing after Vault accepted the snapshot: the key file (where the README says the keys
+                    // are) gets the keys that open the cluster now, the rebuilt cluster's kept beside it; the
+                    // snapshot's keys are on disk throughout, in the backup's .keys.json (keyFile.ts takeOverKeyFile).
+                    const keyFile = keyFilePath(PROJECT, stack);
+                    const aside = takeOverKeyFile(keyFile, {
+                        unseal_keys_b64: snapshotKeys.unsealKeys,
+                        root_token: snapshotKeys.rootToken,
+                        unseal_shares: snapshotKeys.unsealKeys.length,
+                        ...(threshold ? { unseal_threshold: threshold } : {}),
+                    });
+                    handedOver = true;
+                    // The state takes them over through these: the init step prefers keys handed in as config to the
+                    // key file (runner/steps/init.ts), and only a change of its inputs makes Pulumi run it again.
                     setSecretConfig(stack, `${PROJECT}:unsealKeys`, JSON.stringify(snapshotKeys.unsealKeys));
                     setSecretConfig(stack, `${PROJECT}:rootToken`, snapshotKeys.rootToken);
-                    const keyFile = keyFilePath(PROJECT, stack);
-                    const aside = fs.existsSync(keyFile) ? retireKeyFile(keyFile) : undefined;
-                    handedOver = true;
                     log(
-                        `the cluster now opens only with the snapshot's keys: they are set as vault-ha:unsealKeys / vault-ha:rootToken (secret)` +
-                            (aside ? `, and the rebuilt cluster's key file, which opens nothing now, was moved to ${aside}` : ""),
+                        `the cluster now opens only with the snapshot's keys: ${keyFile} holds the snapshot's keys, and they are set as vault-ha:unsealKeys / vault-ha:rootToken (secret)` +
+                            (aside ? `; the rebuilt cluster's keys, which open nothing now, are kept in ${aside}` : ""),
                     );
                 },
             });
@@ -139,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (err) {
             if (handedOver) {
                 log(
-                    `the restore was accepted, so the cluster opens only with the snapshot's keys, which the stack now has (vault-ha:unsealKeys / vault-ha:rootToken) and ${snapKeys} holds; ` +
+                    `the restore was accepted, so the cluster opens only with the snapshot's keys, which ${keyFilePath(PROJECT, stack)} and ${snapKeys} hold (and, unless the error below says otherwise, vault-ha:unsealKeys / vault-ha:rootToken); ` +
                         "fix the cause below, then run npm run up: it unseals the pods with them",
                 );
             }

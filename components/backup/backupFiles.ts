@@ -34,6 +34,20 @@ export interface SnapshotDescription {
     keysFingerprint: string;
     /** The snapshot cluster's unseal threshold: after a -force restore Vault still reports the old cluster's. */
     threshold?: number;
+    /**
+     * Who took it: `npm run snapshot` ("manual") or a roll before it replaced serving pods ("pre-roll"). Absent in
+     * backups written before this field existed: those count as manual (never pruned for an automatic one).
+     */
+    origin?: BackupOrigin;
+    /** For a pre-roll backup: the StatefulSet update revision the roll was bringing the pods to. */
+    rollRevision?: string;
+}
+
+export type BackupOrigin = "manual" | "pre-roll";
+
+/** A backup's origin; one written before origins were recorded is a manual one. */
+export function originOf(description: Pick<SnapshotDescription, "origin">): BackupOrigin {
+    return description.origin === "pre-roll" ? "pre-roll" : "manual";
 }
 
 export class BackupError extends Error {
@@ -95,7 +109,7 @@ export function newSnapshotFile(folder: string, now: Date): string {
  */
 export function recordBackup(
     snapFile: string,
-    info: { clusterId: string; vaultVersion: string; createdAt: string; keys: VaultKeys; threshold?: number },
+    info: { clusterId: string; vaultVersion: string; createdAt: string; keys: VaultKeys; threshold?: number; origin?: BackupOrigin; rollRevision?: string },
 ): SnapshotDescription {
     const paths = backupPaths(snapFile);
     const fd = fs.openSync(paths.partial, "r");
@@ -116,6 +130,8 @@ export function recordBackup(
         keys: path.basename(paths.keys),
         keysFingerprint: keysFingerprint(info.keys.unsealKeys),
         threshold: info.threshold,
+        origin: info.origin ?? "manual",
+        ...(info.rollRevision ? { rollRevision: info.rollRevision } : {}),
     };
     writePrivate(paths.description, JSON.stringify(description, null, 2) + "\n");
     fs.renameSync(paths.partial, paths.snap);
@@ -162,19 +178,44 @@ export function verifyBackup(snapFile: string): { description: SnapshotDescripti
     return { description, keys };
 }
 
-/**
- * Keeps the newest `keep` complete backups of the folder (a .snap with its description; by name, which sorts by
- * time), removing the older ones whole. Leftovers of saves that died (`.partial`) go too.
- */
-export function pruneBackups(folder: string, keep: number): string[] {
+/** The complete backups of `folder` (a .snap with its description), oldest first (names sort by time). */
+export function listBackups(folder: string): Array<{ file: string; description: Partial<SnapshotDescription> }> {
     if (!fs.existsSync(folder)) return [];
     const files = fs.readdirSync(folder);
-    for (const partial of files.filter((f) => f.endsWith(".snap.partial"))) fs.rmSync(path.join(folder, partial), { force: true });
-    const snaps = files.filter((f) => f.endsWith(".snap") && files.includes(f.replace(/\.snap$/, ".json"))).sort();
-    const removed = snaps.slice(0, Math.max(0, snaps.length - keep));
+    return files
+        .filter((f) => f.endsWith(".snap") && files.includes(f.replace(/\.snap$/, ".json")))
+        .sort()
+        .map((f) => {
+            const file = path.join(folder, f);
+            let description: Partial<SnapshotDescription> = {};
+            try {
+                description = JSON.parse(fs.readFileSync(backupPaths(file).description, "utf8")) as Partial<SnapshotDescription>;
+            } catch {
+                // Unreadable: counted as a manual backup, so that it is never removed to make room for an automatic one.
+            }
+            return { file, description };
+        });
+}
+
+/** The backup a roll toward `revision` took before it replaced its first serving pod, if one is there. */
+export function rollBackup(folder: string, revision: string): { file: string; description: SnapshotDescription } | undefined {
+    const found = listBackups(folder).find((b) => originOf(b.description) === "pre-roll" && b.description.rollRevision === revision);
+    return found && fs.existsSync(backupPaths(found.file).keys) ? { file: found.file, description: found.description as SnapshotDescription } : undefined;
+}
+
+/**
+ * Keeps the newest `keep` complete backups of `origin` (a .snap with its description; by name, which sorts by time),
+ * removing the older ones whole; backups of the other origin are not counted and not touched, so that automatic
+ * backups before rolls never push out one a person took. Leftovers of saves that died (`.partial`) go too.
+ */
+export function pruneBackups(folder: string, keep: number, origin: BackupOrigin = "manual"): string[] {
+    if (!fs.existsSync(folder)) return [];
+    for (const partial of fs.readdirSync(folder).filter((f) => f.endsWith(".snap.partial"))) fs.rmSync(path.join(folder, partial), { force: true });
+    const same = listBackups(folder).filter((b) => originOf(b.description) === origin);
+    const removed = same.slice(0, Math.max(0, same.length - keep)).map((b) => b.file);
     for (const snap of removed) {
-        const paths = backupPaths(path.join(folder, snap));
+        const paths = backupPaths(snap);
         for (const file of [paths.snap, paths.description, paths.keys]) fs.rmSync(file, { force: true });
     }
-    return removed.map((f) => path.join(folder, f));
+    return removed;
 }

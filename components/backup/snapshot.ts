@@ -3,10 +3,12 @@
  *
  * - Save: `vault operator raft snapshot save` on the active node, streamed through `kubectl exec` into a 0600 file
  *   (no copy in the pod), then its checksum, the cluster's id and the keys beside it. Older backups beyond `keep` go.
- * - Restore: everything is checked first (checksum, size, keys). Onto the cluster the snapshot came from (same
- *   `cluster_id`) it is a plain restore; onto another cluster (a rebuilt one) it is `-force`, after which the cluster
- *   opens only with the snapshot's keys: every pod is unsealed with them here, and the caller hands them to the Pulumi
- *   state (the adoption settings vault-ha:unsealKeys / vault-ha:rootToken).
+ * - Restore: everything is checked first (checksum, size, keys). The file is uploaded into the active pod and
+ *   restored from there over loopback (kubectl.ts STAGED_SNAPSHOT_FILE says why). Onto the cluster the snapshot came
+ *   from (same `cluster_id`) it is a plain restore, done when Vault's log says its restore finished; onto another
+ *   cluster (a rebuilt one) it is `-force`, after which the cluster opens only with the snapshot's keys: every pod is
+ *   unsealed with them here (restarted first if it holds the old seal configuration), and the caller writes them to
+ *   the key file and hands them to the Pulumi state (the adoption settings vault-ha:unsealKeys / vault-ha:rootToken).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -16,7 +18,17 @@ import { unsealFrom } from "../runner/steps/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
 import type { VaultKeys } from "../steps/contract";
 import { podNames } from "../vault/names";
-import { BackupError, backupPaths, ensureBackupFolder, newSnapshotFile, pruneBackups, recordBackup, SnapshotDescription, verifyBackup } from "./backupFiles";
+import {
+    BackupError,
+    backupPaths,
+    ensureBackupFolder,
+    newSnapshotFile,
+    pruneBackups,
+    recordBackup,
+    rollBackup,
+    SnapshotDescription,
+    verifyBackup,
+} from "./backupFiles";
 
 /**
  * Progress of a long transfer on stderr, as the bootstrap reports its waits: at most every 10 s, the bytes so far and
@@ -65,9 +77,22 @@ export interface SnapshotOptions {
     folder: string;
     keep: number;
     now: Date;
+    /**
+     * Taken by a roll before it replaces serving pods, toward this StatefulSet update revision. Absent: a manual backup.
+     * A resumed roll toward the same revision keeps the backup its first attempt took (the state before the change),
+     * instead of adding one per attempt.
+     */
+    roll?: { revision: string };
 }
 
 export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promise<{ file: string; description: SnapshotDescription }> {
+    if (o.roll) {
+        const first = rollBackup(o.folder, o.roll.revision);
+        if (first) {
+            ctx.log(`this roll toward revision ${o.roll.revision} was started before: keeping the backup taken then, ${first.file}`);
+            return first;
+        }
+    }
     const { pod, status } = await activeNode(ctx, podNames(o.release, o.replicas));
     ensureBackupFolder(o.folder);
     const file = newSnapshotFile(o.folder, o.now);
@@ -99,10 +124,13 @@ export async function takeSnapshot(ctx: StepContext, o: SnapshotOptions): Promis
         createdAt: o.now.toISOString(),
         keys: o.keys,
         threshold: status.t > 0 ? status.t : undefined,
+        origin: o.roll ? "pre-roll" : "manual",
+        rollRevision: o.roll?.revision,
     });
     ctx.log(`saved ${description.bytes} bytes in ${Math.round((ctx.clock.now() - started) / 1000)}s, sha256 ${description.sha256}, with the keys that open it`);
-    const removed = pruneBackups(o.folder, o.keep);
-    if (removed.length) ctx.log(`removed older backups beyond the newest ${o.keep}: ${removed.join(", ")}`);
+    // Each kind counts only against itself: an automatic backup never pushes out one a person took.
+    const removed = pruneBackups(o.folder, o.keep, o.roll ? "pre-roll" : "manual");
+    if (removed.length) ctx.log(`removed older ${o.roll ? "pre-roll" : "manual"} backups beyond the newest ${o.keep}: ${removed.join(", ")}`);
     return { file, description };
 }
 
@@ -113,8 +141,100 @@ export interface RestoreOptions {
     /** The running cluster's root token (from the state): it authorises the restore. */
     currentToken: string;
     keyThreshold: number;
-    /** Called as soon as Vault accepted a -force restore: the cluster opens only with these keys from then on. */
-    onForced?: (keys: VaultKeys) => void | Promise<void>;
+    /**
+     * Called as soon as Vault accepted a -force restore: the cluster opens only with these keys from then on;
+     * `threshold` is the snapshot cluster's, when the backup recorded it.
+     */
+    onForced?: (keys: VaultKeys, threshold: number | undefined) => void | Promise<void>;
+}
+
+/** How far back the restore's log lines are read, besides the marks counted before it: clock skew between this machine and the node. */
+const LOG_MARGIN_MS = 120_000;
+
+/** The line Vault's restore goroutine logs when it starts (vault/logical_system_raft.go handleStorageRaftSnapshotWrite). */
+const RESTORE_STARTED = /shutting down prior to restoring snapshot/;
+/** Its last line when all went well: postUnseal's (vault/core.go), the end of the goroutine. */
+const RESTORE_FINISHED = /post-unseal setup complete/;
+/**
+ * Its failures: each one makes the goroutine return an error, and its deferred sealInternalWithOptions seals the node
+ * (vault/logical_system_raft.go; vault/raft.go raftSnapshotRestoreCallback; vault/core.go "marked as sealed").
+ */
+const RESTORE_FAILED =
+    /error while restoring raft snapshot|raft snapshot restore failed|failed to perform key upgrades, sealing|failed to perform TLS key upgrades|not applying snapshot|cluster setup failed|marked as sealed/;
+
+/**
+ * What the vault container's log says of the restore that came after the first `marksBefore` restore starts in
+ * `lines`: finished, failed (with Vault's line), or not yet known.
+ */
+export function restoreOutcome(lines: string[], marksBefore: number): "applied" | { failed: string } | undefined {
+    const starts = lines.flatMap((l, i) => (RESTORE_STARTED.test(l) ? [i] : []));
+    if (starts.length <= marksBefore) return undefined;
+    for (const line of lines.slice(starts[marksBefore] + 1)) {
+        if (RESTORE_FAILED.test(line)) return { failed: line.replace(/^\S+\s+/, "").trim() };
+        if (RESTORE_FINISHED.test(line)) return "applied";
+    }
+    return undefined;
+}
+
+/**
+ * After a forced restore, a sealed Vault process still counts unseal shares against the seal configuration it cached
+ * before (vault/seal.go defaultSeal.BarrierConfig keeps d.config once read; vault/core.go getUnsealKey combines as
+ * soon as it has that many parts; hashicorp/vault#24975, #13416): with a lower cached threshold it combines too few
+ * shares ("invalid key"), with a higher one it waits for shares that do not exist. Submitting more shares does not
+ * help the first case. Only a new process reads the configuration from storage, the snapshot's. So a sealed pod whose
+ * reported threshold is not the snapshot's, or any sealed pod when the backup does not record its threshold, is
+ * restarted; deleting a sealed pod costs nothing, it serves nothing.
+ */
+export function needsRestartAfterForcedRestore(status: Pick<SealStatus, "sealed" | "t">, snapshotThreshold: number | undefined): boolean {
+    return status.sealed && (snapshotThreshold === undefined || status.t !== snapshotThreshold);
+}
+
+/**
+ * Uploads the snapshot into the pod (kubectl.ts STAGED_SNAPSHOT_FILE) until the pod holds exactly the saved bytes:
+ * an upload changes nothing in Vault, so one that failed on the way is simply repeated.
+ */
+async function stageSnapshot(ctx: StepContext, pod: string, file: string, description: SnapshotDescription): Promise<void> {
+    let last = "";
+    const stopProgress = reportProgress(ctx, "snapshot uploaded so far");
+    try {
+        await pollUntil(
+            ctx,
+            `the snapshot to be uploaded to ${pod}`,
+            async () => {
+                try {
+                    await ctx.ops.stageSnapshot(pod, file);
+                    const staged = await ctx.ops.stagedSnapshot(pod);
+                    if (staged?.bytes === description.bytes && staged.sha256 === description.sha256) return true;
+                    last = staged ? `${pod} received ${staged.bytes} of ${description.bytes} bytes or other content; uploading again` : `no upload in ${pod}`;
+                    return undefined;
+                } catch (err) {
+                    if (err instanceof VaultRefused) throw new StepError(`could not upload the snapshot to ${pod} (${err.message}); nothing was restored`);
+                    last = (err as Error).message;
+                    throw err;
+                }
+            },
+            () => last,
+        );
+    } finally {
+        stopProgress();
+    }
+    ctx.log(`uploaded ${description.bytes} bytes to ${pod} (size and SHA-256 checked there)`);
+}
+
+/** Deletes a sealed pod and waits for its successor's Vault API (a new process reads the seal configuration anew). */
+async function restartSealedPod(ctx: StepContext, pod: string): Promise<SealStatus> {
+    const before = (await ctx.ops.listPods()).find((p) => p.name === pod)?.uid;
+    await ctx.ops.deletePod(pod);
+    await pollUntil(
+        ctx,
+        `${pod} to be made again after its restart`,
+        async () => {
+            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
+            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
+        },
+        () => "",
+    );
+    return waitForApi(ctx, pod);
 }
 
 export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Promise<{ forced: boolean; keys: VaultKeys }> {
@@ -129,13 +249,14 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
             ? `the running cluster (${status.clusterId ?? "unknown id"}) is not the one the snapshot came from (${description.clusterId}): restoring with -force; afterwards it opens only with the snapshot's keys`
             : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
     );
-    const before = status.raftCommittedIndex ?? 0;
-    const stopProgress = reportProgress(ctx, "snapshot sent so far");
+    await stageSnapshot(ctx, pod, o.file, description);
+    // Restores this log already shows (a margin back, for clock skew) are not this one.
+    const since = new Date(ctx.clock.now() - LOG_MARGIN_MS);
+    const marksBefore = forced ? 0 : (await ctx.ops.restoreLog(pod, since).catch(() => [] as string[])).filter((l) => RESTORE_STARTED.test(l)).length;
     try {
-        await ctx.ops.restoreSnapshot(pod, o.currentToken, o.file, forced);
-        stopProgress();
+        await ctx.ops.restoreStagedSnapshot(pod, o.currentToken, forced);
     } catch (err) {
-        stopProgress();
+        // Vault answered (or nothing reached it): the handler refuses before the restore starts.
         if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message}); nothing was restored`);
         // Not repeated: a restore whose answer was lost may have been accepted, and a second one would act on what
         // the first changed. Say so, with how to tell.
@@ -144,27 +265,42 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
                 `Check with vault status in a pod (cluster id ${description.clusterId}, or sealed, means it was accepted` +
                 `${forced ? ": then unseal with the keys in the .keys.json beside the snapshot" : ""}), or run the restore again`,
         );
+    } finally {
+        // The script removes it whatever happens; this covers a script that was killed.
+        await ctx.ops.dropStagedSnapshot(pod).catch(() => undefined);
     }
     ctx.log(`snapshot ${path.basename(o.file)} accepted; Vault applies it in the background`);
     if (!forced) {
-        // Applied once raft's log moves past where it was (the restore is a raft operation).
-        await pollUntil(
+        // Done when Vault's restore goroutine is: raft's index moves when the data is in, but postUnseal (mounts,
+        // tokens, leases) comes after it, and can still fail and seal the node.
+        let last = "";
+        const outcome = await pollUntil(
             ctx,
-            "Vault to apply the snapshot",
+            `Vault on ${pod} to finish applying the snapshot ("post-unseal setup complete" in its log)`,
             async () => {
+                const seen = restoreOutcome(await ctx.ops.restoreLog(pod, since), marksBefore);
+                if (seen) return seen;
                 const now = await ctx.ops.status(pod);
-                return !now.sealed && (now.raftCommittedIndex ?? 0) > before ? true : undefined;
+                last = now.sealed ? `${pod} is sealed` : `${pod} is still applying it`;
+                return now.sealed ? { failed: `${pod} sealed itself` } : undefined;
             },
-            () => "",
+            () => last,
         );
+        if (outcome !== "applied") {
+            throw new StepError(
+                `Vault accepted the snapshot but could not finish applying it on ${pod} (${outcome.failed}); Vault seals a node in that state. ` +
+                    `The data may be partly restored: unseal the pods (npm run up) and restore the same snapshot again`,
+            );
+        }
         ctx.log("snapshot applied");
         return { forced, keys };
     }
     // From here the cluster opens only with the snapshot's keys: the caller records them before anything else can
     // fail, so that the stack never points at keys that no longer open it.
-    await o.onForced?.(keys);
-    // Applying another cluster's keyring seals every node (the key upgrade fails: vault/core.go performKeyUpgrades).
-    // Only once each pod is sealed, or already unsealed under the snapshot's cluster id, are the keys submitted.
+    await o.onForced?.(keys, description.threshold);
+    // Applying another cluster's keyring seals every node (the key upgrade fails: vault/raft.go
+    // raftSnapshotRestoreCallback). Only once each pod is sealed, or already unsealed under the snapshot's cluster id,
+    // are the keys submitted.
     let last = "";
     await pollUntil(
         ctx,
@@ -177,10 +313,15 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
         () => last,
     );
     for (const name of names) {
-        const now = await waitForApi(ctx, name);
-        // Vault reports the old cluster's threshold until it restarts (hashicorp/vault#24975): the snapshot's wins.
-        const threshold = description.threshold ?? o.keyThreshold;
-        await unsealFrom(ctx, name, { ...now, t: threshold }, keys.unsealKeys, threshold);
+        let now = await waitForApi(ctx, name);
+        if (needsRestartAfterForcedRestore(now, description.threshold)) {
+            ctx.log(
+                `${name} is sealed and still counts unseal shares against the seal configuration it held before the restore ` +
+                    `(threshold ${now.t}${description.threshold ? `, the snapshot's is ${description.threshold}` : ""}): restarting it, so that it reads the snapshot's`,
+            );
+            now = await restartSealedPod(ctx, name);
+        }
+        await unsealFrom(ctx, name, now, keys.unsealKeys, now.t > 0 ? now.t : (description.threshold ?? o.keyThreshold));
     }
     const active = await activeNode(ctx, names);
     if (active.status.clusterId && active.status.clusterId !== description.clusterId) {

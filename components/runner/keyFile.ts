@@ -111,6 +111,42 @@ export function retireKeyFile(file: string): string {
 }
 
 /**
+ * After a forced restore the cluster opens only with the snapshot's keys: they go into the key file, the place the
+ * README names, and the rebuilt cluster's keys, which open nothing now, stay beside it as
+ * `init.rebuilt-cluster-<UTC>.json` (0600). Crash-safe: the old file is copied aside first (the old keys are then in
+ * two places), and the new one replaces the key file atomically (writeKeyFile), so each set of keys is on disk at
+ * every moment, the snapshot's also in the backup's .keys.json. Returns the copy's path, if there was a key file.
+ */
+export function takeOverKeyFile(file: string, response: InitResponse, now: Date = new Date()): string | undefined {
+    const dir = path.dirname(file);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let aside: string | undefined;
+    let isFile = false;
+    try {
+        isFile = fs.lstatSync(file).isFile();
+    } catch (err) {
+        if (!["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+    }
+    if (isFile) {
+        const stamp = now
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "Z")
+            .replace(/:/g, "-");
+        aside = path.join(dir, `init.rebuilt-cluster-${stamp}.json`);
+        fs.copyFileSync(file, aside, fs.constants.COPYFILE_EXCL);
+        fs.chmodSync(aside, 0o600);
+        const fd = fs.openSync(aside, "r");
+        try {
+            fs.fsyncSync(fd);
+        } finally {
+            fs.closeSync(fd);
+        }
+    }
+    writeKeyFile(file, response);
+    return aside;
+}
+
+/**
  * Moves the key file of a destroyed stack whose raft volumes were kept into `folder` (0700) as
  * `<UTC>.kept-volumes.init.json` (0600): those volumes open only with these keys. Undefined when there was no key file.
  */

@@ -110,6 +110,18 @@ describe("npm run snapshot / restore as processes (simulator)", function () {
         assert.deepEqual(JSON.parse(configSets[0].stdin), keys.unsealKeys, "the snapshot's keys, on stdin");
         assert.equal(configSets[1].stdin, keys.rootToken);
 
+        // One answer to "where are my keys": the key file the README names holds the keys that open the cluster now;
+        // the rebuilt cluster's keys are kept beside it under a name that says whose they are.
+        const keyFile = JSON.parse(fs.readFileSync(sim.keyFile, "utf8"));
+        assert.deepEqual(keyFile.unseal_keys_b64, keys.unsealKeys);
+        assert.equal(keyFile.root_token, keys.rootToken);
+        assert.equal(fs.statSync(sim.keyFile).mode & 0o777, 0o600);
+        const aside = fs.readdirSync(path.dirname(sim.keyFile)).filter((f) => f !== path.basename(sim!.keyFile));
+        assert.equal(aside.length, 1, aside.join(", "));
+        assert.match(aside[0], /rebuilt-cluster/);
+        assert.deepEqual(JSON.parse(fs.readFileSync(path.join(path.dirname(sim.keyFile), aside[0]), "utf8")).unseal_keys_b64, rebuilt.keys.unsealKeys);
+        assert.match(restored.stderr, new RegExp(`${path.basename(sim.keyFile)}.*holds the snapshot's keys`));
+
         const secrets = [...keys.unsealKeys, keys.rootToken, ...rebuilt.keys.unsealKeys, rebuilt.keys.rootToken];
         const visible = [
             saved.stderr,
