@@ -13,6 +13,7 @@ import { classifyFailure } from "./failures";
 import { privateFolder, releaseFolder, track } from "./tempFolders";
 import {
     AutopilotState,
+    ClaimInfo,
     DataClaim,
     InitResponse,
     JoinTarget,
@@ -142,21 +143,46 @@ printf '%s' "$token" > "$home/.vault-token"
 VAULT_CLIENT_TIMEOUT=3600 HOME="$home" vault operator raft snapshot save /dev/stdout`;
 
 /**
- * \`vault operator raft snapshot restore [-force]\` from the pod's stdin: the first line is the token, the rest the
- * snapshot (sh's read takes one line and no more from a pipe; command/operator_raft_snapshot_restore.go opens the
- * path it is given). $1: "-force" or "".
+ * Where a snapshot to restore is staged in the pod: $HOME, the chart's emptyDir, private to the pod. A restore streamed
+ * through `kubectl exec` straight into the Vault CLI would reach Vault's listener at the speed of the user's
+ * connection, and the listener gives a request body 30 s (http_read_timeout) and a request 90 s
+ * (max_request_duration), Vault's defaults (docs: configuration/listener/tcp; vault/request_handling.go
+ * DefaultMaxRequestDuration; hashicorp/vault#24245, #24255). Raising them would change the server config, which rolls
+ * every pod. So the file is uploaded first (an upload changes nothing in Vault: it can be repeated, and is checked by
+ * size and SHA-256 in the pod), and the CLI then sends it over loopback.
  */
-export const SNAPSHOT_RESTORE_SCRIPT = `set -eu
+export const STAGED_SNAPSHOT_FILE = "$HOME/.vault-ha-restore.snap";
+
+/** Receives the snapshot on stdin into the staging file (a partial file first, so a cut upload is never taken whole). */
+export const STAGE_SNAPSHOT_SCRIPT = `set -eu
 umask 077
+f="${STAGED_SNAPSHOT_FILE}"
+rm -f "$f"
+cat > "$f.partial"
+mv "$f.partial" "$f"`;
+
+/** Prints the staged file's size and SHA-256 (busybox wc and sha256sum in the Vault image), nothing if there is none. */
+export const CHECK_STAGED_SNAPSHOT_SCRIPT = `f="${STAGED_SNAPSHOT_FILE}"; if [ -f "$f" ]; then wc -c < "$f"; sha256sum "$f"; fi`;
+
+export const DROP_STAGED_SNAPSHOT_SCRIPT = `rm -f "${STAGED_SNAPSHOT_FILE}" "${STAGED_SNAPSHOT_FILE}.partial"`;
+
+/**
+ * \`vault operator raft snapshot restore [-force] FILE\` of the staged file (command/operator_raft_snapshot_restore.go
+ * os.Opens the path and streams it to Vault at 127.0.0.1). The first line of stdin is the token. The staged file is
+ * removed when the script ends, whatever the outcome. $1: "-force" or "".
+ */
+export const RESTORE_STAGED_SNAPSHOT_SCRIPT = `set -eu
+umask 077
+f="${STAGED_SNAPSHOT_FILE}"
 home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
+trap 'rm -rf "$home" "$f"' EXIT
 IFS= read -r token
 printf '%s' "$token" > "$home/.vault-token"
 export VAULT_CLIENT_TIMEOUT=3600
 if [ "$1" = -force ]; then
-  HOME="$home" vault operator raft snapshot restore -force /dev/stdin
+  HOME="$home" vault operator raft snapshot restore -force "$f"
 else
-  HOME="$home" vault operator raft snapshot restore /dev/stdin
+  HOME="$home" vault operator raft snapshot restore "$f"
 fi`;
 
 /**
@@ -367,6 +393,12 @@ export function parsePodList(json: string): PodInfo[] {
 }
 
 /** `kubectl get statefulset NAME -o json` */
+/** `kubectl get pvc -o json`: each claim's name, and whether it is being deleted. */
+export function parseClaimList(json: string): ClaimInfo[] {
+    const list = JSON.parse(json) as { items?: Array<{ metadata?: { name?: string; deletionTimestamp?: string } }> };
+    return (list.items ?? []).map((item) => ({ name: item.metadata?.name ?? "", terminating: Boolean(item.metadata?.deletionTimestamp) }));
+}
+
 export function parseStatefulSet(json: string): StatefulSetInfo {
     const sts = JSON.parse(json);
     return {
@@ -418,6 +450,15 @@ export function parseAutopilotState(json: string): AutopilotState {
     };
 }
 
+/**
+ * `active_time` (RFC 3339, Go's time.Time): ms since the epoch, or undefined for Go's zero time (0001-01-01, what a
+ * standby or a sealed node prints: command/format.go shows "Active Since" only when it is not zero) or no value.
+ */
+function activeTimeOf(value: unknown): number | undefined {
+    const ms = typeof value === "string" ? Date.parse(value) : NaN;
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
 /** `vault status -format=json` */
 export function parseSealStatus(json: string): SealStatus {
     const s = JSON.parse(json);
@@ -429,10 +470,12 @@ export function parseSealStatus(json: string): SealStatus {
         progress: Number(s.progress ?? 0),
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",
+        activeTime: activeTimeOf(s.active_time),
         version: typeof s.version === "string" ? s.version : undefined,
         clusterId: typeof s.cluster_id === "string" && s.cluster_id ? s.cluster_id : undefined,
         raftCommittedIndex: typeof s.raft_committed_index === "number" ? s.raft_committed_index : undefined,
         raftAppliedIndex: typeof s.raft_applied_index === "number" ? s.raft_applied_index : undefined,
+        removedFromCluster: s.removed_from_cluster === true,
     };
 }
 
@@ -572,6 +615,19 @@ export class KubectlVaultOps implements VaultOps {
         return parseStatefulSet(result.stdout);
     }
 
+    async listClaims(): Promise<ClaimInfo[]> {
+        const result = await this.kubectl.run(["get", "pvc", "-n", this.options.namespace, "-o", "json"]);
+        if (result.code !== 0) throw failureOf("kubectl get pvc", result);
+        return parseClaimList(result.stdout);
+    }
+
+    async deleteClaim(name: string): Promise<void> {
+        // --wait=false: a claim a pod still uses stays until that pod is gone (the pvc-protection finalizer); the
+        // callers delete claims only of pods that are gone, and never wait on kubectl's own clock.
+        const result = await this.kubectl.run(["delete", "pvc", name, "-n", this.options.namespace, "--wait=false", "--ignore-not-found=true"]);
+        if (result.code !== 0) throw failureOf(`kubectl delete pvc ${name}`, result);
+    }
+
     async deletePod(pod: string): Promise<void> {
         // --wait=false: the roll waits for the new pod itself, with its own deadline and message. A pod already gone
         // (an earlier run deleted it) is not an error.
@@ -601,24 +657,41 @@ export class KubectlVaultOps implements VaultOps {
         if (result.code !== 0) throw failureOf(`raft snapshot save on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
     }
 
-    async restoreSnapshot(pod: string, token: string, file: string, force: boolean): Promise<void> {
-        const args = [
-            "exec",
-            "-i",
-            "-n",
-            this.options.namespace,
-            pod,
-            "-c",
-            "vault",
-            "--",
-            "sh",
-            "-c",
-            SNAPSHOT_RESTORE_SCRIPT,
-            "vault-ha-restore",
-            force ? "-force" : "",
-        ];
-        const result = await this.kubectl.stream(args, { text: `${token}\n`, file, onBytes: this.onBytes });
-        if (result.code !== 0) throw failureOf(`raft snapshot restore on ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
+    async stageSnapshot(pod: string, file: string): Promise<void> {
+        const args = ["exec", "-i", "-n", this.options.namespace, pod, "-c", "vault", "--", "sh", "-c", STAGE_SNAPSHOT_SCRIPT];
+        const result = await this.kubectl.stream(args, { text: "", file, onBytes: this.onBytes });
+        if (result.code !== 0) throw failureOf(`uploading the snapshot to ${pod}`, { code: result.code, stdout: "", stderr: result.stderr });
+    }
+
+    async stagedSnapshot(pod: string): Promise<{ bytes: number; sha256: string } | undefined> {
+        const result = await this.exec(pod, ["sh", "-c", CHECK_STAGED_SNAPSHOT_SCRIPT]);
+        if (result.code !== 0) throw failureOf(`checking the snapshot uploaded to ${pod}`, result);
+        const m = /^\s*(\d+)\s*\n([0-9a-f]{64})\b/.exec(result.stdout);
+        return m ? { bytes: Number(m[1]), sha256: m[2] } : undefined;
+    }
+
+    async dropStagedSnapshot(pod: string): Promise<void> {
+        const result = await this.exec(pod, ["sh", "-c", DROP_STAGED_SNAPSHOT_SCRIPT]);
+        if (result.code !== 0) throw failureOf(`removing the snapshot uploaded to ${pod}`, result);
+    }
+
+    async restoreLog(pod: string, since: Date): Promise<string[]> {
+        // RFC3339 without fractions, rounded down: kubectl's --since-time (the kubelet compares each line's own time).
+        const at = new Date(Math.floor(since.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+        const result = await this.kubectl.run(["logs", "-n", this.options.namespace, pod, "-c", "vault", `--since-time=${at}`]);
+        if (result.code !== 0) throw failureOf(`kubectl logs ${pod}`, result);
+        return result.stdout.split("\n").filter((l) => l !== "");
+    }
+
+    async restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<void> {
+        const result = await this.exec(pod, ["sh", "-c", RESTORE_STAGED_SNAPSHOT_SCRIPT, "vault-ha-restore", force ? "-force" : ""], `${token}\n`);
+        if (result.code === 0) return;
+        const error = failureOf(`raft snapshot restore on ${pod}`, result);
+        // An answer with an HTTP status is Vault's: the handler stores the whole upload before it answers, and every
+        // error up to there comes before the restore starts (vault/logical_system_raft.go
+        // handleStorageRaftSnapshotWrite): nothing was restored. Only a lost answer leaves it open.
+        if (classifyFailure(result).status !== undefined && error instanceof VaultUnavailable) throw new VaultRefused(error.message);
+        throw error;
     }
 
     async raftPeers(pod: string, token: string): Promise<RaftPeer[]> {

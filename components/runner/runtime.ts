@@ -42,5 +42,5 @@ export function withVault<T>(
     where: { namespace: string; release: string },
     work: (vault: StepContext) => Promise<T>,
 ): Promise<T> {
-    return withKubectl(ctx, kubeconfig, (kubectl) => work({ ...ctx, ops: new KubectlVaultOps(kubectl, where) }));
+    return withKubectl(ctx, kubeconfig, (kubectl) => work({ ...ctx, namespace: where.namespace, ops: new KubectlVaultOps(kubectl, where) }));
 }

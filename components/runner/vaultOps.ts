@@ -14,6 +14,12 @@ export interface SealStatus {
     isSelf: boolean;
     /** The active node's API address as this node knows it; empty while there is none (`leader_address`). */
     leaderAddress: string;
+    /**
+     * When this node last became active, in ms since the epoch (`active_time`, api/sys_leader.go LeaderResponse,
+     * copied by command/status.go): set while it is the active node, the zero time (here undefined) on a standby or a
+     * sealed node. A newer value on any node is a new term of leadership.
+     */
+    activeTime?: number;
     /** The Vault version this node runs (`version`). */
     version?: string;
     /** The cluster's id, while unsealed (`cluster_id`): a snapshot restores without -force only onto its own cluster. */
@@ -21,6 +27,11 @@ export interface SealStatus {
     /** Raft's committed and applied log indexes, while unsealed (`raft_committed_index`, `raft_applied_index`). */
     raftCommittedIndex?: number;
     raftAppliedIndex?: number;
+    /**
+     * The node learned that the raft cluster removed it (`removed_from_cluster`, Vault 1.19+): it sealed itself and
+     * refuses to unseal or join again until its raft data is gone (physical/raft/raft.go keeps the mark in raft.db).
+     */
+    removedFromCluster?: boolean;
 }
 
 /** The parts of `vault operator init -format=json` that vault-ha keeps. */
@@ -94,6 +105,13 @@ export interface AutopilotState {
     servers: Array<{ id: string; healthy: boolean; status: string }>;
 }
 
+/** A PersistentVolumeClaim in Vault's namespace, as the bootstrap reads it. */
+export interface ClaimInfo {
+    name: string;
+    /** Being deleted (metadata.deletionTimestamp is set): a pod still uses it, or its finalizers have not run yet. */
+    terminating: boolean;
+}
+
 /** How a follower reaches the leader to join its raft cluster; TLS fields stay empty for plain HTTP. */
 export interface JoinTarget {
     /** e.g. http://vault-0.vault-internal:8200 */
@@ -142,6 +160,10 @@ export interface VaultOps {
     removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void>;
     /** The Vault StatefulSet's revisions and generations. */
     statefulSet(): Promise<StatefulSetInfo>;
+    /** The volume claims in Vault's namespace. */
+    listClaims(): Promise<ClaimInfo[]>;
+    /** Deletes a volume claim (and so, with the usual Delete reclaim policy, its volume); a missing one is no error. */
+    deleteClaim(name: string): Promise<void>;
     /** Deletes a pod; its StatefulSet makes it again from the update revision (OnDelete). */
     deletePod(pod: string): Promise<void>;
     /** `vault operator step-down` on the active node; the token travels on stdin. */
@@ -152,8 +174,19 @@ export interface VaultOps {
     onBytes?: (total: number) => void;
     /** Streams a raft snapshot from `pod` (the active node) into `file`; the token travels on stdin. */
     saveSnapshot(pod: string, token: string, file: string): Promise<void>;
-    /** Streams `file` into `vault operator raft snapshot restore` on `pod`; the token travels on stdin first. */
-    restoreSnapshot(pod: string, token: string, file: string, force: boolean): Promise<void>;
+    /** Uploads `file` into `pod` for a restore (kubectl.ts STAGED_SNAPSHOT_FILE); changes nothing in Vault. */
+    stageSnapshot(pod: string, file: string): Promise<void>;
+    /** The size and SHA-256 of the snapshot uploaded to `pod`, as the pod computes them; undefined when there is none. */
+    stagedSnapshot(pod: string): Promise<{ bytes: number; sha256: string } | undefined>;
+    /** Removes the uploaded snapshot (also done by restoreStagedSnapshot, whatever its outcome). */
+    dropStagedSnapshot(pod: string): Promise<void>;
+    /**
+     * `vault operator raft snapshot restore` of the uploaded file, over loopback; the token travels on stdin. Throws
+     * VaultRefused when Vault answered with an error (nothing was restored), VaultUnavailable when the answer was lost.
+     */
+    restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<void>;
+    /** The vault container's log lines of `pod` written at or after `since` (kubectl logs --since-time). */
+    restoreLog(pod: string, since: Date): Promise<string[]>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
     raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
 }

@@ -177,7 +177,8 @@ export interface StepSecrets {
     unseal: { kubeconfig: string; unsealKeys: string[] };
     /** The root token: for the raft health (autopilot state) and the active node's step-down. */
     roll: { kubeconfig: string; unsealKeys: string[]; rootToken: string };
-    join: { kubeconfig: string; unsealKeys: string[] };
+    /** The root token: to read raft's configuration, which says whether the pod is a member. */
+    join: { kubeconfig: string; unsealKeys: string[]; rootToken: string };
     verify: { kubeconfig: string; rootToken: string };
     "forget-keys": Record<string, never>;
     "cert-manager-ready": { kubeconfig: string };
@@ -198,7 +199,7 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     init: ["kubeconfig"],
     unseal: ["kubeconfig", "unsealKeys"],
     roll: ["kubeconfig", "unsealKeys", "rootToken"],
-    join: ["kubeconfig", "unsealKeys"],
+    join: ["kubeconfig", "unsealKeys", "rootToken"],
     verify: ["kubeconfig", "rootToken"],
     "forget-keys": [],
     "cert-manager-ready": ["kubeconfig"],
@@ -289,7 +290,13 @@ export interface StepResults {
      * dataClaim: the running StatefulSet's raft volume claim template; antiAffinity: how its pod template keeps the pods
      * apart. Both absent before the first install.
      */
-    "pod-templates": { pods: PodTemplate[]; dataClaim?: { storage?: string; storageClassName?: string }; antiAffinity?: "required" | "preferred" };
+    /** replicas: the running StatefulSet's spec.replicas, so a scale-down the quorum would not survive is refused. */
+    "pod-templates": {
+        pods: PodTemplate[];
+        dataClaim?: { storage?: string; storageClassName?: string };
+        antiAffinity?: "required" | "preferred";
+        replicas?: number;
+    };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };
     /** The pods replaced (in order) to bring them to the StatefulSet's revision. */

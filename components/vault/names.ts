@@ -33,3 +33,19 @@ export function podHost(release: string, pod: string): string {
 export function leaderApiAddr(release: string, tls: boolean): string {
     return `${vaultScheme(tls)}://${podHost(release, `${release}-0`)}:${VAULT_API_PORT}`;
 }
+
+/**
+ * A pod's raft volume claim: the chart's volumeClaimTemplates entry "data" (vault-helm templates/_helpers.tpl
+ * vault.volumeclaims), which the StatefulSet controller names `<template>-<pod>` (kubernetes
+ * pkg/controller/statefulset/stateful_set_utils.go getPersistentVolumeClaimName). Raft's data, and so the node's
+ * membership, lives on it.
+ */
+export function dataClaimName(pod: string): string {
+    return `data-${pod}`;
+}
+
+/** The ordinal of one of the release's pods (`vault-3` -> 3), or undefined for any other name. */
+export function podOrdinal(release: string, pod: string): number | undefined {
+    const m = new RegExp(`^${release}-(\\d+)$`).exec(pod);
+    return m ? Number(m[1]) : undefined;
+}

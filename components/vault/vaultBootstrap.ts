@@ -213,6 +213,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                           leaderCaFile: args.tls?.caFile,
                                       }),
                                       ...options,
+                                      // The token reads raft's configuration: a pod with raft data is a member, or a node the cluster removed.
+                                      secrets: { ...options.secrets, rootToken: keys!.apply((k) => k.rootToken) },
                                   },
                                   inCluster(this, opts, { dependsOn: after(planned.after) }),
                               );

@@ -13,6 +13,7 @@ import { API_SERVICE, PORT_FORWARD_LOCAL, PORT_FORWARD_SERVICE, portForwardComma
 import type { PortForward } from "./kvProof";
 import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
+import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
 import { VAULT_CHART } from "../config/versions";
 
@@ -97,12 +98,15 @@ export class VaultCluster extends pulumi.ComponentResource {
             )
             .apply((out) => parseStepResult("pod-templates", out));
         const stackFlag = pulumi.getStack() === "dev" ? "" : ` --stack ${pulumi.getStack()}`;
-        const checkedValues = running.apply(({ pods, dataClaim }) => {
+        const checkedValues = running.apply(({ pods, dataClaim, replicas }) => {
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, stackFlag);
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
-            const notice = rollNotice(preview);
+            const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas }, args.replicas, stackFlag);
+            if (scale.kind === "refused") throw new pulumi.ResourceError(scale.message, this, true);
+            if (scale.kind !== "none") pulumi.log.warn(scale.notice, this);
+            const notice = rollNotice(preview, Math.min(pods.length, args.replicas));
             if (notice) pulumi.log.warn(notice, this);
             return values;
         });

@@ -85,8 +85,9 @@ export class SimulatedEngine {
             case "init":
                 return this.adopted ? { ...this.adopted } : {};
             case "unseal":
-            case "join":
                 return { unsealKeys: keys?.unsealKeys };
+            case "join":
+                return { unsealKeys: keys?.unsealKeys, rootToken: keys?.rootToken };
             case "verify":
                 return { rootToken: keys?.rootToken };
             case "roll":

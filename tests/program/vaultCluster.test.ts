@@ -63,37 +63,15 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         // The check fails the Release's values, so the Release is never registered. Under the Pulumi CLI that
         // rejection reaches the runtime's unhandled-rejection handler (runtime/resource.js runAsyncResourceOp), which
         // logs a ResourceError's message and fails the program (cmd/run/run.js); here the test listens for it.
-        const refused = new Promise<Error>((resolve) => {
-            const listener = (reason: unknown) => {
-                const err = reason as Error;
-                if (!/downgrade/.test(String(err?.message))) return;
-                process.off("unhandledRejection", listener);
-                resolve(err);
-            };
-            process.prependListener("unhandledRejection", listener);
-        });
-        const run = runProgram({ vaultImage: "hashicorp/vault:2.0.3" }, [], running("hashicorp/vault:2.0.4"));
-        run.catch(() => undefined);
-        const err = await refused;
+        const err = await refusal(/downgrade/, { vaultImage: "hashicorp/vault:2.0.3" }, running("hashicorp/vault:2.0.4"));
         assert.ok(pulumi.ResourceError.isInstance(err), "a ResourceError, which the runtime logs against the component");
         assert.match(err.message, /asks for Vault 2\.0\.3, but vault-0 runs 2\.0\.4: Vault does not support downgrades/);
         assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
     });
 
     it("refuses a change to the raft volumes' size before the release is registered: Kubernetes would refuse it half-way", async function () {
-        const refused = new Promise<Error>((resolve) => {
-            const listener = (reason: unknown) => {
-                const err = reason as Error;
-                if (!/volume claims change/.test(String(err?.message))) return;
-                process.off("unhandledRejection", listener);
-                resolve(err);
-            };
-            process.prependListener("unhandledRejection", listener);
-        });
         const answers = { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], dataClaim: { storage: "10Gi" } } };
-        const run = runProgram({ raftStorageSize: "20Gi" }, [], answers);
-        run.catch(() => undefined);
-        const err = await refused;
+        const err = await refusal(/volume claims change/, { raftStorageSize: "20Gi" }, answers);
         assert.ok(pulumi.ResourceError.isInstance(err));
         assert.match(
             err.message,
@@ -103,6 +81,49 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
             err.message,
             /pulumi config set vault-ha:raftStorageSize 10Gi\), or move the data to new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore/,
         );
+    });
+
+    /** The ResourceError a refused program run rejects with (see the downgrade test for how it surfaces). */
+    function refusal(match: RegExp, config: Record<string, string>, answers: Record<string, unknown>): Promise<Error> {
+        const refused = new Promise<Error>((resolve) => {
+            const listener = (reason: unknown) => {
+                const err = reason as Error;
+                if (!match.test(String(err?.message))) return;
+                process.off("unhandledRejection", listener);
+                resolve(err);
+            };
+            process.prependListener("unhandledRejection", listener);
+        });
+        runProgram(config, [], answers).catch(() => undefined);
+        return refused;
+    }
+    const runningReplicas = (replicas: number) => ({
+        "pod-templates": {
+            pods: Array.from({ length: replicas }, (_, i) => ({ pod: `vault-${i}`, image: VAULT_IMAGE, tls: true })),
+            dataClaim: { storage: "10Gi" },
+            replicas,
+        },
+    });
+
+    it("refuses a scale-down the raft quorum would not survive (3 -> 1), with the steps that are safe, before the release", async () => {
+        const err = await refusal(/would delete vault-1, vault-2 at once/, { vaultReplicas: "1" }, runningReplicas(3));
+        assert.ok(pulumi.ResourceError.isInstance(err));
+        assert.match(err.message, /leaving 1 of 3 raft voters: fewer than the 2 a quorum needs/);
+        assert.match(err.message, /pulumi config set vault-ha:vaultReplicas 2 && pulumi up; 2 -> 1 cannot keep a quorum in place: npm run snapshot/);
+    });
+
+    it("announces a scale-down the quorum survives (5 -> 3): which pods go, and that their peers and volumes are removed after", async () => {
+        const run = await runProgram({}, [], runningReplicas(5));
+        const notice = run.warnings.find((w) => /vaultReplicas 5 -> 3/.test(w));
+        assert.ok(notice, run.warnings.join("\n"));
+        assert.match(notice, /deletes vault-3, vault-4 together; 3 of the 5 raft voters stay/);
+        assert.match(notice, /verify removes their raft peers and then deletes their raft volumes \(data-vault-3, data-vault-4\)/);
+        assert.equal(run.one(RELEASE, "vault-release").inputs.values.server.ha.replicas, 3);
+    });
+
+    it("says nothing about scaling when the replica count is the running one", async () => {
+        const run = await runProgram({}, [], runningReplicas(3));
+        assert.ok(!run.warnings.some((w) => /vaultReplicas/.test(w)), run.warnings.join("\n"));
     });
 
     it("takes the running claims as unchanged when they are the same amount in another unit", async () => {

@@ -39,7 +39,7 @@ describe("join against the simulator", () => {
         sim.change((s) => (s.pods["vault-1"].vault.pending = { at: s.now }));
         sim.restart("vault-1");
         assert.equal(sim.state().pods["vault-1"].vault.pending, null, "the challenge lived in memory only");
-        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
         assert.equal(run.code, 0, run.stderr);
         assert.match(run.stderr, /vault-1 joined the raft cluster/);
         assert.equal(sim.state().pods["vault-1"].vault.sealed, false);
@@ -53,7 +53,7 @@ describe("join against the simulator", () => {
         sim.recreate("vault-1");
         sim.change((s) => Object.assign(s.pods["vault-1"].vault, { initialized: false, member: false, voter: false }));
         const before = sim.calls().length;
-        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
         assert.equal(run.code, 1);
         assert.match(
             run.stderr,
@@ -69,7 +69,7 @@ describe("join against the simulator", () => {
         await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });
         (sim.params as { leaderCaCertFile?: string }).leaderCaCertFile = "/vault/userconfig/other/ca.crt";
         const started = sim.clock.now();
-        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /Failed to parse leader CA certificate: error reading file: open \/vault\/userconfig\/other\/ca.crt/);
         assert.match(
@@ -86,7 +86,7 @@ describe("join against the simulator", () => {
         await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });
         // A file that holds a certificate, but not the CA that signed the leader's.
         (sim.params as { leaderCaCertFile?: string }).leaderCaCertFile = "/vault/userconfig/vault-tls/tls.crt";
-        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /x509: certificate signed by unknown authority/);
         assert.match(
@@ -116,7 +116,9 @@ for (const tls of [false, true]) {
             assert.equal(early.is_self, undefined, "a standby without an active node prints no is_self");
             assert.equal(early.leader_address, undefined);
             const unsealedAt = sim.clock.now();
-            const runs = await Promise.all(["vault-1", "vault-2"].map((pod) => sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys } })));
+            const runs = await Promise.all(
+                ["vault-1", "vault-2"].map((pod) => sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } })),
+            );
             for (const run of runs) assert.equal(run.code, 0, run.stderr);
             const state = sim.state();
             assert.equal(state.active, "vault-0");
@@ -150,7 +152,7 @@ for (const tls of [false, true]) {
             await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });
             // The leader changes while vault-1 answers its challenge: the first answer fails with a 500.
             sim.change((s) => (s.faults.answerFailures = 1));
-            const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys } });
+            const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
             assert.equal(run.code, 0, run.stderr);
             const writes = vaultCalls(sim).filter((c) => c.startsWith("vault-1 write"));
             assert.equal(writes.length, 6, "the key set went twice: once refused at the answer, once accepted");

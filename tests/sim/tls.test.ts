@@ -34,7 +34,7 @@ describe("TLS against the simulator", () => {
         sim.recreate("vault-2");
         sim.change((s) => Object.assign(s.pods["vault-2"].vault, { initialized: false, member: false, voter: false }));
         (sim.params as { leaderCaCertFile?: string }).leaderCaCertFile = "/vault/userconfig/vault-tls/tls.crt";
-        const run = await sim.runStep("join", { pod: "vault-2", secrets: { unsealKeys: keys.unsealKeys } });
+        const run = await sim.runStep("join", { pod: "vault-2", secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
         assert.equal(run.code, 1);
         assert.match(
             run.stderr,
@@ -48,9 +48,9 @@ describe("TLS against the simulator", () => {
         sim.change((s) => (s.tls.serverNames = s.tls.serverNames.filter((n: string) => !n.startsWith("vault-0.vault-internal"))));
         await sim.runStep("wait-pods");
         const init = await sim.runStep("init");
-        const keys = JSON.parse(init.stdout).unsealKeys;
+        const { unsealKeys: keys, rootToken } = JSON.parse(init.stdout);
         assert.equal((await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys } })).code, 0);
-        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys } });
+        const run = await sim.runStep("join", { pod: "vault-1", secrets: { unsealKeys: keys, rootToken } });
         assert.equal(run.code, 1);
         assert.match(run.stderr, /x509: certificate is valid for vault, .*not vault-0.vault-internal/);
     });

@@ -42,7 +42,9 @@ for (const tls of [false, true]) {
             // What the next `pulumi up` runs: every unseal step (their pods' identities changed), then verify.
             assert.equal((await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } })).code, 0);
             assert.equal(sim.state().active, null, "one of three voters is no quorum");
-            const joins = await Promise.all(["vault-1", "vault-2"].map((pod) => sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys } })));
+            const joins = await Promise.all(
+                ["vault-1", "vault-2"].map((pod) => sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } })),
+            );
             for (const run of joins) assert.equal(run.code, 0, run.stderr);
             const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
             assert.equal(verify.code, 0, verify.stderr);
@@ -87,7 +89,7 @@ describe("scaling a running cluster (vaultReplicas changed)", () => {
         const { keys } = await sim.bootstrap();
         sim.scaleTo(5);
         for (const pod of ["vault-3", "vault-4"]) {
-            const run = await sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys } });
+            const run = await sim.runStep("join", { pod, secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } });
             assert.equal(run.code, 0, run.stderr);
         }
         const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
@@ -98,11 +100,13 @@ describe("scaling a running cluster (vaultReplicas changed)", () => {
         assertNothingExposed(sim);
     });
 
-    it("down, 5 -> 3: removes exactly the peers whose pods the scale-down deleted, and converges on 3 voters", async () => {
+    it("down, 5 -> 3: waits out the departed pods' Terminating, then removes exactly their peers, then their volumes", async () => {
         sim = await Simulation.create({ replicas: 5 });
         const { keys } = await sim.bootstrap();
         sim.scaleTo(3);
-        const before = vaultCalls(sim).length;
+        // The StatefulSet deleted both at once; they stay Terminating through the chart's preStop sleep.
+        assert.ok(sim.state().pods["vault-3"].terminatingUntil, "vault-3 is still Terminating when verify starts");
+        const before = sim.calls().length;
         const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
         assert.equal(verify.code, 0, verify.stderr);
         assert.deepEqual(
@@ -111,30 +115,42 @@ describe("scaling a running cluster (vaultReplicas changed)", () => {
                 .sort(),
             ["vault-0", "vault-1", "vault-2"],
         );
+        const calls = sim.calls().slice(before);
+        const removals = calls.filter((c) => c.tool === "vault" && c.argv.includes("remove-peer"));
+        assert.equal(removals.length, 2, "one remove-peer per departed pod");
+        const claimDeletes = calls.map((c, i) => ({ c, i })).filter(({ c }) => c.tool === "kubectl" && c.argv[0] === "delete" && c.argv[1] === "pvc");
         assert.deepEqual(
-            vaultCalls(sim, before)
-                .filter((c) => c.includes("remove-peer"))
-                .map((c) => c.split(" ").pop())
-                .sort(),
-            ["vault-3", "vault-4"],
+            claimDeletes.map(({ c }) => c.argv[2]),
+            ["data-vault-3", "data-vault-4"],
+        );
+        const lastRemoval = calls.lastIndexOf(removals[removals.length - 1]);
+        assert.ok(
+            claimDeletes.every(({ i }) => i > lastRemoval),
+            "a volume goes only after its peer",
         );
         assert.match(verify.stderr, /removed vault-3 from raft: the scale-down to 3 replicas deleted its pod/);
+        assert.match(verify.stderr, /deleted data-vault-4, the raft volume of vault-4/);
+        assert.deepEqual(Object.keys(sim.state().claims).sort(), ["data-vault-0", "data-vault-1", "data-vault-2"]);
         // Quorum: 3 live voters of 5 had it; 3 of 3 have it, and the 2 dead ones no longer count.
         assert.equal(sim.state().active !== null, true);
         assertNothingExposed(sim);
     });
 
-    it("never removes a live peer: a pod beyond the replica count that still exists is left, and verify waits", async () => {
+    it("never removes a peer whose pod is not gone: one beyond the replica count the StatefulSet keeps is waited for, named, and left", async () => {
         sim = await Simulation.create({ replicas: 5, timeoutSeconds: 30 });
         const { keys } = await sim.bootstrap();
-        // The program already says 3, but the StatefulSet has not deleted vault-4 yet (it terminates slowly).
+        // The program already says 3, but the StatefulSet still asks for 4 (its scale-down has not happened).
         sim.scaleTo(4);
         sim.params.replicas = 3;
         sim.pods = sim.pods.slice(0, 3);
         const verify = await sim.runStep("verify", { secrets: { rootToken: keys.rootToken } });
         assert.equal(verify.code, 1);
-        assert.match(verify.stderr, /vault-3 is beyond 3 replicas but its pod still exists: not removing a live peer/);
+        assert.match(
+            verify.stderr,
+            /waiting for the pods beyond 3 replicas to be gone .*vault-3 not being deleted \(does the StatefulSet vault ask for 3 replicas\?\)/,
+        );
         assert.ok(sim.state().pods["vault-3"].vault.member, "vault-3 is still a raft member");
-        assert.equal(sim.state().pods["vault-4"].vault.member, false, "vault-4, whose pod is gone, was removed");
+        assert.ok(sim.state().pods["vault-4"].vault.member, "nothing was removed while a departed pod remained");
+        assert.ok(sim.state().claims["data-vault-4"], "nor any volume");
     });
 });

@@ -6,6 +6,8 @@ import { SealStatus, VaultOps, VaultRefused } from "../vaultOps";
 
 export interface StepContext extends PollContext {
     ops: VaultOps;
+    /** Vault's namespace, for the commands a message tells the user to run. */
+    namespace?: string;
     /** Told about every secret as soon as it exists, so that nothing printed afterwards can contain it. */
     onSecret?(...values: string[]): void;
 }

@@ -9,7 +9,7 @@ import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
 import { replaceIfStuck } from "./roll";
-import { unsealFrom } from "./unseal";
+import { removedNodeError, unsealFrom } from "./unseal";
 
 /**
  * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects
@@ -32,6 +32,37 @@ export async function waitForActiveNode(ctx: StepContext, leader: string): Promi
     return status;
 }
 
+/**
+ * The pod is a member of the raft configuration, as the active node has it. `initialized` alone does not say so:
+ * a node with raft data of a member the cluster removed reports initialised too, and unseals, and only then is told
+ * it was removed (see removedNodeError). A follower that has just answered its challenge is added by the leader
+ * when it unseals, so this waits for that; a node that learns it was removed stops the wait at once. Asked through
+ * `leader`, which forwards to the active node: after a full restart there is one only once enough pods are unsealed.
+ */
+async function confirmMembership(ctx: StepContext, pod: string, leader: string, token: string): Promise<void> {
+    let last = "";
+    await pollUntil(
+        ctx,
+        `${pod} to be a member of raft's configuration`,
+        async () => {
+            const status = await ctx.ops.status(pod);
+            if (status.removedFromCluster) throw removedNodeError(ctx, pod);
+            let members: string[];
+            try {
+                members = (await ctx.ops.raftPeers(leader, token)).map((p) => p.node_id);
+            } catch (err) {
+                if (err instanceof VaultRefused)
+                    throw new StepError(`listing the raft peers was refused (${err.message}); is vault-ha's root token still valid?`);
+                last = (err as Error).message;
+                throw err;
+            }
+            last = `members: ${members.join(", ") || "none"}`;
+            return members.includes(pod) ? true : undefined;
+        },
+        () => last,
+    );
+}
+
 /** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
 export async function joinAndUnseal(
     ctx: StepContext,
@@ -40,13 +71,20 @@ export async function joinAndUnseal(
     target: JoinTarget,
     keys: string[],
     threshold: number,
+    token: string,
 ): Promise<UnsealOutcome> {
     await replaceIfStuck(ctx, pod);
     let status = await waitForApi(ctx, pod);
+    if (status.removedFromCluster) throw removedNodeError(ctx, pod);
     if (status.initialized) {
-        // A raft member, or a node that joined and waits for its keys: a join would change nothing.
-        ctx.log(`${pod} is already a raft member; not joining again`);
-        return unsealFrom(ctx, pod, status, keys, threshold);
+        // Raft data (a member, or a node the cluster removed), or a challenge an earlier join holds in memory: a join
+        // would change nothing. Unsealed first (after a full restart the active node needs this pod's vote), then
+        // raft's configuration says whether it is a member.
+        ctx.log(`${pod} has raft state (a member, a join waiting for its keys, or a node the cluster removed): not joining again`);
+        const outcome = await unsealFrom(ctx, pod, status, keys, threshold);
+        await confirmMembership(ctx, pod, leader, token);
+        ctx.log(`${pod} is a member of the raft cluster`);
+        return outcome;
     }
     await waitForActiveNode(ctx, leader);
     let last = "";
@@ -69,7 +107,9 @@ export async function joinAndUnseal(
     // Only now does the follower know the cluster's seal (the leader's threshold, not necessarily the configured one).
     status = await waitForApi(ctx, pod);
     if (!status.initialized) throw new StepError(`${pod} reports uninitialised right after joining ${target.leaderApiAddr}; run pulumi up again`);
-    return unsealFrom(ctx, pod, status, keys, threshold);
+    const outcome = await unsealFrom(ctx, pod, status, keys, threshold);
+    await confirmMembership(ctx, pod, leader, token);
+    return outcome;
 }
 
 function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepError {
@@ -93,5 +133,8 @@ function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepEr
 export const joinStep: Handler<"join"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, async (vault) => {
         const target = { leaderApiAddr: p.leaderAddr, leaderCaCertFile: p.leaderCaFile };
-        return { pod: p.pod, result: await joinAndUnseal(vault, p.pod, podNames(p.release, 1)[0], target, secrets.unsealKeys, p.keyThreshold) };
+        return {
+            pod: p.pod,
+            result: await joinAndUnseal(vault, p.pod, podNames(p.release, 1)[0], target, secrets.unsealKeys, p.keyThreshold, secrets.rootToken),
+        };
     });

@@ -6,13 +6,32 @@ import type { UnsealOutcome } from "../../steps/contract";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { SealStatus, VaultRefused } from "../vaultOps";
+import { dataClaimName } from "../../vault/names";
 import { StepContext, waitForApi } from "./context";
 import { replaceIfStuck } from "./roll";
 
 export type { UnsealOutcome };
 
+/**
+ * A node that holds raft data of a member the cluster removed (its peer was removed while its volume was kept, or
+ * by hand) is refused for good by Vault 1.19+: the active node answers it NotHAMember, it marks itself removed in
+ * its raft store and seals (physical/raft/raft.go, vault/request_forwarding.go; GH-28875, GH-29090), and unseal and
+ * join fail from then on. Only new raft data clears the mark, and the cluster's data is on its members, so the way
+ * out is to start the pod on an empty volume. The same mark can hit a node that joined empty while it replays old
+ * configuration entries (hashicorp/vault#32099, #31732, open): the way out is the same.
+ */
+export function removedNodeError(ctx: StepContext, pod: string): StepError {
+    const ns = ctx.namespace ?? "vault";
+    return new StepError(
+        `${pod} reports removed_from_cluster: it holds raft data of a node this Vault cluster removed, and Vault refuses to take it ` +
+            `back. Nothing of the cluster's data is only there (the members hold it). Start ${pod} on an empty volume, then run ` +
+            `pulumi up again to join it as a new node: kubectl -n ${ns} delete pvc ${dataClaimName(pod)} --wait=false && kubectl -n ${ns} delete pod ${pod}`,
+    );
+}
+
 /** Unseals a pod whose status was just read; the node's own threshold wins over the configured one. */
 export async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    if (status.removedFromCluster) throw removedNodeError(ctx, pod);
     if (!status.sealed) {
         ctx.log(`${pod} is already unsealed`);
         return "already-unsealed";
@@ -31,6 +50,7 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
         `${pod} to accept ${needed} unseal keys`,
         async () => {
             const now = submitted ? await ctx.ops.status(pod) : status;
+            if (now.removedFromCluster) throw removedNodeError(ctx, pod);
             if (!now.sealed) return true;
             if (now.progress > 0) {
                 // Someone (or an interrupted run, or a submission that failed half-way) left part of a key set:
@@ -65,6 +85,7 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
         `${pod} to report sealed: false after ${needed} unseal keys`,
         async () => {
             const now = await ctx.ops.status(pod);
+            if (now.removedFromCluster) throw removedNodeError(ctx, pod);
             last = `sealed, progress ${now.progress}/${now.t}`;
             return now.sealed ? undefined : now;
         },

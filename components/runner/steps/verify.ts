@@ -3,8 +3,8 @@
  */
 import type { RaftPeer } from "../../steps/contract";
 import { pollUntil, StepError } from "../poll";
-import { VaultRefused } from "../vaultOps";
-import { podNames } from "../../vault/names";
+import { PodInfo, VaultRefused } from "../vaultOps";
+import { dataClaimName, podNames, podOrdinal } from "../../vault/names";
 import { Handler, withVault } from "../runtime";
 import type { StepContext } from "./context";
 
@@ -13,13 +13,36 @@ function describePeers(peers: RaftPeer[]): string {
 }
 
 /**
- * After a scale-down the removed pods stay in raft's configuration as voters that never answer again: they count
- * towards the quorum, and verify would wait for a configuration it never gets. A peer is removed only when it is one
- * of this release's pods (`<release>-<n>`), its ordinal is at or above the replica count, and the pod is gone: never
- * a live peer. Removing dead voters can only make the quorum easier to reach.
+ * What a scale-down leaves behind, removed in the only safe order, by verify and by the roll (before its health check):
+ *
+ * 1. The departed pods (ordinal at or above the replica count) are waited for until they are gone. The chart's
+ *    StatefulSet deletes them all at once (podManagementPolicy Parallel), and each stays Terminating through the
+ *    chart's preStop sleep and Vault's shutdown; while a pod exists its Vault may still be a live voter, so nothing
+ *    is removed before.
+ * 2. Their raft peers are removed. Until then they count as voters that never answer again: the quorum counts them,
+ *    and autopilot calls the cluster unhealthy. Removing dead voters can only make the quorum easier to reach.
+ * 3. Their volume claims are deleted. A StatefulSet keeps a departed pod's claim (the chart leaves
+ *    persistentVolumeClaimRetentionPolicy at Retain), so a later scale-up would start `vault-N` on its old raft data
+ *    as a node the cluster removed, which Vault 1.19+ refuses to take back. Only after its peer is gone: a claim
+ *    deleted first would lose data of a node the cluster still counts.
+ * Returns the peers removed.
  */
 export async function removeDepartedPeers(ctx: StepContext, leader: string, release: string, replicas: number, token: string): Promise<string[]> {
-    const ordinal = (id: string) => (new RegExp(`^${release}-(\\d+)$`).exec(id) ? Number(id.slice(release.length + 1)) : -1);
+    const departed = (name: string) => (podOrdinal(release, name) ?? -1) >= replicas;
+    let lingering: PodInfo[] = [];
+    await pollUntil(
+        ctx,
+        `the pods beyond ${replicas} replicas to be gone (a scale-down deletes them after the chart's preStop pause)`,
+        async () => {
+            lingering = (await ctx.ops.listPods()).filter((p) => departed(p.name));
+            return lingering.length === 0 ? true : undefined;
+        },
+        () =>
+            lingering
+                .map((p) => `${p.name} ${p.terminating ? "terminating" : `not being deleted (does the StatefulSet ${release} ask for ${replicas} replicas?)`}`)
+                .join(", "),
+    );
+
     let peers: RaftPeer[] = [];
     await pollUntil(
         ctx,
@@ -27,18 +50,19 @@ export async function removeDepartedPeers(ctx: StepContext, leader: string, rele
         async () => (peers = await ctx.ops.raftPeers(leader, token)),
         () => "",
     );
-    const beyond = peers.filter((p) => ordinal(p.node_id) >= replicas);
-    if (beyond.length === 0) return [];
-    const pods = await ctx.ops.listPods();
     const removed: string[] = [];
-    for (const peer of beyond) {
-        if (pods.some((p) => p.name === peer.node_id)) {
-            ctx.log(`${peer.node_id} is beyond ${replicas} replicas but its pod still exists: not removing a live peer (waiting for the scale-down)`);
-            continue;
-        }
+    for (const peer of peers.filter((p) => departed(p.node_id))) {
         await ctx.ops.removeRaftPeer(leader, token, peer.node_id);
         ctx.log(`removed ${peer.node_id} from raft: the scale-down to ${replicas} replicas deleted its pod`);
         removed.push(peer.node_id);
+    }
+
+    const claims = await ctx.ops.listClaims();
+    for (const claim of claims.filter((c) => !c.terminating)) {
+        const pod = claim.name.replace(/^data-/, "");
+        if (dataClaimName(pod) !== claim.name || !departed(pod)) continue;
+        await ctx.ops.deleteClaim(claim.name);
+        ctx.log(`deleted ${claim.name}, the raft volume of ${pod}: a later scale-up starts ${pod} empty, to join as a new node`);
     }
     return removed;
 }

@@ -10,11 +10,13 @@
  *   kubectl exec [-i] -n NS POD [-c CONTAINER] -- COMMAND...      (vault runs in-process; sh needs a real shell)
  *   kubectl get statefulset NAME -n NS -o json
  *   kubectl delete pod NAME -n NS --wait=false --ignore-not-found=true
+ *   kubectl get pvc -n NS -o json, kubectl delete pvc NAME -n NS --wait=false --ignore-not-found=true
  *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
  *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
  *   kubectl get nodes|storageclasses|crd|deployments|service ..., kubectl api-resources, kubectl port-forward
  *     (the cluster around Vault: kubeObjects.js)
  */
+const fs = require("fs");
 const model = require("./model.js");
 const kubeObjects = require("./kubeObjects.js");
 
@@ -264,9 +266,30 @@ function vault(s, pod, argv, env, stdin, token) {
         case "operator raft snapshot restore": {
             // command/operator_raft_snapshot_restore.go: exactly one argument, the file it reads; -force for another cluster.
             if (positional.length !== 1) return fail(1, `Incorrect arguments (expected 1, got ${positional.length})`);
-            if (positional[0] !== "/dev/stdin") return fail(1, "(simulator: vault-ha streams snapshots from /dev/stdin)");
+            // It os.Opens the path before anything else: an unreadable file is exit 2, "Error opening policy file" (sic).
+            // /dev/stdin is the exec stream; any other path is a file in the pod, read here from the pod's $HOME on
+            // this machine (the shell expanded it), so its body reaches Vault at loopback speed (model.snapshotRestore).
+            const fromStdin = positional[0] === "/dev/stdin";
+            let content = stdin;
+            if (!fromStdin) {
+                try {
+                    content = fs.readFileSync(positional[0], "utf8");
+                } catch (err) {
+                    return fail(
+                        2,
+                        `Error opening policy file: open ${positional[0]}: ${/** @type {NodeJS.ErrnoException} */ (err).code === "ENOENT" ? "no such file or directory" : "permission denied"}`,
+                    );
+                }
+            }
             if (transport) return fail(2, `Error installing the snapshot: ${transport}`);
-            return model.snapshotRestore(s, pod, token || env.VAULT_TOKEN, stdin, flags.force === true || flags.force === "true");
+            return model.snapshotRestore(
+                s,
+                pod,
+                token || env.VAULT_TOKEN,
+                content,
+                flags.force === true || flags.force === "true",
+                fromStdin ? "exec" : "file",
+            );
         }
         case "operator raft list-peers": {
             const extra = tooMany(0);
@@ -347,6 +370,7 @@ function kubectl(s, argv, io) {
         f: { kind: "string", long: "filename" },
         "dry-run": { kind: "string" },
         tail: { kind: "string" },
+        "since-time": { kind: "string" },
         wait: { kind: "bool" },
         "ignore-not-found": { kind: "bool" },
         A: { kind: "bool", long: "all-namespaces" },
@@ -384,7 +408,8 @@ function kubectl(s, argv, io) {
             metadata: { name: sts.name, namespace, generation: sts.generation },
             // The claim templates as stored (the program compares them before a Helm upgrade: rollPlan.ts).
             spec: {
-                replicas: spec.replicas,
+                // What the last apply asked for (harness scaleTo changes the count without a new template).
+                replicas: sts.pending ? spec.replicas : sts.replicas,
                 updateStrategy: spec.updateStrategy,
                 volumeClaimTemplates: spec.volumeClaimTemplates,
                 template: { spec: { affinity: spec.template?.spec?.affinity } },
@@ -437,6 +462,41 @@ function kubectl(s, argv, io) {
         return model.ok(`pod "${pod}" deleted\n`);
     }
 
+    if (positional[0] === "get" && (positional[1] === "pvc" || positional[1] === "persistentvolumeclaims")) {
+        // The raft volume claims (model.js State.claims); a claim being deleted carries its deletionTimestamp.
+        if (flags.o !== "json") return fail(1, "(simulator: vault-ha reads claims as -o json)");
+        const refused = kubeObjects.forbidden(/** @type {any} */ (s).kube, "list", "persistentvolumeclaims", namespace);
+        if (refused) return refused;
+        const claims = /** @type {Record<string, { uid: string, deleting: boolean }>} */ (/** @type {any} */ (s).claims ?? {});
+        const items =
+            namespace !== s.namespace
+                ? []
+                : Object.entries(claims).map(([name, c]) => ({
+                      metadata: {
+                          name,
+                          namespace,
+                          uid: c.uid,
+                          ...(c.deleting ? { deletionTimestamp: new Date(s.now).toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
+                      },
+                      status: { phase: "Bound" },
+                  }));
+        return model.ok({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
+    }
+
+    if (positional[0] === "delete" && (positional[1] === "pvc" || positional[1] === "persistentvolumeclaims")) {
+        // Like pods: vault-ha does not wait on kubectl (a claim in use stays until its pod is gone: pvc-protection).
+        if (flags.wait !== "false") return fail(1, "(simulator: vault-ha deletes claims with --wait=false)");
+        const name = positional[2];
+        const refused = kubeObjects.forbidden(/** @type {any} */ (s).kube, "delete", "persistentvolumeclaims", namespace, name);
+        if (refused) return refused;
+        const outcome = namespace === s.namespace ? model.deleteClaim(s, name) : "not-found";
+        if (outcome === "not-found")
+            return flags["ignore-not-found"] === true || flags["ignore-not-found"] === "true"
+                ? model.ok("")
+                : fail(1, `Error from server (NotFound): persistentvolumeclaims "${name}" not found`);
+        return model.ok(`persistentvolumeclaim "${name}" deleted\n`);
+    }
+
     if (positional[0] === "get" && positional[1] === "secret") {
         const secret = s.secrets[`${namespace}/${positional[2]}`];
         if (!secret) return fail(1, `Error from server (NotFound): secrets "${positional[2]}" not found`);
@@ -454,7 +514,13 @@ function kubectl(s, argv, io) {
         const containerName = typeof flags.c === "string" ? flags.c : p.containers[0].name;
         if (!p.containers.some((c) => c.name === containerName)) return fail(1, `error: container ${containerName} is not valid for pod ${pod}`);
         const tail = typeof flags.tail === "string" ? Number(flags.tail) : -1;
-        const lines = containerName === "vault" ? (p.logs ?? []) : [];
+        // --since-time (RFC3339): only lines logged at or after it, by the time each line was written (the kubelet
+        // keeps it with the line; here the model's time each line starts with). kubectl refuses an unparsable time.
+        const since = typeof flags["since-time"] === "string" ? Date.parse(flags["since-time"]) : undefined;
+        if (since !== undefined && Number.isNaN(since))
+            return fail(1, `error: invalid argument "${flags["since-time"]}" for "--since-time" flag: parsing time`);
+        const all = containerName === "vault" ? (p.logs ?? []) : [];
+        const lines = since === undefined ? all : all.filter((l) => Date.parse(l.slice(0, l.indexOf(" "))) >= since);
         return model.ok((tail >= 0 ? lines.slice(-tail) : lines).map((l) => `${l}\n`).join(""));
     }
 

@@ -231,7 +231,10 @@ export class Simulation {
 
     /** `vaultReplicas` changed: the StatefulSet creates or deletes pods, and the program passes the new count. */
     scaleTo(replicas: number): void {
-        this.change((s) => model.scaleTo(s, s.statefulSet.templates[s.statefulSet.updateRevision], replicas));
+        this.change((s) => {
+            s.statefulSet.replicas = replicas;
+            model.scaleTo(s, s.statefulSet.templates[s.statefulSet.updateRevision], replicas);
+        });
         this.pods = podNames("vault", replicas);
         this.params.replicas = replicas;
     }
@@ -412,7 +415,11 @@ export class Simulation {
         await must("roll", run("roll", { secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } }));
         const leader = plan.find((s) => s.step === "unseal")!;
         await must(leader.id, run("unseal", { pod: leader.pod, secrets: { unsealKeys: keys.unsealKeys } }));
-        await Promise.all(plan.filter((s) => s.step === "join").map((s) => must(s.id, run("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys } }))));
+        await Promise.all(
+            plan
+                .filter((s) => s.step === "join")
+                .map((s) => must(s.id, run("join", { pod: s.pod, secrets: { unsealKeys: keys.unsealKeys, rootToken: keys.rootToken } }))),
+        );
         const verify = await must("verify", run("verify", { secrets: { rootToken: keys.rootToken } }));
         return { keys, peers: verify.peers, runs };
     }

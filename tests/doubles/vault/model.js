@@ -21,7 +21,8 @@ const { defaultKube } = require("./kubeObjects.js");
 
 /**
  * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
- *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null }} VaultNode
+ *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null,
+ *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null }} VaultNode
  * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
@@ -32,13 +33,16 @@ const { defaultKube } = require("./kubeObjects.js");
  * @typedef {{
  *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
  *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number,
- *     catchUpMs: number, terminationMs: number, controllerMs: number, restoreApplyMs: number },
+ *     catchUpMs: number, terminationMs: number, controllerMs: number, restoreApplyMs: number, restorePostUnsealMs?: number,
+ *     execStreamBytesPerSec?: number, loopbackBytesPerSec?: number, httpReadTimeoutMs?: number, maxRequestDurationMs?: number },
  *   tls: null | { ca: string, serverNames: string[], ipAddresses: string[] },
  *   cluster: Cluster | null, active: string | null, activeSince: number | null, electionAt: number | null, raftIndex: number,
- *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number>, missingImages?: string[] },
+ *   inits: number, faults: { answerFailures: number, electionDelayMs: number, dropAnswers?: Record<string, number>, missingImages?: string[], rejoinMarkedRemoved?: number },
  *   certManager: { admitAfterProbes: number, probes: number }, secrets: Record<string, Record<string, string>>,
  *   pods: Record<string, Pod>, statefulSet: StatefulSetModel, data: Record<string, string>,
- *   stepDown: null | { node: string, until: number }, pendingRestore?: null | { at: number, snapshot: any },
+ *   stepDown: null | { node: string, until: number },
+ *   pendingRestore?: null | { at: number, snapshot: any, pod?: string, phase?: "apply" | "postUnseal" },
+ *   claims: Record<string, { uid: string, deleting: boolean }>,
  *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number },
  *   kube: import("./kubeObjects.js").Kube
  * }} State
@@ -50,9 +54,24 @@ const EPOCH = Date.UTC(2026, 10, 28, 4, 0, 0);
 const API_PORT = 8200;
 const CLUSTER_PORT = 8201;
 
+/** The raft volume claim of a pod: `data-<pod>` (see State.claims). @param {string} pod */
+const claimName = (pod) => `data-${pod}`;
+
 /** @returns {VaultNode} */
 function freshNode() {
-    return { initialized: false, sealed: true, member: false, voter: false, progress: [], pending: null, completeAt: null, promoteAt: null, unsealedAt: null };
+    return {
+        initialized: false,
+        sealed: true,
+        member: false,
+        voter: false,
+        progress: [],
+        pending: null,
+        completeAt: null,
+        promoteAt: null,
+        unsealedAt: null,
+        removed: false,
+        removedCheckAt: null,
+    };
 }
 
 /**
@@ -185,6 +204,10 @@ function newState(options) {
             pending: null,
         },
         data: {},
+        // Each pod's raft volume claim, `data-<pod>` (the chart's volumeClaimTemplates entry "data"; the StatefulSet
+        // controller names a claim <template>-<pod>: pkg/controller/statefulset/stateful_set_utils.go
+        // getPersistentVolumeClaimName). The raft data lives on it: here, the pod's `vault` node state.
+        claims: Object.fromEntries(Object.keys(pods).map((name) => [claimName(name), { uid: crypto.randomUUID(), deleting: false }])),
         stepDown: null,
         // What the tests check a roll against: moments without a quorum of live voters, pods deleted while autopilot
         // was not healthy, and how many elections there were.
@@ -392,24 +415,7 @@ function dueEvents(s) {
         ]);
     }
     const restoring = s.pendingRestore;
-    if (restoring) {
-        events.push([
-            restoring.at,
-            () => {
-                s.pendingRestore = null;
-                const snapshot = restoring.snapshot;
-                s.data = { ...snapshot.data };
-                s.raftIndex++;
-                if (s.cluster && snapshot.cluster.id !== s.cluster.id) {
-                    // The keyring and root token are the snapshot's; the threshold Vault reports stays the old one.
-                    const { threshold, shares } = s.cluster;
-                    s.cluster = { ...snapshot.cluster, reportedThreshold: threshold, reportedShares: shares };
-                    for (const p of Object.values(s.pods)) Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
-                    reconcile(s);
-                }
-            },
-        ]);
-    }
+    if (restoring) events.push([restoring.at, () => applyRestore(s, restoring)]);
     const sts = s.statefulSet;
     if (sts.observeAt !== null) {
         events.push([
@@ -433,9 +439,23 @@ function dueEvents(s) {
     }
     for (const [name, p] of Object.entries(s.pods)) {
         if (p.terminatingUntil !== undefined && p.terminatingUntil !== null) {
-            events.push([p.terminatingUntil, () => remake(s, name)]);
+            // A pod deleted within the replica count is made again; one beyond it (a scale-down) is gone for good.
+            events.push([p.terminatingUntil, () => (p.ordinal < s.statefulSet.replicas ? remake(s, name) : departed(s, name))]);
         }
         const node = p.vault;
+        if (node.removedCheckAt) {
+            events.push([
+                node.removedCheckAt,
+                () => {
+                    // The first heartbeat needs an active node to answer it; until there is one, it is tried again.
+                    if (!s.active) {
+                        node.removedCheckAt = s.now + 1000;
+                        return;
+                    }
+                    markRemoved(s, name);
+                },
+            ]);
+        }
         if (node.completeAt !== null) {
             events.push([
                 node.completeAt,
@@ -453,6 +473,12 @@ function dueEvents(s) {
                         promoteAt: s.now + s.timing.stabilizationMs,
                     });
                     s.raftIndex++;
+                    // hashicorp/vault#32099 (open, seen on 2.0.4) and #31732: a joining node's removed-checker can
+                    // fire while it replays older configuration entries, and the node marks itself removed for good.
+                    if ((s.faults.rejoinMarkedRemoved ?? 0) > 0) {
+                        s.faults.rejoinMarkedRemoved--;
+                        markRemoved(s, name);
+                    }
                 },
             ]);
         }
@@ -495,6 +521,20 @@ function advance(s, to) {
 // Faults and test helpers
 
 /**
+ * The node learned that the cluster removed it: it keeps the mark in its raft store (physical/raft/raft.go, key
+ * "removed", read back at every start, so only new raft data clears it), seals, and answers unseal and join with
+ * errors; `vault status` reports removed_from_cluster: true. The process keeps running (the chart passes no
+ * -exit-on-core-shutdown), so the pod stays Running and never Ready.
+ * @param {State} s @param {string} name
+ */
+function markRemoved(s, name) {
+    const node = s.pods[name].vault;
+    Object.assign(node, { removed: true, removedCheckAt: null, sealed: true, progress: [], unsealedAt: null, member: false, voter: false });
+    podLog(s, name, "[ERROR] core: node was removed from a HA cluster; sealing");
+    reconcile(s);
+}
+
+/**
  * The pod's container restarts (crash, node reboot): Vault comes back sealed, and a follower that had only joined
  * forgets its challenge (it lives in memory: vault/raft.go raftInfo) and is uninitialised again.
  * @param {State} s @param {string} name
@@ -506,7 +546,8 @@ function restart(s, name) {
     p.apiUpAt = p.runningAt + s.timing.apiStartMs;
     const node = p.vault;
     if (node.pending && !node.member) Object.assign(node, { pending: null, initialized: false });
-    Object.assign(node, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null });
+    // A new process: nothing cached, the seal configuration is read from storage again (vault/seal.go BarrierConfig).
+    Object.assign(node, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null, sealCache: null, removedCheckAt: null });
     reconcile(s);
 }
 
@@ -523,20 +564,21 @@ function recreate(s, name) {
  * once it is gone the StatefulSet makes a pod of the same name from the update revision, with the same volume: raft
  * data kept, Vault sealed (stateful_set_control.go: a missing ordinal is created with newVersionedStatefulSetPod, which
  * under OnDelete uses the update revision). Stricter than the real preStop window: Vault leaves raft at once.
- * @param {State} s @param {string} name
+ * @param {State} s @param {string} name @param {boolean} [scaledDown] deleted by the controller's scale-down
  */
-function deletePod(s, name) {
+function deletePod(s, name, scaledDown = false) {
     const p = s.pods[name];
     if (!p || !p.created || p.terminatingUntil) return;
     // The danger a roll must avoid: taking away a serving node while raft is not healthy (a pod that serves nothing,
-    // stuck or sealed, costs no quorum when it goes).
-    if (running(s, name) && !p.vault.sealed && !autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
+    // stuck or sealed, costs no quorum when it goes). A scale-down's deletions are the controller's, counted apart.
+    if (running(s, name) && !p.vault.sealed && !scaledDown && !autopilot(s).Healthy) s.audit.deletedWhileUnhealthy.push(name);
     // SIGTERM: Vault's service registration leaves its shutdown labels (service_registration.go onShutdown).
     if (vaultRuns(s, name) && p.registeredBy)
         Object.assign(p.labels, { "vault-active": "false", "vault-sealed": "true", "vault-perf-standby": "false", "vault-initialized": "false" });
     p.terminatingUntil = s.now + s.timing.terminationMs;
     p.runningAt = null;
-    Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null });
+    // The process ends, and its cached seal configuration with it (vault/seal.go BarrierConfig).
+    Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null, sealCache: null, removedCheckAt: null });
     if (p.vault.pending && !p.vault.member) Object.assign(p.vault, { pending: null, initialized: false });
     reconcile(s);
 }
@@ -548,6 +590,12 @@ function deletePod(s, name) {
  */
 function remake(s, name) {
     const p = s.pods[name];
+    // A claim deleted while this pod used it goes once the pod is gone (kubernetes.io/pvc-protection), and the
+    // controller makes a new, empty one for the new pod (stateful_set_control.go createPersistentVolumeClaims).
+    if (s.claims[claimName(name)]?.deleting) {
+        s.claims[claimName(name)] = { uid: crypto.randomUUID(), deleting: false };
+        p.vault = freshNode();
+    }
     const template = s.statefulSet.templates[s.statefulSet.updateRevision];
     const spec = podSpecFromStatefulSet(template, s.namespace, name);
     const missing = (s.faults.missingImages ?? []).includes(spec.containers[0].image);
@@ -648,24 +696,30 @@ function autopilotState(s, name, token) {
 }
 
 /**
- * `vault operator step-down` (PUT sys/step-down, root privileges): on the active node, it gives up the HA lock, which
- * with raft transfers the leadership to another voter (physical/raft RaftLock.Unlock -> LeadershipTransfer), and it
- * does not stand again for 10 s (vault/ha.go manualStepDownSleepPeriod). On a standby, Core.StepDown returns without
- * doing anything and the CLI still prints success (exit 0).
+ * `vault operator step-down` (PUT sys/step-down, root privileges): the active node gives up the HA lock, which with
+ * raft transfers the leadership to another voter (physical/raft RaftLock.Unlock -> LeadershipTransfer), and it does
+ * not stand again for 10 s (vault/ha.go manualStepDownSleepPeriod). The path is FORWARDED: http/handler.go registers
+ * `/v1/sys/step-down` as handleRequestForwarding(core, handleSysStepDown(core)), so on a standby that knows the active
+ * node the request goes to the active node (forwardRequest -> core.ForwardRequest), which steps down ITSELF; the CLI
+ * prints success with the address it asked (command/operator_step_down.go). A standby that knows no active node
+ * answers 500 "local node not active but active cluster node not found" (handleRequestForwarding); a sealed node,
+ * whose core.Leader() is ErrSealed, answers 503. The token is checked where Core.StepDown runs (vault/ha.go), i.e.
+ * on the active node. Core.StepDown on a node that became a standby meanwhile returns without doing anything.
  * @param {State} s @param {string} name @param {string | undefined} token
  */
 function stepDown(s, name, token) {
     const url = localUrl(s, name, "sys/step-down");
     const what = "stepping down";
     if (s.pods[name].vault.sealed) return apiError(what, "PUT", url, 503, "Vault is sealed");
+    if (!s.active) return apiError(what, "PUT", url, 500, NO_ACTIVE);
+    // `s.active` is the node that runs Core.StepDown: this one, or the active node the request is forwarded to.
+    const target = s.active;
     if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "PUT", url, 403, "permission denied");
-    if (s.active === name) {
-        s.stepDown = { node: name, until: s.now + 10_000 };
-        s.active = null;
-        s.activeSince = null;
-        s.electionAt = null;
-        reconcile(s);
-    }
+    s.stepDown = { node: target, until: s.now + 10_000 };
+    s.active = null;
+    s.activeSince = null;
+    s.electionAt = null;
+    reconcile(s);
     return ok(`Success! Stepped down: ${s.pods[name].containers[0].env.VAULT_ADDR}\n`);
 }
 
@@ -686,18 +740,57 @@ function snapshotSave(s, name, token) {
 }
 
 /**
- * `sys/storage/raft/snapshot` (POST) and `snapshot-force`: the raft data is replaced. A snapshot of another cluster
- * is refused without -force (its keyring does not match: vault/raft.go); with -force the cluster takes over the
- * snapshot's keyring, so from then on it opens only with the snapshot cluster's keys, and (the stricter reading of
- * hashicorp/vault#21022) every node is sealed until unsealed with them. Unreadable data is refused.
- * @param {State} s @param {string} name @param {string | undefined} token @param {string} content @param {boolean} force
+ * The timing of a restore, with defaults where a test did not set them. The listener's limits are Vault's defaults,
+ * which vault-ha's server config leaves alone: http_read_timeout 30 s, "the maximum duration for reading the entire
+ * request, including the body" (docs: configuration/listener/tcp; hashicorp/vault#24245), and max_request_duration
+ * 90 s (vault/request_handling.go DefaultMaxRequestDuration; hashicorp/vault#24255). How fast a body arrives depends
+ * on where it comes from: through `kubectl exec`'s stdin it comes at the speed of the user's connection to the API
+ * server (execStreamBytesPerSec: inference, a slow uplink), from a file in the pod over loopback at disk speed.
+ * restorePostUnsealMs: how long postUnseal takes after the data is in (mount tables, leases: inference).
+ * @param {State} s
  */
-function snapshotRestore(s, name, token, content, force) {
+function restoreTiming(s) {
+    return {
+        restorePostUnsealMs: 3000,
+        execStreamBytesPerSec: 1_048_576,
+        loopbackBytesPerSec: 200 * 1_048_576,
+        httpReadTimeoutMs: 30_000,
+        maxRequestDurationMs: 90_000,
+        ...s.timing,
+    };
+}
+
+/**
+ * `sys/storage/raft/snapshot` (POST) and `snapshot-force` (vault/logical_system_raft.go handleStorageRaftSnapshotWrite).
+ * The handler first stores the whole body (WriteSnapshotToTemp) and answers only then; every error up to there is an
+ * answer with an HTTP status, and nothing was restored (the restore goroutine has not started). Afterwards it answers
+ * 204 at once and restores in a goroutine (applyRestore). `source` is where the CLI reads the body from: "exec" for
+ * /dev/stdin, which in vault-ha's scripts is the `kubectl exec` stream (stricter: a stdin redirected from a file
+ * would be faster), "file" for a file in the pod.
+ * - A body that takes longer than http_read_timeout fails the read: 500 (Go's conn deadline, "i/o timeout"); a request
+ *   (body plus storing it) longer than max_request_duration: 500 "context deadline exceeded" (exact texts: inference).
+ * - A snapshot of another cluster without -force: 400 (its hash file is sealed with another keyring).
+ * - Unreadable data: 500 (WriteSnapshotToTemp fails).
+ * @param {State} s @param {string} name @param {string | undefined} token @param {string} content @param {boolean} force
+ * @param {"exec" | "file"} [source]
+ */
+function snapshotRestore(s, name, token, content, force, source = "exec") {
     const url = localUrl(s, name, force ? "sys/storage/raft/snapshot-force" : "sys/storage/raft/snapshot");
     const what = "installing the snapshot";
     if (s.pods[name].vault.sealed) return apiError(what, "POST", url, 503, "Vault is sealed");
     if (!s.active) return apiError(what, "POST", url, 500, NO_ACTIVE);
     if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "POST", url, 403, "permission denied");
+    const t = restoreTiming(s);
+    const bytes = Buffer.byteLength(content);
+    const bodyMs = (bytes / (source === "exec" ? t.execStreamBytesPerSec : t.loopbackBytesPerSec)) * 1000;
+    const requestMs = bodyMs + (bytes / t.loopbackBytesPerSec) * 1000;
+    /** @param {string} error */
+    const writeFailed = (error) => {
+        podLog(s, s.active ?? name, `[ERROR] core: raft snapshot restore: failed to write snapshot: error="${error}"`);
+        return apiError(what, "POST", url, 500, error);
+    };
+    if (bodyMs > t.httpReadTimeoutMs) return writeFailed("read tcp 127.0.0.1:8200->127.0.0.1:41872: i/o timeout");
+    if (requestMs > t.maxRequestDurationMs) return writeFailed("context deadline exceeded");
     /** @type {any} */
     let snapshot;
     try {
@@ -705,15 +798,76 @@ function snapshotRestore(s, name, token, content, force) {
     } catch {
         snapshot = undefined;
     }
-    if (!snapshot || snapshot.mark !== SNAPSHOT_MARK) return apiError(what, "POST", url, 500, "failed to read snapshot file: unexpected EOF");
+    if (!snapshot || snapshot.mark !== SNAPSHOT_MARK) return writeFailed("failed to read snapshot file: unexpected EOF");
     if (snapshot.cluster.id !== s.cluster.id && !force)
-        return apiError(what, "POST", url, 400, "failed to verify snapshot: the snapshot is from another cluster; use -force to install it anyway");
-    // The endpoint stores the upload and answers at once; the snapshot is applied afterwards, in the background
-    // (vault/logical_system_raft.go handleStorageRaftSnapshotWrite). Another cluster's keyring then fails the key
-    // upgrade and Vault seals (performKeyUpgrades: "failed to perform key upgrades, sealing"); its seal configuration
-    // in memory stays the rebuilt cluster's until a restart (hashicorp/vault#24975).
-    s.pendingRestore = { at: s.now + s.timing.restoreApplyMs, snapshot };
+        return apiError(
+            what,
+            "POST",
+            url,
+            400,
+            "could not verify hash file, possibly the snapshot is using a different set of unseal keys; use the snapshot-force API to bypass this check",
+        );
+    // The active node runs the goroutine (a standby forwards the request to it: http/handler.go).
+    s.pendingRestore = { at: s.now + requestMs + s.timing.restoreApplyMs, snapshot, pod: s.active, phase: "apply" };
     return ok("");
+}
+
+/**
+ * The restore goroutine of handleStorageRaftSnapshotWrite (vault/logical_system_raft.go) on the node that took the
+ * upload, with the lines it logs: "shutting down prior to restoring snapshot" (preSeal), "applying snapshot" (raft's
+ * restore: the committed index moves here), the restore callback (vault/raft.go raftSnapshotRestoreCallback: "running
+ * post snapshot restore invalidations", then performKeyUpgrades), then postUnseal (vault/core.go: "post-unseal setup
+ * starting" ... "post-unseal setup complete"), which takes a while: until then the restore is not finished. Any
+ * error seals the node (the goroutine's deferred sealInternalWithOptions, vault/core.go: "marked as sealed").
+ * Another cluster's keyring fails the key upgrade ("failed to perform key upgrades, sealing") and every node seals
+ * (the standbys run the same callback when raft installs the snapshot). Each running Vault process keeps the seal
+ * configuration it has cached, the rebuilt cluster's (vault/seal.go defaultSeal.BarrierConfig returns d.config once
+ * set; only ClearBarrierConfig, in postUnseal, which a failed restore never reaches, or a new process reads storage
+ * again): unseal counts shares against it (vault/core.go getUnsealKey; hashicorp/vault#24975, #13416).
+ * @param {State} s @param {NonNullable<State["pendingRestore"]>} restoring
+ */
+function applyRestore(s, restoring) {
+    const pod = restoring.pod && s.pods[restoring.pod] ? restoring.pod : null;
+    const log = (/** @type {string} */ line) => pod && podLog(s, pod, line);
+    if (restoring.phase === "postUnseal") {
+        s.pendingRestore = null;
+        const faults = /** @type {{ restorePostUnsealFails?: number }} */ (s.faults);
+        if (pod && (faults.restorePostUnsealFails ?? 0) > 0) {
+            faults.restorePostUnsealFails = (faults.restorePostUnsealFails ?? 0) - 1;
+            log('[ERROR] core: raft snapshot restore failed postUnseal: error="failed to setup mount table"');
+            log("[INFO]  core: marked as sealed");
+            Object.assign(s.pods[pod].vault, { sealed: true, progress: [], unsealedAt: null });
+            reconcile(s);
+            return;
+        }
+        log("[INFO]  core: post-unseal setup complete");
+        return;
+    }
+    const snapshot = restoring.snapshot;
+    log("[INFO]  core: shutting down prior to restoring snapshot");
+    log("[INFO]  core: pre-seal teardown starting");
+    log("[INFO]  core: pre-seal teardown complete");
+    log("[INFO]  core: applying snapshot");
+    s.data = { ...snapshot.data };
+    s.raftIndex++;
+    log("[INFO]  core: running post snapshot restore invalidations");
+    if (s.cluster && snapshot.cluster.id !== s.cluster.id) {
+        log(
+            '[INFO]  core: failed to perform key upgrades, sealing: error="error reloading root key: failed to read root key: cipher: message authentication failed"',
+        );
+        const cached = { threshold: s.cluster.threshold, shares: s.cluster.shares };
+        const c = snapshot.cluster;
+        s.cluster = { id: c.id, keys: c.keys, threshold: c.threshold, shares: c.shares, rootToken: c.rootToken };
+        for (const [name, p] of Object.entries(s.pods)) {
+            if (vaultRuns(s, name)) p.vault.sealCache = p.vault.sealCache ?? cached;
+            Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
+        }
+        s.pendingRestore = null;
+        reconcile(s);
+        return;
+    }
+    log("[INFO]  core: post-unseal setup starting");
+    s.pendingRestore = { ...restoring, phase: "postUnseal", at: s.now + restoreTiming(s).restorePostUnsealMs };
 }
 
 /** Writes a value through the active node, as a client would (needs an active node). @param {State} s @param {string} key @param {string} value */
@@ -774,8 +928,9 @@ function sealStatus(s, name) {
         type: "shamir",
         initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
-        t: knowsSeal ? (s.cluster?.reportedThreshold ?? s.cluster?.threshold) : 0,
-        n: knowsSeal ? (s.cluster?.reportedShares ?? s.cluster?.shares) : 0,
+        // The seal configuration this process has cached, else the one in storage (vault/seal.go BarrierConfig).
+        t: knowsSeal ? (node.sealCache?.threshold ?? s.cluster?.threshold) : 0,
+        n: knowsSeal ? (node.sealCache?.shares ?? s.cluster?.shares) : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: versionOf(s, name),
@@ -784,6 +939,9 @@ function sealStatus(s, name) {
         recovery_seal: false,
         storage_type: "raft",
         ha_enabled: true,
+        // Present with raft storage (api/sys_seal.go RemovedFromCluster; Vault's own test scenario reads it from
+        // `vault status -format=json`).
+        removed_from_cluster: Boolean(node.removed),
         active_time: "0001-01-01T00:00:00Z",
     };
     if (node.sealed) return status;
@@ -938,14 +1096,20 @@ function unseal(s, name, key) {
     const url = localUrl(s, name, "sys/unseal");
     const what = "writing data to sys/unseal";
     if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
+    // A node that knows the cluster removed it refuses to unseal (http/sys_seal.go: "node was removed from a HA cluster").
+    if (node.removed) return apiError(what, "PUT", url, 500, "node was removed from a HA cluster");
     if (!node.sealed || node.completeAt !== null) return ok(sealStatus(s, name));
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
         return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
     }
     if (!node.progress.includes(key)) node.progress.push(key);
     const cluster = s.cluster;
-    if (!cluster || node.progress.length < cluster.threshold) return ok(sealStatus(s, name));
-    const right = node.progress.every((k) => cluster.keys.includes(k));
+    // vault/core.go getUnsealKey combines as soon as there are as many parts as the threshold of the seal
+    // configuration the process has cached (a stale one after a forced restore: applyRestore); shamir.Combine of
+    // fewer shares than the split's real threshold yields a wrong key, which the barrier refuses.
+    const threshold = node.sealCache?.threshold ?? cluster?.threshold ?? 0;
+    if (!cluster || node.progress.length < threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => cluster.keys.includes(k)) && node.progress.length >= cluster.threshold;
     node.progress = [];
     if (!right) return apiError(what, "PUT", url, 400, "Unseal failed, invalid key");
     if (node.pending) {
@@ -960,6 +1124,10 @@ function unseal(s, name, key) {
     }
     node.sealed = false;
     node.unsealedAt = s.now;
+    // Raft data of a node the cluster no longer has (its peer was removed, its volume kept): the unseal succeeds,
+    // and the active node refuses its first heartbeat with NotHAMember (vault/request_forwarding.go), upon which
+    // the node marks itself removed in raft.db and seals (physical/raft/raft.go, Vault 1.19+: GH-28875, GH-29090).
+    if (!node.member && s.cluster) node.removedCheckAt = s.now + 1000;
     return ok(sealStatus(s, name));
 }
 
@@ -982,6 +1150,9 @@ function resetUnseal(s, name) {
 function join(s, name, leaderAddr, caPem) {
     const node = s.pods[name].vault;
     const url = localUrl(s, name, "sys/storage/raft/join");
+    // A removed node with its raft data is refused (the exact text is not in the sources read: the CLI's prefix and
+    // the 500 are; inference for the message).
+    if (node.removed) return apiError("joining the node to the Raft cluster", "POST", url, 500, "node was removed from a HA cluster");
     if (node.initialized) return ok({ joined: true });
     if (caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(caPem)) {
         // tlsutil.ClientTLSConfig fails on a CA that is not PEM: 400 from the handler (exact text: inference).
@@ -1092,12 +1263,22 @@ function removePeer(s, name, token, serverId) {
     if (!peer || !peer.member) return apiError(what, "PUT", url, 400, `failed to remove raft peer: server ${serverId} not found`);
     Object.assign(peer, { member: false, voter: false });
     s.raftIndex++;
+    // A live node sees itself gone from the configuration (the removed checker runs every second; Vault's tests see
+    // it seal within seconds): it marks itself removed and seals. Stricter here: at once.
+    if (running(s, serverId) && !peer.sealed) markRemoved(s, serverId);
     return ok("Peer removed successfully!\n");
 }
 
 /**
- * The StatefulSet scaled to `replicas`: new pods from its template (uninitialised Vault), pods beyond it deleted
- * (their Vault data stays in raft's configuration until removed: a PVC the StatefulSet keeps).
+ * The StatefulSet scaled to `replicas` (pkg/controller/statefulset/stateful_set_control.go, with the chart's
+ * podManagementPolicy Parallel: every missing pod is created and every excess pod deleted in the same sync, without
+ * waiting for one another):
+ * - a missing ordinal gets its pod from the update revision, on its claim if the claim exists (the old raft data: the
+ *   controller never deletes claims on a scale-down unless persistentVolumeClaimRetentionPolicy.whenScaled is
+ *   Delete, which vault-ha leaves at the chart's default), on a new empty claim otherwise. A claim that is being
+ *   deleted is not used: the controller fails the pod's creation until the claim is gone, then makes a new one;
+ * - an excess pod is deleted like `kubectl delete pod` (deletePod: Vault stops at once, the object stays Terminating
+ *   for the chart's preStop sleep and shutdown) and is then gone for good (departed), its claim left behind.
  * @param {State} s @param {any} statefulSet @param {number} replicas
  */
 function scaleTo(s, statefulSet, replicas) {
@@ -1105,6 +1286,9 @@ function scaleTo(s, statefulSet, replicas) {
         const name = `${s.release}-${i}`;
         const existing = s.pods[name];
         if (i < replicas && (!existing || !existing.created)) {
+            const claim = s.claims[claimName(name)];
+            if (claim?.deleting) continue; // made once the claim is gone (deleteClaim)
+            if (!claim) s.claims[claimName(name)] = { uid: crypto.randomUUID(), deleting: false };
             s.pods[name] = {
                 uid: crypto.randomUUID(),
                 created: true,
@@ -1113,15 +1297,49 @@ function scaleTo(s, statefulSet, replicas) {
                 restartCount: 0,
                 apiUpAt: s.now + s.timing.restartMs + s.timing.apiStartMs,
                 ...podSpecFromStatefulSet(statefulSet, s.namespace, name),
-                vault: existing ? existing.vault : freshNode(),
+                vault: existing && claim ? existing.vault : freshNode(),
             };
-        } else if (i >= replicas && existing?.created) {
-            existing.created = false;
-            existing.runningAt = null;
-            Object.assign(existing.vault, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null });
+        } else if (i >= replicas && existing?.created && !existing.terminatingUntil) {
+            deletePod(s, name, true);
         }
     }
     reconcile(s);
+}
+
+/** A pod beyond the replica count has terminated: the object is gone; its claim (and the raft data on it) stays. @param {State} s @param {string} name */
+function departed(s, name) {
+    const p = s.pods[name];
+    Object.assign(p, { created: false, runningAt: null, terminatingUntil: null });
+    if (s.claims[claimName(name)]?.deleting) dropClaim(s, name);
+    reconcile(s);
+}
+
+/** The claim and its volume are gone (reclaim policy Delete, kind's local-path and most clouds' default): so is the pod's raft data. @param {State} s @param {string} pod */
+function dropClaim(s, pod) {
+    delete s.claims[claimName(pod)];
+    if (s.pods[pod]) s.pods[pod].vault = freshNode();
+    // The controller creates a pod that waited for its claim (scaleTo).
+    const sts = s.statefulSet;
+    scaleTo(s, sts.templates[sts.updateRevision], sts.replicas);
+}
+
+/**
+ * `kubectl delete pvc`: a claim a pod still uses gets a deletionTimestamp and stays until that pod is gone (the
+ * kubernetes.io/pvc-protection finalizer: pkg/controller/volume/pvcprotection/pvc_protection_controller.go); an unused
+ * one goes at once, with its volume.
+ * @param {State} s @param {string} name claim name
+ * @returns {"deleted" | "deleting" | "not-found"}
+ */
+function deleteClaim(s, name) {
+    const claim = s.claims[name];
+    if (!claim) return "not-found";
+    const pod = name.replace(/^data-/, "");
+    if (s.pods[pod]?.created) {
+        claim.deleting = true;
+        return "deleting";
+    }
+    dropClaim(s, pod);
+    return "deleted";
 }
 
 /**
@@ -1184,7 +1402,10 @@ module.exports = {
     listPeers,
     certManagerProbe,
     removePeer,
+    markRemoved,
     scaleTo,
+    claimName,
+    deleteClaim,
     deletePod,
     applyStatefulSet,
     autopilot,
