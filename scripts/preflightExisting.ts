@@ -261,6 +261,13 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
         ...streaming("exec", vault, "the bootstrap and the roll run kubectl exec in the Vault pods (init, unseal, join, raft)"),
         { verb: "delete", resource: "pods", namespace: vault, why: "the roll replaces the Vault pods one at a time (kubectl delete pod)" },
         { verb: "get", resource: "statefulsets.apps", namespace: vault, why: "the roll and the pod templates read the Vault StatefulSet" },
+        { verb: "list", resource: "persistentvolumeclaims", namespace: vault, why: "after a scale-down, verify finds the raft volumes of the departed pods" },
+        {
+            verb: "delete",
+            resource: "persistentvolumeclaims",
+            namespace: vault,
+            why: "after a scale-down, verify deletes the departed pods' raft volumes once their peers are removed",
+        },
         { verb: "list", resource: "nodes", why: "the up counts schedulable nodes to choose the anti-affinity" },
         { verb: "list", resource: "storageclasses.storage.k8s.io", why: "the up checks the storage class of the raft volumes" },
     ];

@@ -273,8 +273,11 @@ describe("npm run preflight with cluster: existing", () => {
         // The namespace: created by server-side apply (a patch that creates: both verbs), kept at destroy by default.
         assert.ok(q.has("create namespaces") && q.has("patch namespaces"));
         assert.ok(!q.has("delete namespaces"), "raftVolumesOnDestroy keep, no other namespace: nothing deleted");
-        // Nothing of what the user never touches: the claims are the StatefulSet controller's.
-        assert.ok(![...q.keys()].some((k) => k.includes("persistentvolumeclaims")));
+        // The claims are the StatefulSet controller's: vault-ha only lists them and deletes departed pods' (verify).
+        assert.deepEqual(
+            [...q.keys()].filter((k) => k.includes("persistentvolumeclaims")),
+            ["list persistentvolumeclaims -n vault", "delete persistentvolumeclaims -n vault"],
+        );
     });
 
     it("the steps: exec, the roll's pod deletion, the StatefulSet, the secrets read-ca reads and delete-secrets deletes, the load balancer's Service", () => {
@@ -286,6 +289,8 @@ describe("npm run preflight with cluster: existing", () => {
             "get pods --subresource=exec -n vault",
             "delete pods -n vault",
             "get statefulsets.apps -n vault",
+            "list persistentvolumeclaims -n vault",
+            "delete persistentvolumeclaims -n vault",
             "get secrets -n vault",
             "delete secrets -n vault",
             "get services -n vault",
@@ -294,6 +299,7 @@ describe("npm run preflight with cluster: existing", () => {
         ])
             assert.ok(q.has(k), k);
         assert.match(q.get("delete pods -n vault")!, /the roll replaces the Vault pods/);
+        assert.match(q.get("delete persistentvolumeclaims -n vault")!, /verify deletes the departed pods' raft volumes once their peers are removed/);
         assert.match(q.get("get secrets -n vault")!, /Helm keeps the Vault release in Secrets and reads the release; read-ca reads the CA certificate/);
         assert.match(q.get("delete secrets -n vault")!, /; delete-secrets removes the secrets cert-manager wrote/);
         assert.match(q.get("get services -n vault")!, /load balancer's address/);
@@ -312,7 +318,8 @@ describe("npm run preflight with cluster: existing", () => {
             q.get("delete namespaces"),
             "pulumi destroy deletes the Namespace vault (raftVolumesOnDestroy: delete; the raft volume claims go with it)",
         );
-        assert.ok(![...q.keys()].some((k) => k.includes("persistentvolumeclaims")));
+        // Destroy deletes no claim itself (verify's scale-down clean-up asks for its own two).
+        assert.match(q.get("delete persistentvolumeclaims -n vault")!, /^after a scale-down, verify deletes/);
         // The other namespaces the up creates go at destroy too, whatever raftVolumesOnDestroy says.
         const all = questions({ ingress: "install" });
         assert.match(all.get("create namespaces")!, /the Namespaces vault, cert-manager, ingress-nginx, whoami /);
