@@ -2,7 +2,7 @@
 # npm run e2e: the end-to-end test for a machine with Docker, kind, kubectl and the Pulumi CLI (it cannot run where
 # there is no Docker engine). It deploys a throwaway stack "e2e" (cluster vault-e2e, state in a temp folder), checks
 # what a user would check, runs `pulumi preview --expect-no-changes`, and destroys everything, also on failure.
-# KEEP=1 keeps the cluster for inspection; E2E_TLS=false tests the plain-HTTP lab. It needs ports 80, 443, 30000 and 30001 free (stop the dev stack first).
+# KEEP=1 keeps the cluster for inspection; E2E_TLS=false tests the plain-HTTP lab; E2E_SCALE=false skips the 3 -> 2 -> 3 scaling phase. It needs ports 80, 443, 30000 and 30001 free (stop the dev stack first).
 #
 # E2E_CLUSTER=existing tests `cluster: existing` instead: it creates a kind cluster of its own first
 # (vault-ha-e2e-existing, 1 control plane and 3 workers, no host ports), deploys onto it as onto any cluster (its
@@ -182,6 +182,15 @@ existing_leftovers() {
   kubectl --context "$ctx" delete namespace vault --wait=true
   rm -f "${kept[0]}"
   wait_for "namespace vault gone" 300 namespace_gone vault
+}
+
+# expect_peers N: the stack's raftPeers output lists N voters, exactly one of them the leader.
+expect_peers() {
+  pulumi stack output --stack "$stack" raftPeers --json | E2E_PEERS="$1" node -e '
+    const peers = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const ok = peers.length === Number(process.env.E2E_PEERS) && peers.filter((p) => p.leader).length === 1 && peers.every((p) => p.voter);
+    console.log(peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}`).join(", "));
+    process.exit(ok ? 0 : 1);'
 }
 
 # --- phase timings ---------------------------------------------------------------------------------------------------
@@ -415,18 +424,14 @@ main() {
   expect_lines "nodes labelled vault-ha.dev/owner=vault-ha.$stack" 4 kubectl --context "$ctx" get nodes -l "vault-ha.dev/owner=vault-ha.$stack" -o name
 
   step "vault is one unsealed raft cluster: 1 leader, 2 voting followers"
-  pulumi stack output --stack $stack raftPeers --json | node -e '
-    const peers = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const ok = peers.length === 3 && peers.filter((p) => p.leader).length === 1 && peers.every((p) => p.voter);
-    console.log(peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}`).join(", "));
-    process.exit(ok ? 0 : 1);'
+  expect_peers 3
   vault_addr=$(pulumi stack output --stack $stack vaultAddr)
   ingress_url=$(pulumi stack output --stack $stack ingressUrl)
   host=${ingress_url#*://}
-  # The NodePort sends requests to every unsealed pod, and a standby answers sys/health with 429 unless standbyok=true
-  # (https://developer.hashicorp.com/vault/api-docs/system/health). The Ingress goes to the vault-active service: there
-  # the plain sys/health, 200 only from the active node, checks that it reaches the leader.
-  nodeport_health="$vault_addr/v1/sys/health?standbyok=true"
+  # Both front doors reach the active node only: the NodePort's Service selects vault-active=true
+  # (ui.activeVaultPodOnly) and the Ingress goes to the vault-active Service. The plain sys/health answers 200 only
+  # from the active node (a standby answers 429: https://developer.hashicorp.com/vault/api-docs/system/health).
+  nodeport_health="$vault_addr/v1/sys/health"
   if [ "$tls" = true ]; then
     pulumi stack output --stack $stack caCert > "$state/ca.pem"
     # Both front doors answer from a certificate verified with the cluster CA: the NodePort, and ingress passthrough.
@@ -470,6 +475,28 @@ main() {
     wait_for "vault-$i unsealed after the restore" 120 kubectl --context $ctx -n vault exec vault-$i -c vault -- vault status
   done
   pulumi preview --stack $stack --expect-no-changes
+
+  if [ "${E2E_SCALE:-true}" = true ]; then
+    # The path only real Vault can prove: a departed pod's peer and volume go, and it comes back empty and joins as
+    # a new member under the same node id (the open hashicorp/vault#32099 would show as removed_from_cluster here).
+    phase scale "day 2: vaultReplicas 3 -> 2 -> 3"
+    pulumi config set --stack $stack vault-ha:vaultReplicas 2
+    pulumi up --stack $stack --yes --skip-preview
+    expect_peers 2
+    if kubectl --context $ctx -n vault get pvc data-vault-2 -o name 2>/dev/null | grep -q .; then
+      kubectl --context $ctx -n vault get pvc data-vault-2 -o jsonpath='{.metadata.deletionTimestamp}' | grep -q . ||
+        { echo "e2e: the departed pod's volume claim data-vault-2 was not deleted" >&2; exit 1; }
+    fi
+    pulumi preview --stack $stack --expect-no-changes
+    pulumi config rm --stack $stack vault-ha:vaultReplicas
+    pulumi up --stack $stack --yes --skip-preview
+    expect_peers 3
+    kubectl --context $ctx -n vault exec vault-2 -c vault -- vault status -format=json | grep -q '"removed_from_cluster": false' ||
+      { echo "e2e: vault-2 reports removed_from_cluster after re-joining" >&2; exit 1; }
+    pulumi stack output --stack $stack rootToken --show-secrets |
+      kubectl --context $ctx -n vault exec -i vault-0 -c vault -- sh -c 'umask 077; h=$(mktemp -d); cat > "$h/.vault-token"; HOME="$h" vault kv get -field=username mysecret/logins/study | grep -qx demo; rc=$?; rm -rf "$h"; exit $rc'
+    pulumi preview --stack $stack --expect-no-changes
+  fi
 
   if [ -n "${E2E_UPGRADE_FROM:-}" ]; then
     phase upgrade "day 2: roll from $E2E_UPGRADE_FROM to the default Vault image, one pod at a time"

@@ -264,13 +264,23 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
         assert.notEqual(run("ctx=kind-vault-e2e; vault_started vault-1").status, 0, "not started: no startedAt");
     });
 
-    it("asks the NodePort for sys/health with standbyok=true (a standby answers 429 otherwise), the ingress (vault-active) without", () => {
+    it("asks both front doors for the plain sys/health: each reaches the active node only (200), never a standby (429)", () => {
         const healthChecks = code.split("\n").filter((l) => /curl .*health/.test(l) || /sys\/health/.test(l));
-        assert.ok(code.includes(`nodeport_health="$vault_addr/v1/sys/health?standbyok=true"`));
+        assert.ok(code.includes(`nodeport_health="$vault_addr/v1/sys/health"`));
         assert.equal(healthChecks.filter((l) => l.includes(`"$nodeport_health"`)).length, 2, "the TLS and the plain-HTTP NodePort check");
-        for (const line of healthChecks) {
-            assert.ok(!/\$vault_addr\/v1\/sys\/health(?!\?standbyok=true)/.test(line), `NodePort health without standbyok: ${line.trim()}`);
-        }
+        // Only the existing-cluster check through a port-forward (kubectl picks a pod once) accepts a standby.
+        assert.deepEqual(
+            healthChecks.filter((l) => l.includes("standbyok") && !/port-forward/.test(l)),
+            [],
+            "no front-door check accepts a standby's answer",
+        );
+    });
+
+    it("scales 3 -> 2 -> 3 unless E2E_SCALE=false: the departed pod's claim goes, and it comes back a member, not removed", () => {
+        const scale = code.slice(code.indexOf('if [ "${E2E_SCALE:-true}" = true ]'), code.indexOf('E2E_UPGRADE_FROM:-}" ]; then\n    phase upgrade'));
+        assert.match(scale, /vault-ha:vaultReplicas 2\n[^]*expect_peers 2[^]*data-vault-2[^]*vault-ha:vaultReplicas\n[^]*expect_peers 3/);
+        assert.match(scale, /"removed_from_cluster": false/);
+        assert.equal((scale.match(/--expect-no-changes/g) ?? []).length, 2, "a quiet preview after each change");
     });
 
     it("writes the phase timings as JSON, splitting the up by component from Pulumi's event log", () => {
