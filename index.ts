@@ -8,7 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "./components/tls/certManager";
 import { existingTarget, kindTarget } from "./components/cluster/target";
 import { IngressNginx } from "./components/ingress/ingressNginx";
-import { ingressMode, vaultChartOptions, vaultServiceType, whoamiEnabled } from "./components/config/clusterModes";
+import {
+    certManagerOwner,
+    ingressMode,
+    ingressNginxTarget,
+    issuerScope,
+    vaultChartOptions,
+    vaultServiceType,
+    whoamiEnabled,
+} from "./components/config/clusterModes";
 import { KvProof } from "./components/vault/kvProof";
 import { loadSettings } from "./components/config/settings";
 import { ownerLabelValue } from "./components/kind/kindConfig";
@@ -33,7 +41,7 @@ async function main() {
         ingress === "install"
             ? new IngressNginx(
                   "ingress-nginx",
-                  { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion, target: onKind ? "kind" : "existing" },
+                  { namespace: settings.ingressNginxNamespace, chartVersion: settings.ingressNginxChartVersion, target: ingressNginxTarget(settings) },
                   inCluster,
               ).ingressClassName
             : ingress === "existing"
@@ -86,7 +94,7 @@ async function main() {
                                 namespace: settings.certManagerNamespace,
                                 chartVersion: settings.certManagerChartVersion,
                                 // Marks the install as this stack's on a cluster others share; kind's stays unmarked (unchanged).
-                                owner: onKind ? undefined : owner,
+                                owner: certManagerOwner(settings, owner),
                                 kubeconfig: target.kubeconfig,
                             }),
                       // On a shared cluster the gate probes with an Issuer in Vault's namespace (no cluster-wide right).
@@ -103,7 +111,7 @@ async function main() {
                       ingressHost: settings.ingressHost,
                       tlsExtraNames: settings.tlsExtraNames,
                       // On a shared cluster everything of the CA lives in Vault's namespace (see tlsConfig.ts).
-                      issuerScope: onKind ? "cluster" : "namespace",
+                      issuerScope: issuerScope(settings),
                       kubeconfig: target.kubeconfig,
                       certManagerReady: certManager.webhookReady,
                   },

@@ -12,7 +12,7 @@ import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsConfig";
 import { certManagerChartValues } from "../components/tls/certManagerMode";
-import { ingressMode, vaultChartOptions } from "../components/config/clusterModes";
+import { certManagerOwner, ingressMode, ingressNginxTarget, issuerScope, vaultChartOptions } from "../components/config/clusterModes";
 import { ownerLabelValue } from "../components/kind/kindConfig";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
@@ -45,7 +45,7 @@ export function render(stack: string, settings: Settings): string {
             ? [
                   section(
                       `ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`,
-                      stringify(ingressNginxValues(onKind ? "kind" : "existing")),
+                      stringify(ingressNginxValues(ingressNginxTarget(settings))),
                   ),
               ]
             : []),
@@ -57,7 +57,7 @@ export function render(stack: string, settings: Settings): string {
 
 /** cert-manager's values as the program installs it: marked as the stack's own on an existing cluster. */
 function certManagerInstallValues(stack: string, settings: Settings): Record<string, unknown> {
-    return certManagerChartValues(settings.cluster === "kind" ? undefined : ownerLabelValue(PROJECT, stack));
+    return certManagerChartValues(certManagerOwner(settings, ownerLabelValue(PROJECT, stack)));
 }
 
 function tlsSections(stack: string, settings: Settings, section: (title: string, body: string) => string): string[] {
@@ -68,7 +68,13 @@ function tlsSections(stack: string, settings: Settings, section: (title: string,
         ingressHost: settings.ingressHost,
         extraNames: settings.tlsExtraNames,
     });
-    const chain = caChainManifests({ certManagerNamespace: settings.certManagerNamespace, vaultNamespace: settings.vaultNamespace, sans });
+    // The program's scope: ClusterIssuers on kind, Issuers in Vault's namespace elsewhere.
+    const chain = caChainManifests({
+        certManagerNamespace: settings.certManagerNamespace,
+        vaultNamespace: settings.vaultNamespace,
+        sans,
+        issuerScope: issuerScope(settings),
+    });
     return [
         section(
             `cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`,
@@ -94,7 +100,6 @@ export interface PlannedRelease {
 }
 
 export function plannedReleases(settings: Settings, stack = "dev"): PlannedRelease[] {
-    const onKind = settings.cluster === "kind";
     return [
         ...(ingressMode(settings) === "install"
             ? [
@@ -103,7 +108,7 @@ export function plannedReleases(settings: Settings, stack = "dev"): PlannedRelea
                       release: "ingress-nginx",
                       namespace: settings.ingressNginxNamespace,
                       version: settings.ingressNginxChartVersion,
-                      values: ingressNginxValues(onKind ? "kind" : "existing"),
+                      values: ingressNginxValues(ingressNginxTarget(settings)),
                   },
               ]
             : []),

@@ -6,6 +6,8 @@
  */
 import type { AntiAffinity, ClusterMode, IngressMode, Settings, VaultServiceType } from "./settings";
 import type { VaultChartOptions, VaultResources } from "../vault/vaultValues";
+import type { IngressNginxTarget } from "../ingress/ingressNginxValues";
+import type { IssuerScope } from "../tls/tlsConfig";
 
 /**
  * Pod resources on an existing cluster: the example in the pinned vault-helm chart's values.yaml (server.resources,
@@ -24,6 +26,27 @@ export function vaultServiceType(s: Pick<Settings, "cluster" | "vaultServiceType
 export function ingressMode(s: Pick<Settings, "cluster" | "ingress">): IngressMode {
     if (s.ingress !== "auto") return s.ingress;
     return s.cluster === "kind" ? "install" : "none";
+}
+
+/** Which of ingress-nginx's values an install gets (ingressNginxValues.ts): kind's mapped host ports, or a LoadBalancer. */
+export function ingressNginxTarget(s: Pick<Settings, "cluster">): IngressNginxTarget {
+    return s.cluster === "kind" ? "kind" : "existing";
+}
+
+/**
+ * Where cert-manager's CA chain lives (tlsConfig.ts): ClusterIssuers on kind, Issuers in Vault's namespace on a
+ * cluster vault-ha does not own (nothing cluster-wide another stack could collide with).
+ */
+export function issuerScope(s: Pick<Settings, "cluster">): IssuerScope {
+    return s.cluster === "kind" ? "cluster" : "namespace";
+}
+
+/**
+ * The owner label (ownerLabelValue(project, stack)) on the cert-manager vault-ha installs: only off kind, where the
+ * next `up` must tell its own install from a foreign one; kind's values stay what its stacks were installed with.
+ */
+export function certManagerOwner(s: Pick<Settings, "cluster">, owner: string): string | undefined {
+    return s.cluster === "kind" ? undefined : owner;
 }
 
 export function vaultResources(s: Pick<Settings, "cluster" | "vaultCpu" | "vaultMemory">): VaultResources {

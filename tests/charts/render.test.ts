@@ -343,8 +343,12 @@ async function vaultProblems(manifests: Manifest[], want: VaultIntent): Promise<
         if (p.nodePort !== want.uiNodePort) problems.push(at(svc, `spec.ports[0].nodePort is ${p.nodePort}, expected ${want.uiNodePort}`));
         if (portNumber(p.targetPort ?? p.port, vault) !== port)
             problems.push(at(svc, `spec.ports[0].targetPort is ${p.targetPort}, expected the listener's ${port}`));
-        if (!isSubset(svc.spec.selector, podLabels))
-            problems.push(at(svc, `spec.selector ${JSON.stringify(svc.spec.selector)} does not select the Vault pods`));
+        // vault-active is not in the template: Vault's service registration puts it on the active node's pod at run
+        // time (serviceregistration/kubernetes/service_registration.go), so it counts only with that stanza.
+        const { "vault-active": active, ...templateSelector } = svc.spec.selector ?? {};
+        if (!isSubset(templateSelector, podLabels)) problems.push(at(svc, `spec.selector ${JSON.stringify(svc.spec.selector)} does not select the Vault pods`));
+        if (active !== undefined && (active !== "true" || !config.service_registration?.kubernetes))
+            problems.push(at(svc, `spec.selector vault-active=${active} needs service_registration "kubernetes", which labels the active pod "true"`));
     }
 
     // service_registration "kubernetes" labels the pod it runs in: the pod's service account must be allowed to.

@@ -1,0 +1,137 @@
+/**
+ * `npm run render` (scripts/render.ts) against what the program registers (index.ts under Pulumi mocks), for the same
+ * stack config: the Helm releases and their values, the Vault server configuration, and cert-manager's CA chain
+ * (kind, name, namespace, spec), on kind and on an existing cluster, with and without TLS. Render prints what `up`
+ * applies only if both take the mode's choices from the same functions (components/config/clusterModes.ts).
+ *
+ * On an existing cluster the mocks' cluster-facts (tests/support/program.ts FAKE_FACTS: 3 schedulable nodes, no
+ * cert-manager) make `up` decide what render assumes for the choices left to `up` (the chart's required anti-affinity,
+ * cert-manager installed).
+ */
+import { strict as assert } from "assert";
+import { parse, parseAllDocuments } from "yaml";
+import { parseSettings } from "../../components/config/settings";
+import { plannedReleases, render } from "../../scripts/render";
+import { registeredReleases } from "../support/helm";
+import { ProgramRun, runProgramOnce } from "../support/program";
+
+/** The project's stack under mocks (tests/support/program.ts): the owner label render and the program compute. */
+const STACK = "dev";
+
+const STACKS: Record<string, Record<string, string>> = {
+    "kind, tls": { tls: "true" },
+    "kind, no tls": { tls: "false" },
+    "existing, tls": { cluster: "existing", kubeContext: "prod-eu", tls: "true" },
+    "existing, no tls": { cluster: "existing", kubeContext: "prod-eu", tls: "false" },
+    "existing, tls, ingress-nginx installed": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "true",
+        ingress: "install",
+        ingressHost: "vault.example.com",
+    },
+};
+
+/** A value as the engine receives it: what JSON keeps (no undefined members). */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null));
+
+/** render's text as its sections: title -> body. */
+function sections(text: string): Map<string, string> {
+    const parts = text.split(/^# ==== (.*)$/m);
+    const out = new Map<string, string>();
+    for (let i = 1; i < parts.length; i += 2) out.set(parts[i], parts[i + 1]);
+    return out;
+}
+
+/** The body of the one section whose title starts with `prefix`, or undefined. */
+function section(all: Map<string, string>, prefix: string): string | undefined {
+    const found = [...all.keys()].filter((t) => t.startsWith(prefix));
+    assert.ok(found.length <= 1, `one section "${prefix}...", found ${found.join(", ")}`);
+    return found.length === 1 ? all.get(found[0]) : undefined;
+}
+
+/** A cert-manager object reduced to what it is: kind, name, namespace and spec (the program adds a wait annotation). */
+interface CertObject {
+    kind: string;
+    name: string;
+    namespace?: string;
+    spec: unknown;
+}
+const byName = (a: CertObject, b: CertObject) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`);
+
+function registeredCertObjects(run: ProgramRun): CertObject[] {
+    return run.registrations
+        .filter((r) => r.type.startsWith("kubernetes:cert-manager.io/"))
+        .map((r) => ({
+            kind: r.inputs.kind,
+            name: r.inputs.metadata.name,
+            ...(r.inputs.metadata.namespace !== undefined ? { namespace: r.inputs.metadata.namespace } : {}),
+            spec: plain(r.inputs.spec),
+        }))
+        .sort(byName);
+}
+
+function renderedCertObjects(body: string | undefined): CertObject[] {
+    if (body === undefined) return [];
+    return parseAllDocuments(body)
+        .map((d) => d.toJS())
+        .map((m: any) => ({
+            kind: m.kind,
+            name: m.metadata.name,
+            ...(m.metadata.namespace !== undefined ? { namespace: m.metadata.namespace } : {}),
+            spec: plain(m.spec),
+        }))
+        .sort(byName);
+}
+
+describe("npm run render shows what the program registers", function () {
+    this.timeout(60_000);
+
+    for (const [title, config] of Object.entries(STACKS)) {
+        describe(title, () => {
+            let run: ProgramRun;
+            let printed: Map<string, string>;
+            const settings = () => parseSettings(config).settings;
+            before(async () => {
+                run = await runProgramOnce(config);
+                printed = sections(render(STACK, settings()));
+            });
+
+            it("the same Helm releases, charts, versions, namespaces and values (render --manifests' plan)", () => {
+                const registered = registeredReleases(run)
+                    .map((r) => ({ chart: r.chart, release: r.release, namespace: r.namespace, version: r.version, values: plain(r.values) }))
+                    .sort((a, b) => a.release.localeCompare(b.release));
+                const planned = plannedReleases(settings(), STACK)
+                    .map((r) => ({ ...r, values: plain(r.values) }))
+                    .sort((a, b) => a.release.localeCompare(b.release));
+                assert.deepEqual(planned, registered);
+            });
+
+            it("each release's printed values are the registered values, and no other chart's values are printed", () => {
+                const registered = registeredReleases(run);
+                for (const chart of ["ingress-nginx", "cert-manager", "vault"] as const) {
+                    const body = section(printed, `${chart} chart `);
+                    const release = registered.find((r) => r.chart === chart);
+                    if (!release) {
+                        assert.equal(body, undefined, `render prints ${chart} values, but the program installs no ${chart}`);
+                        continue;
+                    }
+                    assert.ok(body !== undefined, `render prints no ${chart} values, but the program installs ${chart}`);
+                    assert.deepEqual(plain(parse(body)), plain(release.values), `${chart} values`);
+                }
+            });
+
+            it("the printed Vault server configuration is the one the registered release starts Vault with", () => {
+                const vault = registeredReleases(run).find((r) => r.chart === "vault")!;
+                const hcl = section(printed, "Vault server configuration");
+                assert.equal(hcl?.trim(), String((vault.values as any).server.ha.raft.config).trim());
+            });
+
+            it("the same cert-manager objects: kinds, names, namespaces and specs", () => {
+                const registered = registeredCertObjects(run);
+                assert.equal(registered.length, config.tls === "true" ? 4 : 0, "the program's CA chain");
+                assert.deepEqual(renderedCertObjects(section(printed, "cert-manager CA chain")), registered);
+            });
+        });
+    }
+});
