@@ -261,6 +261,13 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
         ...streaming("exec", vault, "the bootstrap and the roll run kubectl exec in the Vault pods (init, unseal, join, raft)"),
         { verb: "delete", resource: "pods", namespace: vault, why: "the roll replaces the Vault pods one at a time (kubectl delete pod)" },
         { verb: "get", resource: "statefulsets.apps", namespace: vault, why: "the roll and the pod templates read the Vault StatefulSet" },
+        {
+            verb: "get",
+            resource: "pods",
+            subresource: "log",
+            namespace: vault,
+            why: "join reads a follower's log for why it failed; npm run restore reads the active node's for the restore's progress",
+        },
         { verb: "list", resource: "persistentvolumeclaims", namespace: vault, why: "after a scale-down, verify finds the raft volumes of the departed pods" },
         {
             verb: "delete",

@@ -237,38 +237,107 @@ async function restartSealedPod(ctx: StepContext, pod: string): Promise<SealStat
     return waitForApi(ctx, pod);
 }
 
+/**
+ * A forced restore replaces the keyring on every node that is unsealed and follows the leader; a node sealed at that
+ * moment takes no part, and would later refuse the snapshot's keys. So every pod must be unsealed first.
+ */
+async function requireAllUnsealed(ctx: StepContext, names: string[]): Promise<void> {
+    const sealed: string[] = [];
+    for (const name of names) if ((await waitForApi(ctx, name)).sealed) sealed.push(name);
+    if (sealed.length) {
+        throw new StepError(
+            `${sealed.join(", ")} ${sealed.length > 1 ? "are" : "is"} sealed: a forced restore needs every pod unsealed, or the sealed ones ` +
+                `miss the snapshot's keyring. Nothing was restored. Run npm run up (it unseals every pod), then the restore again`,
+        );
+    }
+}
+
+/**
+ * Vault took the snapshot in, not only the CLI: its restore goroutine logged its start on `pod`, or (the log out of
+ * this user's sight) the node's status moved (sealed, or a new active term). Before this, nothing may assume the
+ * cluster's data or keys changed.
+ */
+async function restoreStarted(ctx: StepContext, pod: string, since: Date, marksBefore: number, before: SealStatus | undefined): Promise<void> {
+    const deadline = ctx.clock.now() + 60_000;
+    for (;;) {
+        const lines = await readLog(ctx, pod, since);
+        if (lines && lines.filter((l) => RESTORE_STARTED.test(l)).length > marksBefore) return;
+        if (!lines) {
+            const now = await ctx.ops.status(pod).catch(() => undefined);
+            if (now && (now.sealed || (now.activeTime ?? 0) > (before?.activeTime ?? 0))) return;
+        }
+        if (ctx.clock.now() >= deadline) {
+            throw new StepError(
+                `Vault on ${pod} did not start applying the snapshot within 60s (no "shutting down prior to restoring snapshot" in its log): ` +
+                    `nothing was restored, and the keys did not change. Run the restore again`,
+            );
+        }
+        await ctx.clock.sleep(ctx.pollMs);
+    }
+}
+
+/** The log lines of `pod` since `since`, or undefined when this user may not read them (kubectl logs refused). */
+async function readLog(ctx: StepContext, pod: string, since: Date): Promise<string[] | undefined> {
+    try {
+        return await ctx.ops.restoreLog(pod, since);
+    } catch (err) {
+        if (err instanceof VaultRefused) return undefined;
+        throw err;
+    }
+}
+
+/** How many upload-and-restore attempts a restore makes when the leadership moves away from the pod meanwhile. */
+const RESTORE_ATTEMPTS = 3;
+
 export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Promise<{ forced: boolean; keys: VaultKeys }> {
     // Before anything is touched: the file is whole and the keys that open it are there.
     const { description, keys } = verifyBackup(o.file);
     ctx.onSecret?.(...keys.unsealKeys, keys.rootToken);
     const names = podNames(o.release, o.replicas);
-    const { pod, status } = await activeNode(ctx, names);
-    const forced = !status.clusterId || status.clusterId !== description.clusterId;
-    ctx.log(
-        forced
-            ? `the running cluster (${status.clusterId ?? "unknown id"}) is not the one the snapshot came from (${description.clusterId}): restoring with -force; afterwards it opens only with the snapshot's keys`
-            : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
-    );
-    await stageSnapshot(ctx, pod, o.file, description);
-    // Restores this log already shows (a margin back, for clock skew) are not this one.
-    const since = new Date(ctx.clock.now() - LOG_MARGIN_MS);
-    const marksBefore = forced ? 0 : (await ctx.ops.restoreLog(pod, since).catch(() => [] as string[])).filter((l) => RESTORE_STARTED.test(l)).length;
-    try {
-        await ctx.ops.restoreStagedSnapshot(pod, o.currentToken, forced);
-    } catch (err) {
-        // Vault answered (or nothing reached it): the handler refuses before the restore starts.
-        if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message}); nothing was restored`);
-        // Not repeated: a restore whose answer was lost may have been accepted, and a second one would act on what
-        // the first changed. Say so, with how to tell.
-        throw new StepError(
-            `the restore's answer was lost (${(err as Error).message}): Vault may or may not have accepted the snapshot. ` +
-                `Check with vault status in a pod (cluster id ${description.clusterId}, or sealed, means it was accepted` +
-                `${forced ? ": then unseal with the keys in the .keys.json beside the snapshot" : ""}), or run the restore again`,
-        );
-    } finally {
-        // The script removes it whatever happens; this covers a script that was killed.
-        await ctx.ops.dropStagedSnapshot(pod).catch(() => undefined);
+    let pod = "";
+    let status: SealStatus | undefined;
+    let forced: boolean;
+    let since = new Date(0);
+    let marksBefore = 0;
+    for (let attempt = 1; ; attempt++) {
+        ({ pod, status } = await activeNode(ctx, names));
+        forced = !status.clusterId || status.clusterId !== description.clusterId;
+        if (attempt === 1) {
+            ctx.log(
+                forced
+                    ? `the running cluster (${status.clusterId ?? "unknown id"}) is not the one the snapshot came from (${description.clusterId}): restoring with -force; afterwards it opens only with the snapshot's keys`
+                    : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
+            );
+        }
+        if (forced) await requireAllUnsealed(ctx, names);
+        await stageSnapshot(ctx, pod, o.file, description);
+        // Restores this log already shows (a margin back, for clock skew) are not this one.
+        since = new Date(ctx.clock.now() - LOG_MARGIN_MS);
+        marksBefore = ((await readLog(ctx, pod, since)) ?? []).filter((l) => RESTORE_STARTED.test(l)).length;
+        let sent: "sent" | "not-active";
+        try {
+            sent = await ctx.ops.restoreStagedSnapshot(pod, o.currentToken, forced);
+        } catch (err) {
+            // Vault answered (or nothing reached it): the handler refuses before the restore starts.
+            if (err instanceof VaultRefused) throw new StepError(`Vault refused the snapshot (${err.message}); nothing was restored`);
+            // Not repeated: a restore whose answer was lost may have been accepted, and a second one would act on what
+            // the first changed. Say so, with how to tell.
+            throw new StepError(
+                `the restore's answer was lost (${(err as Error).message}): Vault may or may not have accepted the snapshot. ` +
+                    `Check with vault status in a pod (cluster id ${description.clusterId}, or sealed, means it was accepted` +
+                    `${forced ? ": then unseal with the keys in the .keys.json beside the snapshot" : ""}), or run the restore again`,
+            );
+        } finally {
+            // The script removes it whatever happens; this covers a script that was killed.
+            await ctx.ops.dropStagedSnapshot(pod).catch(() => undefined);
+        }
+        if (sent === "sent") break;
+        if (attempt >= RESTORE_ATTEMPTS) {
+            throw new StepError(`the active Vault node changed during each of ${RESTORE_ATTEMPTS} uploads; nothing was restored. Run the restore again`);
+        }
+        ctx.log(`${pod} stopped being the active node during the upload; nothing was restored. Uploading to the new active node`);
     }
+    await restoreStarted(ctx, pod, since, marksBefore, status);
     ctx.log(`snapshot ${path.basename(o.file)} accepted; Vault applies it in the background`);
     if (!forced) {
         // Done when Vault's restore goroutine is: raft's index moves when the data is in, but postUnseal (mounts,
@@ -278,11 +347,16 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
             ctx,
             `Vault on ${pod} to finish applying the snapshot ("post-unseal setup complete" in its log)`,
             async () => {
-                const seen = restoreOutcome(await ctx.ops.restoreLog(pod, since), marksBefore);
+                const lines = await readLog(ctx, pod, since);
+                const seen = lines ? restoreOutcome(lines, marksBefore) : undefined;
                 if (seen) return seen;
                 const now = await ctx.ops.status(pod);
                 last = now.sealed ? `${pod} is sealed` : `${pod} is still applying it`;
-                return now.sealed ? { failed: `${pod} sealed itself` } : undefined;
+                if (now.sealed) return { failed: `${pod} sealed itself` };
+                // Without the log (this user may not read it): Vault holds its state lock through the whole restore, so
+                // `vault status` answers again only after it, and postUnseal starts a new active term.
+                if (!lines && now.isSelf && (now.activeTime ?? 0) > (status?.activeTime ?? 0)) return "applied" as const;
+                return undefined;
             },
             () => last,
         );

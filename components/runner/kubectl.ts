@@ -166,10 +166,19 @@ export const CHECK_STAGED_SNAPSHOT_SCRIPT = `f="${STAGED_SNAPSHOT_FILE}"; if [ -
 
 export const DROP_STAGED_SNAPSHOT_SCRIPT = `rm -f "${STAGED_SNAPSHOT_FILE}" "${STAGED_SNAPSHOT_FILE}.partial"`;
 
+/** What the restore script says, and its exit code, when its pod is not the active node (nothing was sent). */
+export const NOT_ACTIVE_EXIT = 3;
+export const NOT_ACTIVE_MESSAGE = "vault-ha: this Vault node is not the active one; nothing was sent";
+
 /**
  * \`vault operator raft snapshot restore [-force] FILE\` of the staged file (command/operator_raft_snapshot_restore.go
  * os.Opens the path and streams it to Vault at 127.0.0.1). The first line of stdin is the token. The staged file is
  * removed when the script ends, whatever the outcome. $1: "-force" or "".
+ *
+ * Only on the active node: a standby answers the snapshot paths with a 307 to the active node (http/handler.go
+ * alwaysRedirectPaths), which the CLI takes for success without anything restored (api/client.go follows one
+ * redirect with a body already read; 307 is no error). The leadership can move during a long upload, so the pod
+ * is asked again right before the call.
  */
 export const RESTORE_STAGED_SNAPSHOT_SCRIPT = `set -eu
 umask 077
@@ -179,6 +188,10 @@ trap 'rm -rf "$home" "$f"' EXIT
 IFS= read -r token
 printf '%s' "$token" > "$home/.vault-token"
 export VAULT_CLIENT_TIMEOUT=3600
+if ! HOME="$home" vault status -format=json | grep -q '"is_self": true'; then
+  echo "${NOT_ACTIVE_MESSAGE}" >&2
+  exit ${NOT_ACTIVE_EXIT}
+fi
 if [ "$1" = -force ]; then
   HOME="$home" vault operator raft snapshot restore -force "$f"
 else
@@ -683,9 +696,10 @@ export class KubectlVaultOps implements VaultOps {
         return result.stdout.split("\n").filter((l) => l !== "");
     }
 
-    async restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<void> {
+    async restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<"sent" | "not-active"> {
         const result = await this.exec(pod, ["sh", "-c", RESTORE_STAGED_SNAPSHOT_SCRIPT, "vault-ha-restore", force ? "-force" : ""], `${token}\n`);
-        if (result.code === 0) return;
+        if (result.code === 0) return "sent";
+        if (result.code === NOT_ACTIVE_EXIT && result.stderr.includes(NOT_ACTIVE_MESSAGE)) return "not-active";
         const error = failureOf(`raft snapshot restore on ${pod}`, result);
         // An answer with an HTTP status is Vault's: the handler stores the whole upload before it answers, and every
         // error up to there comes before the restore starts (vault/logical_system_raft.go

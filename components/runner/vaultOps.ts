@@ -182,9 +182,10 @@ export interface VaultOps {
     dropStagedSnapshot(pod: string): Promise<void>;
     /**
      * `vault operator raft snapshot restore` of the uploaded file, over loopback; the token travels on stdin. Throws
-     * VaultRefused when Vault answered with an error (nothing was restored), VaultUnavailable when the answer was lost.
+     * VaultRefused when Vault answered with an error (nothing was restored), VaultUnavailable when the answer was lost;
+     * "not-active" when the pod was no longer the active node, so nothing was sent.
      */
-    restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<void>;
+    restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<"sent" | "not-active">;
     /** The vault container's log lines of `pod` written at or after `since` (kubectl logs --since-time). */
     restoreLog(pod: string, since: Date): Promise<string[]>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */

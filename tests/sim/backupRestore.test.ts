@@ -193,6 +193,97 @@ describe("restores as Vault takes them (simulator)", function () {
         );
     });
 
+    it("the leadership moves during the upload: nothing is sent to the standby, and the snapshot goes to the new active node", async () => {
+        const live = await liveCluster();
+        sim = live.sim;
+        sim.change((s) => model.writeData(s, "secret/app", "before"));
+        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
+            release: "vault",
+            replicas: 3,
+            keys: live.keys,
+            folder: folderOf(sim),
+            keep: 5,
+            now: new Date(),
+        });
+        sim.change((s) => model.writeData(s, "secret/app", "after"));
+        const first = sim.state().active;
+        let moved = false;
+        sim.onCall = (call) => {
+            // Right after the first upload landed, the active node steps down (a roll, a crash elsewhere).
+            if (moved || call.phase !== "after" || !call.args.some((a) => a.includes('cat > "$f.partial"'))) return undefined;
+            moved = true;
+            sim!.change((s) => model.stepDown(s, s.active, s.cluster.rootToken));
+            return undefined;
+        };
+        const ctx = sim.vaultContext("restore");
+        await restoreSnapshot(ctx, { release: "vault", replicas: 3, file, currentToken: live.keys.rootToken, keyThreshold: 3 });
+        assert.ok(moved);
+        assert.match(ctx.stderr(), new RegExp(`${first} stopped being the active node during the upload; nothing was restored`));
+        assert.notEqual(sim.state().active, first);
+        assert.equal(model.readData(sim.state(), "secret/app"), "before", "restored through the new active node");
+        assert.deepEqual(stagedSnapshots(sim), []);
+    });
+
+    it("without the right to read pod logs, a plain restore is done when Vault answers again with a new active term", async () => {
+        const live = await liveCluster();
+        sim = live.sim;
+        sim.change((s) => model.writeData(s, "secret/app", "before"));
+        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
+            release: "vault",
+            replicas: 3,
+            keys: live.keys,
+            folder: folderOf(sim),
+            keep: 5,
+            now: new Date(),
+        });
+        sim.change((s) => {
+            model.writeData(s, "secret/app", "after");
+            s.kube.forbidden.push("get pods/log vault");
+        });
+        const ctx = sim.vaultContext("restore");
+        await restoreSnapshot(ctx, { release: "vault", replicas: 3, file, currentToken: live.keys.rootToken, keyThreshold: 3 });
+        assert.equal(sim.state().pendingRestore ?? null, null, "Vault's restore goroutine had finished");
+        assert.match(ctx.stderr(), /snapshot applied/);
+        assert.equal(model.readData(sim.state(), "secret/app"), "before");
+    });
+
+    it("a forced restore with a sealed pod is refused before anything is sent: that pod would miss the snapshot's keyring", async () => {
+        const live = await liveCluster();
+        sim = live.sim;
+        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
+            release: "vault",
+            replicas: 3,
+            keys: live.keys,
+            folder: folderOf(sim),
+            keep: 5,
+            now: new Date(),
+        });
+        sim.change((s) => model.rebuild(s));
+        const rebuilt = new SimulatedEngine(sim);
+        assert.ok((await rebuilt.up()).ok);
+        sim.change((s) => {
+            model.writeData(s, "secret/app", "the rebuilt cluster's");
+            model.restart(s, "vault-2");
+        });
+        let handedOver = false;
+        await assert.rejects(
+            restoreSnapshot(sim.vaultContext("restore"), {
+                release: "vault",
+                replicas: 3,
+                file,
+                currentToken: rebuilt.keysInState()!.rootToken,
+                keyThreshold: 3,
+                onForced: () => {
+                    handedOver = true;
+                },
+            }),
+            (err: Error) => err instanceof StepError && /vault-2 is sealed: a forced restore needs every pod unsealed.*Nothing was restored/.test(err.message),
+        );
+        assert.equal(handedOver, false, "the keys were not handed over");
+        assert.equal(model.readData(sim.state(), "secret/app"), "the rebuilt cluster's");
+        assert.deepEqual(stagedSnapshots(sim), []);
+    });
+
     it("backups before a roll: a resumed roll reuses its first one, and manual backups are never pruned for automatic ones", async () => {
         const live = await liveCluster();
         sim = live.sim;

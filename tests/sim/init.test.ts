@@ -51,6 +51,32 @@ describe("init against the simulator", () => {
         assertNothingExposed(sim);
     });
 
+    it("never starts a second cluster: vault-0 without raft data while another pod has it is a stop, and vault-0 removed gets its own way out", async () => {
+        sim = await Simulation.create({ timeoutSeconds: 60 });
+        const { keys } = await sim.bootstrap();
+        const clusterId = sim.state().cluster.id;
+        // vault-0 wiped (a user following the way out for another pod, on vault-0), while vault-1 and vault-2 hold the cluster.
+        sim.change((s) => {
+            model.markRemoved(s, "vault-0");
+        });
+        const unseal = await sim.runStep("unseal", { pod: "vault-0", secrets: { unsealKeys: keys.unsealKeys } });
+        assert.equal(unseal.code, 1);
+        assert.match(unseal.stderr, /vault-0 reports removed_from_cluster: .*must not simply be started empty.*npm run snapshot/);
+        assert.doesNotMatch(unseal.stderr, /delete pvc data-vault-0/);
+
+        sim.change((s) => {
+            model.deleteClaim(s, "data-vault-0");
+            model.deletePod(s, "vault-0");
+        });
+        await sim.wait(10_000);
+        fs.rmSync(sim.keyFile, { force: true });
+        const init = await sim.runStep("init");
+        assert.equal(init.code, 1);
+        assert.match(init.stderr, /vault-0 has no raft data, but vault-1 has: .*would start a second one with new keys\. Nothing was initialised/);
+        assert.equal(sim.state().inits, 1, "no second vault operator init");
+        assert.equal(sim.state().cluster.id, clusterId);
+    });
+
     it("adopts an initialised Vault with keys and token handed in through config", async () => {
         sim = await Simulation.create();
         sim.change((s) => model.init(s, "vault-0", 5, 3));

@@ -80,6 +80,18 @@ describe("scaling a live cluster (simulator)", () => {
         });
     }
 
+    it("5 -> 3 while one of the staying pods is sealed (it restarted since the last up): the same up unseals it and the quorum comes back", async () => {
+        const live = await liveCluster({ replicas: 5 });
+        sim = live.sim;
+        sim.change((s) => model.restart(s, "vault-1"));
+        await sim.wait(5000);
+        scale(sim, 3);
+        const down = await live.engine.up();
+        assert.ok(down.ok, down.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        assert.deepEqual(members(sim), ["vault-0", "vault-1", "vault-2"]);
+        assert.equal(model.readData(sim.state(), "secret/app"), "written before scaling");
+    });
+
     it("why 5 -> 2 is refused: three voters deleted at once leave raft without a quorum, and nothing can remove them", async () => {
         const live = await liveCluster({ replicas: 5, timeoutSeconds: 60 });
         sim = live.sim;
@@ -128,15 +140,27 @@ describe("scaling a live cluster (simulator)", () => {
         assert.equal(model.readData(sim.state(), "secret/app"), "written before scaling");
     });
 
-    it("a node that joined empty but marked itself removed (hashicorp/vault#32099) is named, not waited for", async () => {
+    it("a node that joined empty and marked itself removed (hashicorp/vault#32099) is started empty once more; twice, it is named", async () => {
         const live = await liveCluster({ replicas: 3 });
         sim = live.sim;
         sim.change((s) => (s.faults.rejoinMarkedRemoved = 1));
         scale(sim, 4);
         const up = await live.engine.up();
-        assert.equal(up.ok, false);
+        assert.ok(up.ok, up.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
         const join = up.runs.find((r) => r.id === "join-vault-3")!;
-        assert.match(join.stderr, /vault-3 reports removed_from_cluster/);
-        assert.doesNotMatch(join.stderr, /timed out/);
+        assert.match(join.stderr, /vault-3 marked itself removed while joining empty \(hashicorp\/vault#32099\): starting it empty again \(attempt 2 of 2\)/);
+        assert.deepEqual(members(sim), ["vault-0", "vault-1", "vault-2", "vault-3"]);
+        assert.equal(model.readData(sim.state(), "secret/app"), "written before scaling");
+
+        sim.change((s) => (s.faults.rejoinMarkedRemoved = 2));
+        scale(sim, 5);
+        const again = await live.engine.up();
+        assert.equal(again.ok, false);
+        const failed = again.runs.find((r) => r.id === "join-vault-4")!;
+        assert.match(
+            failed.stderr,
+            /vault-4 reports removed_from_cluster[^]*kubectl -n vault delete pvc data-vault-4 --wait=false && kubectl -n vault delete pod vault-4/,
+        );
+        assert.doesNotMatch(failed.stderr, /timed out/);
     });
 });

@@ -16,6 +16,8 @@ export interface InitParams {
     keyFile: string;
     /** Keys handed in through config (vault-ha:unsealKeys / vault-ha:rootToken) for an already initialised Vault. */
     adopted?: VaultKeys;
+    /** The other pods of the release: none of them may hold raft data when the leader is initialised. */
+    others?: string[];
 }
 
 export type InitResult = StepResults["init"];
@@ -73,6 +75,7 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         );
     }
 
+    await refuseSecondCluster(ctx, p);
     if (saved) {
         const aside = retireKeyFile(p.keyFile);
         ctx.log(`found keys of an earlier cluster in ${p.keyFile}, but ${p.leader} is not initialised: moved them to ${aside}`);
@@ -147,8 +150,28 @@ async function keep(ctx: StepContext, p: InitParams, response: InitResponse): Pr
     return toKeys(response);
 }
 
+/**
+ * The leader has no raft data, but another pod of the release has (its volume was wiped while the rest of the cluster
+ * lives on the others, e.g. after Vault marked it removed): initialising it would start a second cluster beside the
+ * first, with new keys. Only pods that answer are asked; one that does not yet cannot hold a serving cluster alone.
+ */
+async function refuseSecondCluster(ctx: StepContext, p: InitParams): Promise<void> {
+    for (const pod of p.others ?? []) {
+        const status = await ctx.ops.status(pod).catch(() => undefined);
+        if (status?.initialized) {
+            throw new StepError(
+                `${p.leader} has no raft data, but ${pod} has: the cluster lives on the other pods, and initialising ${p.leader} would ` +
+                    `start a second one with new keys. Nothing was initialised. Keep the cluster: unseal the other pods with its keys, ` +
+                    `save a snapshot from its active node (npm run snapshot), then rebuild (pulumi destroy, pulumi up) and restore it ` +
+                    `(npm run restore -- <the snapshot>); or, if its data is disposable, start over (npm run down && npm run up)`,
+            );
+        }
+    }
+}
+
 export const initStep: Handler<"init"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, (vault) => {
         const adopted = secrets.unsealKeys?.length && secrets.rootToken ? { unsealKeys: secrets.unsealKeys, rootToken: secrets.rootToken } : undefined;
-        return initLeader(vault, { leader: podNames(p.release, 1)[0], shares: p.keyShares, threshold: p.keyThreshold, keyFile: p.keyFile, adopted });
+        const [leader, ...others] = podNames(p.release, p.replicas);
+        return initLeader(vault, { leader, others, shares: p.keyShares, threshold: p.keyThreshold, keyFile: p.keyFile, adopted });
     });

@@ -3,13 +3,13 @@
  * own threshold.
  */
 import type { UnsealOutcome } from "../../steps/contract";
-import { podNames } from "../../vault/names";
+import { dataClaimName, podNames } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
 import { replaceIfStuck } from "./roll";
-import { removedNodeError, unsealFrom } from "./unseal";
+import { RemovedNodeError, removedNodeError, unsealFrom } from "./unseal";
 
 /**
  * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects
@@ -74,7 +74,7 @@ export async function joinAndUnseal(
     token: string,
 ): Promise<UnsealOutcome> {
     await replaceIfStuck(ctx, pod);
-    let status = await waitForApi(ctx, pod);
+    const status = await waitForApi(ctx, pod);
     if (status.removedFromCluster) throw removedNodeError(ctx, pod);
     if (status.initialized) {
         // Raft data (a member, or a node the cluster removed), or a challenge an earlier join holds in memory: a join
@@ -86,6 +86,61 @@ export async function joinAndUnseal(
         ctx.log(`${pod} is a member of the raft cluster`);
         return outcome;
     }
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await joinEmptyPod(ctx, pod, leader, target, keys, threshold, token);
+        } catch (err) {
+            // The pod came into this run without raft data, so whatever it holds now came from the cluster in this
+            // join: starting it empty again loses nothing. Vault's open hashicorp/vault#32099 (#31732) marks such a
+            // node removed at random while it replays old configuration entries; another try usually passes.
+            if (!(err instanceof RemovedAfterJoin) || attempt >= EMPTY_JOIN_ATTEMPTS) throw err instanceof RemovedAfterJoin ? err.error : err;
+            ctx.log(
+                `${pod} marked itself removed while joining empty (hashicorp/vault#32099): starting it empty again (attempt ${attempt + 1} of ${EMPTY_JOIN_ATTEMPTS})`,
+            );
+            await restartEmpty(ctx, pod);
+        }
+    }
+}
+
+/** How often a pod that joined empty is started empty again after Vault marked it removed. */
+const EMPTY_JOIN_ATTEMPTS = 2;
+
+/** A pod that joined empty in this run and then reported removed_from_cluster. */
+class RemovedAfterJoin extends Error {
+    constructor(readonly error: RemovedNodeError) {
+        super(error.message);
+    }
+}
+
+/** Deletes the pod's raft volume claim, then the pod; waits for its successor (a new claim, empty) to answer. */
+async function restartEmpty(ctx: StepContext, pod: string): Promise<void> {
+    const before = (await ctx.ops.listPods()).find((p) => p.name === pod)?.uid;
+    // The claim first: it stays until the pod is gone (pvc-protection), and the controller makes the new pod only
+    // once it is (stateful_set_control.go), so the new pod cannot start on the old volume.
+    await ctx.ops.deleteClaim(dataClaimName(pod));
+    await ctx.ops.deletePod(pod);
+    await pollUntil(
+        ctx,
+        `${pod} to be made again on an empty volume`,
+        async () => {
+            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
+            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
+        },
+        () => "",
+    );
+}
+
+async function joinEmptyPod(
+    ctx: StepContext,
+    pod: string,
+    leader: string,
+    target: JoinTarget,
+    keys: string[],
+    threshold: number,
+    token: string,
+): Promise<UnsealOutcome> {
+    let status = await waitForApi(ctx, pod);
+    if (status.initialized) throw new StepError(`${pod} reports raft state where an empty node was expected; run pulumi up again`);
     await waitForActiveNode(ctx, leader);
     let last = "";
     await pollUntil(
@@ -107,9 +162,14 @@ export async function joinAndUnseal(
     // Only now does the follower know the cluster's seal (the leader's threshold, not necessarily the configured one).
     status = await waitForApi(ctx, pod);
     if (!status.initialized) throw new StepError(`${pod} reports uninitialised right after joining ${target.leaderApiAddr}; run pulumi up again`);
-    const outcome = await unsealFrom(ctx, pod, status, keys, threshold);
-    await confirmMembership(ctx, pod, leader, token);
-    return outcome;
+    try {
+        const outcome = await unsealFrom(ctx, pod, status, keys, threshold);
+        await confirmMembership(ctx, pod, leader, token);
+        return outcome;
+    } catch (err) {
+        if (err instanceof RemovedNodeError) throw new RemovedAfterJoin(err);
+        throw err;
+    }
 }
 
 function joinRefused(pod: string, target: JoinTarget, err: VaultRefused): StepError {

@@ -20,9 +20,21 @@ export type { UnsealOutcome };
  * out is to start the pod on an empty volume. The same mark can hit a node that joined empty while it replays old
  * configuration entries (hashicorp/vault#32099, #31732, open): the way out is the same.
  */
-export function removedNodeError(ctx: StepContext, pod: string): StepError {
+export class RemovedNodeError extends StepError {}
+
+export function removedNodeError(ctx: StepContext, pod: string): RemovedNodeError {
     const ns = ctx.namespace ?? "vault";
-    return new StepError(
+    if (/-0$/.test(pod)) {
+        // The pod the bootstrap initialises and joins the others to: started empty, the init step would see a Vault
+        // without data and (were it not for its own check) start a second cluster.
+        return new RemovedNodeError(
+            `${pod} reports removed_from_cluster: the raft cluster removed it, and Vault refuses to take it back. It is the pod ` +
+                `vault-ha initialises and joins the others to, so it must not simply be started empty. The cluster lives on the ` +
+                `other pods: save a snapshot from their active node (npm run snapshot), rebuild (pulumi destroy, pulumi up) and ` +
+                `restore it (npm run restore -- <the snapshot>)`,
+        );
+    }
+    return new RemovedNodeError(
         `${pod} reports removed_from_cluster: it holds raft data of a node this Vault cluster removed, and Vault refuses to take it ` +
             `back. Nothing of the cluster's data is only there (the members hold it). Start ${pod} on an empty volume, then run ` +
             `pulumi up again to join it as a new node: kubectl -n ${ns} delete pvc ${dataClaimName(pod)} --wait=false && kubectl -n ${ns} delete pod ${pod}`,

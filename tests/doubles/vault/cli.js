@@ -513,6 +513,9 @@ function kubectl(s, argv, io) {
         if (!p || !p.created) return fail(1, `Error from server (NotFound): pods "${pod}" not found`);
         const containerName = typeof flags.c === "string" ? flags.c : p.containers[0].name;
         if (!p.containers.some((c) => c.name === containerName)) return fail(1, `error: container ${containerName} is not valid for pod ${pod}`);
+        // Reading a log is its own right (the pods/log subresource), which a user may lack.
+        const refused = kubeObjects.forbidden(/** @type {any} */ (s).kube, "get", "pods/log", namespace, pod);
+        if (refused) return refused;
         const tail = typeof flags.tail === "string" ? Number(flags.tail) : -1;
         // --since-time (RFC3339): only lines logged at or after it, by the time each line was written (the kubelet
         // keeps it with the line; here the model's time each line starts with). kubectl refuses an unparsable time.

@@ -477,7 +477,7 @@ function dueEvents(s) {
                     // fire while it replays older configuration entries, and the node marks itself removed for good.
                     if ((s.faults.rejoinMarkedRemoved ?? 0) > 0) {
                         s.faults.rejoinMarkedRemoved--;
-                        markRemoved(s, name);
+                        markRemoved(s, name, true);
                     }
                 },
             ]);
@@ -525,11 +525,14 @@ function advance(s, to) {
  * "removed", read back at every start, so only new raft data clears it), seals, and answers unseal and join with
  * errors; `vault status` reports removed_from_cluster: true. The process keeps running (the chart passes no
  * -exit-on-core-shutdown), so the pod stays Running and never Ready.
- * @param {State} s @param {string} name
+ * @param {State} s @param {string} name @param {boolean} [stillInConfiguration]
  */
-function markRemoved(s, name) {
+function markRemoved(s, name, stillInConfiguration = false) {
     const node = s.pods[name].vault;
-    Object.assign(node, { removed: true, removedCheckAt: null, sealed: true, progress: [], unsealedAt: null, member: false, voter: false });
+    Object.assign(node, { removed: true, removedCheckAt: null, sealed: true, progress: [], unsealedAt: null });
+    // The leader's configuration still lists a node that only believes it was removed (hashicorp/vault#32099): a
+    // dead voter until it is removed or re-joins under its id.
+    if (!stillInConfiguration) Object.assign(node, { member: false, voter: false });
     podLog(s, name, "[ERROR] core: node was removed from a HA cluster; sealing");
     reconcile(s);
 }
@@ -779,6 +782,10 @@ function snapshotRestore(s, name, token, content, force, source = "exec") {
     const what = "installing the snapshot";
     if (s.pods[name].vault.sealed) return apiError(what, "POST", url, 503, "Vault is sealed");
     if (!s.active) return apiError(what, "POST", url, 500, NO_ACTIVE);
+    // The snapshot paths are in http/handler.go's alwaysRedirectPaths: a standby answers 307 to the active node's
+    // api_addr. The CLI's client follows one redirect re-sending a body it has already read, and judges the first
+    // answer (307 is no error: api/client.go, api/response.go), so it exits 0 while nothing was restored.
+    if (s.active !== name) return ok("");
     if (!s.cluster || token !== s.cluster.rootToken) return apiError(what, "POST", url, 403, "permission denied");
     const t = restoreTiming(s);
     const bytes = Buffer.byteLength(content);
@@ -841,6 +848,8 @@ function applyRestore(s, restoring) {
             return;
         }
         log("[INFO]  core: post-unseal setup complete");
+        // postUnseal's standardUnsealStrategy starts the active duty anew: a new active_time (vault/core.go, vault/ha.go).
+        if (pod && s.active === pod) s.activeSince = s.now;
         return;
     }
     const snapshot = restoring.snapshot;

@@ -289,6 +289,7 @@ describe("npm run preflight with cluster: existing", () => {
             "get pods --subresource=exec -n vault",
             "delete pods -n vault",
             "get statefulsets.apps -n vault",
+            "get pods --subresource=log -n vault",
             "list persistentvolumeclaims -n vault",
             "delete persistentvolumeclaims -n vault",
             "get secrets -n vault",
