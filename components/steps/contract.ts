@@ -296,6 +296,8 @@ export interface StepResults {
         dataClaim?: { storage?: string; storageClassName?: string };
         antiAffinity?: "required" | "preferred";
         replicas?: number;
+        /** The raft volume claims (data-<pod>) that exist: one beyond the replica count may hold a peer raft still counts. */
+        claims?: string[];
     };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };

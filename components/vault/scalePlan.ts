@@ -10,11 +10,17 @@
  * as many pods as the old configuration tolerates losing; more would leave raft without a leader, unable to remove
  * anything, and Vault down until someone recovers it by hand (peers.json).
  */
-import { dataClaimName, podNames } from "./names";
+import { dataClaimName, podNames, podOrdinal } from "./names";
 
 export interface RunningReplicas {
     /** The running StatefulSet's spec.replicas; undefined on a first install. */
     replicas?: number;
+    /**
+     * The raft volume claims that exist (data-<pod>). verify deletes a departed pod's claim only after its raft peer
+     * is gone, so a claim beyond the replica count is a peer raft may still count as a voter (an earlier scale-down
+     * whose up failed before verify): the quorum is reckoned with it.
+     */
+    claims?: string[];
 }
 
 export type ScaleDecision =
@@ -60,6 +66,29 @@ export function scaleDecision(release: string, running: RunningReplicas, desired
         };
     }
     const departing = pods(desired, from);
+    const leftovers = (running.claims ?? [])
+        .filter((claim) => claim.startsWith("data-"))
+        .map((claim) => claim.slice("data-".length))
+        .filter((pod) => (podOrdinal(release, pod) ?? -1) >= from)
+        .sort((a, b) => (podOrdinal(release, a) ?? 0) - (podOrdinal(release, b) ?? 0));
+    if (leftovers.length > 0) {
+        const voters = from + leftovers.length;
+        if (desired < Math.floor(voters / 2) + 1) {
+            return {
+                kind: "refused",
+                from,
+                to: desired,
+                message:
+                    `vault-ha:vaultReplicas ${from} -> ${desired}: the raft volumes of ${leftovers.join(", ")} are still there, so an earlier ` +
+                    `scale-down has not finished (verify removes a departed pod's raft peer before its volume) and raft may still count ` +
+                    `them as voters: ${voters} in all, of which ${desired} would stay, fewer than the ${Math.floor(voters / 2) + 1} a quorum ` +
+                    `needs. Nothing was changed. Finish the earlier one first: pulumi up with vaultReplicas ${from} (its verify removes ` +
+                    `their peers, then their volumes), then lower the count. If vault operator raft list-peers shows none of them (a ` +
+                    `volume an older vault-ha kept), delete the volumes: kubectl -n <vault-ha:vaultNamespace> delete pvc ` +
+                    `${leftovers.map(dataClaimName).join(" ")}`,
+            };
+        }
+    }
     const tolerance = failureTolerance(from);
     if (from - desired > tolerance) {
         const path = safeScaleDownPath(from, desired);

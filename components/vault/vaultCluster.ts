@@ -98,12 +98,12 @@ export class VaultCluster extends pulumi.ComponentResource {
             )
             .apply((out) => parseStepResult("pod-templates", out));
         const stackFlag = pulumi.getStack() === "dev" ? "" : ` --stack ${pulumi.getStack()}`;
-        const checkedValues = running.apply(({ pods, dataClaim, replicas }) => {
+        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims }) => {
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, stackFlag);
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
-            const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas }, args.replicas, stackFlag);
+            const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas, claims }, args.replicas, stackFlag);
             if (scale.kind === "refused") throw new pulumi.ResourceError(scale.message, this, true);
             if (scale.kind !== "none") pulumi.log.warn(scale.notice, this);
             const notice = rollNotice(preview, Math.min(pods.length, args.replicas));

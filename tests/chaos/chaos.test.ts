@@ -11,12 +11,21 @@
  * 4. no secret in any argv, environment, log line or error;
  * 5. every failed step says what happened (an ERROR line written for people, never "unexpected failure").
  *
- * Half the schedules are day 2: a live cluster, bootstrapped by a fault-free up with a secret written, gets a newer
- * Vault image, and the faults land in the up that rolls it out. Those also check that every pod ends on the new
- * version and the secret is still there.
+ * Three quarters of the schedules are day 2, on a live cluster bootstrapped by a fault-free up with a secret written:
+ * - upgrade: it gets a newer Vault image, and the faults land in the up that rolls it out; every pod must end on the
+ *   new version;
+ * - scale: vaultReplicas changes once or twice (down and up, only the changes the program lets through:
+ *   scalePlan.ts scaleDecision), each followed by an up with faults (counted across those ups: verify waiting for the
+ *   departed pods, a new pod's join, a pod restarted while another is Terminating, ...) and a fault-free up; after
+ *   each, exactly the replicas are raft voters, and the departed pods and their volume claims are gone (a change
+ *   right after a failed up: CHANGE_AFTER_FAILED_UP);
+ * - restore: a snapshot of it is restored with -force onto a rebuilt cluster (other replicas, another key split),
+ *   as `npm run restore` does (the key file and the adoption config get the snapshot's keys), and the faults land in
+ *   the up that takes the keys over; afterwards the snapshot's data reads back and the state holds its keys.
+ * Each also checks that the secret written first is still there.
  *
  * A failure prints the seed and the shrunk schedule; replay it with CHAOS_SEED=<seed> (and CHAOS_PATH=<path>).
- * CHAOS_RUNS sets the number of schedules (default 100; the nightly run uses 5000).
+ * CHAOS_RUNS sets the number of schedules (default 100; the nightly run uses 5000); the run prints how many ran.
  */
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
@@ -25,6 +34,12 @@ import * as path from "path";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation, stagedCopies } from "../doubles/vault/harness";
 import { unsealed } from "../doubles/vault/inspect";
+import { restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
+import { takeOverKeyFile } from "../../components/runner/keyFile";
+import type { VaultKeys } from "../../components/steps/contract";
+import { vaultCertificateSans } from "../../components/tls/tlsConfig";
+import { scaleDecision } from "../../components/vault/scalePlan";
+import { dataClaimName } from "../../components/vault/names";
 import { SimulatedEngine, UpResult } from "./engine";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -41,12 +56,29 @@ export type Fault =
     | { kind: "answer-to-leader-fails"; at: number }
     | { kind: "key-folder-unwritable"; at: number };
 
+/** A key split: Vault's `secret_shares` / `secret_threshold` (the settings keyShares / keyThreshold). */
+export interface Split {
+    shares: number;
+    threshold: number;
+}
+
 export interface Schedule {
     tls: boolean;
-    replicas: 3 | 5;
+    /** The replicas the cluster is installed with (1 to 5 for scale schedules, 3 or 5 otherwise). */
+    replicas: number;
     faults: Fault[];
     /** Day 2: the faults hit the up that rolls a live cluster to a newer Vault image. */
     upgrade?: boolean;
+    /**
+     * Day 2: the live cluster is scaled to each of these replica counts in turn, an up after each; the faults land
+     * anywhere in those ups (the calls are counted across them).
+     */
+    scale?: number[];
+    /**
+     * Day 2: a snapshot of the live cluster (`from` its key split) is restored with -force onto a rebuilt one with
+     * `replicas` and the `to` split; the faults land in the up that takes the snapshot's keys over.
+     */
+    restore?: { replicas: number; from: Split; to: Split };
 }
 
 const OLD_IMAGE = "hashicorp/vault:2.0.3";
@@ -66,12 +98,42 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
     fc.record({ kind: fc.constant("answer-to-leader-fails" as const), at }),
     fc.record({ kind: fc.constant("key-folder-unwritable" as const), at }),
 );
-export const schedules: fc.Arbitrary<Schedule> = fc.record({
-    tls: fc.boolean(),
-    replicas: fc.constantFrom<3 | 5>(3, 5),
-    faults: fc.array(fault, { minLength: 1, maxLength: 4 }),
-    upgrade: fc.boolean(),
-});
+const faults = fc.array(fault, { minLength: 1, maxLength: 4 });
+
+/**
+ * Every way through one or two changes of vaultReplicas (1 to 5) that the program lets through, as a user's `pulumi
+ * up` would: scalePlan.ts refuses a scale-down larger than the raft failure tolerance (5 -> 2, 3 -> 1, 2 -> 1).
+ */
+const allowedChange = (from: number, to: number) => ["up", "down"].includes(scaleDecision("vault", { replicas: from }, to).kind);
+const scalePaths: number[][] = [1, 2, 3, 4, 5].flatMap((start) =>
+    [1, 2, 3, 4, 5]
+        .filter((first) => allowedChange(start, first))
+        .flatMap((first) => [[start, first], ...[1, 2, 3, 4, 5].filter((second) => allowedChange(first, second)).map((second) => [start, first, second])]),
+);
+const splits = fc.constantFrom<Split>({ shares: 5, threshold: 3 }, { shares: 3, threshold: 2 }, { shares: 1, threshold: 1 });
+
+/** A quarter each: install, upgrade, scale, forced restore. */
+export const schedules: fc.Arbitrary<Schedule> = fc.oneof(
+    { weight: 2, arbitrary: fc.record({ tls: fc.boolean(), replicas: fc.constantFrom(3, 5), faults, upgrade: fc.boolean() }) },
+    {
+        weight: 1,
+        arbitrary: fc.record({ tls: fc.boolean(), path: fc.constantFrom(...scalePaths), faults }).map(({ tls, path, faults }) => ({
+            tls,
+            replicas: path[0],
+            faults,
+            scale: path.slice(1),
+        })),
+    },
+    {
+        weight: 1,
+        arbitrary: fc.record({
+            tls: fc.boolean(),
+            replicas: fc.constantFrom(3, 5),
+            faults,
+            restore: fc.record({ replicas: fc.constantFrom(1, 3, 5), from: splits, to: splits }),
+        }),
+    },
+);
 
 interface Place {
     where: string;
@@ -98,14 +160,22 @@ function placesOfKeys(sim: Simulation, engine: SimulatedEngine): Place[] {
     return places;
 }
 
-/** Properties 1 and 2. */
-function assertKeysKept(sim: Simulation, engine: SimulatedEngine): void {
+/**
+ * Properties 1 and 2. `superseded`: after a forced restore, until an up has taken the snapshot's keys over, the Pulumi
+ * state still holds the rebuilt cluster's keys; the adoption config, which the init step prefers, holds the ones
+ * that open the cluster.
+ */
+function assertKeysKept(sim: Simulation, engine: SimulatedEngine, superseded?: VaultKeys): void {
     const vault = sim.state();
     assert.ok(vault.inits <= 1, `Vault was initialised ${vault.inits} times`);
     if (!vault.cluster) return;
     const places = placesOfKeys(sim, engine);
     assert.ok(places.length > 0, "the keys that open this Vault are nowhere: lost");
     for (const place of places) {
+        if (superseded && engine.adopted && place.where === "the Pulumi state" && place.rootToken === superseded.rootToken) {
+            assert.deepEqual(place.unsealKeys, superseded.unsealKeys, "the state holds the rebuilt cluster's keys, whole");
+            continue;
+        }
         assert.deepEqual(place.unsealKeys, vault.cluster.keys, `${place.where} holds other unseal keys than the cluster's`);
         assert.equal(place.rootToken, vault.cluster.rootToken, `${place.where} holds another root token`);
     }
@@ -176,55 +246,194 @@ function arm(sim: Simulation, faults: Fault[], blocker: { file?: string }): void
     };
 }
 
-/** One schedule: a faulty up, then a fault-free one, then one that must change nothing. */
-export async function runSchedule(schedule: Schedule): Promise<void> {
-    const sim = await Simulation.create({ tls: schedule.tls, replicas: schedule.replicas, vaultImage: schedule.upgrade ? OLD_IMAGE : undefined });
+/**
+ * What the program lets through (scalePlan.ts, before the release changes, from what the pod-templates invoke reads:
+ * the StatefulSet's replicas and the raft volume claims), then the StatefulSet scales. A refused change changes
+ * nothing: the schedule goes on with the count the cluster has. Returns whether it scaled.
+ */
+function scale(sim: Simulation, to: number): boolean {
+    const state = sim.state();
+    const decision = scaleDecision("vault", { replicas: state.statefulSet.replicas, claims: Object.keys(state.claims) }, to);
+    if (decision.kind === "refused") return false;
+    assert.ok(decision.kind === "up" || decision.kind === "down", `the program would not scale to ${to}: ${JSON.stringify(decision)}`);
+    sim.scaleTo(to);
+    // cert-manager issues the certificate again with the new pods' names (the release depends on it).
+    if (sim.params.leaderCaCertFile) {
+        const sans = vaultCertificateSans({ release: "vault", namespace: "vault", replicas: to, ingressHost: "vault.localhost" });
+        sim.change((s) => Object.assign(s.tls, { serverNames: sans.dnsNames, ipAddresses: sans.ipAddresses }));
+    }
+    return true;
+}
+
+interface Restored {
+    sim: Simulation;
+    /** The engine whose next up takes the snapshot's keys over (vault-ha:unsealKeys / vault-ha:rootToken set). */
+    engine: SimulatedEngine;
+    /** The rebuilt cluster's keys, which open nothing after the restore. */
+    superseded: VaultKeys;
+    snapshotKeys: VaultKeys;
+}
+
+/**
+ * The documented way to rebuild (README, Backups): `npm run snapshot` of the live cluster, a new cluster (pulumi
+ * destroy, other settings, pulumi up: a new simulation), `npm run restore`: -force, since the cluster ids differ; at
+ * Vault's acceptance the key file gets the snapshot's keys and the stack the adoption config (scripts/backup.ts).
+ */
+async function forcedRestore(live: Simulation, engine: SimulatedEngine, schedule: Schedule, sims: Simulation[]): Promise<Restored> {
+    const r = schedule.restore!;
+    const snapshotKeys = engine.keysInState()!;
+    const { file } = await takeSnapshot(live.vaultContext("snapshot"), {
+        release: "vault",
+        replicas: live.params.replicas,
+        keys: snapshotKeys,
+        folder: path.join(live.dir, "backups", "vault-ha.dev"),
+        keep: 5,
+        now: new Date(Date.UTC(2026, 10, 28, 5, 0, 0)),
+    });
+    const sim = await Simulation.create({ tls: schedule.tls, replicas: r.replicas, keyShares: r.to.shares, keyThreshold: r.to.threshold });
+    sims.push(sim);
+    const rebuilt = new SimulatedEngine(sim);
+    const up = await rebuilt.up();
+    assert.ok(up.ok, `the fault-free up of the rebuilt cluster: ${up.runs.map((run) => run.stderr).join("\n")}`);
+    sim.change((s) => model.writeData(s, "secret/day2", "the rebuilt cluster's"));
+    const superseded = rebuilt.keysInState()!;
+    let handed: VaultKeys | undefined;
+    const result = await restoreSnapshot(sim.vaultContext("restore"), {
+        release: "vault",
+        replicas: r.replicas,
+        file,
+        currentToken: superseded.rootToken,
+        keyThreshold: r.to.threshold,
+        onForced: (keys, threshold) => {
+            takeOverKeyFile(sim.keyFile, {
+                unseal_keys_b64: keys.unsealKeys,
+                root_token: keys.rootToken,
+                unseal_shares: keys.unsealKeys.length,
+                ...(threshold ? { unseal_threshold: threshold } : {}),
+            });
+            handed = keys;
+        },
+    });
+    assert.equal(result.forced, true, "a snapshot of another cluster is restored with -force");
+    assert.deepEqual(handed, snapshotKeys, "the snapshot's keys are handed over");
+    const adopting = new SimulatedEngine(sim, handed);
+    for (const [id, entry] of rebuilt.state) adopting.state.set(id, entry);
+    return { sim, engine: adopting, superseded, snapshotKeys };
+}
+
+/**
+ * The raft configuration as the model holds it, and what the StatefulSet runs: exactly the replicas, and no raft data
+ * of a departed pod left (a claim of a pod that never joined holds none: a later scale-up starts it empty anyway).
+ */
+async function assertExactlyTheReplicas(sim: Simulation): Promise<void> {
+    // A departed pod may still be in its preStop pause: it goes by itself.
+    await sim.wait(15_000);
+    const vault = sim.state();
+    const pods = [...sim.pods].sort();
+    const created = Object.keys(vault.pods).filter((name) => vault.pods[name].created);
+    assert.deepEqual(created.sort(), pods, "the StatefulSet runs exactly the replicas (departed pods gone)");
+    const members = Object.keys(vault.pods).filter((name) => vault.pods[name].vault.member);
+    assert.deepEqual(members.sort(), pods, "raft's configuration holds exactly the replicas");
+    assert.ok(
+        members.every((name) => vault.pods[name].vault.voter),
+        "every member a voter",
+    );
+    const departedData = Object.keys(vault.claims)
+        .filter((claim) => !pods.map(dataClaimName).includes(claim))
+        .filter((claim) => vault.pods[claim.replace(/^data-/, "")]?.vault.initialized);
+    assert.deepEqual(departedData, [], "no departed pod's raft data is left (its volume is deleted once its peer is gone)");
+}
+
+/** The faults end, a fault-free up runs, and it must converge (property 3, and what the schedule's change promises). */
+async function healAndCheck(sim: Simulation, engine: SimulatedEngine, schedule: Schedule, blocker: { file?: string }, restored?: Restored): Promise<void> {
+    // The faults end: the folder is writable again, delayed elections and restarts run their course.
+    sim.onCall = undefined;
+    if (blocker.file) fs.rmSync(blocker.file);
+    blocker.file = undefined;
+    sim.change((s) => Object.assign(s.faults, { electionDelayMs: 0, answerFailures: 0, dropAnswers: {} }));
+    const healed = await engine.up();
+    assertFailuresExplained(healed);
+    assert.ok(
+        healed.ok,
+        `the fault-free up failed: ${healed.runs
+            .filter((r) => r.code !== 0)
+            .map((r) => `${r.id}: ${r.stderr}`)
+            .join("\n")}`,
+    );
+    assertKeysKept(sim, engine);
+    assert.deepEqual(unsealed(sim).sort(), [...sim.pods].sort(), "every pod unsealed");
+    const peers = JSON.parse(engine.state.get("verify")!.stdout).peers as Array<{ node_id: string; leader: boolean; voter: boolean }>;
+    assert.deepEqual(peers.map((p) => p.node_id).sort(), [...sim.pods].sort(), "one raft cluster of every pod");
+    assert.equal(peers.filter((p) => p.leader).length, 1, "one leader");
+    assert.ok(
+        peers.every((p) => p.voter),
+        "every peer a voter",
+    );
+    await assertExactlyTheReplicas(sim);
+    assert.equal(model.sealStatus(sim.state(), sim.pods[0]).sealed, false);
+    if (schedule.upgrade) {
+        const vault = sim.state();
+        for (const name of sim.pods) {
+            assert.equal(vault.pods[name].labels["controller-revision-hash"], vault.statefulSet.updateRevision, `${name} rolled to the new template`);
+            assert.equal(model.sealStatus(vault, name).version, "2.0.4", `${name} runs the new Vault`);
+        }
+    }
+    if (restored) {
+        assert.deepEqual(engine.keysInState(), restored.snapshotKeys, "the state holds the snapshot's keys");
+        for (const name of sim.pods) {
+            assert.equal(model.sealStatus(sim.state(), name).t, schedule.restore!.from.threshold, `${name} opens with the snapshot's threshold`);
+        }
+    }
+    if (schedule.upgrade || schedule.scale || schedule.restore)
+        assert.equal(model.readData(sim.state(), "secret/day2"), "kept", "the data written first (for a restore: the snapshot's)");
+}
+
+/** One schedule: a faulty up (for a scale schedule, one per change), then a fault-free one, then one that must change nothing. */
+export async function runSchedule(schedule: Schedule, changeAfterFailedUp = Boolean(process.env.CHAOS_CHANGE_AFTER_FAILED_UP)): Promise<void> {
+    const sims: Simulation[] = [];
     try {
-        const engine = new SimulatedEngine(sim);
-        if (schedule.upgrade) {
+        let sim = await Simulation.create({
+            tls: schedule.tls,
+            replicas: schedule.replicas,
+            vaultImage: schedule.upgrade ? OLD_IMAGE : undefined,
+            ...(schedule.restore ? { keyShares: schedule.restore.from.shares, keyThreshold: schedule.restore.from.threshold } : {}),
+        });
+        sims.push(sim);
+        let engine = new SimulatedEngine(sim);
+        const day2 = schedule.upgrade || schedule.scale || schedule.restore;
+        if (day2) {
             const live = await engine.up();
             assert.ok(live.ok, "the fault-free first up of a day-2 schedule");
             sim.change((s) => model.writeData(s, "secret/day2", "kept"));
-            await sim.upgrade({ vaultImage: NEW_IMAGE });
+        }
+        if (schedule.upgrade) await sim.upgrade({ vaultImage: NEW_IMAGE });
+        let restored: Restored | undefined;
+        if (schedule.restore) {
+            restored = await forcedRestore(sim, engine, schedule, sims);
+            ({ sim, engine } = restored);
         }
         const blocker: { file?: string } = {};
         arm(sim, schedule.faults, blocker);
-        const faulty = await engine.up();
-        assertKeysKept(sim, engine);
-        assertFailuresExplained(faulty);
-        // A step killed before its first kubectl call leaves nothing to scan yet (the scan insists on seeing calls).
-        if (sim.calls().length > 0) assertNothingExposed(sim);
-
-        // The faults end: the folder is writable again, delayed elections and restarts run their course.
-        sim.onCall = undefined;
-        if (blocker.file) fs.rmSync(blocker.file);
-        sim.change((s) => Object.assign(s.faults, { electionDelayMs: 0, answerFailures: 0, dropAnswers: {} }));
-        const healed = await engine.up();
-        assertFailuresExplained(healed);
-        assert.ok(
-            healed.ok,
-            `the fault-free up failed: ${healed.runs
-                .filter((r) => r.code !== 0)
-                .map((r) => `${r.id}: ${r.stderr}`)
-                .join("\n")}`,
-        );
-        assertKeysKept(sim, engine);
-        assert.deepEqual(unsealed(sim).sort(), [...sim.pods].sort(), "every pod unsealed");
-        const peers = JSON.parse(engine.state.get("verify")!.stdout).peers as Array<{ node_id: string; leader: boolean; voter: boolean }>;
-        assert.deepEqual(peers.map((p) => p.node_id).sort(), [...sim.pods].sort(), "one raft cluster of every pod");
-        assert.equal(peers.filter((p) => p.leader).length, 1, "one leader");
-        assert.ok(
-            peers.every((p) => p.voter),
-            "every peer a voter",
-        );
-        assert.equal(model.sealStatus(sim.state(), sim.pods[0]).sealed, false);
-        if (schedule.upgrade) {
-            const vault = sim.state();
-            for (const name of sim.pods) {
-                assert.equal(vault.pods[name].labels["controller-revision-hash"], vault.statefulSet.updateRevision, `${name} rolled to the new template`);
-                assert.equal(model.sealStatus(vault, name).version, "2.0.4", `${name} runs the new Vault`);
+        const faulty = sim.onCall;
+        // Each scale change has an up with faults (counted across all of them, so they land in any), then a
+        // fault-free up that must converge before the next change; with CHAOS_CHANGE_AFTER_FAILED_UP=1 the next
+        // change follows the faulty up at once (see CHANGE_AFTER_FAILED_UP).
+        const changes = schedule.scale ?? [undefined];
+        for (const [i, to] of changes.entries()) {
+            if (to !== undefined && !scale(sim, to)) {
+                // The preview refused it (an earlier scale-down is unfinished): the user's next up, at the count
+                // the cluster has, must finish that one.
+                await healAndCheck(sim, engine, schedule, blocker, restored);
+                continue;
             }
-            assert.equal(model.readData(vault, "secret/day2"), "kept", "the data written before the upgrade");
+            sim.onCall = faulty;
+            const up = await engine.up();
+            assertKeysKept(sim, engine, restored?.superseded);
+            assertFailuresExplained(up);
+            // A step killed before its first kubectl call leaves nothing to scan yet (the scan insists on seeing calls).
+            if (sim.calls().length > 0) assertNothingExposed(sim);
+            if (i < changes.length - 1 && changeAfterFailedUp) continue;
+            await healAndCheck(sim, engine, schedule, blocker, restored);
         }
 
         const again = await engine.up();
@@ -233,9 +442,9 @@ export async function runSchedule(schedule: Schedule): Promise<void> {
             [],
             "a further up changes nothing",
         );
-        assertNothingExposed(sim);
+        assertNothingExposed(sim, restored ? [...restored.superseded.unsealKeys, restored.superseded.rootToken] : []);
     } finally {
-        sim.dispose();
+        for (const sim of sims) sim.dispose();
     }
 }
 
@@ -313,6 +522,27 @@ export const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
     },
 ];
 
+/**
+ * Scale schedules where the next change of vaultReplicas follows an up that failed (the user changes the setting again
+ * before an up has finished), run with that order (the random schedules let an up converge between two changes).
+ */
+export const CHANGE_AFTER_FAILED_UP: Array<{ found: string; schedule: Schedule }> = [
+    {
+        // 5 -> 3, the up fails before verify removed vault-3 and vault-4 from raft; 3 -> 2 was let through (the
+        // decision counted the StatefulSet's 3 replicas, not raft's 5 voters): no quorum. Now the leftover volumes
+        // count as voters and 3 -> 2 is refused until an up at 3 has finished the first. Found by a 40-schedule run.
+        found: "40-schedule run: 5 -> 3 (failed up) -> 2 lost the quorum",
+        schedule: { tls: false, replicas: 5, faults: [{ kind: "kill", at: 1, phase: "before" }], scale: [3, 2] },
+    },
+    {
+        // 4 -> 5, the up fails; back to 4: verify's inputs equal its last success, so it did not run, and vault-4's
+        // volume (and peer, had it joined) stayed. Now the roll, which runs on every change of the count, tidies
+        // what a scale-down left. Found by seed 1 (CHAOS_RUNS=40), shrunk.
+        found: "seed 1: back to the converged count after a failed up left the departed pod's volume",
+        schedule: { tls: false, replicas: 4, faults: [{ kind: "kill", at: 1, phase: "before" }], scale: [5, 4] },
+    },
+];
+
 describe("chaos: randomised fault schedules (properties: keys never lost, one init, convergence, no leaks, explained failures)", function () {
     this.timeout(0);
     before(function () {
@@ -322,11 +552,30 @@ describe("chaos: randomised fault schedules (properties: keys never lost, one in
     for (const { found, schedule } of REGRESSIONS) {
         it(`regression (${found}): ${JSON.stringify(schedule)}`, () => runSchedule(schedule));
     }
+    for (const { found, schedule } of CHANGE_AFTER_FAILED_UP) {
+        it(`regression, a change right after a failed up (${found}): ${JSON.stringify(schedule)}`, () => runSchedule(schedule, true));
+    }
 
-    it(`holds for ${process.env.CHAOS_RUNS ?? 100} random schedules (both TLS modes, 3 and 5 replicas, install and day-2 upgrade)`, async () => {
+    it(`holds for ${process.env.CHAOS_RUNS ?? 100} random schedules (both TLS modes, 1 to 5 replicas, install, upgrade, scale down and up, forced restore)`, async () => {
         const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
-        await fc.assert(fc.asyncProperty(schedules, runSchedule), {
-            numRuns: Number(process.env.CHAOS_RUNS ?? 100),
+        const numRuns = Number(process.env.CHAOS_RUNS ?? 100);
+        // Progress on stderr (mocha reports the test only at its end): every tenth schedule, and the last.
+        let ran = 0;
+        const started = Date.now();
+        const counted = async (schedule: Schedule) => {
+            try {
+                await runSchedule(schedule);
+            } finally {
+                ran++;
+                if (ran % 10 === 0 || ran === numRuns) {
+                    process.stderr.write(
+                        `  chaos: ${ran} schedules run${ran > numRuns ? " (shrinking a failure)" : ` of ${numRuns}`}, ${Math.round((Date.now() - started) / 1000)} s\n`,
+                    );
+                }
+            }
+        };
+        await fc.assert(fc.asyncProperty(schedules, counted), {
+            numRuns,
             ...(seed === undefined ? {} : { seed, path: process.env.CHAOS_PATH }),
             // Shrinking re-runs schedules; keep it bounded so that a failure is reported in reasonable time.
             endOnFailure: false,

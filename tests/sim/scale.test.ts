@@ -92,6 +92,26 @@ describe("scaling a live cluster (simulator)", () => {
         assert.equal(model.readData(sim.state(), "secret/app"), "written before scaling");
     });
 
+    it("4 -> 5 whose verify failed, then back to 4: the roll (it runs on every change of the count) removes vault-4's peer and volume", async () => {
+        const live = await liveCluster({ replicas: 4 });
+        sim = live.sim;
+        scale(sim, 5);
+        sim.onCall = (call) => (call.step === "verify" ? "kill" : undefined);
+        const failed = await live.engine.up();
+        assert.equal(failed.ok, false);
+        sim.onCall = undefined;
+        assert.ok(members(sim).includes("vault-4 (non-voter)") || members(sim).includes("vault-4"), "vault-4 joined before verify failed");
+        // verify's inputs are those of its last success (4 replicas): only the roll runs for the change back.
+        scale(sim, 4);
+        const back = await live.engine.up();
+        assert.ok(back.ok, back.runs.map((r) => `${r.id}: ${r.stderr}`).join("\n"));
+        assert.ok(!back.runs.some((r) => r.id === "verify"), "verify does not run");
+        assert.match(back.runs.find((r) => r.id === "roll")!.stderr, /removed vault-4 from raft[^]*deleted data-vault-4/);
+        assert.deepEqual(members(sim), ["vault-0", "vault-1", "vault-2", "vault-3"]);
+        assert.equal(sim.state().claims["data-vault-4"], undefined);
+        assert.deepEqual((await live.engine.up()).runs, [], "a second up changes nothing");
+    });
+
     it("why 5 -> 2 is refused: three voters deleted at once leave raft without a quorum, and nothing can remove them", async () => {
         const live = await liveCluster({ replicas: 5, timeoutSeconds: 60 });
         sim = live.sim;

@@ -121,10 +121,12 @@ export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
         // The claim template too: the program refuses a change Kubernetes would refuse half-way through the up.
         // No StatefulSet yet (a first install) is no claim.
         const sts = await vault.ops.statefulSet().catch(() => undefined);
+        const claims = await vault.ops.listClaims().catch(() => undefined);
         return {
             pods,
             ...(sts?.dataClaim ? { dataClaim: sts.dataClaim } : {}),
             ...(sts?.antiAffinity ? { antiAffinity: sts.antiAffinity } : {}),
             ...(sts ? { replicas: sts.replicas } : {}),
+            ...(claims ? { claims: claims.map((c) => c.name) } : {}),
         };
     });

@@ -16,7 +16,7 @@
  * stopped half-way (a crash, a timeout) is finished by the next run: what is still to roll is read from the pods'
  * revisions, never remembered.
  */
-import { podNames } from "../../vault/names";
+import { podNames, podOrdinal } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { AutopilotState, PodInfo, SealStatus, StatefulSetInfo, VaultRefused, VaultUnavailable } from "../vaultOps";
@@ -219,6 +219,28 @@ export interface RollOptions {
     token: string;
 }
 
+/**
+ * What an earlier scale-down left behind (pods, raft peers, volumes beyond the replica count), when its up failed
+ * before verify and the replica count changed again since: this step runs on every change of the count, verify only
+ * when its own inputs differ from its last success, which they may not. Tidied like verify does it (see
+ * removeDepartedPeers), and only while the cluster serves: with every pod sealed (a first install, a full restart)
+ * verify does it after the unseal steps.
+ */
+async function tidyDeparted(ctx: StepContext, o: RollOptions, names: string[]): Promise<void> {
+    const beyond = (pod: string) => (podOrdinal(o.release, pod) ?? -1) >= o.replicas;
+    const pods = await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods());
+    const claims = await retrying(ctx, "the volume claims to be listed", () => ctx.ops.listClaims());
+    const left = [...pods.map((p) => p.name), ...claims.filter((c) => c.name.startsWith("data-")).map((c) => c.name.slice("data-".length))].filter(beyond);
+    if (left.length === 0) return;
+    const seal = await statuses(ctx, names);
+    const serving = names.find((n) => seal.get(n)?.sealed === false);
+    if (!serving) {
+        ctx.log(`left from a scale-down: ${[...new Set(left)].join(", ")}; no Vault pod is unsealed yet, so verify removes them after the unseal steps`);
+        return;
+    }
+    await removeDepartedPeers(ctx, serving, o.release, o.replicas, o.token);
+}
+
 export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ rolled: string[]; revision: string }> {
     const names = podNames(o.release, o.replicas);
     const sts = await observedStatefulSet(ctx);
@@ -226,6 +248,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     let todo = outdatedPods(await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods()), names, revision);
     if (todo.length === 0) {
         ctx.log(`every Vault pod runs the StatefulSet's revision ${revision}: nothing to roll`);
+        await tidyDeparted(ctx, o, names);
         return { rolled: [], revision };
     }
     ctx.log(`pods on an older revision than ${revision}: ${todo.map((p) => `${p.name} (${p.revision ?? "no revision"})`).join(", ")}`);

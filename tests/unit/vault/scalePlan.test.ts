@@ -60,3 +60,20 @@ describe("scalePlan: changing vaultReplicas on a running cluster", () => {
         assert.equal(scaleDecision("vault", { replicas: 3 }, 1).kind, "refused");
     });
 });
+
+describe("scalePlan: the volumes of an unfinished scale-down count as voters", () => {
+    it("5 -> 3 whose up failed before verify, then 3 -> 2: refused, with the way to finish the first", () => {
+        const d = scaleDecision("vault", { replicas: 3, claims: ["data-vault-0", "data-vault-1", "data-vault-2", "data-vault-3", "data-vault-4"] }, 2);
+        assert.equal(d.kind, "refused");
+        const m = d.kind === "refused" ? d.message : "";
+        assert.match(m, /the raft volumes of vault-3, vault-4 are still there/);
+        assert.match(m, /5 in all, of which 2 would stay, fewer than the 3 a quorum needs/);
+        assert.match(m, /pulumi up with vaultReplicas 3 \(its verify removes their peers, then their volumes\)/);
+        assert.match(m, /delete pvc data-vault-3 data-vault-4/);
+    });
+
+    it("a leftover volume that still leaves a quorum does not block, and other claims do not count", () => {
+        assert.equal(scaleDecision("vault", { replicas: 5, claims: ["data-vault-5", "audit-vault-7", "other"] }, 4).kind, "down");
+        assert.equal(scaleDecision("vault", { replicas: 3, claims: ["data-vault-0", "data-vault-1", "data-vault-2"] }, 2).kind, "down");
+    });
+});
