@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { pollUntil, StepError } from "../runner/poll";
-import { StepContext, waitForApi } from "../runner/steps/context";
+import { recreatePod, StepContext, waitForApi } from "../runner/steps/context";
 import { unsealFrom } from "../runner/steps/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
 import type { VaultKeys } from "../steps/contract";
@@ -221,22 +221,6 @@ async function stageSnapshot(ctx: StepContext, pod: string, file: string, descri
     ctx.log(`uploaded ${description.bytes} bytes to ${pod} (size and SHA-256 checked there)`);
 }
 
-/** Deletes a sealed pod and waits for its successor's Vault API (a new process reads the seal configuration anew). */
-async function restartSealedPod(ctx: StepContext, pod: string): Promise<SealStatus> {
-    const before = (await ctx.ops.listPods()).find((p) => p.name === pod)?.uid;
-    await ctx.ops.deletePod(pod);
-    await pollUntil(
-        ctx,
-        `${pod} to be made again after its restart`,
-        async () => {
-            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
-            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
-        },
-        () => "",
-    );
-    return waitForApi(ctx, pod);
-}
-
 /**
  * A forced restore replaces the keyring on every node that is unsealed and follows the leader; a node sealed at that
  * moment takes no part, and would later refuse the snapshot's keys. So every pod must be unsealed first.
@@ -393,7 +377,8 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
                 `${name} is sealed and still counts unseal shares against the seal configuration it held before the restore ` +
                     `(threshold ${now.t}${description.threshold ? `, the snapshot's is ${description.threshold}` : ""}): restarting it, so that it reads the snapshot's`,
             );
-            now = await restartSealedPod(ctx, name);
+            await recreatePod(ctx, name, "after its restart (a new process reads the seal configuration anew)");
+            now = await waitForApi(ctx, name);
         }
         await unsealFrom(ctx, name, now, keys.unsealKeys, now.t > 0 ? now.t : (description.threshold ?? o.keyThreshold));
     }

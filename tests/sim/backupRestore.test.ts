@@ -32,6 +32,18 @@ async function liveCluster(options: Parameters<typeof Simulation.create>[0] = {}
 
 const folderOf = (sim: Simulation) => path.join(sim.dir, "backups", "vault-ha.dev");
 
+/** A manual backup of the live cluster into the stack's backup folder (5 kept), as `npm run snapshot` takes one. */
+function snapshotNow(sim: Simulation, keys: { unsealKeys: string[]; rootToken: string }, o: { replicas?: number; now?: Date } = {}) {
+    return takeSnapshot(sim.vaultContext("snapshot"), {
+        release: "vault",
+        replicas: o.replicas ?? 3,
+        keys,
+        folder: folderOf(sim),
+        keep: 5,
+        now: o.now ?? new Date(),
+    });
+}
+
 /** Snapshot files staged in any pod's $HOME (kubectl.ts STAGED_SNAPSHOT_FILE). */
 function stagedSnapshots(sim: Simulation): string[] {
     const pods = path.join(sim.dir, "pods");
@@ -54,14 +66,7 @@ describe("restores as Vault takes them (simulator)", function () {
         const live = await liveCluster({ keyShares: 5, keyThreshold: 3 });
         sim = live.sim;
         sim.change((s) => model.writeData(s, "secret/app", "the 5/3 cluster's"));
-        const { file: fiveThree } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(Date.UTC(2026, 10, 28, 5, 0, 0)),
-        });
+        const { file: fiveThree } = await snapshotNow(sim, live.keys, { now: new Date(Date.UTC(2026, 10, 28, 5, 0, 0)) });
 
         sim.change((s) => model.rebuild(s));
         sim.params.keyShares = 3;
@@ -70,14 +75,7 @@ describe("restores as Vault takes them (simulator)", function () {
         assert.ok((await rebuilt.up()).ok);
         const small = rebuilt.keysInState()!;
         sim.change((s) => model.writeData(s, "secret/app", "the 3/2 cluster's"));
-        const { file: threeTwo } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: small,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(Date.UTC(2026, 10, 28, 5, 1, 0)),
-        });
+        const { file: threeTwo } = await snapshotNow(sim, small, { now: new Date(Date.UTC(2026, 10, 28, 5, 1, 0)) });
 
         // 3/2 running, 5/3 restored: each process still counts 2 shares (its cached configuration), so 3 shares
         // of the 5/3 split would be combined 2 at a time: "invalid key".
@@ -118,14 +116,7 @@ describe("restores as Vault takes them (simulator)", function () {
                 model.writeData(s, "secret/big", "x".repeat(600_000));
                 model.writeData(s, "secret/app", "before");
             });
-            const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-                release: "vault",
-                replicas: 3,
-                keys: live.keys,
-                folder: folderOf(sim),
-                keep: 5,
-                now: new Date(),
-            });
+            const { file } = await snapshotNow(sim, live.keys);
             sim.change((s) => model.writeData(s, "secret/app", "after"));
             const ctx = sim.vaultContext("restore");
             const result = await restoreSnapshot(ctx, { release: "vault", replicas: 3, file, currentToken: live.keys.rootToken, keyThreshold: 3 });
@@ -140,14 +131,7 @@ describe("restores as Vault takes them (simulator)", function () {
         const live = await liveCluster();
         sim = live.sim;
         sim.change((s) => model.writeData(s, "secret/big", "x".repeat(600_000)));
-        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(),
-        });
+        const { file } = await snapshotNow(sim, live.keys);
         // A disk so slow that even the loopback upload outlasts http_read_timeout: Vault answers 500.
         sim.change((s) => {
             s.timing.execStreamBytesPerSec = 8 * 1024;
@@ -169,14 +153,7 @@ describe("restores as Vault takes them (simulator)", function () {
         const live = await liveCluster();
         sim = live.sim;
         sim.change((s) => model.writeData(s, "secret/app", "before"));
-        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(),
-        });
+        const { file } = await snapshotNow(sim, live.keys);
         sim.change((s) => model.writeData(s, "secret/app", "after"));
         const ctx = sim.vaultContext("restore");
         await restoreSnapshot(ctx, { release: "vault", replicas: 3, file, currentToken: live.keys.rootToken, keyThreshold: 3 });
@@ -197,14 +174,7 @@ describe("restores as Vault takes them (simulator)", function () {
         const live = await liveCluster();
         sim = live.sim;
         sim.change((s) => model.writeData(s, "secret/app", "before"));
-        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(),
-        });
+        const { file } = await snapshotNow(sim, live.keys);
         sim.change((s) => model.writeData(s, "secret/app", "after"));
         const first = sim.state().active;
         let moved = false;
@@ -228,14 +198,7 @@ describe("restores as Vault takes them (simulator)", function () {
         const live = await liveCluster();
         sim = live.sim;
         sim.change((s) => model.writeData(s, "secret/app", "before"));
-        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(),
-        });
+        const { file } = await snapshotNow(sim, live.keys);
         sim.change((s) => {
             model.writeData(s, "secret/app", "after");
             s.kube.forbidden.push("get pods/log vault");
@@ -250,14 +213,7 @@ describe("restores as Vault takes them (simulator)", function () {
     it("a forced restore with a sealed pod is refused before anything is sent: that pod would miss the snapshot's keyring", async () => {
         const live = await liveCluster();
         sim = live.sim;
-        const { file } = await takeSnapshot(sim.vaultContext("snapshot"), {
-            release: "vault",
-            replicas: 3,
-            keys: live.keys,
-            folder: folderOf(sim),
-            keep: 5,
-            now: new Date(),
-        });
+        const { file } = await snapshotNow(sim, live.keys);
         sim.change((s) => model.rebuild(s));
         const rebuilt = new SimulatedEngine(sim);
         assert.ok((await rebuilt.up()).ok);

@@ -31,3 +31,21 @@ export async function waitForApi(ctx: StepContext, pod: string): Promise<SealSta
         throw err;
     }
 }
+
+/**
+ * Deletes a pod and waits until the StatefulSet's new one (another uid) runs; `why` completes the wait's message.
+ * For pods that serve nothing at that moment (sealed, or to be started empty): the roll replaces serving pods itself.
+ */
+export async function recreatePod(ctx: StepContext, pod: string, why: string): Promise<void> {
+    const before = (await ctx.ops.listPods()).find((p) => p.name === pod)?.uid;
+    await ctx.ops.deletePod(pod);
+    await pollUntil(
+        ctx,
+        `${pod} to be made again ${why}`,
+        async () => {
+            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
+            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
+        },
+        () => "",
+    );
+}

@@ -7,7 +7,7 @@ import { dataClaimName, podNames } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
-import { StepContext, waitForApi } from "./context";
+import { recreatePod, StepContext, waitForApi } from "./context";
 import { replaceIfStuck } from "./roll";
 import { RemovedNodeError, removedNodeError, unsealFrom } from "./unseal";
 
@@ -63,16 +63,19 @@ async function confirmMembership(ctx: StepContext, pod: string, leader: string, 
     );
 }
 
+/** What a join needs: the pod, the leader it joins (by pod name and API address), the keys and the root token. */
+export interface JoinArgs {
+    pod: string;
+    leader: string;
+    target: JoinTarget;
+    keys: string[];
+    threshold: number;
+    token: string;
+}
+
 /** Step 4: join a follower to the leader's raft cluster unless it is a member already, then unseal it. */
-export async function joinAndUnseal(
-    ctx: StepContext,
-    pod: string,
-    leader: string,
-    target: JoinTarget,
-    keys: string[],
-    threshold: number,
-    token: string,
-): Promise<UnsealOutcome> {
+export async function joinAndUnseal(ctx: StepContext, a: JoinArgs): Promise<UnsealOutcome> {
+    const { pod, leader, keys, threshold, token } = a;
     await replaceIfStuck(ctx, pod);
     const status = await waitForApi(ctx, pod);
     if (status.removedFromCluster) throw removedNodeError(ctx, pod);
@@ -88,7 +91,7 @@ export async function joinAndUnseal(
     }
     for (let attempt = 1; ; attempt++) {
         try {
-            return await joinEmptyPod(ctx, pod, leader, target, keys, threshold, token);
+            return await joinEmptyPod(ctx, a);
         } catch (err) {
             // The pod came into this run without raft data, so whatever it holds now came from the cluster in this
             // join: starting it empty again loses nothing. Vault's open hashicorp/vault#32099 (#31732) marks such a
@@ -112,33 +115,16 @@ class RemovedAfterJoin extends Error {
     }
 }
 
-/** Deletes the pod's raft volume claim, then the pod; waits for its successor (a new claim, empty) to answer. */
+/** Deletes the pod's raft volume claim, then the pod; waits for its successor (a new claim, empty) to run. */
 async function restartEmpty(ctx: StepContext, pod: string): Promise<void> {
-    const before = (await ctx.ops.listPods()).find((p) => p.name === pod)?.uid;
     // The claim first: it stays until the pod is gone (pvc-protection), and the controller makes the new pod only
     // once it is (stateful_set_control.go), so the new pod cannot start on the old volume.
     await ctx.ops.deleteClaim(dataClaimName(pod));
-    await ctx.ops.deletePod(pod);
-    await pollUntil(
-        ctx,
-        `${pod} to be made again on an empty volume`,
-        async () => {
-            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
-            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
-        },
-        () => "",
-    );
+    await recreatePod(ctx, pod, "on an empty volume");
 }
 
-async function joinEmptyPod(
-    ctx: StepContext,
-    pod: string,
-    leader: string,
-    target: JoinTarget,
-    keys: string[],
-    threshold: number,
-    token: string,
-): Promise<UnsealOutcome> {
+async function joinEmptyPod(ctx: StepContext, a: JoinArgs): Promise<UnsealOutcome> {
+    const { pod, leader, target, keys, threshold, token } = a;
     let status = await waitForApi(ctx, pod);
     if (status.initialized) throw new StepError(`${pod} reports raft state where an empty node was expected; run pulumi up again`);
     await waitForActiveNode(ctx, leader);
@@ -195,6 +181,13 @@ export const joinStep: Handler<"join"> = (p, secrets, ctx) =>
         const target = { leaderApiAddr: p.leaderAddr, leaderCaCertFile: p.leaderCaFile };
         return {
             pod: p.pod,
-            result: await joinAndUnseal(vault, p.pod, podNames(p.release, 1)[0], target, secrets.unsealKeys, p.keyThreshold, secrets.rootToken),
+            result: await joinAndUnseal(vault, {
+                pod: p.pod,
+                leader: podNames(p.release, 1)[0],
+                target,
+                keys: secrets.unsealKeys,
+                threshold: p.keyThreshold,
+                token: secrets.rootToken,
+            }),
         };
     });

@@ -234,8 +234,10 @@ async function tidyDeparted(ctx: StepContext, o: RollOptions, names: string[]): 
     if (left.length === 0) return;
     const seal = await statuses(ctx, names);
     const serving = names.find((n) => seal.get(n)?.sealed === false);
-    if (!serving) {
-        ctx.log(`left from a scale-down: ${[...new Set(left)].join(", ")}; no Vault pod is unsealed yet, so verify removes them after the unseal steps`);
+    // Only through an active node: with sealed pods the quorum may wait for the unseal steps that come after this one.
+    const active = names.some((n) => seal.get(n)?.isSelf || seal.get(n)?.leaderAddress);
+    if (!serving || !active) {
+        ctx.log(`left from a scale-down: ${[...new Set(left)].join(", ")}; no active Vault node yet, so verify removes them after the unseal steps`);
         return;
     }
     await removeDepartedPeers(ctx, serving, o.release, o.replicas, o.token);
