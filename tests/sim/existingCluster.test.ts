@@ -7,8 +7,6 @@
  * Simulated time throughout: the waits cost nothing, and nothing depends on the machine's speed.
  */
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import type { ClusterFacts } from "../../components/steps/contract";
 import { stepEnvironment } from "../../components/steps/contract";
 import { API_SERVICE, PORT_FORWARD_SERVICE } from "../../components/vault/exposure";
@@ -470,66 +468,6 @@ describe("existing clusters against the simulator", function () {
                 /timed out after 30s waiting for kubectl port-forward to service\/vault-active in vault to listen on 127.0.0.1; last seen: .*timed out waiting for the condition/,
             );
             assert.equal(door.requests.length, 0, "nothing reached Vault");
-        });
-    });
-    describe("as processes: the exact command line, the real Kubectl class, the fake kubectl binary", function () {
-        // Each step starts node with ts-node: seconds on a loaded machine, never a correctness question.
-        this.timeout(120_000);
-        const token = "hvs.process-proof-token";
-        const password = "process-proof-password";
-        let door: FakeVaultFrontDoor | undefined;
-        afterEach(async () => door?.stop());
-
-        it("cluster-facts", async () => {
-            sim = await Simulation.create({ clock: "wall" });
-            const run = await sim.runStepProcess("cluster-facts", { env: stepEnvironment("cluster-facts", { timeoutSeconds: 30 }) });
-            assert.equal(run.code, 0, run.stderr);
-            assert.equal(JSON.parse(run.stdout).schedulableNodes, 3);
-            assertNothingExposed(sim);
-        });
-
-        it("kv-proof through a real background kubectl port-forward, which is gone when the step ends (success and failure)", async () => {
-            const pki = makePki(["vault.vault.svc"], ["127.0.0.1"]);
-            for (const corruptReads of [false, true]) {
-                door = new FakeVaultFrontDoor({ token, pki, corruptReads });
-                const port = Number(new URL(await door.start()).port);
-                sim = await Simulation.create({ clock: "wall", chart: { serviceType: "ClusterIP" } });
-                // The in-process steps on the wall clock: one pod active and labelled so by Vault.
-                await sim.bootstrap(undefined, (step, o) => sim.runStep(step, { ...o, realTime: true }));
-                const active = sim.state().active;
-                sim.change((s) => (s.kube.services[`vault/${PORT_FORWARD_SERVICE}`].backend = `127.0.0.1:${port}`));
-                const run = await sim.runStepProcess("kv-proof", {
-                    env: stepEnvironment("kv-proof", {
-                        vaultAddr: "https://127.0.0.1:8200",
-                        kvMount: "mysecret",
-                        kvPath: "logins/study",
-                        kvUsername: "demo",
-                        timeoutSeconds: 20,
-                        portForwardNamespace: "vault",
-                        portForwardService: PORT_FORWARD_SERVICE,
-                        portForwardPort: 8200,
-                    }),
-                    secrets: { rootToken: token, password, caCert: pki.caPem },
-                });
-                assert.equal(run.code, corruptReads ? 1 : 0, run.stderr);
-                const forwards = fs
-                    .readFileSync(path.join(sim.dir, "forwards.jsonl"), "utf8")
-                    .trim()
-                    .split("\n")
-                    .map((l) => JSON.parse(l) as { pid: number; pod: string });
-                assert.equal(forwards.length, 1);
-                assert.equal(forwards[0].pod, active, "the fake kubectl binary forwarded to the active pod");
-                assert.throws(() => process.kill(forwards[0].pid, 0), /ESRCH/, "kubectl port-forward was stopped");
-                const kubeconfigs = sim
-                    .calls()
-                    .filter((c) => c.tool === "kubectl")
-                    .map((c) => c.env.KUBECONFIG);
-                for (const file of kubeconfigs) assert.ok(!fs.existsSync(file), `${file} was removed`);
-                assertNothingExposed(sim, [token, password]);
-                await door.stop();
-                door = undefined;
-                sim.dispose();
-            }
         });
     });
 });

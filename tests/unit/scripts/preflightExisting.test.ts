@@ -2,7 +2,7 @@
  * The preflight of a stack with cluster: existing (scripts/preflightExisting.ts, scripts/preflight.ts): the context,
  * the API server, `kubectl auth can-i`, the storage class, the nodes, cert-manager and the ingress class, each failure
  * with what failed and its fix; never docker or kind; the stack's own kubeconfig only as a private file. The kubectl
- * here is a model of one cluster answering the way kubectl does (scripts.test.ts and commands.test.ts run the same
+ * here is a model of one cluster answering the way kubectl does (scripts.test.ts and tests/process/commands.test.ts run the same
  * code through a fake kubectl on PATH).
  */
 import { strict as assert } from "assert";

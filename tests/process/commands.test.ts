@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { Call, FAKES, ROOT, sandbox, Sandbox } from "./sandbox";
+import { Call, FAKES, ROOT, sandbox, Sandbox } from "../unit/scripts/sandbox";
 
 /** The pulumi calls that act on a stack: all but the preflight's `pulumi version`. */
 const work = (calls: Call[]) => calls.filter((c) => c.tool === "pulumi" && c.args !== "version");
