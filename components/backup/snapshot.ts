@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { pollUntil, StepError } from "../runner/poll";
+import { pollUntil, retrying, StepError } from "../runner/poll";
 import { recreatePod, StepContext, waitForApi } from "../runner/steps/context";
 import { unsealFrom } from "../runner/steps/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
@@ -244,9 +244,13 @@ async function requireAllUnsealed(ctx: StepContext, names: string[]): Promise<vo
 async function restoreStarted(ctx: StepContext, pod: string, since: Date, marksBefore: number, before: SealStatus | undefined): Promise<void> {
     const deadline = ctx.clock.now() + 60_000;
     for (;;) {
-        const lines = await readLog(ctx, pod, since);
+        // A log read whose answer was lost is asked again at the next turn.
+        const lines = await readLog(ctx, pod, since).catch((err) => {
+            if (err instanceof VaultUnavailable) return null;
+            throw err;
+        });
         if (lines && lines.filter((l) => RESTORE_STARTED.test(l)).length > marksBefore) return;
-        if (!lines) {
+        if (lines === undefined) {
             const now = await ctx.ops.status(pod).catch(() => undefined);
             if (now && (now.sealed || (now.activeTime ?? 0) > (before?.activeTime ?? 0))) return;
         }
@@ -297,7 +301,8 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
         await stageSnapshot(ctx, pod, o.file, description);
         // Restores this log already shows (a margin back, for clock skew) are not this one.
         since = new Date(ctx.clock.now() - LOG_MARGIN_MS);
-        marksBefore = ((await readLog(ctx, pod, since)) ?? []).filter((l) => RESTORE_STARTED.test(l)).length;
+        const logBefore = await retrying(ctx, `${pod}'s log to be read`, () => readLog(ctx, pod, since));
+        marksBefore = (logBefore ?? []).filter((l) => RESTORE_STARTED.test(l)).length;
         let sent: "sent" | "not-active";
         try {
             sent = await ctx.ops.restoreStagedSnapshot(pod, o.currentToken, forced);

@@ -49,3 +49,24 @@ export async function pollUntil<T>(ctx: PollContext, what: string, attempt: () =
         await ctx.clock.sleep(interval);
     }
 }
+
+/**
+ * One call, repeated while it fails with VaultUnavailable (a pod restarting, an answer lost on the way), like every
+ * wait of the runner. Only for calls that may be repeated: reads, and changes that are the same done twice.
+ */
+export function retrying<T>(ctx: PollContext, what: string, call: () => Promise<T>): Promise<T> {
+    let last = "";
+    return pollUntil(
+        ctx,
+        what,
+        async () => {
+            try {
+                return { value: await call() };
+            } catch (err) {
+                last = (err as Error).message;
+                throw err;
+            }
+        },
+        () => last,
+    ).then((r) => r.value);
+}

@@ -451,6 +451,21 @@ export async function runSchedule(schedule: Schedule, changeAfterFailedUp = Bool
 /** Schedules that once broke a property: kept as fixed cases, each with the seed that found it. */
 export const REGRESSIONS: Array<{ found: string; schedule: Schedule }> = [
     {
+        // The roll's tidy after a scale-down: the answer to remove-peer was lost, and the call was not repeated (an
+        // unexpected failure with a stack). Removing a peer twice is the same as once: it is retried now.
+        found: "seed 1021563301 (.ci/run), shrunk",
+        schedule: {
+            tls: false,
+            replicas: 4,
+            faults: [
+                { kind: "lose-answer", at: 52 },
+                { kind: "api-down", at: 15, pod: 0, ms: 11401 },
+                { kind: "key-folder-unwritable", at: 0 },
+            ],
+            scale: [5, 3],
+        },
+    },
+    {
         // Since the identities are read after the roll, a kill before the first call of the first step leaves no
         // call at all, and the leak scan's own sanity check failed. Found by .ci/run, seed 967269553.
         found: "seed 967269553",

@@ -4,7 +4,7 @@
  */
 import type { UnsealOutcome } from "../../steps/contract";
 import { dataClaimName, podNames } from "../../vault/names";
-import { pollUntil, StepError } from "../poll";
+import { pollUntil, retrying, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
 import { recreatePod, StepContext, waitForApi } from "./context";
@@ -119,7 +119,7 @@ class RemovedAfterJoin extends Error {
 async function restartEmpty(ctx: StepContext, pod: string): Promise<void> {
     // The claim first: it stays until the pod is gone (pvc-protection), and the controller makes the new pod only
     // once it is (stateful_set_control.go), so the new pod cannot start on the old volume.
-    await ctx.ops.deleteClaim(dataClaimName(pod));
+    await retrying(ctx, `kubectl to delete ${dataClaimName(pod)}`, () => ctx.ops.deleteClaim(dataClaimName(pod)));
     await recreatePod(ctx, pod, "on an empty volume");
 }
 

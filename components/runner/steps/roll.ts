@@ -17,7 +17,7 @@
  * revisions, never remembered.
  */
 import { podNames, podOrdinal } from "../../vault/names";
-import { pollUntil, StepError } from "../poll";
+import { pollUntil, retrying, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { AutopilotState, PodInfo, SealStatus, StatefulSetInfo, VaultRefused, VaultUnavailable } from "../vaultOps";
 import { StepContext, waitForApi } from "./context";
@@ -38,24 +38,6 @@ async function askAny<T>(nodes: string[], ask: (node: string) => Promise<T>): Pr
         }
     }
     throw last;
-}
-
-/** One call, retried while the cluster does not answer (VaultUnavailable), like every wait of the runner. */
-function retrying<T>(ctx: StepContext, what: string, call: () => Promise<T>): Promise<T> {
-    let last = "";
-    return pollUntil(
-        ctx,
-        what,
-        async () => {
-            try {
-                return { value: await call() };
-            } catch (err) {
-                last = (err as Error).message;
-                throw err;
-            }
-        },
-        () => last,
-    ).then((r) => r.value);
 }
 
 /** The controller has seen the latest spec: its updateRevision is the template the release just applied. */

@@ -2,7 +2,7 @@
  * verify: raft lists every pod as a voter, exactly one of them the leader.
  */
 import type { RaftPeer } from "../../steps/contract";
-import { pollUntil, StepError } from "../poll";
+import { pollUntil, retrying, StepError } from "../poll";
 import { PodInfo, VaultRefused } from "../vaultOps";
 import { dataClaimName, podNames, podOrdinal } from "../../vault/names";
 import { Handler, withVault } from "../runtime";
@@ -52,16 +52,25 @@ export async function removeDepartedPeers(ctx: StepContext, leader: string, rele
     );
     const removed: string[] = [];
     for (const peer of peers.filter((p) => departed(p.node_id))) {
-        await ctx.ops.removeRaftPeer(leader, token, peer.node_id);
+        // Repeated when the answer is lost: removing a peer raft no longer has answers success and changes nothing
+        // (vault/logical_system_raft.go handleRaftRemovePeerUpdate; hashicorp/raft RemoveServer).
+        try {
+            await retrying(ctx, `raft to remove ${peer.node_id}`, () => ctx.ops.removeRaftPeer(leader, token, peer.node_id));
+        } catch (err) {
+            if (err instanceof VaultRefused)
+                throw new StepError(`removing ${peer.node_id} from raft was refused (${err.message}); is vault-ha's root token still valid?`);
+            throw err;
+        }
         ctx.log(`removed ${peer.node_id} from raft: the scale-down to ${replicas} replicas deleted its pod`);
         removed.push(peer.node_id);
     }
 
-    const claims = await ctx.ops.listClaims();
+    const claims = await retrying(ctx, "the volume claims to be listed", () => ctx.ops.listClaims());
     for (const claim of claims.filter((c) => !c.terminating)) {
         const pod = claim.name.replace(/^data-/, "");
         if (dataClaimName(pod) !== claim.name || !departed(pod)) continue;
-        await ctx.ops.deleteClaim(claim.name);
+        // --ignore-not-found: a deletion whose answer was lost is the same done twice.
+        await retrying(ctx, `kubectl to delete ${claim.name}`, () => ctx.ops.deleteClaim(claim.name));
         ctx.log(`deleted ${claim.name}, the raft volume of ${pod}: a later scale-up starts ${pod} empty, to join as a new node`);
     }
     return removed;
