@@ -11,7 +11,7 @@
  */
 import type { StepName, VaultKeys } from "../../components/steps/contract";
 import { bootstrapPlan } from "../../components/vault/bootstrapPlan";
-import type { Secrets, Simulation, StepRun } from "../doubles/vault/harness";
+import { Secrets, Simulation, SimulationOptions, SimulationSnapshot, StepRun } from "../doubles/vault/harness";
 
 export interface EngineRun extends StepRun {
     id: string;
@@ -96,4 +96,58 @@ export class SimulatedEngine {
                 return {};
         }
     }
+}
+
+/** Per test process: the cluster one `up` leaves for given options, and that up's Pulumi state. */
+const bootstrapped = new Map<string, Promise<{ snapshot: SimulationSnapshot; state: Array<[string, { inputs: string; stdout: string }]> }>>();
+
+/**
+ * A live cluster: a fresh install with these options, bootstrapped by one `up` of the simulated engine, for tests
+ * that start from a live cluster and check what happens after. The first call in a test process bootstraps and
+ * snapshots the result; each call gets a new simulation restored from it (its own folder, an empty calls log, no
+ * output yet) and an engine holding that up's state. Tests that share a snapshot share its random values (unseal keys,
+ * root token, cluster id, pod uids). Not for tests of the bootstrap itself: its calls and output are not in the copy.
+ */
+export async function bootstrappedCluster(options: SimulationOptions = {}): Promise<{ sim: Simulation; engine: SimulatedEngine }> {
+    if (options.clock === "wall") throw new Error("bootstrappedCluster runs on simulated time");
+    // The defaults spelt out or left out make the same cluster (Simulation.create).
+    const key = canonical({ replicas: 3, keyShares: 5, keyThreshold: 3, timeoutSeconds: 600, tls: false, ...defined(options) });
+    let cached = bootstrapped.get(key);
+    if (!cached) {
+        cached = (async () => {
+            const sim = await Simulation.create(options);
+            try {
+                const engine = new SimulatedEngine(sim);
+                const up = await engine.up();
+                if (!up.ok) throw new Error(`the bootstrap failed:\n${up.runs.map((r) => r.stderr).join("\n")}`);
+                return { snapshot: sim.snapshot(), state: [...engine.state] };
+            } finally {
+                sim.dispose();
+            }
+        })();
+        bootstrapped.set(key, cached);
+        // A failed bootstrap is not kept: the next test tries again, and reports its own failure.
+        cached.catch(() => bootstrapped.delete(key));
+    }
+    const { snapshot, state } = await cached;
+    const sim = Simulation.restore(snapshot);
+    const engine = new SimulatedEngine(sim);
+    for (const [id, entry] of state) engine.state.set(id, { ...entry });
+    return { sim, engine };
+}
+
+function defined(options: SimulationOptions): SimulationOptions {
+    return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
+/** JSON with object keys sorted at every level: equal options give equal cache keys. */
+function canonical(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    if (value && typeof value === "object")
+        return `{${Object.entries(value)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+            .join(",")}}`;
+    return JSON.stringify(value);
 }

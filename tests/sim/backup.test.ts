@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BackupError, backupPaths } from "../../components/backup/backupFiles";
 import { restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
-import { SimulatedEngine } from "../chaos/engine";
+import { bootstrappedCluster, SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed, vaultCalls } from "../doubles/vault/inspect";
@@ -17,10 +17,7 @@ import { unsealed, vaultCalls } from "../doubles/vault/inspect";
 const model = require("../doubles/vault/model.js");
 
 async function liveCluster() {
-    const sim = await Simulation.create();
-    const engine = new SimulatedEngine(sim);
-    const up = await engine.up();
-    assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+    const { sim, engine } = await bootstrappedCluster();
     return { sim, engine, keys: engine.keysInState()! };
 }
 

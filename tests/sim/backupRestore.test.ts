@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
 import { StepError } from "../../components/runner/poll";
-import { SimulatedEngine } from "../chaos/engine";
+import { bootstrappedCluster, SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed } from "../doubles/vault/inspect";
@@ -23,10 +23,7 @@ import { unsealed } from "../doubles/vault/inspect";
 const model = require("../doubles/vault/model.js");
 
 async function liveCluster(options: Parameters<typeof Simulation.create>[0] = {}) {
-    const sim = await Simulation.create(options);
-    const engine = new SimulatedEngine(sim);
-    const up = await engine.up();
-    assert.ok(up.ok, up.runs.map((r) => r.stderr).join("\n"));
+    const { sim, engine } = await bootstrappedCluster(options);
     return { sim, engine, keys: engine.keysInState()! };
 }
 

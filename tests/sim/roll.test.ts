@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { SimulatedEngine } from "../chaos/engine";
+import { bootstrappedCluster, SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed, vaultCalls } from "../doubles/vault/inspect";
@@ -21,10 +21,7 @@ const NEW = "hashicorp/vault:2.0.4";
 
 /** A live cluster: bootstrapped by an up, with a secret written through the active node. */
 async function liveCluster(options: { replicas?: number; tls?: boolean; vaultImage?: string; timeoutSeconds?: number }) {
-    const sim = await Simulation.create(options);
-    const engine = new SimulatedEngine(sim);
-    const first = await engine.up();
-    assert.ok(first.ok, first.runs.map((r) => r.stderr).join("\n"));
+    const { sim, engine } = await bootstrappedCluster(options);
     sim.change((s) => model.writeData(s, "secret/app", "written before the change"));
     return { sim, engine, audit: { ...sim.state().audit } };
 }

@@ -6,7 +6,7 @@
  * verify.ts removeDepartedPeers, join.ts, and the program's refusal (components/vault/scalePlan.ts).
  */
 import { strict as assert } from "assert";
-import { SimulatedEngine } from "../chaos/engine";
+import { bootstrappedCluster } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { scaleDecision } from "../../components/vault/scalePlan";
@@ -16,10 +16,7 @@ const model = require("../doubles/vault/model.js");
 
 /** A live cluster: bootstrapped by an up, with a secret written through the active node. */
 async function liveCluster(options: { replicas: number; tls?: boolean; timeoutSeconds?: number }) {
-    const sim = await Simulation.create(options);
-    const engine = new SimulatedEngine(sim);
-    const first = await engine.up();
-    assert.ok(first.ok, first.runs.map((r) => r.stderr).join("\n"));
+    const { sim, engine } = await bootstrappedCluster(options);
     sim.change((s) => model.writeData(s, "secret/app", "written before scaling"));
     return { sim, engine };
 }

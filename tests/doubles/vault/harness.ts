@@ -118,6 +118,23 @@ function issueCertificate(state: any, replicas: number): void {
     };
 }
 
+/**
+ * What a simulation holds at one moment: its folder (the model's state, the key file, the pods' $HOME folders) but not
+ * its calls log, and its kubeconfig, parameters and simulated time. `Simulation.restore` starts new simulations from it.
+ */
+export interface SimulationSnapshot {
+    readonly options: SimulationOptions;
+    readonly kubeconfig: string;
+    readonly params: SimParams;
+    readonly pods: string[];
+    readonly now: number;
+    /** Relative to the folder, parents before children; a file's content, or none for a folder. */
+    readonly entries: ReadonlyArray<{ rel: string; mode: number; content?: Buffer }>;
+}
+
+/** The calls log is a simulation's own: one started from a snapshot records only what it is asked afterwards. */
+const CALLS_LOG = "calls.jsonl";
+
 export class Simulation {
     readonly dir: string;
     readonly stateFile: string;
@@ -152,19 +169,74 @@ export class Simulation {
         return new Simulation(options, await renderedVaultRelease(values));
     }
 
+    /**
+     * A new simulation (its own folder, an empty calls log, no output or port-forwards yet) exactly where `snapshot`
+     * left another one: the same model state, files, kubeconfig, parameters and simulated time.
+     */
+    static restore(snapshot: SimulationSnapshot): Simulation {
+        return new Simulation(snapshot.options, undefined, snapshot);
+    }
+
+    /** See SimulationSnapshot. Only on simulated time: a wall-clock model moves on by itself. */
+    snapshot(): SimulationSnapshot {
+        if (this.options.clock === "wall") throw new Error("(simulator: only a simulation on simulated time can be snapshotted)");
+        const entries: Array<{ rel: string; mode: number; content?: Buffer }> = [];
+        const walk = (rel: string) => {
+            for (const name of fs.readdirSync(path.join(this.dir, rel)).sort()) {
+                const child = path.join(rel, name);
+                if (child === CALLS_LOG) continue;
+                const full = path.join(this.dir, child);
+                const stat = fs.lstatSync(full);
+                if (stat.isDirectory()) {
+                    entries.push({ rel: child, mode: stat.mode & 0o7777 });
+                    walk(child);
+                } else if (stat.isFile()) entries.push({ rel: child, mode: stat.mode & 0o7777, content: fs.readFileSync(full) });
+                else throw new Error(`(simulator: cannot snapshot ${full}: neither a file nor a folder)`);
+            }
+        };
+        walk("");
+        return {
+            options: structuredClone(this.options),
+            kubeconfig: this.kubeconfig,
+            params: { ...this.params },
+            pods: [...this.pods],
+            now: this.clock.now(),
+            entries,
+        };
+    }
+
     /** The chart options the release was rendered with (kept for `upgrade`). */
     private readonly chart: VaultChartOptions | undefined;
 
-    private constructor(options: SimulationOptions, release: { statefulSet: unknown; services: unknown[] }) {
+    private readonly options: SimulationOptions;
+
+    private constructor(options: SimulationOptions, release: { statefulSet: unknown; services: unknown[] } | undefined, from?: SimulationSnapshot) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
         this.stateFile = path.join(this.dir, "sim-state.json");
+        this.options = structuredClone(options);
+        this.chart = options.chart;
+        if (from) {
+            for (const entry of from.entries) {
+                const full = path.join(this.dir, entry.rel);
+                if (entry.content === undefined) fs.mkdirSync(full, { mode: entry.mode });
+                else fs.writeFileSync(full, entry.content, { mode: entry.mode, flag: "wx" });
+                // The umask does not narrow what the snapshot recorded.
+                fs.chmodSync(full, entry.mode);
+            }
+            this.kubeconfig = from.kubeconfig;
+            this.clock = new SimClock(from.now);
+            this.pods = [...from.pods];
+            this.pollMs = 2000;
+            this.params = { ...from.params };
+            return;
+        }
+        if (!release) throw new Error("(simulator: a new simulation needs the rendered release)");
         const replicas = options.replicas ?? 3;
         const tls = options.tls ?? false;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        this.chart = options.chart;
         const state = model.newState({ ...release, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
         if (tls) issueCertificate(state, replicas);
