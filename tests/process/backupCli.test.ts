@@ -76,7 +76,7 @@ describe("npm run snapshot / restore as processes (simulator)", function () {
                     NODE_PATH: path.join(ROOT, "node_modules"),
                     TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"),
                     PATH: `${pulumi.bin}:${SIM_BIN}:${process.env.PATH}`,
-                    VAULT_SIM_STATE: sim!.stateFile,
+                    VAULT_SIM_STATE: sim!.shareStateFile(),
                 },
                 encoding: "utf8",
             });

@@ -107,7 +107,24 @@ export function shapeRecordStdout(name: string, inputs: Record<string, any>): st
  * throws inside an apply, as under the real engine; the SDK turns it into an unhandled rejection, which the Pulumi
  * language host reports). Returns the first error and what was registered by the time the program settled.
  */
-export async function runProgramFailing(w: KindWorld, config: Record<string, string> = {}, settleMs = 1500): Promise<FailedRun> {
+/**
+ * Waits until the program has registered whatever it still would: under mocks every registration follows from
+ * promises and callbacks already queued, so the count standing still for QUIET_TURNS turns of the event loop (each
+ * runs every ready callback and microtask) means nothing more is coming. Turns, not milliseconds: a loaded machine
+ * slows them down without ending the wait early.
+ */
+const QUIET_TURNS = 200;
+async function settled(count: () => number): Promise<void> {
+    let last = count();
+    for (let quiet = 0; quiet < QUIET_TURNS;) {
+        await new Promise((r) => setImmediate(r));
+        const now = count();
+        quiet = now === last ? quiet + 1 : 0;
+        last = now;
+    }
+}
+
+export async function runProgramFailing(w: KindWorld, config: Record<string, string> = {}): Promise<FailedRun> {
     const errors: unknown[] = [];
     const onRejection = (e: unknown) => errors.push(e);
     const listeners = process.listeners("unhandledRejection");
@@ -127,8 +144,7 @@ export async function runProgramFailing(w: KindWorld, config: Record<string, str
         );
         const deadline = Date.now() + 20_000;
         while (!errors.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        // Whatever the program would still register after the error, it registers within this time under mocks.
-        await new Promise((r) => setTimeout(r, settleMs));
+        await settled(() => current.registrations.length);
         const { registrations, warnings } = current;
         // The failed program's outputs never resolve, by design: they are not leaks of a program that finished (the
         // SDK's leak check at exit, @pulumi/pulumi runtime/debuggable.js, would otherwise report them).

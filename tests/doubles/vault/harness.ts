@@ -27,6 +27,7 @@ import { VAULT_IMAGE } from "../../../components/config/versions";
 import { renderedVaultRelease, requireHelm } from "../../support/helm";
 import { SimClock } from "./simClock";
 import { FakePortForward, ForwardRecord } from "./fakePortForward";
+import { vaultServer } from "./vaultServer";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const model = require("./model.js");
@@ -137,6 +138,7 @@ const CALLS_LOG = "calls.jsonl";
 
 export class Simulation {
     readonly dir: string;
+    /** The model's state, for this process's model calls (it is kept in memory); another process gets shareStateFile(). */
     readonly stateFile: string;
     /** What the program would pass the steps; tests may change it to provoke a failure. */
     readonly params: SimParams;
@@ -180,6 +182,7 @@ export class Simulation {
     /** See SimulationSnapshot. Only on simulated time: a wall-clock model moves on by itself. */
     snapshot(): SimulationSnapshot {
         if (this.options.clock === "wall") throw new Error("(simulator: only a simulation on simulated time can be snapshotted)");
+        model.writeOut(this.stateFile);
         const entries: Array<{ rel: string; mode: number; content?: Buffer }> = [];
         const walk = (rel: string) => {
             for (const name of fs.readdirSync(path.join(this.dir, rel)).sort()) {
@@ -225,6 +228,7 @@ export class Simulation {
                 // The umask does not narrow what the snapshot recorded.
                 fs.chmodSync(full, entry.mode);
             }
+            model.keepInMemory(this.stateFile);
             this.kubeconfig = from.kubeconfig;
             this.clock = new SimClock(from.now);
             this.pods = [...from.pods];
@@ -241,6 +245,7 @@ export class Simulation {
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
         if (tls) issueCertificate(state, replicas);
         model.save(this.stateFile, state);
+        model.keepInMemory(this.stateFile);
         this.clock = new SimClock(state.now);
         this.pods = podNames("vault", replicas);
         this.pollMs = options.clock === "wall" ? 50 : 2000;
@@ -341,13 +346,16 @@ export class Simulation {
 
     /** Every kubectl and vault call: argv and environment (stdin is deliberately not recorded). */
     calls(): Array<{ tool: string; argv: string[]; env: Record<string, string>; pod?: string; container?: string }> {
-        const file = path.join(this.dir, "calls.jsonl");
-        if (!fs.existsSync(file)) return [];
-        return fs
-            .readFileSync(file, "utf8")
-            .trim()
-            .split("\n")
-            .map((line) => JSON.parse(line));
+        return model.readCalls(this.stateFile);
+    }
+
+    /**
+     * The model's state file, for a process that reads and changes it (a script run with the fake kubectl on PATH):
+     * from now on every change goes through the file. Calls answered in this process need no file.
+     */
+    shareStateFile(): string {
+        model.shareOnDisk(this.stateFile);
+        return this.stateFile;
     }
 
     /** A bootstrap step's parameters, as VaultBootstrap builds them from the same settings. */
@@ -451,10 +459,11 @@ export class Simulation {
     runStepProcess(step: StepName, options: StepOptions & { onSpawn?: (pid: number) => void } = {}): Promise<StepRun> {
         const env = this.stepEnv(step, options);
         const stdin = JSON.stringify({ kubeconfig: this.kubeconfig, ...options.secrets });
+        const stateFile = this.shareStateFile();
         return new Promise((resolve) => {
             const child = spawn("/bin/sh", ["-c", stepCommand(step)], {
                 cwd: PROJECT_ROOT,
-                env: { ...process.env, ...env, PATH: `${SIM_BIN}:${process.env.PATH}`, VAULT_SIM_STATE: this.stateFile },
+                env: { ...process.env, ...env, PATH: `${SIM_BIN}:${process.env.PATH}`, VAULT_SIM_STATE: stateFile },
                 stdio: ["pipe", "pipe", "pipe"],
             });
             options.onSpawn?.(child.pid!);
@@ -504,6 +513,7 @@ export class Simulation {
     }
 
     dispose(): void {
+        model.forget(this.stateFile);
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
@@ -560,20 +570,30 @@ class SimKubectl implements KubectlRunner {
         if (!("shell" in result)) return result;
         const { command, env, stdin: input, pod, home, dropAnswer } = result.shell;
         return sim.clock.track(
-            new Promise<KubectlResult>((resolve) => {
-                const child = spawn(command[0], command.slice(1), {
-                    env: { ...env, HOME: podHome(sim.stateFile, home), PATH: `${SIM_BIN}:/usr/bin:/bin`, VAULT_SIM_STATE: sim.stateFile, VAULT_SIM_POD: pod },
-                    stdio: ["pipe", "pipe", "pipe"],
-                });
-                let stdout = "";
-                let stderr = "";
-                child.stdout.on("data", (d) => (stdout += d));
-                child.stderr.on("data", (d) => (stderr += d));
-                child.on("close", (code) => resolve(dropAnswer ? cli.LOST_ANSWER : cli.withExitNote({ code: code ?? 1, stdout, stderr })));
-                // A script that does not read its stdin may exit before it is written.
-                child.stdin.on("error", () => undefined);
-                child.stdin.end(input);
-            }),
+            vaultServer().then(
+                (server) =>
+                    new Promise<KubectlResult>((resolve) => {
+                        const child = spawn(command[0], command.slice(1), {
+                            env: {
+                                ...env,
+                                HOME: podHome(sim.stateFile, home),
+                                PATH: `${SIM_BIN}:/usr/bin:/bin`,
+                                VAULT_SIM_STATE: sim.stateFile,
+                                VAULT_SIM_POD: pod,
+                                ...server.env,
+                            },
+                            stdio: ["pipe", "pipe", "pipe"],
+                        });
+                        let stdout = "";
+                        let stderr = "";
+                        child.stdout.on("data", (d) => (stdout += d));
+                        child.stderr.on("data", (d) => (stderr += d));
+                        child.on("close", (code) => resolve(dropAnswer ? cli.LOST_ANSWER : cli.withExitNote({ code: code ?? 1, stdout, stderr })));
+                        // A script that does not read its stdin may exit before it is written.
+                        child.stdin.on("error", () => undefined);
+                        child.stdin.end(input);
+                    }),
+            ),
         );
     }
 

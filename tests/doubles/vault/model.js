@@ -13,6 +13,9 @@
  *
  * State lives in one JSON file so that separate processes (the fake commands run by a shell) share it; a lock
  * directory serialises changes. Every fake call appends its argv and environment to calls.jsonl next to it.
+ * Where one test process answers every call itself (the simulator tier: ./vaultServer.ts answers the pods' `vault`),
+ * `keepInMemory` holds the file's text and the calls log in memory instead: the same JSON round trip on each change,
+ * without the file system's cost; `shareOnDisk` writes both out again before another process is given the file.
  */
 const crypto = require("crypto");
 const fs = require("fs");
@@ -218,15 +221,54 @@ function newState(options) {
 // ---------------------------------------------------------------------------------------------------------------
 // State on disk, shared by processes
 
+/**
+ * State files that no other process reads or writes while they are here: the state as JSON text (so a change that
+ * throws leaves nothing behind, as an unsaved file would) and the calls not yet written to calls.jsonl.
+ * @type {Map<string, { state: string, calls: string }>}
+ */
+const inMemory = new Map();
+
+/** From now on this process alone uses the file: it is read once, then kept in memory. @param {string} file */
+function keepInMemory(file) {
+    inMemory.set(file, { state: fs.readFileSync(file, "utf8"), calls: "" });
+}
+
+/** Writes the state (and the calls log) to disk as they are now, keeping them in memory. @param {string} file */
+function writeOut(file) {
+    const kept = inMemory.get(file);
+    if (!kept) return;
+    writeAtomically(file, kept.state);
+    if (kept.calls) fs.appendFileSync(callsLog(file), kept.calls);
+    kept.calls = "";
+}
+
+/** Another process is about to use the file: write it out and read it from disk from now on. @param {string} file */
+function shareOnDisk(file) {
+    writeOut(file);
+    inMemory.delete(file);
+}
+
+/** The simulation is over: drop what memory holds for it. @param {string} file */
+function forget(file) {
+    inMemory.delete(file);
+}
+
 /** @param {string} file @returns {State} */
 function load(file) {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
+    return JSON.parse(inMemory.get(file)?.state ?? fs.readFileSync(file, "utf8"));
 }
 
 /** @param {string} file @param {State} state */
 function save(file, state) {
+    const kept = inMemory.get(file);
+    if (kept) kept.state = JSON.stringify(state);
+    else writeAtomically(file, JSON.stringify(state));
+}
+
+/** @param {string} file @param {string} text */
+function writeAtomically(file, text) {
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state));
+    fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
 }
 
@@ -241,6 +283,8 @@ function sleepSync(ms) {
  * @returns {T}
  */
 function update(file, change, at) {
+    // In memory, no other process can change it, and this one runs the change to its end before anything else.
+    if (inMemory.has(file)) return changed(file, change, at);
     const lock = `${file}.lock`;
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -253,20 +297,48 @@ function update(file, change, at) {
         }
     }
     try {
-        const state = load(file);
-        advance(state, state.clock === "wall" ? Date.now() : Math.max(state.now, at ?? state.now));
-        const result = change(state);
-        reconcile(state);
-        save(file, state);
-        return result;
+        return changed(file, change, at);
     } finally {
         fs.rmdirSync(lock);
     }
 }
 
+/** @template T @param {string} file @param {(state: State) => T} change @param {number} [at] @returns {T} */
+function changed(file, change, at) {
+    const state = load(file);
+    advance(state, state.clock === "wall" ? Date.now() : Math.max(state.now, at ?? state.now));
+    const result = change(state);
+    reconcile(state);
+    save(file, state);
+    return result;
+}
+
+/** @param {string} file */
+function callsLog(file) {
+    return path.join(path.dirname(file), "calls.jsonl");
+}
+
 /** @param {string} file @param {Record<string, unknown>} entry */
 function logCall(file, entry) {
-    fs.appendFileSync(path.join(path.dirname(file), "calls.jsonl"), JSON.stringify(entry) + "\n");
+    const line = JSON.stringify(entry) + "\n";
+    const kept = inMemory.get(file);
+    if (kept) kept.calls += line;
+    else fs.appendFileSync(callsLog(file), line);
+}
+
+/** Every call logged for this state file, in order. @param {string} file @returns {Array<Record<string, any>>} */
+function readCalls(file) {
+    let text = "";
+    try {
+        text = fs.readFileSync(callsLog(file), "utf8");
+    } catch {
+        // No call was written to disk.
+    }
+    text += inMemory.get(file)?.calls ?? "";
+    return text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1393,6 +1465,11 @@ module.exports = {
     save,
     update,
     logCall,
+    readCalls,
+    keepInMemory,
+    writeOut,
+    shareOnDisk,
+    forget,
     sleepSync,
     advance,
     reconcile,

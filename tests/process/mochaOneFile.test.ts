@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { ROOT } from "./sandbox";
+import { ROOT } from "../unit/scripts/sandbox";
 
 describe("npx mocha <file> runs only that file", function () {
     this.timeout(60_000);

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { ROOT } from "./sandbox";
+import { ROOT } from "../unit/scripts/sandbox";
 
 const SCRIPT = path.join(ROOT, "scripts", "ensure-deps.js");
 
@@ -216,38 +216,5 @@ fs.writeFileSync("node_modules/.package-lock.json", JSON.stringify({ ...lock, pa
         assert.equal(second.status, 0, second.stderr);
         assert.doesNotMatch(second.stderr, /vault-ha:/, "after npm ci the check finds nothing to do");
         assert.match(second.stdout, /dep works/);
-    });
-
-    describe("package.json", () => {
-        const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        const scripts: Record<string, string> = pkg.scripts;
-        const HOOK = "node scripts/ensure-deps.js";
-
-        it("runs the check before every script that needs node_modules; the shell commands run it themselves", () => {
-            const shell = Object.entries(scripts).filter(([, cmd]) => /^scripts\/[\w-]+\.sh\b/.test(cmd));
-            for (const [name, cmd] of Object.entries(scripts)) {
-                if (name.startsWith("pre") && cmd === HOOK) {
-                    assert.ok(scripts[name.slice(3)], `${name} hooks a script that exists`);
-                    continue;
-                }
-                if (shell.some(([n]) => n === name)) continue;
-                assert.equal(scripts[`pre${name}`], HOOK, `npm run ${name} needs node_modules: pre${name} must run the check`);
-            }
-            for (const [name, cmd] of shell) {
-                const file = readFileSync(path.join(ROOT, cmd.split(" ")[0]), "utf8");
-                if (name === "config") {
-                    // pulumi config needs no npm packages; only a missing Pulumi CLI brings in the preflight (and the check).
-                    assert.match(file, /^require_tools pulumi$/m);
-                } else {
-                    assert.match(file, /^ {0,2}ensure_deps$/m, `${cmd} runs ensure_deps`);
-                }
-            }
-        });
-
-        it("never runs the check from an install's lifecycle scripts (npm ci runs them)", () => {
-            for (const name of ["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"]) {
-                assert.ok(!(scripts[name] ?? "").includes("ensure-deps"), name);
-            }
-        });
     });
 });
