@@ -4,7 +4,7 @@
  * - Save: `vault operator raft snapshot save` on the active node, streamed through `kubectl exec` into a 0600 file
  *   (no copy in the pod), then its checksum, the cluster's id and the keys beside it. Older backups beyond `keep` go.
  * - Restore: everything is checked first (checksum, size, keys). The file is uploaded into the active pod and
- *   restored from there over loopback (kubectl.ts STAGED_SNAPSHOT_FILE says why). Onto the cluster the snapshot came
+ *   restored from there over loopback (vaultScripts.ts STAGED_SNAPSHOT_FILE says why). Onto the cluster the snapshot came
  *   from (same `cluster_id`) it is a plain restore, done when Vault's log says its restore finished; onto another
  *   cluster (a rebuilt one) it is `-force`, after which the cluster opens only with the snapshot's keys: every pod is
  *   unsealed with them here (restarted first if it holds the old seal configuration), and the caller writes them to
@@ -13,8 +13,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { pollUntil, retrying, StepError } from "../runner/poll";
-import { recreatePod, StepContext, waitForApi } from "../runner/steps/context";
-import { unsealFrom } from "../runner/steps/unseal";
+import { StepContext, waitForApi } from "../runner/primitives/context";
+import { recreatePod } from "../runner/primitives/podReplacement";
+import { unsealFrom } from "../runner/primitives/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
 import type { VaultKeys } from "../steps/contract";
 import { podNames } from "../vault/names";
@@ -190,7 +191,7 @@ export function needsRestartAfterForcedRestore(status: Pick<SealStatus, "sealed"
 }
 
 /**
- * Uploads the snapshot into the pod (kubectl.ts STAGED_SNAPSHOT_FILE) until the pod holds exactly the saved bytes:
+ * Uploads the snapshot into the pod (runner/vaultScripts.ts STAGED_SNAPSHOT_FILE) until the pod holds exactly the saved bytes:
  * an upload changes nothing in Vault, so one that failed on the way is simply repeated.
  */
 async function stageSnapshot(ctx: StepContext, pod: string, file: string, description: SnapshotDescription): Promise<void> {

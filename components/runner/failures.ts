@@ -32,7 +32,7 @@ const HTTP_STATUS = /Code: (\d{3})\b/g;
 const CONNECTION =
     /connection refused|connection reset by peer|i\/o timeout|no such host|no route to host|network is unreachable|context deadline exceeded|TLS handshake timeout|server misbehaving|: EOF\b|unexpected EOF|broken pipe/;
 // kubectl's own errors while a pod or its container is not there yet (or the API server is busy).
-// "was stopped (SIGTERM)": kubectl.ts's own per-call timeout ended the call; "does not have a host assigned": the
+// "was stopped (SIGTERM)": kubectlProcess.ts's own per-call timeout ended the call; "does not have a host assigned": the
 // API server's answer for a pod not scheduled yet.
 const KUBECTL_NOT_YET =
     /unable to upgrade connection|container not found|error dialing backend|Error from server \(NotFound\): pods|is waiting to start|ContainerCreating|the server is currently unable to handle the request|Internal error occurred|The connection to the server .* was refused|etcdserver: request timed out|was stopped \(SIG[A-Z]+\)|does not have a host assigned/;

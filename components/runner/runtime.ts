@@ -6,7 +6,7 @@ import type { StepName, StepParams, StepResults, StepSecrets } from "../steps/co
 import type { Clock } from "./clock";
 import { KubectlRunner, KubectlVaultOps } from "./kubectl";
 import type { PollContext } from "./poll";
-import type { StepContext } from "./steps/context";
+import type { StepContext } from "./primitives/context";
 
 export interface StepRuntime {
     env: Record<string, string | undefined>;

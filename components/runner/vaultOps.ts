@@ -2,6 +2,7 @@
  * What the bootstrap needs from Vault and Kubernetes, as an interface: production drives it through `kubectl exec`
  * (kubectl.ts); the simulator answers those kubectl calls itself (tests/doubles/vault).
  */
+import type { RaftPeer } from "../steps/contract";
 
 /** `vault status -format=json`, reduced to what the bootstrap reads (api/sys_seal.go SealStatusResponse + HA fields). */
 export interface SealStatus {
@@ -42,12 +43,8 @@ export interface InitResponse {
     unseal_threshold?: number;
 }
 
-export interface RaftPeer {
-    node_id: string;
-    address: string;
-    leader: boolean;
-    voter: boolean;
-}
+/** A raft peer as `vault operator raft list-peers` lists it: the verify step's result (steps/contract.ts) too. */
+export type { RaftPeer };
 
 export interface PodInfo {
     name: string;
@@ -145,7 +142,7 @@ export class VaultRefused extends Error {
 export interface VaultOps {
     listPods(): Promise<PodInfo[]>;
     status(pod: string): Promise<SealStatus>;
-    /** Initialises Vault; the answer is staged in the pod (see kubectl.ts STAGED_INIT_FILE) before it is returned. */
+    /** Initialises Vault; the answer is staged in the pod (see vaultScripts.ts STAGED_INIT_FILE) before it is returned. */
     init(pod: string, shares: number, threshold: number): Promise<InitResponse>;
     /** The init answer staged in the pod by a run that died before saving it, if any. */
     takeStagedInit(pod: string): Promise<InitResponse | undefined>;
@@ -174,7 +171,7 @@ export interface VaultOps {
     onBytes?: (total: number) => void;
     /** Streams a raft snapshot from `pod` (the active node) into `file`; the token travels on stdin. */
     saveSnapshot(pod: string, token: string, file: string): Promise<void>;
-    /** Uploads `file` into `pod` for a restore (kubectl.ts STAGED_SNAPSHOT_FILE); changes nothing in Vault. */
+    /** Uploads `file` into `pod` for a restore (vaultScripts.ts STAGED_SNAPSHOT_FILE); changes nothing in Vault. */
     stageSnapshot(pod: string, file: string): Promise<void>;
     /** The size and SHA-256 of the snapshot uploaded to `pod`, as the pod computes them; undefined when there is none. */
     stagedSnapshot(pod: string): Promise<{ bytes: number; sha256: string } | undefined>;

@@ -83,6 +83,80 @@ export function rollNotice(preview: RollPreview, replicas: number): string | und
     );
 }
 
+/** What the roll step knows of a running pod's Vault when it decides its order (a subset of `vault status`). */
+export interface RollPodStatus {
+    initialized: boolean;
+    sealed: boolean;
+    /** The active node. */
+    isSelf: boolean;
+    version?: string;
+}
+
+/** The roll step's order (runner/steps/roll.ts), decided from the pods' seal status before anything is replaced. */
+export type RollOrder =
+    /** Nothing serves (never initialised, or every pod sealed): replacing pods costs nothing, so they go together. */
+    | { serving: false; replace: string[] }
+    | {
+          serving: true;
+          /** Sealed members, outdated or not, unsealed first: everything after needs the quorum and an active node. */
+          unsealFirst: string[];
+          /** The pods that serve once those are unsealed: health is asked through them. */
+          servingPods: string[];
+          /** Outdated pods that serve nothing (stuck on an image that never started): replacing them costs no quorum. */
+          idleFirst: string[];
+          /** Outdated serving pods, one at a time: standbys highest ordinal first (as a StatefulSet rolls), the active node last. */
+          servingOrder: string[];
+          /** A backup is taken before the first serving pod goes. */
+          snapshotFirst: boolean;
+      };
+
+/**
+ * The order of a roll: `names` the pods of the release in ordinal order, `outdated` those to replace (in that order),
+ * `status` each pod's seal status (undefined: its Vault does not answer).
+ */
+export function rollOrder(names: string[], outdated: string[], status: ReadonlyMap<string, RollPodStatus | undefined>): RollOrder {
+    if (!names.some((n) => status.get(n)?.sealed === false)) return { serving: false, replace: [...outdated] };
+    const unsealFirst = names.filter((n) => status.get(n)?.initialized && status.get(n)?.sealed);
+    const servingPods = names.filter((n) => status.get(n)?.sealed === false || unsealFirst.includes(n));
+    const idleFirst = outdated.filter((n) => !servingPods.includes(n));
+    const rest = outdated.filter((n) => servingPods.includes(n));
+    const active = names.find((n) => status.get(n)?.isSelf);
+    const servingOrder = rest.filter((n) => n !== active).sort((a, b) => b.localeCompare(a, "en", { numeric: true }));
+    if (active !== undefined && rest.includes(active)) servingOrder.push(active);
+    return { serving: true, unsealFirst, servingPods, idleFirst, servingOrder, snapshotFirst: servingOrder.length > 0 };
+}
+
+/**
+ * What happens right before a serving pod is replaced. raft-autopilot's failure tolerance (see failureTolerance) at 0
+ * means taking any voter away loses the quorum: Vault serves nothing until the pod is back, and a step-down would not
+ * help (the successor loses the quorum too). Otherwise the active node hands over first; a pod that is no longer
+ * active (it restarted) has nothing to hand over.
+ */
+export function beforeReplacing(tolerance: number, pod: Pick<RollPodStatus, "isSelf" | "sealed">): "quorum-lost" | "step-down" | "replace" {
+    if (tolerance === 0) return "quorum-lost";
+    return pod.isSelf && !pod.sealed ? "step-down" : "replace";
+}
+
+/**
+ * A pod that runs a newer Vault than the roll's pod template (rollPlan podTemplateSummary: "image <ref>, ...") asks
+ * for. The program refuses a downgrade before the release changes; should it not have seen the pods (an unreachable
+ * cluster during the preview), the roll still never replaces a pod with an older Vault than one that runs.
+ */
+export function rollDowngrade(
+    podTemplate: string | undefined,
+    names: string[],
+    status: ReadonlyMap<string, RollPodStatus | undefined>,
+): RollPreview["downgrade"] {
+    const wanted = /^image (\S+),/.exec(podTemplate ?? "")?.[1];
+    const wantedVersion = wanted ? vaultVersion(wanted) : undefined;
+    if (!wantedVersion) return undefined;
+    for (const pod of names) {
+        const running = status.get(pod)?.version;
+        if (running && compareVersions(wantedVersion, running.replace(/\+.*$/, "")) < 0) return { pod, running, wanted: wantedVersion };
+    }
+    return undefined;
+}
+
 /** Refuses a downgrade before the release changes: Vault does not support running older binaries on newer data. */
 export function downgradeMessage(downgrade: NonNullable<RollPreview["downgrade"]>, stackFlag = ""): string {
     return (

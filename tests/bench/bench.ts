@@ -1,7 +1,8 @@
 /**
  * npm run bench: how long the bootstrap takes against the simulator, on simulated time, for 3 and 5 replicas, beside
- * the critical-path minimum that Vault itself imposes: the calls that must follow each other (wait, init, the leader's
- * status/unseal/status, a follower's status/join/status/unseal, verify), plus the election after the leader's unseal,
+ * the critical-path minimum that Vault itself imposes: the calls that must follow each other (wait, init, the roll's
+ * reads of the StatefulSet, pods and claims, the leader's status/unseal/status, a follower's status/join/status/unseal
+ * and its membership in raft's configuration, verify), plus the election after the leader's unseal,
  * a follower's snapshot before it unseals, and autopilot's stabilisation before it is a voter. The difference is
  * what the bootstrap adds by polling (every 2 s at most). Simulated time makes the result exact and repeatable.
  * Fails when the bootstrap takes more than BENCH_LIMIT times that minimum.
@@ -29,9 +30,10 @@ export async function benchBootstrap(replicas: number, shares = 5, threshold = 3
         const started = sim.clock.now();
         await sim.bootstrap();
         const elapsedMs = sim.clock.now() - started;
-        // wait(1) + init(status, init) + leader(status, unseals in parallel, status) + follower(status, join, status,
-        // unseals in parallel) + verify(list-peers): 12 sequential calls.
-        const minimumMs = 12 * timing.callMs + timing.electionMs + timing.followerUnsealMs + timing.stabilizationMs;
+        // wait(1) + init(status, init) + roll(statefulset, pods, pods, claims: it finds nothing to roll) + leader(status,
+        // unseals in parallel, status) + follower(status, join, status, unseals in parallel, then status and list-peers:
+        // `initialized` does not prove membership, see join.ts confirmMembership) + verify(list-peers): 18 sequential calls.
+        const minimumMs = 18 * timing.callMs + timing.electionMs + timing.followerUnsealMs + timing.stabilizationMs;
         const vault = sim.calls().filter((c) => c.tool === "vault");
         const unsealCalls = vault.filter((c) => c.argv.includes("sys/unseal")).length;
         return { replicas, threshold, elapsedMs, minimumMs, vaultCalls: vault.length, unsealCalls };

@@ -2,8 +2,8 @@
  * Scaling a live cluster in the simulator, through the simulated Pulumi engine (tests/chaos/engine.ts): the
  * StatefulSet deletes excess pods in parallel and holds each in Terminating through the chart's preStop sleep, keeps
  * their volume claims, and starts new pods on the claims it finds; Vault 1.19+ refuses a node that comes back with the
- * raft data of a removed member (model.js markRemoved). What vault-ha must do about it: components/runner/steps/
- * verify.ts removeDepartedPeers, join.ts, and the program's refusal (components/vault/scalePlan.ts).
+ * raft data of a removed member (model.js markRemoved). What vault-ha must do about it: components/runner/
+ * primitives/departedPeers.ts removeDepartedPeers, steps/join.ts, and the program's refusal (components/vault/scalePlan.ts).
  */
 import { strict as assert } from "assert";
 import { bootstrappedCluster } from "../chaos/engine";

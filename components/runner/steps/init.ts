@@ -7,7 +7,7 @@ import { readKeyFile, retireKeyFile, writeKeyFile } from "../keyFile";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { InitResponse, VaultRefused } from "../vaultOps";
-import { StepContext, waitForApi } from "./context";
+import { StepContext, waitForApi } from "../primitives/context";
 
 export interface InitParams {
     leader: string;

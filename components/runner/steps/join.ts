@@ -7,9 +7,9 @@ import { dataClaimName, podNames } from "../../vault/names";
 import { pollUntil, retrying, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
-import { recreatePod, StepContext, waitForApi } from "./context";
-import { replaceIfStuck } from "./roll";
-import { RemovedNodeError, removedNodeError, unsealFrom } from "./unseal";
+import { StepContext, waitForApi } from "../primitives/context";
+import { recreatePod, replaceIfStuck } from "../primitives/podReplacement";
+import { RemovedNodeError, removedNodeError, unsealFrom } from "../primitives/unseal";
 
 /**
  * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects

@@ -7,7 +7,7 @@ import { podNames } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import type { PodInfo } from "../vaultOps";
-import type { StepContext } from "./context";
+import type { StepContext } from "../primitives/context";
 
 function describePods(expected: string[], pods: PodInfo[]): string {
     return expected

@@ -17,7 +17,7 @@ import * as path from "path";
 import { executeStep, StepRuntime } from "../../../components/runner/main";
 import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/steps/contract";
 import { BackgroundProcess, KubectlResult, KubectlRunner, KubectlVaultOps } from "../../../components/runner/kubectl";
-import type { StepContext } from "../../../components/runner/steps/context";
+import type { StepContext } from "../../../components/runner/primitives/context";
 import { keyFilePath } from "../../../components/runner/keyFile";
 import { bootstrapPlan } from "../../../components/vault/bootstrapPlan";
 import { leaderApiAddr, podNames } from "../../../components/vault/names";

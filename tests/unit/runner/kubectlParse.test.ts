@@ -1,4 +1,4 @@
-/** Reading what kubectl and the Vault CLI print (components/runner/kubectl.ts), for the roll. */
+/** Reading what kubectl and the Vault CLI print (components/runner/vaultOutput.ts), for the roll. */
 import { strict as assert } from "assert";
 import { parseAutopilotState, parsePodList, parseStatefulSet } from "../../../components/runner/kubectl";
 

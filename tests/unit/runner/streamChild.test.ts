@@ -1,5 +1,5 @@
 /**
- * The streamed kubectl call (components/runner/kubectl.ts streamChild) with a real shell in kubectl's place: binary
+ * The streamed kubectl call (components/runner/kubectlProcess.ts streamChild) with a real shell in kubectl's place: binary
  * data goes through unchanged both ways, and sh's `read` takes the token line and not a byte more, which is what the
  * snapshot scripts rely on (busybox and dash read a pipe one byte at a time for `read`).
  */

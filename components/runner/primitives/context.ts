@@ -1,7 +1,7 @@
 /**
- * What the Vault steps share: the context they run in, and waiting for a pod's Vault API to answer.
+ * What every operation on the Vault pods shares: the context it runs in, and waiting for a pod's Vault API to answer.
  */
-import { PollContext, pollUntil, retrying, StepError } from "../poll";
+import { PollContext, pollUntil, StepError } from "../poll";
 import { SealStatus, VaultOps, VaultRefused } from "../vaultOps";
 
 export interface StepContext extends PollContext {
@@ -30,22 +30,4 @@ export async function waitForApi(ctx: StepContext, pod: string): Promise<SealSta
         if (err instanceof VaultRefused) throw new StepError(`vault status failed in ${pod}: ${err.message}`);
         throw err;
     }
-}
-
-/**
- * Deletes a pod and waits until the StatefulSet's new one (another uid) runs; `why` completes the wait's message.
- * For pods that serve nothing at that moment (sealed, or to be started empty): the roll replaces serving pods itself.
- */
-export async function recreatePod(ctx: StepContext, pod: string, why: string): Promise<void> {
-    const before = (await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods())).find((p) => p.name === pod)?.uid;
-    await retrying(ctx, `kubectl to delete ${pod}`, () => ctx.ops.deletePod(pod));
-    await pollUntil(
-        ctx,
-        `${pod} to be made again ${why}`,
-        async () => {
-            const now = (await ctx.ops.listPods()).find((p) => p.name === pod);
-            return now && now.uid !== before && now.running && !now.terminating ? true : undefined;
-        },
-        () => "",
-    );
 }

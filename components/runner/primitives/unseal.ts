@@ -1,0 +1,104 @@
+/**
+ * Unsealing a pod with the cluster's key shares, and the error for a node the raft cluster removed (which no unseal
+ * or join can take back). Shared by the unseal, join and roll steps and by a forced restore.
+ */
+import type { UnsealOutcome } from "../../steps/contract";
+import { dataClaimName } from "../../vault/names";
+import { pollUntil, StepError } from "../poll";
+import { SealStatus, VaultRefused } from "../vaultOps";
+import type { StepContext } from "./context";
+
+/**
+ * A node that holds raft data of a member the cluster removed (its peer was removed while its volume was kept, or
+ * by hand) is refused for good by Vault 1.19+: the active node answers it NotHAMember, it marks itself removed in
+ * its raft store and seals (physical/raft/raft.go, vault/request_forwarding.go; GH-28875, GH-29090), and unseal and
+ * join fail from then on. Only new raft data clears the mark, and the cluster's data is on its members, so the way
+ * out is to start the pod on an empty volume. The same mark can hit a node that joined empty while it replays old
+ * configuration entries (hashicorp/vault#32099, #31732, open): the way out is the same.
+ */
+export class RemovedNodeError extends StepError {}
+
+export function removedNodeError(ctx: StepContext, pod: string): RemovedNodeError {
+    const ns = ctx.namespace ?? "vault";
+    if (/-0$/.test(pod)) {
+        // The pod the bootstrap initialises and joins the others to: started empty, the init step would see a Vault
+        // without data and (were it not for its own check) start a second cluster.
+        return new RemovedNodeError(
+            `${pod} reports removed_from_cluster: the raft cluster removed it, and Vault refuses to take it back. It is the pod ` +
+                `vault-ha initialises and joins the others to, so it must not simply be started empty. The cluster lives on the ` +
+                `other pods: save a snapshot from their active node (npm run snapshot), rebuild (pulumi destroy, pulumi up) and ` +
+                `restore it (npm run restore -- <the snapshot>)`,
+        );
+    }
+    return new RemovedNodeError(
+        `${pod} reports removed_from_cluster: it holds raft data of a node this Vault cluster removed, and Vault refuses to take it ` +
+            `back. Nothing of the cluster's data is only there (the members hold it). Start ${pod} on an empty volume, then run ` +
+            `pulumi up again to join it as a new node: kubectl -n ${ns} delete pvc ${dataClaimName(pod)} --wait=false && kubectl -n ${ns} delete pod ${pod}`,
+    );
+}
+
+/** Unseals a pod whose status was just read; the node's own threshold wins over the configured one. */
+export async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, keys: string[], threshold: number): Promise<UnsealOutcome> {
+    if (status.removedFromCluster) throw removedNodeError(ctx, pod);
+    if (!status.sealed) {
+        ctx.log(`${pod} is already unsealed`);
+        return "already-unsealed";
+    }
+    // The node's own threshold wins over config: after adopting keys or a rekey the two can differ.
+    const needed = status.t > 0 ? status.t : threshold;
+    if (keys.length < needed) {
+        throw new StepError(
+            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`,
+        );
+    }
+    let last = "";
+    let submitted = false;
+    await pollUntil(
+        ctx,
+        `${pod} to accept ${needed} unseal keys`,
+        async () => {
+            const now = submitted ? await ctx.ops.status(pod) : status;
+            if (now.removedFromCluster) throw removedNodeError(ctx, pod);
+            if (!now.sealed) return true;
+            if (now.progress > 0) {
+                // Someone (or an interrupted run, or a submission that failed half-way) left part of a key set:
+                // start from zero so that our keys are counted.
+                await ctx.ops.resetUnseal(pod);
+                ctx.log(`${pod}: discarded a half-finished unseal (${now.progress}/${needed})`);
+            }
+            submitted = true;
+            try {
+                // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
+                await Promise.all(keys.slice(0, needed).map((key) => ctx.ops.submitUnsealKey(pod, key)));
+            } catch (err) {
+                if (err instanceof VaultRefused) {
+                    throw new StepError(
+                        `${pod} rejected the unseal keys (${err.message}): they do not belong to this Vault cluster. ` +
+                            `Check the keys in vault-ha:unsealKeys or in the saved key file`,
+                    );
+                }
+                // A joined follower's last key sends the challenge answer to the active node, which can fail while
+                // that node changes (vault/core.go unsealWithRaft): submit the set again after a pause.
+                last = (err as Error).message;
+                throw err;
+            }
+            return true;
+        },
+        () => last,
+    );
+    // `vault write sys/unseal` can return while still sealed (a follower finishes unsealing once it has the leader's
+    // snapshot): only the status tells.
+    await pollUntil(
+        ctx,
+        `${pod} to report sealed: false after ${needed} unseal keys`,
+        async () => {
+            const now = await ctx.ops.status(pod);
+            if (now.removedFromCluster) throw removedNodeError(ctx, pod);
+            last = `sealed, progress ${now.progress}/${now.t}`;
+            return now.sealed ? undefined : now;
+        },
+        () => last,
+    );
+    ctx.log(`${pod} unsealed`);
+    return "unsealed";
+}
