@@ -24,6 +24,7 @@ import { StepError } from "../components/runner/poll";
 import { Redactor } from "../components/runner/redact";
 import { VaultRefused } from "../components/runner/vaultOps";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
+import { CliIo, CommandSpec, FlagSpec, flagValue, runWithArgs, STD_IO, usage } from "./args";
 
 /** The stack's settings, when its file reads (settings the up would refuse still allow a snapshot). */
 function settingsOf(stack: string) {
@@ -73,17 +74,49 @@ function setSecretConfig(stack: string, key: string, value: string): void {
     if (result.status !== 0) throw new BackupError(`pulumi config set --secret ${key} failed: ${result.stderr.trim()}`);
 }
 
-export async function main(argv: string[]): Promise<number> {
-    const stackAt = argv.indexOf("--stack");
-    const stack = stackAt >= 0 ? argv[stackAt + 1] : "dev";
-    const args = argv.filter((_, i) => i !== stackAt && i !== stackAt + 1);
-    const [command, file] = args;
+const STACK_FLAG: FlagSpec = {
+    name: "stack",
+    short: "s",
+    value: "NAME",
+    help: "the stack whose Vault it acts on (default: $PULUMI_STACK, else dev; scripts/backup.sh passes it)",
+};
+
+/** `npm run snapshot`: no operand. */
+export const SNAPSHOT_ARGS: CommandSpec = {
+    command: "npm run snapshot",
+    summary:
+        "Saves a raft snapshot of the stack's Vault, with the keys that open it, into backups/<project>.<stack>/ (the oldest beyond snapshotsToKeep are removed). Needs kubectl and the Pulumi CLI.",
+    flags: [STACK_FLAG],
+};
+
+/** `npm run restore -- FILE`: the snapshot to restore. */
+export const RESTORE_ARGS: CommandSpec = {
+    command: "npm run restore",
+    summary:
+        "Restores a snapshot into the stack's Vault; onto a rebuilt cluster it hands the snapshot's keys to the stack (then run npm run up). Needs kubectl and the Pulumi CLI.",
+    flags: [STACK_FLAG],
+    operands: [{ name: "FILE", help: "the snapshot: backups/<project>.<stack>/<time>.snap", required: true }],
+};
+
+/** argv: snapshot | restore, then its flags and operands (scripts/backup.sh puts the command first). */
+export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> {
+    const [command, ...rest] = argv;
+    const spec = command === "snapshot" ? SNAPSHOT_ARGS : command === "restore" ? RESTORE_ARGS : undefined;
+    if (!spec) {
+        io.error(
+            `scripts/backup.ts: the first argument must be snapshot or restore, not ${command ?? "nothing"}\n\n${usage(SNAPSHOT_ARGS)}\n${usage(RESTORE_ARGS).trimEnd()}`,
+        );
+        return 2;
+    }
+    // RESTORE_ARGS requires FILE: a restore always has its operand.
+    return runWithArgs(rest, spec, (args) => backup(command, flagValue(args, "stack") ?? "dev", args.operands[0] ?? ""), io);
+}
+
+async function backup(command: string, stack: string, file: string): Promise<number> {
     const redactor = new Redactor();
     const log = (line: string) => process.stderr.write(`vault-ha ${command}: ${redactor.apply(line)}\n`);
     let kubectl: Kubectl | undefined;
     try {
-        if (command !== "snapshot" && command !== "restore") throw new BackupError("usage: npm run snapshot | npm run restore -- FILE.snap");
-        if (command === "restore" && !file) throw new BackupError("usage: npm run restore -- backups/<project>.<stack>/<time>.snap");
         const outputs = stackOutputs(stack);
         redactor.addKubeconfig(outputs.kubeconfig);
         redactor.add(...outputs.unsealKeys, outputs.rootToken);

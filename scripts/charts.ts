@@ -15,6 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "../components/config/versions";
+import { CommandSpec, runWithArgs } from "./args";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 /** The pinned archives beside the project on developer machines and in CI (not in a user's clone). */
@@ -279,17 +280,30 @@ export async function pullCharts(opts: {
     return archives;
 }
 
-if (require.main === module) {
+/** `npm run charts` takes no flags: only --help. */
+export const CHARTS_ARGS: CommandSpec = {
+    command: "npm run charts",
+    summary:
+        "Pulls the pinned chart archives (vault, ingress-nginx, cert-manager) into .cache/charts with `helm pull`, for the chart tests and `npm run render -- --manifests`. Needs network.",
+    flags: [],
+};
+
+async function pullPinnedCharts(): Promise<number> {
     const found = findHelm();
     if ("skip" in found) {
         console.error(`npm run charts: ${found.skip}`);
-        process.exit(1);
+        return 1;
     }
-    pullCharts({ helm: found.helm, log: (line) => console.log(line) }).then(
-        (archives) => console.log(`the ${archives.length} pinned charts are ready for the chart tests (helm ${found.version} from ${found.source})`),
-        (err: Error) => {
-            console.error(`npm run charts: ${err.message}`);
-            process.exit(1);
-        },
-    );
+    try {
+        const archives = await pullCharts({ helm: found.helm, log: (line) => console.log(line) });
+        console.log(`the ${archives.length} pinned charts are ready for the chart tests (helm ${found.version} from ${found.source})`);
+        return 0;
+    } catch (err) {
+        console.error(`npm run charts: ${(err as Error).message}`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    void runWithArgs(process.argv.slice(2), CHARTS_ARGS, pullPinnedCharts).then((code) => (process.exitCode = code));
 }

@@ -4,9 +4,33 @@
 #   npm run config -- set vault-ha:workers 5
 #   npm run config -- set --secret vault-ha:rootToken
 #   npm run config                      (lists the stack's settings)
+# -- --help prints the usage; a flag pulumi does not know is refused before anything runs (lib.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+
+usage() {
+  cat <<'EOF_USAGE'
+usage: npm run config [-- <pulumi config arguments>]
+
+`pulumi config` for the stack and backend that `npm run up` uses, from any shell; it creates the stack first if it
+does not exist yet, as up would.
+  npm run config                                  lists the stack's settings
+  npm run config -- set vault-ha:workers 5
+  npm run config -- set --secret vault-ha:rootToken
+  npm run config -- rm vault-ha:workers
+
+flags:
+  -h, --help      print this help and exit (`pulumi config set --help` shows pulumi's own)
+  any other argument goes to `pulumi config`; a flag pulumi does not know is refused before anything runs.
+
+environment:
+  PULUMI_STACK          the stack (default: dev)
+  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
+EOF_USAGE
+}
+answer_help usage "$@"
+check_pulumi_flags usage "npm run config" "--secret --plaintext --path --json" config -- "$@"
 cd "$VAULT_HA_ROOT"
 
 use_stack

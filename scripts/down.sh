@@ -4,9 +4,30 @@
 # `kind delete`; with cluster: existing, vault-ha's objects one by one, and never the cluster itself. It checks only for
 # the tools that destroy runs (Node, Pulumi, and kind or kubectl by the stack's mode, read without validating the
 # rest): it must work when Docker, the cluster or the stack's settings are gone or broken.
+# -- --help prints the usage; a flag pulumi does not know is refused before anything runs (lib.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+
+usage() {
+  cat <<'EOF_USAGE'
+usage: npm run down [-- <pulumi destroy flags>]
+
+Removes what `npm run up` deployed, from the same stack and backend: on kind the whole kind cluster, on an existing
+cluster vault-ha's objects one by one (never the cluster itself).
+
+flags:
+  -h, --help      print this help and exit
+  any other flag goes to `pulumi destroy` (`pulumi destroy --help` lists them), e.g. --yes, --skip-preview;
+  one pulumi does not know is refused before anything runs.
+
+environment:
+  PULUMI_STACK          the stack (default: dev)
+  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
+EOF_USAGE
+}
+answer_help usage "$@"
+check_pulumi_flags usage "npm run down" "$PULUMI_UP_COMMON_FLAGS" destroy -- "$@"
 cd "$VAULT_HA_ROOT"
 
 use_stack

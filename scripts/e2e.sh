@@ -22,6 +22,9 @@
 # The npm packages, the preflight and the stack's backend, as up.sh and down.sh have them.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The E2E_CLUSTER=existing phases: its own cluster, the checks through a port-forward, the leftovers after destroy.
+# shellcheck source=e2e-existing.sh
+source "$(dirname "${BASH_SOURCE[0]}")/e2e-existing.sh"
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -66,124 +69,6 @@ kind_created=false
 # The background port-forward of the existing-cluster checks, if one runs.
 pf_pid=""
 
-# namespace_gone NAME: the namespace does not exist (a deleted one is Terminating until its objects are gone).
-namespace_gone() {
-  ! kubectl --context "$ctx" get namespace "$1" -o name >/dev/null 2>&1
-}
-
-# vault_ha_objects: every object vault-ha's releases leave in the Vault namespace, other than what Kubernetes puts in
-# every namespace (the default ServiceAccount and the kube-root-ca.crt ConfigMap) and the raft volumes; one per line.
-vault_ha_objects() {
-  local all
-  all=$(kubectl --context "$ctx" -n vault get \
-    statefulsets,deployments,pods,services,ingresses,secrets,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets -o name) || return 1
-  printf '%s\n' "$all" | grep -v -x -e serviceaccount/default -e configmap/kube-root-ca.crt -e '' || true
-}
-
-# cluster_wide_leftovers: cluster-scoped objects of the Vault, cert-manager or ingress-nginx releases; one per line.
-cluster_wide_leftovers() {
-  local all
-  all=$(kubectl --context "$ctx" get \
-    customresourcedefinitions,clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,ingressclasses -o name) || return 1
-  printf '%s\n' "$all" | grep -E 'vault|cert-manager|nginx' || true
-}
-
-# no_lines COMMAND...: COMMAND succeeds and prints nothing (for wait_for).
-no_lines() {
-  local out
-  out=$("$@") || return 1
-  [ -z "$out" ]
-}
-
-# create_existing_cluster: the kind cluster E2E_CLUSTER=existing deploys onto, as a user's cluster would be: the
-# pinned node image, 3 workers (one per raft peer), no host ports, nothing of vault-ha's on it. kind reads the config
-# from stdin with --config - and --wait waits for the control plane (kind pkg/cmd/kind/create/cluster/createcluster.go,
-# configOption and the wait flag); kubectl wait then waits for the workers too.
-create_existing_cluster() {
-  local image
-  image=$("$VAULT_HA_ROOT/node_modules/.bin/ts-node" --transpile-only -e 'console.log(require("./components/config/versions").KIND_NODE_IMAGE)')
-  kind_created=true
-  printf '%s\n' 'kind: Cluster' 'apiVersion: kind.x-k8s.io/v1alpha4' 'nodes:' '- role: control-plane' '- role: worker' '- role: worker' '- role: worker' |
-    kind create cluster --name "$cluster" --image "$image" --config - --wait 180s
-  kubectl --context "$ctx" wait --for=condition=Ready nodes --all --timeout=180s
-}
-
-# existing_checks: with cluster: existing and vaultServiceType ClusterIP: one raft cluster of 3 unsealed pods, and a
-# kv read through the port-forward the stack's outputs give the user (portForwardCommand, then vaultAddr).
-existing_checks() {
-  for i in 0 1 2; do
-    wait_for "pod vault-$i Running" 300 sh -c "kubectl --context $ctx -n vault get pod vault-$i -o jsonpath='{.status.phase}' | grep -qx Running"
-  done
-  # Vault's API Service (the chart's vault-ui, whose type vaultServiceType sets): no NodePort, no load balancer.
-  [ "$(kubectl --context "$ctx" -n vault get service vault-ui -o jsonpath='{.spec.type}')" = ClusterIP ]
-  [ "$(pulumi stack output --stack "$stack" kubeContext)" = "$ctx" ]
-  # Nothing of kind's was made by vault-ha: the nodes carry no owner mark.
-  expect_lines "nodes labelled vault-ha.dev/owner" 0 kubectl --context "$ctx" get nodes -l vault-ha.dev/owner -o name
-
-  step "vault is one unsealed raft cluster: 1 leader, 2 voting followers"
-  pulumi stack output --stack "$stack" raftPeers --json | node -e '
-    const peers = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const ok = peers.length === 3 && peers.filter((p) => p.leader).length === 1 && peers.every((p) => p.voter);
-    console.log(peers.map((p) => `${p.node_id}${p.leader ? " (leader)" : ""}`).join(", "));
-    process.exit(ok ? 0 : 1);'
-  for i in 0 1 2; do
-    kubectl --context "$ctx" -n vault exec vault-$i -c vault -- vault status >/dev/null   # exit 0 = unsealed
-  done
-
-  step "the kv secret through the stack's port-forward"
-  local pf_cmd vault_addr
-  pf_cmd=$(pulumi stack output --stack "$stack" portForwardCommand)
-  vault_addr=$(pulumi stack output --stack "$stack" vaultAddr)
-  echo "port-forward: $pf_cmd; VAULT_ADDR=$vault_addr"
-  case "$pf_cmd" in kubectl\ *port-forward*) ;; *) echo "e2e: portForwardCommand is not a kubectl port-forward: $pf_cmd" >&2; return 1 ;; esac
-  # exec: the pid is kubectl's own, so that killing it ends the forward.
-  sh -c "exec $pf_cmd" >"$state/port-forward.log" 2>&1 &
-  pf_pid=$!
-  local curl_tls="" verified=""
-  if [ "$tls" = true ]; then
-    pulumi stack output --stack "$stack" caCert > "$state/ca.pem"
-    curl_tls="--cacert $state/ca.pem"
-    verified=" (TLS verified)"
-  fi
-  # The port-forward goes to vault-active; standbyok=true all the same, should it reach a standby (429 otherwise).
-  # shellcheck disable=SC2086 # curl_tls is empty or two words
-  wait_for "Vault answering at $vault_addr through the port-forward$verified" 60 curl -fsS $curl_tls "$vault_addr/v1/sys/health?standbyok=true"
-  # The root token goes into a private header file (curl -H @file), never into an argv or the environment.
-  ( umask 077; { printf 'X-Vault-Token: '; pulumi stack output --stack "$stack" rootToken --show-secrets; } > "$state/token.header" )
-  # shellcheck disable=SC2086
-  curl -fsS $curl_tls -H @"$state/token.header" "$vault_addr/v1/mysecret/data/logins/study" |
-    node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); if (r.data.data.username !== "demo") process.exit(1); console.log("ok: mysecret/logins/study: username=demo");'
-  rm -f "$state/token.header"
-  kill "$pf_pid" 2>/dev/null || true
-  pf_pid=""
-}
-
-# existing_leftovers: after `pulumi destroy` on an existing cluster, nothing of vault-ha's is left but the raft volumes,
-# which raftVolumesOnDestroy: keep keeps (with the Vault namespace that holds them); then they are deleted by hand, as
-# the README says.
-existing_leftovers() {
-  local ns
-  for ns in cert-manager ingress-nginx whoami; do
-    wait_for "namespace $ns gone" 300 namespace_gone "$ns"
-  done
-  wait_for "no object of vault-ha's left in namespace vault" 300 no_lines vault_ha_objects
-  wait_for "no cluster-wide object of vault, cert-manager or ingress-nginx left" 120 no_lines cluster_wide_leftovers
-  expect_lines "raft volumes kept (raftVolumesOnDestroy: keep)" 3 kubectl --context "$ctx" -n vault get pvc -o name
-  for i in 0 1 2; do kubectl --context "$ctx" -n vault get pvc "data-vault-$i" -o name; done
-  # The keys that open the kept volumes were moved into the stack's backup folder, not deleted.
-  local kept
-  kept=(backups/vault-ha."$stack"/*.kept-volumes.init.json)
-  if [ ! -f "${kept[0]}" ] || [ "${#kept[@]}" -ne 1 ]; then
-    echo "e2e: expected the kept volumes' key file in backups/vault-ha.$stack" >&2
-    return 1
-  fi
-  echo "ok: the kept volumes' keys are in ${kept[0]}"
-  kubectl --context "$ctx" -n vault delete pvc data-vault-0 data-vault-1 data-vault-2 --wait=true
-  kubectl --context "$ctx" delete namespace vault --wait=true
-  rm -f "${kept[0]}"
-  wait_for "namespace vault gone" 300 namespace_gone vault
-}
-
 # expect_peers N: the stack's raftPeers output lists N voters, exactly one of them the leader.
 expect_peers() {
   pulumi stack output --stack "$stack" raftPeers --json | E2E_PEERS="$1" node -e '
@@ -223,85 +108,7 @@ phase_end() {
 write_timings() {
   E2E_PHASES="$phases" E2E_OUT="$1" E2E_PASSED="$2" E2E_EVENTS="${3:-}" \
     E2E_STACK="${stack:-}" E2E_CLUSTER="${cluster:-}" E2E_TLS_MODE="${tls:-}" E2E_DOCKER="${docker_version:-unknown}" \
-    node -e '
-const fs = require("fs");
-const os = require("os");
-const env = process.env;
-const phases = env.E2E_PHASES.split("\n").filter(Boolean).map((line) => {
-    const [name, seconds, result] = line.split("\t");
-    return { name, seconds: Number(seconds), result };
-});
-
-// The part of `pulumi up` each component belongs to.
-const PARTS = {
-    "vault-ha:kind:KindCluster": "cluster",
-    "vault-ha:ingress:IngressNginx": "charts",
-    "vault-ha:ingress:Whoami": "charts",
-    "vault-ha:vault:VaultCluster": "charts",
-    "vault-ha:ingress:VaultIngress": "charts",
-    "vault-ha:tls:CertManager": "tls",
-    "vault-ha:tls:VaultTls": "tls",
-    "vault-ha:vault:VaultBootstrap": "bootstrap",
-    "vault-ha:vault:KvProof": "proof",
-};
-function upParts(file) {
-    if (!file || !fs.existsSync(file)) return undefined;
-    const events = [];
-    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-        try {
-            if (line.trim()) events.push(JSON.parse(line));
-        } catch {
-            // a torn last line when pulumi was interrupted
-        }
-    }
-    if (!events.length) return undefined;
-    const t0 = Math.min(...events.map((e) => e.timestamp));
-    const span = {};
-    for (const e of events) {
-        const step = e.resourcePreEvent ?? e.resOutputsEvent ?? e.resOpFailedEvent;
-        if (!step || step.planning) continue;
-        const types = (step.metadata.urn.split("::")[2] ?? "").split("$");
-        // The components themselves only group their children.
-        if (types[types.length - 1].startsWith("vault-ha:")) continue;
-        const owner = types.find((t) => t.startsWith("vault-ha:"));
-        if (!owner) continue;
-        const part = PARTS[owner] ?? owner;
-        const s = (span[part] ??= { from: Infinity, to: -Infinity, urns: new Set() });
-        s.urns.add(step.metadata.urn);
-        s.from = Math.min(s.from, e.timestamp - t0);
-        s.to = Math.max(s.to, e.timestamp - t0);
-    }
-    return Object.entries(span)
-        .sort(([, a], [, b]) => a.from - b.from)
-        .map(([name, s]) => ({ name, seconds: s.to - s.from, from: s.from, to: s.to, resources: s.urns.size }));
-}
-const parts = upParts(env.E2E_EVENTS);
-for (const p of phases) {
-    if (p.name === "up" && parts) {
-        p.parts = parts;
-        p.partsNote = "from the engine event log: seconds from the start of the up; parts overlap (charts and tls run in parallel)";
-    }
-}
-const report = {
-    schema: "vault-ha/e2e-timings/1",
-    finishedAt: new Date().toISOString(),
-    passed: env.E2E_PASSED === "true",
-    stack: env.E2E_STACK,
-    cluster: env.E2E_CLUSTER,
-    tls: env.E2E_TLS_MODE === "true",
-    host: { platform: os.platform(), arch: os.arch(), cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10, docker: env.E2E_DOCKER },
-    resolutionSeconds: 1,
-    totalSeconds: phases.reduce((sum, p) => sum + p.seconds, 0),
-    phases,
-};
-fs.writeFileSync(env.E2E_OUT + ".tmp", JSON.stringify(report, null, 2) + "\n");
-fs.renameSync(env.E2E_OUT + ".tmp", env.E2E_OUT);
-for (const p of phases) {
-    console.log(`${p.name.padEnd(16)} ${String(p.seconds).padStart(5)} s  ${p.result}`);
-    for (const q of p.parts ?? []) console.log(`  ${q.name.padEnd(14)} ${String(q.seconds).padStart(5)} s  (${q.from}-${q.to} s into the up)`);
-}
-console.log(`timings: ${env.E2E_OUT}`);
-'
+    node "$VAULT_HA_ROOT/scripts/e2e-timings.mjs"
 }
 
 cleanup() {
@@ -338,8 +145,41 @@ cleanup() {
   exit $status
 }
 
+usage() {
+  cat <<'EOF_USAGE'
+usage: npm run e2e     (also npm run test:e2e)
+
+The end-to-end test on a machine with Docker, kind, kubectl and the Pulumi CLI: deploys a throwaway stack "e2e",
+checks what a user would check, and destroys everything, also on failure. It takes no arguments; the environment
+chooses what it tests.
+
+flags:
+  -h, --help             print this help and exit
+
+environment:
+  E2E_CLUSTER=existing   deploy onto a kind cluster of its own as onto any existing cluster (default: kind)
+  E2E_TLS=false          test the plain-HTTP lab (default: true)
+  E2E_SCALE=false        skip the vaultReplicas 3 -> 2 -> 3 phase
+  E2E_UPGRADE_FROM=IMAGE deploy that Vault image first, then roll to the default one
+  E2E_TIMINGS=FILE       where the phase timings go (default: e2e-timings.json)
+  KEEP=1                 keep the cluster and the stack for inspection
+EOF_USAGE
+}
+
+# e2e_args ARG...: --help, or no argument at all (a flag here would be a mistake: the environment sets the options).
+e2e_args() {
+  answer_help usage "$@"
+  if [ $# -gt 0 ]; then
+    case $1 in
+      -*) usage_error usage "npm run e2e: unknown flag $1" ;;
+      *) usage_error usage "npm run e2e: unexpected argument $1" ;;
+    esac
+  fi
+}
+
 main() {
   set -euo pipefail
+  e2e_args "$@"
   cd "$VAULT_HA_ROOT"
 
   mode=${E2E_CLUSTER:-kind}

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Sourced by scripts/up.sh, down.sh, config.sh and e2e.sh: the project folder, the stack and its state backend, the
+# Sourced by scripts/up.sh, down.sh, config.sh, backup.sh and e2e.sh: their arguments (--help, a flag refused before
+# anything runs), the project folder, the stack and its state backend, the
 # npm packages and the preflight, the same for every command. Sourcing it only defines variables and functions.
 # Portable to macOS's bash 3.2.
 
@@ -52,4 +53,59 @@ require_tools() {
   [ -z "$missing" ] && return 0
   ensure_deps
   preflight --tools "$(IFS=,; echo "$*")"
+}
+
+# The flags of `pulumi up` and `pulumi destroy` used every day, which check_pulumi_flags lets through without asking
+# pulumi (all exist in both commands and take no value).
+PULUMI_UP_COMMON_FLAGS="--yes -y --skip-preview -f --diff --refresh -r --non-interactive"
+
+# answer_help USAGE_FUNCTION ARG...: when an ARG before any `--` is -h or --help, prints the command's usage (what
+# USAGE_FUNCTION prints) and exits 0, before anything else runs: no install, no preflight, no stack.
+answer_help() {
+  local usage_fn=$1 arg
+  shift
+  for arg in "$@"; do
+    case $arg in
+      --) return 0 ;;
+      -h | --help) "$usage_fn"; exit 0 ;;
+    esac
+  done
+}
+
+# usage_error USAGE_FUNCTION MESSAGE: MESSAGE, then the usage, on stderr; exits 2 (a mistake in the arguments).
+usage_error() {
+  {
+    printf '%s\n\n' "$2"
+    "$1"
+  } >&2
+  exit 2
+}
+
+# check_pulumi_flags USAGE_FUNCTION NAME COMMON PULUMI_COMMAND... -- ARG...: refuses (usage_error) ARGs that
+# `pulumi PULUMI_COMMAND` would refuse, before the preflight and the stack, so that a mistyped flag costs nothing.
+# Pulumi's CLI (cobra) parses every flag before it looks at --help, so `pulumi up ARG... --help` fails on an unknown
+# flag and otherwise only prints the help: Pulumi itself decides, for the version installed. No check runs when every
+# flag is in COMMON (space-separated flags that need no value, the ones used every day: no extra start of pulumi), when
+# pulumi is not on PATH (the preflight then says how to install it), or for what follows a `--`.
+check_pulumi_flags() {
+  local usage_fn=$1 name=$2 common=" $3 " arg unusual="" refusal
+  shift 3
+  local pulumi_command=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do pulumi_command+=("$1"); shift; done
+  if [ $# -gt 0 ]; then shift; fi
+  local before=()
+  for arg in "$@"; do
+    [ "$arg" = -- ] && break
+    before+=("$arg")
+    case $arg in
+      -*) case $common in *" $arg "*) ;; *) unusual=1 ;; esac ;;
+    esac
+  done
+  [ -n "$unusual" ] || return 0
+  command -v pulumi >/dev/null 2>&1 || return 0
+  if refusal=$(pulumi "${pulumi_command[@]}" "${before[@]}" --help 2>&1 >/dev/null); then return 0; fi
+  # Anything but a flag error (a broken pulumi, say) is left to the preflight and the command itself.
+  refusal=$(printf '%s\n' "$refusal" | grep -i -m 1 -E 'flag|argument' || true)
+  [ -n "$refusal" ] || return 0
+  usage_error "$usage_fn" "$name: pulumi ${pulumi_command[*]} refuses the arguments: ${refusal#Error: }"
 }

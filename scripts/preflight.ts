@@ -1,9 +1,10 @@
 /**
- * npm run preflight [-- --stack NAME]: checks this machine before `pulumi up` (tools and versions, a running Docker
- * daemon, free host ports) and says how to fix what is missing. `npm run up` runs it first.
+ * npm run preflight [-- --stack NAME]: checks the stack's settings (the program's own warnings, or that they are
+ * fine) and this machine before `pulumi up` (tools and versions, a running Docker daemon, free host ports), and says
+ * how to fix what is missing. `npm run up` runs it first.
  *
- * With `cluster: existing` it checks no Docker, kind or ports: the kubeconfig context, its permissions, storage class
- * and nodes instead (scripts/preflightExisting.ts).
+ * With `cluster: existing` it checks no Docker, kind or ports: the kubeconfig context, its permissions, and what the
+ * up's own plan decides from the cluster instead (scripts/preflightExisting.ts).
  *
  * npm run preflight -- --tools pulumi,kind: checks only Node.js and the named tools (docker, kind, kubectl, pulumi;
  * docker means a running engine), neither the stack's settings nor the cluster nor the ports: what `npm run config`
@@ -14,31 +15,19 @@
  * or the stack's settings gone or broken.
  */
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as net from "net";
-import { tmpdir } from "os";
 import * as path from "path";
-import { parse } from "yaml";
-import { ConfigError, PROJECT, Settings } from "../components/config/settings";
+import type { Finding, Runner } from "../components/cluster/checks";
+import { rawClusterMode, stackHasKubeconfig, withStackKubeconfig } from "../components/cluster/stackKubeconfig";
+import { ConfigError, DEFAULT_STACK, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
-import { checkExistingCluster } from "./preflightExisting";
+import { checkExistingCluster, configFixes, ConfigFixes } from "./preflightExisting";
+import { runWithArgs } from "./args";
+import { PREFLIGHT_ARGS } from "./preflightArgs";
 
-export interface RunResult {
-    ok: boolean;
-    stdout: string;
-    /** What the command printed on stderr, where the runner keeps it. */
-    stderr?: string;
-}
-export type Runner = (command: string, args: string[]) => RunResult;
-
-export interface Finding {
-    ok: boolean;
-    what: string;
-    fix?: string;
-    /** ok, but worth reading: printed as "warn", and the preflight still passes. */
-    warn?: boolean;
-}
+export type { Finding, Runner, RunResult } from "../components/cluster/checks";
 
 /**
  * The Node.js versions this project runs on: package.json's engines (the intersection of its dependencies' engines,
@@ -205,29 +194,55 @@ export function portInUse(port: number, timeoutMs = 1000): Promise<boolean> {
     });
 }
 
-export async function checkPorts(settings: Settings, run: Runner, inUse = portInUse): Promise<Finding[]> {
+/** The host ports kind maps to NodePorts: kubernetes' default NodePort range (--service-node-port-range). */
+const NODE_PORT_RANGE = { first: 30000, last: 32767 };
+
+/**
+ * The fix for busy nodePorts: the whole list, each busy port replaced by one that is free here and in no other
+ * setting (nodePorts is a list, so one port alone is refused), and uiNodePort moved with its port (it must be one of
+ * nodePorts). Undefined when no NodePort is free.
+ */
+export async function nodePortsFix(settings: Settings, busy: number[], inUse: typeof portInUse, fixes: ConfigFixes): Promise<string | undefined> {
+    const taken = new Set([...settings.nodePorts, settings.ingressHttpPort, settings.ingressHttpsPort]);
+    const moved = new Map<number, number>();
+    for (let candidate = NODE_PORT_RANGE.first; candidate <= NODE_PORT_RANGE.last && moved.size < busy.length; candidate++) {
+        if (taken.has(candidate) || (await inUse(candidate))) continue;
+        moved.set(busy[moved.size], candidate);
+        taken.add(candidate);
+    }
+    if (moved.size < busy.length) return undefined;
+    const nodePorts = settings.nodePorts.map((p) => moved.get(p) ?? p);
+    const ui = moved.get(settings.uiNodePort);
+    return [fixes.set("nodePorts", JSON.stringify(nodePorts)), ...(ui === undefined ? [] : [fixes.set("uiNodePort", String(ui))])].join(" && ");
+}
+
+export async function checkPorts(settings: Settings, run: Runner, inUse = portInUse, stack = DEFAULT_STACK): Promise<Finding[]> {
     const clusters = run("kind", ["get", "clusters"]);
     if (clusters.ok && clusters.stdout.split("\n").includes(settings.clusterName)) {
         return [{ ok: true, what: `kind cluster ${settings.clusterName} exists: its host ports are its own` }];
     }
-    const ports: Array<[number, string]> = [
+    const fixes = configFixes(stack);
+    const ports: Array<[number, "ingressHttpPort" | "ingressHttpsPort" | "nodePorts"]> = [
         [settings.ingressHttpPort, "ingressHttpPort"],
         [settings.ingressHttpsPort, "ingressHttpsPort"],
-        ...settings.nodePorts.map((p): [number, string] => [p, "nodePorts"]),
+        ...settings.nodePorts.map((p): [number, "nodePorts"] => [p, "nodePorts"]),
     ];
-    const findings: Finding[] = [];
-    for (const [port, setting] of ports) {
-        findings.push(
-            (await inUse(port))
-                ? {
-                      ok: false,
-                      what: `port ${port} on localhost is in use`,
-                      fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: npm run config -- set vault-ha:${setting} <port>`,
-                  }
-                : { ok: true, what: `port ${port} is free` },
-        );
-    }
-    return findings;
+    const busy = new Set<number>();
+    for (const [port] of ports) if (await inUse(port)) busy.add(port);
+    const busyNodePorts = settings.nodePorts.filter((p) => busy.has(p));
+    const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, fixes) : undefined;
+    return ports.map(([port, setting]): Finding => {
+        if (!busy.has(port)) return { ok: true, what: `port ${port} is free` };
+        const choose =
+            setting !== "nodePorts"
+                ? fixes.set(setting, "<port>")
+                : (moveNodePorts ?? `${fixes.set("nodePorts", "<a JSON list of free ports from 30000-32767>")} (and uiNodePort one of them)`);
+        return {
+            ok: false,
+            what: `port ${port} on localhost is in use`,
+            fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: ${choose}`,
+        };
+    });
 }
 
 /**
@@ -295,81 +310,33 @@ export function checkDeployedCluster(settings: Settings, run: Runner, stack: str
             {
                 ok: false,
                 what: `clusterName changed: ${deployed} → ${settings.clusterName}; kind cannot rename a cluster, and pulumi up would delete ${deployed} and everything in it first`,
-                fix: `keep it: npm run config -- set vault-ha:clusterName ${deployed}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
+                fix: `keep it: ${configFixes(stack).set("clusterName", deployed)}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
             },
         ];
     }
     return [{ ok: true, what: `kind cluster ${deployed} of stack ${stack} exists` }];
 }
 
+/**
+ * The stack's settings, as the program reads them, and the findings that say so: each warning the program would log
+ * at the up, or one line that the configuration is fine. Throws ConfigError for settings the program would refuse.
+ */
+export function checkStackSettings(stack: string, projectDir: string): { settings: Settings; findings: Finding[] } {
+    const { settings, warnings } = readStackSettings(stack, projectDir);
+    const file = `Pulumi.${stack.split("/").pop()}.yaml`;
+    const findings: Finding[] = warnings.length
+        ? warnings.map((what) => ({ ok: true, warn: true, what: `configuration: ${what}` }))
+        : [{ ok: true, what: `configuration: the settings of stack ${stack} (${file}) are valid, with no warning` }];
+    return { settings, findings };
+}
+
+/** Where the stack files are: next to this script, which may run with components/ linked from another checkout. */
+const PROJECT_DIR = path.join(__dirname, "..");
+
 const systemRunner: Runner = (command, args) => {
     const result = spawnSync(command, args, { encoding: "utf8", timeout: 20_000 });
     return { ok: result.status === 0, stdout: `${result.stdout ?? ""}`, stderr: `${result.stderr ?? ""}` };
 };
-
-/** The `config:` map of Pulumi.<stack>.yaml as written, or {} when there is none or it is not YAML. */
-function rawStackConfig(stack: string, projectDir: string): Record<string, unknown> {
-    try {
-        const config = (parse(readFileSync(path.join(projectDir, `Pulumi.${stack.split("/").pop()}.yaml`), "utf8")) as { config?: unknown })?.config;
-        return config && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
-    } catch {
-        return {};
-    }
-}
-
-/** A key of the stack file, with or without the project's prefix (a key without one is the project's, as for the CLI). */
-function rawSetting(config: Record<string, unknown>, name: string): unknown {
-    return config[`${PROJECT}:${name}`] ?? config[name];
-}
-
-/**
- * The stack's cluster mode as its file says it, without validating anything else: `npm run down` must run with broken
- * settings too. Anything but `existing` is kind, today's behaviour.
- */
-export function rawClusterMode(stack: string, projectDir = path.join(__dirname, "..")): "kind" | "existing" {
-    return rawSetting(rawStackConfig(stack, projectDir), "cluster") === "existing" ? "existing" : "kind";
-}
-
-/** Whether the stack file holds the secret vault-ha:kubeconfig (encrypted: only the Pulumi CLI can read it). */
-export function stackHasKubeconfig(stack: string, projectDir = path.join(__dirname, "..")): boolean {
-    return rawSetting(rawStackConfig(stack, projectDir), "kubeconfig") !== undefined;
-}
-
-/**
- * Runs check with the stack's own kubeconfig (the secret vault-ha:kubeconfig) in a private temporary file (mode 0600
- * in a 0700 folder, removed afterwards), or with none when the stack has none. `pulumi config get --json` decrypts a
- * secret value and prints {"value": ..., "secret": true} (pulumi/pulumi pkg/cmd/pulumi/config/config_get.go); it
- * needs the passphrase in the environment, and without it the cluster is not checked (a warning: `pulumi up` asks for
- * the passphrase itself). The kubeconfig's contents reach neither an argv nor a message.
- */
-export function withStackKubeconfig(run: Runner, stack: string, given: boolean, check: (kubeconfigFile?: string) => Finding[]): Finding[] {
-    if (!given) return check(undefined);
-    const got = run("pulumi", ["config", "get", `${PROJECT}:kubeconfig`, "--json", "--stack", stack, "--non-interactive"]);
-    let value: unknown;
-    try {
-        value = got.ok ? (JSON.parse(got.stdout) as { value?: unknown }).value : undefined;
-    } catch {
-        value = undefined;
-    }
-    if (typeof value !== "string" || !value.trim()) {
-        return [
-            {
-                ok: true,
-                warn: true,
-                what: `the cluster is not checked: the stack's kubeconfig (the secret ${PROJECT}:kubeconfig) could not be read without the stack's passphrase`,
-                fix: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run the preflight again",
-            },
-        ];
-    }
-    const dir = mkdtempSync(path.join(tmpdir(), "vault-ha-preflight-"));
-    try {
-        const file = path.join(dir, "kubeconfig");
-        writeFileSync(file, value, { mode: 0o600 });
-        return check(file);
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
 
 async function main(argv = process.argv.slice(2)): Promise<void> {
     if (argv.includes("--destroy")) {
@@ -382,7 +349,9 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
             process.exit(2);
         }
         // kind mode: pulumi destroy runs `kind delete cluster`; existing mode: the Kubernetes provider and kubectl.
-        return report(checkTools(systemRunner, process.version, rawClusterMode(stack) === "existing" ? ["kubectl", "pulumi"] : ["kind", "pulumi"]));
+        return report(
+            checkTools(systemRunner, process.version, rawClusterMode(stack, PROJECT_DIR) === "existing" ? ["kubectl", "pulumi"] : ["kind", "pulumi"]),
+        );
     }
     const toolsFlag = argv.indexOf("--tools");
     if (toolsFlag >= 0) {
@@ -396,12 +365,13 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
         return report(checkTools(systemRunner, process.version, tools));
     }
     let settings: Settings;
+    let configuration: Finding[];
     const stack = stackName(argv);
     // The backend npm run up uses (scripts/lib.sh use_stack), when none is set.
-    const state = path.join(__dirname, "..", ".pulumi-state");
+    const state = path.join(PROJECT_DIR, ".pulumi-state");
     if (!process.env.PULUMI_BACKEND_URL && existsSync(state)) process.env.PULUMI_BACKEND_URL = `file://${state}`;
     try {
-        ({ settings } = readStackSettings(stack, path.join(__dirname, "..")));
+        ({ settings, findings: configuration } = checkStackSettings(stack, PROJECT_DIR));
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         console.error(err.message);
@@ -410,17 +380,19 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     if (settings.cluster === "existing") {
         // No Docker, kind or host ports: the cluster exists, and is reached through a kubeconfig context.
         return report([
+            ...configuration,
             ...checkTools(systemRunner, process.version, ["kubectl", "pulumi"]),
-            ...withStackKubeconfig(systemRunner, stack, stackHasKubeconfig(stack), (kubeconfigFile) =>
+            ...(await withStackKubeconfig(systemRunner, stack, stackHasKubeconfig(stack, PROJECT_DIR), (kubeconfigFile) =>
                 checkExistingCluster(settings, systemRunner, { context: settings.kubeContext, kubeconfigFile }, stack),
-            ),
+            )),
         ]);
     }
     report([
+        ...configuration,
         ...checkTools(systemRunner),
         ...checkDeployedCluster(settings, systemRunner, stack),
         ...checkClusterNodes(settings, systemRunner),
-        ...(await checkPorts(settings, systemRunner)),
+        ...(await checkPorts(settings, systemRunner, portInUse, stack)),
     ]);
 }
 
@@ -432,4 +404,4 @@ function report(findings: Finding[]): void {
     }
 }
 
-if (require.main === module) void main();
+if (require.main === module) void runWithArgs(process.argv.slice(2), PREFLIGHT_ARGS, () => main().then(() => 0)).then((code) => (process.exitCode = code));

@@ -4,6 +4,8 @@
  *
  * npm run render -- --manifests [--stack NAME]: prints instead every manifest Helm installs for each release, rendered
  * by Helm from the pinned chart archives (see scripts/charts.ts), to diff a setting or a version bump before `up`.
+ *
+ * npm run render -- --help: the flags (RENDER_ARGS); any other flag is refused with exit code 2.
  */
 import { stringify as yamlStringify } from "yaml";
 import { ingressNginxValues } from "../components/ingress/ingressNginxValues";
@@ -17,6 +19,7 @@ import { ownerLabelValue } from "../components/kind/kindConfig";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
+import { CommandSpec, flagValue, ParsedArgs, runWithArgs } from "./args";
 import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
 
 /** Plain YAML: a value the program uses twice (a volume mount, for one) is printed twice, not as an anchor and alias. */
@@ -147,6 +150,16 @@ export async function renderManifests(stack: string, settings: Settings, helm: s
     return [`# vault-ha render --manifests of stack "${stack}": what Helm installs for each release (Kubernetes ${kubeVersion}).\n`, ...sections].join("\n");
 }
 
+/** The arguments of `npm run render`: strict, so that a mistyped flag is refused instead of rendering something else. */
+export const RENDER_ARGS: CommandSpec = {
+    command: "npm run render",
+    summary: "Prints what `npm run up` would apply for a stack (kind config, chart values, Vault's HCL), without a cluster or the Pulumi CLI.",
+    flags: [
+        { name: "stack", short: "s", value: "NAME", help: "the stack whose Pulumi.<NAME>.yaml is rendered (default: $PULUMI_STACK, else dev)" },
+        { name: "manifests", help: "print every manifest Helm installs for each release instead (needs Helm and the chart archives: npm run charts)" },
+    ],
+};
+
 export interface MainOptions {
     /** Where Pulumi.<stack>.yaml is: the project's root unless a test says otherwise. */
     projectDir?: string;
@@ -156,11 +169,15 @@ export interface MainOptions {
 
 export async function main(argv: string[], write: (text: string) => void, options: MainOptions = {}): Promise<number> {
     const error = options.error ?? ((text: string) => console.error(text));
+    return runWithArgs(argv, RENDER_ARGS, (args) => renderStack(args, write, error, options.projectDir), { out: write, error });
+}
+
+async function renderStack(args: ParsedArgs, write: (text: string) => void, error: (text: string) => void, projectDir?: string): Promise<number> {
     try {
-        const stack = stackName(argv);
-        const { settings, warnings } = readStackSettings(stack, options.projectDir);
+        const stack = flagValue(args, "stack") ?? stackName([]);
+        const { settings, warnings } = readStackSettings(stack, projectDir);
         for (const warning of warnings) error(`warning: ${warning}`);
-        if (!argv.includes("--manifests")) {
+        if (!args.flags.manifests) {
             write(render(stack, settings));
             return 0;
         }

@@ -3,9 +3,29 @@
 # existing, the cluster: scripts/preflight.ts; no Docker or kind then), then deploys the stack (default: dev) with a
 # local state backend in .pulumi-state/ of this project. Stack and backend can be changed with PULUMI_STACK /
 # PULUMI_BACKEND_URL (scripts/lib.sh).
+# -- --help prints the usage; a flag pulumi does not know is refused before anything runs (lib.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+
+usage() {
+  cat <<'EOF_USAGE'
+usage: npm run up [-- <pulumi up flags>]
+
+Checks this machine (and, with cluster: existing, the cluster), then deploys the stack with `pulumi up`.
+
+flags:
+  -h, --help      print this help and exit
+  any other flag goes to `pulumi up` (`pulumi up --help` lists them), e.g. --yes, --skip-preview, --diff, --refresh;
+  one pulumi does not know is refused before anything runs.
+
+environment:
+  PULUMI_STACK          the stack (default: dev)
+  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
+EOF_USAGE
+}
+answer_help usage "$@"
+check_pulumi_flags usage "npm run up" "$PULUMI_UP_COMMON_FLAGS" up -- "$@"
 cd "$VAULT_HA_ROOT"
 
 use_stack

@@ -1,8 +1,8 @@
 /**
  * What the program decides from the live cluster before it registers anything on an existing cluster: one Vault pod
  * per node or not, which cert-manager, whether the raft volumes can be provisioned, where a NodePort is reached. Pure:
- * the facts come from the cluster-facts step (components/runner/steps/clusterFacts.ts). A refusal here stops the
- * `up` with nothing created.
+ * the facts come from the cluster-facts reader (components/runner/steps/clusterFacts.ts). A refusal here stops the
+ * `up` with nothing created; `npm run preflight` runs the same plan on the same facts and prints its verdicts.
  */
 import type { ClusterFacts } from "../steps/contract";
 import { AntiAffinity, FixCommands, Settings } from "../config/settings";
@@ -15,26 +15,35 @@ export interface ExistingPlan {
     certManager?: Exclude<CertManagerPlan, { action: "error" }>;
     /** Where a NodePort is reached from outside, with vaultServiceType NodePort. */
     nodeAddress?: string;
+    /** What was settled without a warning or a problem, one sentence each (the preflight prints them as "ok"). */
+    decided: string[];
     warnings: string[];
     /** Each a whole sentence with its fix; any of them stops the up. */
     problems: string[];
 }
 
+/** The fix commands a plan names: the program's (pulumi config) or the preflight's (npm run config). */
+export type PlanFixes = Pick<FixCommands, "set" | "rm">;
+
 export function existingPlan(
     s: Pick<Settings, "cluster" | "vaultReplicas" | "antiAffinity" | "storageClass" | "tls" | "certManager" | "certManagerNamespace" | "vaultServiceType">,
     facts: ClusterFacts,
     owner: string,
-    fixes: FixCommands = new FixCommands(),
+    fixes: PlanFixes = new FixCommands(),
     /** What the running StatefulSet has (the pod-templates step); absent before the first install. */
     running: { antiAffinity?: AntiAffinity } = {},
 ): ExistingPlan {
+    const decided: string[] = [];
     const warnings: string[] = [];
     const problems: string[] = [];
+    // How many warnings and problems so far: a choice that added none is reported as "decided".
+    const remarks = () => warnings.length + problems.length;
     const cannotRead = facts.unreadable.map((u) => u.message);
 
     // One pod per node keeps a node's loss from taking two raft voters; with fewer nodes than replicas, required
     // anti-affinity leaves pods Pending forever, so auto settles for preferred and says so.
     const nodes = facts.schedulableNodes;
+    const beforeNodes = remarks();
     let antiAffinity: AntiAffinity;
     if (s.antiAffinity !== "auto") {
         antiAffinity = s.antiAffinity;
@@ -72,8 +81,16 @@ export function existingPlan(
         );
     }
 
+    if (remarks() === beforeNodes && nodes !== undefined) {
+        decided.push(
+            `${nodes} schedulable node${nodes === 1 ? "" : "s"} for ${s.vaultReplicas} Vault pods: ` +
+                (antiAffinity === "required" ? "one pod per node (anti-affinity required)" : "pods may share a node (anti-affinity preferred)"),
+        );
+    }
+
     // The raft volumes: a claim without a class that exists stays Pending, and so does every Vault pod.
     const classes = facts.storageClasses;
+    const beforeClasses = remarks();
     if (classes === undefined) {
         warnings.push(
             `the StorageClasses could not be read, so ${s.storageClass ? `storageClass ${s.storageClass}` : "a default StorageClass"} is not checked. ${cannotRead.join(" ")}`,
@@ -91,6 +108,16 @@ export function existingPlan(
         );
     }
 
+    if (classes !== undefined && remarks() === beforeClasses) {
+        const defaults = classes.filter((c) => c.isDefault).map((c) => c.name);
+        // Several defaults: Kubernetes uses the newest (since 1.26); all are named.
+        decided.push(
+            s.storageClass !== ""
+                ? `StorageClass ${s.storageClass} exists`
+                : `storageClass not set: the raft volumes use the default StorageClass ${defaults.join(", ")}`,
+        );
+    }
+
     let nodeAddress: string | undefined;
     if (vaultServiceType(s) === "NodePort") {
         nodeAddress = facts.nodeAddress;
@@ -99,7 +126,7 @@ export function existingPlan(
                 `vault-ha:vaultServiceType is NodePort, but no schedulable node's address could be read to reach it at. Fix: ` +
                     `${fixes.set("vaultServiceType", "LoadBalancer")}, or ${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
             );
-        }
+        } else decided.push(`vaultServiceType NodePort: Vault is reached at node address ${nodeAddress}`);
     }
 
     let certManager: ExistingPlan["certManager"];
@@ -126,8 +153,20 @@ export function existingPlan(
     } else if (s.tls) {
         const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster);
         if (plan.action === "error") problems.push(plan.message);
-        else certManager = plan;
+        else {
+            certManager = plan;
+            decided.push(describeCertManager(plan, facts.certManager));
+        }
     }
 
-    return { antiAffinity, certManager, nodeAddress, warnings, problems };
+    return { antiAffinity, certManager, nodeAddress, decided, warnings, problems };
+}
+
+function describeCertManager(plan: Exclude<CertManagerPlan, { action: "error" }>, found: ClusterFacts["certManager"]): string {
+    if (plan.action === "use-existing") {
+        return `cert-manager: the one running in namespace ${found.namespace ?? plan.namespace} is used${found.owner ? ` (installed by vault-ha stack ${found.owner})` : ""}`;
+    }
+    return found.namespace
+        ? `cert-manager: this stack's own, in namespace ${found.namespace}, kept up to date`
+        : "cert-manager: none runs there; the up installs it";
 }

@@ -25,6 +25,7 @@ import {
     shellValue,
     splitConfigKey,
 } from "./settings";
+import { shellFixes, shellWord } from "./configProblems";
 
 /** The names vault-ha reads: its settings and its optional secrets. */
 const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];
@@ -84,11 +85,34 @@ function missingFile(stack: string, fileName: string, projectDir: string): { typ
     };
 }
 
+/** What to change for a YAML error, by the yaml package's error code and message; the general rule otherwise. */
+function yamlRepair(error: YAMLError): string {
+    const message = error.message;
+    switch (error.code) {
+        case "TAB_AS_INDENT":
+            return "indent with spaces instead of the tab (two spaces before each setting under config:)";
+        case "DUPLICATE_KEY":
+            return "keep one of the two lines that set this key (the Pulumi CLI refuses a key set twice)";
+        case "BLOCK_AS_IMPLICIT_KEY":
+        case "MULTILINE_IMPLICIT_KEY":
+            return "put a value that holds ': ' in quotes, and indent every setting under config: by the same two spaces";
+        case "BAD_SCALAR_START":
+            return "put the value in quotes: a plain YAML value cannot start with that character";
+    }
+    if (message.includes("]")) return "close the list with ] on the line that opens it, e.g. [30000, 30001]";
+    if (message.includes("}")) return "close the map with } on the line that opens it";
+    if (/quote/i.test(message)) return "end the quoted value with the quote it starts with, on the same line";
+    return `write each setting as two spaces, then ${PROJECT}:<key>: <value> under config:, quoting a value that holds ': ' or ' #'`;
+}
+
 function yamlIssue(fileName: string, text: string, error: YAMLError): ConfigIssue {
     const [line, col] = error.linePos ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
     const problem = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     const source = text.split(/\r?\n/)[line - 1] ?? "";
-    return { problem: `${fileName}:${line}:${col}: ${problem}, in: ${JSON.stringify(source)}`, fix: `edit ${fileName} at line ${line}, column ${col}` };
+    return {
+        problem: `${fileName}:${line}:${col}: ${problem}, in: ${JSON.stringify(source)}`,
+        fix: `edit ${fileName} at line ${line}, column ${col}: ${yamlRepair(error)}`,
+    };
 }
 
 /** A top-level key the CLI ignores: a setting written outside config:, or a misspelled field. */
@@ -117,7 +141,7 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
  * naming the stack.
  */
 export function readStackSettings(stack: string, projectDir = path.resolve(__dirname, "../..")): ParsedSettings {
-    const fixes = new FixCommands(stack);
+    const fixes = shellFixes(stack);
     // A qualified name (org/project/stack) keeps its settings under the stack's own name, as for the CLI.
     const fileName = `Pulumi.${stack.split("/").pop()}.yaml`;
     const file = path.join(projectDir, fileName);
@@ -167,7 +191,7 @@ export function readStackSettings(stack: string, projectDir = path.resolve(__dir
                 issues.push({
                     problem: `${PROJECT}:${name} in ${fileName} has no value`,
                     fix: isSetting
-                        ? `${fixes.set(name, String(DEFAULTS[name as SettingName]))}, or ${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name as SettingName])})`
+                        ? `${fixes.set(name, shellWord(DEFAULTS[name as SettingName]))}, or ${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name as SettingName])})`
                         : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
                 });
                 continue;

@@ -211,7 +211,7 @@ export function claimChangeMessage(running: StepResults["pod-templates"]["dataCl
     return (
         `vault-ha:${changes.join(" and ")}: Kubernetes does not let a running StatefulSet's volume claims change, so the ` +
         `up would fail half-way; nothing was changed. Keep the running values (${set.join(" && ")}), or move the data to ` +
-        `new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore (see the README's Backups)`
+        `new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore (see docs/operations.md, Backups)`
     );
 }
 

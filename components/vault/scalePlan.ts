@@ -96,7 +96,7 @@ export function scaleDecision(release: string, running: RunningReplicas, desired
         const steps = path.map((n) => `pulumi config set${stackFlag} vault-ha:vaultReplicas ${n} && pulumi up`).join(", then ");
         const rebuild =
             `npm run snapshot, pulumi destroy, pulumi config set${stackFlag} vault-ha:vaultReplicas ${desired}, pulumi up, ` +
-            `npm run restore -- <the snapshot> (see the README's Backups)`;
+            `npm run restore -- <the snapshot> (see docs/operations.md, Backups)`;
         return {
             kind: "refused",
             from,

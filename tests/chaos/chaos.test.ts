@@ -25,7 +25,8 @@
  * Each also checks that the secret written first is still there.
  *
  * A failure prints the seed and the shrunk schedule; replay it with CHAOS_SEED=<seed> (and CHAOS_PATH=<path>).
- * CHAOS_RUNS sets the number of schedules (default 100; the nightly run uses 5000); the run prints how many ran.
+ * CHAOS_RUNS sets the number of random schedules (default 100; the nightly run uses 5000). On stderr the run says how
+ * many schedules have run: after each regression case and every 10 random schedules.
  */
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
@@ -558,34 +559,58 @@ export const CHANGE_AFTER_FAILED_UP: Array<{ found: string; schedule: Schedule }
     },
 ];
 
+/**
+ * Progress on stderr, because mocha runs this file in parallel mode (.mocharc.json) and its reporter shows a file's
+ * tests only when the whole file has finished: without these lines the tier is silent for minutes.
+ */
+class Progress {
+    private readonly started = Date.now();
+
+    line(text: string): void {
+        process.stderr.write(`  chaos: ${text}, ${Math.round((Date.now() - this.started) / 1000)} s\n`);
+    }
+}
+
 describe("chaos: randomised fault schedules (properties: keys never lost, one init, convergence, no leaks, explained failures)", function () {
     this.timeout(0);
+    const numRuns = Number(process.env.CHAOS_RUNS ?? 100);
+    const regressions = [
+        ...REGRESSIONS.map((r) => ({ ...r, changeAfterFailedUp: undefined })),
+        ...CHANGE_AFTER_FAILED_UP.map((r) => ({ ...r, changeAfterFailedUp: true })),
+    ];
+    const progress = new Progress();
     before(function () {
         requireRenderedPods(this);
+        progress.line(`${regressions.length} regression schedules, then ${numRuns} random ones (a line after each regression and every 10 random schedules)`);
     });
 
-    for (const { found, schedule } of REGRESSIONS) {
-        it(`regression (${found}): ${JSON.stringify(schedule)}`, () => runSchedule(schedule));
-    }
-    for (const { found, schedule } of CHANGE_AFTER_FAILED_UP) {
-        it(`regression, a change right after a failed up (${found}): ${JSON.stringify(schedule)}`, () => runSchedule(schedule, true));
+    let regressionsRun = 0;
+    // changeAfterFailedUp undefined: runSchedule's default (CHAOS_CHANGE_AFTER_FAILED_UP).
+    for (const { found, schedule, changeAfterFailedUp } of regressions) {
+        const title = changeAfterFailedUp === true ? `regression, a change right after a failed up (${found})` : `regression (${found})`;
+        it(`${title}: ${JSON.stringify(schedule)}`, async () => {
+            let passed = false;
+            try {
+                await runSchedule(schedule, changeAfterFailedUp);
+                passed = true;
+            } finally {
+                regressionsRun++;
+                progress.line(`${regressionsRun} of ${regressions.length} regression schedules run${passed ? "" : " (this one failed)"}`);
+            }
+        });
     }
 
-    it(`holds for ${process.env.CHAOS_RUNS ?? 100} random schedules (both TLS modes, 1 to 5 replicas, install, upgrade, scale down and up, forced restore)`, async () => {
+    it(`holds for ${numRuns} random schedules (both TLS modes, 1 to 5 replicas, install, upgrade, scale down and up, forced restore)`, async () => {
         const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
-        const numRuns = Number(process.env.CHAOS_RUNS ?? 100);
-        // Progress on stderr (mocha reports the test only at its end): every tenth schedule, and the last.
+        // Every tenth schedule, and the last.
         let ran = 0;
-        const started = Date.now();
         const counted = async (schedule: Schedule) => {
             try {
                 await runSchedule(schedule);
             } finally {
                 ran++;
                 if (ran % 10 === 0 || ran === numRuns) {
-                    process.stderr.write(
-                        `  chaos: ${ran} schedules run${ran > numRuns ? " (shrinking a failure)" : ` of ${numRuns}`}, ${Math.round((Date.now() - started) / 1000)} s\n`,
-                    );
+                    progress.line(ran > numRuns ? `${ran} random schedules run (shrinking a failure)` : `${ran} of ${numRuns} random schedules run`);
                 }
             }
         };

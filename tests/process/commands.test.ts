@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { existsSync, readFileSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { Call, FAKES, ROOT, sandbox, Sandbox } from "../unit/scripts/sandbox";
 
@@ -174,5 +174,83 @@ describe("npm run up / down / config / e2e (scripts/*.sh with fake tools)", func
             /^FAIL kubeContext prd is not a context of your kubeconfig \(the contexts there: kind-vault, prod\)\n {7}fix: npm run config -- set vault-ha:kubeContext <one of them>$/m,
         );
         assert.deepEqual(work(box.calls()), []);
+    });
+
+    describe("arguments: --help answers, a mistake is refused with exit 2 before anything runs", () => {
+        /** pulumi as cobra parses flags: with --help among them, an unknown one is an error, else only the help. */
+        const cobraPulumi = `case " $* " in
+  *" --help "*)
+    for a in "$@"; do
+      case $a in
+        --yse|--secrte) echo "Error: unknown flag: $a" >&2; exit 255 ;;
+      esac
+    done
+    echo "Usage: pulumi ..."; exit 0 ;;
+esac
+${FAKES.pulumi}`;
+
+        it("up, down, config and e2e print their usage on --help (exit 0) without installing, checking or running anything", () => {
+            for (const [script, args, title] of [
+                ["up.sh", ["--help"], "npm run up"],
+                ["down.sh", ["--yes", "-h"], "npm run down"],
+                ["config.sh", ["set", "--help"], "npm run config"],
+                ["e2e.sh", ["--help"], "npm run e2e"],
+            ] as const) {
+                const r = box.run(script, [...args]);
+                assert.equal(r.status, 0, `${script}: ${r.stderr}`);
+                assert.ok(r.stdout.startsWith(`usage: ${title}`), `${script}: ${r.stdout}`);
+                assert.match(r.stdout, /-h, --help/);
+                assert.equal(r.stderr, "");
+            }
+            assert.deepEqual(box.calls(), [], "no tool ran: no preflight, no pulumi");
+            assert.ok(!existsSync(path.join(box.project, ".pulumi-state")), "no backend folder");
+        });
+
+        it("a flag pulumi does not know stops up, down and config before the preflight and the stack; e2e takes no argument", () => {
+            box.fake("pulumi", cobraPulumi);
+            for (const [script, args, refusal] of [
+                ["up.sh", ["--yse"], "npm run up: pulumi up refuses the arguments: unknown flag: --yse"],
+                ["down.sh", ["--skip-preview", "--yse"], "npm run down: pulumi destroy refuses the arguments: unknown flag: --yse"],
+                ["config.sh", ["set", "--secrte", "vault-ha:rootToken"], "npm run config: pulumi config refuses the arguments: unknown flag: --secrte"],
+                ["e2e.sh", ["--keep"], "npm run e2e: unknown flag --keep"],
+            ] as const) {
+                const r = box.run(script, [...args]);
+                assert.equal(r.status, 2, `${script}: ${r.stdout}${r.stderr}`);
+                assert.equal(r.stdout, "");
+                assert.ok(r.stderr.startsWith(`${refusal}\n\nusage: npm run `), `${script}: ${r.stderr}`);
+            }
+            assert.deepEqual(
+                box.calls().map((c) => c.args),
+                ["up --yse --help", "destroy --skip-preview --yse --help", "config set --secrte vault-ha:rootToken --help"],
+                "only pulumi's own parse of the flags: no preflight, no stack",
+            );
+        });
+
+        it("npm run snapshot / restore: --help and a mistyped flag are answered before the tools are looked for", () => {
+            for (const f of ["backup.sh", "backup.ts", "args.ts"]) copyFileSync(path.join(ROOT, "scripts", f), path.join(box.project, "scripts", f));
+            const help = box.run("backup.sh", ["restore", "--help"]);
+            assert.equal(help.status, 0, help.stderr);
+            assert.match(help.stdout, /^usage: npm run restore -- \[flags\] FILE\n/);
+            const wrong = box.run("backup.sh", ["snapshot", "--all"]);
+            assert.equal(wrong.status, 2, wrong.stdout + wrong.stderr);
+            assert.match(wrong.stderr, /^npm run snapshot: unknown flag --all\n\nusage: npm run snapshot/);
+            assert.deepEqual(box.calls(), [], "neither pulumi nor kubectl, nor the preflight's fix for their absence");
+        });
+    });
+});
+
+describe("npm run render / charts as processes: the arguments", function () {
+    this.timeout(60_000);
+    const script = (name: string, ...args: string[]) =>
+        spawnSync("node", ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", name), ...args], { cwd: ROOT, encoding: "utf8" });
+
+    it("render refuses --manifest (exit 2, naming --manifests) instead of printing the values; charts answers --help", () => {
+        const render = script("render.ts", "--manifest");
+        assert.equal(render.status, 2, render.stderr);
+        assert.equal(render.stdout, "");
+        assert.match(render.stderr, /^npm run render: unknown flag --manifest \(did you mean --manifests\?\)\n\nusage: npm run render -- \[flags\]/);
+        const charts = script("charts.ts", "--help");
+        assert.equal(charts.status, 0, charts.stderr);
+        assert.match(charts.stdout, /^usage: npm run charts\n/);
     });
 });

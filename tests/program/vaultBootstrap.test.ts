@@ -142,7 +142,7 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         it("refuses keys stored in plain text", async () => {
             await assert.rejects(
                 runProgram({ unsealKeys: keys, rootToken: token }, ["rootToken"]),
-                /vault-ha:unsealKeys is stored in plain text. Fix: pulumi config set --secret/,
+                /vault-ha:unsealKeys is stored in plain text. Fix: npm run config -- set --secret/,
             );
         });
 

@@ -45,6 +45,9 @@ const BLOCKING_EFFECTS = new Set(["NoSchedule", "NoExecute"]);
 
 type Read = { json: any } | { forbidden: UnreadableFact };
 
+/** All the reader needs of kubectl: the step passes its runner, the preflight (scripts/preflightExisting.ts) its own. */
+export type KubectlReads = Pick<KubectlRunner, "run">;
+
 /** The API server's refusal: `Error from server (Forbidden): nodes is forbidden: User "x" cannot list resource ...`. */
 function isForbidden(stderr: string): boolean {
     return /\(Forbidden\)/.test(stderr);
@@ -63,7 +66,7 @@ function unreadable(verb: string, resource: string, scope: string, consequence: 
 }
 
 /** One kubectl read: JSON, a Forbidden as a fact, "not yet" for what is transient, a stop for anything else. */
-async function read(kubectl: KubectlRunner, args: string[], what: string, onForbidden: () => UnreadableFact): Promise<Read> {
+async function read(kubectl: KubectlReads, args: string[], what: string, onForbidden: () => UnreadableFact): Promise<Read> {
     const r = await kubectl.run(args);
     if (r.code === 0) {
         try {
@@ -135,8 +138,11 @@ export function clusterResourceNamespaceOf(deployment: any): string | undefined 
     return /\$\(/.test(expanded) || expanded === "" ? undefined : expanded;
 }
 
-/** Reads everything once; "not yet" failures are retried by the caller. */
-export async function readClusterFacts(kubectl: KubectlRunner, certManagerNamespace?: string): Promise<ClusterFacts> {
+/**
+ * Reads everything once; "not yet" failures (VaultUnavailable) are retried by the caller, anything else is a
+ * StepError. The one reader of a cluster: the cluster-facts step and the preflight both call it.
+ */
+export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespace?: string): Promise<ClusterFacts> {
     const facts: ClusterFacts = { certManager: { crds: false, webhookReady: false }, unreadable: [] };
 
     const nodes = await read(kubectl, ["get", "nodes", "-o", "json"], "the cluster's nodes", () =>

@@ -144,6 +144,30 @@ describe("existingPlan: decided from the live cluster", () => {
             assert.deepEqual(plan.certManager, { action: "install" });
         });
     });
+
+    describe("what it settled: one sentence per choice that drew no warning or problem (the preflight's ok lines)", () => {
+        it("nodes, storage, the NodePort's address and cert-manager", () => {
+            assert.deepEqual(existingPlan(settings({ vaultServiceType: "NodePort" }), FACTS, "o").decided, [
+                "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)",
+                "storageClass not set: the raft volumes use the default StorageClass gp3",
+                "vaultServiceType NodePort: Vault is reached at node address 198.51.100.7",
+                "cert-manager: none runs there; the up installs it",
+            ]);
+            const foreign = facts({ certManager: { crds: true, webhookReady: true, namespace: "security", owner: "vault-ha.other" } });
+            assert.deepEqual(existingPlan(settings({ storageClass: "io2", antiAffinity: "preferred" }), foreign, "o").decided, [
+                "3 schedulable nodes for 3 Vault pods: pods may share a node (anti-affinity preferred)",
+                "StorageClass io2 exists",
+                "cert-manager: the one running in namespace security is used (installed by vault-ha stack vault-ha.other)",
+            ]);
+        });
+
+        it("a choice with a warning or a problem is not also settled", () => {
+            const few = existingPlan(settings(), facts({ schedulableNodes: 2, storageClasses: [{ name: "io2", isDefault: false }] }), "o");
+            assert.equal(few.warnings.length, 1);
+            assert.equal(few.problems.length, 1);
+            assert.deepEqual(few.decided, ["cert-manager: none runs there; the up installs it"]);
+        });
+    });
 });
 
 describe("kubeconfigTarget: the one context the program deploys to", () => {

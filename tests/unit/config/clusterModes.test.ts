@@ -62,97 +62,97 @@ describe("cluster modes", () => {
                 what: "existing without a context",
                 raw: { cluster: "existing" },
                 problem: /^vault-ha:kubeContext = "" \(default\): must name the kubeconfig context/,
-                fix: /^pulumi config set vault-ha:kubeContext "\$\(kubectl config current-context\)", or pulumi config set --secret vault-ha:kubeconfig/,
+                fix: /^npm run config -- set vault-ha:kubeContext "\$\(kubectl config current-context\)", or npm run config -- set --secret vault-ha:kubeconfig/,
             },
             {
                 what: "a kind-only setting on an existing cluster",
                 raw: { ...EXISTING, workers: "5" },
                 problem: /^vault-ha:workers = "5": is only used with cluster: kind/,
-                fix: /^pulumi config rm vault-ha:workers, or pulumi config set vault-ha:cluster kind$/,
+                fix: /^npm run config -- rm vault-ha:workers, or npm run config -- set vault-ha:cluster kind$/,
             },
             {
                 what: "a context on kind",
                 raw: { kubeContext: "prod-eu" },
                 problem: /^vault-ha:kubeContext = "prod-eu": is only used with cluster: existing/,
-                fix: /^pulumi config rm vault-ha:kubeContext, or pulumi config set vault-ha:cluster existing$/,
+                fix: /^npm run config -- rm vault-ha:kubeContext, or npm run config -- set vault-ha:cluster existing$/,
             },
             {
                 what: "a load balancer on kind",
                 raw: { vaultServiceType: "LoadBalancer" },
                 problem: /^vault-ha:vaultServiceType = "LoadBalancer": cannot be LoadBalancer on kind/,
-                fix: /^pulumi config set vault-ha:vaultServiceType NodePort, or pulumi config set vault-ha:vaultServiceType ClusterIP/,
+                fix: /^npm run config -- set vault-ha:vaultServiceType NodePort, or npm run config -- set vault-ha:vaultServiceType ClusterIP/,
             },
             {
                 what: "an existing ingress class on kind",
                 raw: { ingress: "existing" },
                 problem: /^vault-ha:ingress = "existing": cannot be existing on kind/,
-                fix: /^pulumi config set vault-ha:ingress install, or pulumi config set vault-ha:ingress none$/,
+                fix: /^npm run config -- set vault-ha:ingress install, or npm run config -- set vault-ha:ingress none$/,
             },
             {
                 what: "an existing cert-manager on kind",
                 raw: { certManager: "existing" },
                 problem: /^vault-ha:certManager = "existing": cannot be existing on kind/,
-                fix: /^pulumi config rm vault-ha:certManager$/,
+                fix: /^npm run config -- rm vault-ha:certManager$/,
             },
             {
                 what: "keeping volumes on kind, where they die with the cluster",
                 raw: { raftVolumesOnDestroy: "keep" },
                 problem: /^vault-ha:raftVolumesOnDestroy = "keep": is only used with cluster: existing/,
-                fix: /^pulumi config rm vault-ha:raftVolumesOnDestroy$/,
+                fix: /^npm run config -- rm vault-ha:raftVolumesOnDestroy$/,
             },
             {
                 what: "a NodePort number without a NodePort",
                 raw: { ...EXISTING, uiNodePort: "30005" },
                 problem: /^vault-ha:uiNodePort = "30005": is only used when vaultServiceType is NodePort \(it is LoadBalancer\)/,
-                fix: /^pulumi config rm vault-ha:uiNodePort, or pulumi config set vault-ha:vaultServiceType NodePort$/,
+                fix: /^npm run config -- rm vault-ha:uiNodePort, or npm run config -- set vault-ha:vaultServiceType NodePort$/,
             },
             {
                 what: "an ingress class without ingress: existing",
                 raw: { ingressClassName: "traefik" },
                 problem: /^vault-ha:ingressClassName = "traefik": is only used with ingress: existing \(ingress is install\)/,
-                fix: /^pulumi config rm vault-ha:ingressClassName, or pulumi config set vault-ha:ingress existing$/,
+                fix: /^npm run config -- rm vault-ha:ingressClassName, or npm run config -- set vault-ha:ingress existing$/,
             },
             {
                 what: "whoami asked for with no ingress",
                 raw: { ...EXISTING, whoami: "true" },
                 problem: /^vault-ha:whoami = "true": is true, but there is no ingress for it to prove/,
-                fix: /^pulumi config set vault-ha:whoami false, or pulumi config set vault-ha:ingress existing$/,
+                fix: /^npm run config -- set vault-ha:whoami false, or npm run config -- set vault-ha:ingress existing$/,
             },
             {
                 what: "extra certificate names without TLS",
                 raw: { tls: "false", tlsExtraNames: '["vault.example.com"]' },
                 problem: /^vault-ha:tlsExtraNames = .*: names the certificate's extra names, but tls is false/,
-                fix: /^pulumi config rm vault-ha:tlsExtraNames, or pulumi config set vault-ha:tls true$/,
+                fix: /^npm run config -- rm vault-ha:tlsExtraNames, or npm run config -- set vault-ha:tls true$/,
             },
             {
                 what: "a misspelled mode",
                 raw: { cluster: "Existing" },
                 problem: /^vault-ha:cluster = "Existing": must be one of kind, existing/,
-                fix: /^pulumi config set vault-ha:cluster kind/,
+                fix: /^npm run config -- set vault-ha:cluster kind/,
             },
             {
                 what: "a service type in the wrong case",
                 raw: { vaultServiceType: "nodeport" },
                 problem: /^vault-ha:vaultServiceType = "nodeport": must be one of auto, NodePort, LoadBalancer, ClusterIP/,
-                fix: /^pulumi config set vault-ha:vaultServiceType auto/,
+                fix: /^npm run config -- set vault-ha:vaultServiceType auto/,
             },
             {
                 what: "a CPU request below what runs Vault",
                 raw: { vaultCpu: "1m" },
                 problem: /^vault-ha:vaultCpu = "1m": must be at least 10m/,
-                fix: /^pulumi config set vault-ha:vaultCpu 250m/,
+                fix: /^npm run config -- set vault-ha:vaultCpu 250m/,
             },
             {
                 what: "memory in a wrong unit",
                 raw: { vaultMemory: "256M" + "i".repeat(0) + "Ei" },
                 problem: /^vault-ha:vaultMemory = "256MEi": must be auto, none or a Kubernetes memory quantity/,
-                fix: /^pulumi config set vault-ha:vaultMemory 256Mi/,
+                fix: /^npm run config -- set vault-ha:vaultMemory 256Mi/,
             },
             {
                 what: "a certificate name that is neither a DNS name nor an IP address",
                 raw: { tlsExtraNames: '["Vault_Example"]' },
                 problem: /^vault-ha:tlsExtraNames = .*: tlsExtraNames\[0\]: "Vault_Example" is not a DNS name: label "vault_example"/,
-                fix: /pulumi config set vault-ha:tlsExtraNames/,
+                fix: /npm run config -- set vault-ha:tlsExtraNames/,
             },
         ];
         for (const c of cases) {
@@ -197,14 +197,14 @@ describe("cluster modes", () => {
         it("is refused on kind, whose kubeconfig comes from kind", () => {
             const problems = rejectionOf(() => parseConfig({ "vault-ha:kubeconfig": { value: KUBECONFIG, secret: true } }));
             assert.match(problems[0].problem, /^vault-ha:cluster = "kind" \(default\): is kind, but vault-ha:kubeconfig is set/);
-            assert.equal(problems[0].fix, "pulumi config rm vault-ha:kubeconfig, or pulumi config set vault-ha:cluster existing");
+            assert.equal(problems[0].fix, "npm run config -- rm vault-ha:kubeconfig, or npm run config -- set vault-ha:cluster existing");
         });
     });
 
     it("warns that the default ingress host is this machine's when an existing cluster gets an ingress", () => {
         assert.match(
             parseSettings({ ...EXISTING, ingress: "install" }).warnings.join("\n"),
-            /ingressHost is vault\.localhost \(the default\), a name that resolves to your own machine.*pulumi config set vault-ha:ingressHost vault\.example\.com/,
+            /ingressHost is vault\.localhost \(the default\), a name that resolves to your own machine.*npm run config -- set vault-ha:ingressHost vault\.example\.com/,
         );
         const hostWarnings = (raw: Record<string, string>) => parseSettings(raw).warnings.filter((w) => w.includes("ingressHost"));
         assert.deepEqual(hostWarnings({ ...EXISTING, ingress: "install", ingressHost: "vault.example.com" }), []);

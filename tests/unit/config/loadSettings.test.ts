@@ -34,7 +34,7 @@ describe("loadSettings (the program's reader)", () => {
         assert.equal(problems.length, 1);
         assert.equal(
             problems[0].fix,
-            "pulumi config set --stack prod vault-ha:workers 3, or pulumi config rm --stack prod vault-ha:workers for the default (3)",
+            "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- rm vault-ha:workers for the default (3)",
         );
     });
 
@@ -42,7 +42,7 @@ describe("loadSettings (the program's reader)", () => {
         await withStack("dev", { "vault-ha:workers": "0x3" });
         assert.equal(
             rejectionOf(() => loadSettings())[0].fix,
-            "pulumi config set vault-ha:workers 3, or pulumi config rm vault-ha:workers for the default (3)",
+            "npm run config -- set vault-ha:workers 3, or npm run config -- rm vault-ha:workers for the default (3)",
         );
     });
 
@@ -51,13 +51,13 @@ describe("loadSettings (the program's reader)", () => {
         const problems = rejectionOf(() => loadSettings());
         assert.equal(problems.length, 1);
         assert.match(problems[0].problem, /^vaul-ha:workers is not read by vault-ha, whose settings are vault-ha:<name>; did you mean vault-ha:workers\?$/);
-        assert.equal(problems[0].fix, "pulumi config rm vaul-ha:workers && pulumi config set vault-ha:workers 9");
+        assert.equal(problems[0].fix, "npm run config -- rm vaul-ha:workers && npm run config -- set vault-ha:workers 9");
     });
 
     it("never repeats a secret value in a fix", async () => {
         await withStack("dev", { "vaulha:rootToken": "hvs.SECRET" }, ["vaulha:rootToken"]);
         const problems = rejectionOf(() => loadSettings());
-        assert.equal(problems[0].fix, "pulumi config rm vaulha:rootToken && pulumi config set --secret vault-ha:rootToken <value>");
+        assert.equal(problems[0].fix, "npm run config -- rm vaulha:rootToken && npm run config -- set --secret vault-ha:rootToken <value>");
     });
 
     it("leaves other packages' config alone", async () => {
@@ -71,8 +71,8 @@ describe("loadSettings (the program's reader)", () => {
         assert.deepEqual(
             problems.map((p) => p.fix),
             [
-                "pulumi config set --stack prod vault-ha:workers 3, or pulumi config rm --stack prod vault-ha:workers for the default (3)",
-                `pulumi config set --stack prod --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
+                "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- rm vault-ha:workers for the default (3)",
+                `PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
             ],
         );
     });

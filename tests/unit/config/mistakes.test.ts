@@ -1,9 +1,10 @@
 /**
  * Issue 10, the configuration part: every mistake a user can make in a setting's value gets one clear answer, before
- * anything is created: the setting's name, what is wrong, and a fix that changes something.
+ * anything is created: the setting's name, what is wrong, and a fix that changes something and, run, removes the mistake.
  */
 import { strict as assert } from "assert";
 import { parseAdoption, parseSettings } from "../../../components/config/settings";
+import { assertFixRemoves, toMap } from "./fixLines";
 import { assertFixChangesSomething, rejectionOf } from "./problems";
 
 interface Case {
@@ -22,70 +23,70 @@ const ALL_BAD: Case[] = [
         what: "a raft volume of zero bytes",
         raw: { raftStorageSize: "0" },
         problem: /^vault-ha:raftStorageSize = "0": must be at least 1Gi: /,
-        fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
+        fix: `npm run config -- set vault-ha:raftStorageSize 10Gi, or npm run config -- rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
     {
         what: "a raft volume of 99999999999 exbibytes",
         raw: { raftStorageSize: "99999999999Ei" },
         problem: /^vault-ha:raftStorageSize = "99999999999Ei": must be at most 1Ti: /,
-        fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
+        fix: `npm run config -- set vault-ha:raftStorageSize 10Gi, or npm run config -- rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
     {
         what: "a raft volume of 1e9 bytes (decimal: less than 1Gi)",
         raw: { raftStorageSize: "1e9" },
         problem: /^vault-ha:raftStorageSize = "1e9": must be at least 1Gi: /,
-        fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
+        fix: `npm run config -- set vault-ha:raftStorageSize 10Gi, or npm run config -- rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
     {
         what: "a raft volume of 1.5Ti",
         raw: { raftStorageSize: "1.5Ti" },
         problem: /^vault-ha:raftStorageSize = "1.5Ti": must be at most 1Ti: /,
-        fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
+        fix: `npm run config -- set vault-ha:raftStorageSize 10Gi, or npm run config -- rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
     {
         what: "a raft volume in a unit Kubernetes does not know",
         raw: { raftStorageSize: "10GB" },
         problem: /^vault-ha:raftStorageSize = "10GB": must be a Kubernetes quantity such as 10Gi/,
-        fix: `pulumi config set vault-ha:raftStorageSize 10Gi, or pulumi config rm vault-ha:raftStorageSize for the default ("10Gi")`,
+        fix: `npm run config -- set vault-ha:raftStorageSize 10Gi, or npm run config -- rm vault-ha:raftStorageSize for the default ("10Gi")`,
     },
     // The Vault image: a version tag (the roll compares versions), never one that cannot start under the chart.
     ...["hashicorp/vault:latest", "hashicorp/vault", "hashicorp/vault@sha256:" + "c".repeat(64), "hashicorp/vault:2.0.4@sha256:short"].map((image): Case => ({
         what: `vaultImage ${image}`,
         raw: { vaultImage: image },
         problem: /^vault-ha:vaultImage = ".*": must be <repository>:<version>, optionally @sha256:<digest>, such as hashicorp\/vault:2\.0\.4 \(not latest\)$/,
-        fix: `pulumi config set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or pulumi config rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
+        fix: `npm run config -- set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or npm run config -- rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
     })),
     {
         what: "a Vault release that needs IPC_LOCK, which the chart does not grant",
         raw: { vaultImage: "hashicorp/vault:2.0.1" },
         problem: /^vault-ha:vaultImage = "hashicorp\/vault:2.0.1": this Vault release needs the IPC_LOCK capability/,
-        fix: `pulumi config set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or pulumi config rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
+        fix: `npm run config -- set vault-ha:vaultImage hashicorp/vault:<version>@sha256:<digest>, or npm run config -- rm vault-ha:vaultImage for the default ("hashicorp/vault:2.0.4")`,
     },
     // Vault's own mounts.
     ...["sys", "auth", "audit", "cubbyhole", "identity"].map((mount): Case => ({
         what: `kvMount ${mount}, a path Vault reserves`,
         raw: { kvMount: mount },
         problem: new RegExp(`^vault-ha:kvMount = "${mount}": is reserved by Vault`),
-        fix: `pulumi config set vault-ha:kvMount mysecret, or pulumi config rm vault-ha:kvMount for the default ("mysecret")`,
+        fix: `npm run config -- set vault-ha:kvMount mysecret, or npm run config -- rm vault-ha:kvMount for the default ("mysecret")`,
     })),
     // Whole numbers: plain decimal digits only.
     ...["0x3", "3e0", "3.0", "", " 3", "Infinity"].map((text): Case => ({
         what: `workers ${JSON.stringify(text)}`,
         raw: { workers: text },
         problem: new RegExp(`^vault-ha:workers = "${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}": must be a whole number written in decimal digits`),
-        fix: "pulumi config set vault-ha:workers 3, or pulumi config rm vault-ha:workers for the default (3)",
+        fix: "npm run config -- set vault-ha:workers 3, or npm run config -- rm vault-ha:workers for the default (3)",
     })),
     {
         what: "more key shares than a number can hold: one problem, the bound",
         raw: { keyShares: "99999999999999999999" },
         problem: /^vault-ha:keyShares = "99999999999999999999": must be at most 255/,
-        fix: "pulumi config set vault-ha:keyShares 5, or pulumi config rm vault-ha:keyShares for the default (5)",
+        fix: "npm run config -- set vault-ha:keyShares 5, or npm run config -- rm vault-ha:keyShares for the default (5)",
     },
     {
         what: "an empty cluster name: one problem, the emptiness",
         raw: { clusterName: "" },
         problem: /^vault-ha:clusterName = "": must not be empty$/,
-        fix: `pulumi config set vault-ha:clusterName vault, or pulumi config rm vault-ha:clusterName for the default ("vault")`,
+        fix: `npm run config -- set vault-ha:clusterName vault, or npm run config -- rm vault-ha:clusterName for the default ("vault")`,
     },
     // Namespaces: one per component, none of the cluster's own.
     ...(
@@ -100,7 +101,7 @@ const ALL_BAD: Case[] = [
         what: `${name} ${value}, which ${other} already is`,
         raw: { [name]: value },
         problem: new RegExp(`^vault-ha:${name} = "${value}": is also ${other}: `),
-        fix: `pulumi config set vault-ha:${name} ${fixed}`,
+        fix: `npm run config -- set vault-ha:${name} ${fixed}`,
     })),
     ...(
         [
@@ -117,117 +118,117 @@ const ALL_BAD: Case[] = [
         what: `${name} ${value}, a namespace the cluster owns`,
         raw: { [name]: value },
         problem: new RegExp(`^vault-ha:${name} = "${value}": is reserved: `),
-        fix: `pulumi config set vault-ha:${name} ${fixed}, or pulumi config rm vault-ha:${name} for the default ("${fixed}")`,
+        fix: `npm run config -- set vault-ha:${name} ${fixed}, or npm run config -- rm vault-ha:${name} for the default ("${fixed}")`,
     })),
     // Settings that must agree: the fix changes one of them to a value that works.
     {
         what: "fewer workers than Vault pods, workers set",
         raw: { workers: "2" },
         problem: /^vault-ha:workers = "2": must be at least vaultReplicas \(3\): the Vault chart allows one Vault pod per node/,
-        fix: "pulumi config set vault-ha:workers 3, or pulumi config set vault-ha:vaultReplicas 2",
+        fix: "npm run config -- set vault-ha:workers 3, or npm run config -- set vault-ha:vaultReplicas 2",
     },
     {
         what: "fewer workers than Vault pods, both set",
         raw: { workers: "2", vaultReplicas: "3" },
         problem: /^vault-ha:vaultReplicas = "3": must not exceed workers \(2\): the Vault chart allows one Vault pod per node/,
-        fix: "pulumi config set vault-ha:workers 3, or pulumi config set vault-ha:vaultReplicas 2",
+        fix: "npm run config -- set vault-ha:workers 3, or npm run config -- set vault-ha:vaultReplicas 2",
     },
     {
         what: "more Vault pods than workers, replicas set",
         raw: { vaultReplicas: "5" },
         problem: /^vault-ha:vaultReplicas = "5": must not exceed workers \(3\)/,
-        fix: "pulumi config set vault-ha:workers 5, or pulumi config set vault-ha:vaultReplicas 3",
+        fix: "npm run config -- set vault-ha:workers 5, or npm run config -- set vault-ha:vaultReplicas 3",
     },
     {
         what: "fewer key shares than the threshold, shares set",
         raw: { keyShares: "2" },
         problem: /^vault-ha:keyShares = "2": must be at least keyThreshold \(3\)/,
-        fix: "pulumi config set vault-ha:keyShares 3, or pulumi config set vault-ha:keyThreshold 2",
+        fix: "npm run config -- set vault-ha:keyShares 3, or npm run config -- set vault-ha:keyThreshold 2",
     },
     {
         what: "a threshold above the shares, both set",
         raw: { keyShares: "5", keyThreshold: "6" },
         problem: /^vault-ha:keyThreshold = "6": must not exceed keyShares \(5\)/,
-        fix: "pulumi config set vault-ha:keyThreshold 3, or pulumi config set vault-ha:keyShares 6",
+        fix: "npm run config -- set vault-ha:keyThreshold 3, or npm run config -- set vault-ha:keyShares 6",
     },
     {
         what: "a threshold of 1 for several shares",
         raw: { keyShares: "5", keyThreshold: "1" },
         problem: /^vault-ha:keyThreshold = "1": must be at least 2 when keyShares is more than 1/,
-        fix: "pulumi config set vault-ha:keyThreshold 3, or pulumi config set vault-ha:keyShares 1",
+        fix: "npm run config -- set vault-ha:keyThreshold 3, or npm run config -- set vault-ha:keyShares 1",
     },
     {
         what: "no NodePorts at all: nodePorts is to blame, not uiNodePort",
         raw: { nodePorts: "[]" },
         problem: /^vault-ha:nodePorts = "\[\]": must list at least one port/,
-        fix: "pulumi config set --path 'vault-ha:nodePorts[0]' 30000, or pulumi config rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- set vault-ha:nodePorts '[30000]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "a NodePort out of range, at index 1",
         raw: { nodePorts: "[30000,8080]" },
         problem: /^vault-ha:nodePorts = "\[30000,8080\]": nodePorts\[1\] \(8080\) must be at least 30000/,
-        fix: "pulumi config set --path 'vault-ha:nodePorts[1]' 30001, or pulumi config rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- set vault-ha:nodePorts '[30000,30001]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "a NodePort listed twice: the second one is named",
         raw: { nodePorts: "[30000,30000]" },
         problem: /^vault-ha:nodePorts = "\[30000,30000\]": nodePorts\[1\] repeats nodePorts\[0\] \(30000\)/,
-        fix: "pulumi config set --path 'vault-ha:nodePorts[1]' 30001, or pulumi config rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- set vault-ha:nodePorts '[30000,30001]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "an ingress port that is also nodePorts[1]: index 1 is named",
         raw: { ingressHttpPort: "30001" },
         problem: /^vault-ha:nodePorts = \[30000,30001\] \(default\): nodePorts\[1\] \(30001\) is also ingressHttpPort/,
-        fix: "pulumi config set vault-ha:ingressHttpPort 8080, or pulumi config set --path 'vault-ha:nodePorts[1]' 30002",
+        fix: "npm run config -- set vault-ha:ingressHttpPort 8080, or npm run config -- set vault-ha:nodePorts '[30000,30002]'",
     },
     {
         what: "an ingress port that is also the UI's NodePort: only the ingress port can move",
         raw: { ingressHttpsPort: "30000" },
         problem: /^vault-ha:nodePorts = \[30000,30001\] \(default\): nodePorts\[0\] \(30000\) is also ingressHttpsPort/,
-        fix: "pulumi config set vault-ha:ingressHttpsPort 8443",
+        fix: "npm run config -- set vault-ha:ingressHttpsPort 8443",
     },
     {
         what: "a UI NodePort that is not mapped",
         raw: { uiNodePort: "30005" },
         problem: /^vault-ha:uiNodePort = "30005": must be one of nodePorts \[30000,30001\]: only those are mapped/,
-        fix: "pulumi config set vault-ha:uiNodePort 30000, or pulumi config set --path 'vault-ha:nodePorts[2]' 30005",
+        fix: "npm run config -- set vault-ha:uiNodePort 30000, or npm run config -- set vault-ha:nodePorts '[30000,30001,30005]'",
     },
     {
         what: "NodePorts without the UI's",
         raw: { nodePorts: "[30005]" },
         problem: /^vault-ha:nodePorts = "\[30005\]": must include uiNodePort \(30000\)/,
-        fix: "pulumi config set --path 'vault-ha:nodePorts[1]' 30000, or pulumi config set vault-ha:uiNodePort 30005",
+        fix: "npm run config -- set vault-ha:nodePorts '[30005,30000]', or npm run config -- set vault-ha:uiNodePort 30005",
     },
     {
         what: "the HTTPS port equal to the HTTP port, HTTPS set",
         raw: { ingressHttpsPort: "80" },
         problem: /^vault-ha:ingressHttpsPort = "80": must differ from ingressHttpPort \(80\)/,
-        fix: "pulumi config set vault-ha:ingressHttpsPort 8443",
+        fix: "npm run config -- set vault-ha:ingressHttpsPort 8443",
     },
     {
         what: "the HTTP port equal to the HTTPS port, HTTP set",
         raw: { ingressHttpPort: "443" },
         problem: /^vault-ha:ingressHttpPort = "443": must differ from ingressHttpsPort \(443\)/,
-        fix: "pulumi config set vault-ha:ingressHttpPort 8080",
+        fix: "npm run config -- set vault-ha:ingressHttpPort 8080",
     },
     // Keys that are not settings.
     {
         what: "a key in the wrong case",
         raw: { keyshares: "7" },
         problem: /^vault-ha:keyshares is not a setting of vault-ha; did you mean keyShares\?$/,
-        fix: "pulumi config rm vault-ha:keyshares && pulumi config set vault-ha:keyShares 7",
+        fix: "npm run config -- rm vault-ha:keyshares && npm run config -- set vault-ha:keyShares 7",
     },
     {
         what: "a misspelled key",
         raw: { wrokers: "5" },
         problem: /^vault-ha:wrokers is not a setting of vault-ha; did you mean workers\?$/,
-        fix: "pulumi config rm vault-ha:wrokers && pulumi config set vault-ha:workers 5",
+        fix: "npm run config -- rm vault-ha:wrokers && npm run config -- set vault-ha:workers 5",
     },
     {
         what: "a key that is nothing like a setting",
         raw: { colour: "blue" },
         problem: /^vault-ha:colour is not a setting of vault-ha$/,
-        fix: "pulumi config rm vault-ha:colour",
+        fix: "npm run config -- rm vault-ha:colour",
     },
     // Another stack than dev: every command names it.
     {
@@ -235,28 +236,28 @@ const ALL_BAD: Case[] = [
         raw: { workers: "0x3" },
         stack: "prod",
         problem: /^vault-ha:workers = "0x3": must be a whole number/,
-        fix: "pulumi config set --stack prod vault-ha:workers 3, or pulumi config rm --stack prod vault-ha:workers for the default (3)",
+        fix: "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- rm vault-ha:workers for the default (3)",
     },
     {
         what: "a bad NodePort in stack prod",
         raw: { nodePorts: "[]" },
         stack: "prod",
         problem: /^vault-ha:nodePorts = "\[\]": must list at least one port/,
-        fix: "pulumi config set --stack prod --path 'vault-ha:nodePorts[0]' 30000, or pulumi config rm --stack prod vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "PULUMI_STACK=prod npm run config -- set vault-ha:nodePorts '[30000]', or PULUMI_STACK=prod npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "settings that disagree in stack prod",
         raw: { workers: "2" },
         stack: "prod",
         problem: /^vault-ha:workers = "2": must be at least vaultReplicas \(3\)/,
-        fix: "pulumi config set --stack prod vault-ha:workers 3, or pulumi config set --stack prod vault-ha:vaultReplicas 2",
+        fix: "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- set vault-ha:vaultReplicas 2",
     },
     {
         what: "a misspelled key in stack prod",
         raw: { wrokers: "5" },
         stack: "prod",
         problem: /^vault-ha:wrokers is not a setting of vault-ha; did you mean workers\?$/,
-        fix: "pulumi config rm --stack prod vault-ha:wrokers && pulumi config set --stack prod vault-ha:workers 5",
+        fix: "PULUMI_STACK=prod npm run config -- rm vault-ha:wrokers && PULUMI_STACK=prod npm run config -- set vault-ha:workers 5",
     },
 ];
 
@@ -267,7 +268,8 @@ describe("configuration mistakes (issue 10): one problem each, naming the settin
             assert.equal(problems.length, 1, `expected one problem, got:\n${problems.map((p) => `${p.problem}. Fix: ${p.fix}`).join("\n")}`);
             assert.match(problems[0].problem, c.problem);
             assert.equal(problems[0].fix, c.fix);
-            assertFixChangesSomething(c.fix, c.raw);
+            assertFixChangesSomething(c.fix, c.raw, c.stack);
+            assertFixRemoves(problems[0].problem, problems[0].fix, toMap(c.raw), c.stack);
         });
     }
 
@@ -292,14 +294,14 @@ describe("configuration mistakes (issue 10): one problem each, naming the settin
         assert.deepEqual(
             problems.map((p) => p.fix),
             [
-                "pulumi config set --path 'vault-ha:nodePorts[0]' 30000, or pulumi config rm vault-ha:nodePorts for the default ([30000,30001])",
-                "pulumi config set vault-ha:uiNodePort 30000, or pulumi config rm vault-ha:uiNodePort for the default (30000)",
+                "npm run config -- set vault-ha:nodePorts '[30000]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+                "npm run config -- set vault-ha:uiNodePort 30000, or npm run config -- rm vault-ha:uiNodePort for the default (30000)",
             ],
         );
     });
 
     it("names the stack in the adoption fixes too", () => {
         const problems = rejectionOf(() => parseAdoption({ rootToken: "hvs.TOKEN" }, 3, { stack: "prod" }));
-        assert.equal(problems[0].fix, `pulumi config set --stack prod --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`);
+        assert.equal(problems[0].fix, `PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`);
     });
 });

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { ConfigError, DEFAULTS, SettingName } from "../../../components/config/settings";
+import { applyCommands, commandsOf, ConfigMap, toMap } from "./fixLines";
 
 export interface Problem {
     problem: string;
@@ -34,17 +35,28 @@ export function rejectionOf(action: () => unknown): Problem[] {
     assert.fail("expected a ConfigError");
 }
 
+/** A value as a stack stores it: text as it is, a default as Pulumi.yaml's (a list as JSON). */
+const stored = (value: unknown): string => (typeof value === "string" ? value : Array.isArray(value) ? JSON.stringify(value) : String(value));
+
 /**
- * Asserts that every `pulumi config set` in a fix changes the value it names: a fix that sets a setting to the value
- * it already has (the given one, or the default when none is given) helps nobody.
+ * Asserts that each alternative of a fix changes something: a fix that sets a setting to the value it already has
+ * (the given one, or the default when none is given) helps nobody.
  */
-export function assertFixChangesSomething(fix: string, raw: Record<string, string>): void {
-    const sets = [...fix.matchAll(/pulumi config set(?: --stack \S+)?(?: --path)? '?vault-ha:(\w+)(?:\[(\d+)\])?'? (\S+)/g)];
-    assert.ok(sets.length > 0 || /pulumi config rm /.test(fix), `the fix runs no command: ${fix}`);
-    for (const [command, name, index, value] of sets) {
-        const current: unknown = raw[name] ?? (name in DEFAULTS ? DEFAULTS[name as SettingName] : undefined);
-        const list = typeof current === "string" && current.startsWith("[") ? (JSON.parse(current) as unknown[]) : current;
-        const before = index === undefined ? list : Array.isArray(list) ? list[Number(index)] : undefined;
-        assert.notEqual(String(before), value.replace(/,$/, ""), `"${command}" sets ${name} to the value it already has`);
+export function assertFixChangesSomething(fix: string, raw: Record<string, string>, stack?: string): void {
+    const alternatives = commandsOf(fix).filter((commands) => commands.length > 0);
+    assert.ok(alternatives.length > 0, `the fix runs no command: ${fix}`);
+    const effective = (map: ConfigMap, key: string): string => {
+        const name = key.slice("vault-ha:".length);
+        return map[key] !== undefined ? stored(map[key].value) : name in DEFAULTS ? stored(DEFAULTS[name as SettingName]) : "(unset)";
+    };
+    for (const commands of alternatives) {
+        const before = toMap(raw);
+        const after = applyCommands(commands, before, stack);
+        const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+        assert.ok(
+            // A value changed, or a key given was removed (some rules are about a setting being given at all).
+            [...keys].some((key) => effective(before, key) !== effective(after, key) || (key in before && !(key in after))),
+            `"${commands.join(" && ")}" leaves every value as it was`,
+        );
     }
 }

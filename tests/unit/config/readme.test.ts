@@ -7,8 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEFAULTS, parseSettings, rawFromStackConfig, SETTING_NAMES } from "../../../components/config/settings";
+import { configurationTable as renderedTable, defaultCell, tableRows } from "../../../components/config/settingsTable";
 
 const README = fs.readFileSync(path.resolve(__dirname, "../../../README.md"), "utf8");
+
+/** A page of the docs, if it exists. */
+function readPage(relative: string): string[] {
+    const file = path.resolve(__dirname, "../../..", relative);
+    return fs.existsSync(file) ? [fs.readFileSync(file, "utf8")] : [];
+}
 
 /** The rows of the table under "## Configuration": each row's keys and shown defaults, split on " / ". */
 function configurationTable(): Map<string, string> {
@@ -61,11 +68,33 @@ describe("README configuration table", () => {
 
 describe("README: the example stack file for a cloud cluster", () => {
     it("is a valid stack file for cluster: existing, with nothing to warn about", () => {
-        const section = README.split("\n## On your own cluster\n")[1] ?? "";
-        const block = /An example stack file for a cloud cluster[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+        // The README's section on existing clusters, or the page it moved to.
+        const pages = [README.split("\n## On your own cluster\n")[1] ?? "", ...readPage("docs/existing-cluster.md")];
+        const example = /An example stack file for a cloud cluster[^\n]*\n\n```yaml\n([\s\S]*?)```/;
+        const block = pages.map((page) => example.exec(page)?.[1]).find((found) => found !== undefined);
         assert.ok(block, "the example is there");
         const { settings, warnings } = parseSettings(rawFromStackConfig(parse(block).config));
         assert.equal(settings.cluster, "existing");
         assert.deepEqual(warnings, []);
+    });
+});
+
+describe("README configuration table: rendered from the declarations (components/config/settingsTable.ts)", () => {
+    it("shows each setting in exactly one row", () => {
+        const shown = tableRows().flatMap((row) => row.names);
+        assert.deepEqual([...shown].sort(), [...SETTING_NAMES].sort());
+        assert.equal(new Set(shown).size, shown.length);
+    });
+
+    it("is the table the declarations render, row for row", () => {
+        const section = README.split("\n## Configuration\n")[1]?.split("\n## ")[0] ?? "";
+        const lines = section.split("\n").filter((line) => line.startsWith("| "));
+        assert.deepEqual(lines, renderedTable().split("\n"));
+    });
+
+    it("writes a pinned digest short, and a list as the README does", () => {
+        assert.equal(defaultCell(`kindest/node:v1@sha256:${"0123".padEnd(60, "a")}cdef`), "`kindest/node:v1@sha256:0123…cdef`");
+        assert.equal(defaultCell([30000, 30001]), "`[30000, 30001]`");
+        assert.equal(defaultCell(""), '`""`');
     });
 });

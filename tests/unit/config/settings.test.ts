@@ -106,7 +106,7 @@ describe("settings", () => {
         assert.equal(unpinned.warnings.length, 1);
         assert.match(
             unpinned.warnings[0],
-            /not pinned by digest.*docker buildx imagetools inspect hashicorp\/vault:1\.21\.7-ent.*pulumi config set vault-ha:vaultImage/,
+            /not pinned by digest.*docker buildx imagetools inspect hashicorp\/vault:1\.21\.7-ent.*npm run config -- set vault-ha:vaultImage/,
         );
     });
 
@@ -115,7 +115,7 @@ describe("settings", () => {
             [
                 "threshold above shares",
                 { keyShares: "5", keyThreshold: "6" },
-                /vault-ha:keyThreshold = "6": must not exceed keyShares \(5\).*Fix: pulumi config set vault-ha:keyThreshold 3/,
+                /vault-ha:keyThreshold = "6": must not exceed keyShares \(5\).*Fix: npm run config -- set vault-ha:keyThreshold 3/,
             ],
             ["threshold below 1", { keyThreshold: "0" }, /vault-ha:keyThreshold = "0": must be at least 1/],
             [
@@ -166,7 +166,7 @@ describe("settings", () => {
                 const message = rejection(raw);
                 assert.match(message, /^vault-ha: invalid configuration; nothing was created\./);
                 assert.match(message, expected);
-                assert.match(message, /Fix: pulumi config (set|rm) (--path ')?vault-ha:/);
+                assert.match(message, /Fix: npm run config -- (set|rm) vault-ha:/);
             });
         }
 
@@ -178,7 +178,7 @@ describe("settings", () => {
         });
 
         it("offers the default as a way out when a value was set", () => {
-            assert.match(rejection({ keyThreshold: "0" }), /or pulumi config rm vault-ha:keyThreshold for the default \(3\)/);
+            assert.match(rejection({ keyThreshold: "0" }), /or npm run config -- rm vault-ha:keyThreshold for the default \(3\)/);
         });
     });
 });

@@ -63,33 +63,33 @@ describe("stack files (npm run render, npm run preflight)", () => {
             what: "a misspelled project prefix",
             text: "config:\n  vaul-ha:workers: 9\n",
             problem: /^vaul-ha:workers in Pulumi\.dev\.yaml is not read by vault-ha, whose settings are vault-ha:<name>; did you mean vault-ha:workers\?$/,
-            fix: "pulumi config rm vaul-ha:workers && pulumi config set vault-ha:workers 9",
+            fix: "npm run config -- rm vaul-ha:workers && npm run config -- set vault-ha:workers 9",
         },
         {
             what: "another project's prefix on one of our settings",
             text: "config:\n  vault:vaultReplicas: 1\n",
             problem:
                 /^vault:vaultReplicas in Pulumi\.dev\.yaml is not read by vault-ha, whose settings are vault-ha:<name>; did you mean vault-ha:vaultReplicas\?$/,
-            fix: "pulumi config rm vault:vaultReplicas && pulumi config set vault-ha:vaultReplicas 1",
+            fix: "npm run config -- rm vault:vaultReplicas && npm run config -- set vault-ha:vaultReplicas 1",
         },
         {
             what: "a misspelled prefix in stack prod",
             stack: "prod",
             text: "config:\n  vault_ha:tls: false\n",
             problem: /^vault_ha:tls in Pulumi\.prod\.yaml is not read by vault-ha/,
-            fix: "pulumi config rm --stack prod vault_ha:tls && pulumi config set --stack prod vault-ha:tls false",
+            fix: "PULUMI_STACK=prod npm run config -- rm vault_ha:tls && PULUMI_STACK=prod npm run config -- set vault-ha:tls false",
         },
         {
             what: "a setting at the top level of the file, outside config:",
             text: "vault-ha:workers: 5\nconfig:\n  vault-ha:clusterName: vault\n",
             problem: /^Pulumi\.dev\.yaml: vault-ha:workers is at the top level of the file, where the Pulumi CLI ignores it \(settings go under config:\)$/,
-            fix: "delete that line from Pulumi.dev.yaml, then pulumi config set vault-ha:workers 5",
+            fix: "delete that line from Pulumi.dev.yaml, then npm run config -- set vault-ha:workers 5",
         },
         {
             what: "an unprefixed setting at the top level",
             text: "workers: 5\n",
             problem: /^Pulumi\.dev\.yaml: workers is at the top level of the file, where the Pulumi CLI ignores it \(settings go under config:\)$/,
-            fix: "delete that line from Pulumi.dev.yaml, then pulumi config set vault-ha:workers 5",
+            fix: "delete that line from Pulumi.dev.yaml, then npm run config -- set vault-ha:workers 5",
         },
         {
             what: "a misspelled config:",
@@ -108,37 +108,37 @@ describe("stack files (npm run render, npm run preflight)", () => {
             what: "a setting without a value",
             text: "config:\n  vault-ha:workers:\n",
             problem: /^vault-ha:workers in Pulumi\.dev\.yaml has no value$/,
-            fix: "pulumi config set vault-ha:workers 3, or pulumi config rm vault-ha:workers for the default (3)",
+            fix: "npm run config -- set vault-ha:workers 3, or npm run config -- rm vault-ha:workers for the default (3)",
         },
         {
             what: "a setting stored encrypted, which the tools cannot read",
             text: "config:\n  vault-ha:workers:\n    secure: AAABAKx=\n",
             problem: /^vault-ha:workers in Pulumi\.dev\.yaml is encrypted \(set with --secret\), so this tool cannot read it; settings are not secrets$/,
-            fix: "pulumi config set vault-ha:workers <value> (without --secret)",
+            fix: "npm run config -- set vault-ha:workers <value> (without --secret)",
         },
         {
             what: "unseal keys in plain text (the check the program makes)",
             text: "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken:\n    secure: AAABAKx=\n",
             problem: /^vault-ha:unsealKeys is stored in plain text$/,
-            fix: `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
+            fix: `npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
         },
         {
             what: "unseal keys without a root token (the check the program makes)",
             text: "config:\n  vault-ha:unsealKeys:\n    secure: AAABAKx=\n",
             problem: /^vault-ha:unsealKeys is set but vault-ha:rootToken is not: adopting a Vault needs both$/,
-            fix: "pulumi config set --secret vault-ha:rootToken <root token>",
+            fix: "npm run config -- set --secret vault-ha:rootToken <root token>",
         },
         {
             what: "invalid YAML: file, line, column and the problem, no parser stack",
             text: "config:\n  vault-ha:workers: 3\n  vault-ha:tls: true: false\n",
             problem: /^Pulumi\.dev\.yaml:3:17: Nested mappings are not allowed in compact mappings, in: " {2}vault-ha:tls: true: false"$/,
-            fix: "edit Pulumi.dev.yaml at line 3, column 17",
+            fix: "edit Pulumi.dev.yaml at line 3, column 17: put a value that holds ': ' in quotes, and indent every setting under config: by the same two spaces",
         },
         {
             what: "a key written twice",
             text: "config:\n  vault-ha:workers: 3\n  vault-ha:workers: 4\n",
             problem: /^Pulumi\.dev\.yaml:3:3: Map keys must be unique, in: " {2}vault-ha:workers: 4"$/,
-            fix: "edit Pulumi.dev.yaml at line 3, column 3",
+            fix: "edit Pulumi.dev.yaml at line 3, column 3: keep one of the two lines that set this key (the Pulumi CLI refuses a key set twice)",
         },
     ];
     for (const c of cases) {
@@ -152,11 +152,14 @@ describe("stack files (npm run render, npm run preflight)", () => {
         });
     }
 
-    it("fixes a wrong value in stack prod with --stack prod", () => {
+    it("fixes a wrong value in stack prod with PULUMI_STACK=prod", () => {
         write("prod", "config:\n  vault-ha:workers: 2\n");
         const [problem] = rejectionOf(() => read("prod"));
-        assert.equal(problem.fix, "pulumi config set --stack prod vault-ha:workers 3, or pulumi config set --stack prod vault-ha:vaultReplicas 2");
-        assertFixChangesSomething(problem.fix, { workers: "2" });
+        assert.equal(
+            problem.fix,
+            "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- set vault-ha:vaultReplicas 2",
+        );
+        assertFixChangesSomething(problem.fix, { workers: "2" }, "prod");
     });
 
     it("accepts adoption secrets that are both encrypted (their contents are the program's to check)", () => {

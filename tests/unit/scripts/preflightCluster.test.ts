@@ -5,6 +5,7 @@
 import { strict as assert } from "assert";
 import { parseSettings } from "../../../components/config/settings";
 import { checkDeployedCluster, Runner } from "../../../scripts/preflight";
+import { applyCommands, toMap, toRaw } from "../config/fixLines";
 
 const settings = parseSettings({}).settings;
 
@@ -53,8 +54,12 @@ describe("npm run preflight: the cluster the stack deployed", () => {
         assert.match(findings[0].what, /^clusterName changed: vault → vault2; .* would delete vault and everything in it first$/);
         assert.equal(
             findings[0].fix,
-            "keep it: npm run config -- set vault-ha:clusterName vault; or rebuild: take a snapshot (npm run snapshot), pulumi destroy --stack prod, npm run up, restore it (npm run restore -- FILE)",
+            "keep it: PULUMI_STACK=prod npm run config -- set vault-ha:clusterName vault; or rebuild: take a snapshot (npm run snapshot), pulumi destroy --stack prod, npm run up, restore it (npm run restore -- FILE)",
         );
+        // Applied to the stack's config as the user would, it gives back the name the cluster has.
+        const keep = findings[0].fix!.slice("keep it: ".length).split("; or rebuild")[0];
+        const kept = parseSettings(toRaw(applyCommands([keep], toMap({ clusterName: "vault2" }), "prod")), { stack: "prod" }).settings;
+        assert.equal(kept.clusterName, "vault");
     });
 
     it("nothing to say for a stack never deployed, or when the outputs or Docker cannot be read", () => {

@@ -10,26 +10,27 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "os";
 import * as path from "path";
 import { parseSettings } from "../../../components/config/settings";
-import { rawClusterMode, Runner, RunResult, stackHasKubeconfig, withStackKubeconfig } from "../../../scripts/preflight";
+import { Runner, RunResult } from "../../../scripts/preflight";
+import { rawClusterMode, stackHasKubeconfig, withStackKubeconfig } from "../../../components/cluster/stackKubeconfig";
 import { vaultChartOptions } from "../../../components/config/clusterModes";
 import { ingressNginxValues } from "../../../components/ingress/ingressNginxValues";
 import { certManagerChartValues } from "../../../components/tls/certManagerMode";
 import { vaultHelmValues } from "../../../components/vault/vaultValues";
+import { checkExistingCluster, KubeTarget } from "../../../scripts/preflightExisting";
+import { CONTROLLER_SELECTOR } from "../../../components/runner/steps/clusterFacts";
+import { INGRESS_NGINX_CLUSTER_OBJECTS, INGRESS_NGINX_RELEASE } from "../../../components/cluster/helmOwnership";
 import {
     canIArgs,
     CERT_MANAGER_CHART_KINDS,
     CERT_MANAGER_LEADER_ELECTION_KINDS,
     CERT_MANAGER_LEADER_ELECTION_NAMESPACE,
-    checkExistingCluster,
     ClusterView,
     INGRESS_NGINX_CHART_KINDS,
-    INGRESS_NGINX_CLUSTER_OBJECTS,
-    INGRESS_NGINX_RELEASE,
-    KubeTarget,
     requiredPermissions,
     VAULT_CHART_KINDS,
-} from "../../../scripts/preflightExisting";
+} from "../../../components/cluster/permissions";
 import { Manifest, renderChart, requireHelm } from "../../support/helm";
+import { applyCommands, commandsOf, toMap, toRaw } from "../config/fixLines";
 
 const existing = (raw: Record<string, string> = {}) => parseSettings({ cluster: "existing", kubeContext: "prod", ...raw }).settings;
 
@@ -54,6 +55,8 @@ interface Model {
     objects?: Record<string, { labels?: Record<string, string>; annotations?: Record<string, string> }>;
     /** `resource name` whose get is forbidden. */
     forbiddenObjects?: string[];
+    /** The anti-affinity of the Vault StatefulSet a previous up made; absent: none yet. */
+    running?: "required" | "preferred";
 }
 
 const NODES: NonNullable<Model["nodes"]> = ["control-plane", "w1", "w2", "w3"].map((name) => ({
@@ -86,7 +89,7 @@ function cluster(model: Model, calls: string[][] = []): Runner {
             const no = model.denied?.[key];
             return no === undefined ? { ok: true, stdout: "yes\n" } : { ok: false, stdout: `no${no ? ` - ${no}` : ""}\n` };
         }
-        if (line === "get storageclasses -o json") {
+        if (line === "get storageclasses.storage.k8s.io -o json") {
             const items = (model.storageClasses ?? [{ name: "standard", isDefault: true }]).map((c) => ({
                 metadata: {
                     name: c.name,
@@ -106,6 +109,15 @@ function cluster(model: Model, calls: string[][] = []): Runner {
         if (line === "get customresourcedefinitions.apiextensions.k8s.io certificates.cert-manager.io -o name --ignore-not-found") {
             return { ok: true, stdout: model.certManager?.crds ? "customresourcedefinition.apiextensions.k8s.io/certificates.cert-manager.io\n" : "" };
         }
+        if (line === "get statefulset vault -n vault -o json --ignore-not-found") {
+            const term = { topologyKey: "kubernetes.io/hostname" };
+            const affinity =
+                model.running === "required"
+                    ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+                    : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] };
+            return { ok: true, stdout: model.running ? JSON.stringify({ spec: { template: { spec: { affinity: { podAntiAffinity: affinity } } } } }) : "" };
+        }
+        if (a[0] === "get" && a[1] === "deployments.apps" && a.includes(CONTROLLER_SELECTOR)) return { ok: true, stdout: JSON.stringify({ items: [] }) };
         if (a[0] === "get" && a[1] === "deployments.apps") {
             if (a[2] === "--all-namespaces" && model.noClusterWideDeployments) return { ok: false, stdout: "", stderr: "Error from server (Forbidden)" };
             const w = model.certManager?.webhook;
@@ -140,9 +152,9 @@ const target: KubeTarget = { context: "prod" };
 const base: Model = { contexts: ["kind-vault", "prod"], current: "kind-vault" };
 
 describe("npm run preflight with cluster: existing", () => {
-    it("passes a reachable cluster that allows everything, asking kubectl only (never docker or kind)", () => {
+    it("passes a reachable cluster that allows everything, asking kubectl only (never docker or kind)", async () => {
         const calls: string[][] = [];
-        const findings = checkExistingCluster(existing(), cluster(base, calls), target, "dev");
+        const findings = await checkExistingCluster(existing(), cluster(base, calls), target, "dev");
         assert.deepEqual(
             findings.filter((f) => !f.ok || f.warn),
             [],
@@ -152,8 +164,8 @@ describe("npm run preflight with cluster: existing", () => {
             [
                 "context prod (your kubeconfig) answers: Kubernetes v1.34.2",
                 `context prod (your kubeconfig) may create what the up needs (${requiredPermissions(existing(), { certManager: { crds: false, webhookReady: false } }, "vault-ha.dev").length} kubectl auth can-i checks)`,
-                "storageClass not set: the raft volumes use the default StorageClass standard",
                 "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)",
+                "storageClass not set: the raft volumes use the default StorageClass standard",
                 "cert-manager: none runs there; the up installs it",
             ],
         );
@@ -163,7 +175,7 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(calls.some((c) => c.join(" ") === "kubectl --context prod --request-timeout=10s get --raw /readyz"));
     });
 
-    it("asks for pods/exec as a subresource (pods/exec would be the pod named exec) and reads can-i's answer from stdout", () => {
+    it("asks for pods/exec as a subresource (pods/exec would be the pod named exec) and reads can-i's answer from stdout", async () => {
         const perms = requiredPermissions(existing(), { certManager: { crds: false, webhookReady: false } }, "o");
         const exec = perms.find((p) => p.subresource === "exec")!;
         assert.deepEqual(canIArgs(exec), ["auth", "can-i", "create", "pods", "--subresource=exec", "-n", "vault"]);
@@ -176,9 +188,9 @@ describe("npm run preflight with cluster: existing", () => {
         assert.deepEqual(canIArgs(perms[0]), ["auth", "can-i", "create", "namespaces"], "cluster-scoped: no -n");
     });
 
-    it("FAIL on a context that is not in the kubeconfig, naming the contexts there, before asking the server anything", () => {
+    it("FAIL on a context that is not in the kubeconfig, naming the contexts there, before asking the server anything", async () => {
         const calls: string[][] = [];
-        const findings = checkExistingCluster(existing({ kubeContext: "prd" }), cluster(base, calls), { context: "prd" }, "dev");
+        const findings = await checkExistingCluster(existing({ kubeContext: "prd" }), cluster(base, calls), { context: "prd" }, "dev");
         assert.deepEqual(findings, [
             {
                 ok: false,
@@ -189,9 +201,9 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(calls.every((c) => c[1] === "config"));
     });
 
-    it("FAIL when the API server does not answer, with kubectl's reason and nothing else asked; other stacks get PULUMI_STACK in the fix", () => {
+    it("FAIL when the API server does not answer, with kubectl's reason and nothing else asked; other stacks get PULUMI_STACK in the fix", async () => {
         const calls: string[][] = [];
-        const findings = checkExistingCluster(
+        const findings = await checkExistingCluster(
             existing(),
             cluster({ ...base, down: "Unable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout" }, calls),
             target,
@@ -210,15 +222,15 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(!calls.some((c) => c.includes("can-i")));
     });
 
-    it("FAIL when the server answers but is not ready", () => {
-        const findings = checkExistingCluster(existing(), cluster({ ...base, readyz: "[-]etcd failed" }), target, "dev");
+    it("FAIL when the server answers but is not ready", async () => {
+        const findings = await checkExistingCluster(existing(), cluster({ ...base, readyz: "[-]etcd failed" }), target, "dev");
         assert.equal(findings.length, 1);
         assert.match(findings[0].what, /^the API server of context prod \(your kubeconfig\) \(Kubernetes v1\.34\.2\) is not ready$/);
         assert.match(findings[0].fix!, /readyz\?verbose/);
     });
 
-    it("FAIL for each permission denied, with the authorizer's reason, why vault-ha needs it and the can-i command; an error is not a no", () => {
-        const findings = checkExistingCluster(
+    it("FAIL for each permission denied, with the authorizer's reason, why vault-ha needs it and the can-i command; an error is not a no", async () => {
+        const findings = await checkExistingCluster(
             existing(),
             cluster({
                 ...base,
@@ -251,7 +263,7 @@ describe("npm run preflight with cluster: existing", () => {
             requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => [canIArgs(p).slice(2).join(" "), p.why] as const),
         );
 
-    it("Helm's install, upgrade and uninstall of the Vault chart: create, patch and delete on every kind it renders, and its release records", () => {
+    it("Helm's install, upgrade and uninstall of the Vault chart: create, patch and delete on every kind it renders, and its release records", async () => {
         const q = questions({ tls: "false" });
         for (const resource of [
             "statefulsets.apps",
@@ -280,7 +292,7 @@ describe("npm run preflight with cluster: existing", () => {
         );
     });
 
-    it("the steps: exec, the roll's pod deletion, the StatefulSet, the secrets read-ca reads and delete-secrets deletes, the load balancer's Service", () => {
+    it("the steps: exec, the roll's pod deletion, the StatefulSet, the secrets read-ca reads and delete-secrets deletes, the load balancer's Service", async () => {
         const q = questions({});
         for (const k of [
             "get pods -n vault",
@@ -313,7 +325,7 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(!questions({ vaultServiceType: "NodePort" }).has("get services -n vault"));
     });
 
-    it("raftVolumesOnDestroy delete: the claims go with the namespace, so delete namespaces (cluster-wide), not delete persistentvolumeclaims", () => {
+    it("raftVolumesOnDestroy delete: the claims go with the namespace, so delete namespaces (cluster-wide), not delete persistentvolumeclaims", async () => {
         const q = questions({ raftVolumesOnDestroy: "delete", tls: "false" });
         assert.equal(
             q.get("delete namespaces"),
@@ -327,7 +339,7 @@ describe("npm run preflight with cluster: existing", () => {
         assert.equal(all.get("delete namespaces"), "pulumi destroy deletes the Namespaces cert-manager, ingress-nginx, whoami");
     });
 
-    it("Ingresses with an ingress, whoami's objects with whoami, ingress-nginx's chart with install; each question once", () => {
+    it("Ingresses with an ingress, whoami's objects with whoami, ingress-nginx's chart with install; each question once", async () => {
         const lb = questions({});
         assert.ok(![...lb.keys()].some((k) => k.includes("ingress") || k.includes("whoami")));
         const existingClass = questions({ ingress: "existing" });
@@ -366,7 +378,7 @@ describe("npm run preflight with cluster: existing", () => {
         }
     });
 
-    it("cert-manager: its cluster-wide objects only when the up installs it; issuers only once its CRDs exist; none without TLS", () => {
+    it("cert-manager: its cluster-wide objects only when the up installs it; issuers only once its CRDs exist; none without TLS", async () => {
         const owner = "vault-ha.dev";
         const running = (crdOwner?: string) => ({ crds: true, webhookReady: true, namespace: "cert-manager", owner: crdOwner });
         const ask = (raw: Record<string, string>, certManager: ClusterView["certManager"]) =>
@@ -381,54 +393,58 @@ describe("npm run preflight with cluster: existing", () => {
         assert.ok(!ask({ tls: "false" }, running()).some((r) => r.includes("cert-manager") || r.includes("customresourcedefinitions")));
     });
 
-    it("cert-manager: the up's own decision, from the same facts; its refusals are FAILs before the up", () => {
-        const pick = (raw: Record<string, string>, model: Partial<Model>) =>
-            checkExistingCluster(existing(raw), cluster({ ...base, ...model }), target, "prod").filter((f) => f.what.includes("cert-manager"));
-        const none = pick({ certManager: "existing" }, {});
+    it("cert-manager: the up's own decision, from the same facts; its refusals are FAILs before the up", async () => {
+        const pick = async (raw: Record<string, string>, model: Partial<Model>) =>
+            (await checkExistingCluster(existing(raw), cluster({ ...base, ...model }), target, "prod")).filter((f) => f.what.includes("cert-manager"));
+        const none = await pick({ certManager: "existing" }, {});
         assert.equal(none.length, 1);
         assert.equal(none[0].ok, false);
         assert.match(none[0].what, /^certManager: existing, but no cert-manager was found in the cluster/);
         assert.match(none[0].fix!, /certManager to auto or install/);
         const foreign = { certManager: { crds: true, webhook: { namespace: "security", ready: true } } };
-        assert.deepEqual(pick({}, foreign), [{ ok: true, what: "cert-manager: the one running in namespace security is used" }]);
-        const second = pick({ certManager: "install" }, foreign);
+        assert.deepEqual(await pick({}, foreign), [{ ok: true, what: "cert-manager: the one running in namespace security is used" }]);
+        const second = await pick({ certManager: "install" }, foreign);
         assert.equal(second[0].ok, false);
         assert.match(second[0].what, /^certManager: install, but a cert-manager is already running in namespace security$/);
-        assert.equal(pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } })[0].ok, false, "a foreign one not ready");
+        assert.equal(
+            (await pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } }))[0].ok,
+            false,
+            "a foreign one not ready",
+        );
         // This stack's own (the owner label of the stack's own name, also for org/project/stack): kept.
         const ours = { certManager: { crds: true, webhook: { namespace: "cert-manager", ready: true, owner: "vault-ha.prod" } } };
-        assert.deepEqual(pick({}, ours), [{ ok: true, what: "cert-manager: this stack's own, in namespace cert-manager, kept up to date" }]);
-        const qualified = checkExistingCluster(existing(), cluster({ ...base, ...ours }), target, "acme/vault-ha/prod");
+        assert.deepEqual(await pick({}, ours), [{ ok: true, what: "cert-manager: this stack's own, in namespace cert-manager, kept up to date" }]);
+        const qualified = await checkExistingCluster(existing(), cluster({ ...base, ...ours }), target, "acme/vault-ha/prod");
         assert.ok(qualified.some((f) => f.what.startsWith("cert-manager: this stack's own")));
         // A list across namespaces that is forbidden falls back to certManagerNamespace, as the step does.
-        assert.deepEqual(pick({}, { ...ours, noClusterWideDeployments: true }), pick({}, ours));
+        assert.deepEqual(await pick({}, { ...ours, noClusterWideDeployments: true }), await pick({}, ours));
     });
 
-    it("storage class: a named one must exist, else a default one must (the beta annotation counts)", () => {
-        const run = (raw: Record<string, string>, classes: Model["storageClasses"]) =>
-            checkExistingCluster(existing(raw), cluster({ ...base, storageClasses: classes }), target, "dev").filter((f) =>
+    it("storage class: a named one must exist, else a default one must (the beta annotation counts)", async () => {
+        const run = async (raw: Record<string, string>, classes: Model["storageClasses"]) =>
+            (await checkExistingCluster(existing(raw), cluster({ ...base, storageClasses: classes }), target, "dev")).filter((f) =>
                 f.what.toLowerCase().includes("storage"),
             );
-        assert.deepEqual(run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }, { name: "fast" }]), [{ ok: true, what: "StorageClass fast exists" }]);
-        assert.deepEqual(run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }]), [
+        // The up's own plan decides (existingPlan): the preflight prints its verdicts, with this preflight's fix lines.
+        assert.deepEqual(await run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }, { name: "fast" }]), [
+            { ok: true, what: "StorageClass fast exists" },
+        ]);
+        assert.deepEqual(await run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }]), [
             {
                 ok: false,
-                what: "storageClass fast does not exist in context prod (your kubeconfig) (the StorageClasses there: gp3 (default))",
-                fix: "npm run config -- set vault-ha:storageClass <one of them>, or create fast",
+                what: "vault-ha:storageClass fast does not exist in the cluster (it has gp3)",
+                fix: "npm run config -- set vault-ha:storageClass gp3, or npm run config -- rm vault-ha:storageClass for the default",
             },
         ]);
-        const noDefault = run({}, [{ name: "gp3" }]);
+        const noDefault = await run({}, [{ name: "gp3" }]);
         assert.equal(noDefault[0].ok, false);
-        assert.match(
-            noDefault[0].what,
-            /^storageClass is not set and context prod \(your kubeconfig\) has no default StorageClass \(the StorageClasses there: gp3\)/,
-        );
-        assert.match(noDefault[0].fix!, /storageclass\.kubernetes\.io\/is-default-class=true/);
-        assert.equal(run({}, [{ name: "old", isDefault: true, beta: true }])[0].ok, true);
-        assert.equal(run({}, [])[0].ok, false);
+        assert.match(noDefault[0].what, /no default StorageClass, so the raft volumes would stay Pending$/);
+        assert.equal(noDefault[0].fix, "npm run config -- set vault-ha:storageClass gp3");
+        assert.equal((await run({}, [{ name: "old", isDefault: true, beta: true }]))[0].ok, true);
+        assert.equal((await run({}, []))[0].ok, false);
     });
 
-    it("too few schedulable nodes: a warning with auto anti-affinity, a FAIL with required; tainted, cordoned and NotReady nodes do not count", () => {
+    it("too few schedulable nodes: a warning with auto anti-affinity, a FAIL with required; tainted, cordoned and NotReady nodes do not count", async () => {
         const nodes: Model["nodes"] = [
             { name: "cp", taint: "NoSchedule" },
             { name: "w1" },
@@ -436,30 +452,55 @@ describe("npm run preflight with cluster: existing", () => {
             { name: "w3", ready: false },
             { name: "w4", taint: "PreferNoSchedule" },
         ];
-        const pick = (raw: Record<string, string>) =>
-            checkExistingCluster(existing(raw), cluster({ ...base, nodes }), target, "dev").find((f) => f.what.includes("schedulable node"))!;
-        const auto = pick({});
+        const pick = async (raw: Record<string, string>) =>
+            (await checkExistingCluster(existing(raw), cluster({ ...base, nodes }), target, "dev")).find((f) => f.what.includes("schedulable node"))!;
+        const auto = await pick({});
         assert.equal(auto.ok, true);
         assert.equal(auto.warn, true);
-        assert.match(auto.what, /has 2 schedulable nodes .* for 3 Vault pods: anti-affinity becomes preferred/);
-        const required = pick({ antiAffinity: "required" });
+        assert.match(auto.what, /has 2 schedulable node\(s\) for 3 Vault pods, so one pod per node is preferred, not required/);
+        const required = await pick({ antiAffinity: "required" });
         assert.equal(required.ok, false);
-        assert.match(required.what, /antiAffinity is required: 1 pod would stay Pending$/);
-        assert.equal(
-            required.fix,
-            "add nodes, or npm run config -- set vault-ha:antiAffinity preferred (pods may share a node), or npm run config -- set vault-ha:vaultReplicas 2",
-        );
+        assert.match(required.what, /antiAffinity is required, .* 2 schedulable node\(s\) for 3 Vault pods: 1 would stay Pending$/);
+        assert.equal(required.fix, "add nodes, or npm run config -- set vault-ha:vaultReplicas 2, or npm run config -- set vault-ha:antiAffinity preferred");
     });
 
-    it("ingress existing needs its IngressClass", () => {
-        const missing = checkExistingCluster(existing({ ingress: "existing" }), cluster(base), target, "dev").filter((f) => !f.ok);
+    it("anti-affinity auto: what the running StatefulSet has is kept, as the up keeps it", async () => {
+        const nodes = (raw: Record<string, string>, model: Partial<Model>) =>
+            checkExistingCluster(existing(raw), cluster({ ...base, ...model }), target, "dev").then((f) =>
+                f.filter((x) => x.what.includes("schedulable node")),
+            );
+        // Enough nodes now, but the pods were made preferred: kept, with the way to make it required.
+        const kept = await nodes({}, { running: "preferred" });
+        assert.equal(kept.length, 1);
+        assert.equal(kept[0].warn, true);
+        assert.match(kept[0].what, /keep the preferred anti-affinity they were made with/);
+        assert.deepEqual(await nodes({}, { running: "required" }), [
+            { ok: true, what: "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)" },
+        ]);
+    });
+
+    it("the plan's fix lines, applied as the user would, give settings the program accepts", async () => {
+        const raw = { cluster: "existing", kubeContext: "prod", antiAffinity: "required" };
+        const nodes: Model["nodes"] = [{ name: "w1" }, { name: "w2" }];
+        const failed = (await checkExistingCluster(parseSettings(raw).settings, cluster({ ...base, nodes }), target, "prod")).filter((f) => !f.ok);
+        assert.equal(failed.length, 1);
+        const alternatives = commandsOf(failed[0].fix!).filter((c) => c.length > 0);
+        assert.equal(alternatives.length, 2, failed[0].fix);
+        for (const commands of alternatives) {
+            const fixed = parseSettings(toRaw(applyCommands(commands, toMap(raw), "prod")), { stack: "prod" }).settings;
+            assert.ok(fixed.vaultReplicas <= 2 || fixed.antiAffinity === "preferred", commands.join(" && "));
+        }
+    });
+
+    it("ingress existing needs its IngressClass", async () => {
+        const missing = (await checkExistingCluster(existing({ ingress: "existing" }), cluster(base), target, "dev")).filter((f) => !f.ok);
         assert.equal(missing.length, 1);
         assert.equal(missing[0].what, "ingress is existing, but context prod (your kubeconfig) has no IngressClass nginx");
-        const there = checkExistingCluster(existing({ ingress: "existing" }), cluster({ ...base, ingressClasses: ["nginx"] }), target, "dev");
+        const there = await checkExistingCluster(existing({ ingress: "existing" }), cluster({ ...base, ingressClasses: ["nginx"] }), target, "dev");
         assert.ok(there.some((f) => f.ok && f.what === "IngressClass nginx exists"));
     });
 
-    it("cert-manager installed by the up: its leader-election Roles in kube-system; Issuers and Certificates created, patched and deleted", () => {
+    it("cert-manager installed by the up: its leader-election Roles in kube-system; Issuers and Certificates created, patched and deleted", async () => {
         const q = questions({});
         for (const verb of ["create", "patch", "delete"]) {
             assert.ok(q.has(`${verb} roles.rbac.authorization.k8s.io -n kube-system`), verb);
@@ -481,14 +522,14 @@ describe("npm run preflight with cluster: existing", () => {
             labels: { "app.kubernetes.io/managed-by": "Helm" },
             annotations: { "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace },
         });
-        const run = (model: Partial<Model>, raw: Record<string, string> = {}, calls: string[][] = []) =>
-            checkExistingCluster(existing({ ingress: "install", ...raw }), cluster({ ...base, ...model }, calls), target, "prod").filter((f) =>
+        const run = async (model: Partial<Model>, raw: Record<string, string> = {}, calls: string[][] = []) =>
+            (await checkExistingCluster(existing({ ingress: "install", ...raw }), cluster({ ...base, ...model }, calls), target, "prod")).filter((f) =>
                 f.what.includes("ingress-nginx"),
             );
 
-        it("FAIL when IngressClass nginx or ingress-nginx's cluster-wide objects belong to another release, with both ways out", () => {
+        it("FAIL when IngressClass nginx or ingress-nginx's cluster-wide objects belong to another release, with both ways out", async () => {
             const other = helm("nginx", "kube-ingress");
-            const found = run({
+            const found = await run({
                 objects: {
                     "ingressclasses.networking.k8s.io nginx": other,
                     "clusterroles.rbac.authorization.k8s.io ingress-nginx": other,
@@ -512,15 +553,15 @@ describe("npm run preflight with cluster: existing", () => {
             );
         });
 
-        it("Helm's own rule: the managed-by label and both annotations must name this release; an object made without Helm collides too", () => {
+        it("Helm's own rule: the managed-by label and both annotations must name this release; an object made without Helm collides too", async () => {
             const ours = helm("ingress-nginx", "ingress-nginx");
             // The same release name in another namespace is another release.
-            const elsewhere = run({ objects: { "clusterrolebindings.rbac.authorization.k8s.io ingress-nginx": helm("ingress-nginx", "ingress") } });
+            const elsewhere = await run({ objects: { "clusterrolebindings.rbac.authorization.k8s.io ingress-nginx": helm("ingress-nginx", "ingress") } });
             assert.match(elsewhere[0].what, /ClusterRoleBinding ingress-nginx \(it belongs to Helm release ingress-nginx in namespace ingress\)/);
-            const manifests = run({ objects: { "ingressclasses.networking.k8s.io nginx": {} } });
+            const manifests = await run({ objects: { "ingressclasses.networking.k8s.io nginx": {} } });
             assert.match(manifests[0].what, /already has IngressClass nginx \(it was not installed by Helm\)/);
             assert.match(manifests[0].fix!, /or remove the other installation$/);
-            const noLabel = run({ objects: { "ingressclasses.networking.k8s.io nginx": { annotations: ours.annotations } } });
+            const noLabel = await run({ objects: { "ingressclasses.networking.k8s.io nginx": { annotations: ours.annotations } } });
             assert.equal(noLabel[0].ok, false, "Helm requires app.kubernetes.io/managed-by=Helm as well");
             // This stack's own release (a later up), also with another ingressNginxNamespace.
             const all = Object.fromEntries(
@@ -531,34 +572,29 @@ describe("npm run preflight with cluster: existing", () => {
                     "validatingwebhookconfigurations.admissionregistration.k8s.io ingress-nginx-admission",
                 ].map((k) => [k, ours]),
             );
-            assert.deepEqual(
-                run({ objects: all }).map((f) => f.ok),
-                [true],
-            );
+            assert.deepEqual(await (await run({ objects: all })).map((f) => f.ok), [true]);
             const moved = Object.fromEntries(Object.keys(all).map((k) => [k, helm("ingress-nginx", "edge")]));
-            assert.deepEqual(
-                run({ objects: moved }, { ingressNginxNamespace: "edge" }).map((f) => f.ok),
-                [true],
-            );
+            assert.deepEqual(await (await run({ objects: moved }, { ingressNginxNamespace: "edge" })).map((f) => f.ok), [true]);
         });
 
-        it("nothing there: one ok line; an object it may not read is a FAIL (Helm reads it before installing); no check without install", () => {
+        it("nothing there: one ok line; an object it may not read is a FAIL (Helm reads it before installing); no check without install", async () => {
             const calls: string[][] = [];
-            assert.deepEqual(run({}, {}, calls), [
+            assert.deepEqual(await run({}, {}, calls), [
                 {
                     ok: true,
                     what: "ingress-nginx: no other installation has IngressClass nginx or its cluster-wide objects (ClusterRole ingress-nginx, ClusterRoleBinding ingress-nginx, ValidatingWebhookConfiguration ingress-nginx-admission)",
                 },
             ]);
             assert.ok(calls.some((c) => c.join(" ") === "kubectl --context prod get ingressclasses.networking.k8s.io nginx -o json --ignore-not-found"));
-            const forbidden = run({ forbiddenObjects: ["clusterroles.rbac.authorization.k8s.io ingress-nginx"] });
+            const forbidden = await run({ forbiddenObjects: ["clusterroles.rbac.authorization.k8s.io ingress-nginx"] });
             assert.equal(forbidden.length, 1);
             assert.equal(forbidden[0].ok, false);
             assert.match(forbidden[0].what, /^could not read whether .* ClusterRole ingress-nginx: Error from server \(Forbidden\)/);
             for (const ingress of ["none", "existing"]) {
                 const none: string[][] = [];
-                checkExistingCluster(existing({ ingress }), cluster({ ...base, ingressClasses: ["nginx"] }, none), target, "dev");
-                assert.ok(!none.some((c) => c.includes("-o") && c.includes("json") && c.includes("--ignore-not-found")), ingress);
+                await checkExistingCluster(existing({ ingress }), cluster({ ...base, ingressClasses: ["nginx"] }, none), target, "dev");
+                const asked = (c: string[]) => INGRESS_NGINX_CLUSTER_OBJECTS.some((o) => c.includes(o.resource) && c.includes(o.name));
+                assert.ok(!none.some((c) => asked(c) && c.includes("json")), ingress);
             }
         });
     });
@@ -646,7 +682,7 @@ describe("npm run preflight with cluster: existing", () => {
     describe("the stack's own kubeconfig (the secret vault-ha:kubeconfig)", () => {
         const SECRET = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-key-data: S3CRET-KEY-DATA\n";
 
-        it("is decrypted by pulumi config get into a private file that kubectl gets by path, and removed afterwards", () => {
+        it("is decrypted by pulumi config get into a private file that kubectl gets by path, and removed afterwards", async () => {
             const calls: string[][] = [];
             const kube = cluster({ contexts: ["eks"], current: "eks" }, calls);
             let seen: { file: string; mode: number; dirMode: number; text: string } | undefined;
@@ -661,7 +697,7 @@ describe("npm run preflight with cluster: existing", () => {
                 }
                 return kube(command, args);
             };
-            const findings = withStackKubeconfig(run, "prod", true, (kubeconfigFile) =>
+            const findings = await withStackKubeconfig(run, "prod", true, (kubeconfigFile) =>
                 checkExistingCluster(existing({ kubeContext: "", kubeconfig: "apiVersion: v1" }), run, { context: "", kubeconfigFile }, "prod"),
             );
             assert.deepEqual(
@@ -681,15 +717,15 @@ describe("npm run preflight with cluster: existing", () => {
             assert.ok(!findings.some((f) => `${f.what} ${f.fix ?? ""}`.includes(seen!.file)));
         });
 
-        it("without the passphrase the cluster is not checked: a warning that says how, and kubectl is not run", () => {
+        it("without the passphrase the cluster is not checked: a warning that says how, and kubectl is not run", async () => {
             let ran = false;
-            const findings = withStackKubeconfig(
+            const findings = await withStackKubeconfig(
                 () => ({ ok: false, stdout: "", stderr: "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE" }),
                 "dev",
                 true,
                 () => {
                     ran = true;
-                    return [];
+                    return Promise.resolve([]);
                 },
             );
             assert.equal(ran, false);
@@ -700,7 +736,7 @@ describe("npm run preflight with cluster: existing", () => {
             assert.match(findings[0].fix!, /PULUMI_CONFIG_PASSPHRASE/);
         });
 
-        it("the stack file says whether it is set and which mode the stack is in, even when its other settings are broken", () => {
+        it("the stack file says whether it is set and which mode the stack is in, even when its other settings are broken", async () => {
             const dir = mkdtempSync(path.join(tmpdir(), "preflight-existing-"));
             try {
                 writeFileSync(

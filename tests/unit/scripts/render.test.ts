@@ -54,8 +54,8 @@ describe("npm run render: the stack file and the output", () => {
         assert.equal(await run(), 1);
         assert.deepEqual(out, []);
         const message = err.join("\n");
-        assert.match(message, /vault-ha:unsealKeys is stored in plain text\. Fix: pulumi config set --secret vault-ha:unsealKeys/);
-        assert.match(message, /vault-ha:rootToken is stored in plain text\. Fix: pulumi config set --secret vault-ha:rootToken/);
+        assert.match(message, /vault-ha:unsealKeys is stored in plain text\. Fix: npm run config -- set --secret vault-ha:unsealKeys/);
+        assert.match(message, /vault-ha:rootToken is stored in plain text\. Fix: npm run config -- set --secret vault-ha:rootToken/);
         assert.ok(!message.includes("notjson") && !message.includes("hvs.PLAIN"), "a secret value is repeated");
     });
 
@@ -85,7 +85,7 @@ describe("npm run render: the stack file and the output", () => {
     it("names the stack in the fixes (--stack=NAME read too)", async () => {
         write("prod", "config:\n  vault-ha:workers: 2\n");
         assert.equal(await run("--stack=prod"), 1);
-        assert.match(err.join("\n"), /Fix: pulumi config set --stack prod vault-ha:workers 3/);
+        assert.match(err.join("\n"), /Fix: (PULUMI_STACK=prod npm run config -- set|npm run config -- set --stack prod) vault-ha:workers 3/);
     });
 
     it("renders a good stack and prints its warnings apart", async () => {

@@ -76,7 +76,7 @@ case "$*" in
   "version -o json") echo '{"clientVersion":{"gitVersion":"v1.35.1"},"serverVersion":{"gitVersion":"v1.34.2"}}' ;;
   "get --raw /readyz") echo ok ;;
   "auth can-i "*) echo yes ;;
-  "get storageclasses -o json") echo '{"items":[{"metadata":{"name":"standard","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}]}' ;;
+  "get storageclasses.storage.k8s.io -o json") echo '{"items":[{"metadata":{"name":"standard","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}]}' ;;
   "get nodes -o json") echo '{"items":[{"metadata":{"name":"cp"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w1"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w2"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}},{"metadata":{"name":"w3"},"spec":{},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}' ;;
   "get customresourcedefinitions.apiextensions.k8s.io "*) : ;;
   "get deployments.apps "*) echo '{"items":[]}' ;;
@@ -103,7 +103,20 @@ export function sandbox(): Sandbox {
     const log = path.join(dir, "calls.log");
     mkdirSync(path.join(project, "scripts"), { recursive: true });
     mkdirSync(bin);
-    for (const f of ["lib.sh", "up.sh", "down.sh", "config.sh", "e2e.sh", "ensure-deps.js", "preflight.ts", "preflightExisting.ts"]) {
+    for (const f of [
+        "lib.sh",
+        "up.sh",
+        "down.sh",
+        "config.sh",
+        "e2e.sh",
+        "e2e-existing.sh",
+        "e2e-timings.mjs",
+        "ensure-deps.js",
+        "preflight.ts",
+        "preflightArgs.ts",
+        "preflightExisting.ts",
+        "args.ts",
+    ]) {
         copyFileSync(path.join(ROOT, "scripts", f), path.join(project, "scripts", f));
         if (f.endsWith(".sh")) chmodSync(path.join(project, "scripts", f), 0o755);
     }

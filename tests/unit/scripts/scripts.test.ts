@@ -180,7 +180,9 @@ describe("npm run preflight", () => {
 
 describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
     const file = path.join(__dirname, "../../..", "scripts", "e2e.sh");
-    const script = readFileSync(file, "utf8");
+    // e2e.sh and the existing-cluster phases it sources, read as one script.
+    const existingFile = path.join(__dirname, "../../..", "scripts", "e2e-existing.sh");
+    const script = readFileSync(file, "utf8") + readFileSync(existingFile, "utf8");
     const code = script
         .split("\n")
         .filter((l) => !l.trimStart().startsWith("#"))
@@ -212,8 +214,10 @@ describe("npm run e2e (scripts/e2e.sh, checked without Docker)", () => {
     };
 
     it("is valid bash without bash 4 features (macOS has bash 3.2), and sourcing it only defines its functions", () => {
-        const syntax = spawnSync("bash", ["-n", file], { encoding: "utf8" });
-        assert.equal(syntax.status, 0, syntax.stderr);
+        for (const f of [file, existingFile]) {
+            const syntax = spawnSync("bash", ["-n", f], { encoding: "utf8" });
+            assert.equal(syntax.status, 0, syntax.stderr);
+        }
         assert.doesNotMatch(code, /declare -A|local -A|\$\{[A-Za-z_]+(,,|\^\^)\}|mapfile|readarray|\|&/);
         fakeCommand("pulumi", `echo "pulumi $*" >> "${dir}/calls"; exit 1`);
         const functions = [
