@@ -83,12 +83,18 @@ usage_error() {
 
 # check_pulumi_flags USAGE_FUNCTION NAME COMMON PULUMI_COMMAND... -- ARG...: refuses (usage_error) ARGs that
 # `pulumi PULUMI_COMMAND` would refuse, before the preflight and the stack, so that a mistyped flag costs nothing.
-# Pulumi's CLI (cobra) parses every flag before it looks at --help, so `pulumi up ARG... --help` fails on an unknown
-# flag and otherwise only prints the help: Pulumi itself decides, for the version installed. No check runs when every
-# flag is in COMMON (space-separated flags that need no value, the ones used every day: no extra start of pulumi), when
-# pulumi is not on PATH (the preflight then says how to install it), or for what follows a `--`.
+# Pulumi's CLI (cobra) parses every flag before it looks at --help (spf13/cobra command.go, execute: ParseFlags, then
+# the help flag, then the command), so `pulumi up ARG... --help` fails on an unknown flag and otherwise only prints the
+# help: Pulumi itself decides, for the version installed. No check runs when every flag is in COMMON (space-separated
+# flags that need no value, the ones used every day: no extra start of pulumi), when pulumi is not on PATH (the
+# preflight then says how to install it), or for what follows a `--`.
+# --help comes first for up and destroy, and last for config (after its subcommand words: placed before them, cobra's
+# search for the subcommand would take --help for a flag with a value, spf13/cobra command.go stripFlags). Last, a
+# flag that takes a value and was given none (`-m`) takes --help as its value (spf13/pflag flag.go parseLongArg), and
+# pulumi runs the command itself; so the check runs where that can do nothing: in an empty folder (no Pulumi.yaml),
+# against an empty file backend (no stack), with no stack or passphrase from the environment and no terminal.
 check_pulumi_flags() {
-  local usage_fn=$1 name=$2 common=" $3 " arg unusual="" refusal
+  local usage_fn=$1 name=$2 common=" $3 " arg unusual="" refusal sandbox
   shift 3
   local pulumi_command=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do pulumi_command+=("$1"); shift; done
@@ -103,9 +109,19 @@ check_pulumi_flags() {
   done
   [ -n "$unusual" ] || return 0
   command -v pulumi >/dev/null 2>&1 || return 0
-  if refusal=$(pulumi "${pulumi_command[@]}" "${before[@]}" --help 2>&1 >/dev/null); then return 0; fi
+  local asked=("${pulumi_command[@]}" --help "${before[@]}")
+  [ "${pulumi_command[0]}" = config ] && asked=("${pulumi_command[@]}" "${before[@]}" --help)
+  sandbox=$(mktemp -d "${TMPDIR:-/tmp}/vault-ha-flags.XXXXXX") || return 0
+  if refusal=$(cd "$sandbox" && env -u PULUMI_STACK -u PULUMI_CONFIG_PASSPHRASE -u PULUMI_CONFIG_PASSPHRASE_FILE \
+    PULUMI_BACKEND_URL="file://$sandbox" PULUMI_SKIP_UPDATE_CHECK=true pulumi "${asked[@]}" 2>&1 >/dev/null </dev/null); then
+    rm -rf "$sandbox"
+    return 0
+  fi
+  rm -rf "$sandbox"
   # Anything but a flag error (a broken pulumi, say) is left to the preflight and the command itself.
   refusal=$(printf '%s\n' "$refusal" | grep -i -m 1 -E 'flag|argument' || true)
   [ -n "$refusal" ] || return 0
+  # Pulumi prints its errors as "error: ..." (pkg/cmd/pulumi main.go, DisplayErrorMessage); cobra's own are "Error: ...".
+  refusal=${refusal#error: }
   usage_error "$usage_fn" "$name: pulumi ${pulumi_command[*]} refuses the arguments: ${refusal#Error: }"
 }

@@ -20,12 +20,15 @@ import * as net from "net";
 import * as path from "path";
 import type { Finding, Runner } from "../components/cluster/checks";
 import { rawClusterMode, stackHasKubeconfig, withStackKubeconfig } from "../components/cluster/stackKubeconfig";
-import { ConfigError, DEFAULT_STACK, Settings } from "../components/config/settings";
+import { ConfigError, DEFAULT_STACK, FixCommands, Settings, shellFixes } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
-import { checkExistingCluster, configFixes, ConfigFixes } from "./preflightExisting";
+import { checkExistingCluster, configFixes } from "./preflightExisting";
 import { runWithArgs } from "./args";
 import { PREFLIGHT_ARGS } from "./preflightArgs";
+import { atLeast, parseVersion, satisfiesRange } from "./versionRanges";
+
+export { atLeast, parseVersion, satisfiesRange };
 
 export type { Finding, Runner, RunResult } from "../components/cluster/checks";
 
@@ -42,61 +45,6 @@ export const MINIMUM = {
     kubectl: "1.34.0",
     pulumi: "3.248.0",
 };
-
-export function parseVersion(text: string): number[] | undefined {
-    const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
-    return m ? m.slice(1, 4).map(Number) : undefined;
-}
-
-export function atLeast(version: number[], minimum: string): boolean {
-    const min = parseVersion(minimum)!;
-    for (let i = 0; i < 3; i++) {
-        if (version[i] !== min[i]) return version[i] > min[i];
-    }
-    return true;
-}
-
-/**
- * Whether version satisfies a range in the subset of npm's semver syntax that engines fields use: alternatives
- * joined by `||`, each a space-separated list of comparators `^1.2.3`, `>=1.2.3`, `>1.2`, `<2`, `<=2.1`, `=1.2.3` or
- * a bare (partial) version. A partial version compares only the parts it gives (`<=24` is below 25, `20` is any
- * 20.x), as in semver. Anything else throws, rather than guess. (No semver package: the preflight's only
- * dependencies are the program's.)
- */
-export function satisfiesRange(version: number[], range: string): boolean {
-    return range.split("||").some((alternative) =>
-        alternative
-            .trim()
-            .split(/\s+/)
-            .every((comparator) => satisfiesComparator(version, comparator)),
-    );
-}
-
-function satisfiesComparator(version: number[], comparator: string): boolean {
-    const m = /^(\^|>=|<=|>|<|=)?v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(comparator);
-    if (!m) throw new Error(`unsupported version range syntax: "${comparator}"`);
-    const given = m
-        .slice(2, 5)
-        .filter((p) => p !== undefined)
-        .map(Number);
-    // Compares version with the given parts only, part by part: <0, 0 or >0.
-    const cmp = given.map((part, i) => version[i] - part).find((d) => d !== 0) ?? 0;
-    switch (m[1]) {
-        case "^":
-            if (given[0] === 0) throw new Error(`unsupported version range syntax: "${comparator}" (caret on 0.x)`);
-            return version[0] === given[0] && cmp >= 0;
-        case ">=":
-            return cmp >= 0;
-        case ">":
-            return cmp > 0;
-        case "<":
-            return cmp < 0;
-        case "<=":
-            return cmp <= 0;
-        default:
-            return cmp === 0;
-    }
-}
 
 export function nodeFinding(nodeVersion: string, engines = NODE_ENGINES): Finding {
     const version = parseVersion(nodeVersion);
@@ -202,7 +150,7 @@ const NODE_PORT_RANGE = { first: 30000, last: 32767 };
  * setting (nodePorts is a list, so one port alone is refused), and uiNodePort moved with its port (it must be one of
  * nodePorts). Undefined when no NodePort is free.
  */
-export async function nodePortsFix(settings: Settings, busy: number[], inUse: typeof portInUse, fixes: ConfigFixes): Promise<string | undefined> {
+export async function nodePortsFix(settings: Settings, busy: number[], inUse: typeof portInUse, fixes: FixCommands): Promise<string | undefined> {
     const taken = new Set([...settings.nodePorts, settings.ingressHttpPort, settings.ingressHttpsPort]);
     const moved = new Map<number, number>();
     for (let candidate = NODE_PORT_RANGE.first; candidate <= NODE_PORT_RANGE.last && moved.size < busy.length; candidate++) {
@@ -213,7 +161,7 @@ export async function nodePortsFix(settings: Settings, busy: number[], inUse: ty
     if (moved.size < busy.length) return undefined;
     const nodePorts = settings.nodePorts.map((p) => moved.get(p) ?? p);
     const ui = moved.get(settings.uiNodePort);
-    return [fixes.set("nodePorts", JSON.stringify(nodePorts)), ...(ui === undefined ? [] : [fixes.set("uiNodePort", String(ui))])].join(" && ");
+    return [fixes.set("nodePorts", nodePorts), ...(ui === undefined ? [] : [fixes.set("uiNodePort", ui)])].join(" && ");
 }
 
 export async function checkPorts(settings: Settings, run: Runner, inUse = portInUse, stack = DEFAULT_STACK): Promise<Finding[]> {
@@ -230,13 +178,15 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     const busy = new Set<number>();
     for (const [port] of ports) if (await inUse(port)) busy.add(port);
     const busyNodePorts = settings.nodePorts.filter((p) => busy.has(p));
-    const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, fixes) : undefined;
+    // nodePorts is a list in Pulumi.yaml: its fix sets it item by item, which only the settings' fix commands write.
+    const listFixes = shellFixes(stack);
+    const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, listFixes) : undefined;
     return ports.map(([port, setting]): Finding => {
         if (!busy.has(port)) return { ok: true, what: `port ${port} is free` };
         const choose =
             setting !== "nodePorts"
                 ? fixes.set(setting, "<port>")
-                : (moveNodePorts ?? `${fixes.set("nodePorts", "<a JSON list of free ports from 30000-32767>")} (and uiNodePort one of them)`);
+                : (moveNodePorts ?? `${listFixes.set("nodePorts", ["<free port from 30000-32767>"])} (one set --path per port, uiNodePort one of them)`);
         return {
             ok: false,
             what: `port ${port} on localhost is in use`,

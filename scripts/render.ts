@@ -8,22 +8,29 @@
  * npm run render -- --help: the flags (RENDER_ARGS); any other flag is refused with exit code 2.
  */
 import { stringify as yamlStringify } from "yaml";
-import { ingressNginxValues } from "../components/ingress/ingressNginxValues";
-import { kindConfigYaml } from "../components/kind/kindConfig";
+import { kindConfigYaml, ownerLabelValue } from "../components/kind/kindConfig";
 import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsConfig";
-import { certManagerChartValues } from "../components/tls/certManagerMode";
-import { certManagerOwner, ingressMode, ingressNginxTarget, issuerScope, vaultChartOptions } from "../components/config/clusterModes";
-import { ownerLabelValue } from "../components/kind/kindConfig";
+import { PlannedRelease, renderAssumptions, StackPlan, stackPlan } from "../components/stackPlan";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
-import { vaultHelmValues, vaultServerHcl } from "../components/vault/vaultValues";
+import { vaultServerHcl } from "../components/vault/vaultValues";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
 import { CommandSpec, flagValue, ParsedArgs, runWithArgs } from "./args";
-import { ChartName, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
+import { findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
+
+export type { PlannedRelease } from "../components/stackPlan";
 
 /** Plain YAML: a value the program uses twice (a volume mount, for one) is printed twice, not as an anchor and alias. */
 const stringify = (value: unknown): string => yamlStringify(value, { aliasDuplicateObjects: false });
+
+/**
+ * The program's plan of the stack (components/stackPlan.ts), the one index.ts wires. On an existing cluster the
+ * choices `up` makes from the live cluster are renderAssumptions', which decidedAtUp names in the output.
+ */
+export function renderPlan(stack: string, settings: Settings): StackPlan {
+    return stackPlan(settings, ownerLabelValue(PROJECT, stack), settings.cluster === "kind" ? undefined : renderAssumptions(settings));
+}
 
 /**
  * On an existing cluster some choices are made at `up` from what the cluster reports (antiAffinity auto, whether
@@ -38,51 +45,45 @@ function decidedAtUp(settings: Settings): string {
     return open.length > 0 ? `# On cluster: existing, ${open.join("; ")}.\n` : "";
 }
 
+const CHART_REPOS: Record<PlannedRelease["chart"], string> = {
+    "ingress-nginx": INGRESS_NGINX_CHART.repo,
+    "cert-manager": CERT_MANAGER_CHART.repo,
+    vault: VAULT_CHART.repo,
+};
+
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
-    const onKind = settings.cluster === "kind";
+    const plan = renderPlan(stack, settings);
+    const release = (r: PlannedRelease) => section(`${r.chart} chart ${r.version} values (${CHART_REPOS[r.chart]})`, stringify(r.values));
+    const chartOf = (chart: PlannedRelease["chart"]) => plan.releases.filter((r) => r.chart === chart).map(release);
     return [
         `# vault-ha render of stack "${stack}": what \`pulumi up\` applies. Secrets are never rendered.\n${decidedAtUp(settings)}`,
-        ...(onKind ? [section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings))] : []),
-        ...(ingressMode(settings) === "install"
-            ? [
-                  section(
-                      `ingress-nginx chart ${settings.ingressNginxChartVersion} values (${INGRESS_NGINX_CHART.repo})`,
-                      stringify(ingressNginxValues(ingressNginxTarget(settings))),
-                  ),
-              ]
-            : []),
-        section(`vault chart ${settings.vaultChartVersion} values (${VAULT_CHART.repo})`, stringify(vaultHelmValues(settings, vaultChartOptions(settings)))),
-        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(settings.tls)),
-        ...(settings.tls ? tlsSections(stack, settings, section) : []),
+        ...(plan.cluster === "kind" ? [section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings))] : []),
+        ...chartOf("ingress-nginx"),
+        ...chartOf("vault"),
+        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls)),
+        ...chartOf("cert-manager"),
+        ...caChainSection(plan, section),
     ].join("\n");
 }
 
-/** cert-manager's values as the program installs it: marked as the stack's own on an existing cluster. */
-function certManagerInstallValues(stack: string, settings: Settings): Record<string, unknown> {
-    return certManagerChartValues(certManagerOwner(settings, ownerLabelValue(PROJECT, stack)));
-}
-
-function tlsSections(stack: string, settings: Settings, section: (title: string, body: string) => string): string[] {
+/** cert-manager's CA chain and Vault's certificate, as VaultTls creates them from the plan. */
+function caChainSection(plan: StackPlan, section: (title: string, body: string) => string): string[] {
+    if (!plan.vaultTls || !plan.certManager) return [];
     const sans = vaultCertificateSans({
         release: VAULT_RELEASE_NAME,
-        namespace: settings.vaultNamespace,
-        replicas: settings.vaultReplicas,
-        ingressHost: settings.ingressHost,
-        extraNames: settings.tlsExtraNames,
+        namespace: plan.vaultNamespace.name,
+        replicas: plan.vaultTls.replicas,
+        ingressHost: plan.vaultTls.ingressHost,
+        extraNames: plan.vaultTls.tlsExtraNames,
     });
-    // The program's scope: ClusterIssuers on kind, Issuers in Vault's namespace elsewhere.
     const chain = caChainManifests({
-        certManagerNamespace: settings.certManagerNamespace,
-        vaultNamespace: settings.vaultNamespace,
+        certManagerNamespace: plan.certManager.namespace,
+        vaultNamespace: plan.vaultNamespace.name,
         sans,
-        issuerScope: issuerScope(settings),
+        issuerScope: plan.vaultTls.issuerScope,
     });
     return [
-        section(
-            `cert-manager chart ${settings.certManagerChartVersion} values (${CERT_MANAGER_CHART.repo})`,
-            stringify(certManagerInstallValues(stack, settings)),
-        ),
         section(
             "cert-manager CA chain and Vault's server certificate",
             [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map(stringify).join("---\n"),
@@ -93,47 +94,9 @@ function tlsSections(stack: string, settings: Settings, section: (title: string,
 /** Helm or a chart archive is missing: a one-line message, not a stack trace. */
 class CannotRender extends Error {}
 
-/** A Helm release as the program installs it: the same builders, release names and namespaces as the components. */
-export interface PlannedRelease {
-    chart: ChartName;
-    release: string;
-    namespace: string;
-    version: string;
-    values: Record<string, unknown>;
-}
-
+/** Every Helm release of the stack as the program installs it: the plan's, with the same values as the components. */
 export function plannedReleases(settings: Settings, stack = "dev"): PlannedRelease[] {
-    return [
-        ...(ingressMode(settings) === "install"
-            ? [
-                  {
-                      chart: "ingress-nginx" as const,
-                      release: "ingress-nginx",
-                      namespace: settings.ingressNginxNamespace,
-                      version: settings.ingressNginxChartVersion,
-                      values: ingressNginxValues(ingressNginxTarget(settings)),
-                  },
-              ]
-            : []),
-        ...(settings.tls
-            ? [
-                  {
-                      chart: "cert-manager" as const,
-                      release: "cert-manager",
-                      namespace: settings.certManagerNamespace,
-                      version: settings.certManagerChartVersion,
-                      values: certManagerInstallValues(stack, settings),
-                  },
-              ]
-            : []),
-        {
-            chart: "vault",
-            release: VAULT_RELEASE_NAME,
-            namespace: settings.vaultNamespace,
-            version: settings.vaultChartVersion,
-            values: vaultHelmValues(settings, vaultChartOptions(settings)),
-        },
-    ];
+    return renderPlan(stack, settings).releases;
 }
 
 /** Every manifest Helm installs for the stack, release by release, as `helm template` prints it. */

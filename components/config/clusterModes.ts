@@ -2,9 +2,10 @@
  * What the mode-dependent settings mean once `cluster` is known. Each such setting defaults to "auto", which is a
  * different choice on a kind lab and on a cluster the user already has; this file is the one place that says which.
  * Settings that depend on the live cluster (antiAffinity, certManager) are decided at `up` from what the cluster
- * reports (components/cluster/existingPlan.ts): here they stay open.
+ * reports (components/cluster/existingPlan.ts): here they stay open. The stack plan (components/stackPlan.ts) puts these
+ * answers together into what each component gets.
  */
-import type { AntiAffinity, ClusterMode, IngressMode, Settings, VaultServiceType } from "./settings";
+import type { AntiAffinity, IngressMode, Settings, VaultServiceType } from "./settings";
 import type { VaultChartOptions, VaultResources } from "../vault/vaultValues";
 import type { IngressNginxTarget } from "../ingress/ingressNginxValues";
 import type { IssuerScope } from "../tls/tlsConfig";
@@ -60,10 +61,6 @@ export function vaultResources(s: Pick<Settings, "cluster" | "vaultCpu" | "vault
 /** Whether whoami runs: it proves the ingress, so only where there is one. */
 export function whoamiEnabled(s: Pick<Settings, "cluster" | "ingress" | "whoami">): boolean {
     return s.whoami && ingressMode(s) !== "none";
-}
-
-export function isKind(s: { cluster: ClusterMode }): boolean {
-    return s.cluster === "kind";
 }
 
 /**

@@ -3,6 +3,8 @@
  * the stack at hand.
  */
 
+import { DEFAULTS, SETTING_NAMES, SettingName } from "./settingDeclarations";
+
 export const PROJECT = "vault-ha";
 
 /** The stack `npm run up` uses. A fix for any other stack names it. */
@@ -35,10 +37,24 @@ export class ConfigError extends Error {
  */
 export type FixForm = "npm run config" | "pulumi config";
 
-/** A value as one shell word of a fix: a list as quoted JSON, which `set` stores whole and the readers parse back. */
+/** A value as one shell word of a fix: a list as quoted JSON (for display; a fix sets a list item by item). */
 export function shellWord(value: string | number | boolean | readonly unknown[]): string {
     return Array.isArray(value) ? `'${JSON.stringify(value)}'` : String(value);
 }
+
+/** One item of a list as a shell word: a plain word or a `<placeholder>` as it is, anything else single-quoted. */
+function itemWord(item: unknown): string {
+    const text = typeof item === "string" ? item : JSON.stringify(item);
+    return /^[A-Za-z0-9_.:/@+=,-]+$/.test(text) || /^<[^'<>]*>$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The settings Pulumi.yaml declares as lists (`type: array`). Pulumi checks a stack's values against those types on up
+ * and destroy and refuses a text for a list, and `pulumi config set KEY VALUE` stores VALUE as text whatever it holds
+ * (pkg/cmd/pulumi/config/config_set.go); only `set --path 'KEY[i]' ITEM` builds a list (sdk/go/common/resource/config/
+ * map.go Map.Set), so a fix sets these item by item.
+ */
+export const LIST_SETTINGS: readonly SettingName[] = SETTING_NAMES.filter((name) => Array.isArray(DEFAULTS[name]));
 
 /** The commands of fixes for one stack, in one form; any stack but dev is named. */
 export class FixCommands {
@@ -54,18 +70,24 @@ export class FixCommands {
         this.flag = form === "pulumi config" && other ? ` --stack ${stack}` : "";
     }
 
-    set(name: string, value: string | number | boolean): string {
-        return `${this.prefix} set${this.flag} ${PROJECT}:${name} ${value}`;
+    /** Sets a setting; a list setting item by item (see LIST_SETTINGS), a single value there as its only item. */
+    set(name: string, value: string | number | boolean | readonly unknown[]): string {
+        if ((LIST_SETTINGS as readonly string[]).includes(name)) return this.setList(name, Array.isArray(value) ? value : [value]);
+        return `${this.prefix} set${this.flag} ${PROJECT}:${name} ${shellWord(value)}`;
     }
 
-    /** Sets a whole list (its JSON, quoted), which works whether the stack stores the list as text or as YAML. */
-    setList(name: string, values: readonly unknown[]): string {
-        return this.set(name, shellWord(values));
+    /**
+     * Replaces a whole list: removes the key (a shorter list would keep the old items past its end), then sets each
+     * item at its index, which `--path` stores as a number when it reads as one (map.go adjustObjectValue). An empty
+     * list is the key removed, which is the default of every list setting but nodePorts (which must not be empty).
+     */
+    setList(name: string, items: readonly unknown[]): string {
+        return [this.rm(name), ...items.map((item, index) => this.setItem(name, index, item))].join(" && ");
     }
 
-    /** Sets one item of a list: `--path` takes the whole key with its index. */
-    setItem(name: string, index: number, value: number): string {
-        return `${this.prefix} set${this.flag} --path '${PROJECT}:${name}[${index}]' ${value}`;
+    /** Sets one item of a list: `--path` takes the whole key with its index, quoted against the shell's globbing. */
+    setItem(name: string, index: number, item: unknown): string {
+        return `${this.prefix} set${this.flag} --path '${PROJECT}:${name}[${index}]' ${itemWord(item)}`;
     }
 
     setSecret(name: string, value: string): string {

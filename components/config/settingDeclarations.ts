@@ -9,7 +9,6 @@
  * (settingsTable.ts) into the README (tests fail until both agree), and write its rules between settings, if any, in
  * settingRules.ts or modeRules.ts.
  */
-import { shellWord } from "./configProblems";
 import * as g from "./grammars";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
@@ -40,9 +39,9 @@ export interface Declaration<T> {
     parse: g.Field<T>;
     /**
      * What a fix suggests for a value wrong on its own, when the default is not the most helpful example. Where a
-     * setting depends on another, settingRules.ts computes the value instead.
+     * setting depends on another, settingRules.ts computes the value instead. A list setting's hint is its items.
      */
-    hint?: string;
+    hint?: T extends readonly unknown[] ? T : string;
     /** The cluster modes in which the setting means something; absent: both. A setting set outside them is refused. */
     modes?: readonly ClusterMode[];
     /** One line: what the setting does (Pulumi.yaml's description). */
@@ -298,7 +297,7 @@ export const DECLARATIONS = {
     tlsExtraNames: declare<string[]>({
         default: [],
         parse: g.tlsExtraNames,
-        hint: `'["vault.example.com"]'`,
+        hint: ["vault.example.com"],
         row: {
             meaning:
                 "more DNS names or IP addresses in Vault's certificate (the load balancer's, the ingress host's); Vault reloads a re-issued certificate without a restart",
@@ -327,14 +326,14 @@ export const DECLARATIONS = {
     vaultLoadBalancerSourceRanges: declare<string[]>({
         default: [],
         parse: g.cidrList,
-        hint: `'["203.0.113.0/24"]'`,
+        hint: ["203.0.113.0/24"],
         row: { meaning: "with a LoadBalancer: the client networks (CIDRs) it admits; empty is the cloud's default, on most clouds anyone (a warning says so)" },
         doc: 'With a LoadBalancer: the client networks (CIDRs) it admits, e.g. ["203.0.113.0/24"]. Empty: the cloud\'s default, on most clouds anyone.',
     }),
     vaultServiceAnnotations: declare<string[]>({
         default: [],
         parse: g.annotationList,
-        hint: `'["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]'`,
+        hint: ["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"],
         row: {
             meaning:
                 "`key=value` annotations of Vault's API Service, e.g. an internal load balancer (`service.beta.kubernetes.io/aws-load-balancer-scheme=internal` on EKS, `networking.gke.io/load-balancer-type=Internal` on GKE, `service.beta.kubernetes.io/azure-load-balancer-internal=true` on AKS)",
@@ -354,9 +353,9 @@ export const DEFAULTS = Object.fromEntries(SETTING_NAMES.map((name) => [name, DE
 export const FIELDS = Object.fromEntries(SETTING_NAMES.map((name) => [name, DECLARATIONS[name].parse])) as { [K in SettingName]: g.Field<Settings[K]> };
 
 /** What a user may type for each setting, shown in the fix line of an error: the hint, else the default. */
-export const HINTS = Object.fromEntries(SETTING_NAMES.map((name) => [name, DECLARATIONS[name].hint ?? shellWord(DEFAULTS[name])])) as Record<
+export const HINTS = Object.fromEntries(SETTING_NAMES.map((name) => [name, DECLARATIONS[name].hint ?? DEFAULTS[name]])) as Record<
     SettingName,
-    string
+    string | number | boolean | readonly string[] | readonly number[]
 >;
 
 const onlyIn = (mode: ClusterMode): SettingName[] =>

@@ -63,7 +63,7 @@ export function checkSettings(
         else failed.push({ name, errors: parsed.errors });
     }
     // A value wrong on its own: the hint, or a value that fits the settings it depends on.
-    const hint = (name: SettingName): string | number => {
+    const hint = (name: SettingName): (typeof HINTS)[SettingName] => {
         switch (name) {
             case "keyThreshold":
                 return v.keyShares === undefined ? HINTS.keyThreshold : v.keyShares === 1 ? 1 : Math.min(DEFAULTS.keyThreshold, v.keyShares);
@@ -245,8 +245,8 @@ export function checkSettings(
     if (vaultServiceType(settings) === "LoadBalancer" && settings.vaultLoadBalancerSourceRanges.length === 0 && settings.vaultServiceAnnotations.length === 0) {
         warnings.push(
             `Vault's API gets a load balancer that admits every client that can reach it (on most clouds, the internet). Limit it: ` +
-                `${fixes.set("vaultLoadBalancerSourceRanges", `'["<your network>/24"]'`)}, or make it internal with the cloud's annotation ` +
-                `(${fixes.set("vaultServiceAnnotations", `'["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"]'`)} on EKS), or ` +
+                `${fixes.set("vaultLoadBalancerSourceRanges", ["<your network>/24"])}, or make it internal with the cloud's annotation ` +
+                `(${fixes.set("vaultServiceAnnotations", ["service.beta.kubernetes.io/aws-load-balancer-scheme=internal"])} on EKS), or ` +
                 `${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
         );
     }

@@ -25,7 +25,7 @@ import {
     shellValue,
     splitConfigKey,
 } from "./settings";
-import { shellFixes, shellWord } from "./configProblems";
+import { shellFixes } from "./configProblems";
 
 /** The names vault-ha reads: its settings and its optional secrets. */
 const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];
@@ -115,6 +115,14 @@ function yamlIssue(fileName: string, text: string, error: YAMLError): ConfigIssu
     };
 }
 
+const isScalar = (item: unknown): boolean => ["string", "number", "boolean"].includes(typeof item);
+
+/** A setting written without a value: its default back, or for a list the key removed, which is its default. */
+function noValueFix(name: SettingName, fixes: FixCommands): string {
+    const back = `${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name])})`;
+    return Array.isArray(DEFAULTS[name]) ? back : `${fixes.set(name, DEFAULTS[name])}, or ${back}`;
+}
+
 /** A top-level key the CLI ignores: a setting written outside config:, or a misspelled field. */
 function strayField(fileName: string, key: string, value: unknown, fixes: FixCommands): ConfigIssue {
     const parsed = splitConfigKey(key);
@@ -125,7 +133,7 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
                 ? `move it under config: in ${fileName}`
                 : (SECRET_SETTINGS as readonly string[]).includes(name)
                   ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
-                  : `delete that line from ${fileName}, then ${fixes.set(name, shellValue(asText(value), false))}`;
+                  : `delete that line from ${fileName}, then ${fixes.set(name, Array.isArray(value) && value.every(isScalar) ? value : shellValue(asText(value), false))}`;
         return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, fix: set };
     }
     const near = STACK_FILE_FIELDS.find((field) => distance(field, key.toLowerCase()) <= 2);
@@ -190,9 +198,7 @@ export function readStackSettings(stack: string, projectDir = path.resolve(__dir
                 const isSetting = (SETTING_NAMES as string[]).includes(name);
                 issues.push({
                     problem: `${PROJECT}:${name} in ${fileName} has no value`,
-                    fix: isSetting
-                        ? `${fixes.set(name, shellWord(DEFAULTS[name as SettingName]))}, or ${fixes.rm(name)} for the default (${JSON.stringify(DEFAULTS[name as SettingName])})`
-                        : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
+                    fix: isSetting ? noValueFix(name as SettingName, fixes) : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
                 });
                 continue;
             }

@@ -15,8 +15,8 @@ import { INGRESS_NGINX_CHART } from "../config/versions";
 export interface IngressNginxArgs {
     namespace: string;
     chartVersion: string;
-    /** "kind" (the default: host ports on the mapped node) or "existing" (a LoadBalancer Service). */
-    target?: IngressNginxTarget;
+    /** "kind" (host ports on the mapped node) or "existing" (a LoadBalancer Service): the stack plan's choice. */
+    target: IngressNginxTarget;
 }
 
 export class IngressNginx extends pulumi.ComponentResource {
@@ -37,7 +37,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                 version: args.chartVersion,
                 repositoryOpts: { repo: INGRESS_NGINX_CHART.repo },
                 namespace: namespace.metadata.name,
-                values: ingressNginxValues(args.target ?? "kind"),
+                values: ingressNginxValues(args.target),
                 // Helm waits for the controller to be Ready, so Ingresses created after this pass its admission
                 // webhook. Ten minutes leaves room for the first image pull on a slow connection.
                 timeout: 600,

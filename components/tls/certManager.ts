@@ -24,10 +24,10 @@ export interface InstallCertManagerArgs {
     chartVersion: string;
     /**
      * The owner label's value (ownerLabelValue(project, stack)), set on everything the chart renders, so that the
-     * next `up` on an existing cluster knows the install as this stack's. Leave it unset on kind: the values, and so
+     * next `up` on an existing cluster knows the install as this stack's. Undefined on kind: the values, and so
      * existing kind stacks' cert-manager, stay unchanged.
      */
-    owner?: string;
+    owner: string | undefined;
     /** Admin kubeconfig (secret), for the readiness gate. */
     kubeconfig: pulumi.Input<string>;
 }
@@ -45,11 +45,11 @@ export interface ExistingCertManagerArgs {
 }
 
 /**
- * Where the webhook gate's dry-run probe goes: absent (kind), a ClusterIssuer; a namespace (a cluster vault-ha does not
- * own, where the CA chain is namespaced too), an Issuer there, so the gate needs no cluster-wide right.
+ * Where the webhook gate's dry-run probe goes: undefined (kind), a ClusterIssuer; a namespace (a cluster vault-ha does
+ * not own, where the CA chain is namespaced too), an Issuer there, so the gate needs no cluster-wide right.
  */
 interface GateArgs {
-    probeNamespace?: pulumi.Input<string>;
+    probeNamespace: pulumi.Input<string> | undefined;
 }
 
 export type CertManagerArgs = (InstallCertManagerArgs | ExistingCertManagerArgs) & GateArgs;

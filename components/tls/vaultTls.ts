@@ -24,8 +24,8 @@ export interface VaultTlsArgs {
     tlsExtraNames?: readonly string[];
     /** Admin kubeconfig (secret), to read the CA certificate. */
     kubeconfig: pulumi.Input<string>;
-    /** ClusterIssuers (kind, the default) or Issuers in Vault's namespace (a cluster vault-ha does not own): tlsConfig.ts. */
-    issuerScope?: IssuerScope;
+    /** ClusterIssuers (kind) or Issuers in Vault's namespace (a cluster vault-ha does not own): tlsConfig.ts. */
+    issuerScope: IssuerScope;
     /** cert-manager's webhook gate (CertManager.webhookReady): nothing here is created before it passed. */
     certManagerReady: pulumi.Resource;
 }
@@ -49,7 +49,7 @@ export class VaultTls extends pulumi.ComponentResource {
     constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:tls:VaultTls", name, {}, opts);
 
-        const issuerScope: IssuerScope = args.issuerScope ?? "cluster";
+        const issuerScope = args.issuerScope;
         // The namespaces come from resources (so the objects wait for them); the rest are settings.
         this.sans = pulumi.output(args.vaultNamespace).apply((namespace) =>
             vaultCertificateSans({

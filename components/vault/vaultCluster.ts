@@ -15,13 +15,15 @@ import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
+import type { VaultServiceType } from "../config/settings";
 import { VAULT_CHART } from "../config/versions";
 
 /**
  * The chart options (VaultChartOptions: the API Service's type, storage class, resources, anti-affinity, load balancer
- * ranges and annotations) are resolved choices, no "auto"; absent, the values are those of a kind stack.
+ * ranges and annotations) are resolved choices, no "auto"; the Service type is required (the stack plan's).
  */
 export interface VaultClusterArgs extends VaultChartOptions {
+    serviceType: VaultServiceType;
     /** An existing namespace: pass VaultNamespace.name, so that the release waits for it. */
     namespace: pulumi.Input<string>;
     chartVersion: string;
@@ -34,8 +36,8 @@ export interface VaultClusterArgs extends VaultChartOptions {
     vaultImage: string;
     /** Admin kubeconfig (secret): to read what the running pods were made from before the release changes. */
     kubeconfig: pulumi.Input<string>;
-    /** Where a NodePort is reached from outside: localhost on kind (kind maps it; the default), a node's address elsewhere. */
-    nodeAddress?: string;
+    /** Where a NodePort is reached from outside: localhost on kind (kind maps it), a node's address elsewhere; else undefined. */
+    nodeAddress: string | undefined;
     /** The context, for the port-forward command a ClusterIP Vault is reached with. */
     kubeContext?: pulumi.Input<string>;
     /** The names in Vault's certificate (VaultTls.sans), to tell whether the address needs a server name. */
@@ -132,7 +134,7 @@ export class VaultCluster extends pulumi.ComponentResource {
 
         // Where the API is reached, by Service type. A load balancer's address exists only once the Service does:
         // a step waits for it after the release, and reads it again whenever the release changes.
-        const serviceType = args.serviceType ?? "NodePort";
+        const serviceType = args.serviceType;
         let host: pulumi.Output<string>;
         let port = VAULT_API_PORT;
         if (serviceType === "LoadBalancer") {
@@ -149,7 +151,8 @@ export class VaultCluster extends pulumi.ComponentResource {
             );
             host = address.stdout.apply((out) => parseStepResult("vault-address", out).address);
         } else if (serviceType === "NodePort") {
-            host = pulumi.output(args.nodeAddress ?? "localhost");
+            if (args.nodeAddress === undefined) throw new pulumi.ResourceError("VaultCluster: a NodePort needs nodeAddress (the stack plan's)", this);
+            host = pulumi.output(args.nodeAddress);
             port = args.uiNodePort;
         } else {
             host = pulumi.output(PORT_FORWARD_LOCAL.host);

@@ -21,11 +21,11 @@ export interface VaultIngressArgs {
     ingressClassName: pulumi.Input<string>;
     tls: boolean;
     /**
-     * Host ports kind maps to the ingress controller (for the URL). Leave them unset on an existing cluster: the
-     * controller is reached on the standard ports 80 and 443, and the URL is http(s)://<host> without a port.
+     * Where the controller answers, for the URL: the host ports kind maps to it, or on an existing cluster the
+     * standard 80 and 443 (the URL is then http(s)://<host> without a port). The stack plan's.
      */
-    hostHttpPort?: number;
-    hostHttpsPort?: number;
+    hostHttpPort: number;
+    hostHttpsPort: number;
     /**
      * Do not wait for the Ingress to get an address: an ingress class vault-ha did not install may never publish one
      * in the Ingress status (bare metal, hostNetwork controllers), and Pulumi's Ingress await waits for it
@@ -84,7 +84,7 @@ export class VaultIngress extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
 
-        this.url = pulumi.output(ingressUrl(args.tls, args.host, args.hostHttpPort ?? 80, args.hostHttpsPort ?? 443));
+        this.url = pulumi.output(ingressUrl(args.tls, args.host, args.hostHttpPort, args.hostHttpsPort));
         this.registerOutputs({ url: this.url });
     }
 }

@@ -14,8 +14,9 @@ export interface VaultNamespaceArgs {
     /**
      * Leave the namespace (and the raft volume claims in it, which Helm does not delete) when the stack is destroyed:
      * on a cluster vault-ha does not own, Vault's data then survives a `pulumi destroy` (raftVolumesOnDestroy: keep).
+     * Required, from the stack plan: a forgotten argument must not quietly delete the data of a stack that keeps it.
      */
-    retainOnDelete?: boolean;
+    retainOnDelete: boolean;
 }
 
 export class VaultNamespace extends pulumi.ComponentResource {

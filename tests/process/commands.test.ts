@@ -177,16 +177,22 @@ describe("npm run up / down / config / e2e (scripts/*.sh with fake tools)", func
     });
 
     describe("arguments: --help answers, a mistake is refused with exit 2 before anything runs", () => {
-        /** pulumi as cobra parses flags: with --help among them, an unknown one is an error, else only the help. */
-        const cobraPulumi = `case " $* " in
-  *" --help "*)
-    for a in "$@"; do
-      case $a in
-        --yse|--secrte) echo "Error: unknown flag: $a" >&2; exit 255 ;;
-      esac
-    done
-    echo "Usage: pulumi ..."; exit 0 ;;
-esac
+        /**
+         * pulumi as cobra and pflag parse flags (spf13/cobra command.go execute, spf13/pflag flag.go): every flag is
+         * parsed before --help is looked at, so an unknown one is an error and a value-taking flag given last without
+         * its value (-m) takes what follows as its value; errors as Pulumi prints them ("error: ...", exit 255).
+         */
+        const cobraPulumi = `help=""; prev=""
+for a in "$@"; do
+  if [ "$prev" = -m ]; then prev=""; continue; fi
+  case $a in
+    --yse|--secrte) echo "error: unknown flag: $a" >&2; exit 255 ;;
+    -m) prev=-m ;;
+    --help) help=1 ;;
+  esac
+done
+if [ "$prev" = -m ]; then echo "error: flag needs an argument: 'm' in -m" >&2; exit 255; fi
+if [ -n "$help" ]; then echo "Usage: pulumi ..."; exit 0; fi
 ${FAKES.pulumi}`;
 
         it("up, down, config and e2e print their usage on --help (exit 0) without installing, checking or running anything", () => {
@@ -219,10 +225,26 @@ ${FAKES.pulumi}`;
                 assert.equal(r.stdout, "");
                 assert.ok(r.stderr.startsWith(`${refusal}\n\nusage: npm run `), `${script}: ${r.stderr}`);
             }
+            const calls = box.calls();
+            assert.deepEqual(
+                calls.map((c) => c.args),
+                ["up --help --yse", "destroy --help --skip-preview --yse", "config set --secrte vault-ha:rootToken --help"],
+                "only pulumi's own parse of the flags: no preflight, no stack",
+            );
+            for (const c of calls) {
+                assert.notEqual(c.cwd, box.project, "asked outside the project: no Pulumi.yaml there");
+                assert.equal(c.backend, `file://${c.cwd}`, "against an empty backend of its own: no stack there");
+            }
+        });
+
+        it("a value-taking flag given last without its value cannot turn the check into a real destroy", () => {
+            box.fake("pulumi", cobraPulumi);
+            const r = box.run("down.sh", ["--yes", "-m"]);
+            assert.equal(r.status, 2, r.stdout + r.stderr);
+            assert.ok(r.stderr.startsWith("npm run down: pulumi destroy refuses the arguments: flag needs an argument: 'm' in -m\n"), r.stderr);
             assert.deepEqual(
                 box.calls().map((c) => c.args),
-                ["up --yse --help", "destroy --skip-preview --yse --help", "config set --secrte vault-ha:rootToken --help"],
-                "only pulumi's own parse of the flags: no preflight, no stack",
+                ["destroy --help --yes -m"],
             );
         });
 

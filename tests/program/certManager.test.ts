@@ -34,7 +34,9 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
     };
 
     it("install on an existing cluster: a plain Helm Release that carries this stack's owner label, the gate waits for it", async () => {
-        const run = await runComponents(build({ namespace: "cert-manager", chartVersion: "v1.21.1", owner: "vault-ha.dev", kubeconfig: FAKE_KUBECONFIG }));
+        const run = await runComponents(
+            build({ namespace: "cert-manager", chartVersion: "v1.21.1", owner: "vault-ha.dev", kubeconfig: FAKE_KUBECONFIG, probeNamespace: "vault" }),
+        );
         // Not the @pulumi/kubernetes-cert-manager wrapper: it decodes its typed `global` (no commonLabels) over the
         // values and would drop the owner label (components/tls/certManager.ts).
         assert.equal(run.all("kubernetes-cert-manager:index:CertManager").length, 0);
@@ -51,7 +53,9 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
     });
 
     it("install on kind: the chart wrapper as before (existing kind stacks keep their cert-manager), no owner label", async () => {
-        const run = await runComponents(build({ namespace: "cert-manager", chartVersion: "v1.21.1", kubeconfig: FAKE_KUBECONFIG }));
+        const run = await runComponents(
+            build({ namespace: "cert-manager", chartVersion: "v1.21.1", owner: undefined, kubeconfig: FAKE_KUBECONFIG, probeNamespace: undefined }),
+        );
         const chart = run.one("kubernetes-cert-manager:index:CertManager");
         assert.deepEqual(chart.inputs.helmOptions.values, { crds: { enabled: true } });
         assert.equal(run.all(RELEASE).length, 0);
@@ -59,7 +63,7 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
     });
 
     it("use existing: creates no Namespace and no chart, only the webhook gate; its namespace is the running one's", async () => {
-        const run = await runComponents(build({ use: "existing", namespace: "security", kubeconfig: FAKE_KUBECONFIG }));
+        const run = await runComponents(build({ use: "existing", namespace: "security", kubeconfig: FAKE_KUBECONFIG, probeNamespace: "vault" }));
         assert.deepEqual(run.all("kubernetes-cert-manager:index:CertManager"), []);
         assert.deepEqual(run.all("kubernetes:core/v1:Namespace"), []);
         const gate = run.one(COMMAND, "cert-manager-webhook-ready");
@@ -70,13 +74,19 @@ describe("CertManager in each mode (the component under Pulumi mocks, with the p
 
     it("use existing: the CA chain's secret goes to the running cert-manager's namespace, after the gate", async () => {
         const run = await runComponents(() => {
-            const certManager = new CertManager("cert-manager", { use: "existing", namespace: "security", kubeconfig: FAKE_KUBECONFIG });
+            const certManager = new CertManager("cert-manager", {
+                use: "existing",
+                namespace: "security",
+                kubeconfig: FAKE_KUBECONFIG,
+                probeNamespace: undefined,
+            });
             new VaultTls("vault-tls", {
                 certManagerNamespace: certManager.namespace,
                 vaultNamespace: "vault",
                 replicas: 3,
                 ingressHost: "vault.example.com",
                 kubeconfig: FAKE_KUBECONFIG,
+                issuerScope: "cluster",
                 certManagerReady: certManager.webhookReady,
             });
             return {};

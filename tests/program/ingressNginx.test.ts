@@ -27,9 +27,9 @@ describe("IngressNginx (index.ts under Pulumi mocks)", () => {
 });
 
 describe("IngressNginx in each mode (the component under Pulumi mocks, with the program's arguments for that mode)", () => {
-    it("install on kind (no target, as index.ts passes today): the kind values", async () => {
+    it("install on kind (target kind, as the stack plan gives it): the kind values", async () => {
         const run = await runComponents(() => {
-            new IngressNginx("ingress-nginx", { namespace: "ingress-nginx", chartVersion: "4.15.1" });
+            new IngressNginx("ingress-nginx", { namespace: "ingress-nginx", chartVersion: "4.15.1", target: "kind" });
             return {};
         });
         assert.deepEqual(run.one(RELEASE, "ingress-nginx-release").inputs.values, ingressNginxValues("kind"));

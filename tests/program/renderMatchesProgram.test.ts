@@ -11,9 +11,11 @@
 import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
 import { parseSettings } from "../../components/config/settings";
-import { plannedReleases, render } from "../../scripts/render";
+import { plannedReleases, render, renderPlan } from "../../scripts/render";
 import { registeredReleases } from "../support/helm";
-import { ProgramRun, runProgramOnce } from "../support/program";
+import { COMMAND, ProgramRun, runProgramOnce } from "../support/program";
+
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 
 /** The project's stack under mocks (tests/support/program.ts): the owner label render and the program compute. */
 const STACK = "dev";
@@ -29,6 +31,26 @@ const STACKS: Record<string, Record<string, string>> = {
         tls: "true",
         ingress: "install",
         ingressHost: "vault.example.com",
+    },
+    "kind, tls, own host ports, no whoami": { tls: "true", ingressHttpPort: "8080", ingressHttpsPort: "8443", whoami: "false" },
+    "existing, no tls, an ingress class it has, NodePort, volumes kept": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "false",
+        ingress: "existing",
+        ingressClassName: "public",
+        ingressHost: "vault.example.com",
+        vaultServiceType: "NodePort",
+        raftVolumesOnDestroy: "keep",
+    },
+    "existing, tls, ClusterIP, preferred anti-affinity, no resources": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "true",
+        vaultServiceType: "ClusterIP",
+        antiAffinity: "preferred",
+        vaultCpu: "none",
+        vaultMemory: "none",
     },
 };
 
@@ -125,6 +147,32 @@ describe("npm run render shows what the program registers", function () {
                 const vault = registeredReleases(run).find((r) => r.chart === "vault")!;
                 const hcl = section(printed, "Vault server configuration");
                 assert.equal(hcl?.trim(), String((vault.values as any).server.ha.raft.config).trim());
+            });
+
+            it("the rest of the plan render reads is what the program registers: Ingresses, whoami, the namespace's fate, the gate", () => {
+                const plan = renderPlan(STACK, settings());
+                const ingresses = run.all(INGRESS);
+                const vaultIngress = ingresses.find((r) => r.name === "vault-ingress-ingress");
+                assert.equal(vaultIngress?.inputs.spec.rules[0].host, plan.vaultIngress?.host, "Vault's Ingress host");
+                const className = plan.ingress?.source === "existing" ? plan.ingress.className : plan.ingress ? "nginx" : undefined;
+                assert.equal(vaultIngress?.inputs.spec.ingressClassName, className, "Vault's Ingress class");
+                const whoami = ingresses.find((r) => r.name === "whoami-ingress");
+                assert.equal(whoami !== undefined, plan.whoami !== undefined, "whoami");
+                if (plan.whoami) assert.equal(whoami!.inputs.spec.rules[0].host, "host" in plan.whoami ? plan.whoami.host : undefined, "whoami's host");
+                if (plan.vaultIngress) {
+                    const port = plan.vaultIngress.tls ? plan.vaultIngress.hostHttpsPort : plan.vaultIngress.hostHttpPort;
+                    const url = String(run.outputs.ingressUrl.value);
+                    assert.equal(url, `${plan.vaultIngress.tls ? "https" : "http"}://${plan.vaultIngress.host}${[80, 443].includes(port) ? "" : `:${port}`}`);
+                }
+                const namespace = run.one("kubernetes:core/v1:Namespace", "vault-namespace-ns");
+                assert.equal(namespace.retainOnDelete, plan.vaultNamespace.retainOnDelete, "the Vault namespace outlives a destroy");
+                const gate = run.all(COMMAND).find((r) => r.name === "cert-manager-webhook-ready");
+                assert.equal(gate !== undefined, plan.certManager !== undefined, "cert-manager's gate");
+                if (plan.certManager) {
+                    const probe = gate!.inputs.environment?.VAULT_HA_PROBE_NAMESPACE === plan.vaultNamespace.name;
+                    assert.equal(probe, plan.certManager.probeInVaultNamespace, "the gate probes in Vault's namespace");
+                }
+                assert.equal(run.outputs.portForwardCommand !== undefined, plan.outputPortForwardCommand, "the port-forward command output");
             });
 
             it("the same cert-manager objects: kinds, names, namespaces and specs", () => {

@@ -134,7 +134,7 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
 });
 
 describe("VaultCluster: the options for a cluster that is not kind, on the component itself", () => {
-    /** A VaultCluster under Pulumi's own mocks (index.ts does not pass these options yet): the values its Release gets. */
+    /** A VaultCluster under Pulumi's own mocks: the values its Release gets (kind's Service type unless an option says). */
     async function releaseValues(options: Partial<VaultClusterArgs>): Promise<{ values: Record<string, unknown>; podTemplate: string }> {
         const releases: Record<string, unknown>[] = [];
         await pulumi.runtime.setMocks(
@@ -158,7 +158,9 @@ describe("VaultCluster: the options for a cluster that is not kind, on the compo
             tls: true,
             vaultImage: VAULT_IMAGE,
             kubeconfig: "kubeconfig",
+            nodeAddress: "localhost",
             ...options,
+            serviceType: options.serviceType ?? "NodePort",
         });
         await promiseOf(cluster.release.urn);
         assert.equal(releases.length, 1);

@@ -27,8 +27,18 @@ describe("VaultIngress (index.ts under Pulumi mocks)", () => {
 
 describe("VaultIngress in each mode (the component under Pulumi mocks, with the program's arguments for that mode)", () => {
     const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+    /** The arguments of an existing cluster (standard ports) unless `args` says otherwise. */
     const build = (args: Partial<VaultIngressArgs>) => () => {
-        const ingress = new VaultIngress("vault-ingress", { namespace: "vault", host: "vault.example.com", ingressClassName: "nginx", tls: true, ...args });
+        const ingress = new VaultIngress("vault-ingress", {
+            namespace: "vault",
+            host: "vault.example.com",
+            ingressClassName: "nginx",
+            tls: true,
+            skipAwait: false,
+            ...args,
+            hostHttpPort: args.hostHttpPort ?? 80,
+            hostHttpsPort: args.hostHttpsPort ?? 443,
+        });
         return { url: ingress.url };
     };
 

@@ -74,6 +74,7 @@ describe("VaultTls: extra names for the certificate (tlsExtraNames), on the comp
             ingressHost: "vault.localhost",
             kubeconfig: "kubeconfig",
             certManagerReady: gate,
+            issuerScope: "cluster",
             tlsExtraNames,
         });
         const [sans] = await Promise.all([promiseOf(tls.sans), promiseOf(tls.serverCertificate.urn), promiseOf(tls.caCert)]);

@@ -152,7 +152,7 @@ describe("cluster modes", () => {
                 what: "a certificate name that is neither a DNS name nor an IP address",
                 raw: { tlsExtraNames: '["Vault_Example"]' },
                 problem: /^vault-ha:tlsExtraNames = .*: tlsExtraNames\[0\]: "Vault_Example" is not a DNS name: label "vault_example"/,
-                fix: /npm run config -- set vault-ha:tlsExtraNames/,
+                fix: /^npm run config -- rm vault-ha:tlsExtraNames && npm run config -- set --path 'vault-ha:tlsExtraNames\[0\]' vault\.example\.com, /,
             },
         ];
         for (const c of cases) {

@@ -1,14 +1,72 @@
 /**
  * Runs a printed fix line the way a user would, on a config map instead of a stack: each `npm run config -- set|rm`
  * command (scripts/config.sh passes them to `pulumi config` for the stack PULUMI_STACK names) changes the map as the
- * Pulumi CLI would change the stack. Placeholders (<value>, <root token>, $(kubectl ...), < file) get a value a user
- * could type. Shared by the tests that prove each fix removes its mistake.
+ * Pulumi CLI would change the stack, and a stack Pulumi would refuse on up (a list setting holding text) fails the
+ * fix. Placeholders (<value>, <root token>, $(kubectl ...), < file) get a value a user could type. Shared by the
+ * tests that prove each fix removes its mistake.
  */
 import { strict as assert } from "assert";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import { checkConfig, ConfigEntry, DEFAULT_STACK, DEFAULTS } from "../../../components/config/settings";
 
+/** A stack's value as the readers take it; a list (YAML's, or one `set --path` built) also as its items. */
+export interface StoredEntry extends ConfigEntry {
+    list?: unknown[];
+}
+
 /** A config as the readers take it, keyed <namespace>:<name>. */
-export type ConfigMap = Record<string, ConfigEntry>;
+export type ConfigMap = Record<string, StoredEntry>;
+
+/** The list settings Pulumi.yaml declares (`type: array`), with their items' type. */
+const LIST_ITEM_TYPES: Record<string, string> = Object.fromEntries(
+    Object.entries(
+        (
+            parse(readFileSync(path.resolve(__dirname, "../../../Pulumi.yaml"), "utf8")) as {
+                config: Record<string, { type?: string; items?: { type: string } }>;
+            }
+        ).config,
+    )
+        .filter(([, declared]) => declared.type === "array")
+        .map(([name, declared]) => [`vault-ha:${name}`, declared.items?.type ?? "string"]),
+);
+
+/**
+ * An item as `pulumi config set --path` stores it (sdk/go/common/resource/config/map.go adjustObjectValue): true and
+ * false as booleans, a whole number without a leading zero as a number, anything else as text.
+ */
+function pathItem(text: string): unknown {
+    if (text === "true" || text === "false") return text === "true";
+    if (text.length > 1 && text.startsWith("0")) return text;
+    return /^[+-]?\d+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * What `pulumi config set --path 'KEY[i]' ITEM` leaves (map.go Map.Set): the list it sets an item of, made when the
+ * key holds none (text is overwritten), the index at most its length (one past the end appends).
+ */
+function setPathItem(entry: StoredEntry | undefined, index: number, item: unknown, command: string): StoredEntry {
+    const list = [...(entry?.list ?? [])];
+    assert.ok(index <= list.length, `pulumi refuses ${command}: array index out of range`);
+    list[index] = item;
+    return { value: JSON.stringify(list), secret: false, list };
+}
+
+/**
+ * Pulumi's check of a stack against Pulumi.yaml's types on up and destroy: a list setting must hold a list of its
+ * items' type ("Stack 'dev' with configuration key 'nodePorts' must be of type 'array<integer>'"); text is refused.
+ */
+function assertTypedAsDeclared(key: string, entry: StoredEntry, stack: string, command: string): void {
+    const itemType = LIST_ITEM_TYPES[key];
+    if (itemType === undefined || entry.secret) return;
+    const fits = (item: unknown) => (itemType === "integer" ? Number.isInteger(item) : typeof item === itemType);
+    assert.ok(
+        entry.list !== undefined && entry.list.every(fits),
+        `after ${command}, pulumi up refuses the stack: Stack '${stack}' with configuration key '${key.split(":")[1]}' must be of type 'array<${itemType}>' ` +
+            `(it holds ${entry.list ? JSON.stringify(entry.list) : `the text ${JSON.stringify(entry.value)}`}; a list is set with set --path 'KEY[i]' ITEM)`,
+    );
+}
 
 /** What a user types for a placeholder, by the setting it is for. */
 const TYPED: Record<string, string> = {
@@ -20,7 +78,8 @@ const TYPED: Record<string, string> = {
     vaultImage: `hashicorp/vault:2.0.4@sha256:${"a".repeat(64)}`,
     kindNodeImage: String(DEFAULTS.kindNodeImage),
     workers: "3",
-    vaultLoadBalancerSourceRanges: '["10.0.0.0/8"]',
+    // One item of a list setting, which its fix sets with --path.
+    vaultLoadBalancerSourceRanges: "10.0.0.0/8",
 };
 
 /** Shell words of a command, quotes removed; `$(...)` and a redirection `< file` kept as one word each. */
@@ -48,11 +107,13 @@ export function commandsOf(fix: string): string[][] {
 }
 
 /**
- * Applies one alternative's commands to `config` for `stack`, as the Pulumi CLI would: set stores the value (as text,
- * marked secret with --secret), rm deletes the key. Fails when a command is not in the plain-shell form.
+ * Applies one alternative's commands to `config` for `stack`, as the Pulumi CLI would: set stores the value as text
+ * (marked secret with --secret), set --path one item of a list, rm deletes the key. Fails when a command is not in
+ * the plain-shell form, or leaves a list setting that Pulumi would refuse on up.
  */
 export function applyCommands(commands: string[], config: ConfigMap, stack = DEFAULT_STACK): ConfigMap {
     const next = { ...config };
+    const changed = new Map<string, string>();
     for (const command of commands) {
         assert.doesNotMatch(command, /pulumi config/, `a fix in pulumi's own form: ${command}`);
         const w = words(command);
@@ -63,7 +124,12 @@ export function applyCommands(commands: string[], config: ConfigMap, stack = DEF
         const [verb, ...rest] = w.slice(4);
         const secret = rest[0] === "--secret";
         if (secret) rest.shift();
-        const [key, value] = rest;
+        const byPath = rest[0] === "--path";
+        if (byPath) rest.shift();
+        const [written, value] = rest;
+        const at = byPath ? /^(.*)\[(\d+)\]$/.exec(written) : null;
+        assert.ok(!byPath || at, `set --path here sets one item of a list, KEY[i]: ${command}`);
+        const key = at ? at[1] : written;
         assert.match(key, /^[^:\s]+:[^:\s]+$/, `a namespaced key: ${command}`);
         const name = key.split(":")[1];
         if (verb === "rm") {
@@ -71,15 +137,31 @@ export function applyCommands(commands: string[], config: ConfigMap, stack = DEF
         } else {
             assert.equal(verb, "set", command);
             assert.ok(value !== undefined, `set without a value: ${command}`);
-            next[key] = { value: typed(name, value), secret };
+            assert.ok(!(secret && byPath), `no fix sets a secret item: ${command}`);
+            next[key] = at ? setPathItem(next[key], Number(at[2]), pathItem(typed(name, value)), command) : { value: typed(name, value), secret };
         }
+        changed.set(key, command);
     }
+    for (const [key, command] of changed) if (next[key] !== undefined) assertTypedAsDeclared(key, next[key], stack, command);
     return next;
 }
 
 /** Raw settings of vault-ha (name -> text) as a config map, and back. */
 export const toMap = (raw: Record<string, string>): ConfigMap =>
-    Object.fromEntries(Object.entries(raw).map(([name, value]) => [`vault-ha:${name}`, { value, secret: false }]));
+    Object.fromEntries(Object.entries(raw).map(([name, value]) => [`vault-ha:${name}`, stored(`vault-ha:${name}`, value)]));
+
+/** A raw value as a stack holds it: a list setting's JSON list as a list (as YAML's [a, b] would be), all else text. */
+function stored(key: string, value: string): StoredEntry {
+    if (key in LIST_ITEM_TYPES) {
+        try {
+            const list: unknown = JSON.parse(value);
+            if (Array.isArray(list)) return { value, secret: false, list };
+        } catch {
+            // Not a list: the stack holds text, which the readers report and Pulumi would refuse.
+        }
+    }
+    return { value, secret: false };
+}
 export const toRaw = (map: ConfigMap): Record<string, string> =>
     Object.fromEntries(
         Object.entries(map)

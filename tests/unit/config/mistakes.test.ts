@@ -161,25 +161,25 @@ const ALL_BAD: Case[] = [
         what: "no NodePorts at all: nodePorts is to blame, not uiNodePort",
         raw: { nodePorts: "[]" },
         problem: /^vault-ha:nodePorts = "\[\]": must list at least one port/,
-        fix: "npm run config -- set vault-ha:nodePorts '[30000]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000, or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "a NodePort out of range, at index 1",
         raw: { nodePorts: "[30000,8080]" },
         problem: /^vault-ha:nodePorts = "\[30000,8080\]": nodePorts\[1\] \(8080\) must be at least 30000/,
-        fix: "npm run config -- set vault-ha:nodePorts '[30000,30001]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30001, or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "a NodePort listed twice: the second one is named",
         raw: { nodePorts: "[30000,30000]" },
         problem: /^vault-ha:nodePorts = "\[30000,30000\]": nodePorts\[1\] repeats nodePorts\[0\] \(30000\)/,
-        fix: "npm run config -- set vault-ha:nodePorts '[30000,30001]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30001, or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "an ingress port that is also nodePorts[1]: index 1 is named",
         raw: { ingressHttpPort: "30001" },
         problem: /^vault-ha:nodePorts = \[30000,30001\] \(default\): nodePorts\[1\] \(30001\) is also ingressHttpPort/,
-        fix: "npm run config -- set vault-ha:ingressHttpPort 8080, or npm run config -- set vault-ha:nodePorts '[30000,30002]'",
+        fix: "npm run config -- set vault-ha:ingressHttpPort 8080, or npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30002",
     },
     {
         what: "an ingress port that is also the UI's NodePort: only the ingress port can move",
@@ -191,13 +191,13 @@ const ALL_BAD: Case[] = [
         what: "a UI NodePort that is not mapped",
         raw: { uiNodePort: "30005" },
         problem: /^vault-ha:uiNodePort = "30005": must be one of nodePorts \[30000,30001\]: only those are mapped/,
-        fix: "npm run config -- set vault-ha:uiNodePort 30000, or npm run config -- set vault-ha:nodePorts '[30000,30001,30005]'",
+        fix: "npm run config -- set vault-ha:uiNodePort 30000, or npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30001 && npm run config -- set --path 'vault-ha:nodePorts[2]' 30005",
     },
     {
         what: "NodePorts without the UI's",
         raw: { nodePorts: "[30005]" },
         problem: /^vault-ha:nodePorts = "\[30005\]": must include uiNodePort \(30000\)/,
-        fix: "npm run config -- set vault-ha:nodePorts '[30005,30000]', or npm run config -- set vault-ha:uiNodePort 30005",
+        fix: "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30005 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30000, or npm run config -- set vault-ha:uiNodePort 30005",
     },
     {
         what: "the HTTPS port equal to the HTTP port, HTTPS set",
@@ -243,7 +243,7 @@ const ALL_BAD: Case[] = [
         raw: { nodePorts: "[]" },
         stack: "prod",
         problem: /^vault-ha:nodePorts = "\[\]": must list at least one port/,
-        fix: "PULUMI_STACK=prod npm run config -- set vault-ha:nodePorts '[30000]', or PULUMI_STACK=prod npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+        fix: "PULUMI_STACK=prod npm run config -- rm vault-ha:nodePorts && PULUMI_STACK=prod npm run config -- set --path 'vault-ha:nodePorts[0]' 30000, or PULUMI_STACK=prod npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
     },
     {
         what: "settings that disagree in stack prod",
@@ -294,7 +294,7 @@ describe("configuration mistakes (issue 10): one problem each, naming the settin
         assert.deepEqual(
             problems.map((p) => p.fix),
             [
-                "npm run config -- set vault-ha:nodePorts '[30000]', or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
+                "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000, or npm run config -- rm vault-ha:nodePorts for the default ([30000,30001])",
                 "npm run config -- set vault-ha:uiNodePort 30000, or npm run config -- rm vault-ha:uiNodePort for the default (30000)",
             ],
         );

@@ -25,13 +25,16 @@ function applied(raw: Record<string, string>, fix: string, stack = "dev") {
 }
 
 describe("npm run preflight: the fix for a busy NodePort", () => {
-    it("sets the whole list with the busy port replaced, and the program accepts it", async () => {
+    it("sets the whole list item by item with the busy port replaced, and the program accepts it", async () => {
         const raw = { nodePorts: "[30000,30001]" };
         const findings = await checkPorts(parseSettings(raw).settings, noCluster, busy(30001));
         const failed = findings.filter((f) => !f.ok);
         assert.equal(failed.length, 1);
         assert.equal(failed[0].what, "port 30001 on localhost is in use");
-        assert.match(failed[0].fix!, /choose another port: npm run config -- set vault-ha:nodePorts '\[30000,30002\]'$/);
+        assert.match(
+            failed[0].fix!,
+            /choose another port: npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts\[0\]' 30000 && npm run config -- set --path 'vault-ha:nodePorts\[1\]' 30002$/,
+        );
         const fixed = applied(raw, failed[0].fix!);
         assert.deepEqual(fixed.nodePorts, [30000, 30002]);
         assert.equal(fixed.uiNodePort, 30000, "the UI's port was free: it stays");
@@ -50,7 +53,15 @@ describe("npm run preflight: the fix for a busy NodePort", () => {
         assert.equal(choice(failed[0].fix!), choice(failed[1].fix!));
         assert.match(
             failed[0].fix!,
-            / PULUMI_STACK=prod npm run config -- set vault-ha:nodePorts '\[30004,30005,30003\]' && PULUMI_STACK=prod npm run config -- set vault-ha:uiNodePort 30004$/,
+            new RegExp(
+                [
+                    " PULUMI_STACK=prod npm run config -- rm vault-ha:nodePorts",
+                    "PULUMI_STACK=prod npm run config -- set --path 'vault-ha:nodePorts\\[0\\]' 30004",
+                    "PULUMI_STACK=prod npm run config -- set --path 'vault-ha:nodePorts\\[1\\]' 30005",
+                    "PULUMI_STACK=prod npm run config -- set --path 'vault-ha:nodePorts\\[2\\]' 30003",
+                    "PULUMI_STACK=prod npm run config -- set vault-ha:uiNodePort 30004$",
+                ].join(" && "),
+            ),
         );
         const fixed = applied(raw, failed[0].fix!, "prod");
         assert.deepEqual(fixed.nodePorts, [30004, 30005, 30003]);
@@ -60,7 +71,10 @@ describe("npm run preflight: the fix for a busy NodePort", () => {
     it("with no NodePort free, says what to choose instead of a value that would be refused", async () => {
         const findings = await checkPorts(parseSettings({}).settings, noCluster, async () => true);
         const nodePort = findings.find((f) => f.what === "port 30000 on localhost is in use")!;
-        assert.match(nodePort.fix!, /set vault-ha:nodePorts <a JSON list of free ports from 30000-32767> \(and uiNodePort one of them\)$/);
+        assert.match(
+            nodePort.fix!,
+            /npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts\[0\]' <free port from 30000-32767> \(one set --path per port, uiNodePort one of them\)$/,
+        );
     });
 });
 

@@ -49,6 +49,16 @@ describe("npm run render: the stack file and the output", () => {
         assert.match(kind, /serviceType: NodePort/);
     });
 
+    it("on an existing cluster, the CA chain `up` creates: Issuers in Vault's namespace, never ClusterIssuers", () => {
+        const text = render("prod", parseSettings({ cluster: "existing", kubeContext: "prod-eu", ingress: "existing", vaultNamespace: "team-vault" }).settings);
+        const chain = text.split("# ==== cert-manager CA chain")[1];
+        assert.ok(chain !== undefined, "the CA chain is rendered");
+        assert.doesNotMatch(chain, /kind: ClusterIssuer/);
+        assert.equal(chain.match(/kind: Issuer\n\s*metadata:\n\s*name: \S+\n\s*namespace: team-vault/g)?.length, 2, chain);
+        assert.doesNotMatch(text, /ingress-nginx chart/, "an ingress class the cluster has: nothing installed");
+        assert.match(render("dev", parseSettings({}).settings), /kind: ClusterIssuer/);
+    });
+
     it("refuses unseal keys stored in plain text, as the program does, without printing them", async () => {
         write("dev", "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken: hvs.PLAIN\n");
         assert.equal(await run(), 1);

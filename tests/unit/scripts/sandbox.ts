@@ -114,6 +114,7 @@ export function sandbox(): Sandbox {
         "ensure-deps.js",
         "preflight.ts",
         "preflightArgs.ts",
+        "versionRanges.ts",
         "preflightExisting.ts",
         "args.ts",
     ]) {
