@@ -63,7 +63,7 @@ export class FixCommands {
 
     constructor(
         readonly stack: string = DEFAULT_STACK,
-        readonly form: FixForm = "pulumi config",
+        readonly form: FixForm = "npm run config",
     ) {
         const other = stack !== DEFAULT_STACK;
         this.prefix = form === "npm run config" ? `${other ? `PULUMI_STACK=${stack} ` : ""}npm run config --` : "pulumi config";

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { DEFAULT_STACK, shellFixes } from "../config/configProblems";
 import { StepError } from "./poll";
 import type { InitResponse } from "./vaultOps";
 
@@ -18,13 +19,22 @@ export function keyFilePath(project: string, stack: string): string {
     return path.join(".vault-ha", `${project}.${stack}`, "init.json");
 }
 
+/**
+ * The commands that hand the keys of an initialised Vault in. The runner does not know the stack: these are dev's
+ * (another stack puts PULUMI_STACK=<stack> in front, as for npm run up).
+ */
+export function handInKeys(): string {
+    const fixes = shellFixes();
+    return `${fixes.setSecret("unsealKeys", `'["<key 1>","<key 2>","<key 3>"]'`)} && ${fixes.setSecret("rootToken", "<root token>")}`;
+}
+
 /** A key file that is there but cannot be used: the message names the file, the problem and the way out. */
 export class KeyFileError extends StepError {
     constructor(file: string, problem: string) {
         super(
             `the key file ${file} ${problem}. vault-ha left it untouched. If you have a backup of it, put it back and run again. ` +
                 `Otherwise move it aside (mv ${file} ${file}.broken) and, if Vault is already initialised, hand its keys in: ` +
-                `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>`,
+                handInKeys(),
         );
         this.name = "KeyFileError";
     }
@@ -90,6 +100,8 @@ export function keySettingsNotice(
     saved: Pick<KeyFileContent, "unseal_keys_b64" | "unseal_threshold"> | undefined,
     keyShares: number,
     keyThreshold: number,
+    /** The program knows its stack; the fix names any but dev. */
+    stack = DEFAULT_STACK,
 ): string | undefined {
     if (!saved) return undefined;
     const shares = saved.unseal_keys_b64.length;
@@ -98,7 +110,7 @@ export function keySettingsNotice(
     return (
         `keyShares/keyThreshold are ${keyShares}/${keyThreshold}, but Vault was initialised with ${shares} shares` +
         `${threshold === undefined ? "" : `, threshold ${threshold}`}: they apply only at init, so nothing changes in Vault. ` +
-        `To change them, rekey Vault (vault operator rekey), save the new keys with pulumi config set --secret vault-ha:unsealKeys, ` +
+        `To change them, rekey Vault (vault operator rekey), save the new keys with ${shellFixes(stack).setSecret("unsealKeys", `'[...]'`)}, ` +
         `or set the settings back to what Vault has`
     );
 }

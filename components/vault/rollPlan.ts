@@ -5,7 +5,8 @@
  */
 import { createHash } from "crypto";
 import type { PodTemplate, StepResults } from "../steps/contract";
-import { quantityBytes, VAULT_IMAGE_PATTERN } from "../config/settings";
+import type { PlanFixes } from "../cluster/existingPlan";
+import { FixCommands, quantityBytes, VAULT_IMAGE_PATTERN } from "../config/settings";
 
 /** The Vault version of an image reference (`hashicorp/vault:2.0.4@sha256:...` -> `2.0.4`), if it names one. */
 export function vaultVersion(image: string): string | undefined {
@@ -158,11 +159,11 @@ export function rollDowngrade(
 }
 
 /** Refuses a downgrade before the release changes: Vault does not support running older binaries on newer data. */
-export function downgradeMessage(downgrade: NonNullable<RollPreview["downgrade"]>, stackFlag = ""): string {
+export function downgradeMessage(downgrade: NonNullable<RollPreview["downgrade"]>, fixes: PlanFixes = new FixCommands()): string {
     return (
         `vault-ha:vaultImage asks for Vault ${downgrade.wanted}, but ${downgrade.pod} runs ${downgrade.running}: Vault does not ` +
         `support downgrades (a newer version may have upgraded its stored data), so nothing was changed. Keep the running ` +
-        `version (pulumi config set${stackFlag} vault-ha:vaultImage <an image of ${downgrade.running} or newer>), or go back by ` +
+        `version (${fixes.set("vaultImage", `<an image of ${downgrade.running} or newer>`)}), or go back by ` +
         `restoring a snapshot taken before the upgrade onto a cluster built with the older version`
     );
 }
@@ -189,23 +190,23 @@ function sameQuantity(a: string | undefined, b: string): boolean {
  * pkg/apis/apps/validation/validation.go ValidateStatefulSetUpdate), so the Helm upgrade would fail half-way through
  * the up, after the resources before it changed: the program stops first.
  */
-export function claimChangeMessage(running: StepResults["pod-templates"]["dataClaim"], desired: DesiredClaim, stackFlag = ""): string | undefined {
+export function claimChangeMessage(
+    running: StepResults["pod-templates"]["dataClaim"],
+    desired: DesiredClaim,
+    fixes: PlanFixes = new FixCommands(),
+): string | undefined {
     if (!running) return undefined;
     const wantedClass = desired.storageClassName || undefined;
     const changes: string[] = [];
     const set: string[] = [];
     if (!sameQuantity(running.storage, desired.storage)) {
         changes.push(`raftStorageSize ${desired.storage} (the volumes were made with ${running.storage ?? "no size"})`);
-        if (running.storage) set.push(`pulumi config set${stackFlag} vault-ha:raftStorageSize ${running.storage}`);
+        if (running.storage) set.push(fixes.set("raftStorageSize", running.storage));
     }
     if ((running.storageClassName ?? undefined) !== wantedClass) {
         const was = running.storageClassName ?? "the cluster's default class";
         changes.push(`storageClass ${wantedClass ?? "(the cluster's default)"} (the volumes were made with ${was})`);
-        set.push(
-            running.storageClassName
-                ? `pulumi config set${stackFlag} vault-ha:storageClass ${running.storageClassName}`
-                : `pulumi config rm${stackFlag} vault-ha:storageClass`,
-        );
+        set.push(running.storageClassName ? fixes.set("storageClass", running.storageClassName) : fixes.rm("storageClass"));
     }
     if (changes.length === 0) return undefined;
     return (

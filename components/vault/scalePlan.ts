@@ -10,7 +10,9 @@
  * as many pods as the old configuration tolerates losing; more would leave raft without a leader, unable to remove
  * anything, and Vault down until someone recovers it by hand (peers.json).
  */
+import { FixCommands } from "../config/settings";
 import { dataClaimName, podNames, podOrdinal } from "./names";
+import type { PlanFixes } from "../cluster/existingPlan";
 
 export interface RunningReplicas {
     /** The running StatefulSet's spec.replicas; undefined on a first install. */
@@ -50,7 +52,7 @@ export function safeScaleDownPath(from: number, to: number): number[] {
     return path;
 }
 
-export function scaleDecision(release: string, running: RunningReplicas, desired: number, stackFlag = ""): ScaleDecision {
+export function scaleDecision(release: string, running: RunningReplicas, desired: number, fixes: PlanFixes = new FixCommands()): ScaleDecision {
     const from = running.replicas;
     if (from === undefined || from === desired) return { kind: "none" };
     const pods = (n: number, m: number) => podNames(release, m).slice(n);
@@ -93,9 +95,9 @@ export function scaleDecision(release: string, running: RunningReplicas, desired
     if (from - desired > tolerance) {
         const path = safeScaleDownPath(from, desired);
         const reached = path.length ? path[path.length - 1] : from;
-        const steps = path.map((n) => `pulumi config set${stackFlag} vault-ha:vaultReplicas ${n} && pulumi up`).join(", then ");
+        const steps = path.map((n) => `${fixes.set("vaultReplicas", n)} && pulumi up`).join(", then ");
         const rebuild =
-            `npm run snapshot, pulumi destroy, pulumi config set${stackFlag} vault-ha:vaultReplicas ${desired}, pulumi up, ` +
+            `npm run snapshot, pulumi destroy, ${fixes.set("vaultReplicas", desired)}, pulumi up, ` +
             `npm run restore -- <the snapshot> (see docs/operations.md, Backups)`;
         return {
             kind: "refused",
@@ -110,7 +112,7 @@ export function scaleDecision(release: string, running: RunningReplicas, desired
                     ? `Lower it in steps the quorum survives: ${steps}` +
                       (reached > desired ? `; ${reached} -> ${desired} cannot keep a quorum in place: ${rebuild}` : "")
                     : `${from} -> ${desired} cannot keep a quorum in place: ${rebuild}`) +
-                `; or keep ${from} (pulumi config set${stackFlag} vault-ha:vaultReplicas ${from})`,
+                `; or keep ${from} (${fixes.set("vaultReplicas", from)})`,
         };
     }
     return {

@@ -76,7 +76,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         } catch {
             saved = undefined; // A damaged key file is the init step's to report, with what to do.
         }
-        const notice = keySettingsNotice(saved, args.keyShares, args.keyThreshold);
+        const notice = keySettingsNotice(saved, args.keyShares, args.keyThreshold, pulumi.getStack());
         if (notice) pulumi.log.warn(notice, this);
         const where = pulumi.output(args.namespace).apply((namespace) => ({ namespace, release }));
         const params = <T extends object>(extra: T) => where.apply((w) => ({ ...w, ...extra }));

@@ -15,7 +15,7 @@ import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
-import type { VaultServiceType } from "../config/settings";
+import { FixCommands, VaultServiceType } from "../config/settings";
 import { VAULT_CHART } from "../config/versions";
 
 /**
@@ -99,13 +99,13 @@ export class VaultCluster extends pulumi.ComponentResource {
                 ).stdout,
             )
             .apply((out) => parseStepResult("pod-templates", out));
-        const stackFlag = pulumi.getStack() === "dev" ? "" : ` --stack ${pulumi.getStack()}`;
+        const fixes = new FixCommands(pulumi.getStack());
         const checkedValues = running.apply(({ pods, dataClaim, replicas, claims }) => {
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
-            if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade), this, true);
-            const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, stackFlag);
+            if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);
+            const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, fixes);
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
-            const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas, claims }, args.replicas, stackFlag);
+            const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas, claims }, args.replicas, fixes);
             if (scale.kind === "refused") throw new pulumi.ResourceError(scale.message, this, true);
             if (scale.kind !== "none") pulumi.log.warn(scale.notice, this);
             const notice = rollNotice(preview, Math.min(pods.length, args.replicas));

@@ -208,7 +208,7 @@ describe("program on an existing cluster (cluster: existing)", () => {
         it("a missing StorageClass stops the up, naming the ones there are", async () => {
             const { message, registered } = await refusal({ storageClass: "fast" }, {});
             assert.match(message, /vault-ha:storageClass fast does not exist in the cluster \(it has gp3\)/);
-            assert.match(message, /Fix: pulumi config set vault-ha:storageClass gp3, or pulumi config rm vault-ha:storageClass for the default/);
+            assert.match(message, /Fix: npm run config -- set vault-ha:storageClass gp3, or npm run config -- rm vault-ha:storageClass for the default/);
             assert.equal(registered, 0);
         });
 
@@ -246,7 +246,7 @@ describe("program on an existing cluster (cluster: existing)", () => {
         it("a context that cannot be read stops the up, naming it and the way to find the right one", async () => {
             const { message, registered } = await refusal({}, { kubeconfig: new Error("error: context was not found for specified context: prod-eu") });
             assert.match(message, /could not read context prod-eu from the kubeconfig \((KUBECONFIG|~\/\.kube\/config)\) with kubectl config view/);
-            assert.match(message, /Fix: kubectl config get-contexts -o name, then pulumi config set vault-ha:kubeContext <one of them>/);
+            assert.match(message, /Fix: kubectl config get-contexts -o name, then npm run config -- set vault-ha:kubeContext <one of them>/);
             assert.equal(registered, 0);
         });
     });

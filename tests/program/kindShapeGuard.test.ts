@@ -97,14 +97,14 @@ describe("KindCluster's checks: a shape change or a vanished cluster stops the p
                 /^vault-ha: these settings change the shape of the kind cluster vault this stack created:\n {2}- workers: 3 → 5\n/,
                 /would delete cluster vault and everything in it \(Vault's data included\)/,
                 /1\. take a snapshot \(npm run snapshot\)\n {2}2\. pulumi destroy\n {2}3\. pulumi up\n {2}4\. restore the snapshot \(npm run restore -- FILE\)/,
-                /put the setting back:\n {4}pulumi config set vault-ha:workers 3$/,
+                /put the setting back:\n {4}npm run config -- set vault-ha:workers 3$/,
             );
         });
 
         it("a renamed cluster (the old one still runs, the new name has no containers) is caught by the record, with the old name", async () => {
             const run = await runProgramFailing({ shapeRecord: JSON.stringify(DEFAULT), beforeKind: [] }, { clusterName: "vault2" });
             assert.deepEqual(names(run), beforeCluster);
-            assertStopped(run, /- clusterName: vault → vault2/, /would delete cluster vault and/, /pulumi config set vault-ha:clusterName vault$/m);
+            assertStopped(run, /- clusterName: vault → vault2/, /would delete cluster vault and/, /npm run config -- set vault-ha:clusterName vault$/m);
         });
 
         it("host ports, node ports and the node image, each named with its revert", async () => {
@@ -117,7 +117,7 @@ describe("KindCluster's checks: a shape change or a vanished cluster stops the p
                 new RegExp(`- kindNodeImage: ${DEFAULT.nodeImage.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} → kindest/node:v1\\.34\\.0@`),
                 /- ingressHttpPort: 80 → 8080/,
                 /- nodePorts: \[30000, 30001\] → \[30000, 30001, 30002\]/,
-                /pulumi config rm vault-ha:nodePorts && pulumi config set --path 'vault-ha:nodePorts\[0\]' 30000 && pulumi config set --path 'vault-ha:nodePorts\[1\]' 30001/,
+                /npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts\[0\]' 30000 && npm run config -- set --path 'vault-ha:nodePorts\[1\]' 30001/,
                 /put the settings back/,
             );
         });
@@ -129,7 +129,7 @@ describe("KindCluster's checks: a shape change or a vanished cluster stops the p
                 run,
                 /the running kind cluster vault \(its node containers, as Docker reports them\)/,
                 /- workers: 3 → 4/,
-                /pulumi config set vault-ha:workers 3$/m,
+                /npm run config -- set vault-ha:workers 3$/m,
             );
         });
     });

@@ -79,7 +79,7 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         );
         assert.match(
             err.message,
-            /pulumi config set vault-ha:raftStorageSize 10Gi\), or move the data to new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore/,
+            /npm run config -- set vault-ha:raftStorageSize 10Gi\), or move the data to new volumes: npm run snapshot, pulumi destroy, pulumi up, npm run restore/,
         );
     });
 
@@ -109,7 +109,7 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         const err = await refusal(/would delete vault-1, vault-2 at once/, { vaultReplicas: "1" }, runningReplicas(3));
         assert.ok(pulumi.ResourceError.isInstance(err));
         assert.match(err.message, /leaving 1 of 3 raft voters: fewer than the 2 a quorum needs/);
-        assert.match(err.message, /pulumi config set vault-ha:vaultReplicas 2 && pulumi up; 2 -> 1 cannot keep a quorum in place: npm run snapshot/);
+        assert.match(err.message, /npm run config -- set vault-ha:vaultReplicas 2 && pulumi up; 2 -> 1 cannot keep a quorum in place: npm run snapshot/);
     });
 
     it("announces a scale-down the quorum survives (5 -> 3): which pods go, and that their peers and volumes are removed after", async () => {

@@ -44,7 +44,7 @@ describe("init against the simulator", () => {
         assert.equal(run.code, 1);
         assert.match(run.stderr, /vault-0 is already initialised, but vault-ha has no unseal keys for it/);
         assert.match(run.stderr, /It will not initialise again over existing data/);
-        assert.match(run.stderr, /pulumi config set --secret vault-ha:unsealKeys/);
+        assert.match(run.stderr, /npm run config -- set --secret vault-ha:unsealKeys/);
         assert.equal(run.stdout, "");
         assert.equal(sim.state().inits, 1);
         assert.ok(!fs.existsSync(sim.keyFile));

@@ -3,6 +3,7 @@
  * or join can take back). Shared by the unseal, join and roll steps and by a forced restore.
  */
 import type { UnsealOutcome } from "../../steps/contract";
+import { shellFixes } from "../../config/configProblems";
 import { dataClaimName } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { SealStatus, VaultRefused } from "../vaultOps";
@@ -48,7 +49,7 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
     const needed = status.t > 0 ? status.t : threshold;
     if (keys.length < needed) {
         throw new StepError(
-            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with pulumi config set --secret vault-ha:unsealKeys '[...]'`,
+            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with ${shellFixes().setSecret("unsealKeys", `'[...]'`)}`,
         );
     }
     let last = "";

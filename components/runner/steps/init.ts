@@ -3,7 +3,8 @@
  */
 import type { StepResults, VaultKeys } from "../../steps/contract";
 import { podNames } from "../../vault/names";
-import { readKeyFile, retireKeyFile, writeKeyFile } from "../keyFile";
+import { shellFixes } from "../../config/configProblems";
+import { handInKeys, readKeyFile, retireKeyFile, writeKeyFile } from "../keyFile";
 import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { InitResponse, VaultRefused } from "../vaultOps";
@@ -35,7 +36,7 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         if (!status.initialized) {
             throw new StepError(
                 `vault-ha:unsealKeys and vault-ha:rootToken are set, but ${p.leader} is not initialised, so they cannot belong to this cluster. ` +
-                    `To initialise a new cluster, remove them: pulumi config rm vault-ha:unsealKeys && pulumi config rm vault-ha:rootToken`,
+                    `To initialise a new cluster, remove them: ${shellFixes().rm("unsealKeys")} && ${shellFixes().rm("rootToken")}`,
             );
         }
         ctx.log(`${p.leader} is initialised; using the unseal keys and root token from config (adoption)`);
@@ -70,7 +71,7 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
             `${p.leader} is already initialised, but vault-ha has no unseal keys for it (no ${p.keyFile}, no vault-ha:unsealKeys in config). ` +
                 `It will not initialise again over existing data. If you have the keys (an earlier up of this stack keeps them: ` +
                 `pulumi stack output unsealKeys --show-secrets and rootToken --show-secrets), hand them in and run pulumi up again: ` +
-                `pulumi config set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]' && pulumi config set --secret vault-ha:rootToken <root token>. ` +
+                `${handInKeys()}. ` +
                 `If the data is disposable, start over: npm run down && npm run up`,
         );
     }

@@ -39,7 +39,7 @@ describe("existingPlan: decided from the live cluster", () => {
             const plan = existingPlan(settings(), facts({ schedulableNodes: 2 }), "vault-ha.dev");
             assert.equal(plan.antiAffinity, "preferred");
             assert.equal(plan.warnings.length, 1);
-            assert.match(plan.warnings[0], /2 schedulable node\(s\) for 3 Vault pods.*can lose quorum.*pulumi config set vault-ha:antiAffinity preferred/);
+            assert.match(plan.warnings[0], /2 schedulable node\(s\) for 3 Vault pods.*can lose quorum.*npm run config -- set vault-ha:antiAffinity preferred/);
         });
 
         it("auto: preferred when the nodes cannot be read, quoting why", () => {
@@ -53,7 +53,7 @@ describe("existingPlan: decided from the live cluster", () => {
             const required = existingPlan(settings({ antiAffinity: "required" }), facts({ schedulableNodes: 1 }), "vault-ha.dev");
             assert.match(
                 required.problems[0],
-                /required, but the cluster has 1 schedulable node\(s\) for 3 Vault pods: 2 would stay Pending\. Fix: add nodes, or pulumi config set vault-ha:vaultReplicas 1, or pulumi config set vault-ha:antiAffinity preferred/,
+                /required, but the cluster has 1 schedulable node\(s\) for 3 Vault pods: 2 would stay Pending\. Fix: add nodes, or npm run config -- set vault-ha:vaultReplicas 1, or npm run config -- set vault-ha:antiAffinity preferred/,
             );
             const preferred = existingPlan(settings({ antiAffinity: "preferred" }), facts({ schedulableNodes: 1 }), "vault-ha.dev");
             assert.deepEqual([preferred.antiAffinity, preferred.problems, preferred.warnings], ["preferred", [], []]);
@@ -64,7 +64,7 @@ describe("existingPlan: decided from the live cluster", () => {
         it("preferred stays preferred when nodes come, with the way to make it required", () => {
             const plan = existingPlan(settings(), FACTS, "o", undefined, { antiAffinity: "preferred" });
             assert.equal(plan.antiAffinity, "preferred");
-            assert.match(plan.warnings[0], /keep the preferred anti-affinity they were made with.*pulumi config set vault-ha:antiAffinity required/);
+            assert.match(plan.warnings[0], /keep the preferred anti-affinity they were made with.*npm run config -- set vault-ha:antiAffinity required/);
         });
 
         it("required stays required when a node goes (no roll of every pod), with what that means", () => {
@@ -90,13 +90,13 @@ describe("existingPlan: decided from the live cluster", () => {
             const [problem] = existingPlan(settings({ storageClass: "fast" }), FACTS, "o").problems;
             assert.match(
                 problem,
-                /storageClass fast does not exist in the cluster \(it has gp3, io2\)\. Fix: pulumi config set vault-ha:storageClass gp3, or pulumi config rm/,
+                /storageClass fast does not exist in the cluster \(it has gp3, io2\)\. Fix: npm run config -- set vault-ha:storageClass gp3, or npm run config -- rm/,
             );
         });
 
         it("no default class and none named is a problem; unreadable classes only a warning", () => {
             const noDefault = existingPlan(settings(), facts({ storageClasses: [{ name: "io2", isDefault: false }] }), "o");
-            assert.match(noDefault.problems[0], /no default StorageClass.*Fix: pulumi config set vault-ha:storageClass io2/);
+            assert.match(noDefault.problems[0], /no default StorageClass.*Fix: npm run config -- set vault-ha:storageClass io2/);
             const none = existingPlan(settings(), facts({ storageClasses: [] }), "o");
             assert.match(none.problems[0], /create a StorageClass/);
             const hidden = existingPlan(settings(), facts({ storageClasses: undefined }), "o");
@@ -108,7 +108,7 @@ describe("existingPlan: decided from the live cluster", () => {
     it("a NodePort needs a node address to be reached at", () => {
         assert.equal(existingPlan(settings({ vaultServiceType: "NodePort" }), FACTS, "o").nodeAddress, "198.51.100.7");
         const [problem] = existingPlan(settings({ vaultServiceType: "NodePort" }), facts({ nodeAddress: undefined }), "o").problems;
-        assert.match(problem, /NodePort, but no schedulable node's address.*Fix: pulumi config set vault-ha:vaultServiceType LoadBalancer/);
+        assert.match(problem, /NodePort, but no schedulable node's address.*Fix: npm run config -- set vault-ha:vaultServiceType LoadBalancer/);
         assert.equal(existingPlan(settings(), facts({ nodeAddress: undefined }), "o").problems.length, 0, "a load balancer needs none");
     });
 
@@ -127,7 +127,7 @@ describe("existingPlan: decided from the live cluster", () => {
             assert.match(plan.problems[0], /CRDs are in the cluster, but whether its webhook runs could not be seen .*cannot list deployments\.apps/);
             assert.match(
                 plan.problems[0],
-                /Fix: pulumi config set vault-ha:certManager existing if cert-manager runs, or pulumi config set vault-ha:certManagerNamespace/,
+                /Fix: npm run config -- set vault-ha:certManager existing if cert-manager runs, or npm run config -- set vault-ha:certManagerNamespace/,
             );
         });
 

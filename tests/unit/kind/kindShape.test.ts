@@ -29,22 +29,22 @@ describe("kind shape: settings against the recorded shape", () => {
     it("finds no change for the same settings, and each changed setting with its old value's revert", () => {
         assert.deepEqual(shapeChanges(DEFAULT, shapeOf(), "dev"), []);
         assert.deepEqual(shapeChanges(DEFAULT, shapeOf({ workers: "5", vaultReplicas: "3" }), "dev"), [
-            { setting: "workers", from: "3", to: "5", revert: "pulumi config set vault-ha:workers 3" },
+            { setting: "workers", from: "3", to: "5", revert: "npm run config -- set vault-ha:workers 3" },
         ]);
         assert.deepEqual(shapeChanges(DEFAULT, shapeOf({ clusterName: "lab" }), "prod"), [
-            { setting: "clusterName", from: "vault", to: "lab", revert: "pulumi config set --stack prod vault-ha:clusterName vault" },
+            { setting: "clusterName", from: "vault", to: "lab", revert: "PULUMI_STACK=prod npm run config -- set vault-ha:clusterName vault" },
         ]);
         const ports = shapeChanges(DEFAULT, shapeOf({ ingressHttpPort: "8080", ingressHttpsPort: "8443", nodePorts: "[30000]" }), "dev");
         assert.deepEqual(
             ports.map((c) => [c.setting, c.from, c.to, c.revert]),
             [
-                ["ingressHttpPort", "80", "8080", "pulumi config set vault-ha:ingressHttpPort 80"],
-                ["ingressHttpsPort", "443", "8443", "pulumi config set vault-ha:ingressHttpsPort 443"],
+                ["ingressHttpPort", "80", "8080", "npm run config -- set vault-ha:ingressHttpPort 80"],
+                ["ingressHttpsPort", "443", "8443", "npm run config -- set vault-ha:ingressHttpsPort 443"],
                 [
                     "nodePorts",
                     "[30000, 30001]",
                     "[30000]",
-                    "pulumi config rm vault-ha:nodePorts && pulumi config set --path 'vault-ha:nodePorts[0]' 30000 && pulumi config set --path 'vault-ha:nodePorts[1]' 30001",
+                    "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30001",
                 ],
             ],
         );
@@ -90,15 +90,15 @@ describe("kind shape: settings against the running cluster", () => {
         assert.deepEqual(
             liveShapeChanges(live(DEFAULT), desired, "dev").map((c) => [c.setting, c.from, c.to, c.revert]),
             [
-                ["workers", "3", "4", "pulumi config set vault-ha:workers 3"],
-                ["ingressHttpPort", "80", "8080", "pulumi config set vault-ha:ingressHttpPort 80"],
+                ["workers", "3", "4", "npm run config -- set vault-ha:workers 3"],
+                ["ingressHttpPort", "80", "8080", "npm run config -- set vault-ha:ingressHttpPort 80"],
                 [
                     "nodePorts",
                     "[30000, 30001]",
                     "[30000, 30001, 30002]",
-                    "pulumi config rm vault-ha:nodePorts && pulumi config set --path 'vault-ha:nodePorts[0]' 30000 && pulumi config set --path 'vault-ha:nodePorts[1]' 30001",
+                    "npm run config -- rm vault-ha:nodePorts && npm run config -- set --path 'vault-ha:nodePorts[0]' 30000 && npm run config -- set --path 'vault-ha:nodePorts[1]' 30001",
                 ],
-                ["kindNodeImage", IMAGE, image, `pulumi config set vault-ha:kindNodeImage ${IMAGE}`],
+                ["kindNodeImage", IMAGE, image, `npm run config -- set vault-ha:kindNodeImage ${IMAGE}`],
             ],
         );
     });
@@ -139,7 +139,7 @@ describe("kind shape: messages", () => {
                 "  3. pulumi up --stack prod",
                 "  4. restore the snapshot (npm run restore -- FILE)",
                 "To keep the running cluster instead, put the setting back:",
-                "    pulumi config set --stack prod vault-ha:workers 3",
+                "    PULUMI_STACK=prod npm run config -- set vault-ha:workers 3",
             ].join("\n"),
         );
     });

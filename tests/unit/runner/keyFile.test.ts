@@ -76,7 +76,7 @@ describe("a key file that is there but cannot be used", () => {
                     err.message.includes(`the key file ${file} `) &&
                     problem.test(err.message) &&
                     err.message.includes(`mv ${file} ${file}.broken`) &&
-                    err.message.includes("pulumi config set --secret vault-ha:unsealKeys"),
+                    err.message.includes("npm run config -- set --secret vault-ha:unsealKeys"),
             );
             assert.equal(fs.statSync(file).isDirectory() ? "dir" : fs.readFileSync(file, "utf8"), before);
         });
@@ -110,5 +110,10 @@ describe("key settings changed after init (keySettingsNotice)", () => {
             );
             assert.match(notice, /vault operator rekey/);
         }
+    });
+
+    it("saves the new keys with a fix that works in a plain shell, naming any stack but dev", () => {
+        assert.match(keySettingsNotice(saved, 7, 3)!, /save the new keys with npm run config -- set --secret vault-ha:unsealKeys '\[\.\.\.\]',/);
+        assert.match(keySettingsNotice(saved, 7, 3, "prod")!, /with PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '\[\.\.\.\]',/);
     });
 });

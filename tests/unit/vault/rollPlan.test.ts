@@ -1,5 +1,6 @@
 /** What a pod template change does, worked out before anything changes (components/vault/rollPlan.ts). */
 import { strict as assert } from "assert";
+import { FixCommands } from "../../../components/config/settings";
 import {
     claimChangeMessage,
     compareVersions,
@@ -74,7 +75,7 @@ describe("roll plan", () => {
         const message = downgradeMessage(preview.downgrade!);
         assert.match(message, /asks for Vault 2\.0\.3, but vault-1 runs 2\.0\.4: Vault does not support downgrades/);
         assert.match(message, /nothing was changed/);
-        assert.match(message, /pulumi config set vault-ha:vaultImage/);
+        assert.match(message, /npm run config -- set vault-ha:vaultImage/);
         assert.match(message, /restoring a snapshot/);
         // A pod stuck on an image that never ran (a typo such as 2.0.40) does not make going back a downgrade.
         assert.equal(
@@ -108,27 +109,27 @@ describe("roll plan", () => {
         });
 
         it("a new size: the way to keep the running one, and the way to move the data", () => {
-            const message = claimChangeMessage({ storage: "10Gi" }, { storage: "20Gi" }, " --stack prod");
+            const message = claimChangeMessage({ storage: "10Gi" }, { storage: "20Gi" }, new FixCommands("prod"));
             assert.match(message!, /^vault-ha:raftStorageSize 20Gi \(the volumes were made with 10Gi\): Kubernetes does not let/);
-            assert.match(message!, /Keep the running values \(pulumi config set --stack prod vault-ha:raftStorageSize 10Gi\)/);
+            assert.match(message!, /Keep the running values \(PULUMI_STACK=prod npm run config -- set vault-ha:raftStorageSize 10Gi\)/);
             assert.match(message!, /npm run snapshot, pulumi destroy, pulumi up, npm run restore/);
         });
 
         it("a class named where the default was used, and the other way round", () => {
             assert.match(
                 claimChangeMessage({ storage: "10Gi" }, { storage: "10Gi", storageClassName: "fast" })!,
-                /storageClass fast \(the volumes were made with the cluster's default class\).*\(pulumi config rm vault-ha:storageClass\)/,
+                /storageClass fast \(the volumes were made with the cluster's default class\).*\(npm run config -- rm vault-ha:storageClass\)/,
             );
             assert.match(
                 claimChangeMessage({ storage: "10Gi", storageClassName: "gp3" }, { storage: "10Gi" })!,
-                /storageClass \(the cluster's default\) \(the volumes were made with gp3\).*\(pulumi config set vault-ha:storageClass gp3\)/,
+                /storageClass \(the cluster's default\) \(the volumes were made with gp3\).*\(npm run config -- set vault-ha:storageClass gp3\)/,
             );
         });
 
         it("both at once, in one message", () => {
             const message = claimChangeMessage({ storage: "10Gi", storageClassName: "gp3" }, { storage: "5Gi", storageClassName: "io2" })!;
             assert.match(message, /raftStorageSize 5Gi .* and storageClass io2 /);
-            assert.match(message, /raftStorageSize 10Gi && pulumi config set vault-ha:storageClass gp3/);
+            assert.match(message, /raftStorageSize 10Gi && npm run config -- set vault-ha:storageClass gp3/);
         });
     });
 });

@@ -1,5 +1,6 @@
 /** scalePlan.ts: which replica changes the raft quorum survives when the chart's StatefulSet removes pods in parallel. */
 import { strict as assert } from "assert";
+import { FixCommands } from "../../../components/config/settings";
 import { failureTolerance, safeScaleDownPath, scaleDecision } from "../../../components/vault/scalePlan";
 
 describe("scalePlan: changing vaultReplicas on a running cluster", () => {
@@ -42,20 +43,20 @@ describe("scalePlan: changing vaultReplicas on a running cluster", () => {
     });
 
     it("a scale-down past the tolerance is refused with the safe steps and, where none reaches the target, the rebuild", () => {
-        const five = scaleDecision("vault", { replicas: 5 }, 2, " --stack prod");
+        const five = scaleDecision("vault", { replicas: 5 }, 2, new FixCommands("prod"));
         assert.equal(five.kind, "refused");
         const m5 = five.kind === "refused" ? five.message : "";
         assert.match(m5, /vaultReplicas 5 -> 2 would delete vault-2, vault-3, vault-4 at once/);
         assert.match(m5, /leaving 2 of 5 raft voters: fewer than the 3 a quorum needs/);
         assert.match(
             m5,
-            /pulumi config set --stack prod vault-ha:vaultReplicas 3 && pulumi up, then pulumi config set --stack prod vault-ha:vaultReplicas 2 && pulumi up/,
+            /PULUMI_STACK=prod npm run config -- set vault-ha:vaultReplicas 3 && pulumi up, then PULUMI_STACK=prod npm run config -- set vault-ha:vaultReplicas 2 && pulumi up/,
         );
         assert.doesNotMatch(m5, /cannot keep a quorum in place/);
 
         const two = scaleDecision("vault", { replicas: 2 }, 1);
         const m2 = two.kind === "refused" ? two.message : "";
-        assert.match(m2, /2 -> 1 cannot keep a quorum in place: npm run snapshot, pulumi destroy, pulumi config set vault-ha:vaultReplicas 1, pulumi up/);
+        assert.match(m2, /2 -> 1 cannot keep a quorum in place: npm run snapshot, pulumi destroy, npm run config -- set vault-ha:vaultReplicas 1, pulumi up/);
         assert.equal(scaleDecision("vault", { replicas: 4 }, 2).kind, "refused");
         assert.equal(scaleDecision("vault", { replicas: 3 }, 1).kind, "refused");
     });
