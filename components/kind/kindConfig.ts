@@ -4,6 +4,7 @@
 import { createHash } from "crypto";
 import { parse, stringify } from "yaml";
 import type { Settings } from "../config/settings";
+import { OWNER_LABEL_KEY } from "../vault/names";
 
 /** Label that pins the ingress controller to the node whose ports are mapped to the host. */
 export const INGRESS_NODE_LABEL = { key: "ingress-ready", value: "true" } as const;
@@ -60,12 +61,7 @@ export function kindConfigYaml(s: KindSettings): string {
     return stringify(buildKindConfig(s));
 }
 
-/**
- * The mark vault-ha puts on every node of the clusters it creates: a Kubernetes node label whose value names the
- * Pulumi project and stack. The create script reuses an existing cluster of the configured name only when all its
- * nodes carry this stack's value, because `pulumi destroy` deletes whatever cluster the stack uses.
- */
-export const OWNER_LABEL_KEY = "vault-ha.dev/owner";
+export { OWNER_LABEL_KEY };
 
 /**
  * A label value, as Kubernetes validates it (IsLabelValue in k8s.io/apimachinery/pkg/api/validate/content/kube.go):

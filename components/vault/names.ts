@@ -49,3 +49,11 @@ export function podOrdinal(release: string, pod: string): number | undefined {
     const m = new RegExp(`^${release}-(\\d+)$`).exec(pod);
     return m ? Number(m[1]) : undefined;
 }
+
+/**
+ * The mark vault-ha puts on what it installs for a stack: a Kubernetes label whose value names the Pulumi project and
+ * stack (components/kind/kindConfig.ts ownerLabelValue). On the nodes of the kind clusters it creates (the create
+ * script reuses an existing cluster only when all its nodes carry this stack's value, because `pulumi destroy` deletes
+ * whatever cluster the stack uses) and on the cert-manager it installs on a shared cluster.
+ */
+export const OWNER_LABEL_KEY = "vault-ha.dev/owner";

@@ -4,6 +4,12 @@
  */
 import { HclBody, renderHcl } from "./hcl";
 import type { Settings } from "../config/settings";
+import {
+    ANTI_AFFINITIES as ANTI_AFFINITY_SETTINGS,
+    VAULT_SERVICE_TYPES as SERVICE_TYPE_SETTINGS,
+    type AntiAffinity,
+    type VaultServiceType,
+} from "../config/settingDeclarations";
 import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
 import { VAULT_IMAGE } from "../config/versions";
 import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from "./names";
@@ -11,13 +17,13 @@ import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from 
 /** Where the chart mounts the per-pod PVC; raft keeps its data there. */
 export const RAFT_DATA_PATH = "/vault/data";
 
-/** How the API (and UI) Service, the chart's `ui` Service on port 8200, is exposed. */
-export type VaultServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
-export const VAULT_SERVICE_TYPES: readonly VaultServiceType[] = ["NodePort", "LoadBalancer", "ClusterIP"];
+export type { AntiAffinity, VaultServiceType };
 
-/** Keep two Vault pods off one node: always (the chart's default), or when the scheduler can. */
-export type AntiAffinity = "required" | "preferred";
-export const ANTI_AFFINITIES: readonly AntiAffinity[] = ["required", "preferred"];
+/** How the API (and UI) Service, the chart's `ui` Service on port 8200, is exposed: the setting's values but auto. */
+export const VAULT_SERVICE_TYPES: readonly VaultServiceType[] = SERVICE_TYPE_SETTINGS.filter((t): t is VaultServiceType => t !== "auto");
+
+/** Keep two Vault pods off one node: always (the chart's default), or when the scheduler can; the setting's values but auto. */
+export const ANTI_AFFINITIES: readonly AntiAffinity[] = ANTI_AFFINITY_SETTINGS.filter((a): a is AntiAffinity => a !== "auto");
 
 /** Kubernetes quantities for the vault container: a CPU request, and a memory request that is also its limit. */
 export interface VaultResources {

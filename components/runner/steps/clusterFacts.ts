@@ -35,10 +35,10 @@ import type { KubectlRunner } from "../kubectl";
 import { PollContext, pollUntil, StepError } from "../poll";
 import { Handler, withKubectl } from "../runtime";
 import { VaultUnavailable } from "../vaultOps";
+import { OWNER_LABEL_KEY } from "../../vault/names";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- these read JSON whose shape the Kubernetes API defines */
 
-export const OWNER_LABEL = "vault-ha.dev/owner";
 export const WEBHOOK_SELECTOR = "app.kubernetes.io/name=webhook,app.kubernetes.io/component=webhook";
 const DEFAULT_CLASS_ANNOTATIONS = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
 const BLOCKING_EFFECTS = new Set(["NoSchedule", "NoExecute"]);
@@ -209,7 +209,7 @@ export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespa
         if (chosen) {
             facts.certManager.webhookReady = available(chosen);
             facts.certManager.namespace = String(chosen.metadata.namespace);
-            const owner = chosen.metadata?.labels?.[OWNER_LABEL];
+            const owner = chosen.metadata?.labels?.[OWNER_LABEL_KEY];
             if (owner) facts.certManager.owner = String(owner);
             const controllers = await read(
                 kubectl,
