@@ -167,7 +167,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
                     });
                     handedOver = true;
                     // The state takes them over through these: the init step prefers keys handed in as config to the
-                    // key file (runner/steps/init.ts), and only a change of its inputs makes Pulumi run it again.
+                    // key file (runner/handlers/init.ts), and only a change of its inputs makes Pulumi run it again.
                     setSecretConfig(stack, `${PROJECT}:unsealKeys`, JSON.stringify(snapshotKeys.unsealKeys));
                     setSecretConfig(stack, `${PROJECT}:rootToken`, snapshotKeys.rootToken);
                     log(

@@ -20,10 +20,10 @@ import { ingressMode } from "../components/config/clusterModes";
 import { AntiAffinity, DEFAULT_STACK, PROJECT, Settings } from "../components/config/settings";
 import { INGRESS_CLASS } from "../components/ingress/ingressNginxValues";
 import { ownerLabelValue } from "../components/kind/kindConfig";
-import { KubectlReads, readClusterFacts } from "../components/runner/steps/clusterFacts";
+import { KubectlReads, readClusterFacts } from "../components/runner/handlers/clusterFacts";
 import type { Finding, Runner, RunResult } from "../components/cluster/checks";
 import { parseStatefulSet } from "../components/runner/kubectl";
-import type { ClusterFacts } from "../components/steps/contract";
+import type { ClusterFacts } from "../components/stepCommand/contract";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 
 /** The fix lines the preflight prints, as `set` and `rm` commands. */

@@ -11,7 +11,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { VaultKeys } from "../steps/contract";
+import type { VaultKeys } from "../stepCommand/contract";
 
 export const BACKUP_ROOT = "backups";
 

@@ -17,7 +17,7 @@ import { StepContext, waitForApi } from "../runner/primitives/context";
 import { recreatePod } from "../runner/primitives/podReplacement";
 import { unsealFrom } from "../runner/primitives/unseal";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../runner/vaultOps";
-import type { VaultKeys } from "../steps/contract";
+import type { VaultKeys } from "../stepCommand/contract";
 import { podNames } from "../vault/names";
 import {
     BackupError,

@@ -1,10 +1,10 @@
 /**
  * What the program decides from the live cluster before it registers anything on an existing cluster: one Vault pod
  * per node or not, which cert-manager, whether the raft volumes can be provisioned, where a NodePort is reached. Pure:
- * the facts come from the cluster-facts reader (components/runner/steps/clusterFacts.ts). A refusal here stops the
+ * the facts come from the cluster-facts reader (components/runner/handlers/clusterFacts.ts). A refusal here stops the
  * `up` with nothing created; `npm run preflight` runs the same plan on the same facts and prints its verdicts.
  */
-import type { ClusterFacts } from "../steps/contract";
+import type { ClusterFacts } from "../stepCommand/contract";
 import { AntiAffinity, FixCommands, Settings } from "../config/settings";
 import { vaultServiceType } from "../config/clusterModes";
 import { CertManagerPlan, certManagerPlan } from "../tls/certManagerMode";

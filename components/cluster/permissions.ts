@@ -6,7 +6,7 @@
  */
 import { ingressMode, vaultServiceType, whoamiEnabled } from "../config/clusterModes";
 import { Settings } from "../config/settings";
-import type { ClusterFacts } from "../steps/contract";
+import type { ClusterFacts } from "../stepCommand/contract";
 import { certManagerPlan } from "../tls/certManagerMode";
 
 /** One permission `pulumi up` needs, as `kubectl auth can-i` asks it. */

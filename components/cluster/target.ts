@@ -10,8 +10,8 @@ import { ConfigError, ConfigIssue, FixCommands, Settings } from "../config/setti
 import { KindCluster } from "../kind/kindCluster";
 import { kindConfigYaml } from "../kind/kindConfig";
 import { kindShape } from "../kind/kindShape";
-import { ClusterFacts, parseStepResult, stepCommand, stepEnvironment } from "../steps/contract";
-import { Logging, projectDir } from "../steps/stepResource";
+import { ClusterFacts, parseStepResult, stepCommand, stepEnvironment } from "../stepCommand/contract";
+import { Logging, projectDir } from "../stepCommand/stepResource";
 import { ExistingCluster } from "./existingCluster";
 import { ExistingPlan, existingPlan } from "./existingPlan";
 import { KUBECONFIG_ENV, KUBECONFIG_SCRIPT, kubeconfigTarget } from "./kubeconfig";

@@ -3,7 +3,7 @@
  * for stackFile.ts), and parseSettings for tests and tools with raw values. Each checks this project's settings, its
  * secrets (the adoption keys, a kubeconfig) and the keys of other namespaces that were meant for it.
  */
-import type { VaultKeys } from "../steps/contract";
+import type { VaultKeys } from "../stepCommand/contract";
 import { meantForProject, setMeant, splitConfigKey } from "./configNames";
 import { shellFixes, ConfigError, ConfigIssue, FixCommands, PROJECT } from "./configProblems";
 import { ADOPTION_SETTINGS, SETTING_NAMES, Settings } from "./settingDeclarations";

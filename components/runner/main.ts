@@ -1,5 +1,5 @@
 /**
- * The step runner: the process each step's Command starts (see components/steps/contract.ts for the contract),
+ * The step runner: the process each step's Command starts (see components/stepCommand/contract.ts for the contract),
  * through the entry point at the path states hold:
  *
  *     node --require ts-node/register/transpile-only components/bootstrap/cli.ts <step>
@@ -8,24 +8,24 @@
  * the result as one JSON line on stdout, only on success (a failed command's error text includes its stdout).
  * Progress and errors go to stderr, with every known secret value scrubbed out.
  */
-import { ContractError, POLL_MS_ENV, readStepParams, readStepSecrets, StepName, STEP_NAMES, StepParams, StepSecrets } from "../steps/contract";
+import { ContractError, POLL_MS_ENV, readStepParams, readStepSecrets, StepName, STEP_NAMES, StepParams, StepSecrets } from "../stepCommand/contract";
 import { systemClock } from "./clock";
 import { Kubectl } from "./kubectl";
 import { MAX_POLL_MS, StepError } from "./poll";
 import { Redactor } from "./redact";
 import { Handler, HandlerContext, StepRuntime } from "./runtime";
-import { certManagerReadyStep, readCaStep } from "./steps/clusterChecks";
-import { clusterFactsStep } from "./steps/clusterFacts";
-import { initStep } from "./steps/init";
-import { forgetKeys } from "./steps/keys";
-import { kvProofStep } from "./steps/kvProof";
-import { podIdentitiesStep, podTemplatesStep, waitPodsStep } from "./steps/pods";
-import { rollStep } from "./steps/roll";
-import { joinStep } from "./steps/join";
-import { unsealStep } from "./steps/unseal";
-import { vaultAddressStep } from "./steps/vaultAddress";
-import { deleteSecretsStep } from "./steps/deleteSecrets";
-import { verifyStep } from "./steps/verify";
+import { certManagerReadyStep, readCaStep } from "./handlers/clusterChecks";
+import { clusterFactsStep } from "./handlers/clusterFacts";
+import { initStep } from "./handlers/init";
+import { forgetKeys } from "./handlers/keys";
+import { kvProofStep } from "./handlers/kvProof";
+import { podIdentitiesStep, podTemplatesStep, waitPodsStep } from "./handlers/pods";
+import { rollStep } from "./handlers/roll";
+import { joinStep } from "./handlers/join";
+import { unsealStep } from "./handlers/unseal";
+import { vaultAddressStep } from "./handlers/vaultAddress";
+import { deleteSecretsStep } from "./handlers/deleteSecrets";
+import { verifyStep } from "./handlers/verify";
 import { VaultRefused } from "./vaultOps";
 
 export type { StepRuntime };

@@ -2,7 +2,7 @@
  * What a step handler gets: its log, its clock and deadlines, kubectl for the cluster, and a way to declare the
  * secrets it learns. The process entry point (main.ts) gives it the real ones; the simulator its own.
  */
-import type { StepName, StepParams, StepResults, StepSecrets } from "../steps/contract";
+import type { StepName, StepParams, StepResults, StepSecrets } from "../stepCommand/contract";
 import type { Clock } from "./clock";
 import { KubectlRunner, KubectlVaultOps } from "./kubectl";
 import type { PollContext } from "./poll";

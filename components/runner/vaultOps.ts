@@ -2,7 +2,7 @@
  * What the bootstrap needs from Vault and Kubernetes, as an interface: production drives it through `kubectl exec`
  * (kubectl.ts); the simulator answers those kubectl calls itself (tests/doubles/vault).
  */
-import type { RaftPeer } from "../steps/contract";
+import type { RaftPeer } from "../stepCommand/contract";
 
 /** `vault status -format=json`, reduced to what the bootstrap reads (api/sys_seal.go SealStatusResponse + HA fields). */
 export interface SealStatus {

@@ -5,14 +5,14 @@
  *
  * With `use: "existing"` (certManagerPlan's use-existing, components/tls/certManagerMode.ts) it installs nothing and
  * only gates on the cert-manager already running: the gate is a server-side dry run of a ClusterIssuer
- * (components/runner/steps/clusterChecks.ts), which names no namespace or Service of ours and so works for any
+ * (components/runner/handlers/clusterChecks.ts), which names no namespace or Service of ours and so works for any
  * cert-manager. The outputs are the same in both modes.
  */
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
-import { Logging, stepResource } from "../steps/stepResource";
+import { Logging, stepResource } from "../stepCommand/stepResource";
 import { inCluster } from "../inCluster";
 import { certManagerChartValues } from "./certManagerMode";
 import { CERT_MANAGER_CHART } from "../config/versions";

@@ -14,7 +14,7 @@ import { certManagerValues } from "./tlsConfig";
 
 export type CertManagerSetting = "auto" | "install" | "existing";
 
-/** What cluster-facts reports about cert-manager (components/steps/contract.ts, ClusterFacts.certManager). */
+/** What cluster-facts reports about cert-manager (components/stepCommand/contract.ts, ClusterFacts.certManager). */
 export interface CertManagerFacts {
     /** The certificates.cert-manager.io CRD exists. */
     crds: boolean;

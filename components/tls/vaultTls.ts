@@ -5,8 +5,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { stepCommand, stepEnvironment } from "../steps/contract";
-import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
+import { stepCommand, stepEnvironment } from "../stepCommand/contract";
+import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/stepResource";
 import { inCluster } from "../inCluster";
 import { CA_NAMES, CaChain, caChainManifests, IssuerScope, Manifest, Sans, SERVER_TLS_SECRET, TLS_FILES, vaultCertificateSans } from "./tlsConfig";
 import { VAULT_RELEASE_NAME } from "../vault/names";
@@ -85,7 +85,7 @@ export class VaultTls extends pulumi.ComponentResource {
         };
 
         // On a cluster vault-ha does not own, `pulumi destroy` also removes the secrets cert-manager wrote for these
-        // certificates (it keeps them otherwise: runner/steps/deleteSecrets.ts). A Command with only a delete: the
+        // certificates (it keeps them otherwise: runner/handlers/deleteSecrets.ts). A Command with only a delete: the
         // chain depends on it, so it runs after every Certificate is gone. On kind the cluster takes them along.
         const cleanup =
             issuerScope === "namespace"

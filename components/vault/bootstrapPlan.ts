@@ -5,7 +5,7 @@
  * and before the pods' identities are read for the unseal steps: a pod it replaced has a new identity, and reading
  * it afterwards keeps the next `up` from running the unseal steps again.
  */
-import type { StepName } from "../steps/contract";
+import type { StepName } from "../stepCommand/contract";
 
 export interface PlannedStep {
     /** Unique within the plan, and the suffix of the Command's name: wait-pods, init, unseal-vault-0, join-vault-1, ... */

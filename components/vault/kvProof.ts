@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Logging, stepResource } from "../steps/stepResource";
+import { Logging, stepResource } from "../stepCommand/stepResource";
 import { inCluster } from "../inCluster";
 
 export const KV_PATH = "logins/study";

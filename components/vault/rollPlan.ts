@@ -1,10 +1,10 @@
 /**
  * What a change to the Vault pod template does to the running pods, worked out before anything changes: which pods
- * the roll step (runner/steps/roll.ts) will replace and why, and whether the change is a Vault downgrade, which is
+ * the roll step (runner/handlers/roll.ts) will replace and why, and whether the change is a Vault downgrade, which is
  * refused. Pure functions of what the pods run (the pod-templates invoke) and what the settings ask for.
  */
 import { createHash } from "crypto";
-import type { PodTemplate, StepResults } from "../steps/contract";
+import type { PodTemplate, StepResults } from "../stepCommand/contract";
 import type { PlanFixes } from "../cluster/existingPlan";
 import { FixCommands, quantityBytes, VAULT_IMAGE_PATTERN } from "../config/settings";
 
@@ -93,7 +93,7 @@ export interface RollPodStatus {
     version?: string;
 }
 
-/** The roll step's order (runner/steps/roll.ts), decided from the pods' seal status before anything is replaced. */
+/** The roll step's order (runner/handlers/roll.ts), decided from the pods' seal status before anything is replaced. */
 export type RollOrder =
     /** Nothing serves (never initialised, or every pod sealed): replacing pods costs nothing, so they go together. */
     | { serving: false; replace: string[] }

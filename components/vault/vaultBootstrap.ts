@@ -6,7 +6,7 @@
  * environment holds plain parameters, so a preview shows exactly what changed.
  *
  * A changed pod template (image, TLS, server config) reaches the pods through the roll step: the chart's StatefulSet
- * uses OnDelete, so only deleting a pod applies it, and the roll does that one pod at a time (runner/steps/roll.ts).
+ * uses OnDelete, so only deleting a pod applies it, and the roll does that one pod at a time (runner/handlers/roll.ts).
  *
  * Later `pulumi up`s: an invoke reads each pod's incarnation (pod uid + container start time) on every preview and
  * up. It is each unseal step's trigger, so a pod that restarted (and so came back sealed) is unsealed again, and the
@@ -18,13 +18,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdoptedKeys } from "../config/settings";
 import { inCluster } from "../inCluster";
 import { keyFilePath, keySettingsNotice, readKeyFile } from "../runner/keyFile";
-import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../steps/contract";
-import { Logging, projectDir, stepResource, stepStdin } from "../steps/stepResource";
+import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../stepCommand/contract";
+import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/stepResource";
 import { bootstrapPlan } from "./bootstrapPlan";
 import { backupFolder } from "../backup/backupFiles";
 import { leaderApiAddr, podNames, VAULT_RELEASE_NAME } from "./names";
 
-/** How long the identities invoke waits for restarting pods to run (see runner/steps/pods.ts podIdentities). */
+/** How long the identities invoke waits for restarting pods to run (see runner/handlers/pods.ts podIdentities). */
 const IDENTITY_WAIT_SECONDS = 120;
 
 export interface VaultBootstrapArgs {

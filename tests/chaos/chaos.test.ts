@@ -37,7 +37,7 @@ import { requireRenderedPods, Simulation, stagedCopies } from "../doubles/vault/
 import { unsealed } from "../doubles/vault/inspect";
 import { restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
 import { takeOverKeyFile } from "../../components/runner/keyFile";
-import type { VaultKeys } from "../../components/steps/contract";
+import type { VaultKeys } from "../../components/stepCommand/contract";
 import { vaultCertificateSans } from "../../components/tls/tlsConfig";
 import { scaleDecision } from "../../components/vault/scalePlan";
 import { dataClaimName } from "../../components/vault/names";

@@ -9,7 +9,7 @@
  *   its triggers are the pods' identities, read anew on every up by the pod-identities invoke once the roll step is
  *   done, which it depends on); a step whose dependency failed does not run.
  */
-import type { StepName, VaultKeys } from "../../components/steps/contract";
+import type { StepName, VaultKeys } from "../../components/stepCommand/contract";
 import { bootstrapPlan } from "../../components/vault/bootstrapPlan";
 import { Secrets, Simulation, SimulationOptions, SimulationSnapshot, StepRun } from "../doubles/vault/harness";
 

@@ -11,7 +11,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { strict as assert } from "assert";
-import { WEBHOOK_PROBE, webhookProbe } from "../../components/runner/steps/clusterChecks";
+import { WEBHOOK_PROBE, webhookProbe } from "../../components/runner/handlers/clusterChecks";
 import { caChainManifests, vaultCertificateSans } from "../../components/tls/tlsConfig";
 import { describeManifest, Manifest, registeredKubeVersion, registeredReleases, renderRegistered, requireHelm } from "../support/helm";
 import { runProgramOnce } from "../support/program";

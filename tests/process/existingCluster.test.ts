@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { stepEnvironment } from "../../components/steps/contract";
+import { stepEnvironment } from "../../components/stepCommand/contract";
 import { PORT_FORWARD_SERVICE } from "../../components/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { FakeVaultFrontDoor, makePki } from "../doubles/vault/frontDoor";

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { KUBECONFIG_SCRIPT } from "../../components/cluster/kubeconfig";
-import type { ClusterFacts } from "../../components/steps/contract";
+import type { ClusterFacts } from "../../components/stepCommand/contract";
 import {
     COMMAND,
     FAKE_CA,

@@ -23,7 +23,7 @@
 import { strict as assert } from "assert";
 import { INGRESS_NGINX_CHART } from "../../components/config/versions";
 import { ProgramRun, Registration, runProgram } from "../support/program";
-import { stepCommand } from "../../components/steps/contract";
+import { stepCommand } from "../../components/stepCommand/contract";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";

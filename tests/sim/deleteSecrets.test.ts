@@ -1,10 +1,10 @@
 /**
- * delete-secrets (runner/steps/deleteSecrets.ts) against the SIMULATOR: on `pulumi destroy` of a stack on a cluster
+ * delete-secrets (runner/handlers/deleteSecrets.ts) against the SIMULATOR: on `pulumi destroy` of a stack on a cluster
  * vault-ha does not own, the secrets cert-manager wrote for vault-ha's certificates go too; gone already is fine; a
  * refusal says what to delete by hand.
  */
 import { strict as assert } from "assert";
-import { stepEnvironment } from "../../components/steps/contract";
+import { stepEnvironment } from "../../components/stepCommand/contract";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 
 describe("delete-secrets (the CA chain's secrets on destroy) against the simulator", function () {

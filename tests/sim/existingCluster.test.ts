@@ -7,8 +7,8 @@
  * Simulated time throughout: the waits cost nothing, and nothing depends on the machine's speed.
  */
 import { strict as assert } from "assert";
-import type { ClusterFacts } from "../../components/steps/contract";
-import { stepEnvironment } from "../../components/steps/contract";
+import type { ClusterFacts } from "../../components/stepCommand/contract";
+import { stepEnvironment } from "../../components/stepCommand/contract";
 import { API_SERVICE, PORT_FORWARD_SERVICE } from "../../components/vault/exposure";
 import { requireRenderedPods, Simulation, SimulationOptions } from "../doubles/vault/harness";
 import { FakeVaultFrontDoor, makePki, TestPki } from "../doubles/vault/frontDoor";

@@ -1,4 +1,4 @@
-/** The init step (components/runner/steps/init.ts) against the simulator: once, keys on disk first, adoption. */
+/** The init step (components/runner/handlers/init.ts) against the simulator: once, keys on disk first, adoption. */
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { assertNothingExposed } from "../doubles/vault/exposure";

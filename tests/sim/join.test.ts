@@ -1,5 +1,5 @@
 /**
- * The join step (components/runner/steps/join.ts) against the simulator: the wait for an active node, the cluster's own
+ * The join step (components/runner/handlers/join.ts) against the simulator: the wait for an active node, the cluster's own
  * threshold, a follower that finishes unsealing after the call returned, and what a failed join says. The HA timing
  * runs in both TLS modes.
  */

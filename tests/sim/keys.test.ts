@@ -1,8 +1,8 @@
-/** forget-keys (components/runner/steps/keys.ts): destroy removes the key file, with or without a cluster. */
+/** forget-keys (components/runner/handlers/keys.ts): destroy removes the key file, with or without a cluster. */
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { StepParams, stepEnvironment } from "../../components/steps/contract";
+import { StepParams, stepEnvironment } from "../../components/stepCommand/contract";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 
 describe("forget-keys against the simulator", () => {

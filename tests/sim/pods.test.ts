@@ -1,6 +1,6 @@
-/** wait-pods and pod-identities (components/runner/steps/pods.ts) against the simulator. */
+/** wait-pods and pod-identities (components/runner/handlers/pods.ts) against the simulator. */
 import { strict as assert } from "assert";
-import { podIdentity } from "../../components/runner/steps/pods";
+import { podIdentity } from "../../components/runner/handlers/pods";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 
 describe("pods against the simulator", () => {

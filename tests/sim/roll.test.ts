@@ -1,6 +1,6 @@
 /**
  * Day 2 in the simulator: scaling, and a changed Vault pod template reaching the pods through the roll step
- * (components/runner/steps/roll.ts), driven by the simulated Pulumi engine (tests/chaos/engine.ts) from a live,
+ * (components/runner/handlers/roll.ts), driven by the simulated Pulumi engine (tests/chaos/engine.ts) from a live,
  * unsealed cluster. Every scenario checks the same things: data written before is read after, the cluster never lost
  * its quorum, no pod was deleted while autopilot said the cluster was unhealthy, and a second `up` runs nothing.
  */

@@ -3,7 +3,7 @@
  * the CA, and the kv-v2 proof through a fake VAULT_ADDR over real TLS (tests/doubles/vault/frontDoor.ts).
  */
 import { strict as assert } from "assert";
-import { stepEnvironment } from "../../components/steps/contract";
+import { stepEnvironment } from "../../components/stepCommand/contract";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { FakeVaultFrontDoor, makePki, TestPki } from "../doubles/vault/frontDoor";
 

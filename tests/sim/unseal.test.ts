@@ -1,4 +1,4 @@
-/** The unseal step (components/runner/steps/unseal.ts) against the simulator: keys, restarts, half-finished unseals. */
+/** The unseal step (components/runner/handlers/unseal.ts) against the simulator: keys, restarts, half-finished unseals. */
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import { assertNothingExposed } from "../doubles/vault/exposure";

@@ -1,4 +1,4 @@
-/** The verify step (components/runner/steps/verify.ts) against the simulator: autopilot, and a full restart. */
+/** The verify step (components/runner/handlers/verify.ts) against the simulator: autopilot, and a full restart. */
 import { strict as assert } from "assert";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import * as fs from "fs";

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { kindCommandStdout, kindNodesAnswer, shapeRecordStdout } from "./kindWorld";
 import { KUBECONFIG_SCRIPT } from "../../components/cluster/kubeconfig";
-import type { ClusterFacts } from "../../components/steps/contract";
+import type { ClusterFacts } from "../../components/stepCommand/contract";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings");

@@ -2,7 +2,7 @@
  * Unsealing a pod with the cluster's key shares, and the error for a node the raft cluster removed (which no unseal
  * or join can take back). Shared by the unseal, join and roll steps and by a forced restore.
  */
-import type { UnsealOutcome } from "../../steps/contract";
+import type { UnsealOutcome } from "../../stepCommand/contract";
 import { shellFixes } from "../../config/configProblems";
 import { dataClaimName } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { executeStep, StepRuntime } from "../../../components/runner/main";
-import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/steps/contract";
+import { StepName, StepParams, stepCommand, stepEnvironment } from "../../../components/stepCommand/contract";
 import { BackgroundProcess, KubectlResult, KubectlRunner, KubectlVaultOps } from "../../../components/runner/kubectl";
 import type { StepContext } from "../../../components/runner/primitives/context";
 import { keyFilePath } from "../../../components/runner/keyFile";

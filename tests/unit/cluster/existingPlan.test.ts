@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import { existingPlan } from "../../../components/cluster/existingPlan";
 import { kubeconfigTarget } from "../../../components/cluster/kubeconfig";
 import { parseSettings } from "../../../components/config/settings";
-import type { ClusterFacts } from "../../../components/steps/contract";
+import type { ClusterFacts } from "../../../components/stepCommand/contract";
 
 const settings = (raw: Record<string, string> = {}) => parseSettings({ cluster: "existing", kubeContext: "prod", ...raw }).settings;
 const FACTS: ClusterFacts = {

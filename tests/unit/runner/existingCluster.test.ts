@@ -10,8 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import { Kubectl, LineFeed } from "../../../components/runner/kubectl";
 import { forwardedPort, portForwardArgs } from "../../../components/runner/portForward";
-import { clusterResourceNamespaceOf, nodeAddressOf, schedulable, storageClassFacts } from "../../../components/runner/steps/clusterFacts";
-import { loadBalancerAddress } from "../../../components/runner/steps/vaultAddress";
+import { clusterResourceNamespaceOf, nodeAddressOf, schedulable, storageClassFacts } from "../../../components/runner/handlers/clusterFacts";
+import { loadBalancerAddress } from "../../../components/runner/handlers/vaultAddress";
 
 const node = (extra: { conditions?: object[]; unschedulable?: boolean; taints?: object[]; addresses?: object[] }) => ({
     spec: { unschedulable: extra.unschedulable, taints: extra.taints },

@@ -17,7 +17,7 @@ import { ingressNginxValues } from "../../../components/ingress/ingressNginxValu
 import { certManagerChartValues } from "../../../components/tls/certManagerMode";
 import { vaultHelmValues } from "../../../components/vault/vaultValues";
 import { checkExistingCluster, KubeTarget } from "../../../scripts/preflightExisting";
-import { CONTROLLER_SELECTOR } from "../../../components/runner/steps/clusterFacts";
+import { CONTROLLER_SELECTOR } from "../../../components/runner/handlers/clusterFacts";
 import { INGRESS_NGINX_CLUSTER_OBJECTS, INGRESS_NGINX_RELEASE } from "../../../components/cluster/helmOwnership";
 import {
     canIArgs,

@@ -2,7 +2,7 @@
  * unseal: submit the threshold of key shares to a sealed Vault and wait until it reports unsealed. The join step
  * (join.ts) ends with the same unseal for a follower (primitives/unseal.ts).
  */
-import type { UnsealOutcome } from "../../steps/contract";
+import type { UnsealOutcome } from "../../stepCommand/contract";
 import { StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { StepContext, waitForApi } from "../primitives/context";

@@ -1,7 +1,7 @@
 /**
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
-import type { PodTemplate } from "../../steps/contract";
+import type { PodTemplate } from "../../stepCommand/contract";
 import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
 import { podNames } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";

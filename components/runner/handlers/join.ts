@@ -2,7 +2,7 @@
  * join: a follower joins the leader's raft cluster (once the leader is active), then is unsealed with the cluster's
  * own threshold.
  */
-import type { UnsealOutcome } from "../../steps/contract";
+import type { UnsealOutcome } from "../../stepCommand/contract";
 import { dataClaimName, podNames } from "../../vault/names";
 import { pollUntil, retrying, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";

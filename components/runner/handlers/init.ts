@@ -1,7 +1,7 @@
 /**
  * init: initialise the leader, once, with the answer on disk before anything else happens to it.
  */
-import type { StepResults, VaultKeys } from "../../steps/contract";
+import type { StepResults, VaultKeys } from "../../stepCommand/contract";
 import { podNames } from "../../vault/names";
 import { shellFixes } from "../../config/configProblems";
 import { handInKeys, readKeyFile, retireKeyFile, writeKeyFile } from "../keyFile";

@@ -29,7 +29,7 @@
  *   ClusterRole, bound to system:authenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so a user who may
  *   not read CRDs still learns whether cert-manager's API exists.
  */
-import type { ClusterFacts, StorageClassFact, UnreadableFact } from "../../steps/contract";
+import type { ClusterFacts, StorageClassFact, UnreadableFact } from "../../stepCommand/contract";
 import { classifyFailure, lastLines } from "../failures";
 import type { KubectlRunner } from "../kubectl";
 import { PollContext, pollUntil, StepError } from "../poll";

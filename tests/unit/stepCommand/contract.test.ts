@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand, stepEnvironment, StepParams } from "../../../components/steps/contract";
+import { ContractError, readStepParams, readStepSecrets, STEP_NAMES, stepCommand, stepEnvironment, StepParams } from "../../../components/stepCommand/contract";
 
 /** One valid parameter set per step, as the program builds them. */
 const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
@@ -94,7 +94,7 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "delete-secrets": ["VAULT_HA_NAMESPACE", "VAULT_HA_SECRET_NAMES", "VAULT_HA_TIMEOUT_SECONDS"],
 };
 
-describe("the step contract (components/steps/contract.ts)", () => {
+describe("the step contract (components/stepCommand/contract.ts)", () => {
     for (const step of STEP_NAMES) {
         it(`${step}: the runner reads back exactly what the program writes, under the variable names states hold`, () => {
             const env = stepEnvironment(step, EXAMPLES[step] as never);

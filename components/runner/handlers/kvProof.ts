@@ -6,7 +6,7 @@
  */
 import * as http from "http";
 import * as https from "https";
-import { ContractError, StepParams } from "../../steps/contract";
+import { ContractError, StepParams } from "../../stepCommand/contract";
 import { PollContext, pollUntil, StepError } from "../poll";
 import { withPortForward } from "../portForward";
 import { Handler, withKubectl } from "../runtime";
