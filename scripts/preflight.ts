@@ -181,11 +181,25 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     // nodePorts is a list in Pulumi.yaml: its fix sets it item by item, which only the settings' fix commands write.
     const listFixes = shellFixes(stack);
     const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, listFixes) : undefined;
+    // A busy ingress port gets a free one in its place (8080.., 8443..), one no other setting uses.
+    const taken = new Set<number>(ports.map(([p]) => p));
+    const freeIngressPort = async (from: number): Promise<number | undefined> => {
+        for (let candidate = from; candidate < from + 20; candidate++) {
+            if (taken.has(candidate) || (await inUse(candidate))) continue;
+            taken.add(candidate);
+            return candidate;
+        }
+        return undefined;
+    };
+    const ingressMoves = new Map<number, number | undefined>();
+    for (const [port, setting] of ports) {
+        if (busy.has(port) && setting !== "nodePorts") ingressMoves.set(port, await freeIngressPort(setting === "ingressHttpPort" ? 8080 : 8443));
+    }
     return ports.map(([port, setting]): Finding => {
         if (!busy.has(port)) return { ok: true, what: `port ${port} is free` };
         const choose =
             setting !== "nodePorts"
-                ? fixes.set(setting, "<port>")
+                ? fixes.set(setting, ingressMoves.get(port) ?? "<port>")
                 : (moveNodePorts ?? `${listFixes.set("nodePorts", ["<free port from 30000-32767>"])} (one set --path per port, uiNodePort one of them)`);
         return {
             ok: false,

@@ -128,7 +128,15 @@ describe("npm run preflight", () => {
         assert.equal(failures.length, 1);
         assert.equal(failures[0].what, "port 443 on localhost is in use");
         // npm run config: it finds the stack and backend from any shell (plain pulumi config set needs them set up).
-        assert.match(failures[0].fix!, /npm run config -- set vault-ha:ingressHttpsPort <port>$/);
+        assert.match(failures[0].fix!, /npm run config -- set vault-ha:ingressHttpsPort 8443$/);
+        // The fix names a free port the settings accept: applied, the configuration loads without a problem.
+        assert.doesNotThrow(() => parseSettings({ ingressHttpsPort: "8443" }));
+        const both = await checkPorts(settings, runner({ kind: { ok: true, stdout: "" } }), async (port) => [80, 443, 8080, 8443].includes(port));
+        assert.deepEqual(
+            both.filter((f) => !f.ok).map((f) => /ingressHttp(s)?Port (\d+)$/.exec(f.fix!)?.[2]),
+            ["8081", "8444"],
+            "the next free port, never one already busy",
+        );
     });
 
     it("skips the port check when the cluster already exists (its own ports are bound)", async () => {
