@@ -9,7 +9,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Registration, runProgramOnce } from "../support/program";
+import { runProgramOnce, registrationState } from "../support/program";
 
 const STACKS: Record<string, Record<string, string>> = {
     "kind-tls": {},
@@ -17,33 +17,12 @@ const STACKS: Record<string, Record<string, string>> = {
     "existing-tls": { cluster: "existing", kubeContext: "prod-eu" },
 };
 
-/** A registration as the engine keeps it in the state, without what the mocks add for the test's own sake. */
-function stateOf(r: Registration) {
-    return {
-        urn: r.urn,
-        custom: r.custom,
-        parent: r.parent,
-        provider: r.provider,
-        providers: r.providers,
-        deletedWith: r.deletedWith,
-        dependencies: [...r.dependencies].sort(),
-        aliases: r.aliases,
-        secretInputs: [...r.secretInputs].sort(),
-        additionalSecretOutputs: r.additionalSecretOutputs,
-        deleteBeforeReplace: r.deleteBeforeReplace,
-        retainOnDelete: r.retainOnDelete,
-        ignoreChanges: r.ignoreChanges,
-        customTimeouts: r.customTimeouts,
-        inputs: r.inputs,
-    };
-}
-
 describe("existing stacks see no change: the program's resources, byte for byte against the golden files", function () {
     this.timeout(60_000);
     for (const [name, config] of Object.entries(STACKS)) {
         it(`${name}: ${JSON.stringify(config)}`, async () => {
             const run = await runProgramOnce(config);
-            const now = JSON.parse(JSON.stringify(run.registrations.map(stateOf).sort((a, b) => a.urn.localeCompare(b.urn))));
+            const now = JSON.parse(JSON.stringify(run.registrations.map(registrationState).sort((a, b) => a.urn.localeCompare(b.urn))));
             const file = path.join(__dirname, "golden", `${name}.json`);
             if (process.env.VAULT_HA_UPDATE_GOLDEN === "1") fs.writeFileSync(file, JSON.stringify(now, null, 1) + "\n");
             const golden = JSON.parse(fs.readFileSync(file, "utf8"));

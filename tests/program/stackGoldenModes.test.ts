@@ -8,7 +8,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { FAKE_FACTS, Registration, runProgram } from "../support/program";
+import { FAKE_FACTS, runProgram, registrationState } from "../support/program";
 
 const EXISTING = { cluster: "existing", kubeContext: "prod-eu" };
 
@@ -37,34 +37,13 @@ const STACKS: Record<string, { config: Record<string, string>; answers?: Record<
     },
 };
 
-/** A registration as the engine keeps it in the state (stackGolden.test.ts' stateOf). */
-function stateOf(r: Registration) {
-    return {
-        urn: r.urn,
-        custom: r.custom,
-        parent: r.parent,
-        provider: r.provider,
-        providers: r.providers,
-        deletedWith: r.deletedWith,
-        dependencies: [...r.dependencies].sort(),
-        aliases: r.aliases,
-        secretInputs: [...r.secretInputs].sort(),
-        additionalSecretOutputs: r.additionalSecretOutputs,
-        deleteBeforeReplace: r.deleteBeforeReplace,
-        retainOnDelete: r.retainOnDelete,
-        ignoreChanges: r.ignoreChanges,
-        customTimeouts: r.customTimeouts,
-        inputs: r.inputs,
-    };
-}
-
 describe("existing stacks see no change, in every mode-dependent choice: byte for byte against the golden files", function () {
     this.timeout(60_000);
     for (const [name, { config, answers }] of Object.entries(STACKS)) {
         it(`${name}: ${JSON.stringify(config)}`, async () => {
             const run = await runProgram(config, [], answers);
             const now = JSON.parse(
-                JSON.stringify({ resources: run.registrations.map(stateOf).sort((a, b) => a.urn.localeCompare(b.urn)), outputs: run.outputs }),
+                JSON.stringify({ resources: run.registrations.map(registrationState).sort((a, b) => a.urn.localeCompare(b.urn)), outputs: run.outputs }),
             );
             const file = path.join(__dirname, "golden", `${name}.json`);
             if (process.env.VAULT_HA_UPDATE_GOLDEN === "1") fs.writeFileSync(file, JSON.stringify(now, null, 1) + "\n");

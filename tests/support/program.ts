@@ -354,3 +354,27 @@ export function runProgramOnce(config: Record<string, string> = {}): Promise<Pro
     }
     return run;
 }
+
+/**
+ * A registration as the engine keeps it in the state, without what the mocks record for the tests' own sake: what the
+ * golden tests (tests/program/stackGolden*.test.ts) compare.
+ */
+export function registrationState(r: Registration) {
+    return {
+        urn: r.urn,
+        custom: r.custom,
+        parent: r.parent,
+        provider: r.provider,
+        providers: r.providers,
+        deletedWith: r.deletedWith,
+        dependencies: [...r.dependencies].sort(),
+        aliases: r.aliases,
+        secretInputs: [...r.secretInputs].sort(),
+        additionalSecretOutputs: r.additionalSecretOutputs,
+        deleteBeforeReplace: r.deleteBeforeReplace,
+        retainOnDelete: r.retainOnDelete,
+        ignoreChanges: r.ignoreChanges,
+        customTimeouts: r.customTimeouts,
+        inputs: r.inputs,
+    };
+}
