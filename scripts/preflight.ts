@@ -23,7 +23,7 @@ import { rawClusterMode, stackHasKubeconfig, withStackKubeconfig } from "../comp
 import { ConfigError, DEFAULT_STACK, FixCommands, Settings, shellFixes } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
-import { checkExistingCluster, configFixes } from "./preflightExisting";
+import { checkExistingCluster } from "./preflightExisting";
 import { runWithArgs } from "./args";
 import { PREFLIGHT_ARGS } from "./preflightArgs";
 import { atLeast, parseVersion, satisfiesRange } from "./versionRanges";
@@ -169,7 +169,7 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     if (clusters.ok && clusters.stdout.split("\n").includes(settings.clusterName)) {
         return [{ ok: true, what: `kind cluster ${settings.clusterName} exists: its host ports are its own` }];
     }
-    const fixes = configFixes(stack);
+    const fixes = shellFixes(stack);
     const ports: Array<[number, "ingressHttpPort" | "ingressHttpsPort" | "nodePorts"]> = [
         [settings.ingressHttpPort, "ingressHttpPort"],
         [settings.ingressHttpsPort, "ingressHttpsPort"],
@@ -178,9 +178,7 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
     const busy = new Set<number>();
     for (const [port] of ports) if (await inUse(port)) busy.add(port);
     const busyNodePorts = settings.nodePorts.filter((p) => busy.has(p));
-    // nodePorts is a list in Pulumi.yaml: its fix sets it item by item, which only the settings' fix commands write.
-    const listFixes = shellFixes(stack);
-    const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, listFixes) : undefined;
+    const moveNodePorts = busyNodePorts.length ? await nodePortsFix(settings, busyNodePorts, inUse, fixes) : undefined;
     // A busy ingress port gets a free one in its place (8080.., 8443..), one no other setting uses.
     const taken = new Set<number>(ports.map(([p]) => p));
     const freeIngressPort = async (from: number): Promise<number | undefined> => {
@@ -200,7 +198,7 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
         const choose =
             setting !== "nodePorts"
                 ? fixes.set(setting, ingressMoves.get(port) ?? "<port>")
-                : (moveNodePorts ?? `${listFixes.set("nodePorts", ["<free port from 30000-32767>"])} (one set --path per port, uiNodePort one of them)`);
+                : (moveNodePorts ?? `${fixes.set("nodePorts", ["<free port from 30000-32767>"])} (one set --path per port, uiNodePort one of them)`);
         return {
             ok: false,
             what: `port ${port} on localhost is in use`,
@@ -274,7 +272,7 @@ export function checkDeployedCluster(settings: Settings, run: Runner, stack: str
             {
                 ok: false,
                 what: `clusterName changed: ${deployed} → ${settings.clusterName}; kind cannot rename a cluster, and pulumi up would delete ${deployed} and everything in it first`,
-                fix: `keep it: ${configFixes(stack).set("clusterName", deployed)}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
+                fix: `keep it: ${shellFixes(stack).set("clusterName", deployed)}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
             },
         ];
     }

@@ -17,7 +17,7 @@ import { ExistingPlan, existingPlan, PlanFixes } from "../components/cluster/exi
 import { helmOwnershipConflict, INGRESS_NGINX_CLUSTER_OBJECTS, INGRESS_NGINX_RELEASE, ObjectMeta } from "../components/cluster/helmOwnership";
 import { canIArgs, describePermission, Permission, requiredPermissions } from "../components/cluster/permissions";
 import { ingressMode } from "../components/config/clusterModes";
-import { AntiAffinity, DEFAULT_STACK, PROJECT, Settings } from "../components/config/settings";
+import { AntiAffinity, PROJECT, Settings, shellFixes } from "../components/config/settings";
 import { INGRESS_CLASS } from "../components/ingress/ingressNginxValues";
 import { ownerLabelValue } from "../components/kind/kindConfig";
 import { KubectlReads, readClusterFacts } from "../components/runner/handlers/clusterFacts";
@@ -25,28 +25,6 @@ import type { Finding, Runner, RunResult } from "../components/cluster/checks";
 import { parseStatefulSet } from "../components/runner/kubectl";
 import type { ClusterFacts } from "../components/stepCommand/contract";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
-
-/** The fix lines the preflight prints, as `set` and `rm` commands. */
-export interface ConfigFixes extends PlanFixes {
-    /** Reads the secret from a file on stdin: its value never reaches an argv. */
-    setSecretFromFile(name: string, file: string): string;
-}
-
-/**
- * Fix lines in the form that works in a plain shell: `npm run config -- set <key> '<value>'` (scripts/config.sh runs
- * pulumi config on the stack and backend `npm run up` uses; it takes the stack from PULUMI_STACK, which a `--stack`
- * among the arguments would not override). A value the shell would change (a JSON list, a space) is single-quoted; a
- * plain word and a `<placeholder>` (for the user to replace) are left bare.
- */
-export function configFixes(stack: string): ConfigFixes {
-    const env = stack === DEFAULT_STACK ? "" : `PULUMI_STACK=${stack} `;
-    const word = (value: string) => (/^[A-Za-z0-9_.:/@+=,-]+$/.test(value) || /^<[^'<>]*>$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
-    return {
-        set: (name, value) => `${env}npm run config -- set ${PROJECT}:${name} ${word(String(value))}`,
-        rm: (name) => `${env}npm run config -- rm ${PROJECT}:${name}`,
-        setSecretFromFile: (name, file) => `${env}npm run config -- set --secret ${PROJECT}:${name} < ${file}`,
-    };
-}
 
 /** Where kubectl finds the cluster: the context, and the stack's own kubeconfig file when it has one. */
 export interface KubeTarget {
@@ -283,7 +261,7 @@ function contexts(run: Runner, target: KubeTarget): { names?: string[]; current?
  * stack in fixes (PULUMI_STACK for any but dev) and in the owner label.
  */
 export async function checkExistingCluster(settings: Settings, run: Runner, target: KubeTarget, stack: string, project = PROJECT): Promise<Finding[]> {
-    const fixes = configFixes(stack);
+    const fixes = shellFixes(stack);
     const setSecret = fixes.setSecretFromFile("kubeconfig", "path/to/kubeconfig");
     const fixContext = fixes.set("kubeContext", "<context>");
 

@@ -22,7 +22,7 @@ export interface ExistingPlan {
     problems: string[];
 }
 
-/** The fix commands a plan names, for the stack at hand (the program's FixCommands or the preflight's configFixes). */
+/** The fix commands a plan names, for the stack at hand (components/config/configProblems.ts FixCommands). */
 export type PlanFixes = Pick<FixCommands, "set" | "rm">;
 
 export function existingPlan(

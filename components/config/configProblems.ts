@@ -30,13 +30,6 @@ export class ConfigError extends Error {
     }
 }
 
-/**
- * How a fix writes its commands. `npm run config` (scripts/config.sh) works in any shell: it uses the backend and stack
- * of `npm run up` (another stack than dev through PULUMI_STACK, as for up). Plain `pulumi config` works only where that
- * backend is logged in and the stack selected.
- */
-export type FixForm = "npm run config" | "pulumi config";
-
 /** A value as one shell word of a fix: a list as quoted JSON (for display; a fix sets a list item by item). */
 export function shellWord(value: string | number | boolean | readonly unknown[]): string {
     return Array.isArray(value) ? `'${JSON.stringify(value)}'` : String(value);
@@ -56,24 +49,23 @@ function itemWord(item: unknown): string {
  */
 export const LIST_SETTINGS: readonly SettingName[] = SETTING_NAMES.filter((name) => Array.isArray(DEFAULTS[name]));
 
-/** The commands of fixes for one stack, in one form; any stack but dev is named. */
+/**
+ * The commands of fixes for one stack, in the form that works in a plain shell: `npm run config` (scripts/config.sh)
+ * uses the backend and stack of `npm run up`, another stack than dev through PULUMI_STACK (a `--stack` among its
+ * arguments would not override it). Plain `pulumi config` works only where that backend is logged in and the stack
+ * selected.
+ */
 export class FixCommands {
     private readonly prefix: string;
-    private readonly flag: string;
 
-    constructor(
-        readonly stack: string = DEFAULT_STACK,
-        readonly form: FixForm = "npm run config",
-    ) {
-        const other = stack !== DEFAULT_STACK;
-        this.prefix = form === "npm run config" ? `${other ? `PULUMI_STACK=${stack} ` : ""}npm run config --` : "pulumi config";
-        this.flag = form === "pulumi config" && other ? ` --stack ${stack}` : "";
+    constructor(readonly stack: string = DEFAULT_STACK) {
+        this.prefix = `${stack !== DEFAULT_STACK ? `PULUMI_STACK=${stack} ` : ""}npm run config --`;
     }
 
     /** Sets a setting; a list setting item by item (see LIST_SETTINGS), a single value there as its only item. */
     set(name: string, value: string | number | boolean | readonly unknown[]): string {
         if ((LIST_SETTINGS as readonly string[]).includes(name)) return this.setList(name, Array.isArray(value) ? value : [value]);
-        return `${this.prefix} set${this.flag} ${PROJECT}:${name} ${shellWord(value)}`;
+        return `${this.prefix} set ${PROJECT}:${name} ${shellWord(value)}`;
     }
 
     /**
@@ -87,11 +79,16 @@ export class FixCommands {
 
     /** Sets one item of a list: `--path` takes the whole key with its index, quoted against the shell's globbing. */
     setItem(name: string, index: number, item: unknown): string {
-        return `${this.prefix} set${this.flag} --path '${PROJECT}:${name}[${index}]' ${itemWord(item)}`;
+        return `${this.prefix} set --path '${PROJECT}:${name}[${index}]' ${itemWord(item)}`;
+    }
+
+    /** Reads the secret from a file on stdin: its value never reaches an argv. */
+    setSecretFromFile(name: string, file: string): string {
+        return `${this.prefix} set --secret ${PROJECT}:${name} < ${file}`;
     }
 
     setSecret(name: string, value: string): string {
-        return `${this.prefix} set${this.flag} --secret ${PROJECT}:${name} ${value}`;
+        return `${this.prefix} set --secret ${PROJECT}:${name} ${value}`;
     }
 
     rm(name: string): string {
@@ -100,11 +97,11 @@ export class FixCommands {
 
     /** Removes a key of any namespace, written as it is stored. */
     rmKey(key: string): string {
-        return `${this.prefix} rm${this.flag} ${key}`;
+        return `${this.prefix} rm ${key}`;
     }
 }
 
-/** The fixes the configuration readers print: the `npm run config` form, which works in a plain shell. */
+/** The fixes the configuration readers print. */
 export function shellFixes(stack: string = DEFAULT_STACK): FixCommands {
-    return new FixCommands(stack, "npm run config");
+    return new FixCommands(stack);
 }

@@ -9,7 +9,6 @@
  * - settingsTable.ts: the README's configuration table, rendered from the declarations.
  */
 export { shellFixes, ConfigError, DEFAULT_STACK, FixCommands, PROJECT, shellWord } from "./configProblems";
-export type { FixForm } from "./configProblems";
 export type { ConfigIssue } from "./configProblems";
 export {
     ADOPTION_SETTINGS,
