@@ -19,15 +19,8 @@ does not exist yet, as up would.
   npm run config -- set vault-ha:workers 5
   npm run config -- set --secret vault-ha:rootToken
   npm run config -- rm vault-ha:workers
-
-flags:
-  -h, --help      print this help and exit (`pulumi config set --help` shows pulumi's own)
-  any other argument goes to `pulumi config`; a flag pulumi does not know is refused before anything runs.
-
-environment:
-  PULUMI_STACK          the stack (default: dev)
-  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
 EOF_USAGE
+  passthrough_usage config argument
 }
 answer_help usage "$@"
 check_pulumi_flags usage "npm run config" "--secret --plaintext --path --json" config -- "$@"

@@ -15,16 +15,8 @@ usage: npm run down [-- <pulumi destroy flags>]
 
 Removes what `npm run up` deployed, from the same stack and backend: on kind the whole kind cluster, on an existing
 cluster vault-ha's objects one by one (never the cluster itself).
-
-flags:
-  -h, --help      print this help and exit
-  any other flag goes to `pulumi destroy` (`pulumi destroy --help` lists them), e.g. --yes, --skip-preview;
-  one pulumi does not know is refused before anything runs.
-
-environment:
-  PULUMI_STACK          the stack (default: dev)
-  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
 EOF_USAGE
+  passthrough_usage destroy flag "--yes, --skip-preview"
 }
 answer_help usage "$@"
 check_pulumi_flags usage "npm run down" "$PULUMI_UP_COMMON_FLAGS" destroy -- "$@"

@@ -72,6 +72,25 @@ answer_help() {
   done
 }
 
+# passthrough_usage PULUMI_COMMAND WORD [EXAMPLES]: the end of the usage of a command that passes its arguments (each
+# a WORD: flag or argument) to `pulumi PULUMI_COMMAND` with the stack and backend of npm run up: what it takes, and the
+# environment it reads.
+passthrough_usage() {
+  local examples=""
+  [ -n "${3:-}" ] && examples=", e.g. $3"
+  cat <<EOF_PASSTHROUGH
+
+flags:
+  -h, --help      print this help and exit
+  any other $2 goes to \`pulumi $1\` (\`pulumi $1 --help\` lists its flags)$examples;
+  a flag pulumi does not know is refused before anything runs.
+
+environment:
+  PULUMI_STACK          the stack (default: dev)
+  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
+EOF_PASSTHROUGH
+}
+
 # usage_error USAGE_FUNCTION MESSAGE: MESSAGE, then the usage, on stderr; exits 2 (a mistake in the arguments).
 usage_error() {
   {

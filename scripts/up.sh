@@ -13,16 +13,8 @@ usage() {
 usage: npm run up [-- <pulumi up flags>]
 
 Checks this machine (and, with cluster: existing, the cluster), then deploys the stack with `pulumi up`.
-
-flags:
-  -h, --help      print this help and exit
-  any other flag goes to `pulumi up` (`pulumi up --help` lists them), e.g. --yes, --skip-preview, --diff, --refresh;
-  one pulumi does not know is refused before anything runs.
-
-environment:
-  PULUMI_STACK          the stack (default: dev)
-  PULUMI_BACKEND_URL    the state backend (default: the project's .pulumi-state/)
 EOF_USAGE
+  passthrough_usage up flag "--yes, --skip-preview, --diff, --refresh"
 }
 answer_help usage "$@"
 check_pulumi_flags usage "npm run up" "$PULUMI_UP_COMMON_FLAGS" up -- "$@"

@@ -206,6 +206,13 @@ ${FAKES.pulumi}`;
                 assert.equal(r.status, 0, `${script}: ${r.stderr}`);
                 assert.ok(r.stdout.startsWith(`usage: ${title}`), `${script}: ${r.stdout}`);
                 assert.match(r.stdout, /-h, --help/);
+                if (script !== "e2e.sh") {
+                    // The pass-through commands share one tail (lib.sh passthrough_usage): the pulumi command and the environment.
+                    const pulumiCommand = { "up.sh": "up", "down.sh": "destroy", "config.sh": "config" }[script];
+                    assert.match(r.stdout, new RegExp(`goes to \`pulumi ${pulumiCommand}\``));
+                    assert.match(r.stdout, /\n {2}PULUMI_BACKEND_URL {4}the state backend/);
+                    assert.doesNotMatch(r.stdout, /\n\n\n/, "one blank line between the parts");
+                }
                 assert.equal(r.stderr, "");
             }
             assert.deepEqual(box.calls(), [], "no tool ran: no preflight, no pulumi");
