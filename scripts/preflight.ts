@@ -18,11 +18,12 @@ import { spawnSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as net from "net";
 import * as path from "path";
-import type { Finding, Runner } from "../components/cluster/checks";
+import type { Runner } from "../components/cluster/checks";
 import { rawClusterMode, stackHasKubeconfig, withStackKubeconfig } from "../components/cluster/stackKubeconfig";
 import { ConfigError, DEFAULT_STACK, FixCommands, Settings, shellFixes } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { KIND_RELEASE } from "../components/config/versions";
+import { Finding, ok, problem, warning } from "../components/problems";
 import { checkExistingCluster } from "./preflightExisting";
 import { runWithArgs } from "./args";
 import { PREFLIGHT_ARGS } from "./preflightArgs";
@@ -30,7 +31,8 @@ import { atLeast, parseVersion, satisfiesRange } from "./versionRanges";
 
 export { atLeast, parseVersion, satisfiesRange };
 
-export type { Finding, Runner, RunResult } from "../components/cluster/checks";
+export type { Runner, RunResult } from "../components/cluster/checks";
+export type { Finding } from "../components/problems";
 
 /**
  * The Node.js versions this project runs on: package.json's engines (the intersection of its dependencies' engines,
@@ -50,19 +52,18 @@ export function nodeFinding(nodeVersion: string, engines = NODE_ENGINES): Findin
     const version = parseVersion(nodeVersion);
     const text = version ? version.join(".") : nodeVersion;
     return version && satisfiesRange(version, engines)
-        ? { ok: true, what: `node ${text}` }
-        : {
-              ok: false,
-              what: `node ${text} is not a supported version (package.json engines: ${engines})`,
-              fix: "install a Node.js release in that range, 22 LTS recommended: https://nodejs.org/en/download",
-          };
+        ? ok(`node ${text}`)
+        : problem(
+              `node ${text} is not a supported version (package.json engines: ${engines})`,
+              "install a Node.js release in that range, 22 LTS recommended: https://nodejs.org/en/download",
+          );
 }
 
 function versionFinding(tool: string, output: { ok: boolean; stdout: string }, minimum: string, install: string): Finding {
     const version = output.ok ? parseVersion(output.stdout) : undefined;
-    if (!version) return { ok: false, what: `${tool}: not found`, fix: install };
+    if (!version) return problem(`${tool}: not found`, install);
     const text = version.join(".");
-    return atLeast(version, minimum) ? { ok: true, what: `${tool} ${text}` } : { ok: false, what: `${tool} ${text} is older than ${minimum}`, fix: install };
+    return atLeast(version, minimum) ? ok(`${tool} ${text}`) : problem(`${tool} ${text} is older than ${minimum}`, install);
 }
 
 /** The tools the preflight knows; `docker` is a running Docker engine, not only its CLI. */
@@ -84,11 +85,12 @@ export function checkTools(run: Runner, nodeVersion = process.version, tools: re
     if (tools.includes("docker")) {
         const docker = run("docker", ["version", "--format", "{{.Server.Version}}"]);
         if (!docker.ok || !parseVersion(docker.stdout)) {
-            findings.push({
-                ok: false,
-                what: "docker: no running Docker engine answered",
-                fix: "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`",
-            });
+            findings.push(
+                problem(
+                    "docker: no running Docker engine answered",
+                    "start Docker (Docker Desktop, colima, or the docker service) and check with `docker info`",
+                ),
+            );
         } else {
             findings.push(versionFinding("docker engine", docker, MINIMUM.docker, "update Docker"));
         }
@@ -102,12 +104,13 @@ export function checkTools(run: Runner, nodeVersion = process.version, tools: re
             `install kind ${KIND_RELEASE}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`,
         );
         findings.push(kind);
-        if (kind.ok && !kind.what.endsWith(MINIMUM.kind)) {
+        if (kind.level === "ok" && !kind.what.endsWith(MINIMUM.kind)) {
             // Newer kind releases usually run older node images, but kind only promises it for the release that built them.
-            findings.push({
-                ok: true,
-                what: `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes`,
-            });
+            findings.push(
+                ok(
+                    `note: the pinned node image was built for kind ${KIND_RELEASE}; if the cluster fails to start, use that release or set kindNodeImage from your kind's release notes`,
+                ),
+            );
         }
     }
     if (tools.includes("kubectl")) {
@@ -167,7 +170,7 @@ export async function nodePortsFix(settings: Settings, busy: number[], inUse: ty
 export async function checkPorts(settings: Settings, run: Runner, inUse = portInUse, stack = DEFAULT_STACK): Promise<Finding[]> {
     const clusters = run("kind", ["get", "clusters"]);
     if (clusters.ok && clusters.stdout.split("\n").includes(settings.clusterName)) {
-        return [{ ok: true, what: `kind cluster ${settings.clusterName} exists: its host ports are its own` }];
+        return [ok(`kind cluster ${settings.clusterName} exists: its host ports are its own`)];
     }
     const fixes = shellFixes(stack);
     const ports: Array<[number, "ingressHttpPort" | "ingressHttpsPort" | "nodePorts"]> = [
@@ -194,16 +197,12 @@ export async function checkPorts(settings: Settings, run: Runner, inUse = portIn
         if (busy.has(port) && setting !== "nodePorts") ingressMoves.set(port, await freeIngressPort(setting === "ingressHttpPort" ? 8080 : 8443));
     }
     return ports.map(([port, setting]): Finding => {
-        if (!busy.has(port)) return { ok: true, what: `port ${port} is free` };
+        if (!busy.has(port)) return ok(`port ${port} is free`);
         const choose =
             setting !== "nodePorts"
                 ? fixes.set(setting, ingressMoves.get(port) ?? "<port>")
                 : (moveNodePorts ?? `${fixes.set("nodePorts", ["<free port from 30000-32767>"])} (one set --path per port, uiNodePort one of them)`);
-        return {
-            ok: false,
-            what: `port ${port} on localhost is in use`,
-            fix: `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: ${choose}`,
-        };
+        return problem(`port ${port} on localhost is in use`, `stop what listens there (\`sudo lsof -i :${port}\`) or choose another port: ${choose}`);
     });
 }
 
@@ -226,13 +225,12 @@ export function checkClusterNodes(settings: Settings, run: Runner): Finding[] {
         .filter((f) => f[0])
         .sort((a, b) => a[0].localeCompare(b[0]));
     const stopped = containers.filter(([, state]) => state !== "running");
-    if (!stopped.length) return [{ ok: true, what: `kind cluster ${name}: its ${containers.length} node containers are running` }];
+    if (!stopped.length) return [ok(`kind cluster ${name}: its ${containers.length} node containers are running`)];
     return [
-        {
-            ok: false,
-            what: `kind cluster ${name}: node containers not running: ${stopped.map(([n, state]) => `${n} (${state ?? "unknown"})`).join(", ")}`,
-            fix: `start them (Docker must be running), then run again: docker start ${stopped.map(([n]) => n).join(" ")}`,
-        },
+        problem(
+            `kind cluster ${name}: node containers not running: ${stopped.map(([n, state]) => `${n} (${state ?? "unknown"})`).join(", ")}`,
+            `start them (Docker must be running), then run again: docker start ${stopped.map(([n]) => n).join(" ")}`,
+        ),
     ];
 }
 
@@ -260,23 +258,21 @@ export function checkDeployedCluster(settings: Settings, run: Runner, stack: str
     const flag = stack === "dev" ? "" : ` --stack ${stack}`;
     if (!ps.stdout.trim()) {
         return [
-            {
-                ok: false,
-                what: `kind cluster ${deployed} is gone: stack ${stack} deployed it and its state still holds it, but Docker has no node container of it (deleted with kind delete cluster, or Docker was reset)`,
-                fix: `pulumi destroy${flag} (it works with the cluster gone), then npm run up; restore a snapshot afterwards if you took one (npm run restore -- FILE)`,
-            },
+            problem(
+                `kind cluster ${deployed} is gone: stack ${stack} deployed it and its state still holds it, but Docker has no node container of it (deleted with kind delete cluster, or Docker was reset)`,
+                `pulumi destroy${flag} (it works with the cluster gone), then npm run up; restore a snapshot afterwards if you took one (npm run restore -- FILE)`,
+            ),
         ];
     }
     if (deployed !== settings.clusterName) {
         return [
-            {
-                ok: false,
-                what: `clusterName changed: ${deployed} → ${settings.clusterName}; kind cannot rename a cluster, and pulumi up would delete ${deployed} and everything in it first`,
-                fix: `keep it: ${shellFixes(stack).set("clusterName", deployed)}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
-            },
+            problem(
+                `clusterName changed: ${deployed} → ${settings.clusterName}; kind cannot rename a cluster, and pulumi up would delete ${deployed} and everything in it first`,
+                `keep it: ${shellFixes(stack).set("clusterName", deployed)}; or rebuild: take a snapshot (npm run snapshot), pulumi destroy${flag}, npm run up, restore it (npm run restore -- FILE)`,
+            ),
         ];
     }
-    return [{ ok: true, what: `kind cluster ${deployed} of stack ${stack} exists` }];
+    return [ok(`kind cluster ${deployed} of stack ${stack} exists`)];
 }
 
 /**
@@ -287,8 +283,8 @@ export function checkStackSettings(stack: string, projectDir: string): { setting
     const { settings, warnings } = readStackSettings(stack, projectDir);
     const file = `Pulumi.${stack.split("/").pop()}.yaml`;
     const findings: Finding[] = warnings.length
-        ? warnings.map((what) => ({ ok: true, warn: true, what: `configuration: ${what}` }))
-        : [{ ok: true, what: `configuration: the settings of stack ${stack} (${file}) are valid, with no warning` }];
+        ? warnings.map((what) => warning(`configuration: ${what}`))
+        : [ok(`configuration: the settings of stack ${stack} (${file}) are valid, with no warning`)];
     return { settings, findings };
 }
 
@@ -358,9 +354,16 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     ]);
 }
 
+const MARKS: Record<Finding["level"], string> = { ok: "ok  ", warn: "warn", problem: "FAIL" };
+
+/** A finding as the preflight prints it: its mark and what, and a fix on the line below. */
+export function reportLine(f: Finding): string {
+    return `${MARKS[f.level]} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`;
+}
+
 function report(findings: Finding[]): void {
-    for (const f of findings) console.log(`${f.ok ? (f.warn ? "warn" : "ok  ") : "FAIL"} ${f.what}${f.fix ? `\n       fix: ${f.fix}` : ""}`);
-    if (findings.some((f) => !f.ok)) {
+    for (const f of findings) console.log(reportLine(f));
+    if (findings.some((f) => f.level === "problem")) {
         console.error("\npreflight: fix the items marked FAIL, then run again.");
         process.exit(1);
     }

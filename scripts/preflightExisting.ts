@@ -21,10 +21,11 @@ import { AntiAffinity, PROJECT, Settings, shellFixes } from "../components/confi
 import { INGRESS_CLASS } from "../components/ingress/ingressNginxValues";
 import { ownerLabelValue } from "../components/kind/kindConfig";
 import { KubectlReads, readClusterFacts } from "../components/runner/handlers/clusterFacts";
-import type { Finding, Runner, RunResult } from "../components/cluster/checks";
+import type { Runner, RunResult } from "../components/cluster/checks";
 import { parseStatefulSet } from "../components/runner/kubectl";
 import type { ClusterFacts } from "../components/stepCommand/contract";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
+import { Finding, ok, problem } from "../components/problems";
 
 /** Where kubectl finds the cluster: the context, and the stack's own kubeconfig file when it has one. */
 export interface KubeTarget {
@@ -71,11 +72,10 @@ export async function readFacts(settings: Settings, run: Runner, target: KubeTar
         return { facts: await readClusterFacts(kubectl, settings.certManagerNamespace) };
     } catch (err) {
         return {
-            failed: {
-                ok: false,
-                what: `could not read the nodes, StorageClasses and cert-manager of ${describeTarget(target)}: ${(err as Error).message}`,
-                fix: `run kubectl ${hintFlags(target)}get nodes and fix what it reports, then run again`,
-            },
+            failed: problem(
+                `could not read the nodes, StorageClasses and cert-manager of ${describeTarget(target)}: ${(err as Error).message}`,
+                `run kubectl ${hintFlags(target)}get nodes and fix what it reports, then run again`,
+            ),
         };
     }
 }
@@ -105,25 +105,9 @@ export function runningChoices(settings: Settings, run: Runner, target: KubeTarg
     }
 }
 
-/**
- * A sentence of the plan as a finding: "<what>. Fix: <how>" (the plan's own problems), or certManagerPlan's "<what>.
- * <how>."; a warning without a fix is all "what".
- */
-function asFinding(sentence: string, ok: boolean): Finding {
-    const marker = sentence.indexOf(" Fix: ");
-    if (marker >= 0) return { ok, ...(ok ? { warn: true } : {}), what: sentence.slice(0, marker).replace(/\.$/, ""), fix: sentence.slice(marker + 6) };
-    if (ok) return { ok, warn: true, what: sentence };
-    const [what, ...rest] = sentence.split(/(?<=\.) /);
-    return { ok, what: what.replace(/\.$/, ""), fix: rest.join(" ") || "see the message" };
-}
-
 /** What the up's plan says of this cluster: what it settled ("ok"), its warnings, and the problems that stop it. */
 export function planFindings(plan: ExistingPlan): Finding[] {
-    return [
-        ...plan.decided.map((what): Finding => ({ ok: true, what })),
-        ...plan.warnings.map((w) => asFinding(w, true)),
-        ...plan.problems.map((p) => asFinding(p, false)),
-    ];
+    return [...plan.decided, ...plan.warnings, ...plan.problems];
 }
 
 /**
@@ -145,35 +129,34 @@ export function checkPermissions(permissions: Permission[], run: Runner, target:
             continue;
         }
         if (/^no\b/.test(said)) {
-            denied.push({
-                ok: false,
-                what: `${describeTarget(target)} may not ${describePermission(p)} (kubectl auth can-i: ${said.split("\n")[0]}); needed because ${p.why}`,
-                fix: `ask the cluster's admin for it (check with: kubectl ${hintFlags(target)}${canIArgs(p).join(" ")}), or use a context that has it: ${fixContext}`,
-            });
+            denied.push(
+                problem(
+                    `${describeTarget(target)} may not ${describePermission(p)} (kubectl auth can-i: ${said.split("\n")[0]}); needed because ${p.why}`,
+                    `ask the cluster's admin for it (check with: kubectl ${hintFlags(target)}${canIArgs(p).join(" ")}), or use a context that has it: ${fixContext}`,
+                ),
+            );
         } else {
-            denied.push({
-                ok: false,
-                what: `could not ask whether ${describeTarget(target)} may ${describePermission(p)}${reason(answer)}`,
-                fix: `run kubectl ${hintFlags(target)}${canIArgs(p).join(" ")} and fix what it reports`,
-            });
+            denied.push(
+                problem(
+                    `could not ask whether ${describeTarget(target)} may ${describePermission(p)}${reason(answer)}`,
+                    `run kubectl ${hintFlags(target)}${canIArgs(p).join(" ")} and fix what it reports`,
+                ),
+            );
         }
     }
-    return denied.length
-        ? denied
-        : [{ ok: true, what: `${describeTarget(target)} may create what the up needs (${allowed.length} kubectl auth can-i checks)` }];
+    return denied.length ? denied : [ok(`${describeTarget(target)} may create what the up needs (${allowed.length} kubectl auth can-i checks)`)];
 }
 
 function checkIngressClass(settings: Settings, run: Runner, target: KubeTarget, fixes: PlanFixes): Finding[] {
     if (ingressMode(settings) !== "existing") return [];
     const name = settings.ingressClassName;
     const found = run("kubectl", [...targetFlags(target), "get", "ingressclasses", name, "--ignore-not-found", "-o", "name"]);
-    if (found.ok && found.stdout.trim()) return [{ ok: true, what: `IngressClass ${name} exists` }];
+    if (found.ok && found.stdout.trim()) return [ok(`IngressClass ${name} exists`)];
     return [
-        {
-            ok: false,
-            what: `ingress is existing, but ${describeTarget(target)} has no IngressClass ${name}`,
-            fix: `${fixes.set("ingressClassName", "<a class from kubectl get ingressclasses>")}, or ${fixes.set("ingress", "install")}, or ${fixes.set("ingress", "none")}`,
-        },
+        problem(
+            `ingress is existing, but ${describeTarget(target)} has no IngressClass ${name}`,
+            `${fixes.set("ingressClassName", "<a class from kubectl get ingressclasses>")}, or ${fixes.set("ingress", "install")}, or ${fixes.set("ingress", "none")}`,
+        ),
     ];
 }
 
@@ -211,30 +194,31 @@ export function checkIngressNginxCollision(settings: Settings, run: Runner, targ
     }
     const findings: Finding[] = [];
     if (taken.length) {
-        findings.push({
-            ok: false,
-            what:
+        findings.push(
+            problem(
                 `ingress is install, but ${describeTarget(target)} already has ${taken.join(", ")}: Helm would stop the up half-way, ` +
-                `"exists and cannot be imported into the current release" (vault-ha installs ingress-nginx as release ${INGRESS_NGINX_RELEASE} in namespace ${ns})`,
-            fix:
+                    `"exists and cannot be imported into the current release" (vault-ha installs ingress-nginx as release ${INGRESS_NGINX_RELEASE} in namespace ${ns})`,
                 `use the ingress controller that is there: ${fixes.set("ingress", "existing")} and ${fixes.set("ingressClassName", "<its class, from kubectl get ingressclasses>")}` +
-                ` (with TLS its controller must run with --enable-ssl-passthrough), or remove the other installation${owners.size ? ` (${[...owners].join("; ")})` : ""}`,
-        });
+                    ` (with TLS its controller must run with --enable-ssl-passthrough), or remove the other installation${owners.size ? ` (${[...owners].join("; ")})` : ""}`,
+            ),
+        );
     }
     if (unreadable.length) {
-        findings.push({
-            ok: false,
-            what: `could not read whether ${describeTarget(target)} already has ingress-nginx's cluster-wide objects (Helm reads them before it installs): ${unreadable.join("; ")}`,
-            fix: `run kubectl ${hintFlags(target)}get ingressclasses ${INGRESS_CLASS} and fix what it reports, or ${fixes.set("ingress", "existing")}`,
-        });
+        findings.push(
+            problem(
+                `could not read whether ${describeTarget(target)} already has ingress-nginx's cluster-wide objects (Helm reads them before it installs): ${unreadable.join("; ")}`,
+                `run kubectl ${hintFlags(target)}get ingressclasses ${INGRESS_CLASS} and fix what it reports, or ${fixes.set("ingress", "existing")}`,
+            ),
+        );
     }
     if (!findings.length) {
-        findings.push({
-            ok: true,
-            what: `ingress-nginx: no other installation has IngressClass ${INGRESS_CLASS} or its cluster-wide objects (${INGRESS_NGINX_CLUSTER_OBJECTS.slice(1)
-                .map((o) => `${o.kind} ${o.name}`)
-                .join(", ")})`,
-        });
+        findings.push(
+            ok(
+                `ingress-nginx: no other installation has IngressClass ${INGRESS_CLASS} or its cluster-wide objects (${INGRESS_NGINX_CLUSTER_OBJECTS.slice(1)
+                    .map((o) => `${o.kind} ${o.name}`)
+                    .join(", ")})`,
+            ),
+        );
     }
     return findings;
 }
@@ -268,28 +252,26 @@ export async function checkExistingCluster(settings: Settings, run: Runner, targ
     const ctx = contexts(run, target);
     if (!ctx.names) {
         return [
-            {
-                ok: false,
-                what: `kubectl cannot read ${target.kubeconfigFile ? "the kubeconfig in vault-ha:kubeconfig" : "your kubeconfig (KUBECONFIG or ~/.kube/config)"}${ctx.error}`,
-                fix: target.kubeconfigFile
+            problem(
+                `kubectl cannot read ${target.kubeconfigFile ? "the kubeconfig in vault-ha:kubeconfig" : "your kubeconfig (KUBECONFIG or ~/.kube/config)"}${ctx.error}`,
+                target.kubeconfigFile
                     ? `set it again from a working file: ${setSecret}`
                     : `check it with kubectl config view, or give the stack a kubeconfig of its own: ${setSecret}`,
-            },
+            ),
         ];
     }
     const context = target.context || ctx.current || "";
     if (!context || !ctx.names.includes(context)) {
         const known = ctx.names.length ? `the contexts there: ${ctx.names.join(", ")}` : "it has no context";
         return [
-            {
-                ok: false,
-                what: target.context
+            problem(
+                target.context
                     ? `kubeContext ${target.context} is not a context of ${target.kubeconfigFile ? "the kubeconfig in vault-ha:kubeconfig" : "your kubeconfig"} (${known})`
                     : `the kubeconfig in vault-ha:kubeconfig has no current context (${known})`,
-                fix: ctx.names.length
+                ctx.names.length
                     ? fixes.set("kubeContext", ctx.names.length === 1 ? ctx.names[0] : "<one of them>")
                     : "add the cluster to your kubeconfig (your provider's CLI does it, e.g. aws eks update-kubeconfig)",
-            },
+            ),
         ];
     }
 
@@ -304,24 +286,22 @@ export async function checkExistingCluster(settings: Settings, run: Runner, targ
     }
     if (!server) {
         return [
-            {
-                ok: false,
-                what: `the API server of ${describeTarget(target)} does not answer${reason(version)}`,
-                fix: `check the cluster, the network and your credentials (kubectl ${hintFlags(target)}get --raw /readyz), or use another context: ${fixContext}`,
-            },
+            problem(
+                `the API server of ${describeTarget(target)} does not answer${reason(version)}`,
+                `check the cluster, the network and your credentials (kubectl ${hintFlags(target)}get --raw /readyz), or use another context: ${fixContext}`,
+            ),
         ];
     }
     const ready = run("kubectl", [...targetFlags(target), "--request-timeout=10s", "get", "--raw", "/readyz"]);
     if (!ready.ok || ready.stdout.trim() !== "ok") {
         return [
-            {
-                ok: false,
-                what: `the API server of ${describeTarget(target)} (Kubernetes ${server}) is not ready${reason(ready)}`,
-                fix: `wait for it, or read what is not ready: kubectl ${hintFlags(target)}get --raw '/readyz?verbose'`,
-            },
+            problem(
+                `the API server of ${describeTarget(target)} (Kubernetes ${server}) is not ready${reason(ready)}`,
+                `wait for it, or read what is not ready: kubectl ${hintFlags(target)}get --raw '/readyz?verbose'`,
+            ),
         ];
     }
-    findings.push({ ok: true, what: `${describeTarget(target)} answers: Kubernetes ${server}` });
+    findings.push(ok(`${describeTarget(target)} answers: Kubernetes ${server}`));
 
     // The program's owner: the project and the stack's own name (pulumi.getStack() drops an org/project/ prefix).
     const owner = ownerLabelValue(project, stack.split("/").pop() ?? stack);

@@ -1,6 +1,7 @@
 /**
- * What a check of this machine or of a cluster reports (npm run preflight: scripts/preflight.ts and
- * scripts/preflightExisting.ts), and how it runs a command: synchronously, its output kept for the message.
+ * How a check of this machine or of a cluster (npm run preflight: scripts/preflight.ts and
+ * scripts/preflightExisting.ts) runs a command: synchronously, its output kept for the message. What it reports is a
+ * Finding (components/problems.ts).
  */
 export interface RunResult {
     ok: boolean;
@@ -9,11 +10,3 @@ export interface RunResult {
     stderr?: string;
 }
 export type Runner = (command: string, args: string[]) => RunResult;
-
-export interface Finding {
-    ok: boolean;
-    what: string;
-    fix?: string;
-    /** ok, but worth reading: printed as "warn", and the preflight still passes. */
-    warn?: boolean;
-}

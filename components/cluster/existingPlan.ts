@@ -7,6 +7,7 @@
 import type { ClusterFacts } from "../stepCommand/contract";
 import { AntiAffinity, FixCommands, Settings } from "../config/settings";
 import { vaultServiceType } from "../config/clusterModes";
+import { ok, Ok, problem, Problem, warning, Warning } from "../problems";
 import { CertManagerPlan, certManagerPlan } from "../tls/certManagerMode";
 
 export interface ExistingPlan {
@@ -15,11 +16,12 @@ export interface ExistingPlan {
     certManager?: Exclude<CertManagerPlan, { action: "error" }>;
     /** Where a NodePort is reached from outside, with vaultServiceType NodePort. */
     nodeAddress?: string;
-    /** What was settled without a warning or a problem, one sentence each (the preflight prints them as "ok"). */
-    decided: string[];
-    warnings: string[];
-    /** Each a whole sentence with its fix; any of them stops the up. */
-    problems: string[];
+    /** What was settled without a warning or a problem (the preflight prints them as "ok"). */
+    decided: Ok[];
+    /** The up logs them; the preflight prints them as "warn". */
+    warnings: Warning[];
+    /** Any of them stops the up, as a configuration problem does (nothing is created); the preflight's FAILs. */
+    problems: Problem[];
 }
 
 /** The fix commands a plan names, for the stack at hand (components/config/configProblems.ts FixCommands). */
@@ -33,9 +35,9 @@ export function existingPlan(
     /** What the running StatefulSet has (the pod-templates step); absent before the first install. */
     running: { antiAffinity?: AntiAffinity } = {},
 ): ExistingPlan {
-    const decided: string[] = [];
-    const warnings: string[] = [];
-    const problems: string[] = [];
+    const decided: Ok[] = [];
+    const warnings: Warning[] = [];
+    const problems: Problem[] = [];
     // How many warnings and problems so far: a choice that added none is reported as "decided".
     const remarks = () => warnings.length + problems.length;
     const cannotRead = facts.unreadable.map((u) => u.message);
@@ -49,8 +51,11 @@ export function existingPlan(
         antiAffinity = s.antiAffinity;
         if (antiAffinity === "required" && nodes !== undefined && nodes < s.vaultReplicas) {
             problems.push(
-                `vault-ha:antiAffinity is required, but the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods: ` +
-                    `${s.vaultReplicas - nodes} would stay Pending. Fix: add nodes, or ${fixes.set("vaultReplicas", Math.max(1, nodes))}, or ${fixes.set("antiAffinity", "preferred")}`,
+                problem(
+                    `vault-ha:antiAffinity is required, but the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods: ` +
+                        `${s.vaultReplicas - nodes} would stay Pending`,
+                    `add nodes, or ${fixes.set("vaultReplicas", Math.max(1, nodes))}, or ${fixes.set("antiAffinity", "preferred")}`,
+                ),
             );
         }
     } else if (running.antiAffinity !== undefined) {
@@ -59,32 +64,42 @@ export function existingPlan(
         antiAffinity = running.antiAffinity;
         if (antiAffinity === "preferred" && nodes !== undefined && nodes >= s.vaultReplicas) {
             warnings.push(
-                `the cluster now has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, but they keep the preferred anti-affinity they were made with. ` +
-                    `To make one pod per node required (the up rolls the pods): ${fixes.set("antiAffinity", "required")}`,
+                warning(
+                    `the cluster now has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, but they keep the preferred anti-affinity they were made with. ` +
+                        `To make one pod per node required (the up rolls the pods): ${fixes.set("antiAffinity", "required")}`,
+                ),
             );
         } else if (antiAffinity === "required" && nodes !== undefined && nodes < s.vaultReplicas) {
             warnings.push(
-                `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods that require one node each: a pod that is replaced now stays Pending until a node is free. ` +
-                    `Add nodes, or ${fixes.set("antiAffinity", "preferred")} (the up rolls the pods)`,
+                warning(
+                    `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods that require one node each: a pod that is replaced now stays Pending until a node is free. ` +
+                        `Add nodes, or ${fixes.set("antiAffinity", "preferred")} (the up rolls the pods)`,
+                ),
             );
         }
     } else if (nodes === undefined) {
         antiAffinity = "preferred";
-        warnings.push(`vault-ha:antiAffinity is auto, but the nodes could not be read, so it is preferred (pods may share a node). ${cannotRead.join(" ")}`);
+        warnings.push(
+            warning(`vault-ha:antiAffinity is auto, but the nodes could not be read, so it is preferred (pods may share a node). ${cannotRead.join(" ")}`),
+        );
     } else if (nodes >= s.vaultReplicas) {
         antiAffinity = "required";
     } else {
         antiAffinity = "preferred";
         warnings.push(
-            `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, so one pod per node is preferred, not required: ` +
-                `losing a node that holds two raft voters can lose quorum. Add nodes (the next up makes it required, which rolls the pods), or ${fixes.set("antiAffinity", "preferred")} to keep it so`,
+            warning(
+                `the cluster has ${nodes} schedulable node(s) for ${s.vaultReplicas} Vault pods, so one pod per node is preferred, not required: ` +
+                    `losing a node that holds two raft voters can lose quorum. Add nodes (the next up makes it required, which rolls the pods), or ${fixes.set("antiAffinity", "preferred")} to keep it so`,
+            ),
         );
     }
 
     if (remarks() === beforeNodes && nodes !== undefined) {
         decided.push(
-            `${nodes} schedulable node${nodes === 1 ? "" : "s"} for ${s.vaultReplicas} Vault pods: ` +
-                (antiAffinity === "required" ? "one pod per node (anti-affinity required)" : "pods may share a node (anti-affinity preferred)"),
+            ok(
+                `${nodes} schedulable node${nodes === 1 ? "" : "s"} for ${s.vaultReplicas} Vault pods: ` +
+                    (antiAffinity === "required" ? "one pod per node (anti-affinity required)" : "pods may share a node (anti-affinity preferred)"),
+            ),
         );
     }
 
@@ -93,18 +108,23 @@ export function existingPlan(
     const beforeClasses = remarks();
     if (classes === undefined) {
         warnings.push(
-            `the StorageClasses could not be read, so ${s.storageClass ? `storageClass ${s.storageClass}` : "a default StorageClass"} is not checked. ${cannotRead.join(" ")}`,
+            warning(
+                `the StorageClasses could not be read, so ${s.storageClass ? `storageClass ${s.storageClass}` : "a default StorageClass"} is not checked. ${cannotRead.join(" ")}`,
+            ),
         );
     } else if (s.storageClass !== "" && !classes.some((c) => c.name === s.storageClass)) {
         problems.push(
-            `vault-ha:storageClass ${s.storageClass} does not exist in the cluster (it has ${classes.map((c) => c.name).join(", ") || "none"}). ` +
-                `Fix: ${classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass"}${classes.some((c) => c.isDefault) ? `, or ${fixes.rm("storageClass")} for the default` : ""}`,
+            problem(
+                `vault-ha:storageClass ${s.storageClass} does not exist in the cluster (it has ${classes.map((c) => c.name).join(", ") || "none"})`,
+                `${classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass"}${classes.some((c) => c.isDefault) ? `, or ${fixes.rm("storageClass")} for the default` : ""}`,
+            ),
         );
     } else if (s.storageClass === "" && !classes.some((c) => c.isDefault)) {
         problems.push(
-            `the cluster has no default StorageClass, so the raft volumes would stay Pending. Fix: ${
-                classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass (and mark it default)"
-            }`,
+            problem(
+                "the cluster has no default StorageClass, so the raft volumes would stay Pending",
+                classes.length > 0 ? fixes.set("storageClass", classes[0].name) : "create a StorageClass (and mark it default)",
+            ),
         );
     }
 
@@ -112,9 +132,11 @@ export function existingPlan(
         const defaults = classes.filter((c) => c.isDefault).map((c) => c.name);
         // Several defaults: Kubernetes uses the newest (since 1.26); all are named.
         decided.push(
-            s.storageClass !== ""
-                ? `StorageClass ${s.storageClass} exists`
-                : `storageClass not set: the raft volumes use the default StorageClass ${defaults.join(", ")}`,
+            ok(
+                s.storageClass !== ""
+                    ? `StorageClass ${s.storageClass} exists`
+                    : `storageClass not set: the raft volumes use the default StorageClass ${defaults.join(", ")}`,
+            ),
         );
     }
 
@@ -123,10 +145,12 @@ export function existingPlan(
         nodeAddress = facts.nodeAddress;
         if (nodeAddress === undefined) {
             problems.push(
-                `vault-ha:vaultServiceType is NodePort, but no schedulable node's address could be read to reach it at. Fix: ` +
+                problem(
+                    "vault-ha:vaultServiceType is NodePort, but no schedulable node's address could be read to reach it at",
                     `${fixes.set("vaultServiceType", "LoadBalancer")}, or ${fixes.set("vaultServiceType", "ClusterIP")} (a port-forward)`,
+                ),
             );
-        } else decided.push(`vaultServiceType NodePort: Vault is reached at node address ${nodeAddress}`);
+        } else decided.push(ok(`vaultServiceType NodePort: Vault is reached at node address ${nodeAddress}`));
     }
 
     let certManager: ExistingPlan["certManager"];
@@ -141,21 +165,24 @@ export function existingPlan(
     if (s.tls && s.certManager === "existing" && facts.certManager.namespace === undefined && facts.unreadable.some((u) => u.resource === "deployments.apps")) {
         // Told it runs, and not allowed to look: the webhook gate (a dry-run Issuer) is the proof that it serves.
         certManager = { action: "use-existing", namespace: s.certManagerNamespace };
-        warnings.push(`certManager is existing and its webhook could not be looked for; the up waits until cert-manager admits a dry-run Issuer instead`);
+        warnings.push(
+            warning("certManager is existing and its webhook could not be looked for; the up waits until cert-manager admits a dry-run Issuer instead"),
+        );
     } else if (unseen) {
+        const hidden = facts.unreadable.filter((u) => u.resource === "deployments.apps").map((u) => u.message);
         problems.push(
-            `cert-manager's CRDs are in the cluster, but whether its webhook runs could not be seen (${facts.unreadable
-                .filter((u) => u.resource === "deployments.apps")
-                .map((u) => u.message)
-                .join(" ")}), so vault-ha will not install a second one. Fix: ${fixes.set("certManager", "existing")} if cert-manager runs, ` +
-                `or ${fixes.set("certManagerNamespace", "<its namespace>")} so it is looked for there, or use a context that may list deployments`,
+            problem(
+                `cert-manager's CRDs are in the cluster, but whether its webhook runs could not be seen (${hidden.join(" ")}), so vault-ha will not install a second one`,
+                `${fixes.set("certManager", "existing")} if cert-manager runs, ` +
+                    `or ${fixes.set("certManagerNamespace", "<its namespace>")} so it is looked for there, or use a context that may list deployments`,
+            ),
         );
     } else if (s.tls) {
         const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster);
-        if (plan.action === "error") problems.push(plan.message);
+        if (plan.action === "error") problems.push(plan.problem);
         else {
             certManager = plan;
-            decided.push(describeCertManager(plan, facts.certManager));
+            decided.push(ok(describeCertManager(plan, facts.certManager)));
         }
     }
 

@@ -8,7 +8,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT } from "../config/settings";
-import type { Finding, Runner } from "./checks";
+import { Finding, warning } from "../problems";
+import type { Runner } from "./checks";
 
 /** The `config:` map of Pulumi.<stack>.yaml as written, or {} when there is none or it is not YAML. */
 function rawStackConfig(stack: string, projectDir: string): Record<string, unknown> {
@@ -61,12 +62,10 @@ export async function withStackKubeconfig(
     }
     if (typeof value !== "string" || !value.trim()) {
         return [
-            {
-                ok: true,
-                warn: true,
-                what: `the cluster is not checked: the stack's kubeconfig (the secret ${PROJECT}:kubeconfig) could not be read without the stack's passphrase`,
-                fix: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run the preflight again",
-            },
+            warning(
+                `the cluster is not checked: the stack's kubeconfig (the secret ${PROJECT}:kubeconfig) could not be read without the stack's passphrase`,
+                "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run the preflight again",
+            ),
         ];
     }
     const dir = mkdtempSync(path.join(tmpdir(), "vault-ha-preflight-"));

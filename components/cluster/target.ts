@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigIssue, FixCommands, Settings } from "../config/settings";
+import { ConfigError, FixCommands, Settings } from "../config/settings";
 import { KindCluster } from "../kind/kindCluster";
 import { kindConfigYaml } from "../kind/kindConfig";
 import { kindShape } from "../kind/kindShape";
@@ -14,6 +14,7 @@ import { ClusterFacts, parseStepResult, stepCommand, stepEnvironment } from "../
 import { Logging, projectDir } from "../stepCommand/stepResource";
 import { ExistingCluster } from "./existingCluster";
 import { ExistingPlan, existingPlan } from "./existingPlan";
+import { findingLine, problem } from "../problems";
 import { KUBECONFIG_ENV, KUBECONFIG_SCRIPT, kubeconfigTarget } from "./kubeconfig";
 import { VAULT_RELEASE_NAME } from "../vault/names";
 
@@ -43,17 +44,6 @@ export function kindTarget(settings: Settings, owner: string): Target {
     return { provider: kind.provider, kubeconfig: kind.kubeconfig, kubeContext: kind.kubeContext, clusterName: kind.clusterName, deletedWith: kind.command };
 }
 
-/** A problem the live cluster has with the configuration, reported like a configuration mistake: nothing is created. */
-function refuse(problems: string[]): never {
-    const issues: ConfigIssue[] = problems.map((text) => {
-        const at = text.indexOf(" Fix: ");
-        return at < 0
-            ? { problem: text.replace(/\.$/, ""), fix: "see the README's On your own cluster" }
-            : { problem: text.slice(0, at).replace(/\.$/, ""), fix: text.slice(at + 6) };
-    });
-    throw new ConfigError(issues);
-}
-
 /**
  * Reads the user's cluster before anything is registered: its one-context kubeconfig, then what it offers (nodes,
  * storage classes, cert-manager). Both run on every preview and up, and a cluster that does not answer stops the
@@ -76,9 +66,11 @@ export async function existingTarget(settings: Settings, givenKubeconfig: string
         .catch((err: Error) => {
             // kubectl's own words are on stderr, which Pulumi shows; this says what was being read and the way out.
             const what = settings.kubeContext ? `context ${settings.kubeContext}` : "the current context";
-            refuse([
-                `could not read ${what} from ${where} with kubectl config view (${err.message.split("\n")[0] || "kubectl failed"}). ` +
-                    `Fix: kubectl config get-contexts -o name, then ${fixes.set("kubeContext", "<one of them>")}`,
+            throw new ConfigError([
+                problem(
+                    `could not read ${what} from ${where} with kubectl config view (${err.message.split("\n")[0] || "kubectl failed"})`,
+                    `kubectl config get-contexts -o name, then ${fixes.set("kubeContext", "<one of them>")}`,
+                ),
             ]);
         });
     const target = kubeconfigTarget(flattened.stdout, settings.kubeContext ? `context ${settings.kubeContext} of ${where}` : where);
@@ -117,8 +109,9 @@ export async function existingTarget(settings: Settings, givenKubeconfig: string
     );
 
     const plan = existingPlan(settings, facts, owner, fixes, { antiAffinity: running.antiAffinity });
-    if (plan.problems.length > 0) refuse(plan.problems);
-    for (const warning of plan.warnings) pulumi.log.warn(warning);
+    // A problem the live cluster has with the configuration is reported like a configuration mistake: nothing is created.
+    if (plan.problems.length > 0) throw new ConfigError(plan.problems);
+    for (const warning of plan.warnings) pulumi.log.warn(findingLine(warning));
 
     const cluster = new ExistingCluster("cluster", { kubeconfig: pulumi.secret(kubeconfig), target });
     return { provider: cluster.provider, kubeconfig: cluster.kubeconfig, kubeContext: cluster.kubeContext, clusterName: cluster.clusterName, plan };

@@ -1,8 +1,9 @@
 /**
- * How a configuration problem is reported: what is wrong, and a fix that changes something, written as commands for
- * the stack at hand.
+ * How a configuration problem is reported: a Problem (components/problems.ts) naming the setting, key or file, and a
+ * fix that changes something, written as commands for the stack at hand.
  */
 
+import { findingLine, Problem } from "../problems";
 import { DEFAULTS, SETTING_NAMES, SettingName } from "./settingDeclarations";
 
 export const PROJECT = "vault-ha";
@@ -10,20 +11,13 @@ export const PROJECT = "vault-ha";
 /** The stack `npm run up` uses. A fix for any other stack names it. */
 export const DEFAULT_STACK = "dev";
 
-/** One thing wrong with the configuration: what (naming the setting, key or file), and a fix that changes something. */
-export interface ConfigIssue {
-    /** Without a final period. */
-    problem: string;
-    /** Commands or edits; alternatives joined with ", or ". */
-    fix: string;
-}
-
+/** A configuration the program refuses, with every problem found: thrown before anything is created. */
 export class ConfigError extends Error {
-    /** Each issue as one line: "<problem>. Fix: <fix>" (no period after a question). */
+    /** Each problem as one line: "<what>. Fix: <fix>" (no period after a question). */
     readonly problems: string[];
 
-    constructor(readonly issues: ConfigIssue[]) {
-        const problems = issues.map((issue) => `${issue.problem}${issue.problem.endsWith("?") ? "" : "."} Fix: ${issue.fix}`);
+    constructor(readonly issues: Problem[]) {
+        const problems = issues.map(findingLine);
         super(`${PROJECT}: invalid configuration; nothing was created.\n` + problems.map((p) => `  - ${p}`).join("\n"));
         this.problems = problems;
         this.name = "ConfigError";

@@ -5,7 +5,8 @@
  */
 import type { VaultKeys } from "../stepCommand/contract";
 import { meantForProject, setMeant, splitConfigKey } from "./configNames";
-import { shellFixes, ConfigError, ConfigIssue, FixCommands, PROJECT } from "./configProblems";
+import { problem, Problem } from "../problems";
+import { shellFixes, ConfigError, FixCommands, PROJECT } from "./configProblems";
 import { ADOPTION_SETTINGS, SETTING_NAMES, Settings } from "./settingDeclarations";
 import { checkSettings, ParsedSettings, ReadOptions } from "./settingRules";
 
@@ -39,21 +40,20 @@ function checkAdoption(
     entries: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>>,
     keyThreshold: number | undefined,
     fixes: FixCommands,
-): { adopted?: AdoptedKeys; issues: ConfigIssue[] } {
+): { adopted?: AdoptedKeys; issues: Problem[] } {
     const { unsealKeys: keys, rootToken: token } = entries;
     const plain = ADOPTION_SETTINGS.filter((name) => entries[name] !== undefined && !entries[name]!.secret);
     if (plain.length > 0) {
         // A secret read with the plain getter would be used without its secret marking: refuse plain values.
         return {
-            issues: plain.map((name) => ({
-                problem: `${PROJECT}:${name} is stored in plain text`,
-                fix: fixes.setSecret(name, name === "unsealKeys" ? KEYS_EXAMPLE : "<root token>"),
-            })),
+            issues: plain.map((name) =>
+                problem(`${PROJECT}:${name} is stored in plain text`, fixes.setSecret(name, name === "unsealKeys" ? KEYS_EXAMPLE : "<root token>")),
+            ),
         };
     }
     const hasToken = token !== undefined && (token.value === undefined || token.value.trim().length > 0);
     if (keys === undefined && !hasToken) return { issues: [] };
-    const issues: ConfigIssue[] = [];
+    const issues: Problem[] = [];
     const fixKeys = fixes.setSecret("unsealKeys", KEYS_EXAMPLE);
     let list: unknown;
     try {
@@ -62,22 +62,18 @@ function checkAdoption(
         list = null;
     }
     if (keys === undefined) {
-        issues.push({ problem: `${PROJECT}:rootToken is set but ${PROJECT}:unsealKeys is not: adopting a Vault needs both`, fix: fixKeys });
+        issues.push(problem(`${PROJECT}:rootToken is set but ${PROJECT}:unsealKeys is not: adopting a Vault needs both`, fixKeys));
     } else if (keys.value !== undefined) {
         if (!Array.isArray(list) || !list.every((k) => typeof k === "string" && k.trim().length > 0)) {
-            issues.push({ problem: `${PROJECT}:unsealKeys must be a JSON list of unseal keys (as \`vault operator init\` printed them)`, fix: fixKeys });
+            issues.push(problem(`${PROJECT}:unsealKeys must be a JSON list of unseal keys (as \`vault operator init\` printed them)`, fixKeys));
         } else if (keyThreshold !== undefined && list.length < keyThreshold) {
-            issues.push({
-                problem: `${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold})`,
-                fix: fixKeys,
-            });
+            issues.push(problem(`${PROJECT}:unsealKeys holds ${list.length} key(s); unsealing needs at least keyThreshold (${keyThreshold})`, fixKeys));
         }
     }
     if (!hasToken) {
-        issues.push({
-            problem: `${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both`,
-            fix: fixes.setSecret("rootToken", "<root token>"),
-        });
+        issues.push(
+            problem(`${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both`, fixes.setSecret("rootToken", "<root token>")),
+        );
     }
     if (issues.length > 0 || !Array.isArray(list) || token?.value === undefined) return { issues };
     return { issues, adopted: { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token.value.trim() } };
@@ -101,7 +97,7 @@ export interface CheckedConfig {
     /** vault-ha:kubeconfig (a secret): the existing cluster's kubeconfig, when it is not in the user's own. */
     kubeconfig?: string;
     warnings: string[];
-    issues: ConfigIssue[];
+    issues: Problem[];
 }
 
 /**
@@ -112,7 +108,7 @@ export interface CheckedConfig {
 export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): CheckedConfig {
     const fixes = shellFixes(options.stack);
     const where = options.source ? ` in ${options.source}` : "";
-    const issues: ConfigIssue[] = [];
+    const issues: Problem[] = [];
     const raw: Partial<Record<string, string>> = {};
     const secretNames = new Set<string>();
     const adoption: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>> = {};
@@ -124,10 +120,12 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
         if (namespace !== PROJECT) {
             const meant = meantForProject(namespace, name);
             if (meant) {
-                issues.push({
-                    problem: `${key}${where} is not read by ${PROJECT}, whose settings are ${PROJECT}:<name>; did you mean ${PROJECT}:${meant}?`,
-                    fix: `${fixes.rmKey(key)} && ${setMeant(fixes, meant, entry.value, entry.secret)}`,
-                });
+                issues.push(
+                    problem(
+                        `${key}${where} is not read by ${PROJECT}, whose settings are ${PROJECT}:<name>; did you mean ${PROJECT}:${meant}?`,
+                        `${fixes.rmKey(key)} && ${setMeant(fixes, meant, entry.value, entry.secret)}`,
+                    ),
+                );
             }
             continue;
         }
@@ -140,10 +138,12 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
             continue;
         }
         if (entry.value === undefined && (SETTING_NAMES as string[]).includes(name)) {
-            issues.push({
-                problem: `${PROJECT}:${name}${where} is encrypted (set with --secret), so this tool cannot read it; settings are not secrets`,
-                fix: `${fixes.set(name, "<value>")} (without --secret)`,
-            });
+            issues.push(
+                problem(
+                    `${PROJECT}:${name}${where} is encrypted (set with --secret), so this tool cannot read it; settings are not secrets`,
+                    `${fixes.set(name, "<value>")} (without --secret)`,
+                ),
+            );
             continue;
         }
         raw[name] = entry.value ?? "";
@@ -155,15 +155,17 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
     issues.push(...adoptionIssues);
     if (kubeconfig !== undefined && !kubeconfig.secret) {
         // A kubeconfig holds credentials: refused in plain text, like the adoption keys.
-        issues.push({ problem: `${PROJECT}:kubeconfig is stored in plain text`, fix: fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml") });
+        issues.push(problem(`${PROJECT}:kubeconfig is stored in plain text`, fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml")));
     } else if (
         kubeconfig?.value !== undefined &&
         !/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences)\s*:|^\s*\{/m.test(kubeconfig.value)
     ) {
-        issues.push({
-            problem: `${PROJECT}:kubeconfig does not look like a kubeconfig (YAML with clusters, contexts and users)`,
-            fix: fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml"),
-        });
+        issues.push(
+            problem(
+                `${PROJECT}:kubeconfig does not look like a kubeconfig (YAML with clusters, contexts and users)`,
+                fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml"),
+            ),
+        );
     }
     return {
         settings: issues.length === 0 ? checked.settings : undefined,

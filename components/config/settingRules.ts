@@ -5,7 +5,8 @@
  */
 import { ingressMode, vaultServiceType } from "./clusterModes";
 import { nearestName, setMeant } from "./configNames";
-import { ConfigIssue, FixCommands, PROJECT } from "./configProblems";
+import { problem, Problem } from "../problems";
+import { FixCommands, PROJECT } from "./configProblems";
 import { NODE_PORT_RANGE } from "./grammars";
 import { checkModeRules } from "./modeRules";
 import { DECLARATIONS, DEFAULTS, FIELDS, HINTS, KNOWN_NAMES, NAMESPACE_SETTINGS, SETTING_NAMES, SettingName, Settings } from "./settingDeclarations";
@@ -38,14 +39,16 @@ export function checkSettings(
     fixes: FixCommands,
     secretNames: ReadonlySet<string> = new Set(),
     options: { kubeconfigGiven?: boolean } = {},
-): { settings?: Settings; issues: ConfigIssue[]; warnings: string[] } {
-    const issues: ConfigIssue[] = [];
+): { settings?: Settings; issues: Problem[]; warnings: string[] } {
+    const issues: Problem[] = [];
     for (const key of Object.keys(raw).filter((k) => !KNOWN_NAMES.includes(k))) {
         const near = nearestName(key);
-        issues.push({
-            problem: `${PROJECT}:${key} is not a setting of ${PROJECT}` + (near ? `; did you mean ${near}?` : ""),
-            fix: fixes.rm(key) + (near ? ` && ${setMeant(fixes, near, raw[key], secretNames.has(key))}` : ""),
-        });
+        issues.push(
+            problem(
+                `${PROJECT}:${key} is not a setting of ${PROJECT}` + (near ? `; did you mean ${near}?` : ""),
+                fixes.rm(key) + (near ? ` && ${setMeant(fixes, near, raw[key], secretNames.has(key))}` : ""),
+            ),
+        );
     }
 
     const isSet = (name: SettingName) => raw[name] !== undefined;
@@ -107,7 +110,7 @@ export function checkSettings(
     for (const { name, errors } of failed) {
         for (const { message, index } of errors) {
             if (unusedHere(name)) {
-                issues.push({ problem: `${label(name)}: ${message}`, fix: fixes.rm(name) });
+                issues.push(problem(`${label(name)}: ${message}`, fixes.rm(name)));
             } else if (name === "nodePorts") {
                 const list = (() => {
                     try {
@@ -120,9 +123,9 @@ export function checkSettings(
                 const fix = Array.isArray(list)
                     ? fixes.setList("nodePorts", withItem(list, index ?? 0, index === undefined ? (v.uiNodePort ?? DEFAULTS.uiNodePort) : freeNodePort(others)))
                     : fixes.setList("nodePorts", [v.uiNodePort ?? DEFAULTS.uiNodePort]);
-                issues.push({ problem: `${label(name)}: ${message}`, fix: fix + orDefault(name) });
+                issues.push(problem(`${label(name)}: ${message}`, fix + orDefault(name)));
             } else {
-                issues.push({ problem: `${label(name)}: ${message}`, fix: fixes.set(name, hint(name)) + orDefault(name) });
+                issues.push(problem(`${label(name)}: ${message}`, fixes.set(name, hint(name)) + orDefault(name)));
             }
         }
     }
@@ -130,7 +133,7 @@ export function checkSettings(
     // Rules between settings, checked where both values are valid. The setting blamed is the one the user set (the
     // other keeping its default); the fix offers a value for each side that satisfies the rule.
     const blame = <A extends SettingName, B extends SettingName>(a: A, b: B): A | B => (isSet(a) && !isSet(b) ? a : b);
-    const issue = (name: SettingName, message: string, fix: string) => issues.push({ problem: `${label(name)}: ${message}`, fix });
+    const issue = (name: SettingName, message: string, fix: string) => issues.push(problem(`${label(name)}: ${message}`, fix));
 
     if (v.keyShares !== undefined && v.keyThreshold !== undefined) {
         const shares = v.keyShares;

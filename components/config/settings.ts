@@ -5,11 +5,11 @@
  * - grammars.ts: what text each kind of value accepts;
  * - settingRules.ts, modeRules.ts: the rules between settings, and the warnings;
  * - configReader.ts: the readers of a whole config (the program's loadSettings, the tools' checkConfig);
- * - configProblems.ts, configNames.ts: how a problem and its fix are written, and "did you mean";
+ * - configProblems.ts, configNames.ts: how a problem (components/problems.ts) and its fix are written, and "did you mean";
  * - settingsTable.ts: the README's configuration table, rendered from the declarations.
  */
 export { shellFixes, ConfigError, DEFAULT_STACK, FixCommands, PROJECT, shellWord } from "./configProblems";
-export type { ConfigIssue } from "./configProblems";
+export type { Problem } from "../problems";
 export {
     ADOPTION_SETTINGS,
     ANTI_AFFINITIES,

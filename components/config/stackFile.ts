@@ -7,12 +7,12 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parseDocument, YAMLError } from "yaml";
+import { problem, Problem } from "../problems";
 import {
     SECRET_SETTINGS,
     checkConfig,
     ConfigEntry,
     ConfigError,
-    ConfigIssue,
     DEFAULT_STACK,
     DEFAULTS,
     distance,
@@ -43,10 +43,7 @@ export function stackName(argv: string[] = process.argv.slice(2)): string {
         else continue;
         if (!name || name.startsWith("-")) {
             throw new ConfigError([
-                {
-                    problem: "--stack needs a stack name, and none followed it",
-                    fix: `--stack ${DEFAULT_STACK} (or the name of another Pulumi.<stack>.yaml here)`,
-                },
+                problem("--stack needs a stack name, and none followed it", `--stack ${DEFAULT_STACK} (or the name of another Pulumi.<stack>.yaml here)`),
             ]);
         }
         return name;
@@ -67,7 +64,7 @@ const asText = (value: unknown): string => (typeof value === "string" ? value : 
  * runs the preflight before it creates a new stack: so a missing file is a warning, and the defaults apply. A name
  * within two edits of a stack that has a file (prdo for prod) is taken for a typo, and refused.
  */
-function missingFile(stack: string, fileName: string, projectDir: string): { typo?: ConfigIssue; warning: string } {
+function missingFile(stack: string, fileName: string, projectDir: string): { typo?: Problem; warning: string } {
     const files = readdirSync(projectDir)
         .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
         .sort();
@@ -78,10 +75,10 @@ function missingFile(stack: string, fileName: string, projectDir: string): { typ
     if (nearest === undefined || distance(nearest, stack) > 2) return { warning };
     return {
         warning,
-        typo: {
-            problem: `${fileName} does not exist in ${projectDir}, so stack "${stack}" has no settings; did you mean ${nearest}?`,
-            fix: `--stack ${nearest}${here}, or, for a new stack ${stack}, create its file first: touch ${fileName}`,
-        },
+        typo: problem(
+            `${fileName} does not exist in ${projectDir}, so stack "${stack}" has no settings; did you mean ${nearest}?`,
+            `--stack ${nearest}${here}, or, for a new stack ${stack}, create its file first: touch ${fileName}`,
+        ),
     };
 }
 
@@ -105,14 +102,14 @@ function yamlRepair(error: YAMLError): string {
     return `write each setting as two spaces, then ${PROJECT}:<key>: <value> under config:, quoting a value that holds ': ' or ' #'`;
 }
 
-function yamlIssue(fileName: string, text: string, error: YAMLError): ConfigIssue {
+function yamlIssue(fileName: string, text: string, error: YAMLError): Problem {
     const [line, col] = error.linePos ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
-    const problem = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    const reason = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     const source = text.split(/\r?\n/)[line - 1] ?? "";
-    return {
-        problem: `${fileName}:${line}:${col}: ${problem}, in: ${JSON.stringify(source)}`,
-        fix: `edit ${fileName} at line ${line}, column ${col}: ${yamlRepair(error)}`,
-    };
+    return problem(
+        `${fileName}:${line}:${col}: ${reason}, in: ${JSON.stringify(source)}`,
+        `edit ${fileName} at line ${line}, column ${col}: ${yamlRepair(error)}`,
+    );
 }
 
 const isScalar = (item: unknown): boolean => ["string", "number", "boolean"].includes(typeof item);
@@ -124,7 +121,7 @@ function noValueFix(name: SettingName, fixes: FixCommands): string {
 }
 
 /** A top-level key the CLI ignores: a setting written outside config:, or a misspelled field. */
-function strayField(fileName: string, key: string, value: unknown, fixes: FixCommands): ConfigIssue {
+function strayField(fileName: string, key: string, value: unknown, fixes: FixCommands): Problem {
     const parsed = splitConfigKey(key);
     if (key.includes(":") || KNOWN_NAMES.includes(key)) {
         const name = parsed?.namespace === PROJECT ? parsed.name : undefined;
@@ -134,13 +131,13 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
                 : (SECRET_SETTINGS as readonly string[]).includes(name)
                   ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
                   : `delete that line from ${fileName}, then ${fixes.set(name, Array.isArray(value) && value.every(isScalar) ? value : shellValue(asText(value), false))}`;
-        return { problem: `${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, fix: set };
+        return problem(`${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, set);
     }
     const near = STACK_FILE_FIELDS.find((field) => distance(field, key.toLowerCase()) <= 2);
-    return {
-        problem: `${fileName}: ${key} is not a field of a stack file (${STACK_FILE_FIELDS.join(", ")}), so the Pulumi CLI ignores it`,
-        fix: near ? `rename ${key} to ${near} in ${fileName}` : `delete it from ${fileName}`,
-    };
+    return problem(
+        `${fileName}: ${key} is not a field of a stack file (${STACK_FILE_FIELDS.join(", ")}), so the Pulumi CLI ignores it`,
+        near ? `rename ${key} to ${near} in ${fileName}` : `delete it from ${fileName}`,
+    );
 }
 
 /**
@@ -163,12 +160,12 @@ export function readStackSettings(stack: string, projectDir = path.resolve(__dir
     const doc = parseDocument(text);
     if (doc.errors.length > 0) throw new ConfigError([yamlIssue(fileName, text, doc.errors[0])]);
 
-    const issues: ConfigIssue[] = [];
+    const issues: Problem[] = [];
     const top: unknown = doc.toJS();
     let config: unknown;
     if (top !== null && top !== undefined) {
         if (typeof top !== "object" || Array.isArray(top)) {
-            throw new ConfigError([{ problem: `${fileName} must map fields to values (config: ...)`, fix: `write the settings under config: in ${fileName}` }]);
+            throw new ConfigError([problem(`${fileName} must map fields to values (config: ...)`, `write the settings under config: in ${fileName}`)]);
         }
         for (const [key, value] of Object.entries(top)) {
             if (key === "config") config = value;
@@ -179,27 +176,33 @@ export function readStackSettings(stack: string, projectDir = path.resolve(__dir
     const entries: Record<string, ConfigEntry> = {};
     if (Array.isArray(config) || (config !== null && config !== undefined && typeof config !== "object")) {
         const first = Array.isArray(config) && config[0] && typeof config[0] === "object" ? Object.entries(config[0])[0] : undefined;
-        issues.push({
-            problem: `${fileName}: config must map keys to values${first ? ` (${first[0]}: ${asText(first[1])})` : ""}, not be ${Array.isArray(config) ? "a list" : "a single value"}`,
-            fix: `write each setting as \`${PROJECT}:<key>: <value>\` under config: in ${fileName}`,
-        });
+        issues.push(
+            problem(
+                `${fileName}: config must map keys to values${first ? ` (${first[0]}: ${asText(first[1])})` : ""}, not be ${Array.isArray(config) ? "a list" : "a single value"}`,
+                `write each setting as \`${PROJECT}:<key>: <value>\` under config: in ${fileName}`,
+            ),
+        );
     } else {
         for (const [key, value] of Object.entries((config ?? {}) as Record<string, unknown>)) {
             const parsed = splitConfigKey(key);
             if (!parsed) {
-                issues.push({
-                    problem: `${key} in ${fileName} is not a configuration key: the Pulumi CLI reads <namespace>:<name>`,
-                    fix: `rename it to ${PROJECT}:<name> in ${fileName}`,
-                });
+                issues.push(
+                    problem(
+                        `${key} in ${fileName} is not a configuration key: the Pulumi CLI reads <namespace>:<name>`,
+                        `rename it to ${PROJECT}:<name> in ${fileName}`,
+                    ),
+                );
                 continue;
             }
             const { namespace, name } = parsed;
             if (value === null && namespace === PROJECT && KNOWN_NAMES.includes(name)) {
                 const isSetting = (SETTING_NAMES as string[]).includes(name);
-                issues.push({
-                    problem: `${PROJECT}:${name} in ${fileName} has no value`,
-                    fix: isSetting ? noValueFix(name as SettingName, fixes) : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
-                });
+                issues.push(
+                    problem(
+                        `${PROJECT}:${name} in ${fileName} has no value`,
+                        isSetting ? noValueFix(name as SettingName, fixes) : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
+                    ),
+                );
                 continue;
             }
             entries[`${namespace}:${name}`] = isEncrypted(value) ? { secret: true } : { value: value === null ? "" : asText(value), secret: false };

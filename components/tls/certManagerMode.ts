@@ -10,6 +10,7 @@
  * "use it" and uninstall it).
  */
 import { OWNER_LABEL_KEY } from "../kind/kindConfig";
+import { problem, Problem } from "../problems";
 import { certManagerValues } from "./tlsConfig";
 
 export type CertManagerSetting = "auto" | "install" | "existing";
@@ -37,7 +38,7 @@ export type CertManagerPlan =
     | { action: "install" }
     /** namespace: where the running cert-manager's ClusterIssuers read their secrets (the CA chain's secret goes there). */
     | { action: "use-existing"; namespace: string }
-    | { action: "error"; message: string };
+    | { action: "error"; problem: Problem };
 
 /**
  * kind: always install (the cluster is vault-ha's own and new; its cert-manager, unmarked on existing kind stacks,
@@ -47,8 +48,9 @@ export type CertManagerPlan =
 export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerFacts, ourOwner: string, cluster: "kind" | "existing"): CertManagerPlan {
     if (cluster === "kind") {
         if (setting === "existing")
-            return error(
-                "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs: set certManager to auto or install.",
+            return refuse(
+                "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs",
+                "set certManager to auto or install",
             );
         return { action: "install" };
     }
@@ -58,40 +60,42 @@ export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerF
     const ours = found && facts.owner === ourOwner;
     if (ours) {
         if (setting === "existing")
-            return error(
+            return refuse(
                 `certManager: existing, but the cert-manager${where} was installed by this stack (${OWNER_LABEL_KEY}=${ourOwner}): ` +
-                    "using it as a foreign one would uninstall it. Set certManager to auto or install to keep it.",
+                    "using it as a foreign one would uninstall it",
+                "set certManager to auto or install to keep it",
             );
         // Our own install, ready or still starting: keep managing it (the helm release and the webhook gate).
         return { action: "install" };
     }
     const whose = facts.owner ? ` (installed by vault-ha stack ${facts.owner})` : "";
     if (found && setting === "install")
-        return error(
+        return refuse(
             `certManager: install, but a cert-manager is already running${where}${whose}. A second cert-manager fights the first over ` +
-                "its CRDs and admission webhooks, so vault-ha will not install one: set certManager to auto or existing to use it, or uninstall it first.",
+                "its CRDs and admission webhooks, so vault-ha will not install one",
+            "set certManager to auto or existing to use it, or uninstall it first",
         );
     if (found && !(facts.crds && facts.webhookReady))
-        return error(
+        return refuse(
             `certManager: ${setting}, and a cert-manager${where}${whose} is not ready ` +
                 `(${facts.crds ? "its webhook has no available replica" : "its CRDs are missing"}). vault-ha will neither use it nor install a ` +
-                "second one: wait until it is ready or repair it (kubectl -n " +
-                `${facts.namespace} get deployments), then run pulumi up again.`,
+                "second one",
+            `wait until it is ready or repair it (kubectl -n ${facts.namespace} get deployments), then run pulumi up again`,
         );
     if (found) return { action: "use-existing", namespace: facts.clusterResourceNamespace ?? facts.namespace! };
     if (setting === "existing")
-        return error(
+        return refuse(
             "certManager: existing, but no cert-manager was found in the cluster (no webhook Deployment" +
-                `${facts.crds ? "; its CRDs are there, perhaps left by an uninstall" : ", no CRDs"}). Install cert-manager first, ` +
-                "or set certManager to auto or install to let vault-ha install it.",
+                `${facts.crds ? "; its CRDs are there, perhaps left by an uninstall" : ", no CRDs"})`,
+            "install cert-manager first, or set certManager to auto or install to let vault-ha install it",
         );
     // Nothing running (CRDs left behind by an uninstall are adopted by the install when they came from a release of
     // the same name and namespace, else Helm refuses with its own message).
     return { action: "install" };
 }
 
-function error(message: string): CertManagerPlan {
-    return { action: "error", message };
+function refuse(what: string, fix: string): CertManagerPlan {
+    return { action: "error", problem: problem(what, fix) };
 }
 
 /**

@@ -45,7 +45,7 @@ describe("cluster modes", () => {
                 ['["[2001:db8::1]"]', /without brackets/],
             ] as const) {
                 const problems = rejectionOf(() => parseSettings({ tlsExtraNames: names }));
-                assert.match(problems[0].problem, why, names);
+                assert.match(problems[0].what, why, names);
             }
         });
 
@@ -159,7 +159,7 @@ describe("cluster modes", () => {
             it(c.what, () => {
                 const problems = rejectionOf(() => parseSettings(c.raw));
                 assert.equal(problems.length, 1, JSON.stringify(problems));
-                assert.match(problems[0].problem, c.problem);
+                assert.match(problems[0].what, c.problem);
                 assert.match(problems[0].fix, c.fix);
                 assertFixChangesSomething(problems[0].fix, c.raw);
             });
@@ -182,7 +182,7 @@ describe("cluster modes", () => {
         it("is refused in plain text, without repeating it", () => {
             const problems = rejectionOf(() => parseConfig(entries({ "vault-ha:kubeconfig": { value: KUBECONFIG, secret: false } })));
             assert.deepEqual(
-                problems.map((p) => p.problem),
+                problems.map((p) => p.what),
                 ["vault-ha:kubeconfig is stored in plain text"],
             );
             assert.ok(!problems.some((p) => p.fix.includes("current-context: prod")));
@@ -190,13 +190,13 @@ describe("cluster modes", () => {
 
         it("is refused when it is not a kubeconfig", () => {
             const problems = rejectionOf(() => parseConfig(entries({ "vault-ha:kubeconfig": { value: "~/.kube/config", secret: true } })));
-            assert.match(problems[0].problem, /does not look like a kubeconfig/);
-            assert.ok(!problems[0].problem.includes("~/.kube/config"), "a secret's value is not repeated");
+            assert.match(problems[0].what, /does not look like a kubeconfig/);
+            assert.ok(!problems[0].what.includes("~/.kube/config"), "a secret's value is not repeated");
         });
 
         it("is refused on kind, whose kubeconfig comes from kind", () => {
             const problems = rejectionOf(() => parseConfig({ "vault-ha:kubeconfig": { value: KUBECONFIG, secret: true } }));
-            assert.match(problems[0].problem, /^vault-ha:cluster = "kind" \(default\): is kind, but vault-ha:kubeconfig is set/);
+            assert.match(problems[0].what, /^vault-ha:cluster = "kind" \(default\): is kind, but vault-ha:kubeconfig is set/);
             assert.equal(problems[0].fix, "npm run config -- rm vault-ha:kubeconfig, or npm run config -- set vault-ha:cluster existing");
         });
     });
@@ -246,7 +246,7 @@ describe("cluster modes", () => {
                 [{ vaultLoadBalancerSourceRanges: '["10.0.0.0/8"]' }, /is only used with a LoadBalancer \(vaultServiceType is NodePort\)/],
             ] as const) {
                 const problems = rejectionOf(() => parseSettings(raw));
-                assert.match(problems[0].problem, why, JSON.stringify(raw));
+                assert.match(problems[0].what, why, JSON.stringify(raw));
             }
         });
     });

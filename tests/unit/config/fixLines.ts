@@ -174,7 +174,7 @@ export const subjectOf = (problem: string): string => problem.split(/[\s.]/)[0];
 
 /** The problems the readers report for a config. */
 export function problemsIn(config: ConfigMap, stack?: string): string[] {
-    return checkConfig(config, { stack }).issues.map((issue) => issue.problem);
+    return checkConfig(config, { stack }).issues.map((issue) => issue.what);
 }
 
 /**

@@ -4,13 +4,13 @@
  * alternative of a fix ("..., or ...") is run on its own.
  */
 import { strict as assert } from "assert";
-import { checkConfig, ConfigIssue } from "../../../components/config/settings";
+import { checkConfig, Problem } from "../../../components/config/settings";
 import { CONFIG_CASES, SETTINGS_CASES } from "./configCases";
 import { applyCommands, assertFixRemoves, commandsOf, ConfigMap, toMap } from "./fixLines";
 
 function read(config: ConfigMap, stack?: string): { problems: string[]; warnings: string[] } {
     const { issues, warnings } = checkConfig(config, { stack });
-    return { problems: issues.map((issue: ConfigIssue) => issue.problem), warnings };
+    return { problems: issues.map((issue: Problem) => issue.what), warnings };
 }
 
 const cases: Array<{ what: string; config: ConfigMap; stack?: string }> = [
@@ -23,7 +23,7 @@ describe("fix lines, applied: the mistake is gone when the printed fix is run", 
         const { issues, warnings } = checkConfig(c.config, { stack: c.stack });
         if (issues.length === 0 && warnings.length === 0) continue;
         it(c.what, () => {
-            for (const issue of issues) assertFixRemoves(issue.problem, issue.fix, c.config, c.stack);
+            for (const issue of issues) assertFixRemoves(issue.what, issue.fix, c.config, c.stack);
             if (issues.length > 0) return;
             for (const warning of warnings) {
                 for (const commands of commandsOf(warning).filter((found) => found.length > 0)) {

@@ -50,7 +50,7 @@ describe("loadSettings (the program's reader)", () => {
         await withStack("dev", { "vaul-ha:workers": "9" });
         const problems = rejectionOf(() => loadSettings());
         assert.equal(problems.length, 1);
-        assert.match(problems[0].problem, /^vaul-ha:workers is not read by vault-ha, whose settings are vault-ha:<name>; did you mean vault-ha:workers\?$/);
+        assert.match(problems[0].what, /^vaul-ha:workers is not read by vault-ha, whose settings are vault-ha:<name>; did you mean vault-ha:workers\?$/);
         assert.equal(problems[0].fix, "npm run config -- rm vaul-ha:workers && npm run config -- set vault-ha:workers 9");
     });
 

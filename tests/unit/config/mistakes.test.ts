@@ -265,11 +265,11 @@ describe("configuration mistakes (issue 10): one problem each, naming the settin
     for (const c of ALL_BAD) {
         it(c.what, () => {
             const problems = rejectionOf(() => parseSettings(c.raw, { stack: c.stack }));
-            assert.equal(problems.length, 1, `expected one problem, got:\n${problems.map((p) => `${p.problem}. Fix: ${p.fix}`).join("\n")}`);
-            assert.match(problems[0].problem, c.problem);
+            assert.equal(problems.length, 1, `expected one problem, got:\n${problems.map((p) => `${p.what}. Fix: ${p.fix}`).join("\n")}`);
+            assert.match(problems[0].what, c.problem);
             assert.equal(problems[0].fix, c.fix);
             assertFixChangesSomething(c.fix, c.raw, c.stack);
-            assertFixRemoves(problems[0].problem, problems[0].fix, toMap(c.raw), c.stack);
+            assertFixRemoves(problems[0].what, problems[0].fix, toMap(c.raw), c.stack);
         });
     }
 

@@ -1,36 +1,39 @@
 /**
- * Reads a ConfigError's message back into its problems: one line each, "  - <problem>. Fix: <fix>" ("?" instead of
+ * Reads a ConfigError's message back into its problems: one line each, "  - <what>. Fix: <fix>" ("?" instead of
  * "." after a question).
- * Shared by the configuration tests, which assert the problem and the fix separately.
+ * Shared by the configuration tests, which assert what is wrong and the fix separately.
  */
 import { strict as assert } from "assert";
-import { ConfigError, DEFAULTS, SettingName } from "../../../components/config/settings";
+import { ConfigError, DEFAULTS, Problem, SettingName } from "../../../components/config/settings";
 import { applyCommands, commandsOf, ConfigMap, toMap } from "./fixLines";
 
-export interface Problem {
-    problem: string;
-    fix: string;
-}
+/** What a problem says, as it was printed. */
+export type Printed = Omit<Problem, "level">;
 
-export function problemsOf(message: string): Problem[] {
+export function problemsOf(message: string): Printed[] {
     return message
         .split("\n")
         .filter((line) => line.startsWith("  - "))
         .map((line) => {
             const text = line.slice(4);
             const at = text.indexOf(" Fix: ");
-            return at < 0 ? { problem: text, fix: "" } : { problem: text.slice(0, at).replace(/\.$/, ""), fix: text.slice(at + " Fix: ".length) };
+            return at < 0 ? { what: text, fix: "" } : { what: text.slice(0, at).replace(/\.$/, ""), fix: text.slice(at + " Fix: ".length) };
         });
 }
 
-/** Runs `action` expecting a ConfigError; returns its problems. */
-export function rejectionOf(action: () => unknown): Problem[] {
+/** Runs `action` expecting a ConfigError; returns its problems as printed (which are the ones it carries). */
+export function rejectionOf(action: () => unknown): Printed[] {
     try {
         action();
     } catch (err) {
         assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err instanceof Error ? err.stack : err}`);
         assert.match(err.message, /^vault-ha: invalid configuration; nothing was created\./);
-        return problemsOf(err.message);
+        const printed = problemsOf(err.message);
+        assert.deepEqual(
+            printed,
+            err.issues.map(({ what, fix }) => ({ what, fix })),
+        );
+        return printed;
     }
     assert.fail("expected a ConfigError");
 }

@@ -37,7 +37,7 @@ describe("stack files (npm run render, npm run preflight)", () => {
             assert.equal(read().settings.workers, 4);
             write("dev", 'config:\n  vault-ha:workers: "0x4"\n');
             const [problem] = rejectionOf(() => read());
-            assert.match(problem.problem, /^vault-ha:workers = "0x4": must be a whole number written in decimal digits/);
+            assert.match(problem.what, /^vault-ha:workers = "0x4": must be a whole number written in decimal digits/);
         });
 
         it("other packages' settings, which are not vault-ha's business", () => {
@@ -145,8 +145,8 @@ describe("stack files (npm run render, npm run preflight)", () => {
         it(`refuses ${c.what}`, () => {
             write(c.stack ?? "dev", c.text);
             const problems = rejectionOf(() => read(c.stack));
-            assert.equal(problems.length, 1, `expected one problem, got:\n${problems.map((p) => `${p.problem}. Fix: ${p.fix}`).join("\n")}`);
-            assert.match(problems[0].problem, c.problem);
+            assert.equal(problems.length, 1, `expected one problem, got:\n${problems.map((p) => `${p.what}. Fix: ${p.fix}`).join("\n")}`);
+            assert.match(problems[0].what, c.problem);
             if (typeof c.fix === "string") assert.equal(problems[0].fix, c.fix);
             else assert.match(problems[0].fix, c.fix);
         });
@@ -172,7 +172,7 @@ describe("stack files (npm run render, npm run preflight)", () => {
         write("prod", "config: {}\n");
         const problems = rejectionOf(() => read("prdo"));
         assert.equal(problems.length, 1);
-        assert.match(problems[0].problem, /^Pulumi\.prdo\.yaml does not exist in .+, so stack "prdo" has no settings; did you mean prod\?$/);
+        assert.match(problems[0].what, /^Pulumi\.prdo\.yaml does not exist in .+, so stack "prdo" has no settings; did you mean prod\?$/);
         assert.equal(
             problems[0].fix,
             "--stack prod (the stack files here: Pulumi.dev.yaml, Pulumi.prod.yaml), or, for a new stack prdo, create its file first: touch Pulumi.prdo.yaml",
@@ -215,7 +215,7 @@ describe("stack files (npm run render, npm run preflight)", () => {
         it("refuses --stack without a name, rather than reading another stack", () => {
             for (const argv of [["--stack"], ["--stack", "--manifests"], ["--stack="]]) {
                 const problems = rejectionOf(() => stackName(argv));
-                assert.match(problems[0].problem, /^--stack needs a stack name/);
+                assert.match(problems[0].what, /^--stack needs a stack name/);
                 assert.equal(problems[0].fix, "--stack dev (or the name of another Pulumi.<stack>.yaml here)");
             }
         });

@@ -27,7 +27,7 @@ describe("npm run preflight: the cluster the stack deployed", () => {
         const calls: string[] = [];
         const findings = checkDeployedCluster(settings, world({ clusterName: "vault", kubeconfig: "[secret]" }, {}, calls), "dev");
         assert.deepEqual(
-            findings.map((f) => f.ok),
+            findings.map((f) => f.level !== "problem"),
             [false],
         );
         assert.match(findings[0].what, /^kind cluster vault is gone: stack dev deployed it and its state still holds it/);
@@ -44,13 +44,13 @@ describe("npm run preflight: the cluster the stack deployed", () => {
 
     it("stopped node containers are not gone (docker ps -a lists them)", () => {
         const findings = checkDeployedCluster(settings, world({ clusterName: "vault" }, { vault: ["vault-control-plane"] }), "dev");
-        assert.deepEqual(findings, [{ ok: true, what: "kind cluster vault of stack dev exists" }]);
+        assert.deepEqual(findings, [{ level: "ok", what: "kind cluster vault of stack dev exists" }]);
     });
 
     it("FAIL on a renamed cluster whose old one runs, naming both, the rebuild and the revert; --stack for other stacks", () => {
         const renamed = parseSettings({ clusterName: "vault2" }).settings;
         const findings = checkDeployedCluster(renamed, world({ clusterName: "vault" }, { vault: ["vault-control-plane"] }), "prod");
-        assert.equal(findings[0].ok, false);
+        assert.equal(findings[0].level, "problem");
         assert.match(findings[0].what, /^clusterName changed: vault → vault2; .* would delete vault and everything in it first$/);
         assert.equal(
             findings[0].fix,

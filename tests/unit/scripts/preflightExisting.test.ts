@@ -156,7 +156,7 @@ describe("npm run preflight with cluster: existing", () => {
         const calls: string[][] = [];
         const findings = await checkExistingCluster(existing(), cluster(base, calls), target, "dev");
         assert.deepEqual(
-            findings.filter((f) => !f.ok || f.warn),
+            findings.filter((f) => f.level !== "ok"),
             [],
         );
         assert.deepEqual(
@@ -193,7 +193,7 @@ describe("npm run preflight with cluster: existing", () => {
         const findings = await checkExistingCluster(existing({ kubeContext: "prd" }), cluster(base, calls), { context: "prd" }, "dev");
         assert.deepEqual(findings, [
             {
-                ok: false,
+                level: "problem",
                 what: "kubeContext prd is not a context of your kubeconfig (the contexts there: kind-vault, prod)",
                 fix: "npm run config -- set vault-ha:kubeContext <one of them>",
             },
@@ -210,7 +210,7 @@ describe("npm run preflight with cluster: existing", () => {
             "prod",
         );
         assert.equal(findings.length, 1);
-        assert.equal(findings[0].ok, false);
+        assert.equal(findings[0].level, "problem");
         assert.equal(
             findings[0].what,
             "the API server of context prod (your kubeconfig) does not answer: Unable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout",
@@ -240,7 +240,7 @@ describe("npm run preflight with cluster: existing", () => {
             target,
             "dev",
         );
-        const failures = findings.filter((f) => !f.ok);
+        const failures = findings.filter((f) => f.level === "problem");
         assert.deepEqual(
             failures.map((f) => f.what),
             [
@@ -254,7 +254,7 @@ describe("npm run preflight with cluster: existing", () => {
             "ask the cluster's admin for it (check with: kubectl --context prod auth can-i create pods --subresource=exec -n vault), or use a context that has it: npm run config -- set vault-ha:kubeContext <context>",
         );
         // The other checks still run: one pass lists everything to fix.
-        assert.ok(findings.some((f) => f.ok && f.what.startsWith("storageClass not set")));
+        assert.ok(findings.some((f) => f.level === "ok" && f.what.startsWith("storageClass not set")));
     });
 
     /** can-i's questions (without "auth can-i"), and the reason of each, for these settings and cert-manager's CRDs. */
@@ -398,22 +398,23 @@ describe("npm run preflight with cluster: existing", () => {
             (await checkExistingCluster(existing(raw), cluster({ ...base, ...model }), target, "prod")).filter((f) => f.what.includes("cert-manager"));
         const none = await pick({ certManager: "existing" }, {});
         assert.equal(none.length, 1);
-        assert.equal(none[0].ok, false);
+        assert.equal(none[0].level, "problem");
         assert.match(none[0].what, /^certManager: existing, but no cert-manager was found in the cluster/);
         assert.match(none[0].fix!, /certManager to auto or install/);
         const foreign = { certManager: { crds: true, webhook: { namespace: "security", ready: true } } };
-        assert.deepEqual(await pick({}, foreign), [{ ok: true, what: "cert-manager: the one running in namespace security is used" }]);
+        assert.deepEqual(await pick({}, foreign), [{ level: "ok", what: "cert-manager: the one running in namespace security is used" }]);
         const second = await pick({ certManager: "install" }, foreign);
-        assert.equal(second[0].ok, false);
-        assert.match(second[0].what, /^certManager: install, but a cert-manager is already running in namespace security$/);
+        assert.equal(second[0].level, "problem");
+        assert.match(second[0].what, /^certManager: install, but a cert-manager is already running in namespace security\. A second cert-manager fights/);
+        assert.equal(second[0].fix, "set certManager to auto or existing to use it, or uninstall it first");
         assert.equal(
-            (await pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } }))[0].ok,
-            false,
+            (await pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } }))[0].level,
+            "problem",
             "a foreign one not ready",
         );
         // This stack's own (the owner label of the stack's own name, also for org/project/stack): kept.
         const ours = { certManager: { crds: true, webhook: { namespace: "cert-manager", ready: true, owner: "vault-ha.prod" } } };
-        assert.deepEqual(await pick({}, ours), [{ ok: true, what: "cert-manager: this stack's own, in namespace cert-manager, kept up to date" }]);
+        assert.deepEqual(await pick({}, ours), [{ level: "ok", what: "cert-manager: this stack's own, in namespace cert-manager, kept up to date" }]);
         const qualified = await checkExistingCluster(existing(), cluster({ ...base, ...ours }), target, "acme/vault-ha/prod");
         assert.ok(qualified.some((f) => f.what.startsWith("cert-manager: this stack's own")));
         // A list across namespaces that is forbidden falls back to certManagerNamespace, as the step does.
@@ -427,21 +428,21 @@ describe("npm run preflight with cluster: existing", () => {
             );
         // The up's own plan decides (existingPlan): the preflight prints its verdicts, with this preflight's fix lines.
         assert.deepEqual(await run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }, { name: "fast" }]), [
-            { ok: true, what: "StorageClass fast exists" },
+            { level: "ok", what: "StorageClass fast exists" },
         ]);
         assert.deepEqual(await run({ storageClass: "fast" }, [{ name: "gp3", isDefault: true }]), [
             {
-                ok: false,
+                level: "problem",
                 what: "vault-ha:storageClass fast does not exist in the cluster (it has gp3)",
                 fix: "npm run config -- set vault-ha:storageClass gp3, or npm run config -- rm vault-ha:storageClass for the default",
             },
         ]);
         const noDefault = await run({}, [{ name: "gp3" }]);
-        assert.equal(noDefault[0].ok, false);
+        assert.equal(noDefault[0].level, "problem");
         assert.match(noDefault[0].what, /no default StorageClass, so the raft volumes would stay Pending$/);
         assert.equal(noDefault[0].fix, "npm run config -- set vault-ha:storageClass gp3");
-        assert.equal((await run({}, [{ name: "old", isDefault: true, beta: true }]))[0].ok, true);
-        assert.equal((await run({}, []))[0].ok, false);
+        assert.equal((await run({}, [{ name: "old", isDefault: true, beta: true }]))[0].level, "ok");
+        assert.equal((await run({}, []))[0].level, "problem");
     });
 
     it("too few schedulable nodes: a warning with auto anti-affinity, a FAIL with required; tainted, cordoned and NotReady nodes do not count", async () => {
@@ -455,11 +456,10 @@ describe("npm run preflight with cluster: existing", () => {
         const pick = async (raw: Record<string, string>) =>
             (await checkExistingCluster(existing(raw), cluster({ ...base, nodes }), target, "dev")).find((f) => f.what.includes("schedulable node"))!;
         const auto = await pick({});
-        assert.equal(auto.ok, true);
-        assert.equal(auto.warn, true);
+        assert.equal(auto.level, "warn");
         assert.match(auto.what, /has 2 schedulable node\(s\) for 3 Vault pods, so one pod per node is preferred, not required/);
         const required = await pick({ antiAffinity: "required" });
-        assert.equal(required.ok, false);
+        assert.equal(required.level, "problem");
         assert.match(required.what, /antiAffinity is required, .* 2 schedulable node\(s\) for 3 Vault pods: 1 would stay Pending$/);
         assert.equal(required.fix, "add nodes, or npm run config -- set vault-ha:vaultReplicas 2, or npm run config -- set vault-ha:antiAffinity preferred");
     });
@@ -472,17 +472,19 @@ describe("npm run preflight with cluster: existing", () => {
         // Enough nodes now, but the pods were made preferred: kept, with the way to make it required.
         const kept = await nodes({}, { running: "preferred" });
         assert.equal(kept.length, 1);
-        assert.equal(kept[0].warn, true);
+        assert.equal(kept[0].level, "warn");
         assert.match(kept[0].what, /keep the preferred anti-affinity they were made with/);
         assert.deepEqual(await nodes({}, { running: "required" }), [
-            { ok: true, what: "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)" },
+            { level: "ok", what: "3 schedulable nodes for 3 Vault pods: one pod per node (anti-affinity required)" },
         ]);
     });
 
     it("the plan's fix lines, applied as the user would, give settings the program accepts", async () => {
         const raw = { cluster: "existing", kubeContext: "prod", antiAffinity: "required" };
         const nodes: Model["nodes"] = [{ name: "w1" }, { name: "w2" }];
-        const failed = (await checkExistingCluster(parseSettings(raw).settings, cluster({ ...base, nodes }), target, "prod")).filter((f) => !f.ok);
+        const failed = (await checkExistingCluster(parseSettings(raw).settings, cluster({ ...base, nodes }), target, "prod")).filter(
+            (f) => f.level === "problem",
+        );
         assert.equal(failed.length, 1);
         const alternatives = commandsOf(failed[0].fix!).filter((c) => c.length > 0);
         assert.equal(alternatives.length, 2, failed[0].fix);
@@ -493,11 +495,11 @@ describe("npm run preflight with cluster: existing", () => {
     });
 
     it("ingress existing needs its IngressClass", async () => {
-        const missing = (await checkExistingCluster(existing({ ingress: "existing" }), cluster(base), target, "dev")).filter((f) => !f.ok);
+        const missing = (await checkExistingCluster(existing({ ingress: "existing" }), cluster(base), target, "dev")).filter((f) => f.level === "problem");
         assert.equal(missing.length, 1);
         assert.equal(missing[0].what, "ingress is existing, but context prod (your kubeconfig) has no IngressClass nginx");
         const there = await checkExistingCluster(existing({ ingress: "existing" }), cluster({ ...base, ingressClasses: ["nginx"] }), target, "dev");
-        assert.ok(there.some((f) => f.ok && f.what === "IngressClass nginx exists"));
+        assert.ok(there.some((f) => f.level === "ok" && f.what === "IngressClass nginx exists"));
     });
 
     it("cert-manager installed by the up: its leader-election Roles in kube-system; Issuers and Certificates created, patched and deleted", async () => {
@@ -537,7 +539,7 @@ describe("npm run preflight with cluster: existing", () => {
                 },
             });
             assert.equal(found.length, 1);
-            assert.equal(found[0].ok, false);
+            assert.equal(found[0].level, "problem");
             assert.equal(
                 found[0].what,
                 "ingress is install, but context prod (your kubeconfig) already has IngressClass nginx (it belongs to Helm release nginx in namespace kube-ingress), " +
@@ -562,7 +564,7 @@ describe("npm run preflight with cluster: existing", () => {
             assert.match(manifests[0].what, /already has IngressClass nginx \(it was not installed by Helm\)/);
             assert.match(manifests[0].fix!, /or remove the other installation$/);
             const noLabel = await run({ objects: { "ingressclasses.networking.k8s.io nginx": { annotations: ours.annotations } } });
-            assert.equal(noLabel[0].ok, false, "Helm requires app.kubernetes.io/managed-by=Helm as well");
+            assert.equal(noLabel[0].level, "problem", "Helm requires app.kubernetes.io/managed-by=Helm as well");
             // This stack's own release (a later up), also with another ingressNginxNamespace.
             const all = Object.fromEntries(
                 [
@@ -572,23 +574,23 @@ describe("npm run preflight with cluster: existing", () => {
                     "validatingwebhookconfigurations.admissionregistration.k8s.io ingress-nginx-admission",
                 ].map((k) => [k, ours]),
             );
-            assert.deepEqual(await (await run({ objects: all })).map((f) => f.ok), [true]);
+            assert.deepEqual(await (await run({ objects: all })).map((f) => f.level !== "problem"), [true]);
             const moved = Object.fromEntries(Object.keys(all).map((k) => [k, helm("ingress-nginx", "edge")]));
-            assert.deepEqual(await (await run({ objects: moved }, { ingressNginxNamespace: "edge" })).map((f) => f.ok), [true]);
+            assert.deepEqual(await (await run({ objects: moved }, { ingressNginxNamespace: "edge" })).map((f) => f.level !== "problem"), [true]);
         });
 
         it("nothing there: one ok line; an object it may not read is a FAIL (Helm reads it before installing); no check without install", async () => {
             const calls: string[][] = [];
             assert.deepEqual(await run({}, {}, calls), [
                 {
-                    ok: true,
+                    level: "ok",
                     what: "ingress-nginx: no other installation has IngressClass nginx or its cluster-wide objects (ClusterRole ingress-nginx, ClusterRoleBinding ingress-nginx, ValidatingWebhookConfiguration ingress-nginx-admission)",
                 },
             ]);
             assert.ok(calls.some((c) => c.join(" ") === "kubectl --context prod get ingressclasses.networking.k8s.io nginx -o json --ignore-not-found"));
             const forbidden = await run({ forbiddenObjects: ["clusterroles.rbac.authorization.k8s.io ingress-nginx"] });
             assert.equal(forbidden.length, 1);
-            assert.equal(forbidden[0].ok, false);
+            assert.equal(forbidden[0].level, "problem");
             assert.match(forbidden[0].what, /^could not read whether .* ClusterRole ingress-nginx: Error from server \(Forbidden\)/);
             for (const ingress of ["none", "existing"]) {
                 const none: string[][] = [];
@@ -701,7 +703,7 @@ describe("npm run preflight with cluster: existing", () => {
                 checkExistingCluster(existing({ kubeContext: "", kubeconfig: "apiVersion: v1" }), run, { context: "", kubeconfigFile }, "prod"),
             );
             assert.deepEqual(
-                findings.filter((f) => !f.ok),
+                findings.filter((f) => f.level === "problem"),
                 [],
             );
             assert.equal(findings[0].what, "the current context of the kubeconfig in vault-ha:kubeconfig answers: Kubernetes v1.34.2");
@@ -730,8 +732,8 @@ describe("npm run preflight with cluster: existing", () => {
             );
             assert.equal(ran, false);
             assert.deepEqual(
-                findings.map((f) => [f.ok, f.warn]),
-                [[true, true]],
+                findings.map((f) => f.level),
+                ["warn"],
             );
             assert.match(findings[0].fix!, /PULUMI_CONFIG_PASSPHRASE/);
         });

@@ -28,7 +28,7 @@ describe("npm run preflight: the fix for a busy NodePort", () => {
     it("sets the whole list item by item with the busy port replaced, and the program accepts it", async () => {
         const raw = { nodePorts: "[30000,30001]" };
         const findings = await checkPorts(parseSettings(raw).settings, noCluster, busy(30001));
-        const failed = findings.filter((f) => !f.ok);
+        const failed = findings.filter((f) => f.level === "problem");
         assert.equal(failed.length, 1);
         assert.equal(failed[0].what, "port 30001 on localhost is in use");
         assert.match(
@@ -43,7 +43,7 @@ describe("npm run preflight: the fix for a busy NodePort", () => {
     it("moves uiNodePort with its port, skipping ports in use and those of other settings; PULUMI_STACK names the stack", async () => {
         const raw = { nodePorts: "[30000,30001,30003]", uiNodePort: "30000" };
         const findings = await checkPorts(parseSettings(raw).settings, noCluster, busy(30000, 30001, 30002), "prod");
-        const failed = findings.filter((f) => !f.ok);
+        const failed = findings.filter((f) => f.level === "problem");
         assert.deepEqual(
             failed.map((f) => f.what),
             ["port 30000 on localhost is in use", "port 30001 on localhost is in use"],
@@ -88,15 +88,14 @@ describe("npm run preflight: the configuration", () => {
         const { settings, findings } = checkStackSettings("dev", dir);
         assert.equal(settings.vaultReplicas, 4);
         assert.equal(findings.length, 1);
-        assert.equal(findings[0].ok, true);
-        assert.equal(findings[0].warn, true);
+        assert.equal(findings[0].level, "warn");
         assert.match(findings[0].what, /^configuration: vault-ha:vaultReplicas = 4: an even raft cluster/);
     });
 
     it("says the configuration is fine when it is", () => {
         writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  vault-ha:workers: 3\n");
         assert.deepEqual(checkStackSettings("prod", dir).findings, [
-            { ok: true, what: "configuration: the settings of stack prod (Pulumi.prod.yaml) are valid, with no warning" },
+            { level: "ok", what: "configuration: the settings of stack prod (Pulumi.prod.yaml) are valid, with no warning" },
         ]);
     });
 

@@ -64,7 +64,7 @@ describe("npm run preflight", () => {
     it("passes a machine with every tool at its minimum or newer", () => {
         const findings = checkTools(runner(), "v20.19.0");
         assert.deepEqual(
-            findings.filter((f) => !f.ok),
+            findings.filter((f) => f.level === "problem"),
             [],
         );
     });
@@ -74,13 +74,16 @@ describe("npm run preflight", () => {
             runner({ docker: { ok: false, stdout: "" }, kind: { ok: true, stdout: "kind v0.29.0 go1.24 linux/amd64" }, pulumi: { ok: false, stdout: "" } }),
             "v22.13.0",
         );
-        const failures = findings.filter((f) => !f.ok).map((f) => f.what);
+        const failures = findings.filter((f) => f.level === "problem").map((f) => f.what);
         assert.deepEqual(failures, ["docker: no running Docker engine answered", "kind 0.29.0 is older than 0.33.0", "pulumi: not found"]);
-        assert.ok(findings.filter((f) => !f.ok).every((f) => f.fix && f.fix.length > 10));
+        assert.ok(findings.filter((f) => f.level === "problem").every((f) => f.fix && f.fix.length > 10));
     });
 
     it("accepts exactly the Node.js versions of package.json's engines (eslint and mocha refuse the others)", () => {
-        const verdicts = ["v20.18.3", "v20.19.0", "v21.7.3", "v22.11.0", "v22.13.0", "v23.11.0", "v24.0.0", "v25.1.0"].map((v) => [v, nodeFinding(v).ok]);
+        const verdicts = ["v20.18.3", "v20.19.0", "v21.7.3", "v22.11.0", "v22.13.0", "v23.11.0", "v24.0.0", "v25.1.0"].map((v) => [
+            v,
+            nodeFinding(v).level === "ok",
+        ]);
         assert.deepEqual(verdicts, [
             ["v20.18.3", false],
             ["v20.19.0", true],
@@ -92,7 +95,7 @@ describe("npm run preflight", () => {
             ["v25.1.0", true],
         ]);
         assert.deepEqual(nodeFinding("v22.11.0"), {
-            ok: false,
+            level: "problem",
             what: "node 22.11.0 is not a supported version (package.json engines: ^20.19.0 || ^22.13.0 || >=24)",
             fix: "install a Node.js release in that range, 22 LTS recommended: https://nodejs.org/en/download",
         });
@@ -110,7 +113,7 @@ describe("npm run preflight", () => {
         );
         assert.deepEqual(asked, ["kind", "pulumi"]);
         assert.deepEqual(
-            findings.map((f) => [f.ok, f.what]),
+            findings.map((f) => [f.level !== "problem", f.what]),
             [
                 [true, "node 22.13.0"],
                 [true, "kind 0.33.0"],
@@ -124,7 +127,7 @@ describe("npm run preflight", () => {
     it("reports a host port that is taken, naming the setting to change", async () => {
         const settings = parseSettings({}).settings;
         const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "" } }), async (port) => port === 443);
-        const failures = findings.filter((f) => !f.ok);
+        const failures = findings.filter((f) => f.level === "problem");
         assert.equal(failures.length, 1);
         assert.equal(failures[0].what, "port 443 on localhost is in use");
         // npm run config: it finds the stack and backend from any shell (plain pulumi config set needs them set up).
@@ -133,7 +136,7 @@ describe("npm run preflight", () => {
         assert.doesNotThrow(() => parseSettings({ ingressHttpsPort: "8443" }));
         const both = await checkPorts(settings, runner({ kind: { ok: true, stdout: "" } }), async (port) => [80, 443, 8080, 8443].includes(port));
         assert.deepEqual(
-            both.filter((f) => !f.ok).map((f) => /ingressHttp(s)?Port (\d+)$/.exec(f.fix!)?.[2]),
+            both.filter((f) => f.level === "problem").map((f) => /ingressHttp(s)?Port (\d+)$/.exec(f.fix!)?.[2]),
             ["8081", "8444"],
             "the next free port, never one already busy",
         );
@@ -143,7 +146,7 @@ describe("npm run preflight", () => {
         const settings = parseSettings({}).settings;
         const findings = await checkPorts(settings, runner({ kind: { ok: true, stdout: "vault\n" } }), async () => true);
         assert.deepEqual(
-            findings.map((f) => f.ok),
+            findings.map((f) => f.level !== "problem"),
             [true],
         );
     });
@@ -167,7 +170,7 @@ describe("npm run preflight", () => {
             );
             assert.deepEqual(findings, [
                 {
-                    ok: false,
+                    level: "problem",
                     what: "kind cluster vault: node containers not running: vault-control-plane (exited), vault-worker2 (exited)",
                     fix: "start them (Docker must be running), then run again: docker start vault-control-plane vault-worker2",
                 },
@@ -178,7 +181,7 @@ describe("npm run preflight", () => {
 
         it("passes a running cluster, and says nothing when there is no cluster of that name", () => {
             assert.deepEqual(
-                checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.ok),
+                checkClusterNodes(settings, machine("vault-control-plane running\nvault-worker running\n")).map((f) => f.level !== "problem"),
                 [true],
             );
             assert.deepEqual(checkClusterNodes(settings, machine("", "other\n")), []);

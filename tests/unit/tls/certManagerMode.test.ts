@@ -5,6 +5,7 @@
 import { strict as assert } from "assert";
 import { CertManagerFacts, certManagerChartValues, certManagerPlan, CertManagerSetting } from "../../../components/tls/certManagerMode";
 import { certManagerValues } from "../../../components/tls/tlsConfig";
+import { findingLine, Problem } from "../../../components/problems";
 
 const OURS = "vault-ha.dev";
 const NONE: CertManagerFacts = { crds: false, webhookReady: false };
@@ -12,10 +13,12 @@ const FOREIGN: CertManagerFacts = { crds: true, webhookReady: true, namespace: "
 const OWN: CertManagerFacts = { crds: true, webhookReady: true, namespace: "cert-manager", owner: OURS };
 const SETTINGS: CertManagerSetting[] = ["auto", "install", "existing"];
 
-const message = (plan: ReturnType<typeof certManagerPlan>): string => {
+const refusal = (plan: ReturnType<typeof certManagerPlan>): Problem => {
     assert.equal(plan.action, "error", JSON.stringify(plan));
-    return (plan as { message: string }).message;
+    return (plan as { problem: Problem }).problem;
 };
+/** The refusal as the up prints it: "<what>. Fix: <fix>". */
+const message = (plan: ReturnType<typeof certManagerPlan>): string => findingLine(refusal(plan));
 
 describe("certManagerPlan", () => {
     it("kind: installs whatever the cluster reports (its own unmarked cert-manager is never taken for a foreign one)", () => {
@@ -28,7 +31,11 @@ describe("certManagerPlan", () => {
     it("kind: certManager existing is refused, naming the setting and the fix", () => {
         const m = message(certManagerPlan("existing", NONE, OURS, "kind"));
         assert.match(m, /^certManager: existing needs cluster: existing/);
-        assert.match(m, /set certManager to auto or install/);
+        assert.deepEqual(refusal(certManagerPlan("existing", NONE, OURS, "kind")), {
+            level: "problem",
+            what: "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs",
+            fix: "set certManager to auto or install",
+        });
     });
 
     it("existing cluster, nothing running: auto and install install, existing says what is missing and how to fix it", () => {
@@ -36,7 +43,7 @@ describe("certManagerPlan", () => {
         assert.deepEqual(certManagerPlan("install", NONE, OURS, "existing"), { action: "install" });
         const m = message(certManagerPlan("existing", NONE, OURS, "existing"));
         assert.match(m, /^certManager: existing, but no cert-manager was found in the cluster \(no webhook Deployment, no CRDs\)/);
-        assert.match(m, /Install cert-manager first, or set certManager to auto or install/);
+        assert.match(m, /\. Fix: install cert-manager first, or set certManager to auto or install/);
     });
 
     it("existing cluster, only CRDs left behind: auto installs (Helm adopts or refuses them), existing names them", () => {
@@ -63,7 +70,7 @@ describe("certManagerPlan", () => {
         const m = message(certManagerPlan("install", FOREIGN, OURS, "existing"));
         assert.match(m, /^certManager: install, but a cert-manager is already running in namespace security\./);
         assert.match(m, /fights the first over its CRDs and admission webhooks/);
-        assert.match(m, /set certManager to auto or existing to use it, or uninstall it first/);
+        assert.match(m, /will not install one\. Fix: set certManager to auto or existing to use it, or uninstall it first$/);
         assert.match(
             message(certManagerPlan("install", { ...FOREIGN, owner: "vault-ha.prod" }, OURS, "existing")),
             /installed by vault-ha stack vault-ha\.prod/,
@@ -90,7 +97,7 @@ describe("certManagerPlan", () => {
         }
         assert.match(
             message(certManagerPlan("existing", OWN, OURS, "existing")),
-            /was installed by this stack \(vault-ha\.dev\/owner=vault-ha\.dev\).*Set certManager to auto or install/,
+            /was installed by this stack \(vault-ha\.dev\/owner=vault-ha\.dev\).*\. Fix: set certManager to auto or install to keep it$/,
         );
     });
 });
