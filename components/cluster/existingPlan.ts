@@ -178,7 +178,7 @@ export function existingPlan(
             ),
         );
     } else if (s.tls) {
-        const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster);
+        const plan = certManagerPlan(s.certManager, facts.certManager, owner, s.cluster, fixes);
         if (plan.action === "error") problems.push(plan.problem);
         else {
             certManager = plan;

@@ -11,6 +11,7 @@
  */
 import { OWNER_LABEL_KEY } from "../kind/kindConfig";
 import { problem, Problem } from "../problems";
+import { FixCommands } from "../config/configProblems";
 import { certManagerValues } from "./tlsConfig";
 
 export type CertManagerSetting = "auto" | "install" | "existing";
@@ -45,12 +46,18 @@ export type CertManagerPlan =
  * must never be taken for a foreign one). existing: see the cases below; every refusal comes before anything is
  * created and names the setting and the fix.
  */
-export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerFacts, ourOwner: string, cluster: "kind" | "existing"): CertManagerPlan {
+export function certManagerPlan(
+    setting: CertManagerSetting,
+    facts: CertManagerFacts,
+    ourOwner: string,
+    cluster: "kind" | "existing",
+    fixes: Pick<FixCommands, "set"> = new FixCommands(),
+): CertManagerPlan {
     if (cluster === "kind") {
         if (setting === "existing")
             return refuse(
                 "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs",
-                "set certManager to auto or install",
+                `${fixes.set("certManager", "auto")}, or ${fixes.set("certManager", "install")}`,
             );
         return { action: "install" };
     }
@@ -63,7 +70,7 @@ export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerF
             return refuse(
                 `certManager: existing, but the cert-manager${where} was installed by this stack (${OWNER_LABEL_KEY}=${ourOwner}): ` +
                     "using it as a foreign one would uninstall it",
-                "set certManager to auto or install to keep it",
+                `to keep managing it: ${fixes.set("certManager", "auto")}`,
             );
         // Our own install, ready or still starting: keep managing it (the helm release and the webhook gate).
         return { action: "install" };
@@ -73,21 +80,21 @@ export function certManagerPlan(setting: CertManagerSetting, facts: CertManagerF
         return refuse(
             `certManager: install, but a cert-manager is already running${where}${whose}. A second cert-manager fights the first over ` +
                 "its CRDs and admission webhooks, so vault-ha will not install one",
-            "set certManager to auto or existing to use it, or uninstall it first",
+            `to use it: ${fixes.set("certManager", "existing")}, or uninstall it first`,
         );
     if (found && !(facts.crds && facts.webhookReady))
         return refuse(
             `certManager: ${setting}, and a cert-manager${where}${whose} is not ready ` +
                 `(${facts.crds ? "its webhook has no available replica" : "its CRDs are missing"}). vault-ha will neither use it nor install a ` +
                 "second one",
-            `wait until it is ready or repair it (kubectl -n ${facts.namespace} get deployments), then run pulumi up again`,
+            `wait until it is ready or repair it (kubectl -n ${facts.namespace} get deployments), then npm run up again`,
         );
     if (found) return { action: "use-existing", namespace: facts.clusterResourceNamespace ?? facts.namespace! };
     if (setting === "existing")
         return refuse(
             "certManager: existing, but no cert-manager was found in the cluster (no webhook Deployment" +
                 `${facts.crds ? "; its CRDs are there, perhaps left by an uninstall" : ", no CRDs"})`,
-            "install cert-manager first, or set certManager to auto or install to let vault-ha install it",
+            `install cert-manager first, or let vault-ha install it: ${fixes.set("certManager", "auto")}`,
         );
     // Nothing running (CRDs left behind by an uninstall are adopted by the install when they came from a release of
     // the same name and namespace, else Helm refuses with its own message).

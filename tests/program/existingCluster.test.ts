@@ -241,7 +241,7 @@ describe("program on an existing cluster (cluster: existing)", () => {
             );
             assert.match(message, /a cert-manager is already running in namespace security/);
             // cert-manager's refusal carries its own fix, as every problem of the plan does.
-            assert.match(message, /will not install one\. Fix: set certManager to auto or existing to use it, or uninstall it first$/m);
+            assert.match(message, /will not install one\. Fix: to use it: npm run config -- set vault-ha:certManager existing, or uninstall it first$/m);
             assert.equal(registered, 0);
         });
 

@@ -56,7 +56,7 @@ describe("findings: one shape for the configuration, the plans and the preflight
         const plan = existingPlan(existing({ certManager: "install" }), foreign, "vault-ha.dev");
         assert.deepEqual(plan.problems.map(findingLine), [
             "certManager: install, but a cert-manager is already running in namespace security. A second cert-manager fights the first over its CRDs " +
-                "and admission webhooks, so vault-ha will not install one. Fix: set certManager to auto or existing to use it, or uninstall it first",
+                "and admission webhooks, so vault-ha will not install one. Fix: to use it: npm run config -- set vault-ha:certManager existing, or uninstall it first",
         ]);
     });
 

@@ -400,13 +400,14 @@ describe("npm run preflight with cluster: existing", () => {
         assert.equal(none.length, 1);
         assert.equal(none[0].level, "problem");
         assert.match(none[0].what, /^certManager: existing, but no cert-manager was found in the cluster/);
-        assert.match(none[0].fix!, /certManager to auto or install/);
+        // The fix is for the stack at hand: another stack than dev is named.
+        assert.equal(none[0].fix, "install cert-manager first, or let vault-ha install it: PULUMI_STACK=prod npm run config -- set vault-ha:certManager auto");
         const foreign = { certManager: { crds: true, webhook: { namespace: "security", ready: true } } };
         assert.deepEqual(await pick({}, foreign), [{ level: "ok", what: "cert-manager: the one running in namespace security is used" }]);
         const second = await pick({ certManager: "install" }, foreign);
         assert.equal(second[0].level, "problem");
         assert.match(second[0].what, /^certManager: install, but a cert-manager is already running in namespace security\. A second cert-manager fights/);
-        assert.equal(second[0].fix, "set certManager to auto or existing to use it, or uninstall it first");
+        assert.equal(second[0].fix, "to use it: PULUMI_STACK=prod npm run config -- set vault-ha:certManager existing, or uninstall it first");
         assert.equal(
             (await pick({}, { certManager: { crds: true, webhook: { namespace: "security", ready: false } } }))[0].level,
             "problem",

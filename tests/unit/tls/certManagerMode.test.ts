@@ -6,6 +6,8 @@ import { strict as assert } from "assert";
 import { CertManagerFacts, certManagerChartValues, certManagerPlan, CertManagerSetting } from "../../../components/tls/certManagerMode";
 import { certManagerValues } from "../../../components/tls/tlsConfig";
 import { findingLine, Problem } from "../../../components/problems";
+import { parseSettings } from "../../../components/config/settings";
+import { applyCommands, commandsOf, toMap, toRaw } from "../config/fixLines";
 
 const OURS = "vault-ha.dev";
 const NONE: CertManagerFacts = { crds: false, webhookReady: false };
@@ -34,7 +36,7 @@ describe("certManagerPlan", () => {
         assert.deepEqual(refusal(certManagerPlan("existing", NONE, OURS, "kind")), {
             level: "problem",
             what: "certManager: existing needs cluster: existing. The kind cluster vault-ha creates has no cert-manager but the one it installs",
-            fix: "set certManager to auto or install",
+            fix: "npm run config -- set vault-ha:certManager auto, or npm run config -- set vault-ha:certManager install",
         });
     });
 
@@ -43,7 +45,7 @@ describe("certManagerPlan", () => {
         assert.deepEqual(certManagerPlan("install", NONE, OURS, "existing"), { action: "install" });
         const m = message(certManagerPlan("existing", NONE, OURS, "existing"));
         assert.match(m, /^certManager: existing, but no cert-manager was found in the cluster \(no webhook Deployment, no CRDs\)/);
-        assert.match(m, /\. Fix: install cert-manager first, or set certManager to auto or install/);
+        assert.match(m, /\. Fix: install cert-manager first, or let vault-ha install it: npm run config -- set vault-ha:certManager auto/);
     });
 
     it("existing cluster, only CRDs left behind: auto installs (Helm adopts or refuses them), existing names them", () => {
@@ -70,7 +72,7 @@ describe("certManagerPlan", () => {
         const m = message(certManagerPlan("install", FOREIGN, OURS, "existing"));
         assert.match(m, /^certManager: install, but a cert-manager is already running in namespace security\./);
         assert.match(m, /fights the first over its CRDs and admission webhooks/);
-        assert.match(m, /will not install one\. Fix: set certManager to auto or existing to use it, or uninstall it first$/);
+        assert.match(m, /will not install one\. Fix: to use it: npm run config -- set vault-ha:certManager existing, or uninstall it first$/);
         assert.match(
             message(certManagerPlan("install", { ...FOREIGN, owner: "vault-ha.prod" }, OURS, "existing")),
             /installed by vault-ha stack vault-ha\.prod/,
@@ -97,7 +99,7 @@ describe("certManagerPlan", () => {
         }
         assert.match(
             message(certManagerPlan("existing", OWN, OURS, "existing")),
-            /was installed by this stack \(vault-ha\.dev\/owner=vault-ha\.dev\).*\. Fix: set certManager to auto or install to keep it$/,
+            /was installed by this stack \(vault-ha\.dev\/owner=vault-ha\.dev\).*\. Fix: to keep managing it: npm run config -- set vault-ha:certManager auto$/,
         );
     });
 });
@@ -113,5 +115,28 @@ describe("certManagerChartValues", () => {
             crds: { enabled: true, keep: false },
             global: { commonLabels: { "vault-ha.dev/owner": "vault-ha.dev" } },
         });
+    });
+
+    it("every command a refusal names, applied as Pulumi would, leads to a setting the same cluster accepts (or a valid one)", () => {
+        let applied = 0;
+        for (const cluster of ["kind", "existing"] as const) {
+            for (const facts of [NONE, FOREIGN, OWN, { ...FOREIGN, webhookReady: false }]) {
+                for (const setting of SETTINGS) {
+                    const plan = certManagerPlan(setting, facts, OURS, cluster);
+                    if (plan.action !== "error") continue;
+                    const config = toMap({ cluster, ...(cluster === "existing" ? { kubeContext: "prod-eu" } : {}), certManager: setting });
+                    for (const commands of commandsOf(plan.problem.fix).filter((c) => c.length > 0)) {
+                        const settings = parseSettings(toRaw(applyCommands(commands, config))).settings;
+                        assert.ok(settings, `${commands.join(" && ")} leaves a configuration that does not load`);
+                        const again = certManagerPlan(settings.certManager, facts, OURS, cluster);
+                        // A cert-manager that is not ready is refused whatever the setting: its fix is to wait.
+                        if (facts.namespace && !facts.webhookReady) continue;
+                        assert.notEqual(again.action, "error", `${commands.join(" && ")} is refused again: ${JSON.stringify(again)}`);
+                        applied++;
+                    }
+                }
+            }
+        }
+        assert.ok(applied >= 5, `applied ${applied} fixes`);
     });
 });
