@@ -18,6 +18,7 @@ import { VaultIngress } from "./components/vault/vaultIngress";
 import { VaultNamespace } from "./components/vault/vaultNamespace";
 import { VaultTls } from "./components/tls/vaultTls";
 import { Whoami } from "./components/ingress/whoami";
+import { InClusterUnsealer } from "./components/unsealer/inClusterUnsealer";
 
 async function main() {
     // Validates everything first: bad input stops here, before any resource is registered.
@@ -102,6 +103,15 @@ async function main() {
         { ...inCluster, dependsOn: [vault.release] },
     );
 
+    // autoUnseal in-cluster: from now on a sealed pod is unsealed without an up (it needs the keys init made).
+    const unsealer = plan.unsealer
+        ? new InClusterUnsealer(
+              "unsealer",
+              { ...plan.unsealer, namespace: vaultNs.name, unsealKeys: bootstrap.unsealKeys, sealFacts: bootstrap.sealFacts },
+              { ...inCluster, dependsOn: [bootstrap] },
+          )
+        : undefined;
+
     // The proof goes the way the user will: the NodePort, the load balancer, or a port-forward it opens itself.
     const proof = new KvProof(
         "kv-proof",
@@ -135,6 +145,7 @@ async function main() {
         rootToken: bootstrap.rootToken,
         unsealKeys: bootstrap.unsealKeys,
         raftPeers: bootstrap.raftPeers,
+        unsealer: unsealer?.deploymentName,
         kvSecretPath: proof.path,
     };
 }

@@ -16,6 +16,7 @@ import { certManagerChartValues } from "./tls/certManagerMode";
 import type { IssuerScope } from "./tls/tlsConfig";
 import { VAULT_RELEASE_NAME } from "./vault/names";
 import { VaultChartOptions, vaultHelmValues } from "./vault/vaultValues";
+import { UnsealerPlan, unsealerCostNotice } from "./unsealer/unsealerManifests";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
 export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress">;
@@ -80,6 +81,8 @@ export interface StackPlan {
         nodeAddress: string | undefined;
     };
     bootstrap: { replicas: number; keyShares: number; keyThreshold: number; snapshotsToKeep: number; keepKeysOnDestroy: boolean };
+    /** autoUnseal in-cluster: the unsealer, and what the preview says it costs. */
+    unsealer?: UnsealerPlan & { notice: string };
     proof: { mount: string; timeoutSeconds?: number };
     /** With a ClusterIP Vault the stack outputs the port-forward command that makes vaultAddr answer. */
     outputPortForwardCommand: boolean;
@@ -166,6 +169,18 @@ export function stackPlan(settings: Settings, owner: string, decided?: ClusterDe
             snapshotsToKeep: s.snapshotsToKeep,
             keepKeysOnDestroy: keepData,
         },
+        unsealer:
+            s.autoUnseal === "in-cluster"
+                ? {
+                      release: VAULT_RELEASE_NAME,
+                      replicas: s.vaultReplicas,
+                      tls: s.tls,
+                      keyShares: s.keyShares,
+                      keyThreshold: s.keyThreshold,
+                      image: s.vaultImage,
+                      notice: unsealerCostNotice(s.vaultNamespace, s),
+                  }
+                : undefined,
         // A new load balancer's DNS name can take minutes to resolve (AWS's): wait longer (within the step's 15 minutes).
         proof: { mount: s.kvMount, ...(serviceType === "LoadBalancer" ? { timeoutSeconds: 600 } : {}) },
         outputPortForwardCommand: serviceType === "ClusterIP",

@@ -15,6 +15,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { backupFolder, BackupError } from "../components/backup/backupFiles";
 import { restoreSnapshot, takeSnapshot } from "../components/backup/snapshot";
+import { DEFAULT_STACK, shellFixes } from "../components/config/configProblems";
 import { DEFAULTS, PROJECT } from "../components/config/settings";
 import { readStackSettings } from "../components/config/stackFile";
 import { keyFilePath, takeOverKeyFile } from "../components/runner/keyFile";
@@ -98,6 +99,21 @@ export const RESTORE_ARGS: CommandSpec = {
     operands: [{ name: "FILE", help: "the snapshot: backups/<project>.<stack>/<time>.snap", required: true }],
 };
 
+/**
+ * A forced restore opens the cluster with the snapshot's keys from then on, while the in-cluster unsealer keeps
+ * sending the running cluster's: Vault combines whichever shares reach it first, and a mix fails ("invalid key") for
+ * the restore's unseal as for the unsealer. So the unsealer goes first, and comes back with the snapshot's keys.
+ */
+export function unsealerForcedRefusal(stack: string): string {
+    const fixes = shellFixes(stack);
+    const up = `${stack === DEFAULT_STACK ? "" : `PULUMI_STACK=${stack} `}npm run up`;
+    return (
+        "this snapshot is of another Vault cluster, so the restore would be forced, and the in-cluster unsealer (autoUnseal: in-cluster) " +
+        `would keep unsealing with the running cluster's keys. Turn it off first: ${fixes.set("autoUnseal", "none")} && ${up}; ` +
+        `then run this restore again, and ${up}; then turn it on again, which gives it the snapshot's keys: ${fixes.set("autoUnseal", "in-cluster")} && ${up}`
+    );
+}
+
 /** argv: snapshot | restore, then its flags and operands (scripts/backup.sh puts the command first). */
 export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> {
     const [command, ...rest] = argv;
@@ -154,6 +170,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
                 file: snapFile,
                 currentToken: outputs.rootToken,
                 keyThreshold: settingsOf(stack)?.keyThreshold ?? DEFAULTS.keyThreshold,
+                forcedRefusal: settingsOf(stack)?.autoUnseal === "in-cluster" ? unsealerForcedRefusal(stack) : undefined,
                 onForced: (snapshotKeys, threshold) => {
                     // First thing after Vault accepted the snapshot: the key file (where the README says the keys
                     // are) gets the keys that open the cluster now, the rebuilt cluster's kept beside it; the

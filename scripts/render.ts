@@ -12,6 +12,7 @@ import { kindConfigYaml, ownerLabelValue } from "../components/kind/kindConfig";
 import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsConfig";
+import { UNSEALER_NAMES, unsealerDeployment, unsealerServiceAccount } from "../components/unsealer/unsealerManifests";
 import { PlannedRelease, renderAssumptions, StackPlan, stackPlan } from "../components/stackPlan";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { vaultServerHcl } from "../components/vault/vaultValues";
@@ -64,6 +65,7 @@ export function render(stack: string, settings: Settings): string {
         section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls)),
         ...chartOf("cert-manager"),
         ...caChainSection(plan, section),
+        ...unsealerSection(plan, section),
     ].join("\n");
 }
 
@@ -87,6 +89,18 @@ function caChainSection(plan: StackPlan, section: (title: string, body: string) 
         section(
             "cert-manager CA chain and Vault's server certificate",
             [chain.selfSignedIssuer, chain.caCertificate, chain.caIssuer, chain.serverCertificate].map(stringify).join("---\n"),
+        ),
+    ];
+}
+
+/** autoUnseal in-cluster: the unsealer's objects as InClusterUnsealer creates them (its keys Secret is not shown). */
+function unsealerSection(plan: StackPlan, section: (title: string, body: string) => string): string[] {
+    if (!plan.unsealer) return [];
+    const namespace = plan.vaultNamespace.name;
+    return [
+        section(
+            `in-cluster unsealer (and Secret ${namespace}/${UNSEALER_NAMES.keysSecret}, not shown: ${plan.unsealer.keyThreshold} unseal keys)`,
+            [unsealerServiceAccount(namespace), unsealerDeployment(plan.unsealer, namespace)].map(stringify).join("---\n"),
         ),
     ];
 }

@@ -147,6 +147,11 @@ export interface RestoreOptions {
      * `threshold` is the snapshot cluster's, when the backup recorded it.
      */
     onForced?: (keys: VaultKeys, threshold: number | undefined) => void | Promise<void>;
+    /**
+     * Why a forced restore must not run here, if it must not: refused with this before anything is sent (the
+     * in-cluster unsealer would unseal the restored pods with the running cluster's keys, mixed with the snapshot's).
+     */
+    forcedRefusal?: string;
 }
 
 /** How far back the restore's log lines are read, besides the marks counted before it: clock skew between this machine and the node. */
@@ -298,6 +303,7 @@ export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Prom
                     : `restoring onto the cluster the snapshot came from (${description.clusterId})`,
             );
         }
+        if (forced && o.forcedRefusal) throw new BackupError(`${o.forcedRefusal}. Nothing was restored`);
         if (forced) await requireAllUnsealed(ctx, names);
         await stageSnapshot(ctx, pod, o.file, description);
         // Restores this log already shows (a margin back, for clock skew) are not this one.

@@ -30,6 +30,9 @@ export type AntiAffinity = Exclude<AntiAffinitySetting, "auto">;
 /** auto: use a cert-manager that already runs in the cluster (and is not vault-ha's), install one otherwise. */
 export const CERT_MANAGER_MODES = ["auto", "install", "existing"] as const;
 export type CertManagerSetting = (typeof CERT_MANAGER_MODES)[number];
+/** none: a sealed pod waits for the next pulumi up; in-cluster: a pod in Vault's namespace unseals it (components/unsealer/). */
+export const AUTO_UNSEAL_MODES = ["none", "in-cluster"] as const;
+export type AutoUnsealSetting = (typeof AUTO_UNSEAL_MODES)[number];
 export const RAFT_VOLUMES_ON_DESTROY = ["keep", "delete"] as const;
 export type RaftVolumesOnDestroy = (typeof RAFT_VOLUMES_ON_DESTROY)[number];
 
@@ -173,6 +176,15 @@ export const DECLARATIONS = {
         default: 3,
         parse: g.wholeNumber(1, 255),
         doc: "Number of unseal key shares needed to unseal Vault.",
+    }),
+    autoUnseal: declare<AutoUnsealSetting>({
+        default: "none",
+        parse: g.oneOf(AUTO_UNSEAL_MODES),
+        row: {
+            meaning:
+                "`none`: a Vault pod that restarts stays sealed until the next `up`; `in-cluster`: a small pod in Vault's namespace unseals it within seconds, with the threshold of keys in a Secret there (anyone who can read that Secret can unseal Vault); see [Unsealing](#unsealing)",
+        },
+        doc: "none (a restarted Vault pod stays sealed until the next pulumi up) or in-cluster (a pod in Vault's namespace unseals it, with keyThreshold keys in a Secret there: anyone who can read that Secret can unseal Vault).",
     }),
     ingressNginxNamespace: declare<string>({
         default: "ingress-nginx",

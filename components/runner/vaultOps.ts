@@ -10,6 +10,8 @@ export interface SealStatus {
     sealed: boolean;
     /** The threshold of the seal this node knows: after a raft join, the leader's (which config may not match). */
     t: number;
+    /** The number of key shares of that seal (`n`). */
+    n: number;
     progress: number;
     /** This node is the active one (`is_self`). */
     isSelf: boolean;

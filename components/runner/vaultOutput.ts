@@ -110,6 +110,7 @@ export function parseSealStatus(json: string): SealStatus {
         initialized: s.initialized,
         sealed: s.sealed,
         t: Number(s.t ?? 0),
+        n: Number(s.n ?? 0),
         progress: Number(s.progress ?? 0),
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",

@@ -216,6 +216,13 @@ export interface VaultKeys {
     rootToken: string;
 }
 
+/** What the active node says of its seal: t of n key shares open it; the cluster's id. */
+export interface SealFacts {
+    threshold: number;
+    shares: number;
+    clusterId: string;
+}
+
 export interface RaftPeer {
     node_id: string;
     address: string;
@@ -304,7 +311,11 @@ export interface StepResults {
     /** The pods replaced (in order) to bring them to the StatefulSet's revision. */
     roll: { rolled: string[]; revision: string };
     join: { pod: string; result: UnsealOutcome };
-    verify: { peers: RaftPeer[] };
+    /**
+     * seal: the seal configuration and cluster id the leader reports once the cluster is whole (the in-cluster
+     * unsealer sends keys only to a pod that reports the same). Absent from results of versions before it.
+     */
+    verify: { peers: RaftPeer[]; seal?: SealFacts };
     /** keptAs: where the key file went instead (with keepKeysIn). */
     "forget-keys": { deleted: boolean; keptAs?: string };
     "cert-manager-ready": { ready: true };

@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdoptedKeys } from "../config/settings";
 import { inCluster } from "../inCluster";
 import { keyFilePath, keySettingsNotice, readKeyFile } from "../runner/keyFile";
-import { parseStepResult, RaftPeer, StepParams, stepCommand, stepEnvironment } from "../stepCommand/contract";
+import { parseStepResult, RaftPeer, SealFacts, StepParams, stepCommand, stepEnvironment } from "../stepCommand/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/stepResource";
 import { bootstrapPlan } from "./bootstrapPlan";
 import { backupFolder } from "../backup/backupFiles";
@@ -59,6 +59,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
     public readonly unsealKeys: pulumi.Output<string[]>;
     /** The raft configuration after the bootstrap: node id, address, leader, voter. */
     public readonly raftPeers: pulumi.Output<RaftPeer[]>;
+    /** The seal configuration and cluster id the active node reported at verify; undefined from older results. */
+    public readonly sealFacts: pulumi.Output<SealFacts | undefined>;
     /** Where the init response is kept, relative to the project folder (see runner/keyFile.ts). */
     public readonly keyFile: string;
 
@@ -240,6 +242,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         this.rootToken = pulumi.secret(keys!.apply((k) => k.rootToken));
         this.unsealKeys = pulumi.secret(keys!.apply((k) => k.unsealKeys));
         this.raftPeers = steps.verify.stdout.apply((out) => parseStepResult("verify", out).peers);
+        this.sealFacts = steps.verify.stdout.apply((out) => parseStepResult("verify", out).seal);
 
         this.registerOutputs({ rootToken: this.rootToken, unsealKeys: this.unsealKeys, raftPeers: this.raftPeers });
     }

@@ -32,6 +32,8 @@ const STACKS: Record<string, Record<string, string>> = {
         ingress: "install",
         ingressHost: "vault.example.com",
     },
+    "kind, tls, in-cluster unsealer": { tls: "true", autoUnseal: "in-cluster" },
+    "existing, no tls, in-cluster unsealer": { cluster: "existing", kubeContext: "prod-eu", tls: "false", autoUnseal: "in-cluster" },
     "kind, tls, own host ports, no whoami": { tls: "true", ingressHttpPort: "8080", ingressHttpsPort: "8443", whoami: "false" },
     "existing, no tls, an ingress class it has, NodePort, volumes kept": {
         cluster: "existing",
@@ -173,6 +175,23 @@ describe("npm run render shows what the program registers", function () {
                     assert.equal(probe, plan.certManager.probeInVaultNamespace, "the gate probes in Vault's namespace");
                 }
                 assert.equal(run.outputs.portForwardCommand !== undefined, plan.outputPortForwardCommand, "the port-forward command output");
+            });
+
+            it("the same in-cluster unsealer objects (ServiceAccount, Deployment), or none", () => {
+                const registered = run.registrations
+                    .filter((r) => r.type === "kubernetes:core/v1:ServiceAccount" || r.type === "kubernetes:apps/v1:Deployment")
+                    .filter((r) => r.parent?.endsWith("vault-ha:unsealer:InClusterUnsealer::unsealer"))
+                    .map((r) => plain({ kind: r.type.split(":").pop(), ...r.inputs }));
+                const body = section(printed, "in-cluster unsealer");
+                assert.equal(body !== undefined, config.autoUnseal === "in-cluster", "render shows the unsealer exactly when the program makes one");
+                const rendered = body === undefined ? [] : parseAllDocuments(body).map((d) => plain(d.toJS()));
+                // The program's inputs carry no apiVersion (the resource type says it).
+                assert.deepEqual(
+                    rendered.map((m: any) => ({ kind: m.kind, ...m, apiVersion: undefined })).map(plain),
+                    registered.map((m: any) => ({ ...m, apiVersion: undefined })).map(plain),
+                );
+                const keys = run.registrations.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "unsealer-keys");
+                assert.equal(keys !== undefined, config.autoUnseal === "in-cluster", "the keys Secret");
             });
 
             it("the same cert-manager objects: kinds, names, namespaces and specs", () => {

@@ -12,7 +12,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
+import { BackupError, restoreSnapshot, takeSnapshot } from "../../components/backup/snapshot";
+import { unsealerForcedRefusal } from "../../scripts/backup";
 import { StepError } from "../../components/runner/poll";
 import { bootstrappedCluster, SimulatedEngine } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
@@ -235,6 +236,37 @@ describe("restores as Vault takes them (simulator)", function () {
         assert.equal(handedOver, false, "the keys were not handed over");
         assert.equal(model.readData(sim.state(), "secret/app"), "the rebuilt cluster's");
         assert.deepEqual(stagedSnapshots(sim), []);
+    });
+
+    it("with the in-cluster unsealer on, a forced restore is refused before anything is sent, with the way through", async () => {
+        const live = await liveCluster();
+        sim = live.sim;
+        const { file } = await snapshotNow(sim, live.keys);
+        sim.change((s) => model.rebuild(s));
+        const rebuilt = new SimulatedEngine(sim);
+        assert.ok((await rebuilt.up()).ok);
+        sim.change((s) => model.writeData(s, "secret/app", "the rebuilt cluster's"));
+        const before = sim.calls().length;
+        await assert.rejects(
+            restoreSnapshot(sim.vaultContext("restore"), {
+                release: "vault",
+                replicas: 3,
+                file,
+                currentToken: rebuilt.keysInState()!.rootToken,
+                keyThreshold: 3,
+                forcedRefusal: unsealerForcedRefusal("dev"),
+            }),
+            (err: Error) =>
+                err instanceof BackupError &&
+                /restore would be forced.*npm run config -- set vault-ha:autoUnseal none && npm run up.*Nothing was restored$/.test(err.message),
+        );
+        assert.equal(model.readData(sim.state(), "secret/app"), "the rebuilt cluster's");
+        assert.deepEqual(stagedSnapshots(sim), []);
+        const sent = sim
+            .calls()
+            .slice(before)
+            .filter((c) => c.argv.some((a) => /snapshot|restore/.test(a)));
+        assert.deepEqual(sent, [], "no snapshot reached a pod");
     });
 
     it("backups before a roll: a resumed roll reuses its first one, and manual backups are never pruned for automatic ones", async () => {

@@ -47,5 +47,8 @@ export const verifyStep: Handler<"verify"> = (p, secrets, ctx) =>
         // Init's answer staged in the leader is needed only until the key file or the state holds it, which is
         // the case once the bootstrap reaches verify: a copy that init could not remove goes now.
         await vault.ops.dropStagedInit(pods[0]).catch(() => undefined);
-        return { peers: await verifyRaft(vault, pods[0], pods, secrets.rootToken) };
+        const peers = await verifyRaft(vault, pods[0], pods, secrets.rootToken);
+        const leader = peers.find((peer) => peer.leader)?.node_id ?? pods[0];
+        const status = await vault.ops.status(leader);
+        return { peers, ...(status.clusterId && status.t > 0 ? { seal: { threshold: status.t, shares: status.n, clusterId: status.clusterId } } : {}) };
     });

@@ -13,6 +13,8 @@
  *   kubectl get pvc -n NS -o json, kubectl delete pvc NAME -n NS --wait=false --ignore-not-found=true
  *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
  *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
+ *   vault status | write sys/unseal key=- | operator unseal -reset from a pod that is not a Vault pod (VAULT_SIM_POD=@...),
+ *     to the Vault pod its VAULT_ADDR names (the in-cluster unsealer)
  *   kubectl get nodes|storageclasses|crd|deployments|service ..., kubectl api-resources, kubectl port-forward
  *     (the cluster around Vault: kubeObjects.js)
  */
@@ -166,6 +168,8 @@ function vault(s, pod, argv, env, stdin, token) {
     const tooMany = (/** @type {number} */ max) =>
         positional.length > max ? fail(1, `Too many arguments (expected ${max}, got ${positional.length})`) : undefined;
 
+    if (pod.startsWith("@")) return remoteVault(s, name, flags, positional, env, stdin);
+
     const apiPath = name === "write" ? (positional[0] ?? "") : command.api;
     const transport = model.localTransportError(s, pod, { ...env, ...(flags["tls-skip-verify"] ? { VAULT_SKIP_VERIFY: "1" } : {}) }, apiPath);
 
@@ -195,14 +199,19 @@ function vault(s, pod, argv, env, stdin, token) {
             if (positional[0] !== "sys/unseal") return fail(1, `(simulator: unsupported write path ${positional[0] ?? "(none)"})`);
             const data = Object.fromEntries(positional.slice(1).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
             if (positional.slice(1).some((kv) => !kv.includes("="))) return fail(1, "Failed to parse K=V data: invalid key/value pair");
-            const key = data.key === "-" ? stdin.trim() : data.key;
+            // kvbuilder passes "-" from stdin as it is; Go's base64 decoder skips only \r and \n (encoding/base64).
+            const key = data.key === "-" ? stdin.replace(/[\r\n]/g, "") : data.key;
             if (transport) return fail(2, `Error writing data to sys/unseal: ${transport}`);
             if (key === undefined)
                 return model.fail(
                     2,
                     "Error writing data to sys/unseal: Error making API request.\n\nCode: 400. Errors:\n\n* 'key' must be specified in request body as JSON, or 'reset' set to true",
                 );
-            return model.unseal(s, pod, key);
+            const result = model.unseal(s, pod, key);
+            // sys/unseal's answer is the bare seal status, which api/secret.go ParseSecret nests under "data": that is
+            // what command/write.go prints (nothing reads it here, but it must not look like more than Vault gives).
+            if (result.code !== 0 || !json) return result;
+            return model.ok({ request_id: "", lease_id: "", lease_duration: 0, renewable: false, data: JSON.parse(result.stdout), warnings: null });
         }
         case "operator raft join": {
             // 0 arguments means auto-join, which needs retry_join config that vault-ha does not write.
@@ -300,6 +309,74 @@ function vault(s, pod, argv, env, stdin, token) {
         }
     }
     return fail(127, "unreachable");
+}
+
+/** The fields of `vault status -format=json` that the CLI adds from sys/leader: not in sys/unseal's body. */
+const LEADER_FIELDS = /^(ha_enabled|active_time|is_self|leader_address|leader_cluster_address|performance_standby|raft_.*)$/;
+
+/**
+ * The Vault CLI in a pod that is not a Vault pod (`caller`, e.g. "@unsealer": model.remoteTransportError): the call
+ * goes to the pod its VAULT_ADDR (or -address) names. Only what such a caller of vault-ha sends is modelled: the seal
+ * status, key shares and a reset; anything else fails loudly, so that a script that starts doing more is seen.
+ * @param {State} s @param {string} name the command's words @param {Record<string, string | true>} flags
+ * @param {string[]} positional @param {Record<string, string | undefined>} env @param {string} stdin
+ * @returns {Result}
+ */
+function remoteVault(s, name, flags, positional, env, stdin) {
+    const json = flags.format === "json";
+    // command/base.go Client(): -address, -ca-cert, -tls-server-name and -tls-skip-verify override the environment.
+    const callerEnv = {
+        ...env,
+        ...(typeof flags.address === "string" ? { VAULT_ADDR: flags.address } : {}),
+        ...(typeof flags["ca-cert"] === "string" ? { VAULT_CACERT: flags["ca-cert"] } : {}),
+        ...(typeof flags["tls-server-name"] === "string" ? { VAULT_TLS_SERVER_NAME: flags["tls-server-name"] } : {}),
+        ...(flags["tls-skip-verify"] ? { VAULT_SKIP_VERIFY: "1" } : {}),
+    };
+    switch (name) {
+        case "status": {
+            if (positional.length > 0) return fail(1, `Too many arguments (expected 0, got ${positional.length})`);
+            const { pod, error } = model.remoteTransportError(s, callerEnv, "GET", "sys/seal-status");
+            if (error || !pod) return fail(1, `Error checking seal status: ${error}`);
+            return model.status(s, pod);
+        }
+        case "write": {
+            if (positional[0] !== "sys/unseal") return fail(1, `(simulator: unsupported write path ${positional[0] ?? "(none)"} from ${env.VAULT_SIM_POD})`);
+            if (positional.slice(1).some((kv) => !kv.includes("="))) return fail(1, "Failed to parse K=V data: invalid key/value pair");
+            const data = Object.fromEntries(positional.slice(1).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+            // kvbuilder reads "-" from stdin as it is (command/base_helpers.go parseArgsData); of what a file may add,
+            // only newlines are harmless: Go's base64 decoder skips \r and \n (encoding/base64 Decode).
+            const key = data.key === "-" ? stdin.replace(/[\r\n]/g, "") : data.key;
+            const { pod, url, error, loadError } = model.remoteTransportError(s, callerEnv, "PUT", "sys/unseal");
+            if (error || !pod) return fail(loadError ? 1 : 2, `Error writing data to sys/unseal: ${error}`);
+            if (key === undefined)
+                return fail(
+                    2,
+                    `Error writing data to sys/unseal: ${model.apiErrorText("PUT", url, 400, "'key' must be specified in request body as JSON, or 'reset' set to true")}`,
+                );
+            if (!json) return fail(1, "(simulator: the unsealer reads write's answer as JSON; pass -format=json)");
+            const result = model.unseal(s, pod, key, url);
+            if (result.code !== 0) return result;
+            // sys/unseal answers the seal status itself, not a secret: api/secret.go ParseSecret finds no secret field in
+            // it and puts the whole body under `data`, and command/write.go prints that Secret (OutputSecret; the JSON
+            // formatter indents by two, Go sorts a map's keys). So the answer's `sealed` is under "data", not at the top.
+            const body = JSON.parse(result.stdout);
+            const answer = Object.fromEntries(
+                Object.keys(body)
+                    .filter((k) => !LEADER_FIELDS.test(k))
+                    .sort()
+                    .map((k) => [k, body[k]]),
+            );
+            return model.ok({ request_id: "", lease_id: "", lease_duration: 0, renewable: false, data: answer, warnings: null });
+        }
+        case "operator unseal": {
+            if (!flags.reset) return fail(1, "(simulator: only -reset is supported; keys go through `vault write sys/unseal key=-`)");
+            if (positional.length > 0) return fail(1, `Too many arguments (expected 0, got ${positional.length})`);
+            const { pod, error } = model.remoteTransportError(s, callerEnv, "PUT", "sys/unseal");
+            if (error || !pod) return fail(2, `Error resetting unseal process: ${error}`);
+            return model.resetUnseal(s, pod);
+        }
+    }
+    return fail(127, `(simulator: vault ${name} from a pod that is not a Vault pod (${env.VAULT_SIM_POD}) is not modelled)`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

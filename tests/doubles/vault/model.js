@@ -25,7 +25,8 @@ const { defaultKube } = require("./kubeObjects.js");
 /**
  * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
  *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null,
- *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null }} VaultNode
+ *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null,
+ *   foreign?: null | { id: string, keys: string[], threshold: number, shares: number } }} VaultNode
  * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
@@ -1003,15 +1004,17 @@ function sealStatus(s, name) {
     const node = s.pods[name].vault;
     // A node that holds the leader's challenge reports initialised and the leader's seal configuration
     // (vault/init.go Initialized: isRaftUnseal; vault/seal.go caches the leader's barrier config at the join).
-    const knowsSeal = (node.initialized || node.pending) && s.cluster;
+    // Raft data of another cluster on this pod's volume (`foreign`) carries that cluster's seal configuration.
+    const seal = node.foreign ?? s.cluster;
+    const knowsSeal = (node.initialized || node.pending) && seal;
     /** @type {Record<string, unknown>} */
     const status = {
         type: "shamir",
         initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
         // The seal configuration this process has cached, else the one in storage (vault/seal.go BarrierConfig).
-        t: knowsSeal ? (node.sealCache?.threshold ?? s.cluster?.threshold) : 0,
-        n: knowsSeal ? (node.sealCache?.shares ?? s.cluster?.shares) : 0,
+        t: knowsSeal ? (node.sealCache?.threshold ?? seal?.threshold) : 0,
+        n: knowsSeal ? (node.sealCache?.shares ?? seal?.shares) : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: versionOf(s, name),
@@ -1026,7 +1029,7 @@ function sealStatus(s, name) {
         active_time: "0001-01-01T00:00:00Z",
     };
     if (node.sealed) return status;
-    Object.assign(status, { cluster_name: "vault-cluster-simulated", cluster_id: s.cluster?.id ?? "" });
+    Object.assign(status, { cluster_name: "vault-cluster-simulated", cluster_id: seal?.id ?? "" });
     if (s.active === name) {
         Object.assign(status, { is_self: true, active_time: new Date(s.activeSince ?? s.now).toISOString() });
     }
@@ -1088,6 +1091,70 @@ function localTransportError(s, name, env, p) {
     if (!tls.ipAddresses.includes("127.0.0.1"))
         return `Get "${url}": tls: failed to verify certificate: x509: certificate is valid for ${tls.serverNames.join(", ")}, not 127.0.0.1`;
     return undefined;
+}
+
+/**
+ * A `vault` call from a pod that is not a Vault pod (the in-cluster unsealer), to the Vault pod that VAULT_ADDR names
+ * by its headless-service name: which pod it reaches and why the call fails before Vault answers, if it does. The same
+ * shapes as challengeError (a Go HTTP client reaching a pod through the headless Service), in the order the client
+ * meets them:
+ * - the CA file is loaded when the client is made, before any request (api/client.go DefaultConfig → ReadEnvironment →
+ *   ConfigureTLS; hashicorp/go-rootcerts rootcerts.go LoadCAFile: "Error loading CA File: open ...", or "Couldn't
+ *   parse PEM in: <file>"). The caller's VAULT_CACERT is a real file on this machine: it is read here;
+ * - DNS: the headless Service publishes only pods that exist (vault-helm server-headless-service.yaml
+ *   publishNotReadyAddresses): "no such host" for another name or a pod not created;
+ * - TCP: "connection refused" while the pod's container does not run or its listener is not up yet;
+ * - TLS: http against https and back, the CA compared with the one that signed the server certificate, and the host
+ *   name (or VAULT_TLS_SERVER_NAME) checked against the certificate's names (crypto/tls, crypto/x509 VerifyHostname).
+ * @param {State} s @param {Record<string, string | undefined>} env @param {"GET" | "PUT"} method @param {string} p
+ * @returns {{ pod: string | undefined, url: string, error: string | undefined, loadError?: boolean }}
+ */
+function remoteTransportError(s, env, method, p) {
+    // api/config.go DefaultConfig: https://127.0.0.1:8200 when VAULT_ADDR is not set.
+    const addr = env.VAULT_ADDR ?? "https://127.0.0.1:8200";
+    const url = `${addr}/v1/${p}`;
+    const verb = method === "GET" ? "Get" : "Put";
+    if (env.VAULT_CACERT && !env.VAULT_SKIP_VERIFY) {
+        let ca;
+        try {
+            ca = fs.readFileSync(env.VAULT_CACERT, "utf8");
+        } catch (err) {
+            const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+            const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : "permission denied";
+            return { pod: undefined, url, error: `Error loading CA File: open ${env.VAULT_CACERT}: ${why}`, loadError: true };
+        }
+        if (!/-----BEGIN CERTIFICATE-----/.test(ca))
+            return { pod: undefined, url, error: `Error loading CA File: Couldn't parse PEM in: ${env.VAULT_CACERT}`, loadError: true };
+    }
+    const m = /^(https?):\/\/([^/:]+):(\d+)$/.exec(addr);
+    if (!m) return { pod: undefined, url, error: `${verb} "${url}": unsupported protocol scheme or address (simulator: ${addr})` };
+    const [, scheme, host, port] = m;
+    const hm = /^([a-z0-9-]+)\.([a-z0-9-]+)$/.exec(host);
+    const pod = hm?.[1] ?? "";
+    // Nothing of Vault listens in the caller's own pod.
+    if (host === "127.0.0.1" || host === "localhost")
+        return { pod: undefined, url, error: `${verb} "${url}": dial tcp 127.0.0.1:${port}: connect: connection refused` };
+    if (!hm || hm[2] !== `${s.release}-internal` || !s.pods[pod]?.created)
+        return { pod: undefined, url, error: `${verb} "${url}": dial tcp: lookup ${host} on 10.96.0.10:53: no such host` };
+    if (Number(port) !== API_PORT || !running(s, pod) || s.now < s.pods[pod].apiUpAt)
+        return { pod, url, error: `${verb} "${url}": dial tcp 10.244.1.${10 + s.pods[pod].ordinal}:${port}: connect: connection refused` };
+    const tls = servesTls(s, pod);
+    if (!tls) {
+        if (scheme === "https") return { pod, url, error: `${verb} "${url}": http: server gave HTTP response to HTTPS client` };
+        return { pod, url, error: undefined };
+    }
+    if (scheme !== "https") return { pod, url, error: apiErrorText(method, url, 400, "Client sent an HTTP request to an HTTPS server.") };
+    if (env.VAULT_SKIP_VERIFY) return { pod, url, error: undefined };
+    const ca = env.VAULT_CACERT ? fs.readFileSync(env.VAULT_CACERT, "utf8") : undefined;
+    if (ca !== tls.ca) return { pod, url, error: `${verb} "${url}": tls: failed to verify certificate: x509: certificate signed by unknown authority` };
+    const serverName = env.VAULT_TLS_SERVER_NAME || host;
+    if (!tls.serverNames.includes(serverName))
+        return {
+            pod,
+            url,
+            error: `${verb} "${url}": tls: failed to verify certificate: x509: certificate is valid for ${tls.serverNames.join(", ")}, not ${serverName}`,
+        };
+    return { pod, url, error: undefined };
 }
 
 /**
@@ -1170,11 +1237,10 @@ function init(s, name, shares, threshold) {
  * A follower that holds a challenge answers it through the active node (unsealWithRaft → joinRaftSendAnswer): that
  * fails with a 500 while there is none, and on success the call returns still sealed; the follower unseals once it
  * has the leader's snapshot.
- * @param {State} s @param {string} name @param {string} key
+ * @param {State} s @param {string} name @param {string} key @param {string} [url] where the caller sent it (its VAULT_ADDR)
  */
-function unseal(s, name, key) {
+function unseal(s, name, key, url = localUrl(s, name, "sys/unseal")) {
     const node = s.pods[name].vault;
-    const url = localUrl(s, name, "sys/unseal");
     const what = "writing data to sys/unseal";
     if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
     // A node that knows the cluster removed it refuses to unseal (http/sys_seal.go: "node was removed from a HA cluster").
@@ -1183,8 +1249,11 @@ function unseal(s, name, key) {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
         return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
     }
+    // A share already held is ignored (vault/core.go recordUnsealPart: subtle.ConstantTimeCompare → false, nil), so two
+    // callers sending shares of the same key at once still reach the threshold.
     if (!node.progress.includes(key)) node.progress.push(key);
-    const cluster = s.cluster;
+    // The keys that open this node's barrier: another cluster's when its volume holds that cluster's raft data.
+    const cluster = node.foreign ?? s.cluster;
     // vault/core.go getUnsealKey combines as soon as there are as many parts as the threshold of the seal
     // configuration the process has cached (a stale one after a forced restore: applyRestore); shamir.Combine of
     // fewer shares than the split's real threshold yields a wrong key, which the barrier refuses.
@@ -1479,6 +1548,9 @@ module.exports = {
     missingSecret,
     readPodFile,
     localTransportError,
+    remoteTransportError,
+    apiErrorText,
+    freshNode,
     sealStatus,
     status,
     init,

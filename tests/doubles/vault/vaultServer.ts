@@ -7,6 +7,8 @@
  * Wire format (all from ./bin/vault): NUL-terminated fields `pid, stdinFile, outFile, errFile, argc, argv...`; the
  * answer is the exit code and a newline, with stdout and stderr written to the two files first. The environment is
  * read from /proc/<pid>/environ: the one the `vault` process was started with, as Node's process.env would hold it.
+ * A caller that is not a Vault pod names itself VAULT_SIM_POD=@<name> (the in-cluster unsealer: ./unsealerTask.ts):
+ * cli.js then sends its call to the Vault pod that its VAULT_ADDR names (remoteVault).
  */
 import * as fs from "fs";
 import * as net from "net";
