@@ -12,6 +12,7 @@ import { KvProof } from "./components/vault/kvProof";
 import { loadSettings } from "./components/config/settings";
 import { ownerLabelValue } from "./components/kind/kindConfig";
 import { stackPlan } from "./components/stackPlan";
+import { isAutoSealPlan } from "./components/seal/sealPlan";
 import { VaultBootstrap } from "./components/vault/vaultBootstrap";
 import { VaultCluster } from "./components/vault/vaultCluster";
 import { VaultIngress } from "./components/vault/vaultIngress";
@@ -22,7 +23,7 @@ import { InClusterUnsealer } from "./components/unsealer/inClusterUnsealer";
 
 async function main() {
     // Validates everything first: bad input stops here, before any resource is registered.
-    const { settings, adopted, kubeconfig: givenKubeconfig } = loadSettings();
+    const { settings, adopted, kubeconfig: givenKubeconfig, sealTransitToken } = loadSettings();
     const owner = ownerLabelValue(pulumi.getProject(), pulumi.getStack());
 
     const target = settings.cluster === "kind" ? kindTarget(settings, owner) : await existingTarget(settings, givenKubeconfig, owner);
@@ -79,7 +80,14 @@ async function main() {
 
     const vault = new VaultCluster(
         "vault",
-        { ...plan.vault, namespace: vaultNs.name, kubeconfig: target.kubeconfig, kubeContext: target.kubeContext, certificateSans: tls?.sans },
+        {
+            ...plan.vault,
+            namespace: vaultNs.name,
+            kubeconfig: target.kubeconfig,
+            kubeContext: target.kubeContext,
+            certificateSans: tls?.sans,
+            sealTransitToken: sealTransitToken === undefined ? undefined : pulumi.secret(sealTransitToken),
+        },
         // The pods mount the server certificate's secret: it must exist before they start.
         { ...inCluster, dependsOn: tls ? [tls.serverCertificate] : [] },
     );
@@ -99,6 +107,8 @@ async function main() {
             // Joins verify the leader's certificate with the cluster CA, mounted in every pod.
             tls: tls ? { caFile: tls.podCaFile } : undefined,
             podTemplate: vault.podTemplate,
+            seal: plan.seal.type,
+            sealDescription: isAutoSealPlan(plan.seal) ? plan.seal.describe : undefined,
         },
         { ...inCluster, dependsOn: [vault.release] },
     );
@@ -144,6 +154,8 @@ async function main() {
         portForwardCommand: plan.outputPortForwardCommand ? vault.portForwardCommand : undefined,
         rootToken: bootstrap.rootToken,
         unsealKeys: bootstrap.unsealKeys,
+        /** With an auto seal (which leaves unsealKeys empty): the recovery keys init made. */
+        recoveryKeys: isAutoSealPlan(plan.seal) ? bootstrap.recoveryKeys : undefined,
         raftPeers: bootstrap.raftPeers,
         unsealer: unsealer?.deploymentName,
         kvSecretPath: proof.path,

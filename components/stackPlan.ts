@@ -17,6 +17,7 @@ import type { IssuerScope } from "./tls/tlsConfig";
 import { VAULT_RELEASE_NAME } from "./vault/names";
 import { VaultChartOptions, vaultHelmValues } from "./vault/vaultValues";
 import { UnsealerPlan, unsealerCostNotice } from "./unsealer/unsealerManifests";
+import { isAutoSealPlan, SealPlan, sealPlan } from "./seal/sealPlan";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
 export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress">;
@@ -81,6 +82,8 @@ export interface StackPlan {
         nodeAddress: string | undefined;
     };
     bootstrap: { replicas: number; keyShares: number; keyThreshold: number; snapshotsToKeep: number; keepKeysOnDestroy: boolean };
+    /** How Vault is sealed: Shamir, or an auto seal (its stanza, identity and secrets: components/seal/sealPlan.ts). */
+    seal: SealPlan;
     /** autoUnseal in-cluster: the unsealer, and what the preview says it costs. */
     unsealer?: UnsealerPlan & { notice: string };
     proof: { mount: string; timeoutSeconds?: number };
@@ -127,7 +130,9 @@ export function stackPlan(settings: Settings, owner: string, decided?: ClusterDe
                 probeInVaultNamespace: !onKind,
             };
 
-    const chartOptions = vaultChartOptions(s, onKind ? undefined : decided);
+    const seal = sealPlan(s);
+    // Only an auto seal reaches the chart options: a Shamir stack's values stay as they were.
+    const chartOptions: VaultChartOptions = { ...vaultChartOptions(s, onKind ? undefined : decided), ...(isAutoSealPlan(seal) ? { seal } : {}) };
     const serviceType = vaultServiceType(s);
     const vault: StackPlan["vault"] = {
         chartVersion: s.vaultChartVersion,
@@ -169,6 +174,7 @@ export function stackPlan(settings: Settings, owner: string, decided?: ClusterDe
             snapshotsToKeep: s.snapshotsToKeep,
             keepKeysOnDestroy: keepData,
         },
+        seal,
         unsealer:
             s.autoUnseal === "in-cluster"
                 ? {

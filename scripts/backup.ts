@@ -45,6 +45,8 @@ interface StackOutputs {
     kubeconfig: string;
     rootToken: string;
     unsealKeys: string[];
+    /** An auto-sealed stack's recovery keys (its unsealKeys are empty). */
+    recoveryKeys?: string[];
     vaultNamespace: string;
     raftPeers: unknown[];
 }
@@ -63,7 +65,7 @@ function stackOutputs(stack: string): StackOutputs {
     } catch {
         throw new BackupError(`pulumi stack output --json printed something other than JSON for stack ${stack}`);
     }
-    if (!outputs.kubeconfig || !outputs.rootToken || !outputs.unsealKeys?.length) {
+    if (!outputs.kubeconfig || !outputs.rootToken || (!outputs.unsealKeys?.length && !outputs.recoveryKeys?.length)) {
         throw new BackupError(`stack ${stack} has no kubeconfig, root token or unseal keys in its outputs; deploy it first (npm run up)`);
     }
     return outputs as StackOutputs;
@@ -114,6 +116,27 @@ export function unsealerForcedRefusal(stack: string): string {
     );
 }
 
+/**
+ * A forced restore (a snapshot of another cluster) onto an auto-sealed cluster cannot open: the snapshot's keyring is
+ * encrypted by the other cluster's seal key (its KMS key, or its transit key), which this cluster's seal does not
+ * use, and recovery keys never decrypt a keyring (they only authorise; vault/core.go getUnsealKey verifies them). So it
+ * is refused before anything is sent.
+ */
+export function autoSealForcedRefusal(seal: string): string {
+    return (
+        `this snapshot is of another Vault cluster, so the restore would be forced, and this stack's seal is ${seal}: the snapshot's keyring is sealed by ` +
+        `the other cluster's seal key (or its unseal keys), not this cluster's, and recovery keys cannot unseal. ` +
+        `Nothing opens it here: restore a Shamir cluster's snapshot onto a Shamir stack, which takes the snapshot's unseal keys`
+    );
+}
+
+/** Why a forced restore must not run on this stack, if it must not. */
+function forcedRefusal(stack: string): string | undefined {
+    const settings = settingsOf(stack);
+    if (settings?.seal && settings.seal !== "shamir") return autoSealForcedRefusal(settings.seal);
+    return settings?.autoUnseal === "in-cluster" ? unsealerForcedRefusal(stack) : undefined;
+}
+
 /** argv: snapshot | restore, then its flags and operands (scripts/backup.sh puts the command first). */
 export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> {
     const [command, ...rest] = argv;
@@ -135,7 +158,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
     try {
         const outputs = stackOutputs(stack);
         redactor.addKubeconfig(outputs.kubeconfig);
-        redactor.add(...outputs.unsealKeys, outputs.rootToken);
+        redactor.add(...(outputs.unsealKeys ?? []), ...(outputs.recoveryKeys ?? []), outputs.rootToken);
         kubectl = new Kubectl(outputs.kubeconfig, 3_600_000);
         const ctx = {
             ops: new KubectlVaultOps(kubectl, { namespace: outputs.vaultNamespace ?? "vault", release: VAULT_RELEASE_NAME }),
@@ -146,7 +169,11 @@ async function backup(command: string, stack: string, file: string): Promise<num
             onSecret: (...values: string[]) => redactor.add(...values),
         };
         const replicas = Array.isArray(outputs.raftPeers) && outputs.raftPeers.length > 0 ? outputs.raftPeers.length : 3;
-        const keys = { unsealKeys: outputs.unsealKeys, rootToken: outputs.rootToken };
+        const keys = {
+            unsealKeys: outputs.unsealKeys ?? [],
+            rootToken: outputs.rootToken,
+            ...(outputs.recoveryKeys?.length ? { recoveryKeys: outputs.recoveryKeys } : {}),
+        };
         if (command === "snapshot") {
             const { file: saved } = await takeSnapshot(ctx, {
                 release: VAULT_RELEASE_NAME,
@@ -170,7 +197,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
                 file: snapFile,
                 currentToken: outputs.rootToken,
                 keyThreshold: settingsOf(stack)?.keyThreshold ?? DEFAULTS.keyThreshold,
-                forcedRefusal: settingsOf(stack)?.autoUnseal === "in-cluster" ? unsealerForcedRefusal(stack) : undefined,
+                forcedRefusal: forcedRefusal(stack),
                 onForced: (snapshotKeys, threshold) => {
                     // First thing after Vault accepted the snapshot: the key file (where the README says the keys
                     // are) gets the keys that open the cluster now, the rebuilt cluster's kept beside it; the

@@ -15,7 +15,8 @@ import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsCon
 import { UNSEALER_NAMES, unsealerDeployment, unsealerServiceAccount } from "../components/unsealer/unsealerManifests";
 import { PlannedRelease, renderAssumptions, StackPlan, stackPlan } from "../components/stackPlan";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
-import { vaultServerHcl } from "../components/vault/vaultValues";
+import { autoSealServer, vaultServerHcl } from "../components/vault/vaultValues";
+import { isAutoSealPlan } from "../components/seal/sealPlan";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
 import { CommandSpec, flagValue, ParsedArgs, runWithArgs } from "./args";
 import { findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
@@ -62,7 +63,8 @@ export function render(stack: string, settings: Settings): string {
         ...(plan.cluster === "kind" ? [section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings))] : []),
         ...chartOf("ingress-nginx"),
         ...chartOf("vault"),
-        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls)),
+        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls, autoSealServer(plan.vault.seal, plan.vault.replicas))),
+        ...sealSection(plan, section),
         ...chartOf("cert-manager"),
         ...caChainSection(plan, section),
         ...unsealerSection(plan, section),
@@ -103,6 +105,19 @@ function unsealerSection(plan: StackPlan, section: (title: string, body: string)
             [unsealerServiceAccount(namespace), unsealerDeployment(plan.unsealer, namespace)].map(stringify).join("---\n"),
         ),
     ];
+}
+
+/** An auto seal: what it asks and through which identity, and the seal's Secret (its token never shown). */
+function sealSection(plan: StackPlan, section: (title: string, body: string) => string): string[] {
+    if (!isAutoSealPlan(plan.seal)) return [];
+    const seal = plan.seal;
+    const secret = seal.secret
+        ? [
+              `Secret ${plan.vaultNamespace.name}/${seal.secret.name}, created before the release: ${seal.secret.tokenKey} (vault-ha:sealTransitToken, not shown)` +
+                  (seal.secret.caCert ? `, ${seal.secret.caCert.key} (sealTransitCaCert)` : ""),
+          ]
+        : [];
+    return [section(`seal ${seal.type}`, [`Vault opens itself with the ${seal.describe}.`, ...secret].map((line) => `# ${line}`).join("\n"))];
 }
 
 /** Helm or a chart archive is missing: a one-line message, not a stack trace. */

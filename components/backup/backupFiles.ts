@@ -65,6 +65,11 @@ export function snapshotStamp(now: Date): string {
         .replace(/:/g, "-");
 }
 
+/** The key shares a backup is fingerprinted by: the unseal keys, or with an auto seal (none) the recovery keys. */
+function sharesOf(keys: VaultKeys): string[] {
+    return keys.unsealKeys.length ? keys.unsealKeys : (keys.recoveryKeys ?? []);
+}
+
 export function keysFingerprint(keys: string[]): string {
     return createHash("sha256").update(JSON.stringify(keys)).digest("hex");
 }
@@ -119,7 +124,9 @@ export function recordBackup(
         fs.closeSync(fd);
     }
     const content = fs.readFileSync(paths.partial);
-    writePrivate(paths.keys, JSON.stringify({ unseal_keys_b64: info.keys.unsealKeys, root_token: info.keys.rootToken }, null, 2) + "\n");
+    // With an auto seal there are no unseal keys: the recovery keys are kept beside the root token instead.
+    const recovery = info.keys.recoveryKeys?.length ? { recovery_keys_b64: info.keys.recoveryKeys } : {};
+    writePrivate(paths.keys, JSON.stringify({ unseal_keys_b64: info.keys.unsealKeys, root_token: info.keys.rootToken, ...recovery }, null, 2) + "\n");
     const description: SnapshotDescription = {
         format: 1,
         sha256: createHash("sha256").update(content).digest("hex"),
@@ -128,7 +135,7 @@ export function recordBackup(
         vaultVersion: info.vaultVersion,
         createdAt: info.createdAt,
         keys: path.basename(paths.keys),
-        keysFingerprint: keysFingerprint(info.keys.unsealKeys),
+        keysFingerprint: keysFingerprint(sharesOf(info.keys)),
         threshold: info.threshold,
         origin: info.origin ?? "manual",
         ...(info.rollRevision ? { rollRevision: info.rollRevision } : {}),
@@ -168,13 +175,14 @@ export function verifyBackup(snapFile: string): { description: SnapshotDescripti
     }
     let keys: VaultKeys;
     try {
-        const raw = JSON.parse(fs.readFileSync(paths.keys, "utf8")) as { unseal_keys_b64?: string[]; root_token?: string };
-        if (!Array.isArray(raw.unseal_keys_b64) || raw.unseal_keys_b64.length === 0 || !raw.root_token) throw new Error();
-        keys = { unsealKeys: raw.unseal_keys_b64, rootToken: raw.root_token };
+        const raw = JSON.parse(fs.readFileSync(paths.keys, "utf8")) as { unseal_keys_b64?: string[]; root_token?: string; recovery_keys_b64?: string[] };
+        const recovery = Array.isArray(raw.recovery_keys_b64) && raw.recovery_keys_b64.length > 0 ? { recoveryKeys: raw.recovery_keys_b64 } : {};
+        if (!Array.isArray(raw.unseal_keys_b64) || (raw.unseal_keys_b64.length === 0 && !recovery.recoveryKeys) || !raw.root_token) throw new Error();
+        keys = { unsealKeys: raw.unseal_keys_b64, rootToken: raw.root_token, ...recovery };
     } catch {
-        return fail(`${paths.keys} does not hold unseal keys and a root token`);
+        return fail(`${paths.keys} does not hold unseal keys (or recovery keys) and a root token`);
     }
-    if (keysFingerprint(keys.unsealKeys) !== description.keysFingerprint) fail(`${paths.keys} holds other unseal keys than the ones saved with the snapshot`);
+    if (keysFingerprint(sharesOf(keys)) !== description.keysFingerprint) fail(`${paths.keys} holds other unseal keys than the ones saved with the snapshot`);
     return { description, keys };
 }
 

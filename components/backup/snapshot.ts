@@ -149,7 +149,8 @@ export interface RestoreOptions {
     onForced?: (keys: VaultKeys, threshold: number | undefined) => void | Promise<void>;
     /**
      * Why a forced restore must not run here, if it must not: refused with this before anything is sent (the
-     * in-cluster unsealer would unseal the restored pods with the running cluster's keys, mixed with the snapshot's).
+     * in-cluster unsealer would unseal the restored pods with the running cluster's keys, mixed with the snapshot's;
+     * an auto seal cannot open another cluster's keyring at all).
      */
     forcedRefusal?: string;
 }
@@ -286,7 +287,7 @@ const RESTORE_ATTEMPTS = 3;
 export async function restoreSnapshot(ctx: StepContext, o: RestoreOptions): Promise<{ forced: boolean; keys: VaultKeys }> {
     // Before anything is touched: the file is whole and the keys that open it are there.
     const { description, keys } = verifyBackup(o.file);
-    ctx.onSecret?.(...keys.unsealKeys, keys.rootToken);
+    ctx.onSecret?.(...keys.unsealKeys, ...(keys.recoveryKeys ?? []), keys.rootToken);
     const names = podNames(o.release, o.replicas);
     let pod = "";
     let status: SealStatus | undefined;

@@ -33,7 +33,8 @@ export function shellValue(value: string | undefined, secret: boolean): string {
 /** "set it to what <name> should hold", with --secret for a secret or an adoption setting. */
 export function setMeant(fixes: FixCommands, name: string, value: string | undefined, secret: boolean): string {
     const isSecret = secret || (SECRET_SETTINGS as readonly string[]).includes(name);
-    return isSecret ? fixes.setSecret(name, "<value>") : fixes.set(name, shellValue(value, false));
+    // A secret is typed at Pulumi's prompt: it never reaches the command line.
+    return isSecret ? fixes.askSecret(name) : fixes.set(name, shellValue(value, false));
 }
 
 /**

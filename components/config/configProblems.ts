@@ -81,8 +81,13 @@ export class FixCommands {
         return `${this.prefix} set --secret ${PROJECT}:${name} < ${file}`;
     }
 
-    setSecret(name: string, value: string): string {
-        return `${this.prefix} set --secret ${PROJECT}:${name} ${value}`;
+    /**
+     * Sets a secret to what the user types at Pulumi's prompt, which does not echo it (or pipes in): with no VALUE
+     * argument `pulumi config set` reads stdin when it is not a terminal, else asks with ReadConsoleNoEcho
+     * (pkg/cmd/pulumi/config/config_set.go). The value never reaches an argv or the shell's history.
+     */
+    askSecret(name: string): string {
+        return `${this.prefix} set --secret ${PROJECT}:${name}`;
     }
 
     rm(name: string): string {

@@ -9,13 +9,17 @@ import { problem, Problem } from "../problems";
 import { shellFixes, ConfigError, FixCommands, PROJECT } from "./configProblems";
 import { ADOPTION_SETTINGS, SETTING_NAMES, Settings } from "./settingDeclarations";
 import { checkSettings, ParsedSettings, ReadOptions } from "./settingRules";
+import { TRANSIT_TOKEN_FILE } from "./sealRules";
 
 /**
  * Raw config as Pulumi stores it: each value a string (lists as JSON), absent keys undefined.
  * Throws ConfigError naming every bad setting with its fix; returns the typed settings otherwise.
  */
 export function parseSettings(raw: Partial<Record<string, string>>, options: ReadOptions = {}): ParsedSettings {
-    const { settings, issues, warnings } = checkSettings(raw, shellFixes(options.stack), new Set(), { kubeconfigGiven: raw.kubeconfig !== undefined });
+    const { settings, issues, warnings } = checkSettings(raw, shellFixes(options.stack), new Set(), {
+        kubeconfigGiven: raw.kubeconfig !== undefined,
+        sealTransitTokenGiven: raw.sealTransitToken !== undefined,
+    });
     if (!settings) throw new ConfigError(issues);
     return { settings, warnings };
 }
@@ -29,13 +33,17 @@ export interface ConfigEntry {
     secret: boolean;
 }
 
-const KEYS_EXAMPLE = `'["<key 1>","<key 2>","<key 3>"]'`;
-
 /**
  * vault-ha:unsealKeys (a JSON list of base64 key shares) and vault-ha:rootToken, set together or not at all, each
  * stored as a secret. A value the reader cannot decrypt is checked for its presence only. Messages never repeat the
  * values: they are secrets.
  */
+/** The fix that sets an adoption secret at Pulumi's prompt, saying what to type there. */
+function askFor(name: (typeof ADOPTION_SETTINGS)[number], fixes: FixCommands): string {
+    const what = name === "unsealKeys" ? 'the keys as a JSON list, ["<key 1>","<key 2>","<key 3>"],' : "the root token";
+    return `type ${what} when asked: ${fixes.askSecret(name)}`;
+}
+
 function checkAdoption(
     entries: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>>,
     keyThreshold: number | undefined,
@@ -46,15 +54,13 @@ function checkAdoption(
     if (plain.length > 0) {
         // A secret read with the plain getter would be used without its secret marking: refuse plain values.
         return {
-            issues: plain.map((name) =>
-                problem(`${PROJECT}:${name} is stored in plain text`, fixes.setSecret(name, name === "unsealKeys" ? KEYS_EXAMPLE : "<root token>")),
-            ),
+            issues: plain.map((name) => problem(`${PROJECT}:${name} is stored in plain text`, askFor(name, fixes))),
         };
     }
     const hasToken = token !== undefined && (token.value === undefined || token.value.trim().length > 0);
     if (keys === undefined && !hasToken) return { issues: [] };
     const issues: Problem[] = [];
-    const fixKeys = fixes.setSecret("unsealKeys", KEYS_EXAMPLE);
+    const fixKeys = askFor("unsealKeys", fixes);
     let list: unknown;
     try {
         list = keys?.value === undefined ? undefined : JSON.parse(keys.value);
@@ -71,9 +77,7 @@ function checkAdoption(
         }
     }
     if (!hasToken) {
-        issues.push(
-            problem(`${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both`, fixes.setSecret("rootToken", "<root token>")),
-        );
+        issues.push(problem(`${PROJECT}:unsealKeys is set but ${PROJECT}:rootToken is not: adopting a Vault needs both`, askFor("rootToken", fixes)));
     }
     if (issues.length > 0 || !Array.isArray(list) || token?.value === undefined) return { issues };
     return { issues, adopted: { unsealKeys: (list as string[]).map((k) => k.trim()), rootToken: token.value.trim() } };
@@ -96,6 +100,8 @@ export interface CheckedConfig {
     adopted?: AdoptedKeys;
     /** vault-ha:kubeconfig (a secret): the existing cluster's kubeconfig, when it is not in the user's own. */
     kubeconfig?: string;
+    /** vault-ha:sealTransitToken (a secret): the transit seal's token; only with seal transit. */
+    sealTransitToken?: string;
     warnings: string[];
     issues: Problem[];
 }
@@ -113,6 +119,7 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
     const secretNames = new Set<string>();
     const adoption: Partial<Record<(typeof ADOPTION_SETTINGS)[number], ConfigEntry>> = {};
     let kubeconfig: ConfigEntry | undefined;
+    let transitToken: ConfigEntry | undefined;
     for (const [key, entry] of Object.entries(entries)) {
         const parsed = splitConfigKey(key);
         if (!parsed) continue;
@@ -137,6 +144,10 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
             kubeconfig = entry;
             continue;
         }
+        if (name === "sealTransitToken") {
+            transitToken = entry;
+            continue;
+        }
         if (entry.value === undefined && (SETTING_NAMES as string[]).includes(name)) {
             issues.push(
                 problem(
@@ -149,13 +160,15 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
         raw[name] = entry.value ?? "";
         if (entry.secret) secretNames.add(name);
     }
-    const checked = checkSettings(raw, fixes, secretNames, { kubeconfigGiven: kubeconfig !== undefined });
+    // An empty token is no token: the seal rules then ask for one.
+    const tokenGiven = transitToken !== undefined && (transitToken.value === undefined || transitToken.value.trim() !== "");
+    const checked = checkSettings(raw, fixes, secretNames, { kubeconfigGiven: kubeconfig !== undefined, sealTransitTokenGiven: tokenGiven });
     issues.push(...checked.issues);
     const { adopted, issues: adoptionIssues } = checkAdoption(adoption, checked.settings?.keyThreshold, fixes);
     issues.push(...adoptionIssues);
     if (kubeconfig !== undefined && !kubeconfig.secret) {
         // A kubeconfig holds credentials: refused in plain text, like the adoption keys.
-        issues.push(problem(`${PROJECT}:kubeconfig is stored in plain text`, fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml")));
+        issues.push(problem(`${PROJECT}:kubeconfig is stored in plain text`, fixes.setSecretFromFile("kubeconfig", "path/to/kubeconfig.yaml")));
     } else if (
         kubeconfig?.value !== undefined &&
         !/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences)\s*:|^\s*\{/m.test(kubeconfig.value)
@@ -163,24 +176,32 @@ export function checkConfig(entries: Record<string, ConfigEntry>, options: ReadO
         issues.push(
             problem(
                 `${PROJECT}:kubeconfig does not look like a kubeconfig (YAML with clusters, contexts and users)`,
-                fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml"),
+                fixes.setSecretFromFile("kubeconfig", "path/to/kubeconfig.yaml"),
             ),
         );
+    }
+    if (transitToken !== undefined && !transitToken.secret) {
+        // The token opens the transit key that opens this Vault: refused in plain text, like the adoption keys.
+        issues.push(problem(`${PROJECT}:sealTransitToken is stored in plain text`, fixes.setSecretFromFile("sealTransitToken", TRANSIT_TOKEN_FILE)));
     }
     return {
         settings: issues.length === 0 ? checked.settings : undefined,
         adopted,
         kubeconfig: kubeconfig?.value,
+        sealTransitToken: issues.length === 0 && checked.settings?.seal === "transit" ? transitToken?.value?.trim() : undefined,
         warnings: checked.warnings,
         issues,
     };
 }
 
 /** checkConfig, throwing ConfigError with every issue. */
-export function parseConfig(entries: Record<string, ConfigEntry>, options: ReadOptions = {}): ParsedSettings & { adopted?: AdoptedKeys; kubeconfig?: string } {
-    const { settings, adopted, kubeconfig, warnings, issues } = checkConfig(entries, options);
+export function parseConfig(
+    entries: Record<string, ConfigEntry>,
+    options: ReadOptions = {},
+): ParsedSettings & { adopted?: AdoptedKeys; kubeconfig?: string; sealTransitToken?: string } {
+    const { settings, adopted, kubeconfig, sealTransitToken, warnings, issues } = checkConfig(entries, options);
     if (!settings || issues.length > 0) throw new ConfigError(issues);
-    return { settings, adopted, kubeconfig, warnings };
+    return { settings, adopted, kubeconfig, sealTransitToken, warnings };
 }
 
 /**
@@ -203,7 +224,7 @@ export function rawFromStackConfig(config: Record<string, unknown> | undefined):
  * Reads the running Pulumi program's config (every namespace, with the stack's name for the fixes), validates it and
  * logs warnings. Call it before creating any resource, so that bad input stops the program with nothing created.
  */
-export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys; kubeconfig?: string } {
+export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys; kubeconfig?: string; sealTransitToken?: string } {
     // Imported here so that the pure functions above load without the Pulumi runtime (npm run render).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
@@ -212,7 +233,7 @@ export function loadSettings(): { settings: Settings; adopted?: AdoptedKeys; kub
     const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
     const entries: Record<string, ConfigEntry> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) entries[key] = { value, secret: isConfigSecret(key) };
-    const { settings, adopted, kubeconfig, warnings } = parseConfig(entries, { stack: pulumi.getStack() });
+    const { settings, adopted, kubeconfig, sealTransitToken, warnings } = parseConfig(entries, { stack: pulumi.getStack() });
     for (const warning of warnings) pulumi.log.warn(warning);
-    return { settings, adopted, kubeconfig };
+    return { settings, adopted, kubeconfig, sealTransitToken };
 }

@@ -32,7 +32,7 @@ export function checkModeRules(v: Partial<Settings>, { isSet, issue, fixes, kube
             issue(
                 "kubeContext",
                 "must name the kubeconfig context of the cluster to deploy to, with cluster: existing (vault-ha never guesses a cluster)",
-                `${fixes.set("kubeContext", '"$(kubectl config current-context)"')}, or ${fixes.setSecret("kubeconfig", "< path/to/kubeconfig.yaml")} (a kubeconfig of its own), or ${toKind}`,
+                `${fixes.set("kubeContext", '"$(kubectl config current-context)"')}, or ${fixes.setSecretFromFile("kubeconfig", "path/to/kubeconfig.yaml")} (a kubeconfig of its own), or ${toKind}`,
             );
         }
         if (v.certManager === undefined || v.raftVolumesOnDestroy === undefined) return;

@@ -10,6 +10,7 @@
  * settingRules.ts or modeRules.ts.
  */
 import * as g from "./grammars";
+import { SEAL_DECLARATIONS } from "./sealDeclarations";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 /** Where Vault goes: a kind cluster vault-ha creates (the lab), or a cluster that already exists (a kubeconfig context). */
@@ -167,7 +168,7 @@ export const DECLARATIONS = {
         parse: g.wholeNumber(1, 255),
         row: {
             meaning:
-                "unseal key shares created at init / shares needed to unseal (Vault requires threshold ≥ 2 when shares > 1). Read once, at init: vault-ha does not rekey",
+                "unseal key shares created at init / shares needed to unseal (Vault requires threshold ≥ 2 when shares > 1); with an auto seal, recovery key shares. Read once, at init: vault-ha does not rekey",
             with: ["keyThreshold"],
         },
         doc: "Number of unseal key shares created by `vault operator init`.",
@@ -186,6 +187,7 @@ export const DECLARATIONS = {
         },
         doc: "none (a restarted Vault pod stays sealed until the next pulumi up) or in-cluster (a pod in Vault's namespace unseals it, with keyThreshold keys in a Secret there: anyone who can read that Secret can unseal Vault).",
     }),
+    ...SEAL_DECLARATIONS,
     ingressNginxNamespace: declare<string>({
         default: "ingress-nginx",
         parse: g.namespace,
@@ -388,10 +390,10 @@ export const EXISTING_ONLY_SETTINGS: readonly SettingName[] = onlyIn("existing")
 export const ADOPTION_SETTINGS = ["unsealKeys", "rootToken"] as const;
 
 /**
- * Every optional secret: the adoption keys, and the kubeconfig of an existing cluster (for a cluster that is not in the
- * user's own kubeconfig). Not declared in Pulumi.yaml either, for the same reason.
+ * Every optional secret: the adoption keys, the kubeconfig of an existing cluster (for a cluster that is not in the
+ * user's own kubeconfig), and the token of a transit seal. Not declared in Pulumi.yaml either, for the same reason.
  */
-export const SECRET_SETTINGS = [...ADOPTION_SETTINGS, "kubeconfig"] as const;
+export const SECRET_SETTINGS = [...ADOPTION_SETTINGS, "kubeconfig", "sealTransitToken"] as const;
 
 /** The names vault-ha reads: its settings and its optional secrets. */
 export const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];

@@ -9,6 +9,9 @@ import { problem, Problem } from "../problems";
 import { FixCommands, PROJECT } from "./configProblems";
 import { NODE_PORT_RANGE } from "./grammars";
 import { checkModeRules } from "./modeRules";
+import { checkSealRules, unusedBySeal } from "./sealRules";
+import { IDENTITY_FORMS, isCloudSeal, SEAL_KEY_FORMS } from "../seal/sealForms";
+import { isAutoSeal } from "../seal/sealTypes";
 import { DECLARATIONS, DEFAULTS, FIELDS, HINTS, KNOWN_NAMES, NAMESPACE_SETTINGS, SETTING_NAMES, SettingName, Settings } from "./settingDeclarations";
 
 export interface ParsedSettings {
@@ -38,7 +41,7 @@ export function checkSettings(
     raw: Partial<Record<string, string>>,
     fixes: FixCommands,
     secretNames: ReadonlySet<string> = new Set(),
-    options: { kubeconfigGiven?: boolean } = {},
+    options: { kubeconfigGiven?: boolean; sealTransitTokenGiven?: boolean } = {},
 ): { settings?: Settings; issues: Problem[]; warnings: string[] } {
     const issues: Problem[] = [];
     for (const key of Object.keys(raw).filter((k) => !KNOWN_NAMES.includes(k))) {
@@ -78,6 +81,10 @@ export function checkSettings(
                 return Math.max(DEFAULTS.workers, v.vaultReplicas ?? 0);
             case "uiNodePort":
                 return v.nodePorts?.[0] ?? DEFAULTS.uiNodePort;
+            case "sealKey":
+                return v.seal !== undefined && isAutoSeal(v.seal) ? SEAL_KEY_FORMS[v.seal].example : HINTS.sealKey;
+            case "sealIdentity":
+                return v.seal !== undefined && isCloudSeal(v.seal) ? IDENTITY_FORMS[v.seal].example : HINTS.sealIdentity;
             default:
                 return HINTS[name];
         }
@@ -89,16 +96,19 @@ export function checkSettings(
         while (used.has(port) && port < NODE_PORT_RANGE.max) port++;
         return port;
     };
-    /** Whether the default of a setting agrees with the other settings given (only the lab's ports can disagree). */
+    /** Whether the default of a setting agrees with the other settings given (the lab's ports, an auto seal's key and address). */
     const defaultFits = (name: SettingName): boolean =>
-        name !== "nodePorts" ||
-        (!DEFAULTS.nodePorts.some((port) => port === v.ingressHttpPort || port === v.ingressHttpsPort) &&
-            (v.uiNodePort === undefined || DEFAULTS.nodePorts.includes(v.uiNodePort)));
+        (name === "sealKey" ? v.seal === undefined || !isAutoSeal(v.seal) : true) &&
+        (name === "sealTransitAddress" ? v.seal !== "transit" : true) &&
+        (name !== "nodePorts" ||
+            (!DEFAULTS.nodePorts.some((port) => port === v.ingressHttpPort || port === v.ingressHttpsPort) &&
+                (v.uiNodePort === undefined || DEFAULTS.nodePorts.includes(v.uiNodePort))));
     /** A setting this config does not use, which the mode rules would refuse once valid: its fix is to remove it. */
     const unusedHere = (name: SettingName): boolean => {
         const modes = DECLARATIONS[name].modes;
         if (v.cluster !== undefined && modes !== undefined && !modes.includes(v.cluster)) return true;
         if (name === "tlsExtraNames") return v.tls === false;
+        if (v.seal !== undefined && unusedBySeal(name, v.seal)) return true;
         if (v.cluster === undefined) return false;
         if (name === "ingressClassName" && v.ingress !== undefined) return ingressMode({ cluster: v.cluster, ingress: v.ingress }) !== "existing";
         if (v.vaultServiceType === undefined) return false;
@@ -235,6 +245,7 @@ export function checkSettings(
     });
 
     checkModeRules(v, { isSet, issue, fixes, kubeconfigGiven: options.kubeconfigGiven === true });
+    checkSealRules(v, { isSet, issue, report: (found) => issues.push(found), fixes, sealTransitTokenGiven: options.sealTransitTokenGiven === true });
 
     if (issues.length > 0) return { issues, warnings: [] };
     const settings = v as Settings;

@@ -129,7 +129,7 @@ function strayField(fileName: string, key: string, value: unknown, fixes: FixCom
             name === undefined
                 ? `move it under config: in ${fileName}`
                 : (SECRET_SETTINGS as readonly string[]).includes(name)
-                  ? `delete that line from ${fileName}, then ${fixes.setSecret(name, "<value>")}`
+                  ? `delete that line from ${fileName}, then type the value when asked: ${fixes.askSecret(name)}`
                   : `delete that line from ${fileName}, then ${fixes.set(name, Array.isArray(value) && value.every(isScalar) ? value : shellValue(asText(value), false))}`;
         return problem(`${fileName}: ${key} is at the top level of the file, where the Pulumi CLI ignores it (settings go under config:)`, set);
     }
@@ -200,7 +200,7 @@ export function readStackSettings(stack: string, projectDir = path.resolve(__dir
                 issues.push(
                     problem(
                         `${PROJECT}:${name} in ${fileName} has no value`,
-                        isSetting ? noValueFix(name as SettingName, fixes) : `${fixes.setSecret(name, "<value>")}, or ${fixes.rm(name)}`,
+                        isSetting ? noValueFix(name as SettingName, fixes) : `type its value when asked: ${fixes.askSecret(name)}, or ${fixes.rm(name)}`,
                     ),
                 );
                 continue;

@@ -25,7 +25,8 @@ export function keyFilePath(project: string, stack: string): string {
  */
 export function handInKeys(): string {
     const fixes = shellFixes();
-    return `${fixes.setSecret("unsealKeys", `'["<key 1>","<key 2>","<key 3>"]'`)} && ${fixes.setSecret("rootToken", "<root token>")}`;
+    // Each asks for its value (the keys as a JSON list, then the root token): neither reaches a command line.
+    return `${fixes.askSecret("unsealKeys")} && ${fixes.askSecret("rootToken")}`;
 }
 
 /** A key file that is there but cannot be used: the message names the file, the problem and the way out. */
@@ -59,10 +60,14 @@ export function readKeyFile(file: string): KeyFileContent | undefined {
         throw new KeyFileError(file, `is not valid JSON (${(err as Error).message})`);
     }
     const keys = content?.unseal_keys_b64;
+    // With an auto seal Vault answers init with no unseal keys (an empty list) and recovery keys.
+    const recovery = content?.recovery_keys_b64;
+    const shares = Array.isArray(keys) && keys.length === 0 && Array.isArray(recovery) ? recovery : keys;
     if (
         !Array.isArray(keys) ||
-        keys.length === 0 ||
-        !keys.every((k) => typeof k === "string" && k !== "") ||
+        !Array.isArray(shares) ||
+        shares.length === 0 ||
+        !shares.every((k) => typeof k === "string" && k !== "") ||
         typeof content.root_token !== "string" ||
         !content.root_token
     ) {
@@ -97,20 +102,22 @@ export function writeKeyFile(file: string, response: InitResponse): void {
  * cluster's saved init answer, this says so (the preview and the up show it), instead of silently doing nothing.
  */
 export function keySettingsNotice(
-    saved: Pick<KeyFileContent, "unseal_keys_b64" | "unseal_threshold"> | undefined,
+    saved: Pick<KeyFileContent, "unseal_keys_b64" | "unseal_threshold" | "recovery_keys_b64" | "recovery_keys_threshold"> | undefined,
     keyShares: number,
     keyThreshold: number,
     /** The program knows its stack; the fix names any but dev. */
     stack = DEFAULT_STACK,
 ): string | undefined {
     if (!saved) return undefined;
-    const shares = saved.unseal_keys_b64.length;
-    const threshold = saved.unseal_threshold;
+    // With an auto seal the settings are the recovery keys' (and their rekey is vault operator rekey -target=recovery).
+    const recovery = saved.unseal_keys_b64.length === 0 && (saved.recovery_keys_b64?.length ?? 0) > 0;
+    const shares = recovery ? saved.recovery_keys_b64!.length : saved.unseal_keys_b64.length;
+    const threshold = recovery ? saved.recovery_keys_threshold : saved.unseal_threshold;
     if (shares === keyShares && (threshold === undefined || threshold === keyThreshold)) return undefined;
     return (
-        `keyShares/keyThreshold are ${keyShares}/${keyThreshold}, but Vault was initialised with ${shares} shares` +
+        `keyShares/keyThreshold are ${keyShares}/${keyThreshold}, but Vault was initialised with ${shares} ${recovery ? "recovery key " : ""}shares` +
         `${threshold === undefined ? "" : `, threshold ${threshold}`}: they apply only at init, so nothing changes in Vault. ` +
-        `To change them, rekey Vault (vault operator rekey), save the new keys with ${shellFixes(stack).setSecret("unsealKeys", `'[...]'`)}, ` +
+        `To change them, rekey Vault (vault operator rekey), save the new keys (a JSON list, typed when asked) with ${shellFixes(stack).askSecret("unsealKeys")}, ` +
         `or set the settings back to what Vault has`
     );
 }

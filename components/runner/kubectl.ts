@@ -14,6 +14,7 @@ import {
     CHECK_STAGED_SNAPSHOT_SCRIPT,
     DROP_STAGED_INIT_SCRIPT,
     DROP_STAGED_SNAPSHOT_SCRIPT,
+    INIT_RECOVERY_SCRIPT,
     INIT_SCRIPT,
     LIST_PEERS_SCRIPT,
     NOT_ACTIVE_EXIT,
@@ -90,8 +91,9 @@ export class KubectlVaultOps implements VaultOps {
         throw failureOf(`vault status on ${pod}`, result);
     }
 
-    async init(pod: string, shares: number, threshold: number): Promise<InitResponse> {
-        const result = await this.exec(pod, ["sh", "-c", INIT_SCRIPT, "vault-ha-init", String(shares), String(threshold)]);
+    async init(pod: string, shares: number, threshold: number, recovery = false): Promise<InitResponse> {
+        const script = recovery ? INIT_RECOVERY_SCRIPT : INIT_SCRIPT;
+        const result = await this.exec(pod, ["sh", "-c", script, "vault-ha-init", String(shares), String(threshold)]);
         if (result.code !== 0) throw failureOf(`vault operator init on ${pod}`, result);
         try {
             return JSON.parse(result.stdout) as InitResponse;
@@ -107,8 +109,13 @@ export class KubectlVaultOps implements VaultOps {
         if (result.stdout.trim() === "") return undefined;
         try {
             const answer = JSON.parse(result.stdout) as InitResponse;
-            // Only a whole answer counts: one still being written, or a failed init's, has no keys yet.
-            return Array.isArray(answer.unseal_keys_b64) && answer.unseal_keys_b64.length > 0 && answer.root_token ? answer : undefined;
+            // Only a whole answer counts: one still being written, or a failed init's, has no keys yet (unseal keys, or
+            // with an auto seal recovery keys).
+            const keys = [
+                ...(Array.isArray(answer.unseal_keys_b64) ? answer.unseal_keys_b64 : []),
+                ...(Array.isArray(answer.recovery_keys_b64) ? answer.recovery_keys_b64 : []),
+            ];
+            return Array.isArray(answer.unseal_keys_b64) && keys.length > 0 && answer.root_token ? answer : undefined;
         } catch {
             return undefined;
         }
@@ -169,6 +176,16 @@ export class KubectlVaultOps implements VaultOps {
     async removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void> {
         const result = await this.exec(pod, ["sh", "-c", REMOVE_PEER_SCRIPT, "vault-ha-remove-peer", nodeId], token);
         if (result.code !== 0) throw failureOf(`raft remove-peer ${nodeId} on ${pod}`, result);
+    }
+
+    async serverConfig(): Promise<string | undefined> {
+        // The chart's ConfigMap (vault-helm templates/server-config-configmap.yaml), absent before the first install.
+        const name = `${this.options.release}-config`;
+        const result = await this.kubectl.run(["get", "configmap", name, "-n", this.options.namespace, "-o", "json", "--ignore-not-found"]);
+        if (result.code !== 0) throw failureOf(`kubectl get configmap ${name}`, result);
+        if (!result.stdout.trim()) return undefined;
+        const data = JSON.parse(result.stdout)?.data ?? {};
+        return typeof data["extraconfig-from-values.hcl"] === "string" ? data["extraconfig-from-values.hcl"] : undefined;
     }
 
     async statefulSet(): Promise<StatefulSetInfo> {
@@ -242,6 +259,12 @@ export class KubectlVaultOps implements VaultOps {
         const at = new Date(Math.floor(since.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
         const result = await this.kubectl.run(["logs", "-n", this.options.namespace, pod, "-c", "vault", `--since-time=${at}`]);
         if (result.code !== 0) throw failureOf(`kubectl logs ${pod}`, result);
+        return result.stdout.split("\n").filter((l) => l !== "");
+    }
+
+    async vaultLog(pod: string, previous: boolean): Promise<string[]> {
+        const result = await this.kubectl.run(["logs", "-n", this.options.namespace, pod, "-c", "vault", "--tail=100", ...(previous ? ["--previous"] : [])]);
+        if (result.code !== 0) throw failureOf(`kubectl logs ${previous ? "--previous " : ""}${pod}`, result);
         return result.stdout.split("\n").filter((l) => l !== "");
     }
 

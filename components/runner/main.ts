@@ -70,9 +70,14 @@ export async function executeStep(stepArg: string | undefined, stdinText: string
     const log = (line: string) => runtime.stderr(`vault-ha ${step}: ${redactor.apply(line)}\n`);
     try {
         if (!STEP_NAMES.includes(step)) throw new StepError(`unknown step "${stepArg ?? ""}"; one of: ${STEP_NAMES.join(", ")}`);
-        const secrets = readStepSecrets(step, stdinText) as Record<string, unknown>;
+        const secrets = readStepSecrets(step, stdinText, runtime.env) as Record<string, unknown>;
         redactor.addKubeconfig(secrets.kubeconfig as string | undefined);
-        redactor.add(...((secrets.unsealKeys as string[] | undefined) ?? []), secrets.rootToken as string | undefined, secrets.password as string | undefined);
+        redactor.add(
+            ...((secrets.unsealKeys as string[] | undefined) ?? []),
+            ...((secrets.recoveryKeys as string[] | undefined) ?? []),
+            secrets.rootToken as string | undefined,
+            secrets.password as string | undefined,
+        );
         const params = readStepParams(step, runtime.env);
         const pollMs = Number(runtime.env[POLL_MS_ENV] ?? MAX_POLL_MS);
         const ctx: HandlerContext = {

@@ -7,6 +7,7 @@ import type { Clock } from "./clock";
 import { KubectlRunner, KubectlVaultOps } from "./kubectl";
 import type { PollContext } from "./poll";
 import type { StepContext } from "./primitives/context";
+import { autoSealOf } from "./primitives/autoUnseal";
 
 export interface StepRuntime {
     env: Record<string, string | undefined>;
@@ -35,12 +36,16 @@ export async function withKubectl<T>(ctx: HandlerContext, kubeconfig: string, wo
     }
 }
 
-/** Runs `work` against the Vault pods of a release, through `kubectl exec`. */
+/** Runs `work` against the Vault pods of a release, through `kubectl exec`; with the stack's auto seal, if the step has one. */
 export function withVault<T>(
     ctx: HandlerContext,
     kubeconfig: string,
-    where: { namespace: string; release: string },
+    where: { namespace: string; release: string; seal?: string; sealDescription?: string },
     work: (vault: StepContext) => Promise<T>,
 ): Promise<T> {
-    return withKubectl(ctx, kubeconfig, (kubectl) => work({ ...ctx, namespace: where.namespace, ops: new KubectlVaultOps(kubectl, where) }));
+    const seal = autoSealOf(where);
+    const { namespace, release } = where;
+    return withKubectl(ctx, kubeconfig, (kubectl) =>
+        work({ ...ctx, namespace, ops: new KubectlVaultOps(kubectl, { namespace, release }), ...(seal ? { seal } : {}) }),
+    );
 }

@@ -10,8 +10,12 @@ export interface SealStatus {
     sealed: boolean;
     /** The threshold of the seal this node knows: after a raft join, the leader's (which config may not match). */
     t: number;
-    /** The number of key shares of that seal (`n`). */
+    /** The number of key shares of that seal (`n`); with an auto seal, t and n are the recovery key shares'. */
     n: number;
+    /** The seal's type (`type`): "shamir", or the auto seal's ("awskms", "transit", ...). */
+    type?: string;
+    /** The seal opens itself and `vault operator init` made recovery keys (`recovery_seal`): no key is ever sent to it. */
+    recoverySeal?: boolean;
     progress: number;
     /** This node is the active one (`is_self`). */
     isSelf: boolean;
@@ -37,12 +41,18 @@ export interface SealStatus {
     removedFromCluster?: boolean;
 }
 
-/** The parts of `vault operator init -format=json` that vault-ha keeps. */
+/**
+ * The parts of `vault operator init -format=json` that vault-ha keeps (command/operator_init.go machineInit). With an
+ * auto seal unseal_keys_b64 is empty and the recovery_keys_* fields hold the recovery keys.
+ */
 export interface InitResponse {
     unseal_keys_b64: string[];
     root_token: string;
     unseal_shares?: number;
     unseal_threshold?: number;
+    recovery_keys_b64?: string[];
+    recovery_keys_shares?: number;
+    recovery_keys_threshold?: number;
 }
 
 /** A raft peer as `vault operator raft list-peers` lists it: the verify step's result (steps/contract.ts) too. */
@@ -56,6 +66,8 @@ export interface PodInfo {
     running: boolean;
     /** When the vault container last started; a restart seals Vault. */
     startedAt?: string;
+    /** How often the vault container restarted (`restartCount`): rising while Vault exits at start (a crash loop). */
+    restartCount?: number;
     /** Why the pod is not running yet (Unschedulable, ImagePullBackOff, ...), when Kubernetes says. */
     reason?: string;
     /** The StatefulSet revision the pod was made from: its `controller-revision-hash` label. */
@@ -144,8 +156,11 @@ export class VaultRefused extends Error {
 export interface VaultOps {
     listPods(): Promise<PodInfo[]>;
     status(pod: string): Promise<SealStatus>;
-    /** Initialises Vault; the answer is staged in the pod (see vaultScripts.ts STAGED_INIT_FILE) before it is returned. */
-    init(pod: string, shares: number, threshold: number): Promise<InitResponse>;
+    /**
+     * Initialises Vault; the answer is staged in the pod (see vaultScripts.ts STAGED_INIT_FILE) before it is returned.
+     * recovery: the seal is an auto seal, and shares/threshold are the recovery keys'.
+     */
+    init(pod: string, shares: number, threshold: number, recovery?: boolean): Promise<InitResponse>;
     /** The init answer staged in the pod by a run that died before saving it, if any. */
     takeStagedInit(pod: string): Promise<InitResponse | undefined>;
     /** Removes the staged answer once the key file holds it. */
@@ -159,6 +174,8 @@ export interface VaultOps {
     removeRaftPeer(pod: string, token: string, nodeId: string): Promise<void>;
     /** The Vault StatefulSet's revisions and generations. */
     statefulSet(): Promise<StatefulSetInfo>;
+    /** The server configuration the release's ConfigMap holds; undefined before the first install. */
+    serverConfig(): Promise<string | undefined>;
     /** The volume claims in Vault's namespace. */
     listClaims(): Promise<ClaimInfo[]>;
     /** Deletes a volume claim (and so, with the usual Delete reclaim policy, its volume); a missing one is no error. */
@@ -187,6 +204,11 @@ export interface VaultOps {
     restoreStagedSnapshot(pod: string, token: string, force: boolean): Promise<"sent" | "not-active">;
     /** The vault container's log lines of `pod` written at or after `since` (kubectl logs --since-time). */
     restoreLog(pod: string, since: Date): Promise<string[]>;
+    /**
+     * The last lines of the vault container's log (kubectl logs --tail); previous: of the container that ran before
+     * the current one (kubectl logs --previous), where a Vault that exited at start said why.
+     */
+    vaultLog(pod: string, previous: boolean): Promise<string[]>;
     /** Lists the raft peers as seen by `pod`; the token travels on stdin. */
     raftPeers(pod: string, token: string): Promise<RaftPeer[]>;
 }

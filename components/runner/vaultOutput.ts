@@ -20,6 +20,7 @@ export function parsePodList(json: string): PodInfo[] {
             phase: pod.status?.phase ?? "Unknown",
             running: Boolean(container?.state?.running),
             startedAt: container?.state?.running?.startedAt,
+            restartCount: Number(container?.restartCount ?? 0),
             reason: waiting
                 ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`
                 : unscheduled
@@ -111,6 +112,8 @@ export function parseSealStatus(json: string): SealStatus {
         sealed: s.sealed,
         t: Number(s.t ?? 0),
         n: Number(s.n ?? 0),
+        type: typeof s.type === "string" && s.type ? s.type : undefined,
+        recoverySeal: s.recovery_seal === true,
         progress: Number(s.progress ?? 0),
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",

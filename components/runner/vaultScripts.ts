@@ -9,8 +9,16 @@
 /**
  * The prologue of a script that makes exactly one Vault CLI call with the root token: stdin (the token, nothing
  * else) goes into a private, temporary token file that is removed when the shell exits.
+ *
+ * `unset VAULT_TOKEN` first: with a transit seal the pod's environment holds the transit Vault's token as VAULT_TOKEN
+ * (the chart's server.extraSecretEnvironmentVars: Vault's transit seal reads its token from there,
+ * configutil/env_var_util.go), and the CLI prefers VAULT_TOKEN to the token file (api/client.go reads it at
+ * DefaultConfig; the token helper only when it is empty): the call would go out with the transit token, be refused,
+ * and hand that token to the local Vault. Without a transit seal the variable is not set, and unsetting it changes
+ * nothing.
  */
 const TOKEN_FROM_STDIN = `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -37,9 +45,10 @@ export const AUTOPILOT_STATE_SCRIPT = withToken("vault operator raft autopilot s
 /**
  * `vault operator raft snapshot save` into the pod's stdout, which kubectl exec streams back: no copy stays in the
  * pod (command/operator_raft_snapshot_save.go opens the path it is given with os.OpenFile; /dev/stdout is the exec
- * stream). The first line of stdin is the token.
+ * stream). The first line of stdin is the token (VAULT_TOKEN is unset for the reason TOKEN_FROM_STDIN gives).
  */
 export const SNAPSHOT_SAVE_SCRIPT = `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -87,6 +96,7 @@ export const NOT_ACTIVE_MESSAGE = "vault-ha: this Vault node is not the active o
  * is asked again right before the call.
  */
 export const RESTORE_STAGED_SNAPSHOT_SCRIPT = `set -eu
+unset VAULT_TOKEN
 umask 077
 f="${STAGED_SNAPSHOT_FILE}"
 home=$(mktemp -d)
@@ -121,6 +131,21 @@ export const INIT_SCRIPT = `set -eu
 umask 077
 f="${STAGED_INIT_FILE}"
 vault operator init -key-shares="$1" -key-threshold="$2" -format=json > "$f.partial"
+mv "$f.partial" "$f"
+cat "$f"`;
+
+/**
+ * INIT_SCRIPT for an auto seal: `-recovery-shares`/`-recovery-threshold` ($1/$2), since Vault refuses -key-shares with
+ * a seal that opens itself (http/sys_init.go validateInitParameters: 400 "parameters secret_shares,secret_threshold not
+ * applicable to seal type ..."). The answer has the recovery keys and an empty unseal_keys_b64, and the node unseals
+ * itself right after (sys_init.go UnsealWithStoredKeys). Init needs no token: VAULT_TOKEN (a transit seal's) is unset
+ * so that it is not sent anywhere. Staged like INIT_SCRIPT, in the same file.
+ */
+export const INIT_RECOVERY_SCRIPT = `set -eu
+unset VAULT_TOKEN
+umask 077
+f="${STAGED_INIT_FILE}"
+vault operator init -recovery-shares="$1" -recovery-threshold="$2" -format=json > "$f.partial"
 mv "$f.partial" "$f"
 cat "$f"`;
 

@@ -8,6 +8,8 @@
  * - Secrets travel as one JSON object on stdin, which Pulumi stores encrypted.
  * - The result is one JSON line on stdout.
  */
+import type { StepResults } from "./results";
+export type { ClusterFacts, PodTemplate, RaftPeer, SealFacts, StepResults, StorageClassFact, UnreadableFact, UnsealOutcome, VaultKeys } from "./results";
 
 /**
  * Commands run in the Pulumi project's folder, where node_modules holds ts-node. Relative paths keep the state free
@@ -70,6 +72,10 @@ export const ENV = {
     probeNamespace: "VAULT_HA_PROBE_NAMESPACE",
     secretNames: "VAULT_HA_SECRET_NAMES",
     keepKeysIn: "VAULT_HA_KEEP_KEYS_IN",
+    // Added for auto-unseal seals (issue 21), set only when the stack's seal is not Shamir: a Shamir stack's steps
+    // keep the environment their states hold.
+    seal: "VAULT_HA_SEAL",
+    sealDescription: "VAULT_HA_SEAL_DESCRIPTION",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -78,6 +84,12 @@ export const POLL_MS_ENV = "VAULT_HA_POLL_MS";
 
 type Kind = "string" | "number" | "optional-string" | "optional-number";
 type Shape = Partial<Record<Param, Kind>>;
+
+/**
+ * seal, sealDescription (unseal, roll, join): an auto seal's type and its key and identity in words; with them no key
+ * is ever sent, the step waits until the pod unsealed itself and names the key when it cannot. Absent for Shamir.
+ */
+const SEAL_PARAMS = { seal: "optional-string", sealDescription: "optional-string" } as const;
 
 /** Which parameters each step reads, and their types. */
 const SHAPES = {
@@ -98,8 +110,10 @@ const SHAPES = {
         keyFile: "string",
         timeoutSeconds: "number",
         keepKeysIn: "optional-string",
+        // seal: an auto seal's type (init makes recovery keys); absent for Shamir.
+        seal: "optional-string",
     },
-    unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number" },
+    unseal: { namespace: "string", release: "string", pod: "string", keyThreshold: "number", timeoutSeconds: "number", ...SEAL_PARAMS },
     // podTemplate: what the pods are made from (image, TLS, chart values digest), in words: the preview shows it
     // change, and the step runs again exactly when it does.
     roll: {
@@ -112,6 +126,7 @@ const SHAPES = {
         backupFolder: "string",
         snapshotsToKeep: "number",
         timeoutSeconds: "number",
+        ...SEAL_PARAMS,
     },
     join: {
         namespace: "string",
@@ -121,6 +136,7 @@ const SHAPES = {
         leaderAddr: "string",
         leaderCaFile: "optional-string",
         timeoutSeconds: "number",
+        ...SEAL_PARAMS,
     },
     verify: { namespace: "string", release: "string", replicas: "number", timeoutSeconds: "number" },
     "forget-keys": { keyFile: "string", keepKeysIn: "optional-string" },
@@ -175,8 +191,11 @@ export interface StepSecrets {
     /** With unsealKeys and rootToken from config, an initialised Vault is adopted instead of initialised. */
     init: { kubeconfig: string; unsealKeys?: string[]; rootToken?: string };
     unseal: { kubeconfig: string; unsealKeys: string[] };
-    /** The root token: for the raft health (autopilot state) and the active node's step-down. */
-    roll: { kubeconfig: string; unsealKeys: string[]; rootToken: string };
+    /**
+     * The root token: for the raft health (autopilot state) and the active node's step-down. recoveryKeys (auto seals
+     * only): kept with the backup taken before serving pods go, as the unseal keys are.
+     */
+    roll: { kubeconfig: string; unsealKeys: string[]; rootToken: string; recoveryKeys?: string[] };
     /** The root token: to read raft's configuration, which says whether the pod is a member. */
     join: { kubeconfig: string; unsealKeys: string[]; rootToken: string };
     verify: { kubeconfig: string; rootToken: string };
@@ -209,124 +228,6 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "vault-address": ["kubeconfig"],
     "delete-secrets": ["kubeconfig"],
 };
-
-/** What opens a Vault and what administers it: the unseal key shares (base64) and the root token. */
-export interface VaultKeys {
-    unsealKeys: string[];
-    rootToken: string;
-}
-
-/** What the active node says of its seal: t of n key shares open it; the cluster's id. */
-export interface SealFacts {
-    threshold: number;
-    shares: number;
-    clusterId: string;
-}
-
-export interface RaftPeer {
-    node_id: string;
-    address: string;
-    leader: boolean;
-    voter: boolean;
-}
-
-/** What a running Vault pod was made from, as far as vault-ha's settings decide it. */
-export interface PodTemplate {
-    pod: string;
-    /** The vault container's image. */
-    image: string;
-    /** The pod mounts Vault's TLS secret, i.e. it serves HTTPS. */
-    tls: boolean;
-    /** Its vault container runs: only then has its image's Vault version ever touched the data. */
-    running?: boolean;
-}
-
-/** A StorageClass, and whether it is the cluster's default. */
-export interface StorageClassFact {
-    name: string;
-    isDefault: boolean;
-}
-
-/** A list the kubeconfig's user may not read: what was refused, for the message and `kubectl auth can-i`. */
-export interface UnreadableFact {
-    verb: string;
-    /** e.g. "nodes", "storageclasses.storage.k8s.io" */
-    resource: string;
-    /** "cluster" or the namespace. */
-    scope: string;
-    /** One line for the user, with the `kubectl auth can-i` command that shows it. */
-    message: string;
-}
-
-/** What the cluster offers Vault, read by cluster-facts. A field is absent when it could not be read (see unreadable). */
-export interface ClusterFacts {
-    /** Ready nodes, not cordoned, without a NoSchedule/NoExecute taint (Vault's pods tolerate none). */
-    schedulableNodes?: number;
-    /** The first such node's ExternalIP, else its InternalIP. */
-    nodeAddress?: string;
-    storageClasses?: StorageClassFact[];
-    certManager: {
-        /** The certificates.cert-manager.io CRD exists. */
-        crds: boolean;
-        /** A cert-manager webhook Deployment has an available replica. */
-        webhookReady: boolean;
-        /** Where that webhook Deployment is. */
-        namespace?: string;
-        /** Its vault-ha.dev/owner label: set when a vault-ha stack installed it. */
-        owner?: string;
-        /**
-         * Where its ClusterIssuers read their secrets: the controller's --cluster-resource-namespace, resolved
-         * ($(POD_NAMESPACE) is the controller's namespace; without the flag, cert-manager's default kube-system).
-         * Absent when the controller Deployment could not be read or takes its settings from a --config file.
-         */
-        clusterResourceNamespace?: string;
-    };
-    /** What the kubeconfig's user may not read: each absent field above has its reason here. */
-    unreadable: UnreadableFact[];
-}
-
-export type UnsealOutcome = "unsealed" | "already-unsealed";
-
-/** What each step prints on stdout. */
-export interface StepResults {
-    "wait-pods": { pods: string[] };
-    /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
-    "pod-identities": Record<string, string>;
-    /** The pods that exist, each with the Vault image it runs and whether it mounts the TLS secret. */
-    /**
-     * dataClaim: the running StatefulSet's raft volume claim template; antiAffinity: how its pod template keeps the pods
-     * apart. Both absent before the first install.
-     */
-    /** replicas: the running StatefulSet's spec.replicas, so a scale-down the quorum would not survive is refused. */
-    "pod-templates": {
-        pods: PodTemplate[];
-        dataClaim?: { storage?: string; storageClassName?: string };
-        antiAffinity?: "required" | "preferred";
-        replicas?: number;
-        /** The raft volume claims (data-<pod>) that exist: one beyond the replica count may hold a peer raft still counts. */
-        claims?: string[];
-    };
-    init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
-    unseal: { pod: string; result: UnsealOutcome };
-    /** The pods replaced (in order) to bring them to the StatefulSet's revision. */
-    roll: { rolled: string[]; revision: string };
-    join: { pod: string; result: UnsealOutcome };
-    /**
-     * seal: the seal configuration and cluster id the leader reports once the cluster is whole (the in-cluster
-     * unsealer sends keys only to a pod that reports the same). Absent from results of versions before it.
-     */
-    verify: { peers: RaftPeer[]; seal?: SealFacts };
-    /** keptAs: where the key file went instead (with keepKeysIn). */
-    "forget-keys": { deleted: boolean; keptAs?: string };
-    "cert-manager-ready": { ready: true };
-    "read-ca": { caCert: string };
-    "kv-proof": { path: string; version: number };
-    "cluster-facts": ClusterFacts;
-    /** The LoadBalancer's IP or host name (status.loadBalancer.ingress[0]), as it was given. */
-    "vault-address": { address: string };
-    /** The secrets that were there and are gone now. */
-    "delete-secrets": { deleted: string[] };
-}
 
 /** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */
 export function stepEnvironment<S extends StepName>(step: S, params: StepParams<S>): Record<string, string> {
@@ -371,7 +272,7 @@ export function readStepParams<S extends StepName>(step: S, env: Record<string, 
 }
 
 /** The runner's side of the stdin contract: the step's secrets, with the required ones present. */
-export function readStepSecrets<S extends StepName>(step: S, stdin: string): StepSecrets[S] {
+export function readStepSecrets<S extends StepName>(step: S, stdin: string, env: Record<string, string | undefined> = {}): StepSecrets[S] {
     let secrets: Record<string, unknown>;
     try {
         secrets = stdin.trim() ? (JSON.parse(stdin) as Record<string, unknown>) : {};
@@ -379,7 +280,13 @@ export function readStepSecrets<S extends StepName>(step: S, stdin: string): Ste
         throw new ContractError("stdin is not the JSON object vault-ha sends");
     }
     if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) throw new ContractError("stdin is not the JSON object vault-ha sends");
+    // An auto-sealed Vault opens itself: its steps get no unseal keys (an empty list) and send none.
+    const autoSealed = (env[ENV.seal] ?? "") !== "" && env[ENV.seal] !== "shamir";
     for (const key of REQUIRED_SECRETS[step] as string[]) {
+        if (key === "unsealKeys" && autoSealed) {
+            secrets.unsealKeys ??= [];
+            continue;
+        }
         const value = secrets[key];
         if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) throw new ContractError(`step ${step} needs ${key} on stdin`);
     }

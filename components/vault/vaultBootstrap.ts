@@ -18,11 +18,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdoptedKeys } from "../config/settings";
 import { inCluster } from "../inCluster";
 import { keyFilePath, keySettingsNotice, readKeyFile } from "../runner/keyFile";
-import { parseStepResult, RaftPeer, SealFacts, StepParams, stepCommand, stepEnvironment } from "../stepCommand/contract";
+import { parseStepResult, RaftPeer, SealFacts, StepParams, stepCommand, stepEnvironment, VaultKeys } from "../stepCommand/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/stepResource";
 import { bootstrapPlan } from "./bootstrapPlan";
 import { backupFolder } from "../backup/backupFiles";
 import { leaderApiAddr, podNames, VAULT_RELEASE_NAME } from "./names";
+import { isAutoSeal, type SealType } from "../seal/sealTypes";
 
 /** How long the identities invoke waits for restarting pods to run (see runner/handlers/pods.ts podIdentities). */
 const IDENTITY_WAIT_SECONDS = 120;
@@ -50,13 +51,21 @@ export interface VaultBootstrapArgs {
      * file into the backup folder instead of deleting it, since those volumes open only with these keys.
      */
     keepKeysOnDestroy?: boolean;
+    /**
+     * How Vault is sealed. With an auto seal (not shamir) init makes recovery keys, no unseal key is ever sent, and the
+     * steps that wait for a pod to unseal itself name sealDescription (the key and the identity) when it cannot.
+     */
+    seal: SealType;
+    sealDescription?: string;
 }
 
 export class VaultBootstrap extends pulumi.ComponentResource {
     /** Root token from `vault operator init` (or config): secret. */
     public readonly rootToken: pulumi.Output<string>;
-    /** Unseal key shares (base64): secret. */
+    /** Unseal key shares (base64): secret. Empty with an auto seal, which opens itself. */
     public readonly unsealKeys: pulumi.Output<string[]>;
+    /** With an auto seal, the recovery key shares (base64) init made: secret. Empty for Shamir. */
+    public readonly recoveryKeys: pulumi.Output<string[]>;
     /** The raft configuration after the bootstrap: node id, address, leader, voter. */
     public readonly raftPeers: pulumi.Output<RaftPeer[]>;
     /** The seal configuration and cluster id the active node reported at verify; undefined from older results. */
@@ -82,6 +91,9 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         if (notice) pulumi.log.warn(notice, this);
         const where = pulumi.output(args.namespace).apply((namespace) => ({ namespace, release }));
         const params = <T extends object>(extra: T) => where.apply((w) => ({ ...w, ...extra }));
+        // Only an auto seal adds parameters: a Shamir stack's steps keep the environment their states hold.
+        const autoSeal = isAutoSeal(args.seal);
+        const sealParams = autoSeal ? { seal: args.seal, sealDescription: args.sealDescription } : {};
         // Every step's stdin carries the kubeconfig, plus the secrets that step needs.
         const kubeconfig = args.kubeconfig;
 
@@ -106,7 +118,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                 .apply((out) => parseStepResult("pod-identities", out));
         // unsecret: the identities are pod uids and start times, shown in the preview as the reason for an unseal.
         let identityOf: (pod: string) => pulumi.Output<string> = () => pulumi.output("absent");
-        let keys: pulumi.Output<{ unsealKeys: string[]; rootToken: string }> | undefined;
+        let keys: pulumi.Output<VaultKeys> | undefined;
         const steps: Record<string, command.local.Command> = {};
         const after = (ids: string[]) => ids.map((id) => steps[id]);
 
@@ -141,8 +153,15 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 backupFolder: backupFolder(pulumi.getProject(), pulumi.getStack()),
                                 snapshotsToKeep: args.snapshotsToKeep,
                                 timeoutSeconds,
+                                ...sealParams,
                             }),
-                            secrets: { kubeconfig, unsealKeys: keys!.apply((k) => k.unsealKeys), rootToken: keys!.apply((k) => k.rootToken) },
+                            secrets: {
+                                kubeconfig,
+                                unsealKeys: keys!.apply((k) => k.unsealKeys),
+                                rootToken: keys!.apply((k) => k.rootToken),
+                                // Kept with the backup the roll takes; only auto seals have them.
+                                ...(autoSeal ? { recoveryKeys: keys!.apply((k) => k.recoveryKeys ?? []) } : {}),
+                            },
                             logging: Logging.StdoutAndStderr,
                         },
                         // Each pod may take the step's timeout to come back and catch up: 5 of them need more than
@@ -171,6 +190,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 timeoutSeconds,
                                 // Kept raft volumes open only with these keys: destroy moves them aside instead.
                                 ...(args.keepKeysOnDestroy ? { keepKeysIn: backupFolder(pulumi.getProject(), pulumi.getStack()) } : {}),
+                                ...(autoSeal ? { seal: args.seal } : {}),
                             }),
                             secrets: {
                                 kubeconfig,
@@ -191,7 +211,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                 case "join": {
                     const pod = planned.pod!;
                     const unsealKeys = keys!.apply((k) => k.unsealKeys);
-                    const common = { pod, keyThreshold: args.keyThreshold, timeoutSeconds };
+                    const common = { pod, keyThreshold: args.keyThreshold, timeoutSeconds, ...sealParams };
                     const options = {
                         secrets: { kubeconfig, unsealKeys },
                         // A new incarnation of the pod is a sealed Vault: run this step again.
@@ -241,6 +261,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
 
         this.rootToken = pulumi.secret(keys!.apply((k) => k.rootToken));
         this.unsealKeys = pulumi.secret(keys!.apply((k) => k.unsealKeys));
+        this.recoveryKeys = pulumi.secret(keys!.apply((k) => k.recoveryKeys ?? []));
         this.raftPeers = steps.verify.stdout.apply((out) => parseStepResult("verify", out).peers);
         this.sealFacts = steps.verify.stdout.apply((out) => parseStepResult("verify", out).seal);
 

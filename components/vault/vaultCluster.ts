@@ -2,6 +2,7 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
+import { sealChangeRefusal } from "../seal/runningSeal";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,7 @@ import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, r
 import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
 import { FixCommands, VaultServiceType } from "../config/settings";
+import type { AutoSealPlan } from "../seal/sealPlan";
 import { VAULT_CHART } from "../config/versions";
 
 /**
@@ -42,6 +44,8 @@ export interface VaultClusterArgs extends VaultChartOptions {
     kubeContext?: pulumi.Input<string>;
     /** The names in Vault's certificate (VaultTls.sans), to tell whether the address needs a server name. */
     certificateSans?: pulumi.Input<Sans>;
+    /** With seal transit (`seal.secret`): the transit token (vault-ha:sealTransitToken), written to the seal's Secret only. */
+    sealTransitToken?: pulumi.Input<string>;
 }
 
 export class VaultCluster extends pulumi.ComponentResource {
@@ -60,6 +64,8 @@ export class VaultCluster extends pulumi.ComponentResource {
     public readonly vaultEnv: pulumi.Output<string>;
     /** What the pods are made from, in words: the roll step's parameter (see rollPlan.ts podTemplateSummary). */
     public readonly podTemplate: string;
+    /** With seal transit: the Secret the pods read the token (and the transit CA) from; else undefined. */
+    public readonly sealSecret: k8s.core.v1.Secret | undefined;
 
     constructor(name: string, args: VaultClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
@@ -100,7 +106,9 @@ export class VaultCluster extends pulumi.ComponentResource {
             )
             .apply((out) => parseStepResult("pod-templates", out));
         const fixes = new FixCommands(pulumi.getStack());
-        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims }) => {
+        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims, seal }) => {
+            const sealChange = sealChangeRefusal(seal, args.seal?.type ?? "shamir", fixes);
+            if (sealChange) throw new pulumi.ResourceError(sealChange, this, true);
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, fixes);
@@ -112,6 +120,11 @@ export class VaultCluster extends pulumi.ComponentResource {
             if (notice) pulumi.log.warn(notice, this);
             return values;
         });
+
+        this.sealSecret = args.seal?.type === "transit" && args.seal.secret ? this.transitSealSecret(name, args, args.seal.secret, opts) : undefined;
+        const releaseOptions = inCluster(this, opts);
+        // The pods read the seal's Secret at start: it exists before the release creates them.
+        if (this.sealSecret) releaseOptions.dependsOn = [...dependencyList(opts?.dependsOn), this.sealSecret];
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -127,7 +140,7 @@ export class VaultCluster extends pulumi.ComponentResource {
                 // first install. The bootstrap waits for the pods to be Running instead, which is what it needs.
                 skipAwait: true,
             },
-            inCluster(this, opts),
+            releaseOptions,
         );
 
         this.namespace = this.release.status.namespace;
@@ -172,6 +185,7 @@ export class VaultCluster extends pulumi.ComponentResource {
         this.vaultEnv = pulumi.all([this.vaultAddr, this.tlsServerName]).apply(([addr, serverName]) => vaultEnv(addr, args.tls, serverName));
 
         this.registerOutputs({
+            ...(this.sealSecret ? { sealSecret: this.sealSecret.metadata.name } : {}),
             namespace: this.namespace,
             vaultAddr: this.vaultAddr,
             uiUrl: this.uiUrl,
@@ -179,4 +193,28 @@ export class VaultCluster extends pulumi.ComponentResource {
             portForwardCommand: this.portForwardCommand,
         });
     }
+
+    /** The transit seal's Secret: the token (a Pulumi secret, so encrypted in the state) and the transit CA, if any. */
+    private transitSealSecret(
+        name: string,
+        args: VaultClusterArgs,
+        secret: NonNullable<AutoSealPlan["secret"]>,
+        opts: pulumi.ComponentResourceOptions | undefined,
+    ): k8s.core.v1.Secret {
+        if (args.sealTransitToken === undefined) throw new pulumi.ResourceError("VaultCluster: seal transit needs sealTransitToken", this);
+        const data = pulumi
+            .output(args.sealTransitToken)
+            .apply((token) => ({ [secret.tokenKey]: token, ...(secret.caCert ? { [secret.caCert.key]: secret.caCert.pem } : {}) }));
+        return new k8s.core.v1.Secret(
+            `${name}-seal`,
+            { metadata: { name: secret.name, namespace: args.namespace }, type: "Opaque", stringData: pulumi.secret(data) },
+            inCluster(this, opts),
+        );
+    }
+}
+
+/** A resource option's dependsOn as a list (the program passes lists; a single resource is one item). */
+function dependencyList(dependsOn: pulumi.ResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+    if (dependsOn === undefined) return [];
+    return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
 }

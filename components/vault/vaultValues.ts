@@ -2,7 +2,7 @@
  * The Vault server configuration (HCL) and the values sent to the hashicorp/vault chart, as pure functions.
  * Every key here exists in the pinned chart: tests/chartKeys.test.ts checks them against its values.yaml.
  */
-import { HclBody, renderHcl } from "./hcl";
+import { HclBlock, HclBody, renderHcl } from "./hcl";
 import type { Settings } from "../config/settings";
 import {
     ANTI_AFFINITIES as ANTI_AFFINITY_SETTINGS,
@@ -12,7 +12,8 @@ import {
 } from "../config/settingDeclarations";
 import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
 import { VAULT_IMAGE } from "../config/versions";
-import { podHost, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME } from "./names";
+import { podHost, podNames, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME, vaultScheme } from "./names";
+import { type AutoSealPlan, isAutoSealPlan, type SealPlan } from "../seal/sealPlan";
 
 /** Where the chart mounts the per-pod PVC; raft keeps its data there. */
 export const RAFT_DATA_PATH = "/vault/data";
@@ -55,6 +56,14 @@ export interface VaultChartOptions {
     loadBalancerSourceRanges?: string[];
     /** Annotations of the API Service (ui.annotations): a cloud's internal load balancer, for one. */
     serviceAnnotations?: Record<string, string>;
+    /** The seal (components/seal/sealPlan.ts); absent or shamir = no seal stanza, the values of before. */
+    seal?: SealPlan;
+}
+
+/** An auto seal's part of the server configuration: its stanza, and the pods that join by themselves. */
+export interface AutoSealServer {
+    seal: AutoSealPlan;
+    replicas: number;
 }
 
 /**
@@ -75,8 +84,25 @@ function listener(tls: boolean): Record<string, string | boolean> {
     return { ...addresses, tls_disable: false, tls_cert_file: TLS_FILES.cert, tls_key_file: TLS_FILES.key, tls_client_ca_file: TLS_FILES.ca };
 }
 
-/** The server configuration as data. */
-export function vaultServerConfig(tls: boolean): HclBody {
+/**
+ * raft retry_join, one block per pod: with an auto seal a new node joins by itself (every 2 s, physical/raft
+ * JoinRaftCluster) and unseals with the seal, so no step has to join it. Each pod's own name is in Vault's certificate
+ * (vaultCertificateSans), verified with the CA every pod mounts.
+ */
+function retryJoinBlocks(tls: boolean, replicas: number): HclBlock[] {
+    return podNames(VAULT_RELEASE_NAME, replicas).map((pod) => ({
+        type: "retry_join",
+        attributes: {
+            leader_api_addr: `${vaultScheme(tls)}://${podHost(VAULT_RELEASE_NAME, pod)}:${VAULT_API_PORT}`,
+            ...(tls ? { leader_ca_cert_file: TLS_FILES.ca } : {}),
+        },
+    }));
+}
+
+/** The server configuration as data; with an auto seal, its stanza and the raft retry_join blocks. */
+export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer): HclBody {
+    const storage: HclBlock = { type: "storage", labels: ["raft"], attributes: { path: RAFT_DATA_PATH } };
+    if (autoSeal) storage.blocks = retryJoinBlocks(tls, autoSeal.replicas);
     return {
         attributes: {
             ui: true,
@@ -90,15 +116,48 @@ export function vaultServerConfig(tls: boolean): HclBody {
                 labels: ["tcp"],
                 attributes: listener(tls),
             },
-            { type: "storage", labels: ["raft"], attributes: { path: RAFT_DATA_PATH } },
+            storage,
             // Labels each pod vault-active=true|false and vault-sealed=..., which the vault-active Service selects on.
             { type: "service_registration", labels: ["kubernetes"] },
+            ...(autoSeal ? [{ type: "seal", labels: [autoSeal.seal.type], attributes: autoSeal.seal.stanza }] : []),
         ],
     };
 }
 
-export function vaultServerHcl(tls: boolean): string {
-    return renderHcl(vaultServerConfig(tls));
+export function vaultServerHcl(tls: boolean, autoSeal?: AutoSealServer): string {
+    return renderHcl(vaultServerConfig(tls, autoSeal));
+}
+
+/** The auto seal of chart options, with the replicas that join by themselves; undefined for Shamir. */
+export function autoSealServer(seal: SealPlan | undefined, replicas: number): AutoSealServer | undefined {
+    return isAutoSealPlan(seal) ? { seal, replicas } : undefined;
+}
+
+/**
+ * What an auto seal adds to the server's values: the workload identity (server.serviceAccount.annotations on the
+ * chart's ServiceAccount, server.extraLabels on the pod template), the secrets read from the environment
+ * (server.extraSecretEnvironmentVars: a secretKeyRef, so the value is in neither the values nor the ConfigMap), and
+ * the files mounted from a Secret, one volume per Secret with only the keys named (after the TLS volume, if any).
+ */
+function sealServerValues(seal: AutoSealPlan, tlsServer: Record<string, unknown> | undefined): Record<string, unknown> {
+    const volumes = [...((tlsServer?.volumes as unknown[]) ?? [])];
+    const volumeMounts = [...((tlsServer?.volumeMounts as unknown[]) ?? [])];
+    for (const secretName of [...new Set((seal.files ?? []).map((f) => f.secretName))]) {
+        const files = (seal.files ?? []).filter((f) => f.secretName === secretName);
+        const dir = files[0].path.slice(0, files[0].path.lastIndexOf("/"));
+        if (files.some((f) => f.path.slice(0, f.path.lastIndexOf("/")) !== dir)) throw new Error(`seal files of Secret ${secretName} in more than one folder`);
+        volumes.push({
+            name: secretName,
+            secret: { secretName, defaultMode: 0o440, items: files.map((f) => ({ key: f.secretKey, path: f.path.slice(dir.length + 1) })) },
+        });
+        volumeMounts.push({ name: secretName, mountPath: dir, readOnly: true });
+    }
+    return {
+        ...(Object.keys(seal.serviceAccountAnnotations).length > 0 ? { serviceAccount: { annotations: seal.serviceAccountAnnotations } } : {}),
+        ...(Object.keys(seal.podLabels).length > 0 ? { extraLabels: seal.podLabels } : {}),
+        ...(seal.secretEnv.length > 0 ? { extraSecretEnvironmentVars: seal.secretEnv } : {}),
+        ...(volumes.length > 0 ? { volumes, volumeMounts } : {}),
+    };
 }
 
 /**
@@ -164,6 +223,7 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
             ...resourceValues(o.resources),
             ...affinityValues(o.antiAffinity),
             ...tls?.server,
+            ...(isAutoSealPlan(o.seal) ? sealServerValues(o.seal, tls?.server) : {}),
             ha: {
                 enabled: true,
                 replicas: s.vaultReplicas,
@@ -173,7 +233,7 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
                     // Node id = pod name, so `raft list-peers` reads vault-0, vault-1, ... instead of UUIDs.
                     setNodeId: true,
                     // With raft enabled the chart reads only this key; server.ha.config would be ignored.
-                    config: vaultServerHcl(s.tls),
+                    config: vaultServerHcl(s.tls, autoSealServer(o.seal, s.vaultReplicas)),
                 },
             },
         },

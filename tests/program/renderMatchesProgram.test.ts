@@ -13,7 +13,11 @@ import { parse, parseAllDocuments } from "yaml";
 import { parseSettings } from "../../components/config/settings";
 import { plannedReleases, render, renderPlan } from "../../scripts/render";
 import { registeredReleases } from "../support/helm";
-import { COMMAND, ProgramRun, runProgramOnce } from "../support/program";
+import { COMMAND, ProgramRun, runProgram, runProgramOnce } from "../support/program";
+import { TRANSIT_CA_PEM } from "../unit/seal/sealFixtures";
+
+/** The transit seal's token: a secret of the stack, which render must never print. */
+const TRANSIT_TOKEN = "hvs.render-must-not-print-this";
 
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 
@@ -34,6 +38,22 @@ const STACKS: Record<string, Record<string, string>> = {
     },
     "kind, tls, in-cluster unsealer": { tls: "true", autoUnseal: "in-cluster" },
     "existing, no tls, in-cluster unsealer": { cluster: "existing", kubeContext: "prod-eu", tls: "false", autoUnseal: "in-cluster" },
+    "existing, tls, awskms seal through IRSA": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "true",
+        seal: "awskms",
+        sealKey: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        sealIdentity: "arn:aws:iam::111122223333:role/vault",
+    },
+    "kind, tls, transit seal with its CA": {
+        tls: "true",
+        seal: "transit",
+        sealKey: "vault-ha",
+        sealTransitAddress: "https://transit.example.com:8200",
+        sealTransitCaCert: TRANSIT_CA_PEM,
+        sealTransitToken: TRANSIT_TOKEN,
+    },
     "kind, tls, own host ports, no whoami": { tls: "true", ingressHttpPort: "8080", ingressHttpsPort: "8443", whoami: "false" },
     "existing, no tls, an ingress class it has, NodePort, volumes kept": {
         cluster: "existing",
@@ -117,7 +137,8 @@ describe("npm run render shows what the program registers", function () {
             let printed: Map<string, string>;
             const settings = () => parseSettings(config).settings;
             before(async () => {
-                run = await runProgramOnce(config);
+                // The transit token is a secret of the stack (config set --secret).
+                run = config.sealTransitToken === undefined ? await runProgramOnce(config) : await runProgram(config, ["sealTransitToken"]);
                 printed = sections(render(STACK, settings()));
             });
 
@@ -192,6 +213,18 @@ describe("npm run render shows what the program registers", function () {
                 );
                 const keys = run.registrations.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "unsealer-keys");
                 assert.equal(keys !== undefined, config.autoUnseal === "in-cluster", "the keys Secret");
+            });
+
+            it("the same seal: render names it (and its Secret) exactly when the program seals with it, and never prints the token", () => {
+                const plan = renderPlan(STACK, settings());
+                const body = section(printed, "seal ");
+                assert.equal(body !== undefined, plan.seal.type !== "shamir", "render shows an auto seal, and only one");
+                const vault = registeredReleases(run).find((r) => r.chart === "vault")!;
+                const hcl = String((vault.values as any).server.ha.raft.config);
+                assert.equal(hcl.includes(`seal "${plan.seal.type}"`), plan.seal.type !== "shamir", "the registered HCL's seal stanza");
+                const secret = run.registrations.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "vault-seal");
+                assert.equal(secret !== undefined, body?.includes("Secret ") === true, "the seal's Secret, shown and made alike");
+                assert.ok(![...printed.values()].some((text) => text.includes(TRANSIT_TOKEN)), "the token is never rendered");
             });
 
             it("the same cert-manager objects: kinds, names, namespaces and specs", () => {

@@ -142,7 +142,7 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         it("refuses keys stored in plain text", async () => {
             await assert.rejects(
                 runProgram({ unsealKeys: keys, rootToken: token }, ["rootToken"]),
-                /vault-ha:unsealKeys is stored in plain text. Fix: npm run config -- set --secret/,
+                /vault-ha:unsealKeys is stored in plain text. Fix: type the keys as a JSON list, .* when asked: npm run config -- set --secret vault-ha:unsealKeys$/m,
             );
         });
 
@@ -153,6 +153,57 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
                 assert.ok(!err.message.includes("YWRvcHRlZC1rZXktMS0xLTEtMQ=="));
                 return true;
             });
+        });
+    });
+
+    describe("an auto seal (issue 21): the steps learn it from the environment, a Shamir stack's steps do not", () => {
+        const AWSKMS = {
+            cluster: "existing",
+            kubeContext: "prod-eu",
+            seal: "awskms",
+            sealKey: "alias/vault",
+            sealIdentity: "arn:aws:iam::111122223333:role/vault",
+        };
+        const SEAL_ENV = ["VAULT_HA_SEAL", "VAULT_HA_SEAL_DESCRIPTION"];
+        let auto: ProgramRun;
+        before(async () => {
+            auto = await runProgramOnce(AWSKMS);
+        });
+        const autoStep = (id: string) => auto.one(COMMAND, `bootstrap-${id}`);
+
+        it("init gets the seal's type (it makes recovery keys); unseal, join and roll get the type and the key in words", () => {
+            assert.equal(autoStep("init").inputs.environment.VAULT_HA_SEAL, "awskms");
+            assert.equal(autoStep("init").inputs.environment.VAULT_HA_SEAL_DESCRIPTION, undefined);
+            for (const id of ["roll", "unseal-vault-0", "join-vault-1", "join-vault-2"]) {
+                const env = autoStep(id).inputs.environment;
+                assert.equal(env.VAULT_HA_SEAL, "awskms", id);
+                assert.match(env.VAULT_HA_SEAL_DESCRIPTION, /^AWS KMS key alias\/vault through .*arn:aws:iam::111122223333:role\/vault/, id);
+            }
+            assert.equal(autoStep("verify").inputs.environment.VAULT_HA_SEAL, undefined, "verify sends no key either way");
+        });
+
+        it("keeps the same steps (same names, same order), each unseal or join step now waiting for the pod to unseal itself", () => {
+            const names = (r: ProgramRun) =>
+                r
+                    .all(COMMAND)
+                    .filter((c) => c.name.startsWith("bootstrap-"))
+                    .map((c) => c.name);
+            assert.deepEqual(names(auto), names(run));
+        });
+
+        it("a Shamir stack's steps have no seal variable at all (their environment is the one states hold)", () => {
+            for (const c of run.all(COMMAND).filter((c) => c.name.startsWith("bootstrap-"))) {
+                for (const name of SEAL_ENV) assert.equal(c.inputs.environment?.[name], undefined, `${c.name}: ${name}`);
+            }
+            assert.equal(JSON.parse(run.one(COMMAND, "bootstrap-roll").inputs.stdin).recoveryKeys, undefined);
+            assert.equal(run.outputs.recoveryKeys, undefined, "no recoveryKeys output for Shamir");
+        });
+
+        it("the roll gets the recovery keys on stdin (kept with its backup); recoveryKeys is a secret output", () => {
+            const roll = autoStep("roll");
+            assert.ok(Array.isArray(JSON.parse(roll.inputs.stdin).recoveryKeys));
+            assert.ok(roll.secretInputs.includes("stdin"));
+            assert.equal(auto.outputs.recoveryKeys?.secret, true);
         });
     });
 });

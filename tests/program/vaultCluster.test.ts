@@ -69,6 +69,19 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
     });
 
+    it("refuses a change of seal on a running release before it is registered: that is a seal migration", async function () {
+        const transit = { seal: "transit", sealKey: "vault-ha", sealTransitAddress: "https://transit.example.com:8200", sealTransitToken: "hvs.transit" };
+        const err = await refusal(/seal migration/, transit, { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "shamir" } }, [
+            "sealTransitToken",
+        ]);
+        assert.ok(pulumi.ResourceError.isInstance(err));
+        assert.match(err.message, /vault-ha:seal is transit, but the running Vault was configured with the shamir seal/);
+        assert.match(err.message, /Nothing was changed\. Put the setting back: npm run config -- rm vault-ha:seal\./);
+        // The same seal, or a first install (no ConfigMap yet), goes ahead.
+        await runProgram({}, [], { "pod-templates": { pods: [], seal: "shamir" } });
+        await runProgram({}, [], { "pod-templates": { pods: [] } });
+    });
+
     it("refuses a change to the raft volumes' size before the release is registered: Kubernetes would refuse it half-way", async function () {
         const answers = { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], dataClaim: { storage: "10Gi" } } };
         const err = await refusal(/volume claims change/, { raftStorageSize: "20Gi" }, answers);
@@ -84,7 +97,7 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
     });
 
     /** The ResourceError a refused program run rejects with (see the downgrade test for how it surfaces). */
-    function refusal(match: RegExp, config: Record<string, string>, answers: Record<string, unknown>): Promise<Error> {
+    function refusal(match: RegExp, config: Record<string, string>, answers: Record<string, unknown>, secretKeys: string[] = []): Promise<Error> {
         const refused = new Promise<Error>((resolve) => {
             const listener = (reason: unknown) => {
                 const err = reason as Error;
@@ -94,7 +107,7 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
             };
             process.prependListener("unhandledRejection", listener);
         });
-        runProgram(config, [], answers).catch(() => undefined);
+        runProgram(config, secretKeys, answers).catch(() => undefined);
         return refused;
     }
     const runningReplicas = (replicas: number) => ({

@@ -9,6 +9,7 @@ import { pollUntil, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { InitResponse, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "../primitives/context";
+import { autoSealOf } from "../primitives/autoUnseal";
 
 export interface InitParams {
     leader: string;
@@ -19,11 +20,24 @@ export interface InitParams {
     adopted?: VaultKeys;
     /** The other pods of the release: none of them may hold raft data when the leader is initialised. */
     others?: string[];
+    /**
+     * The seal opens itself (an auto seal): init makes recovery keys (shares/threshold are theirs), and keys handed in
+     * through config are recovery keys.
+     */
+    recovery?: boolean;
 }
 
 export type InitResult = StepResults["init"];
 
-const toKeys = (r: InitResponse): VaultKeys => ({ unsealKeys: r.unseal_keys_b64, rootToken: r.root_token });
+/** Vault's answer as the step's keys: with an auto seal no unseal keys, and the recovery keys besides. */
+export const toKeys = (r: InitResponse): VaultKeys => ({
+    unsealKeys: r.unseal_keys_b64 ?? [],
+    rootToken: r.root_token,
+    ...(r.recovery_keys_b64?.length ? { recoveryKeys: r.recovery_keys_b64 } : {}),
+});
+
+/** The key shares an init answer holds: the unseal keys, or with an auto seal the recovery keys. */
+export const sharesOf = (r: InitResponse): string[] => (r.unseal_keys_b64?.length ? r.unseal_keys_b64 : (r.recovery_keys_b64 ?? []));
 
 /**
  * Step 2: initialise the leader, once. The response is on disk before anything else happens to it; a re-run reuses
@@ -39,6 +53,11 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
                     `To initialise a new cluster, remove them: ${shellFixes().rm("unsealKeys")} && ${shellFixes().rm("rootToken")}`,
             );
         }
+        if (p.recovery) {
+            // An auto-sealed Vault has no unseal keys: what config calls unsealKeys are its recovery keys.
+            ctx.log(`${p.leader} is initialised; using the recovery keys (vault-ha:unsealKeys) and root token from config (adoption)`);
+            return { unsealKeys: [], recoveryKeys: p.adopted.unsealKeys, rootToken: p.adopted.rootToken, source: "config" };
+        }
         ctx.log(`${p.leader} is initialised; using the unseal keys and root token from config (adoption)`);
         return { ...p.adopted, source: "config" };
     }
@@ -46,12 +65,13 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
     const saved = readKeyFile(p.keyFile);
     if (status.initialized) {
         if (saved) {
-            if (saved.unseal_keys_b64.length !== p.shares) {
+            const kind = saved.unseal_keys_b64.length ? "unseal" : "recovery";
+            if (sharesOf(saved).length !== p.shares) {
                 ctx.log(
-                    `note: Vault was initialised with ${saved.unseal_keys_b64.length} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey)`,
+                    `note: Vault was initialised with ${sharesOf(saved).length} ${kind} key shares, config now says ${p.shares}; vault-ha does not rekey (use vault operator rekey${kind === "recovery" ? " -target=recovery" : ""})`,
                 );
             }
-            ctx.log(`${p.leader} is initialised; reusing the unseal keys saved in ${p.keyFile}`);
+            ctx.log(`${p.leader} is initialised; reusing the ${kind} keys saved in ${p.keyFile}`);
             // A copy that an earlier run could not remove from the pod is not needed any more.
             await ctx.ops.dropStagedInit(p.leader).catch(() => undefined);
             return { ...toKeys(saved), source: "key-file" };
@@ -86,7 +106,7 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         `${p.leader} to answer vault operator init`,
         async () => {
             try {
-                return await ctx.ops.init(p.leader, p.shares, p.threshold);
+                return await ctx.ops.init(p.leader, p.shares, p.threshold, p.recovery);
             } catch (err) {
                 if (err instanceof VaultRefused) throw new StepError(`Vault refused to initialise: ${err.message}`);
                 // The request may have reached Vault even though no answer came back: then the answer is staged in
@@ -108,7 +128,11 @@ export async function initLeader(ctx: StepContext, p: InitParams): Promise<InitR
         () => "",
     );
     const keys = await keep(ctx, p, response);
-    ctx.log(`initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold})`);
+    ctx.log(
+        p.recovery
+            ? `initialised ${p.leader} (${p.shares} recovery key shares, threshold ${p.threshold}); its seal opens it, no unseal keys exist`
+            : `initialised ${p.leader} (${p.shares} key shares, threshold ${p.threshold})`,
+    );
     return { ...keys, source: "vault-init" };
 }
 
@@ -132,13 +156,13 @@ async function takeStagedWithin(ctx: StepContext, pod: string, ms: number): Prom
  * written, the step still succeeds, so that the keys reach the encrypted Pulumi state, and the pod's copy stays.
  */
 async function keep(ctx: StepContext, p: InitParams, response: InitResponse): Promise<VaultKeys> {
-    ctx.onSecret?.(...response.unseal_keys_b64, response.root_token);
+    ctx.onSecret?.(...(response.unseal_keys_b64 ?? []), ...(response.recovery_keys_b64 ?? []), response.root_token);
     try {
         writeKeyFile(p.keyFile, response);
     } catch (err) {
         ctx.log(
             `WARNING: initialised ${p.leader} but could not save the keys to ${p.keyFile} (${(err as Error).message}). ` +
-                `They are kept only in the Pulumi state: back them up now with pulumi stack output unsealKeys --show-secrets`,
+                `They are kept only in the Pulumi state: back them up now with pulumi stack output ${p.recovery ? "recoveryKeys" : "unsealKeys"} --show-secrets`,
         );
         return toKeys(response);
     }
@@ -174,5 +198,6 @@ export const initStep: Handler<"init"> = (p, secrets, ctx) =>
     withVault(ctx, secrets.kubeconfig, p, (vault) => {
         const adopted = secrets.unsealKeys?.length && secrets.rootToken ? { unsealKeys: secrets.unsealKeys, rootToken: secrets.rootToken } : undefined;
         const [leader, ...others] = podNames(p.release, p.replicas);
-        return initLeader(vault, { leader, others, shares: p.keyShares, threshold: p.keyThreshold, keyFile: p.keyFile, adopted });
+        const recovery = autoSealOf(p) !== undefined;
+        return initLeader(vault, { leader, others, shares: p.keyShares, threshold: p.keyThreshold, keyFile: p.keyFile, adopted, recovery });
     });

@@ -10,6 +10,7 @@ import { JoinTarget, SealStatus, VaultRefused } from "../vaultOps";
 import { StepContext, waitForApi } from "../primitives/context";
 import { recreatePod, replaceIfStuck } from "../primitives/podReplacement";
 import { RemovedNodeError, removedNodeError, unsealFrom } from "../primitives/unseal";
+import { statusOrSealFailure } from "../primitives/autoUnseal";
 
 /**
  * Waits until `leader` is unsealed and the cluster has an active node. An unsealed node is a standby until raft elects
@@ -123,9 +124,64 @@ async function restartEmpty(ctx: StepContext, pod: string): Promise<void> {
     await recreatePod(ctx, pod, "on an empty volume");
 }
 
+/**
+ * How long an auto-sealed follower is given to join by itself before it is asked to. Its server config has one
+ * retry_join stanza per pod (components/vault/vaultValues.ts), which Vault tries every 2 s while it has no raft data, and with
+ * an auto seal it answers the leader's challenge with its own seal and unseals itself (vault/raft.go
+ * InitiateRetryJoin, JoinRaftCluster; command/server.go runUnseal). An explicit join on top is not needed, and two
+ * joins racing in one node is what this avoids; after this long (a config without retry_join, say) the join is sent,
+ * which is harmless even if retry_join has just succeeded: JoinRaftCluster answers true for a node with raft data.
+ */
+const RETRY_JOIN_GRACE_MS = 30_000;
+
+/** An empty auto-sealed follower: joins by retry_join (or, late, by an explicit join) and unseals itself. */
+async function awaitRetryJoin(ctx: StepContext, a: JoinArgs): Promise<SealStatus> {
+    const { pod, leader, target } = a;
+    await waitForActiveNode(ctx, leader);
+    const started = ctx.clock.now();
+    let sent = false;
+    let last = "";
+    const status = await pollUntil(
+        ctx,
+        `${pod} to join the raft cluster at ${target.leaderApiAddr} by itself (retry_join)`,
+        async () => {
+            const now = await statusOrSealFailure(ctx, pod, (message) => (last = message));
+            if (now.removedFromCluster) throw removedNodeError(ctx, pod);
+            if (now.initialized) return now;
+            last = sent ? "asked to join; not a raft member yet" : "not a raft member yet";
+            if (!sent && ctx.clock.now() - started >= RETRY_JOIN_GRACE_MS) {
+                try {
+                    await ctx.ops.join(pod, target);
+                } catch (err) {
+                    if (err instanceof VaultRefused) throw joinRefused(pod, target, err);
+                    throw err;
+                }
+                sent = true;
+                ctx.log(`${pod} had not joined by retry_join after ${RETRY_JOIN_GRACE_MS / 1000}s: asked it to join ${target.leaderApiAddr}`);
+            }
+            return undefined;
+        },
+        () => last,
+    );
+    ctx.log(`${pod} joined the raft cluster at ${target.leaderApiAddr}${sent ? "" : " by itself (retry_join)"}`);
+    return status;
+}
+
 async function joinEmptyPod(ctx: StepContext, a: JoinArgs): Promise<UnsealOutcome> {
     const { pod, leader, target, keys, threshold, token } = a;
     let status = await waitForApi(ctx, pod);
+    if (ctx.seal) {
+        // Without keys to wait for: the follower may well join by itself between the caller's look and this one.
+        const joined = status.initialized ? status : await awaitRetryJoin(ctx, a);
+        try {
+            const outcome = await unsealFrom(ctx, pod, joined, keys, threshold);
+            await confirmMembership(ctx, pod, leader, token);
+            return outcome;
+        } catch (err) {
+            if (err instanceof RemovedNodeError) throw new RemovedAfterJoin(err);
+            throw err;
+        }
+    }
     if (status.initialized) throw new StepError(`${pod} reports raft state where an empty node was expected; run pulumi up again`);
     await waitForActiveNode(ctx, leader);
     let last = "";

@@ -1,6 +1,7 @@
 /**
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
+import { sealOfServerConfig } from "../../seal/runningSeal";
 import type { PodTemplate } from "../../stepCommand/contract";
 import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
 import { podNames } from "../../vault/names";
@@ -122,11 +123,14 @@ export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
         // No StatefulSet yet (a first install) is no claim.
         const sts = await vault.ops.statefulSet().catch(() => undefined);
         const claims = await vault.ops.listClaims().catch(() => undefined);
+        // The seal the release runs with: a change of it is refused before the release is touched (seal/runningSeal.ts).
+        const config = await vault.ops.serverConfig().catch(() => undefined);
         return {
             pods,
             ...(sts?.dataClaim ? { dataClaim: sts.dataClaim } : {}),
             ...(sts?.antiAffinity ? { antiAffinity: sts.antiAffinity } : {}),
             ...(sts ? { replicas: sts.replicas } : {}),
             ...(claims ? { claims: claims.map((c) => c.name) } : {}),
+            ...(config !== undefined ? { seal: sealOfServerConfig(config) } : {}),
         };
     });

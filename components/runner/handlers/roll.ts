@@ -56,6 +56,8 @@ export interface RollOptions {
     release: string;
     replicas: number;
     keys: string[];
+    /** An auto seal's recovery keys, kept with the backup (the keys are then empty). */
+    recoveryKeys?: string[];
     threshold: number;
     token: string;
 }
@@ -166,7 +168,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         const { file } = await takeSnapshot(ctx, {
             release: o.release,
             replicas: o.replicas,
-            keys: { unsealKeys: o.keys, rootToken: o.token },
+            keys: { unsealKeys: o.keys, rootToken: o.token, ...(o.recoveryKeys?.length ? { recoveryKeys: o.recoveryKeys } : {}) },
             folder: o.backup.folder,
             keep: o.backup.keep,
             now: new Date(ctx.clock.now()),
@@ -211,6 +213,7 @@ export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>
             release: p.release,
             replicas: p.replicas,
             keys: secrets.unsealKeys,
+            recoveryKeys: secrets.recoveryKeys,
             threshold: p.keyThreshold,
             token: secrets.rootToken,
         }),

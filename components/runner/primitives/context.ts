@@ -2,7 +2,8 @@
  * What every operation on the Vault pods shares: the context it runs in, and waiting for a pod's Vault API to answer.
  */
 import { PollContext, pollUntil, StepError } from "../poll";
-import { SealStatus, VaultOps, VaultRefused } from "../vaultOps";
+import { SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "../vaultOps";
+import { AutoSeal, sealFailure, sealFailureError } from "./autoUnseal";
 
 export interface StepContext extends PollContext {
     ops: VaultOps;
@@ -10,15 +11,29 @@ export interface StepContext extends PollContext {
     namespace?: string;
     /** Told about every secret as soon as it exists, so that nothing printed afterwards can contain it. */
     onSecret?(...values: string[]): void;
+    /** The stack's auto seal, if it has one: no key is sent, and a seal that cannot reach its key is told at once. */
+    seal?: AutoSeal;
 }
 
-/** Polls `vault status` until the pod's Vault API answers (its container may still be starting). */
+/**
+ * Polls `vault status` until the pod's Vault API answers (its container may still be starting). With an auto seal, a
+ * Vault that exits at start because its seal cannot reach the key (a crash loop) fails this at once (autoUnseal.ts).
+ */
 export async function waitForApi(ctx: StepContext, pod: string): Promise<SealStatus> {
     try {
         return await pollUntil(
             ctx,
             `the Vault API in ${pod} to answer`,
-            () => ctx.ops.status(pod),
+            async () => {
+                try {
+                    return await ctx.ops.status(pod);
+                } catch (err) {
+                    if (!(err instanceof VaultUnavailable) || !ctx.seal) throw err;
+                    const failure = await sealFailure(ctx, pod);
+                    if (failure) throw sealFailureError(pod, ctx.seal, failure);
+                    throw err;
+                }
+            },
             () => "",
         );
     } catch (err) {

@@ -6,6 +6,7 @@
 import { pollUntil, retrying, StepError } from "../poll";
 import type { PodInfo, StatefulSetInfo } from "../vaultOps";
 import type { StepContext } from "./context";
+import { sealFailure, sealFailureError } from "./autoUnseal";
 
 /** Waiting reasons that waiting does not fix: the image does not exist, or Vault does not start with this template. */
 const STUCK = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff)\b/;
@@ -46,6 +47,11 @@ export async function replacePod(ctx: StepContext, old: PodInfo, revision: strin
                   ? "the old pod is still terminating"
                   : `revision ${now.revision}, ${now.running ? "running" : (now.reason ?? now.phase)}`;
             const fresh = now && !now.terminating && now.uid !== old.uid;
+            if (fresh && !now.running && ctx.seal) {
+                // An auto-sealed Vault that exits at start because its seal cannot reach the key: say so, not "image".
+                const failure = await sealFailure(ctx, old.name);
+                if (failure) throw sealFailureError(old.name, ctx.seal, failure);
+            }
             if (fresh && !now.running && isStuck(now.reason)) {
                 // Waiting does not fix these: the image does not exist or Vault does not start with this template.
                 throw new StepError(

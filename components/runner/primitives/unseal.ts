@@ -8,6 +8,7 @@ import { dataClaimName } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { SealStatus, VaultRefused } from "../vaultOps";
 import type { StepContext } from "./context";
+import { isAutoSealed, waitForSelfUnseal } from "./autoUnseal";
 
 /**
  * A node that holds raft data of a member the cluster removed (its peer was removed while its volume was kept, or
@@ -38,18 +39,30 @@ export function removedNodeError(ctx: StepContext, pod: string): RemovedNodeErro
     );
 }
 
-/** Unseals a pod whose status was just read; the node's own threshold wins over the configured one. */
+/**
+ * Unseals a pod whose status was just read; the node's own threshold wins over the configured one. A node whose seal
+ * opens itself (it says so, or the stack has an auto seal and so no unseal keys) is never sent a key: recovery keys
+ * cannot unseal (vault/core.go getUnsealKey only verifies them), so this waits for it to unseal itself.
+ */
 export async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, keys: string[], threshold: number): Promise<UnsealOutcome> {
     if (status.removedFromCluster) throw removedNodeError(ctx, pod);
     if (!status.sealed) {
         ctx.log(`${pod} is already unsealed`);
         return "already-unsealed";
     }
+    if (isAutoSealed(status)) return waitForSelfUnseal(ctx, pod, (p) => removedNodeError(ctx, p), status);
+    if (ctx.seal && keys.length === 0) {
+        throw new StepError(
+            `${pod} is sealed with Shamir keys, but the stack's seal is ${ctx.seal.type} (the ${ctx.seal.description}), and vault-ha has no unseal keys: ` +
+                `moving a cluster between seals is Vault's seal migration (vault operator unseal -migrate), which this step does not do. ` +
+                `Set vault-ha:seal back to shamir and run pulumi up again`,
+        );
+    }
     // The node's own threshold wins over config: after adopting keys or a rekey the two can differ.
     const needed = status.t > 0 ? status.t : threshold;
     if (keys.length < needed) {
         throw new StepError(
-            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more with ${shellFixes().setSecret("unsealKeys", `'[...]'`)}`,
+            `${pod} needs ${needed} unseal keys but vault-ha has ${keys.length}; hand in more (a JSON list, typed when asked) with ${shellFixes().askSecret("unsealKeys")}`,
         );
     }
     let last = "";

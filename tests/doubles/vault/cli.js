@@ -11,7 +11,7 @@
  *   kubectl get statefulset NAME -n NS -o json
  *   kubectl delete pod NAME -n NS --wait=false --ignore-not-found=true
  *   kubectl get pvc -n NS -o json, kubectl delete pvc NAME -n NS --wait=false --ignore-not-found=true
- *   vault status | operator init | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
+ *   vault status | operator init [-recovery-shares/-threshold] | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
  *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
  *   vault status | write sys/unseal key=- | operator unseal -reset from a pod that is not a Vault pod (VAULT_SIM_POD=@...),
  *     to the Vault pod its VAULT_ADDR names (the in-cluster unsealer)
@@ -151,7 +151,16 @@ function vault(s, pod, argv, env, stdin, token) {
         },
         {
             words: ["operator", "init"],
-            flags: { "key-shares": "string", "key-threshold": "string", "pgp-keys": "string", "root-token-pgp-key": "string", status: "bool" },
+            flags: {
+                "key-shares": "string",
+                "key-threshold": "string",
+                "pgp-keys": "string",
+                "root-token-pgp-key": "string",
+                status: "bool",
+                "recovery-shares": "string",
+                "recovery-threshold": "string",
+                "recovery-pgp-keys": "string",
+            },
             api: "sys/init",
         },
         { words: ["operator", "unseal"], flags: { reset: "bool", migrate: "bool" }, api: "sys/unseal" },
@@ -185,6 +194,22 @@ function vault(s, pod, argv, env, stdin, token) {
             if (extra) return extra;
             if (transport) return fail(transport.startsWith("Error loading CA File") ? 1 : 2, `Error initializing: ${transport}`);
             if (!json) return fail(1, "(simulator: vault-ha reads init's answer as JSON; pass -format=json)");
+            // http/sys_init.go validateInitParameters: the parameters of the other kind of seal are refused, named in
+            // this order, with the seal's type (the CLI sends a flag's value only when it is given: inference, Vault's
+            // newer command/operator_init.go has no defaults for them).
+            const given = (/** @type {string[]} */ names) => names.filter((n) => flags[n] !== undefined && Number(flags[n]) !== 0);
+            const barrier = given(["key-shares", "key-threshold", "pgp-keys"]).map(
+                (n) => ({ "key-shares": "secret_shares", "key-threshold": "secret_threshold", "pgp-keys": "pgp_keys" })[n],
+            );
+            const recovery = given(["recovery-shares", "recovery-threshold", "recovery-pgp-keys"]).map((n) => n.replace(/-/g, "_"));
+            const sealType = s.seal ? s.seal.type : "shamir";
+            const wrong = s.seal ? barrier : recovery;
+            if (wrong.length > 0)
+                return model.fail(
+                    2,
+                    `Error initializing: ${model.apiErrorText("PUT", `${env.VAULT_ADDR}/v1/sys/init`, 400, `parameters ${wrong.join(",")} not applicable to seal type ${sealType}`)}`,
+                );
+            if (s.seal) return model.init(s, pod, Number(flags["recovery-shares"] ?? 5), Number(flags["recovery-threshold"] ?? 3));
             return model.init(s, pod, Number(flags["key-shares"] ?? 5), Number(flags["key-threshold"] ?? 3));
         }
         case "operator unseal": {
@@ -404,13 +429,24 @@ function podJson(s, name) {
     let state;
     if (p.terminatingUntil) state = { terminated: { exitCode: 0, reason: "Completed" } };
     else if (isRunning) state = { running: { startedAt: new Date(/** @type {number} */ (p.runningAt)).toISOString().replace(/\.\d{3}Z$/, "Z") } };
+    else if (p.reason === model.CRASH_LOOP && p.crash)
+        state = {
+            waiting: {
+                reason: p.reason,
+                message: `back-off ${Math.round(p.crash.backOffMs / 1000)}s restarting failed container=${p.containers[0].name} pod=${name}_${s.namespace}(${p.uid})`,
+            },
+        };
     else if (p.reason && !unschedulable) state = { waiting: { reason: p.reason } };
     else if (!unschedulable) state = { waiting: { reason: "ContainerCreating" } };
     // The kubelet lists container statuses sorted by container name (pkg/kubelet/kubelet_pods.go sorts them with
     // kubecontainer.SortContainerStatusesByCreationTime... then by name in convertToAPIContainerStatuses).
     const statuses = unschedulable
         ? []
-        : p.containers.map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state })).sort((a, b) => a.name.localeCompare(b.name));
+        : p.containers
+              .map((c) => ({ name: c.name, ready: false, restartCount: p.restartCount, state, ...lastState(p, c.name) }))
+              .sort((a, b) => a.name.localeCompare(b.name));
+    // A container that keeps exiting is restarted by the kubelet: the pod stays in phase Running (restartPolicy Always).
+    const crashLooping = p.reason === model.CRASH_LOOP && !missing && !p.terminatingUntil;
     return {
         metadata: {
             name,
@@ -421,13 +457,23 @@ function podJson(s, name) {
         },
         spec: { containers: p.containers.map((c) => ({ name: c.name, image: c.image })), volumes: p.volumes },
         status: {
-            phase: isRunning ? "Running" : "Pending",
+            phase: isRunning || crashLooping ? "Running" : "Pending",
             conditions: unschedulable
                 ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.reason?.replace(/^Unschedulable: /, "") }]
                 : [],
             containerStatuses: statuses,
         },
     };
+}
+
+/**
+ * The last exit of a Vault container that crashed (an auto seal without its KMS: model.js startVaultServer), as the
+ * kubelet reports it in lastState: exit code 1, reason Error. @param {import("./model.js").Pod} p @param {string} container
+ */
+function lastState(p, container) {
+    if (!p.crash || container !== p.containers[0].name) return {};
+    const at = new Date(p.crash.exitedAt).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return { lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: at, finishedAt: at } } };
 }
 
 /**
@@ -447,6 +493,7 @@ function kubectl(s, argv, io) {
         f: { kind: "string", long: "filename" },
         "dry-run": { kind: "string" },
         tail: { kind: "string" },
+        p: { kind: "bool", long: "previous" },
         "since-time": { kind: "string" },
         wait: { kind: "bool" },
         "ignore-not-found": { kind: "bool" },
@@ -497,6 +544,20 @@ function kubectl(s, argv, io) {
                 currentRevision: sts.currentRevision,
                 updateRevision: sts.updateRevision,
             },
+        });
+    }
+
+    if (positional[0] === "get" && (positional[1] === "configmap" || positional[1] === "configmaps" || positional[1] === "cm")) {
+        // The chart's server configuration ConfigMap (vault-helm templates/server-config-configmap.yaml), the only one
+        // vault-ha reads. kubectl prints nothing and exits 0 for a missing object with --ignore-not-found.
+        const found = namespace === s.namespace && positional[2] === `${s.release}-config` && typeof s.serverConfig === "string";
+        if (!found) return flags["ignore-not-found"] ? model.ok("") : fail(1, `Error from server (NotFound): configmaps "${positional[2]}" not found`);
+        if (flags.o !== "json") return fail(1, "(simulator: vault-ha reads the ConfigMap as -o json)");
+        return model.ok({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: positional[2], namespace },
+            data: { "extraconfig-from-values.hcl": s.serverConfig },
         });
     }
 
@@ -599,6 +660,15 @@ function kubectl(s, argv, io) {
         const since = typeof flags["since-time"] === "string" ? Date.parse(flags["since-time"]) : undefined;
         if (since !== undefined && Number.isNaN(since))
             return fail(1, `error: invalid argument "${flags["since-time"]}" for "--since-time" flag: parsing time`);
+        // --previous: the container before the last restart; a container waiting in CrashLoopBackOff shows the one that
+        // exited even without it (pkg/kubelet/kubelet_pods.go validateContainerLogStatus: lastState.Terminated).
+        const previous = flags.p === true || flags.p === "true";
+        if (previous || (p.crash && p.reason === model.CRASH_LOOP && containerName === p.containers[0].name)) {
+            if (containerName !== p.containers[0].name || p.previousLogs === undefined)
+                return fail(1, `Error from server (BadRequest): previous terminated container "${containerName}" in pod "${pod}" not found`);
+            const earlier = p.previousLogs.filter((l) => since === undefined || l.at >= since).map((l) => l.text);
+            return model.ok((tail >= 0 ? earlier.slice(-tail) : earlier).map((l) => `${l}\n`).join(""));
+        }
         const all = containerName === "vault" ? (p.logs ?? []) : [];
         const lines = since === undefined ? all : all.filter((l) => Date.parse(l.slice(0, l.indexOf(" "))) >= since);
         return model.ok((tail >= 0 ? lines.slice(-tail) : lines).map((l) => `${l}\n`).join(""));
@@ -630,14 +700,15 @@ function kubectl(s, argv, io) {
         // Without -i kubectl does not pass stdin: the command reads end-of-file.
         const stdin = flags.i ? io.stdin : "";
         if (command[0] === "vault") {
-            io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env: container.env });
-            const result = vault(s, pod, command.slice(1), container.env, stdin, undefined);
+            const env = model.containerEnv(s, container);
+            io.log?.({ tool: "vault", pod, container: containerName, argv: command.slice(1), env });
+            const result = vault(s, pod, command.slice(1), env, stdin, undefined);
             if (takeDrop(s, command)) return LOST_ANSWER;
             return withExitNote({ ...result, stderr: stderr + result.stderr });
         }
         // The pod's $HOME is the chart's emptyDir: kept across container restarts, new with a new pod (uid).
         if (command[0] === "sh" || command[0] === "/bin/sh")
-            return { shell: { command, env: container.env, stdin, pod, home: `${pod}-${p.uid}`, dropAnswer: takeDrop(s, command) } };
+            return { shell: { command, env: model.containerEnv(s, container), stdin, pod, home: `${pod}-${p.uid}`, dropAnswer: takeDrop(s, command) } };
         return fail(
             126,
             `error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`,

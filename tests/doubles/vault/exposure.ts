@@ -7,7 +7,8 @@ import type { Simulation } from "./harness";
 
 export function secretsOf(sim: Simulation): string[] {
     const state = sim.state();
-    const keys: string[] = state.cluster?.keys ?? [];
+    // With an auto seal the cluster's keys are its recovery keys (model.js initAutoSealed).
+    const keys: string[] = [...(state.cluster?.keys ?? []), ...(state.cluster?.recovery?.keys ?? [])];
     const clientKey = /client-key-data: (\S+)/.exec(sim.kubeconfig)![1];
     return [...keys, ...keys.map((k) => Buffer.from(k, "base64").toString("hex")), state.cluster?.rootToken, clientKey].filter(Boolean);
 }

@@ -24,7 +24,9 @@ import { leaderApiAddr, podNames } from "../../../components/vault/names";
 import { TLS_FILES, vaultCertificateSans } from "../../../components/tls/tlsConfig";
 import { VaultChartOptions, vaultHelmValues } from "../../../components/vault/vaultValues";
 import { VAULT_IMAGE } from "../../../components/config/versions";
-import { renderedVaultRelease, requireHelm } from "../../support/helm";
+import { manifestsOfKind, oneManifest, renderChart, requireHelm } from "../../support/helm";
+import { type AutoSealPlan, sealPlan, SEAL_SECRET } from "../../../components/seal/sealPlan";
+import type { AutoSealType } from "../../../components/seal/sealTypes";
 import { SimClock } from "./simClock";
 import { FakePortForward, ForwardRecord } from "./fakePortForward";
 import { vaultServer } from "./vaultServer";
@@ -73,6 +75,73 @@ export interface SimulationOptions {
      * chart's API Service (vault-ui). The chart is rendered with it, so the Services are the ones that mode installs.
      */
     chart?: VaultChartOptions;
+    /**
+     * An auto-unseal seal (absent: Shamir). The pods are rendered with the seal plan vault-ha makes for plausible
+     * settings of that type (simulatedSealPlan), and the model reads the seal and retry_join from the rendered server
+     * configuration. The KMS answers until `kms(false)`.
+     */
+    seal?: { type: AutoSealType };
+}
+
+/** Settings a user could give for each seal, as the seal plan takes them (components/seal/sealPlan.ts). */
+const SIMULATED_SEAL_SETTINGS: Record<AutoSealType, Parameters<typeof sealPlan>[0]> = {
+    awskms: {
+        seal: "awskms",
+        sealKey: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        sealRegion: "eu-west-1",
+        sealIdentity: "arn:aws:iam::111122223333:role/vault",
+        sealTransitAddress: "",
+        sealTransitMount: "transit",
+        sealTransitCaCert: "",
+    },
+    gcpckms: {
+        seal: "gcpckms",
+        sealKey: "projects/my-project/locations/global/keyRings/vault/cryptoKeys/unseal",
+        sealRegion: "",
+        sealIdentity: "vault@my-project.iam.gserviceaccount.com",
+        sealTransitAddress: "",
+        sealTransitMount: "transit",
+        sealTransitCaCert: "",
+    },
+    azurekeyvault: {
+        seal: "azurekeyvault",
+        sealKey: "vault-kv/unseal",
+        sealRegion: "",
+        sealIdentity: "11111111-2222-3333-4444-555555555555",
+        sealTransitAddress: "",
+        sealTransitMount: "transit",
+        sealTransitCaCert: "",
+    },
+    transit: {
+        seal: "transit",
+        sealKey: "vault-ha",
+        sealRegion: "",
+        sealIdentity: "",
+        sealTransitAddress: "https://transit.example.com:8200",
+        sealTransitMount: "transit",
+        sealTransitCaCert: "",
+    },
+};
+
+/** The seal plan the program would make for plausible settings of `type`. */
+export function simulatedSealPlan(type: AutoSealType): AutoSealPlan {
+    return sealPlan(SIMULATED_SEAL_SETTINGS[type]) as AutoSealPlan;
+}
+
+/** The chart options of a simulation: its own, with the seal's plan when it has an auto seal. */
+function chartOptions(options: SimulationOptions): VaultChartOptions | undefined {
+    return options.seal ? { ...options.chart, seal: simulatedSealPlan(options.seal.type) } : options.chart;
+}
+
+/** What the simulator builds its cluster from: one render of the chart (the StatefulSet, the Services, the server configuration). */
+async function renderRelease(values: Record<string, unknown>): Promise<{ statefulSet: unknown; services: unknown[]; serverConfig: string }> {
+    const manifests = await renderChart({ chart: "vault", release: "vault", namespace: "vault", values });
+    const config = oneManifest(manifests, "ConfigMap", "vault-config");
+    return {
+        statefulSet: oneManifest(manifests, "StatefulSet", "vault"),
+        services: manifestsOfKind(manifests, "Service"),
+        serverConfig: String(Object.values(config.data ?? {})[0] ?? ""),
+    };
 }
 
 export interface SimParams {
@@ -166,9 +235,9 @@ export class Simulation {
                 tls: options.tls ?? false,
                 vaultImage: options.vaultImage,
             },
-            options.chart,
+            chartOptions(options),
         );
-        return new Simulation(options, await renderedVaultRelease(values));
+        return new Simulation(options, await renderRelease(values));
     }
 
     /**
@@ -213,13 +282,17 @@ export class Simulation {
 
     private readonly options: SimulationOptions;
 
-    private constructor(options: SimulationOptions, release: { statefulSet: unknown; services: unknown[] } | undefined, from?: SimulationSnapshot) {
+    private constructor(
+        options: SimulationOptions,
+        release: { statefulSet: unknown; services: unknown[]; serverConfig: string } | undefined,
+        from?: SimulationSnapshot,
+    ) {
         // Without the fakes the process-level steps would reach a real kubectl: refuse to run at all.
         for (const tool of ["kubectl", "vault"]) fs.accessSync(path.join(SIM_BIN, tool), fs.constants.X_OK);
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-sim-"));
         this.stateFile = path.join(this.dir, "sim-state.json");
         this.options = structuredClone(options);
-        this.chart = options.chart;
+        this.chart = chartOptions(options);
         if (from) {
             for (const entry of from.entries) {
                 const full = path.join(this.dir, entry.rel);
@@ -241,9 +314,12 @@ export class Simulation {
         const tls = options.tls ?? false;
         // A kubeconfig with a client key, so that the scans can prove the key never leaks.
         this.kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: kind-vault\n  user:\n    client-key-data: ${Buffer.from(`simulated-client-key-${path.basename(this.dir)}-`.repeat(3)).toString("base64")}\n`;
-        const state = model.newState({ ...release, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim" });
+        const state = model.newState({ ...release, kubeconfig: this.kubeconfig, clock: options.clock ?? "sim", seal: options.seal });
         if (options.clock === "wall") Object.assign(state.timing, { electionMs: 300, followerUnsealMs: 200, stabilizationMs: 400, restartMs: 100 });
         if (tls) issueCertificate(state, replicas);
+        // The Secret the program writes for a transit seal before the release (the token reaches Vault as VAULT_TOKEN).
+        if (options.seal?.type === "transit")
+            state.secrets[`vault/${SEAL_SECRET.name}`] = { [SEAL_SECRET.tokenKey]: Buffer.from("hvs.simulated-transit-token").toString("base64") };
         model.save(this.stateFile, state);
         model.keepInMemory(this.stateFile);
         this.clock = new SimClock(state.now);
@@ -274,8 +350,9 @@ export class Simulation {
             { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: change.raftStorageSize ?? "10Gi", tls, vaultImage: change.vaultImage },
             this.chart,
         );
-        const { statefulSet, services } = await renderedVaultRelease(values);
+        const { statefulSet, services, serverConfig } = await renderRelease(values);
         this.change((s) => {
+            model.applyServerConfig(s, serverConfig);
             if (tls && !s.tls) issueCertificate(s, this.params.replicas);
             model.applyStatefulSet(s, statefulSet);
             kubeObjects.applyServices(s.kube, s.namespace, services);
@@ -300,6 +377,11 @@ export class Simulation {
 
     restart(pod: string): void {
         this.change((s) => model.restart(s, pod));
+    }
+
+    /** The auto seal's KMS starts (true) or stops (false) answering, now. Only with `seal` in the options. */
+    kms(up: boolean): void {
+        this.change((s) => model.kms(s, up));
     }
 
     recreate(pod: string): void {

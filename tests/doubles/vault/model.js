@@ -21,19 +21,25 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { defaultKube } = require("./kubeObjects.js");
+const autoSeal = require("./autoSeal.js");
 
 /**
  * @typedef {{ initialized: boolean, sealed: boolean, member: boolean, voter: boolean, progress: string[],
  *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null,
  *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null,
- *   foreign?: null | { id: string, keys: string[], threshold: number, shares: number } }} VaultNode
- * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }> }} Container
+ *   foreign?: null | { id: string, keys: string[], threshold: number, shares: number },
+ *   autoUnsealAt?: number | null, retryJoinAt?: number | null }} VaultNode
+ * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }>,
+ *   secretEnv?: Record<string, { secretName: string, key: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
- *   terminatingUntil?: number | null, registeredBy?: string | null, vault: VaultNode }} Pod
+ *   terminatingUntil?: number | null, registeredBy?: string | null, vault: VaultNode,
+ *   booted?: string, crash?: null | { backOffMs: number, exitedAt: number }, previousLogs?: Array<{ at: number, text: string }> }} Pod
  * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
  *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
- * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number }} Cluster
+ * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number,
+ *   sealType?: string, recovery?: { keys: string[], threshold: number, shares: number } }} Cluster
+ * @typedef {{ type: string, kmsUp: boolean, stanza: Record<string, string>, retryJoin: import("./autoSeal.js").RetryJoin[] }} AutoSealState
  * @typedef {{
  *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
  *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number,
@@ -48,7 +54,8 @@ const { defaultKube } = require("./kubeObjects.js");
  *   pendingRestore?: null | { at: number, snapshot: any, pod?: string, phase?: "apply" | "postUnseal" },
  *   claims: Record<string, { uid: string, deleting: boolean }>,
  *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number },
- *   kube: import("./kubeObjects.js").Kube
+ *   kube: import("./kubeObjects.js").Kube,
+ *   seal?: AutoSealState | null
  * }} State
  * @typedef {{ code: number, stdout: string, stderr: string }} Result
  */
@@ -99,8 +106,13 @@ function podSpecFromStatefulSet(statefulSet, namespace, pod) {
     const containers = template.spec.containers.map((/** @type {any} */ c) => {
         /** @type {Record<string, string>} */
         const env = {};
+        /** @type {Record<string, { secretName: string, key: string }>} */
+        const secretEnv = {};
         for (const e of c.env ?? []) {
             if (e.valueFrom?.fieldRef) env[e.name] = fields[/** @type {keyof typeof fields} */ (e.valueFrom.fieldRef.fieldPath)] ?? "";
+            // A Secret's key (the chart's server.extraSecretEnvironmentVars): read from the Secret when a process
+            // starts in the container (containerEnv), so that the model's state never holds the value.
+            else if (e.valueFrom?.secretKeyRef) secretEnv[e.name] = { secretName: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key };
             else
                 env[e.name] = String(e.value ?? "").replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (/** @type {string} */ whole, /** @type {string} */ name) =>
                     name in env ? env[name] : whole,
@@ -111,6 +123,7 @@ function podSpecFromStatefulSet(statefulSet, namespace, pod) {
             image: String(c.image ?? ""),
             env,
             mounts: (c.volumeMounts ?? []).map((/** @type {any} */ m) => ({ name: m.name, mountPath: m.mountPath })),
+            ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
         };
     });
     return {
@@ -132,8 +145,27 @@ function revisionOf(statefulSet) {
 }
 
 /**
- * @param {{ statefulSet: any, services: any[], namespace?: string, kubeconfig?: string, clock?: "sim" | "wall" }} options
- *   statefulSet and services: the manifests Helm rendered from the chart for the program's values
+ * The auto seal of a release, from the server configuration Helm rendered (the ConfigMap's HCL): its stanza and the
+ * retry_join blocks, with the KMS answering. `expected` is the seal the test asked for: the rendered configuration must
+ * say the same (null: Shamir, no seal stanza).
+ * @param {string | undefined} serverConfig @param {{ type: string } | undefined} expected @returns {AutoSealState | null}
+ */
+function sealFromConfig(serverConfig, expected) {
+    const config = serverConfig === undefined ? undefined : autoSeal.parseServerConfig(serverConfig);
+    if (!config?.seal) {
+        if (expected) throw new Error(`(simulator: seal ${expected.type} asked for, but the rendered server configuration has no seal stanza)`);
+        return null;
+    }
+    if (expected && expected.type !== config.seal.type)
+        throw new Error(`(simulator: seal ${expected.type} asked for, the rendered server configuration has seal "${config.seal.type}")`);
+    return { type: config.seal.type, kmsUp: true, stanza: config.seal.stanza, retryJoin: config.retryJoin };
+}
+
+/**
+ * @param {{ statefulSet: any, services: any[], namespace?: string, kubeconfig?: string, clock?: "sim" | "wall",
+ *   serverConfig?: string, seal?: { type: string } }} options
+ *   statefulSet and services: the manifests Helm rendered from the chart for the program's values; serverConfig the
+ *   server configuration it rendered (the ConfigMap's HCL), which names the seal; seal the one the test expects there
  * @returns {State}
  */
 function newState(options) {
@@ -194,6 +226,10 @@ function newState(options) {
         certManager: { admitAfterProbes: 0, probes: 0 },
         // The cluster around Vault (nodes, storage classes, cert-manager, Services, RBAC): kubeObjects.js.
         kube: defaultKube(namespace, options.services),
+        // An auto-unseal seal and its KMS (null: Shamir, Vault's default without a seal stanza).
+        seal: sealFromConfig(options.serverConfig, options.seal),
+        // The chart's ConfigMap <release>-config holds it (kubectl get configmap: cli.js).
+        serverConfig: options.serverConfig ?? null,
         secrets: {},
         pods,
         statefulSet: {
@@ -533,6 +569,9 @@ function dueEvents(s) {
             events.push([
                 node.completeAt,
                 () => {
+                    // An auto-sealed follower has the data now, and stays sealed until runUnseal's next attempt
+                    // reads the stored key through the seal (autoSealedJoinComplete).
+                    if (s.seal) return autoSealedJoinComplete(s, name);
                     // The follower has the leader's snapshot: it is a raft member now, unsealed, a non-voter until
                     // autopilot promotes it (vault/raft.go JoinRaftCluster / core.go unsealWithRaft).
                     Object.assign(node, {
@@ -571,6 +610,7 @@ function dueEvents(s) {
                 },
             ]);
         }
+        if (s.seal) events.push(...autoSealEvents(s, name));
     }
     return events;
 }
@@ -588,6 +628,280 @@ function advance(s, to) {
     }
     s.now = Math.max(s.now, to);
     reconcile(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Auto-unseal seals (autoSeal.js: the configuration and the KMS's errors; upstream sources listed there)
+
+const CRASH_LOOP = "CrashLoopBackOff";
+/** command/server.go runUnseal: a failed UnsealWithStoredKeys is tried again after 5 s. */
+const RUN_UNSEAL_RETRY_MS = 5000;
+/** vault/raft.go JoinRaftCluster: a failed retry_join is tried again after 2 s. */
+const RETRY_JOIN_MS = 2000;
+
+/** The process a pod's container runs: a new pod or a container restart is a new process. @param {Pod} p */
+const processOf = (p) => `${p.uid}/${p.restartCount}`;
+
+/** The pod's Vault process is the one that scheduled an attempt, and it runs. @param {State} s @param {string} name */
+const sameProcessRuns = (s, name) => vaultRuns(s, name) && s.pods[name].booted === processOf(s.pods[name]);
+
+/**
+ * A log line of go-hclog with one key whose value may span lines (intlogger.go: a value with spaces is quoted on the
+ * line; one with newlines goes on the following lines, each prefixed with "  | ").
+ * @param {State} s @param {string} name @param {string} message "[LEVEL] name: text" @param {string} key @param {string} value
+ */
+function logWithValue(s, name, message, key, value) {
+    const lines = value.split("\n");
+    podLog(s, name, lines.length > 1 ? `${message}\n  ${key}=\n${lines.map((l) => `  | ${l}`).join("\n")}` : `${message} ${key}=${JSON.stringify(value)}`);
+}
+
+/** @param {State} s @param {string} name @returns {Array<[number, () => void]>} */
+function autoSealEvents(s, name) {
+    const p = s.pods[name];
+    const node = p.vault;
+    /** @type {Array<[number, () => void]>} */
+    const events = [];
+    // The container starts at its start time, once per process, and again after each crash's back-off; not while a
+    // mounted Secret is missing (ContainerCreating) or its image cannot be pulled.
+    const startable = p.created && !p.terminatingUntil && p.runningAt !== null && (!p.reason || p.reason === CRASH_LOOP) && !missingSecret(s, name);
+    if (startable && p.runningAt !== null && (p.crash || p.booted !== processOf(p))) events.push([p.runningAt, () => startVaultServer(s, name)]);
+    if (typeof node.autoUnsealAt === "number") events.push([node.autoUnsealAt, () => runUnsealAttempt(s, name)]);
+    if (typeof node.retryJoinAt === "number") events.push([node.retryJoinAt, () => retryJoinAttempt(s, name)]);
+    return events;
+}
+
+/**
+ * `vault server` starts in the pod's container (command/server.go). setSeal configures the seal first, and the
+ * wrapper's SetConfig asks the KMS about the key: without an answer the process prints "error parsing Seal
+ * configuration: <error>" and exits 1, and the kubelet starts the container again after its back-off (meanwhile
+ * waiting in CrashLoopBackOff; the restart count rises at each new start; `kubectl logs --previous` shows the line).
+ * With an answer the server runs: runUnseal tries the stored key at once and then every 5 s, and a node without raft
+ * data starts retry_join (vault/raft.go InitiateRetryJoin runs only while raft is not initialised).
+ * @param {State} s @param {string} name
+ */
+function startVaultServer(s, name) {
+    const p = s.pods[name];
+    const seal = s.seal;
+    if (!seal) return;
+    if (p.crash) Object.assign(p, { restartCount: p.restartCount + 1, reason: undefined });
+    p.booted = processOf(p);
+    if (!seal.kmsUp) {
+        const error = autoSeal.sealConfigurationError(seal);
+        // What the process wrote (c.UI.Error: the text as it is, no timestamp), kept with the time it was written.
+        p.previousLogs = error.split("\n").map((text) => ({ at: s.now, text }));
+        const backOffMs = autoSeal.nextBackOffMs(p.crash?.backOffMs);
+        Object.assign(p, { crash: { backOffMs, exitedAt: s.now }, reason: CRASH_LOOP, runningAt: s.now + backOffMs });
+        p.apiUpAt = s.now + backOffMs + s.timing.apiStartMs;
+        reconcile(s);
+        return;
+    }
+    p.crash = null;
+    const node = p.vault;
+    const upAt = Math.max(s.now, p.apiUpAt);
+    node.autoUnsealAt = upAt;
+    const joins = !node.initialized && !node.member && !node.pending && !node.removed && seal.retryJoin.length > 0;
+    node.retryJoinAt = joins ? upAt : null;
+    if (joins) podLog(s, name, "[INFO]  core: raft retry join initiated");
+}
+
+/**
+ * One attempt of command/server.go runUnseal, i.e. vault/init.go UnsealWithStoredKeys: the stored root key is read
+ * through the seal (the KMS decrypts it) and opens the barrier. Before the node has data there is no stored key
+ * ("stored unseal keys are supported, but none were found"); without the KMS the fetch fails; both are logged
+ * "failed to unseal core" and tried again after 5 s. Once unsealed the loop ends: a node sealed later (removed from
+ * the cluster, a failed restore) stays sealed until its process starts again. An unsealed node keeps its barrier key
+ * in memory, so a KMS outage does not touch it.
+ * @param {State} s @param {string} name
+ */
+function runUnsealAttempt(s, name) {
+    const node = s.pods[name].vault;
+    const seal = s.seal;
+    node.autoUnsealAt = null;
+    if (!seal || !sameProcessRuns(s, name) || !node.sealed) return;
+    const retry = (/** @type {string} */ error) => {
+        logWithValue(s, name, "[WARN]  failed to unseal core:", "error", error);
+        node.autoUnsealAt = s.now + RUN_UNSEAL_RETRY_MS;
+    };
+    podLog(s, name, "[INFO]  core: stored unseal keys supported, attempting fetch");
+    if (!node.initialized || node.pending) return retry("stored unseal keys are supported, but none were found");
+    if (!seal.kmsUp) return retry(`fetching stored unseal keys failed: ${autoSeal.kmsError(seal, "decrypt")}`);
+    // The removed mark is read back from raft at every start (markRemoved); the exact text is inference.
+    if (node.removed) return retry("unseal with stored key failed: node was removed from a HA cluster");
+    Object.assign(node, { sealed: false, unsealedAt: s.now, progress: [] });
+    podLog(s, name, "[INFO]  core: unsealed with stored key");
+    // Autopilot promotes a follower that joined once it has been healthy for server_stabilization_time.
+    if (node.member && !node.voter && node.promoteAt === null) node.promoteAt = s.now + s.timing.stabilizationMs;
+    // Raft data of a node the cluster no longer has: as after a Shamir unseal (unseal below).
+    if (!node.member && s.cluster) node.removedCheckAt = s.now + 1000;
+    reconcile(s);
+}
+
+/**
+ * An auto-sealed follower got the leader's data after its join: a raft member (a non-voter until autopilot promotes
+ * it), initialised, still sealed: runUnseal's next attempt reads the stored key through the seal.
+ * @param {State} s @param {string} name
+ */
+function autoSealedJoinComplete(s, name) {
+    Object.assign(s.pods[name].vault, { completeAt: null, pending: null, initialized: true, member: true, voter: false });
+    s.raftIndex++;
+}
+
+/**
+ * The join of an auto-sealed node (vault/raft.go JoinRaftCluster's join()): it asks each leader for a challenge (Vault
+ * asks all at once and takes the first answer; here in the configuration's order), logging each failure "failed to get
+ * raft challenge"; a leader whose seal is of another type is refused in getRaftChallenge; the challenge is answered
+ * with the seal (the KMS decrypts it: joinRaftSendAnswer) and the node is a raft peer receiving the leader's data.
+ * @param {State} s @param {string} name @param {Array<{ leaderAddr: string, caPem: string | undefined }>} leaders
+ * @returns {string | undefined} join()'s error, or undefined when the node joined
+ */
+function joinThroughSeal(s, name, leaders) {
+    const seal = /** @type {AutoSealState} */ (s.seal);
+    for (const { leaderAddr, caPem } of leaders) {
+        const cause = challengeError(s, leaderAddr, caPem);
+        // The leader's seal configuration comes with the challenge (seal_config).
+        const leaderSeal = s.cluster?.sealType ?? "shamir";
+        const error = cause
+            ? `error during raft bootstrap init call: ${cause}`
+            : leaderSeal !== seal.type
+              ? `mismatching seal types between raft leader (${leaderSeal}) and follower (${seal.type})`
+              : undefined;
+        if (error) {
+            logWithValue(s, name, `[ERROR] core: failed to get raft challenge: leader_addr=${leaderAddr}`, "error", error);
+            continue;
+        }
+        if (!seal.kmsUp) return `failed to send answer to raft leader node: error decrypting challenge: ${autoSeal.kmsError(seal, "decrypt")}`;
+        const node = s.pods[name].vault;
+        Object.assign(node, { pending: { at: s.now }, progress: [], completeAt: s.now + s.timing.followerUnsealMs });
+        podLog(s, name, `[INFO]  core: successfully joined the raft cluster: leader_addr=${leaderAddr}`);
+        return undefined;
+    }
+    return "failed to get raft challenge";
+}
+
+/**
+ * One attempt of retry_join (vault/raft.go JoinRaftCluster with retry: every 2 s until it joins): the leaders are the
+ * rendered configuration's retry_join blocks, each verified with its leader_ca_cert_file as the pod mounts it.
+ * @param {State} s @param {string} name
+ */
+function retryJoinAttempt(s, name) {
+    const node = s.pods[name].vault;
+    const seal = s.seal;
+    node.retryJoinAt = null;
+    if (!seal || !sameProcessRuns(s, name)) return;
+    // join(): "returning from raft join as the node is initialized".
+    if (node.initialized || node.member || node.pending || node.removed) return;
+    const leaders = seal.retryJoin.map((j) => ({
+        leaderAddr: j.leaderApiAddr,
+        caPem: j.leaderCaCertFile ? readPodFile(s, name, j.leaderCaCertFile) : undefined,
+    }));
+    const error = joinThroughSeal(s, name, leaders);
+    if (error === undefined) return;
+    logWithValue(s, name, "[ERROR] core: failed to retry join raft cluster: retry=2s", "err", error);
+    node.retryJoinAt = s.now + RETRY_JOIN_MS;
+}
+
+/**
+ * A `helm upgrade` wrote a new server configuration (the ConfigMap): each Vault process reads it when it starts, so
+ * the seal's stanza and retry_join apply from the next start on. Moving between seals is a seal migration, which the
+ * model does not have: refused loudly rather than pretended.
+ * @param {State} s @param {string} serverConfig
+ */
+function applyServerConfig(s, serverConfig) {
+    const next = sealFromConfig(serverConfig, undefined);
+    s.serverConfig = serverConfig;
+    if ((next?.type ?? "shamir") !== (s.seal?.type ?? "shamir"))
+        throw new Error(`(simulator: the seal changes from ${s.seal?.type ?? "shamir"} to ${next?.type ?? "shamir"}: seal migration is not modelled)`);
+    if (s.seal && next) Object.assign(s.seal, { stanza: next.stanza, retryJoin: next.retryJoin });
+}
+
+/** The seal's KMS starts or stops answering, at the current time. @param {State} s @param {boolean} up */
+function kms(s, up) {
+    if (!s.seal) throw new Error("(simulator: a Shamir simulation has no KMS: create it with { seal: { type } })");
+    s.seal.kmsUp = up;
+}
+
+/**
+ * `sys/init` with an auto seal (http/sys_init.go, vault/init.go Initialize): recovery shares and threshold (Vault's
+ * defaults 5 and 3 when not given: inference from third-party runs) validated like a seal configuration; the root
+ * key is generated and stored encrypted by the seal (SetStoredKeys: the KMS must answer, else 400 "failed to store
+ * keys: ..."; that nothing is left behind then is inference); the recovery keys are returned; then the handler calls
+ * UnsealWithStoredKeys, so the node answers unsealed. `unseal_shares`/`unseal_threshold` are 1 (the stored share).
+ * @param {State} s @param {string} name @param {number} shares @param {number} threshold
+ */
+/**
+ * Why a split of `shares` with `threshold` is refused, if it is (vault/seal_config.go Validate: shares 1..255,
+ * threshold 1..shares, threshold > 1 when shares > 1); the same rules for unseal and recovery shares.
+ * @param {number} shares @param {number} threshold
+ */
+function splitRefusal(shares, threshold) {
+    if (shares < 1) return "shares must be at least one";
+    if (threshold < 1) return "threshold must be at least one";
+    if (shares > 1 && threshold === 1) return "threshold must be greater than one for multiple shares";
+    if (shares > 255) return "shares must be less than 256";
+    if (threshold > shares) return "threshold cannot be larger than shares";
+    return undefined;
+}
+
+function initAutoSealed(s, name, shares, threshold) {
+    const seal = /** @type {AutoSealState} */ (s.seal);
+    const node = s.pods[name].vault;
+    const url = localUrl(s, name, "sys/init");
+    if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
+    const refused = splitRefusal(shares, threshold);
+    if (refused) return apiError("initializing", "PUT", url, 400, `invalid recovery configuration: ${refused}`);
+    if (!seal.kmsUp) return apiError("initializing", "PUT", url, 400, `failed to store keys: ${autoSeal.kmsError(seal, "encrypt")}`);
+    const keys = Array.from({ length: shares }, () => crypto.randomBytes(33).toString("base64"));
+    const rootToken = `hvs.${crypto.randomBytes(18).toString("base64url")}`;
+    s.cluster = { id: crypto.randomUUID(), keys: [], threshold: 1, shares: 1, rootToken, sealType: seal.type, recovery: { keys, threshold, shares } };
+    s.inits++;
+    Object.assign(node, { initialized: true, member: true, voter: true, progress: [], sealed: false, unsealedAt: s.now });
+    s.raftIndex++;
+    podLog(s, name, "[INFO]  core: security barrier initialized: stored=1 shares=1 threshold=1");
+    podLog(s, name, "[INFO]  core: unsealed with stored key");
+    reconcile(s);
+    return ok({
+        unseal_keys_b64: [],
+        unseal_keys_hex: [],
+        unseal_shares: 1,
+        unseal_threshold: 1,
+        recovery_keys_b64: keys,
+        recovery_keys_hex: keys.map((k) => Buffer.from(k, "base64").toString("hex")),
+        recovery_keys_shares: shares,
+        recovery_keys_threshold: threshold,
+        root_token: rootToken,
+    });
+}
+
+/**
+ * `sys/unseal` on an auto-sealed node (http/sys_seal.go handleSysUnseal → vault/core.go unsealFragment): the shares are
+ * recovery key shares, counted against the recovery configuration (getUnsealKey: RecoveryConfig); at the threshold
+ * they are combined and only VERIFIED against the stored recovery key, which the seal must decrypt
+ * (autoSeal.VerifyRecoveryKey → getRecoveryKeyInternal): without the KMS that fails, and a wrong key does not match;
+ * both are ErrInvalidKey, 400 "failed to verify recovery key: ...". The root key is never derived from them: Vault
+ * then reads it through the seal (unsealKeyToRootKey: GetStoredKeys), i.e. only the KMS opens the barrier (HashiCorp
+ * KB 4404364271763: recovery keys "are not sufficient to unseal Vault if the AutoUnseal mechanism isn't working").
+ * With the KMS answering, the node's own runUnseal does that within 5 s; the model leaves it to runUnseal (stricter:
+ * this call answers still sealed), so that nothing can count recovery keys as a way to unseal.
+ * @param {State} s @param {string} name @param {string} key @param {string} url
+ */
+function recoveryKeyUnseal(s, name, key, url) {
+    const seal = /** @type {AutoSealState} */ (s.seal);
+    const node = s.pods[name].vault;
+    const what = "writing data to sys/unseal";
+    if (!node.initialized) return apiError(what, "PUT", url, 400, "Vault is not initialized");
+    if (node.removed) return apiError(what, "PUT", url, 500, "node was removed from a HA cluster");
+    if (!node.sealed) return ok(sealStatus(s, name));
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
+        return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
+    }
+    if (!node.progress.includes(key)) node.progress.push(key);
+    const recovery = s.cluster?.recovery;
+    if (!recovery || node.progress.length < recovery.threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => recovery.keys.includes(k));
+    node.progress = [];
+    if (!seal.kmsUp) return apiError(what, "PUT", url, 400, `failed to verify recovery key: ${autoSeal.kmsError(seal, "decrypt")}`);
+    if (!right) return apiError(what, "PUT", url, 400, "failed to verify recovery key: recovery key does not match submitted values");
+    return ok(sealStatus(s, name));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -617,6 +931,10 @@ function markRemoved(s, name, stillInConfiguration = false) {
  */
 function restart(s, name) {
     const p = s.pods[name];
+    // The container that ran is the previous one now (kubectl logs --previous); a crash-looping one keeps its last
+    // crash's, and starts again with the restart.
+    if (p.crash) Object.assign(p, { crash: null, reason: undefined });
+    else p.previousLogs = (p.logs ?? []).map((text) => ({ at: Date.parse(text.slice(0, text.indexOf(" "))), text }));
     p.restartCount++;
     p.runningAt = s.now + s.timing.restartMs;
     p.apiUpAt = p.runningAt + s.timing.apiStartMs;
@@ -633,6 +951,8 @@ function recreate(s, name) {
     s.pods[name].uid = crypto.randomUUID();
     s.pods[name].restartCount = 0;
     s.pods[name].labels = templateLabels(s.pods[name].labels);
+    // A new pod has no previous container.
+    delete s.pods[name].previousLogs;
 }
 
 /**
@@ -685,6 +1005,8 @@ function remake(s, name) {
         apiUpAt: s.now + s.timing.restartMs + s.timing.apiStartMs,
         logs: [],
     });
+    if (p.crash) p.crash = null;
+    delete p.previousLogs;
     reconcile(s);
 }
 
@@ -1007,20 +1329,25 @@ function sealStatus(s, name) {
     // Raft data of another cluster on this pod's volume (`foreign`) carries that cluster's seal configuration.
     const seal = node.foreign ?? s.cluster;
     const knowsSeal = (node.initialized || node.pending) && seal;
+    // With an auto seal, t and n are the recovery configuration's (vault/core.go GetSealStatus reads RecoveryConfig
+    // when the seal supports recovery keys), known once the node has the cluster's data.
+    const recovery = s.seal && node.initialized ? s.cluster?.recovery : undefined;
     /** @type {Record<string, unknown>} */
     const status = {
-        type: "shamir",
+        type: s.seal ? s.seal.type : "shamir",
         initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
         // The seal configuration this process has cached, else the one in storage (vault/seal.go BarrierConfig).
-        t: knowsSeal ? (node.sealCache?.threshold ?? seal?.threshold) : 0,
-        n: knowsSeal ? (node.sealCache?.shares ?? seal?.shares) : 0,
+        t: s.seal ? (recovery?.threshold ?? 0) : knowsSeal ? (node.sealCache?.threshold ?? seal?.threshold) : 0,
+        n: s.seal ? (recovery?.shares ?? 0) : knowsSeal ? (node.sealCache?.shares ?? seal?.shares) : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: versionOf(s, name),
         build_date: "2026-10-01T00:00:00Z",
         migration: false,
-        recovery_seal: false,
+        // api/sys_seal.go SealStatusResponse: recovery_seal_type is omitempty (absent with Shamir).
+        recovery_seal: Boolean(s.seal),
+        ...(s.seal ? { recovery_seal_type: "shamir" } : {}),
         storage_type: "raft",
         ha_enabled: true,
         // Present with raft storage (api/sys_seal.go RemovedFromCluster; Vault's own test scenario reads it from
@@ -1183,13 +1510,37 @@ function readPodFile(s, name, file) {
     return undefined;
 }
 
-/** Secrets a pod mounts that do not exist keep it in ContainerCreating (kubelet: MountVolume.SetUp failed). @param {State} s @param {string} name */
+/**
+ * Secrets a pod mounts that do not exist keep it in ContainerCreating (kubelet: MountVolume.SetUp failed); so does a
+ * Secret an environment variable reads (the kubelet refuses to make the container: CreateContainerConfigError, shown
+ * here as waiting too). @param {State} s @param {string} name
+ */
 function missingSecret(s, name) {
     const pod = s.pods[name];
     for (const v of pod.volumes) {
         if (v.secret && !s.secrets[`${s.namespace}/${v.secret.secretName}`]) return v.secret.secretName;
     }
+    for (const ref of Object.values(pod.containers[0].secretEnv ?? {})) {
+        if (!s.secrets[`${s.namespace}/${ref.secretName}`]?.[ref.key]) return ref.secretName;
+    }
     return undefined;
+}
+
+/**
+ * The environment a process in the container gets: the template's, with the Secrets' keys it reads (a transit seal's
+ * VAULT_TOKEN). The Vault CLI prefers VAULT_TOKEN to ~/.vault-token (command/base.go), so a `vault` call in such a pod
+ * runs with the transit token unless the caller sets VAULT_TOKEN itself.
+ * @param {State} s @param {Container} container @returns {Record<string, string>}
+ */
+function containerEnv(s, container) {
+    if (!container.secretEnv) return container.env;
+    /** @type {Record<string, string>} */
+    const env = { ...container.env };
+    for (const [name, ref] of Object.entries(container.secretEnv)) {
+        const value = s.secrets[`${s.namespace}/${ref.secretName}`]?.[ref.key];
+        if (value !== undefined) env[name] = Buffer.from(value, "base64").toString("utf8");
+    }
+    return env;
 }
 
 /** @param {State} s @param {string} name */
@@ -1204,15 +1555,12 @@ function status(s, name) {
  * @param {State} s @param {string} name @param {number} shares @param {number} threshold
  */
 function init(s, name, shares, threshold) {
+    if (s.seal) return initAutoSealed(s, name, shares, threshold);
     const node = s.pods[name].vault;
     const url = localUrl(s, name, "sys/init");
-    const bad = (/** @type {string} */ m) => apiError("initializing", "PUT", url, 400, `invalid seal configuration: ${m}`);
     if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
-    if (shares < 1) return bad("shares must be at least one");
-    if (threshold < 1) return bad("threshold must be at least one");
-    if (shares > 1 && threshold === 1) return bad("threshold must be greater than one for multiple shares");
-    if (shares > 255) return bad("shares must be less than 256");
-    if (threshold > shares) return bad("threshold cannot be larger than shares");
+    const refused = splitRefusal(shares, threshold);
+    if (refused) return apiError("initializing", "PUT", url, 400, `invalid seal configuration: ${refused}`);
     const keys = Array.from({ length: shares }, () => crypto.randomBytes(33).toString("base64"));
     s.cluster = { id: crypto.randomUUID(), keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}` };
     s.inits++;
@@ -1240,6 +1588,7 @@ function init(s, name, shares, threshold) {
  * @param {State} s @param {string} name @param {string} key @param {string} [url] where the caller sent it (its VAULT_ADDR)
  */
 function unseal(s, name, key, url = localUrl(s, name, "sys/unseal")) {
+    if (s.seal) return recoveryKeyUnseal(s, name, key, url);
     const node = s.pods[name].vault;
     const what = "writing data to sys/unseal";
     if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
@@ -1304,9 +1653,16 @@ function join(s, name, leaderAddr, caPem) {
     // the 500 are; inference for the message).
     if (node.removed) return apiError("joining the node to the Raft cluster", "POST", url, 500, "node was removed from a HA cluster");
     if (node.initialized) return ok({ joined: true });
+    // An auto-sealed node that answered a challenge (retry_join's or an earlier call's) has raft state.
+    if (s.seal && node.pending) return ok({ joined: true });
     if (caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(caPem)) {
         // tlsutil.ClientTLSConfig fails on a CA that is not PEM: 400 from the handler (exact text: inference).
         return apiError("joining the node to the Raft cluster", "POST", url, 400, "failed to create TLS config: failed to parse the CA certificate");
+    }
+    if (s.seal) {
+        // Without -retry the handler runs join() once and answers its error (vault/raft.go: "failed to join raft cluster: %w").
+        const error = joinThroughSeal(s, name, [{ leaderAddr, caPem }]);
+        return error ? apiError("joining the node to the Raft cluster", "POST", url, 500, `failed to join raft cluster: ${error}`) : ok({ joined: true });
     }
     const cause = challengeError(s, leaderAddr, caPem);
     if (cause) {
@@ -1546,6 +1902,7 @@ module.exports = {
     podView,
     REGISTRATION_LABELS,
     missingSecret,
+    containerEnv,
     readPodFile,
     localTransportError,
     remoteTransportError,
@@ -1577,6 +1934,9 @@ module.exports = {
     restart,
     recreate,
     restartAll,
+    kms,
+    applyServerConfig,
+    CRASH_LOOP,
     rebuild,
     ok,
     fail,

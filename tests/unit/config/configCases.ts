@@ -115,6 +115,50 @@ export const SETTINGS_CASES: Record<string, { raw: Record<string, string>; stack
     },
     "bad values, stack prod": { raw: { cluster: "cloud", nodePorts: '[30000, "x"]', ingressHttpsPort: "30001", whoami: "yes" }, stack: "prod" },
     "namespace twice, both set": { raw: { vaultNamespace: "shared", whoamiNamespace: "shared", certManagerNamespace: "shared" } },
+    "kind, transit seal without address or token": { raw: { seal: "transit", sealKey: "vault-ha" } },
+    "kind, transit seal, bad address and mount": {
+        raw: { seal: "transit", sealKey: "vault-ha", sealTransitAddress: "http://transit.example.com:8200/v1", sealTransitMount: "/transit/" },
+    },
+    "kind, awskms seal": { raw: { seal: "awskms", sealKey: "alias/vault" } },
+    "kind, awskms seal, stack prod": { raw: { seal: "awskms", sealKey: "alias/vault", sealRegion: "eu-west-1" }, stack: "prod" },
+    "kind, shamir with seal settings": {
+        raw: { sealKey: "k", sealRegion: "eu-west-1", sealIdentity: "x", sealTransitAddress: "https://v.example.com", sealTransitMount: "t" },
+    },
+    "kind, transit seal with the unsealer": { raw: { seal: "transit", sealKey: "k", sealTransitAddress: "https://v.example.com", autoUnseal: "in-cluster" } },
+    "existing cluster, awskms seal": {
+        raw: {
+            ...EXISTING,
+            seal: "awskms",
+            sealKey: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            sealRegion: "eu-west-1",
+            sealIdentity: "arn:aws:iam::111122223333:role/vault",
+        },
+    },
+    "existing cluster, awskms seal without a key": { raw: { ...EXISTING, seal: "awskms" } },
+    "existing cluster, awskms seal, bad key, region and identity": {
+        raw: { ...EXISTING, seal: "awskms", sealKey: "my key", sealRegion: "Europe", sealIdentity: "vault-role" },
+    },
+    "existing cluster, awskms seal, a key the chart would rewrite": { raw: { ...EXISTING, seal: "awskms", sealKey: "alias/HOSTNAME-key" } },
+    "existing cluster, gcpckms seal, a key that is not a resource name": {
+        raw: { ...EXISTING, seal: "gcpckms", sealKey: "vault-ring/vault-key", sealIdentity: "vault@proj.iam.gserviceaccount.com" },
+    },
+    "existing cluster, gcpckms seal, a bad identity": {
+        raw: {
+            ...EXISTING,
+            seal: "gcpckms",
+            sealKey: "projects/my-proj/locations/global/keyRings/vault/cryptoKeys/unseal",
+            sealIdentity: "arn:aws:iam::1:role/x",
+        },
+    },
+    "existing cluster, azurekeyvault seal, a key without the vault": {
+        raw: { ...EXISTING, seal: "azurekeyvault", sealKey: "unseal-key", sealIdentity: "not-a-guid" },
+    },
+    "existing cluster, azurekeyvault seal with the unsealer": {
+        raw: { ...EXISTING, seal: "azurekeyvault", sealKey: "vault-kv/unseal", autoUnseal: "in-cluster", sealTransitMount: "transit" },
+    },
+    "existing cluster, awskms seal with transit settings": {
+        raw: { ...EXISTING, seal: "awskms", sealKey: "alias/vault", sealTransitAddress: "https://v.example.com", sealTransitCaCert: "nope" },
+    },
     "misspelled keys": { raw: { Workers: "4", rootTokn: "x", unsealkeys: "[]", Kubeconfig: "y", zzz: "1" } },
 };
 
@@ -137,6 +181,41 @@ export const CONFIG_CASES: Record<string, { entries: Record<string, ConfigEntry>
     "kubeconfig that is not one": { entries: { "vault-ha:cluster": plain("existing"), "vault-ha:kubeconfig": secret("hello") } },
     "kubeconfig on kind": { entries: { "vault-ha:kubeconfig": secret("apiVersion: v1\n") } },
     "kubeconfig on kind, stack prod": { entries: { "vault-ha:kubeconfig": secret("apiVersion: v1\n") }, stack: "prod" },
+    "transit seal, token as a secret": {
+        entries: {
+            "vault-ha:seal": plain("transit"),
+            "vault-ha:sealKey": plain("vault-ha"),
+            "vault-ha:sealTransitAddress": plain("https://transit.example.com:8200"),
+            "vault-ha:sealTransitToken": secret("hvs.transit"),
+        },
+    },
+    "transit seal, token in plain text": {
+        entries: {
+            "vault-ha:seal": plain("transit"),
+            "vault-ha:sealKey": plain("vault-ha"),
+            "vault-ha:sealTransitAddress": plain("https://transit.example.com:8200"),
+            "vault-ha:sealTransitToken": plain("hvs.transit"),
+        },
+    },
+    "transit seal, empty token, stack prod": {
+        entries: {
+            "vault-ha:seal": plain("transit"),
+            "vault-ha:sealKey": plain("vault-ha"),
+            "vault-ha:sealTransitAddress": plain("https://transit.example.com:8200"),
+            "vault-ha:sealTransitToken": secret(" "),
+        },
+        stack: "prod",
+    },
+    "transit token without seal transit": { entries: { "vault-ha:sealTransitToken": secret("hvs.transit") } },
+    "kind, transit seal, all set, with the unsealer": {
+        entries: {
+            "vault-ha:seal": plain("transit"),
+            "vault-ha:sealKey": plain("vault-ha"),
+            "vault-ha:sealTransitAddress": plain("https://transit.example.com:8200"),
+            "vault-ha:sealTransitToken": secret("hvs.transit"),
+            "vault-ha:autoUnseal": plain("in-cluster"),
+        },
+    },
     "other namespaces": {
         entries: {
             "kubernetes:context": plain("x"),

@@ -10,6 +10,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { checkConfig, ConfigEntry, DEFAULT_STACK, DEFAULTS } from "../../../components/config/settings";
+import { TRANSIT_CA_PEM } from "../seal/sealFixtures";
 
 /** A stack's value as the readers take it; a list (YAML's, or one `set --path` built) also as its items. */
 export interface StoredEntry extends ConfigEntry {
@@ -80,6 +81,20 @@ const TYPED: Record<string, string> = {
     workers: "3",
     // One item of a list setting, which its fix sets with --path.
     vaultLoadBalancerSourceRanges: "10.0.0.0/8",
+    sealTransitToken: "hvs.transit-example",
+    sealTransitCaCert: TRANSIT_CA_PEM,
+};
+
+/** What a user types for a placeholder whose form depends on another setting (a seal's key, its identity): by the word. */
+const TYPED_WORDS: Record<string, string> = {
+    "arn:aws:kms:<region>:<account>:key/<key-id>": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>": "projects/my-project/locations/global/keyRings/vault/cryptoKeys/unseal",
+    "<key-vault-name>/<key-name>": "vault-kv/unseal",
+    "<transit-key-name>": "vault-ha",
+    "arn:aws:iam::<account>:role/<role-name>": "arn:aws:iam::111122223333:role/vault",
+    "<name>@<project>.iam.gserviceaccount.com": "vault@my-project.iam.gserviceaccount.com",
+    "<client-id>": "11111111-2222-3333-4444-555555555555",
+    "https://<transit-vault-host>:8200": "https://transit.example.com:8200",
 };
 
 /** Shell words of a command, quotes removed; `$(...)` and a redirection `< file` kept as one word each. */
@@ -94,6 +109,7 @@ function words(command: string): string[] {
 /** The value a user types for a word of a fix: itself, or what its placeholder stands for. */
 function typed(name: string, word: string): string {
     if (!/[<>]|\$\(/.test(word)) return word;
+    if (word in TYPED_WORDS) return TYPED_WORDS[word];
     assert.ok(name in TYPED, `no example value for the placeholder ${word} of ${name}`);
     return TYPED[name];
 }
@@ -136,9 +152,11 @@ export function applyCommands(commands: string[], config: ConfigMap, stack = DEF
             delete next[key];
         } else {
             assert.equal(verb, "set", command);
-            assert.ok(value !== undefined, `set without a value: ${command}`);
+            // A secret without a value is typed at Pulumi's prompt (config_set.go): the example of what one would type.
+            assert.ok(value !== undefined || secret, `set without a value: ${command}`);
             assert.ok(!(secret && byPath), `no fix sets a secret item: ${command}`);
-            next[key] = at ? setPathItem(next[key], Number(at[2]), pathItem(typed(name, value)), command) : { value: typed(name, value), secret };
+            const given = value ?? "<typed at the prompt>";
+            next[key] = at ? setPathItem(next[key], Number(at[2]), pathItem(typed(name, given)), command) : { value: typed(name, given), secret };
         }
         changed.set(key, command);
     }

@@ -57,7 +57,7 @@ describe("loadSettings (the program's reader)", () => {
     it("never repeats a secret value in a fix", async () => {
         await withStack("dev", { "vaulha:rootToken": "hvs.SECRET" }, ["vaulha:rootToken"]);
         const problems = rejectionOf(() => loadSettings());
-        assert.equal(problems[0].fix, "npm run config -- rm vaulha:rootToken && npm run config -- set --secret vault-ha:rootToken <value>");
+        assert.equal(problems[0].fix, "npm run config -- rm vaulha:rootToken && npm run config -- set --secret vault-ha:rootToken");
     });
 
     it("leaves other packages' config alone", async () => {
@@ -72,7 +72,7 @@ describe("loadSettings (the program's reader)", () => {
             problems.map((p) => p.fix),
             [
                 "PULUMI_STACK=prod npm run config -- set vault-ha:workers 3, or PULUMI_STACK=prod npm run config -- rm vault-ha:workers for the default (3)",
-                `PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
+                `type the keys as a JSON list, ["<key 1>","<key 2>","<key 3>"], when asked: PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys`,
             ],
         );
     });

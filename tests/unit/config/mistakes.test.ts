@@ -302,6 +302,9 @@ describe("configuration mistakes (issue 10): one problem each, naming the settin
 
     it("names the stack in the adoption fixes too", () => {
         const problems = rejectionOf(() => parseAdoption({ rootToken: "hvs.TOKEN" }, 3, { stack: "prod" }));
-        assert.equal(problems[0].fix, `PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`);
+        assert.equal(
+            problems[0].fix,
+            `type the keys as a JSON list, ["<key 1>","<key 2>","<key 3>"], when asked: PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys`,
+        );
     });
 });

@@ -120,13 +120,13 @@ describe("stack files (npm run render, npm run preflight)", () => {
             what: "unseal keys in plain text (the check the program makes)",
             text: "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken:\n    secure: AAABAKx=\n",
             problem: /^vault-ha:unsealKeys is stored in plain text$/,
-            fix: `npm run config -- set --secret vault-ha:unsealKeys '["<key 1>","<key 2>","<key 3>"]'`,
+            fix: `type the keys as a JSON list, ["<key 1>","<key 2>","<key 3>"], when asked: npm run config -- set --secret vault-ha:unsealKeys`,
         },
         {
             what: "unseal keys without a root token (the check the program makes)",
             text: "config:\n  vault-ha:unsealKeys:\n    secure: AAABAKx=\n",
             problem: /^vault-ha:unsealKeys is set but vault-ha:rootToken is not: adopting a Vault needs both$/,
-            fix: "npm run config -- set --secret vault-ha:rootToken <root token>",
+            fix: "type the root token when asked: npm run config -- set --secret vault-ha:rootToken",
         },
         {
             what: "invalid YAML: file, line, column and the problem, no parser stack",

@@ -113,7 +113,10 @@ describe("key settings changed after init (keySettingsNotice)", () => {
     });
 
     it("saves the new keys with a fix that works in a plain shell, naming any stack but dev", () => {
-        assert.match(keySettingsNotice(saved, 7, 3)!, /save the new keys with npm run config -- set --secret vault-ha:unsealKeys '\[\.\.\.\]',/);
-        assert.match(keySettingsNotice(saved, 7, 3, "prod")!, /with PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys '\[\.\.\.\]',/);
+        assert.match(
+            keySettingsNotice(saved, 7, 3)!,
+            /save the new keys \(a JSON list, typed when asked\) with npm run config -- set --secret vault-ha:unsealKeys,/,
+        );
+        assert.match(keySettingsNotice(saved, 7, 3, "prod")!, /with PULUMI_STACK=prod npm run config -- set --secret vault-ha:unsealKeys,/);
     });
 });

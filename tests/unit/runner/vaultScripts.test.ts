@@ -6,8 +6,13 @@
 import { strict as assert } from "assert";
 import * as scripts from "../../../components/runner/kubectl";
 
+// Changed on purpose once (issue 21, auto seals): the scripts that use the root token start with `unset VAULT_TOKEN`.
+// With a transit seal the pod's environment holds the transit Vault's token as VAULT_TOKEN (the chart's
+// extraSecretEnvironmentVars), and the Vault CLI prefers that variable to the token file these scripts write: the
+// call would go out with the transit token. Where the variable is not set (every other seal) unsetting it does nothing.
 const PINNED: Record<string, string | number> = {
     AUTOPILOT_STATE_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -22,7 +27,15 @@ f="$HOME/.vault-ha-init.json"
 vault operator init -key-shares="$1" -key-threshold="$2" -format=json > "$f.partial"
 mv "$f.partial" "$f"
 cat "$f"`,
+    INIT_RECOVERY_SCRIPT: `set -eu
+unset VAULT_TOKEN
+umask 077
+f="$HOME/.vault-ha-init.json"
+vault operator init -recovery-shares="$1" -recovery-threshold="$2" -format=json > "$f.partial"
+mv "$f.partial" "$f"
+cat "$f"`,
     LIST_PEERS_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -31,12 +44,14 @@ HOME="$home" vault operator raft list-peers -format=json`,
     NOT_ACTIVE_EXIT: 3,
     NOT_ACTIVE_MESSAGE: `vault-ha: this Vault node is not the active one; nothing was sent`,
     REMOVE_PEER_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 cat > "$home/.vault-token"
 HOME="$home" vault operator raft remove-peer "$1"`,
     RESTORE_STAGED_SNAPSHOT_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 f="$HOME/.vault-ha-restore.snap"
 home=$(mktemp -d)
@@ -54,6 +69,7 @@ else
   HOME="$home" vault operator raft snapshot restore "$f"
 fi`,
     SNAPSHOT_SAVE_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -70,6 +86,7 @@ rm -f "$f"
 cat > "$f.partial"
 mv "$f.partial" "$f"`,
     STEP_DOWN_SCRIPT: `set -eu
+unset VAULT_TOKEN
 umask 077
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
@@ -90,9 +107,31 @@ describe("the scripts sent into the Vault pods", () => {
         assert.deepEqual(exported.sort(), Object.keys(PINNED).sort());
     });
 
+    it("every script that sends the root token (or needs none) drops the pod's VAULT_TOKEN first, and none prints it", () => {
+        const withToken = [
+            "LIST_PEERS_SCRIPT",
+            "REMOVE_PEER_SCRIPT",
+            "STEP_DOWN_SCRIPT",
+            "AUTOPILOT_STATE_SCRIPT",
+            "SNAPSHOT_SAVE_SCRIPT",
+            "RESTORE_STAGED_SNAPSHOT_SCRIPT",
+        ];
+        for (const name of [...withToken, "INIT_RECOVERY_SCRIPT"]) assert.match(String(PINNED[name]), /^set -eu\nunset VAULT_TOKEN\n/, name);
+        for (const [name, text] of Object.entries(PINNED)) assert.doesNotMatch(String(text), /\$\{?VAULT_TOKEN|printenv|\benv\b|set -x/, name);
+    });
+
+    it("with an auto seal init asks for recovery keys, never -key-shares (Vault answers 400)", () => {
+        assert.match(String(PINNED.INIT_RECOVERY_SCRIPT), /vault operator init -recovery-shares="\$1" -recovery-threshold="\$2" -format=json/);
+        assert.doesNotMatch(String(PINNED.INIT_RECOVERY_SCRIPT), /-key-shares|-key-threshold/);
+    });
+
     it("the scripts that take the root token read it from stdin, never from an argument", () => {
         for (const name of ["LIST_PEERS_SCRIPT", "REMOVE_PEER_SCRIPT", "STEP_DOWN_SCRIPT", "AUTOPILOT_STATE_SCRIPT"]) {
-            assert.match(String(PINNED[name]), /^set -eu\numask 077\nhome=\$\(mktemp -d\)\n.*\ncat > "\$home\/\.vault-token"\nHOME="\$home" vault /s, name);
+            assert.match(
+                String(PINNED[name]),
+                /^set -eu\nunset VAULT_TOKEN\numask 077\nhome=\$\(mktemp -d\)\n.*\ncat > "\$home\/\.vault-token"\nHOME="\$home" vault /s,
+                name,
+            );
         }
     });
 });

@@ -64,8 +64,14 @@ describe("npm run render: the stack file and the output", () => {
         assert.equal(await run(), 1);
         assert.deepEqual(out, []);
         const message = err.join("\n");
-        assert.match(message, /vault-ha:unsealKeys is stored in plain text\. Fix: npm run config -- set --secret vault-ha:unsealKeys/);
-        assert.match(message, /vault-ha:rootToken is stored in plain text\. Fix: npm run config -- set --secret vault-ha:rootToken/);
+        assert.match(
+            message,
+            /vault-ha:unsealKeys is stored in plain text\. Fix: type the keys as a JSON list, .* when asked: npm run config -- set --secret vault-ha:unsealKeys$/m,
+        );
+        assert.match(
+            message,
+            /vault-ha:rootToken is stored in plain text\. Fix: type the root token when asked: npm run config -- set --secret vault-ha:rootToken$/m,
+        );
         assert.ok(!message.includes("notjson") && !message.includes("hvs.PLAIN"), "a secret value is repeated");
     });
 

@@ -1,0 +1,131 @@
+/**
+ * What the steps answer (one JSON line on stdout each) and the facts and keys those answers carry: the result half of
+ * the step contract (contract.ts re-exports it), read by the Pulumi side (parseStepResult) and written by the runner.
+ */
+import type { SealType } from "../seal/sealTypes";
+
+/**
+ * What opens a Vault and what administers it: the unseal key shares (base64) and the root token. With an auto seal
+ * Vault opens itself: unsealKeys is empty, and recoveryKeys holds the recovery key shares, which open nothing (they
+ * authorise generate-root and rekey) but are kept as carefully.
+ */
+export interface VaultKeys {
+    unsealKeys: string[];
+    rootToken: string;
+    /** Absent for Shamir, and in results of versions before auto seals. */
+    recoveryKeys?: string[];
+}
+
+/** What the active node says of its seal: t of n key shares open it; the cluster's id. */
+export interface SealFacts {
+    threshold: number;
+    shares: number;
+    clusterId: string;
+}
+
+export interface RaftPeer {
+    node_id: string;
+    address: string;
+    leader: boolean;
+    voter: boolean;
+}
+
+/** What a running Vault pod was made from, as far as vault-ha's settings decide it. */
+export interface PodTemplate {
+    pod: string;
+    /** The vault container's image. */
+    image: string;
+    /** The pod mounts Vault's TLS secret, i.e. it serves HTTPS. */
+    tls: boolean;
+    /** Its vault container runs: only then has its image's Vault version ever touched the data. */
+    running?: boolean;
+}
+
+/** A StorageClass, and whether it is the cluster's default. */
+export interface StorageClassFact {
+    name: string;
+    isDefault: boolean;
+}
+
+/** A list the kubeconfig's user may not read: what was refused, for the message and `kubectl auth can-i`. */
+export interface UnreadableFact {
+    verb: string;
+    /** e.g. "nodes", "storageclasses.storage.k8s.io" */
+    resource: string;
+    /** "cluster" or the namespace. */
+    scope: string;
+    /** One line for the user, with the `kubectl auth can-i` command that shows it. */
+    message: string;
+}
+
+/** What the cluster offers Vault, read by cluster-facts. A field is absent when it could not be read (see unreadable). */
+export interface ClusterFacts {
+    /** Ready nodes, not cordoned, without a NoSchedule/NoExecute taint (Vault's pods tolerate none). */
+    schedulableNodes?: number;
+    /** The first such node's ExternalIP, else its InternalIP. */
+    nodeAddress?: string;
+    storageClasses?: StorageClassFact[];
+    certManager: {
+        /** The certificates.cert-manager.io CRD exists. */
+        crds: boolean;
+        /** A cert-manager webhook Deployment has an available replica. */
+        webhookReady: boolean;
+        /** Where that webhook Deployment is. */
+        namespace?: string;
+        /** Its vault-ha.dev/owner label: set when a vault-ha stack installed it. */
+        owner?: string;
+        /**
+         * Where its ClusterIssuers read their secrets: the controller's --cluster-resource-namespace, resolved
+         * ($(POD_NAMESPACE) is the controller's namespace; without the flag, cert-manager's default kube-system).
+         * Absent when the controller Deployment could not be read or takes its settings from a --config file.
+         */
+        clusterResourceNamespace?: string;
+    };
+    /** What the kubeconfig's user may not read: each absent field above has its reason here. */
+    unreadable: UnreadableFact[];
+}
+
+export type UnsealOutcome = "unsealed" | "already-unsealed";
+
+/** What each step prints on stdout. */
+export interface StepResults {
+    "wait-pods": { pods: string[] };
+    /** Pod name -> incarnation ("pod <uid> started <time>", "absent", "unknown"). */
+    "pod-identities": Record<string, string>;
+    /** The pods that exist, each with the Vault image it runs and whether it mounts the TLS secret. */
+    /**
+     * dataClaim: the running StatefulSet's raft volume claim template; antiAffinity: how its pod template keeps the pods
+     * apart. Both absent before the first install.
+     */
+    /** replicas: the running StatefulSet's spec.replicas, so a scale-down the quorum would not survive is refused. */
+    "pod-templates": {
+        pods: PodTemplate[];
+        dataClaim?: { storage?: string; storageClassName?: string };
+        antiAffinity?: "required" | "preferred";
+        replicas?: number;
+        /** The raft volume claims (data-<pod>) that exist: one beyond the replica count may hold a peer raft still counts. */
+        claims?: string[];
+        /** The seal the release's server configuration names; absent before the first install. */
+        seal?: SealType;
+    };
+    init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
+    unseal: { pod: string; result: UnsealOutcome };
+    /** The pods replaced (in order) to bring them to the StatefulSet's revision. */
+    roll: { rolled: string[]; revision: string };
+    join: { pod: string; result: UnsealOutcome };
+    /**
+     * seal: the seal configuration and cluster id the leader reports once the cluster is whole (the in-cluster
+     * unsealer sends keys only to a pod that reports the same). Absent from results of versions before it.
+     */
+    verify: { peers: RaftPeer[]; seal?: SealFacts };
+    /** keptAs: where the key file went instead (with keepKeysIn). */
+    "forget-keys": { deleted: boolean; keptAs?: string };
+    "cert-manager-ready": { ready: true };
+    "read-ca": { caCert: string };
+    "kv-proof": { path: string; version: number };
+    "cluster-facts": ClusterFacts;
+    /** The LoadBalancer's IP or host name (status.loadBalancer.ingress[0]), as it was given. */
+    "vault-address": { address: string };
+    /** The secrets that were there and are gone now. */
+    "delete-secrets": { deleted: string[] };
+}

@@ -1,0 +1,13 @@
+/** Fixtures of the seal tests: a CA certificate (self-signed, P-256, valid until 2125) as a transit Vault's CA. */
+export const TRANSIT_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUGbHjFVbleJ2bmbvQ13vU/xvzIQ8wCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSdHJhbnNpdC1jYS5leGFtcGxlMCAXDTI2MTIwNzIzNDQzNFoY
+DzIxMjYxMTEzMjM0NDM0WjAdMRswGQYDVQQDDBJ0cmFuc2l0LWNhLmV4YW1wbGUw
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAScdkxHjMtCf+Mzgc1ILhbceTJm+w4M
+YW+94HvpwV0fpafI3DIGtpy0l5e3DRuIZ2XdspEVOHWbte57siehKi6Wo1MwUTAd
+BgNVHQ4EFgQUo64btnCNMMXZgRkuxEusjDqdo5EwHwYDVR0jBBgwFoAUo64btnCN
+MMXZgRkuxEusjDqdo5EwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiACpB1Iq0NjHT3iqhzEDQ7RzsJToX8mgIDhXSIQXB3HQAIhAOGGJWtvhhAphzbw
+4SgrYFubwXx03e+gSkLVWjnssUoj
+-----END CERTIFICATE-----
+`;
