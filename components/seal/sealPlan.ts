@@ -48,6 +48,8 @@ export interface AutoSealPlan {
     serviceAccountAnnotations: Record<string, string>;
     podLabels: Record<string, string>;
     secretEnv: SecretEnv[];
+    /** Plain environment variables of the Vault container (server.extraEnvironmentVars). */
+    env?: Record<string, string>;
     files?: SecretFile[];
     /** transit: the Secret the program writes; the token is given at up (vault-ha:sealTransitToken), never in the plan. */
     secret?: { name: string; tokenKey: string; caCert?: { key: string; pem: string } };
@@ -92,6 +94,11 @@ export function sealPlan(s: SealSettings): SealPlan {
         serviceAccountAnnotations: applied?.serviceAccountAnnotations ?? {},
         podLabels: applied?.podLabels ?? {},
         secretEnv: [],
+        // Vault lets AWS_REGION / AWS_DEFAULT_REGION override the stanza's region (internalshared/configutil
+        // env_var_util.go AWSKMSEnvVars), and EKS's identity webhook injects the cluster's region into them: the pod
+        // states the setting's region itself, in both, so the key's region wins (the webhook leaves variables a
+        // container sets alone: inference from amazon-eks-pod-identity-webhook, to be confirmed on EKS).
+        ...(region.region ? { env: { AWS_REGION: region.region, AWS_DEFAULT_REGION: region.region } } : {}),
         describe: `${KMS_NAMES[seal]} ${s.sealKey}${where} through ${through}`,
     };
 }

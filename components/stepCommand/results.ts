@@ -107,6 +107,8 @@ export interface StepResults {
         claims?: string[];
         /** The seal the release's server configuration names; absent before the first install. */
         seal?: SealType;
+        /** That seal stanza's attributes (never a secret: vault-ha keeps the transit token out of the configuration). */
+        sealStanza?: Record<string, string>;
     };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };

@@ -224,6 +224,11 @@ export function podTemplateSummary(o: { image: string; tls: boolean; chartVersio
     const server = { ...(o.values.server as Record<string, unknown>) };
     const ha = { ...(server.ha as Record<string, unknown>) };
     delete ha.replicas;
+    // retry_join lists every pod, so it changes with the replica count; but only a node that has not joined reads it
+    // (vault/raft.go InitiateRetryJoin), and a new pod starts from the new ConfigMap anyway: no pod needs replacing.
+    const raft = { ...(ha.raft as Record<string, unknown>) };
+    if (typeof raft.config === "string") raft.config = raft.config.replace(/\n[ \t]*retry_join \{[^{}]*\}\n/g, "");
+    if (ha.raft !== undefined) ha.raft = raft;
     // ui.activeVaultPodOnly changes only the vault-ui Service's selector (templates/ui-service.yaml), no pod.
     const ui = { ...(o.values.ui as Record<string, unknown>) };
     delete ui.activeVaultPodOnly;

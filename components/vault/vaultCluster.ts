@@ -2,7 +2,7 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
-import { sealChangeRefusal } from "../seal/runningSeal";
+import { sealChangeRefusal, sealKeyChangeRefusal } from "../seal/runningSeal";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -106,8 +106,13 @@ export class VaultCluster extends pulumi.ComponentResource {
             )
             .apply((out) => parseStepResult("pod-templates", out));
         const fixes = new FixCommands(pulumi.getStack());
-        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims, seal }) => {
-            const sealChange = sealChangeRefusal(seal, args.seal?.type ?? "shamir", fixes);
+        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims, seal, sealStanza }) => {
+            const wantedSeal = args.seal?.type ?? "shamir";
+            const sealChange =
+                sealChangeRefusal(seal, wantedSeal, fixes) ??
+                (args.seal?.type !== undefined && args.seal.type !== "shamir" && "stanza" in args.seal
+                    ? sealKeyChangeRefusal(wantedSeal, sealStanza ?? {}, args.seal.stanza)
+                    : undefined);
             if (sealChange) throw new pulumi.ResourceError(sealChange, this, true);
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);

@@ -156,6 +156,7 @@ function sealServerValues(seal: AutoSealPlan, tlsServer: Record<string, unknown>
         ...(Object.keys(seal.serviceAccountAnnotations).length > 0 ? { serviceAccount: { annotations: seal.serviceAccountAnnotations } } : {}),
         ...(Object.keys(seal.podLabels).length > 0 ? { extraLabels: seal.podLabels } : {}),
         ...(seal.secretEnv.length > 0 ? { extraSecretEnvironmentVars: seal.secretEnv } : {}),
+        ...(seal.env ? { extraEnvironmentVars: { ...((tlsServer?.extraEnvironmentVars as Record<string, string>) ?? {}), ...seal.env } } : {}),
         ...(volumes.length > 0 ? { volumes, volumeMounts } : {}),
     };
 }

@@ -122,6 +122,17 @@ describe("auto seals in the vault chart, rendered by Helm", function () {
                 assert.equal(sts.spec.template.metadata.labels["azure.workload.identity/use"], seal.type === "azurekeyvault" ? "true" : undefined);
             });
 
+            it("awskms with a region: the container states it in AWS_REGION and AWS_DEFAULT_REGION (which Vault lets override the stanza)", () => {
+                const env = container(oneManifest(manifests, "StatefulSet", "vault")).env as Array<{ name: string; value?: string }>;
+                const regions = env.filter((e) => e.name === "AWS_REGION" || e.name === "AWS_DEFAULT_REGION").map((e) => `${e.name}=${e.value}`);
+                assert.deepEqual(regions.sort(), settings.sealRegion ? [`AWS_DEFAULT_REGION=${settings.sealRegion}`, `AWS_REGION=${settings.sealRegion}`] : []);
+                if (settings.tls)
+                    assert.ok(
+                        env.some((e) => e.name === "VAULT_CACERT"),
+                        "the TLS CA variable is kept",
+                    );
+            });
+
             it("transit: VAULT_TOKEN from the Secret's key (a secretKeyRef, no value), and the CA mounted alone", () => {
                 const sts = oneManifest(manifests, "StatefulSet", "vault");
                 const env = container(sts).env.filter((e: { name: string }) => e.name === "VAULT_TOKEN");

@@ -77,6 +77,18 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.ok(pulumi.ResourceError.isInstance(err));
         assert.match(err.message, /vault-ha:seal is transit, but the running Vault was configured with the shamir seal/);
         assert.match(err.message, /Nothing was changed\. Put the setting back: npm run config -- rm vault-ha:seal\./);
+        // Another key for the same seal: the data stays encrypted by the running one.
+        const gcp = {
+            cluster: "existing",
+            kubeContext: "prod-eu",
+            seal: "gcpckms",
+            sealKey: "projects/my-project/locations/global/keyRings/vault/cryptoKeys/other",
+        };
+        const runningStanza = { project: "my-project", region: "global", key_ring: "vault", crypto_key: "unseal" };
+        const keyChange = await refusal(/seal's key would change/, gcp, {
+            "pod-templates": { pods: [], seal: "gcpckms", sealStanza: runningStanza },
+        });
+        assert.match(keyChange.message, /the gcpckms seal's key would change \(crypto_key unseal -> other\)/);
         // The same seal, or a first install (no ConfigMap yet), goes ahead.
         await runProgram({}, [], { "pod-templates": { pods: [], seal: "shamir" } });
         await runProgram({}, [], { "pod-templates": { pods: [] } });

@@ -1,7 +1,7 @@
 /**
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
-import { sealOfServerConfig } from "../../seal/runningSeal";
+import { sealOfServerConfig, sealStanzaOfServerConfig } from "../../seal/runningSeal";
 import type { PodTemplate } from "../../stepCommand/contract";
 import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
 import { podNames } from "../../vault/names";
@@ -131,6 +131,6 @@ export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
             ...(sts?.antiAffinity ? { antiAffinity: sts.antiAffinity } : {}),
             ...(sts ? { replicas: sts.replicas } : {}),
             ...(claims ? { claims: claims.map((c) => c.name) } : {}),
-            ...(config !== undefined ? { seal: sealOfServerConfig(config) } : {}),
+            ...(config !== undefined ? { seal: sealOfServerConfig(config), sealStanza: sealStanzaOfServerConfig(config) } : {}),
         };
     });

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { FixCommands } from "../../../components/config/configProblems";
 import { parseSettings } from "../../../components/config/settings";
-import { sealChangeRefusal, sealOfServerConfig } from "../../../components/seal/runningSeal";
+import { sealChangeRefusal, sealKeyChangeRefusal, sealOfServerConfig, sealStanzaOfServerConfig } from "../../../components/seal/runningSeal";
 import { AutoSealPlan, sealPlan } from "../../../components/seal/sealPlan";
 import { vaultServerHcl } from "../../../components/vault/vaultValues";
 
@@ -33,5 +33,21 @@ describe("the running seal", () => {
             sealChangeRefusal("transit", "shamir", new FixCommands("prod"))!,
             /Put the setting back: PULUMI_STACK=prod npm run config -- set vault-ha:seal transit\./,
         );
+    });
+
+    it("the running stanza is read back as written, and a new key for the same seal is refused", () => {
+        const settings = (key: string) => parseSettings({ cluster: "existing", kubeContext: "prod", seal: "gcpckms", sealKey: key }).settings!;
+        const key = "projects/my-project/locations/global/keyRings/vault/cryptoKeys/unseal";
+        const plan = sealPlan(settings(key)) as AutoSealPlan;
+        const running = sealStanzaOfServerConfig(vaultServerHcl(true, { seal: plan, replicas: 3 }));
+        assert.deepEqual(running, plan.stanza, "what the configuration holds is what the plan wrote");
+        assert.equal(sealKeyChangeRefusal("gcpckms", running, plan.stanza), undefined);
+        const other = sealPlan(settings("projects/my-project/locations/global/keyRings/vault/cryptoKeys/other")) as AutoSealPlan;
+        assert.match(
+            sealKeyChangeRefusal("gcpckms", running, other.stanza)!,
+            /crypto_key unseal -> other.*seal migration, which vault-ha does not do\. Nothing was changed/,
+        );
+        assert.equal(sealKeyChangeRefusal("gcpckms", {}, other.stanza), undefined, "nothing running to compare with");
+        assert.deepEqual(sealStanzaOfServerConfig(vaultServerHcl(true)), {});
     });
 });

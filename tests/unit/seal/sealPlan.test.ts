@@ -28,10 +28,12 @@ describe("sealPlan", () => {
             serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/vault" },
             podLabels: {},
             secretEnv: [],
+            env: { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-west-1" },
             describe: "AWS KMS key alias/vault in eu-west-1 through IAM role arn:aws:iam::111122223333:role/vault (IRSA)",
         });
         const without = plan({ ...EXISTING, seal: "awskms", sealKey: "alias/vault" });
         assert.deepEqual(without.type !== "shamir" && without.stanza, { kms_key_id: "alias/vault" });
+        assert.equal(without.type !== "shamir" ? without.env : "", undefined, "without a region, the pod's identity gives it");
         assert.match(without.type !== "shamir" ? without.describe : "", /through the pod's own AWS credentials/);
     });
 

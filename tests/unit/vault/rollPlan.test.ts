@@ -1,5 +1,7 @@
 /** What a pod template change does, worked out before anything changes (components/vault/rollPlan.ts). */
 import { strict as assert } from "assert";
+import { parseSettings } from "../../../components/config/settings";
+import { sealPlan } from "../../../components/seal/sealPlan";
 import { FixCommands } from "../../../components/config/settings";
 import {
     claimChangeMessage,
@@ -98,6 +100,23 @@ describe("roll plan", () => {
         assert.notEqual(summary({ ...base, tls: false }), summary(base));
         assert.notEqual(summary({ ...base, vaultImage: "hashicorp/vault:2.0.5" }), summary(base));
         assert.notEqual(summary({ ...base, raftStorageSize: "20Gi" }), summary(base), "a values change the summary's words do not name still changes it");
+    });
+
+    it("with an auto seal, the replica count (which retry_join lists) replaces no pod either; the seal's key does", () => {
+        const awskms = (replicas: number, key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab") => {
+            const settings = parseSettings({
+                cluster: "existing",
+                kubeContext: "prod",
+                seal: "awskms",
+                sealKey: key,
+                vaultReplicas: String(replicas),
+            }).settings!;
+            const values = vaultHelmValues(settings, { seal: sealPlan(settings) });
+            assert.match(String((values.server as any).ha.raft.config), new RegExp(`retry_join \\{[^}]*vault-${replicas - 1}\\.vault-internal`));
+            return podTemplateSummary({ image: settings.vaultImage, tls: settings.tls, chartVersion: "0.34.1", values });
+        };
+        assert.equal(awskms(5), awskms(3), "scaling an auto-sealed cluster replaces no pod");
+        assert.notEqual(awskms(3, "alias/another-key"), awskms(3), "a new seal key is in the pods' configuration");
     });
 
     describe("the raft volumes' claims, which Kubernetes does not let change", () => {
