@@ -4,14 +4,17 @@
  *
  * - The state records each step's inputs and stdout after it succeeded (the init step's stdout, a secret output, is
  *   where the Pulumi state keeps the keys). A failed or killed step records nothing.
+ * - With an auto seal, the steps get the seal's parameters as VaultBootstrap passes them (init its type; unseal, join
+ *   and roll its type and description) and the roll the recovery keys.
  * - An up runs the plan as a graph (followers in parallel, as Pulumi does); a step runs when its inputs (its own
  *   parameters, secrets and triggers) differ from the recorded ones (a Command re-runs `create` on any change, and
  *   its triggers are the pods' identities, read anew on every up by the pod-identities invoke once the roll step is
  *   done, which it depends on); a step whose dependency failed does not run.
  */
-import type { StepName, VaultKeys } from "../../components/stepCommand/contract";
+import type { AutoSealType } from "../../components/seal/sealTypes";
+import { ENV, type StepName, type VaultKeys } from "../../components/stepCommand/contract";
 import { bootstrapPlan } from "../../components/vault/bootstrapPlan";
-import { Secrets, Simulation, SimulationOptions, SimulationSnapshot, StepRun } from "../doubles/vault/harness";
+import { Secrets, Simulation, SimulationOptions, SimulationSnapshot, simulatedSealPlan, StepRun } from "../doubles/vault/harness";
 
 export interface EngineRun extends StepRun {
     id: string;
@@ -31,14 +34,16 @@ export class SimulatedEngine {
         private readonly sim: Simulation,
         /** vault-ha:unsealKeys / vault-ha:rootToken from config, if set. */
         readonly adopted?: VaultKeys,
+        /** The stack's auto seal; absent: Shamir. */
+        readonly seal?: AutoSealType,
     ) {}
 
-    /** The keys the state holds: the init step's recorded stdout. */
+    /** The keys the state holds: the init step's recorded stdout (recoveryKeys only with an auto seal). */
     keysInState(): VaultKeys | undefined {
         const init = this.state.get("init");
         if (!init) return undefined;
-        const { unsealKeys, rootToken } = JSON.parse(init.stdout) as VaultKeys;
-        return { unsealKeys, rootToken };
+        const { unsealKeys, rootToken, recoveryKeys } = JSON.parse(init.stdout) as VaultKeys;
+        return { unsealKeys, rootToken, ...(recoveryKeys?.length ? { recoveryKeys } : {}) };
     }
 
     async up(): Promise<UpResult> {
@@ -64,10 +69,11 @@ export class SimulatedEngine {
                             : planned.step === "verify"
                               ? this.sim.pods.map((p) => identities().then((known) => known[p]))
                               : [];
-                    const params = this.sim.stepParams(planned.step, planned.pod);
+                    const env = this.sealEnv(planned.step);
+                    const params = { ...this.sim.stepParams(planned.step, planned.pod), ...env };
                     const inputs = JSON.stringify({ pod: planned.pod, secrets, triggers: await Promise.all(triggers), params });
                     if (this.state.get(planned.id)?.inputs === inputs) return true;
-                    const run = await this.sim.runStep(planned.step, { pod: planned.pod, secrets });
+                    const run = await this.sim.runStep(planned.step, { pod: planned.pod, secrets, env });
                     runs.push({ id: planned.id, ...run });
                     if (run.code !== 0) return false;
                     this.state.set(planned.id, { inputs, stdout: run.stdout });
@@ -79,7 +85,17 @@ export class SimulatedEngine {
         return { ok: results.every(Boolean), runs };
     }
 
-    private secretsFor(step: StepName): Secrets {
+    /** The seal's step parameters VaultBootstrap adds for an auto seal (none for Shamir). */
+    private sealEnv(step: StepName): Record<string, string> {
+        if (!this.seal) return {};
+        if (step === "init") return { [ENV.seal]: this.seal };
+        if (step === "unseal" || step === "join" || step === "roll")
+            return { [ENV.seal]: this.seal, [ENV.sealDescription]: simulatedSealPlan(this.seal).describe };
+        return {};
+    }
+
+    /** The step's stdin; with an auto seal the roll also gets the recovery keys (kept with the snapshot it saves). */
+    private secretsFor(step: StepName): Secrets & { recoveryKeys?: string[] } {
         const keys = this.keysInState();
         switch (step) {
             case "init":
@@ -91,7 +107,7 @@ export class SimulatedEngine {
             case "verify":
                 return { rootToken: keys?.rootToken };
             case "roll":
-                return { unsealKeys: keys?.unsealKeys, rootToken: keys?.rootToken };
+                return { unsealKeys: keys?.unsealKeys, rootToken: keys?.rootToken, ...(this.seal ? { recoveryKeys: keys?.recoveryKeys ?? [] } : {}) };
             default:
                 return {};
         }
@@ -117,7 +133,7 @@ export async function bootstrappedCluster(options: SimulationOptions = {}): Prom
         cached = (async () => {
             const sim = await Simulation.create(options);
             try {
-                const engine = new SimulatedEngine(sim);
+                const engine = new SimulatedEngine(sim, undefined, options.seal?.type);
                 const up = await engine.up();
                 if (!up.ok) throw new Error(`the bootstrap failed:\n${up.runs.map((r) => r.stderr).join("\n")}`);
                 return { snapshot: sim.snapshot(), state: [...engine.state] };
@@ -131,7 +147,7 @@ export async function bootstrappedCluster(options: SimulationOptions = {}): Prom
     }
     const { snapshot, state } = await cached;
     const sim = Simulation.restore(snapshot);
-    const engine = new SimulatedEngine(sim);
+    const engine = new SimulatedEngine(sim, undefined, options.seal?.type);
     for (const [id, entry] of state) engine.state.set(id, { ...entry });
     return { sim, engine };
 }

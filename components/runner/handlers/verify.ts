@@ -3,7 +3,7 @@
  * (primitives/departedPeers.ts).
  */
 import { podNames } from "../../vault/names";
-import { pollUntil, StepError } from "../poll";
+import { pollUntil, retrying, StepError } from "../poll";
 import { Handler, withVault } from "../runtime";
 import { RaftPeer, VaultRefused } from "../vaultOps";
 import type { StepContext } from "../primitives/context";
@@ -49,6 +49,7 @@ export const verifyStep: Handler<"verify"> = (p, secrets, ctx) =>
         await vault.ops.dropStagedInit(pods[0]).catch(() => undefined);
         const peers = await verifyRaft(vault, pods[0], pods, secrets.rootToken);
         const leader = peers.find((peer) => peer.leader)?.node_id ?? pods[0];
-        const status = await vault.ops.status(leader);
+        // A lost answer must not fail a cluster that is whole: the read is retried like verify's others.
+        const status = await retrying(vault, `${leader}'s seal status to be read`, () => vault.ops.status(leader));
         return { peers, ...(status.clusterId && status.t > 0 ? { seal: { threshold: status.t, shares: status.n, clusterId: status.clusterId } } : {}) };
     });
