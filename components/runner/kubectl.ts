@@ -2,9 +2,10 @@
  * VaultOps through `kubectl`: `kubectl exec` into the Vault pods, the path a person takes by hand. The process is
  * kubectlProcess.ts, the scripts sent into the pods vaultScripts.ts, the reading of their output vaultOutput.ts.
  *
- * Secrets never reach an argv, host or pod: unseal keys go to `vault write sys/unseal key=-` on stdin, and the root
- * token goes on stdin into a throwaway $HOME/.vault-token that the Vault CLI reads (an environment variable would be
- * visible in the process table of the pod).
+ * Secrets never reach an argv, host or pod: unseal keys go to `vault write sys/unseal key=-` on stdin (with migrate,
+ * the whole JSON body to `vault write sys/unseal -`), and the root token goes on stdin into a throwaway
+ * $HOME/.vault-token that the Vault CLI reads (an environment variable would be visible in the process table of the
+ * pod).
  */
 import { classifyFailure } from "./failures";
 import type { KubectlResult, KubectlRunner } from "./kubectlProcess";
@@ -126,8 +127,13 @@ export class KubectlVaultOps implements VaultOps {
         if (result.code !== 0) throw failureOf(`removing the staged init answer in ${pod}`, result);
     }
 
-    async submitUnsealKey(pod: string, key: string): Promise<void> {
-        const result = await this.exec(pod, ["vault", "write", "-format=json", "sys/unseal", "key=-"], key);
+    async submitUnsealKey(pod: string, key: string, migrate = false): Promise<void> {
+        // `migrate=true` as an argument would reach Vault as the string "true", which sys/unseal's UnsealRequest (Migrate
+        // bool, http/sys_seal.go) cannot decode: 400. A lone "-" makes the CLI read the whole body as JSON from stdin
+        // (kvbuilder addReader), so the boolean stays a boolean and the key stays off the command line.
+        const result = migrate
+            ? await this.exec(pod, ["vault", "write", "-format=json", "sys/unseal", "-"], JSON.stringify({ key, migrate: true }))
+            : await this.exec(pod, ["vault", "write", "-format=json", "sys/unseal", "key=-"], key);
         if (result.code !== 0) throw failureOf(`unseal of ${pod}`, result);
     }
 

@@ -17,6 +17,13 @@ export interface SealStatus {
     /** The seal opens itself and `vault operator init` made recovery keys (`recovery_seal`): no key is ever sent to it. */
     recoverySeal?: boolean;
     progress: number;
+    /**
+     * The node is in seal migration mode and the migration is not done yet (`migration`: vault/core.go GetSealStatus,
+     * IsInSealMigrationMode and not IsSealMigrated): its configuration names another seal than its storage holds. It
+     * does not unseal by itself ("cannot auto-unseal during seal migration"), and a key sent without migrate is refused
+     * ("migrate option not provided and seal migration is pending").
+     */
+    migration?: boolean;
     /** This node is the active one (`is_self`). */
     isSelf: boolean;
     /** The active node's API address as this node knows it; empty while there is none (`leader_address`). */
@@ -165,8 +172,11 @@ export interface VaultOps {
     takeStagedInit(pod: string): Promise<InitResponse | undefined>;
     /** Removes the staged answer once the key file holds it. */
     dropStagedInit(pod: string): Promise<void>;
-    /** Submits one unseal key share; the key travels on stdin. */
-    submitUnsealKey(pod: string, key: string): Promise<void>;
+    /**
+     * Submits one unseal key share; the key travels on stdin. migrate: the share is the old (Shamir) seal's, sent for a
+     * seal migration (`vault operator unseal -migrate`: sys/unseal with "migrate": true, http/sys_seal.go).
+     */
+    submitUnsealKey(pod: string, key: string, migrate?: boolean): Promise<void>;
     /** Discards a half-finished unseal (progress > 0) so that a fresh set of keys starts from zero. */
     resetUnseal(pod: string): Promise<void>;
     join(pod: string, target: JoinTarget): Promise<void>;

@@ -115,6 +115,7 @@ export function parseSealStatus(json: string): SealStatus {
         type: typeof s.type === "string" && s.type ? s.type : undefined,
         recoverySeal: s.recovery_seal === true,
         progress: Number(s.progress ?? 0),
+        migration: s.migration === true,
         isSelf: Boolean(s.is_self),
         leaderAddress: typeof s.leader_address === "string" ? s.leader_address : "",
         activeTime: activeTimeOf(s.active_time),

@@ -127,6 +127,8 @@ const SHAPES = {
         snapshotsToKeep: "number",
         timeoutSeconds: "number",
         ...SEAL_PARAMS,
+        // With an auto seal only: the key file, rewritten to hold the keys as recovery keys after a seal migration.
+        keyFile: "optional-string",
     },
     join: {
         namespace: "string",

@@ -154,9 +154,12 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 snapshotsToKeep: args.snapshotsToKeep,
                                 timeoutSeconds,
                                 ...sealParams,
+                                // After a Shamir -> auto seal migration the roll records the keys there as recovery keys.
+                                ...(autoSeal ? { keyFile: this.keyFile } : {}),
                             }),
                             secrets: {
                                 kubeconfig,
+                                // During a seal migration: the Shamir keys the replaced pods are unsealed with (migrate).
                                 unsealKeys: keys!.apply((k) => k.unsealKeys),
                                 rootToken: keys!.apply((k) => k.rootToken),
                                 // Kept with the backup the roll takes; only auto seals have them.
@@ -260,11 +263,23 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         }
 
         this.rootToken = pulumi.secret(keys!.apply((k) => k.rootToken));
-        this.unsealKeys = pulumi.secret(keys!.apply((k) => k.unsealKeys));
-        this.recoveryKeys = pulumi.secret(keys!.apply((k) => k.recoveryKeys ?? []));
+        // With an auto seal, keys that came as unseal keys (a Shamir init, from the key file or config) are recovery keys:
+        // the seal migration makes the Shamir key the recovery key, with the same shares (vault/core.go migrateSeal).
+        const published = keys!.apply((k) => (autoSeal ? asRecoveryKeys(k) : k));
+        this.unsealKeys = pulumi.secret(published.apply((k) => k.unsealKeys));
+        this.recoveryKeys = pulumi.secret(published.apply((k) => k.recoveryKeys ?? []));
         this.raftPeers = steps.verify.stdout.apply((out) => parseStepResult("verify", out).peers);
         this.sealFacts = steps.verify.stdout.apply((out) => parseStepResult("verify", out).seal);
 
         this.registerOutputs({ rootToken: this.rootToken, unsealKeys: this.unsealKeys, raftPeers: this.raftPeers });
     }
+}
+
+/**
+ * An auto-sealed cluster's keys as the stack shows them: any unseal keys are its recovery keys (before the roll's
+ * seal migration, the Shamir keys it turns into them), and it has no unseal keys.
+ */
+export function asRecoveryKeys(keys: VaultKeys): VaultKeys {
+    if (keys.unsealKeys.length === 0) return keys;
+    return { ...keys, unsealKeys: [], recoveryKeys: keys.recoveryKeys?.length ? keys.recoveryKeys : keys.unsealKeys };
 }

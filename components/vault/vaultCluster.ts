@@ -2,7 +2,7 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
-import { sealChangeRefusal, sealKeyChangeRefusal } from "../seal/runningSeal";
+import { sealChangeRefusal, sealKeyChangeRefusal, sealMigrationNotice } from "../seal/runningSeal";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,7 +12,7 @@ import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/ste
 import { Sans } from "../tls/tlsConfig";
 import { API_SERVICE, PORT_FORWARD_LOCAL, PORT_FORWARD_SERVICE, portForwardCommand, serverNameFor, vaultEnv, vaultUrl } from "./exposure";
 import type { PortForward } from "./kvProof";
-import { VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
+import { podOrdinal, VAULT_API_PORT, VAULT_RELEASE_NAME } from "./names";
 import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, rollPreview } from "./rollPlan";
 import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
@@ -114,6 +114,13 @@ export class VaultCluster extends pulumi.ComponentResource {
                     ? sealKeyChangeRefusal(wantedSeal, sealStanza ?? {}, args.seal.stanza)
                     : undefined);
             if (sealChange) throw new pulumi.ResourceError(sealChange, this, true);
+            // Shamir -> auto seal: the roll step migrates (runner/handlers/roll.ts), so it is announced, not refused.
+            const migration = sealMigrationNotice(
+                seal,
+                wantedSeal,
+                pods.map((p) => p.pod).filter((pod) => (podOrdinal(VAULT_RELEASE_NAME, pod) ?? 0) < args.replicas),
+            );
+            if (migration) pulumi.log.warn(migration, this);
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, fixes);

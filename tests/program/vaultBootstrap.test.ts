@@ -16,6 +16,7 @@ import {
     runProgram,
     runProgramOnce,
 } from "../support/program";
+import { asRecoveryKeys } from "../../components/vault/vaultBootstrap";
 
 describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -204,6 +205,30 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
             assert.ok(Array.isArray(JSON.parse(roll.inputs.stdin).recoveryKeys));
             assert.ok(roll.secretInputs.includes("stdin"));
             assert.equal(auto.outputs.recoveryKeys?.secret, true);
+        });
+
+        it("keys that came as unseal keys (a Shamir init, before the seal migration) are shown as recovery keys; the roll still gets them to migrate", () => {
+            // The mocked init answers with unseal keys, as the init step does from a Shamir cluster's key file.
+            assert.deepEqual(auto.outputs.recoveryKeys?.value, FAKE_KEYS.unsealKeys);
+            assert.deepEqual(auto.outputs.unsealKeys?.value, []);
+            const stdin = JSON.parse(autoStep("roll").inputs.stdin);
+            assert.deepEqual(stdin.unsealKeys, FAKE_KEYS.unsealKeys, "a pod in migration mode is unsealed with the Shamir keys and migrate");
+            assert.deepEqual(JSON.parse(autoStep("unseal-vault-0").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
+        });
+
+        it("asRecoveryKeys: unseal keys become recovery keys; recovery keys Vault made stay", () => {
+            const token = FAKE_KEYS.rootToken;
+            assert.deepEqual(asRecoveryKeys({ unsealKeys: ["a", "b"], rootToken: token }), { unsealKeys: [], recoveryKeys: ["a", "b"], rootToken: token });
+            assert.deepEqual(asRecoveryKeys({ unsealKeys: [], recoveryKeys: ["r"], rootToken: token }), {
+                unsealKeys: [],
+                recoveryKeys: ["r"],
+                rootToken: token,
+            });
+            assert.deepEqual(asRecoveryKeys({ unsealKeys: ["a"], recoveryKeys: ["r"], rootToken: token }), {
+                unsealKeys: [],
+                recoveryKeys: ["r"],
+                rootToken: token,
+            });
         });
     });
 });

@@ -69,14 +69,36 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.equal((err as Error & { hideStack?: boolean }).hideStack, true, "the message, not a stack trace");
     });
 
-    it("refuses a change of seal on a running release before it is registered: that is a seal migration", async function () {
+    it("announces a Shamir -> auto seal migration in the preview and the up, naming the pods the roll migrates", async () => {
         const transit = { seal: "transit", sealKey: "vault-ha", sealTransitAddress: "https://transit.example.com:8200", sealTransitToken: "hvs.transit" };
-        const err = await refusal(/seal migration/, transit, { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "shamir" } }, [
-            "sealTransitToken",
-        ]);
-        assert.ok(pulumi.ResourceError.isInstance(err));
-        assert.match(err.message, /vault-ha:seal is transit, but the running Vault was configured with the shamir seal/);
-        assert.match(err.message, /Nothing was changed\. Put the setting back: npm run config -- rm vault-ha:seal\./);
+        const run = await runProgram(transit, ["sealTransitToken"], {
+            "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "shamir" },
+        });
+        const notice = run.warnings.find((w) => /^seal migration shamir -> transit/.test(w));
+        assert.ok(notice, run.warnings.join("\n"));
+        assert.match(notice, /a snapshot of Vault's data and its keys is taken first/);
+        assert.match(notice, /replaces the pods \(vault-0, vault-1, vault-2\) one at a time, standbys first, the active node last after a step-down/);
+        assert.match(notice, /each is unsealed with the unseal keys and -migrate/);
+        assert.match(notice, /Afterwards the unseal keys are recovery keys/);
+        assert.ok(run.one(RELEASE, "vault-release"), "the release goes ahead");
+    });
+
+    it("refuses any other change of seal on a running release before it is registered, with the safe sequence by hand", async function () {
+        const back = await refusal(/seal migration/, {}, { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "transit" } });
+        assert.ok(pulumi.ResourceError.isInstance(back));
+        assert.match(back.message, /vault-ha:seal is shamir, but the running Vault was configured with the transit seal/);
+        assert.match(back.message, /vault-ha does it only from shamir to an auto seal/);
+        assert.match(back.message, /Nothing was changed\. Put the setting back: npm run config -- set vault-ha:seal transit\./);
+        assert.match(back.message, /https:\/\/developer\.hashicorp\.com\/vault\/docs\/concepts\/seal#seal-migration/);
+        assert.match(back.message, /save a snapshot \(npm run snapshot\).*-migrate and the recovery keys.*step the active node down/);
+        const gcpOnTransit = {
+            cluster: "existing",
+            kubeContext: "prod-eu",
+            seal: "gcpckms",
+            sealKey: "projects/my-project/locations/global/keyRings/vault/cryptoKeys/unseal",
+        };
+        const across = await refusal(/seal migration/, gcpOnTransit, { "pod-templates": { pods: [], seal: "transit" } });
+        assert.match(across.message, /vault-ha:seal is gcpckms, but the running Vault was configured with the transit seal/);
         // Another key for the same seal: the data stays encrypted by the running one.
         const gcp = {
             cluster: "existing",

@@ -9,22 +9,9 @@ import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed } from "../doubles/vault/inspect";
 import type { AutoSealType } from "../../components/seal/sealTypes";
 
+import { kubectl, status, vault } from "../doubles/vault/directCli";
 /* eslint-disable @typescript-eslint/no-require-imports */
-const cli = require("../doubles/vault/cli.js");
 const model = require("../doubles/vault/model.js");
-
-type Result = { code: number; stdout: string; stderr: string };
-
-function kubectl(sim: Simulation, args: string[], stdin = ""): Result {
-    let result: Result | undefined;
-    sim.change((s) => (result = cli.kubectl(s, args, { kubeconfig: sim.kubeconfig, stdin })));
-    return result!;
-}
-
-const vault = (sim: Simulation, pod: string, args: string[], stdin = "") =>
-    kubectl(sim, ["exec", ...(stdin ? ["-i"] : []), "-n", "vault", pod, "-c", "vault", "--", "vault", ...args], stdin);
-
-const status = (sim: Simulation, pod: string) => JSON.parse(vault(sim, pod, ["status", "-format=json"]).stdout);
 
 function podStatus(sim: Simulation, pod: string) {
     const list = JSON.parse(kubectl(sim, ["get", "pods", "-n", "vault", "-l", `statefulset.kubernetes.io/pod-name=${pod}`, "-o", "json"]).stdout);

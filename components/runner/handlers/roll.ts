@@ -15,6 +15,11 @@
  * healthy with that node a healthy voter again (sys/storage/raft/autopilot/state) before the next pod goes. A roll
  * stopped half-way (a crash, a timeout) is finished by the next run: what is still to roll is read from the pods'
  * revisions, never remembered.
+ *
+ * A stack changed from Shamir to an auto seal is migrated by this same order (primitives/sealMigration.ts): each
+ * replaced pod is unsealed with the Shamir keys and migrate, the node that becomes active after the step-down
+ * completes the migration, and only then does the old active pod go; the key file then records the keys as recovery
+ * keys. A run stopped half-way continues: a pod in migration mode is unsealed with migrate, a migrated one opens itself.
  */
 import { podNames, podOrdinal } from "../../vault/names";
 import { beforeReplacing, downgradeMessage, rollDowngrade, rollOrder } from "../../vault/rollPlan";
@@ -28,6 +33,7 @@ import { handOver } from "../primitives/handOver";
 import { isStuck, observedStatefulSet, replacePod } from "../primitives/podReplacement";
 import { askAny, sealStatuses, waitForCaughtUp, waitForHealthyRaft } from "../primitives/raftHealth";
 import { unsealFrom } from "../primitives/unseal";
+import { holdsUnsealKeys, migrationPending, recordRecoveryKeys, waitForMigration } from "../primitives/sealMigration";
 
 /** The pods among `names` that exist, are not being deleted, and run another revision than `revision`. */
 export function outdatedPods(pods: PodInfo[], names: string[], revision: string): PodInfo[] {
@@ -43,7 +49,7 @@ async function replaceAndUnseal(ctx: StepContext, pod: PodInfo, revision: string
         ctx.log(`${pod.name} runs revision ${revision}; it is not a raft member yet, so the join step takes it from here`);
         return;
     }
-    await unsealFrom(ctx, pod.name, status, o.keys, o.threshold);
+    await unsealFrom(ctx, pod.name, status, o.keys, o.threshold, o.recoveryKeys);
     await waitForCaughtUp(ctx, pod.name);
     await waitForHealthyRaft(ctx, [pod.name, ...podNames(o.release, o.replicas).filter((n) => n !== pod.name)], o.token, pod.name);
 }
@@ -60,6 +66,16 @@ export interface RollOptions {
     recoveryKeys?: string[];
     threshold: number;
     token: string;
+    /** With an auto seal: the key file, rewritten to hold the keys as recovery keys once a Shamir cluster is migrated. */
+    keyFile?: string;
+}
+
+/** After a seal migration: the key file holds the keys as recovery keys (a no-op once it does, or without one). */
+async function recordMigration(ctx: StepContext, o: RollOptions, names: string[], wait: boolean): Promise<void> {
+    if (!ctx.seal || !o.keyFile || !holdsUnsealKeys(o.keyFile)) return;
+    if (wait) await waitForMigration(ctx, ctx.seal, names);
+    else if (migrationPending(ctx.seal, (await sealStatuses(ctx, names)).values())) return;
+    recordRecoveryKeys(ctx, o.keyFile);
 }
 
 /**
@@ -94,6 +110,8 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     if (todo.length === 0) {
         ctx.log(`every Vault pod runs the StatefulSet's revision ${revision}: nothing to roll`);
         await tidyDeparted(ctx, o, names);
+        // A run stopped between the migration and the key file's rewrite.
+        await recordMigration(ctx, o, names, false);
         return { rolled: [], revision };
     }
     ctx.log(`pods on an older revision than ${revision}: ${todo.map((p) => `${p.name} (${p.revision ?? "no revision"})`).join(", ")}`);
@@ -133,6 +151,13 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         todo.map((p) => p.name),
         seal,
     );
+    const migrating = migrationPending(ctx.seal, seal.values());
+    if (migrating) {
+        ctx.log(
+            `seal migration shamir -> ${ctx.seal!.type}: each replaced pod is unsealed with the unseal keys and migrate; the node that becomes ` +
+                `active after the step-down completes the migration before the old active pod goes`,
+        );
+    }
     const podOf = (name: string) => todo.find((p) => p.name === name)!;
     const rolled: string[] = [];
     if (!plan.serving) {
@@ -147,7 +172,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
 
     // First the quorum: pods that hold raft data and are sealed (restarted since the last up, or replaced by a roll
     // that was interrupted).
-    for (const name of plan.unsealFirst) await unsealFrom(ctx, name, seal.get(name)!, o.keys, o.threshold);
+    for (const name of plan.unsealFirst) await unsealFrom(ctx, name, seal.get(name)!, o.keys, o.threshold, o.recoveryKeys);
     const serving = plan.servingPods;
 
     // Pods beyond the replica count that a scale-down removed still count as (dead) raft voters, and autopilot calls
@@ -194,6 +219,11 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
             );
         } else if (next === "step-down") {
             await handOver(ctx, name, names, o.token, now);
+            // The new active node migrates as it takes over; the old one goes only once that is done.
+            if (migrating) {
+                await waitForMigration(ctx, ctx.seal!, names, name);
+                if (o.keyFile) recordRecoveryKeys(ctx, o.keyFile);
+            }
         }
         await replaceAndUnseal(ctx, podOf(name), revision, o);
         rolled.push(name);
@@ -202,6 +232,8 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     todo = outdatedPods(await retrying(ctx, "the Vault pods to be listed", () => ctx.ops.listPods()), names, revision);
     if (todo.length)
         throw new StepError(`after the roll, pods still run an older revision than ${revision}: ${todo.map((p) => p.name).join(", ")}; run pulumi up again`);
+    // Without a step-down (failure tolerance 0) the migration happened when the active pod went.
+    if (migrating) await recordMigration(ctx, o, names, true);
     return { rolled, revision };
 }
 
@@ -216,5 +248,6 @@ export const rollStep: Handler<"roll"> = (p, secrets, ctx) =>
             recoveryKeys: secrets.recoveryKeys,
             threshold: p.keyThreshold,
             token: secrets.rootToken,
+            keyFile: p.keyFile,
         }),
     );

@@ -6,9 +6,10 @@ import type { UnsealOutcome } from "../../stepCommand/contract";
 import { shellFixes } from "../../config/configProblems";
 import { dataClaimName } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
-import { SealStatus, VaultRefused } from "../vaultOps";
+import { SealStatus, VaultRefused, VaultUnavailable } from "../vaultOps";
 import type { StepContext } from "./context";
 import { isAutoSealed, waitForSelfUnseal } from "./autoUnseal";
+import { SEAL_MIGRATION_DOCS } from "../../seal/runningSeal";
 
 /**
  * A node that holds raft data of a member the cluster removed (its peer was removed while its volume was kept, or
@@ -39,23 +40,53 @@ export function removedNodeError(ctx: StepContext, pod: string): RemovedNodeErro
     );
 }
 
+/** Vault's refusal of a key sent without migrate to a node in seal migration mode (vault/core.go unsealFragment). */
+const MIGRATION_PENDING = /seal migration is pending/;
+
 /**
  * Unseals a pod whose status was just read; the node's own threshold wins over the configured one. A node whose seal
  * opens itself (it says so, or the stack has an auto seal and so no unseal keys) is never sent a key: recovery keys
- * cannot unseal (vault/core.go getUnsealKey only verifies them), so this waits for it to unseal itself.
+ * cannot unseal (vault/core.go getUnsealKey only verifies them), so this waits for it to unseal itself. A node in seal
+ * migration mode (Shamir storage, an auto seal in its configuration: the roll's migration) opens only with the Shamir
+ * keys sent with migrate, whatever its seal type says, and never by itself (vault/core.go "cannot auto-unseal during
+ * seal migration").
  */
-export async function unsealFrom(ctx: StepContext, pod: string, status: SealStatus, keys: string[], threshold: number): Promise<UnsealOutcome> {
+export async function unsealFrom(
+    ctx: StepContext,
+    pod: string,
+    status: SealStatus,
+    unsealKeys: string[],
+    threshold: number,
+    /** For a node in migration mode when there are no unseal keys: the recovery keys, the same shares once migrated. */
+    recoveryKeys: string[] = [],
+): Promise<UnsealOutcome> {
     if (status.removedFromCluster) throw removedNodeError(ctx, pod);
     if (!status.sealed) {
         ctx.log(`${pod} is already unsealed`);
         return "already-unsealed";
     }
-    if (isAutoSealed(status)) return waitForSelfUnseal(ctx, pod, (p) => removedNodeError(ctx, p), status);
+    let migrate = status.migration === true;
+    if (!migrate && isAutoSealed(status)) return waitForSelfUnseal(ctx, pod, (p) => removedNodeError(ctx, p), status);
+    // Keys handed in through config on an auto-sealed stack arrive as recovery keys (init.ts): the Shamir shares.
+    const keys = migrate && unsealKeys.length === 0 ? recoveryKeys : unsealKeys;
+    if (migrate && !ctx.seal) {
+        throw new StepError(
+            `${pod} is in seal migration mode, but the stack's seal is shamir: vault-ha migrates only from Shamir to an auto seal, and ` +
+                `a migration toward Shamir (its configuration with a disabled seal stanza) is done by hand: ${SEAL_MIGRATION_DOCS}. Nothing was sent`,
+        );
+    }
+    if (migrate && keys.length === 0) {
+        throw new StepError(
+            `${pod} is in seal migration mode (its storage holds the Shamir seal, its configuration names the ${ctx.seal?.description}): ` +
+                `it opens only with the Shamir unseal keys sent with migrate, and vault-ha has none. Hand them in (a JSON list, typed when asked) with ` +
+                `${shellFixes().askSecret("unsealKeys")}, then run pulumi up again`,
+        );
+    }
     if (ctx.seal && keys.length === 0) {
         throw new StepError(
             `${pod} is sealed with Shamir keys, but the stack's seal is ${ctx.seal.type} (the ${ctx.seal.description}), and vault-ha has no unseal keys: ` +
-                `moving a cluster between seals is Vault's seal migration (vault operator unseal -migrate), which this step does not do. ` +
-                `Set vault-ha:seal back to shamir and run pulumi up again`,
+                `the roll migrates a Shamir cluster to an auto seal with its unseal keys, and without them it cannot. Hand them in (a JSON list, typed when asked) ` +
+                `with ${shellFixes().askSecret("unsealKeys")}, or set vault-ha:seal back to shamir, and run pulumi up again`,
         );
     }
     // The node's own threshold wins over config: after adopting keys or a rekey the two can differ.
@@ -67,9 +98,10 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
     }
     let last = "";
     let submitted = false;
+    if (migrate) ctx.log(`${pod} is in seal migration mode (shamir -> ${ctx.seal?.type}): unsealing it with the Shamir keys and migrate`);
     await pollUntil(
         ctx,
-        `${pod} to accept ${needed} unseal keys`,
+        `${pod} to accept ${needed} unseal keys${migrate ? " with migrate" : ""}`,
         async () => {
             const now = submitted ? await ctx.ops.status(pod) : status;
             if (now.removedFromCluster) throw removedNodeError(ctx, pod);
@@ -83,8 +115,13 @@ export async function unsealFrom(ctx: StepContext, pod: string, status: SealStat
             submitted = true;
             try {
                 // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
-                await Promise.all(keys.slice(0, needed).map((key) => ctx.ops.submitUnsealKey(pod, key)));
+                await Promise.all(keys.slice(0, needed).map((key) => (migrate ? ctx.ops.submitUnsealKey(pod, key, true) : ctx.ops.submitUnsealKey(pod, key))));
             } catch (err) {
+                if (err instanceof VaultRefused && MIGRATION_PENDING.test(err.message) && ctx.seal && !migrate) {
+                    // The status read before did not say so (a Vault that does not report it): send the set again, with migrate.
+                    migrate = true;
+                    throw new VaultUnavailable(`${pod} is in seal migration mode: Vault asks for the keys with migrate`);
+                }
                 if (err instanceof VaultRefused) {
                     throw new StepError(
                         `${pod} rejected the unseal keys (${err.message}): they do not belong to this Vault cluster. ` +

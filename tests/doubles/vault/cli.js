@@ -11,7 +11,8 @@
  *   kubectl get statefulset NAME -n NS -o json
  *   kubectl delete pod NAME -n NS --wait=false --ignore-not-found=true
  *   kubectl get pvc -n NS -o json, kubectl delete pvc NAME -n NS --wait=false --ignore-not-found=true
- *   vault status | operator init [-recovery-shares/-threshold] | write sys/unseal key=- | operator unseal -reset | operator raft join | operator raft list-peers
+ *   vault status | operator init [-recovery-shares/-threshold] | write sys/unseal key=- (or - with a JSON body: migrate) | operator unseal -reset
+ *   vault operator raft join | operator raft list-peers
  *   vault operator raft remove-peer | operator raft autopilot state | operator step-down
  *   vault status | write sys/unseal key=- | operator unseal -reset from a pod that is not a Vault pod (VAULT_SIM_POD=@...),
  *     to the Vault pod its VAULT_ADDR names (the in-cluster unsealer)
@@ -202,14 +203,15 @@ function vault(s, pod, argv, env, stdin, token) {
                 (n) => ({ "key-shares": "secret_shares", "key-threshold": "secret_threshold", "pgp-keys": "pgp_keys" })[n],
             );
             const recovery = given(["recovery-shares", "recovery-threshold", "recovery-pgp-keys"]).map((n) => n.replace(/-/g, "_"));
-            const sealType = s.seal ? s.seal.type : "shamir";
-            const wrong = s.seal ? barrier : recovery;
+            const podSeal = model.podSeal(s, pod);
+            const sealType = podSeal ? podSeal.type : "shamir";
+            const wrong = podSeal ? barrier : recovery;
             if (wrong.length > 0)
                 return model.fail(
                     2,
                     `Error initializing: ${model.apiErrorText("PUT", `${env.VAULT_ADDR}/v1/sys/init`, 400, `parameters ${wrong.join(",")} not applicable to seal type ${sealType}`)}`,
                 );
-            if (s.seal) return model.init(s, pod, Number(flags["recovery-shares"] ?? 5), Number(flags["recovery-threshold"] ?? 3));
+            if (podSeal) return model.init(s, pod, Number(flags["recovery-shares"] ?? 5), Number(flags["recovery-threshold"] ?? 3));
             return model.init(s, pod, Number(flags["key-shares"] ?? 5), Number(flags["key-threshold"] ?? 3));
         }
         case "operator unseal": {
@@ -222,17 +224,20 @@ function vault(s, pod, argv, env, stdin, token) {
         case "write": {
             // `vault write PATH key=value...`: a value of "-" is read from stdin (command/base_helpers.go parseArgsData).
             if (positional[0] !== "sys/unseal") return fail(1, `(simulator: unsupported write path ${positional[0] ?? "(none)"})`);
-            const data = Object.fromEntries(positional.slice(1).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-            if (positional.slice(1).some((kv) => !kv.includes("="))) return fail(1, "Failed to parse K=V data: invalid key/value pair");
-            // kvbuilder passes "-" from stdin as it is; Go's base64 decoder skips only \r and \n (encoding/base64).
-            const key = data.key === "-" ? stdin.replace(/[\r\n]/g, "") : data.key;
+            const body = unsealBody(positional.slice(1), stdin);
+            if ("error" in body) return fail(1, body.error);
+            const { key, migrate } = body;
             if (transport) return fail(2, `Error writing data to sys/unseal: ${transport}`);
+            const url = `${env.VAULT_ADDR}/v1/sys/unseal`;
+            if (migrate !== undefined && typeof migrate !== "boolean")
+                return model.fail(2, `Error writing data to sys/unseal: ${model.apiErrorText("PUT", url, 400, migrateTypeError(migrate))}`);
+            if (key !== undefined && typeof key !== "string") return fail(1, "(simulator: a JSON unseal body whose key is not a string is not modelled)");
             if (key === undefined)
                 return model.fail(
                     2,
                     "Error writing data to sys/unseal: Error making API request.\n\nCode: 400. Errors:\n\n* 'key' must be specified in request body as JSON, or 'reset' set to true",
                 );
-            const result = model.unseal(s, pod, key);
+            const result = migrate === undefined ? model.unseal(s, pod, key) : model.unseal(s, pod, key, undefined, migrate);
             // sys/unseal's answer is the bare seal status, which api/secret.go ParseSecret nests under "data": that is
             // what command/write.go prints (nothing reads it here, but it must not look like more than Vault gives).
             if (result.code !== 0 || !json) return result;
@@ -336,6 +341,39 @@ function vault(s, pod, argv, env, stdin, token) {
     return fail(127, "unreachable");
 }
 
+/**
+ * The body `vault write sys/unseal ...` sends (command/base_helpers.go parseArgsData): `-` alone reads a JSON object
+ * from stdin, sent as it is; otherwise K=V pairs, every value a string, a value of "-" read from stdin (kvbuilder:
+ * Go's base64 decoder later skips only \r and \n, encoding/base64).
+ * @param {string[]} args @param {string} stdin @returns {{ key?: unknown, migrate?: unknown } | { error: string }}
+ */
+function unsealBody(args, stdin) {
+    if (args.length === 1 && args[0] === "-") {
+        try {
+            const data = JSON.parse(stdin);
+            if (data === null || typeof data !== "object" || Array.isArray(data)) throw new Error("not an object");
+            return { key: data.key, migrate: data.migrate };
+        } catch {
+            return { error: "Failed to parse K=V data: failed to parse JSON input" };
+        }
+    }
+    if (args.some((kv) => !kv.includes("="))) return { error: "Failed to parse K=V data: invalid key/value pair" };
+    const data = Object.fromEntries(args.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    return { key: data.key === "-" ? stdin.replace(/[\r\n]/g, "") : data.key, migrate: data.migrate };
+}
+
+/**
+ * sys/unseal decodes its body into UnsealRequest{Key string; Reset, Migrate bool} (http/sys_seal.go): a `migrate`
+ * that is not a JSON boolean, such as the string K=V pairs give (`migrate=true`), fails the decoding, and
+ * parseJSONRequest (http/handler.go) answers 400 "failed to parse JSON input: <encoding/json's error>". Only a JSON
+ * body (`vault write sys/unseal -`) or `vault operator unseal -migrate` (api.UnsealOpts) sends the boolean.
+ * @param {unknown} value
+ */
+function migrateTypeError(value) {
+    const kind = typeof value === "string" ? "string" : typeof value === "number" ? "number" : Array.isArray(value) ? "array" : "object";
+    return `failed to parse JSON input: json: cannot unmarshal ${kind} into Go struct field UnsealRequest.Migrate of type bool`;
+}
+
 /** The fields of `vault status -format=json` that the CLI adds from sys/leader: not in sys/unseal's body. */
 const LEADER_FIELDS = /^(ha_enabled|active_time|is_self|leader_address|leader_cluster_address|performance_standby|raft_.*)$/;
 
@@ -371,6 +409,7 @@ function remoteVault(s, name, flags, positional, env, stdin) {
             // kvbuilder reads "-" from stdin as it is (command/base_helpers.go parseArgsData); of what a file may add,
             // only newlines are harmless: Go's base64 decoder skips \r and \n (encoding/base64 Decode).
             const key = data.key === "-" ? stdin.replace(/[\r\n]/g, "") : data.key;
+            if (data.migrate !== undefined) return fail(1, `(simulator: migrate from ${env.VAULT_SIM_POD} is not modelled)`);
             const { pod, url, error, loadError } = model.remoteTransportError(s, callerEnv, "PUT", "sys/unseal");
             if (error || !pod) return fail(loadError ? 1 : 2, `Error writing data to sys/unseal: ${error}`);
             if (key === undefined)

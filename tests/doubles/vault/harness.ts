@@ -277,8 +277,8 @@ export class Simulation {
         };
     }
 
-    /** The chart options the release was rendered with (kept for `upgrade`). */
-    private readonly chart: VaultChartOptions | undefined;
+    /** The chart options the release was rendered with (kept for `upgrade`; a seal migration changes its seal). */
+    private chart: VaultChartOptions | undefined;
 
     private readonly options: SimulationOptions;
 
@@ -342,16 +342,25 @@ export class Simulation {
     /**
      * A `pulumi up` with new Vault settings reaches the cluster as a `helm upgrade`: the StatefulSet gets the template
      * the chart renders for them (real Helm), and the program passes the roll step the new template summary. With TLS
-     * switched on, cert-manager's certificate secret exists first (the release depends on it).
+     * switched on, cert-manager's certificate secret exists first (the release depends on it). With `seal` (a Shamir
+     * release moving to an auto seal: a seal migration) the chart is rendered with that seal's plan, as `create` does,
+     * and a transit seal's token Secret exists first; the running pods keep the Shamir configuration they started with.
      */
-    async upgrade(change: { vaultImage?: string; tls?: boolean; raftStorageSize?: string }): Promise<void> {
+    async upgrade(change: { vaultImage?: string; tls?: boolean; raftStorageSize?: string; seal?: { type: AutoSealType } }): Promise<void> {
         const tls = change.tls ?? this.params.leaderCaCertFile !== undefined;
+        if (change.seal) {
+            this.options.seal = { type: change.seal.type };
+            this.chart = chartOptions(this.options);
+        }
+        const sealType = change.seal?.type;
         const values = vaultHelmValues(
             { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: change.raftStorageSize ?? "10Gi", tls, vaultImage: change.vaultImage },
             this.chart,
         );
         const { statefulSet, services, serverConfig } = await renderRelease(values);
         this.change((s) => {
+            if (sealType === "transit")
+                s.secrets[`vault/${SEAL_SECRET.name}`] = { [SEAL_SECRET.tokenKey]: Buffer.from("hvs.simulated-transit-token").toString("base64") };
             model.applyServerConfig(s, serverConfig);
             if (tls && !s.tls) issueCertificate(s, this.params.replicas);
             model.applyStatefulSet(s, statefulSet);

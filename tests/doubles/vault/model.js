@@ -28,13 +28,14 @@ const autoSeal = require("./autoSeal.js");
  *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null,
  *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null,
  *   foreign?: null | { id: string, keys: string[], threshold: number, shares: number },
- *   autoUnsealAt?: number | null, retryJoinAt?: number | null }} VaultNode
+ *   autoUnsealAt?: number | null, retryJoinAt?: number | null, migration?: boolean, migrated?: boolean }} VaultNode
  * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }>,
  *   secretEnv?: Record<string, { secretName: string, key: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
  *   apiUpAt: number, labels: Record<string, string>, containers: Container[], volumes: Array<{ name: string, secret?: { secretName: string } }>,
  *   terminatingUntil?: number | null, registeredBy?: string | null, vault: VaultNode,
- *   booted?: string, crash?: null | { backOffMs: number, exitedAt: number }, previousLogs?: Array<{ at: number, text: string }> }} Pod
+ *   booted?: string, crash?: null | { backOffMs: number, exitedAt: number }, previousLogs?: Array<{ at: number, text: string }>,
+ *   startedSeal?: string }} Pod
  * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
  *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
  * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number,
@@ -176,9 +177,11 @@ function newState(options) {
     const now = clock === "sim" ? EPOCH : Date.now();
     /** @type {Record<string, Pod>} */
     const pods = {};
+    const startedSeal = sealFromConfig(options.serverConfig, options.seal)?.type ?? "shamir";
     for (let i = 0; i < replicas; i++) {
         const name = `${release}-${i}`;
         pods[name] = {
+            startedSeal,
             uid: crypto.randomUUID(),
             created: true,
             ordinal: i,
@@ -520,6 +523,10 @@ function dueEvents(s) {
                 s.activeSince = s.now;
                 s.raftIndex++;
                 s.audit.elections++;
+                if (!takeActiveDuty(s, winner)) {
+                    s.active = null;
+                    s.activeSince = null;
+                }
             },
         ]);
     }
@@ -571,7 +578,7 @@ function dueEvents(s) {
                 () => {
                     // An auto-sealed follower has the data now, and stays sealed until runUnseal's next attempt
                     // reads the stored key through the seal (autoSealedJoinComplete).
-                    if (s.seal) return autoSealedJoinComplete(s, name);
+                    if (podSeal(s, name)) return autoSealedJoinComplete(s, name);
                     // The follower has the leader's snapshot: it is a raft member now, unsealed, a non-voter until
                     // autopilot promotes it (vault/raft.go JoinRaftCluster / core.go unsealWithRaft).
                     Object.assign(node, {
@@ -610,7 +617,7 @@ function dueEvents(s) {
                 },
             ]);
         }
-        if (s.seal) events.push(...autoSealEvents(s, name));
+        if (podSeal(s, name)) events.push(...autoSealEvents(s, name));
     }
     return events;
 }
@@ -681,7 +688,7 @@ function autoSealEvents(s, name) {
  */
 function startVaultServer(s, name) {
     const p = s.pods[name];
-    const seal = s.seal;
+    const seal = podSeal(s, name);
     if (!seal) return;
     if (p.crash) Object.assign(p, { restartCount: p.restartCount + 1, reason: undefined });
     p.booted = processOf(p);
@@ -698,6 +705,7 @@ function startVaultServer(s, name) {
     p.crash = null;
     const node = p.vault;
     const upAt = Math.max(s.now, p.apiUpAt);
+    if (entersMigrationMode(s, name, seal)) return;
     node.autoUnsealAt = upAt;
     const joins = !node.initialized && !node.member && !node.pending && !node.removed && seal.retryJoin.length > 0;
     node.retryJoinAt = joins ? upAt : null;
@@ -715,7 +723,7 @@ function startVaultServer(s, name) {
  */
 function runUnsealAttempt(s, name) {
     const node = s.pods[name].vault;
-    const seal = s.seal;
+    const seal = podSeal(s, name);
     node.autoUnsealAt = null;
     if (!seal || !sameProcessRuns(s, name) || !node.sealed) return;
     const retry = (/** @type {string} */ error) => {
@@ -755,7 +763,7 @@ function autoSealedJoinComplete(s, name) {
  * @returns {string | undefined} join()'s error, or undefined when the node joined
  */
 function joinThroughSeal(s, name, leaders) {
-    const seal = /** @type {AutoSealState} */ (s.seal);
+    const seal = /** @type {AutoSealState} */ (podSeal(s, name));
     for (const { leaderAddr, caPem } of leaders) {
         const cause = challengeError(s, leaderAddr, caPem);
         // The leader's seal configuration comes with the challenge (seal_config).
@@ -785,7 +793,7 @@ function joinThroughSeal(s, name, leaders) {
  */
 function retryJoinAttempt(s, name) {
     const node = s.pods[name].vault;
-    const seal = s.seal;
+    const seal = podSeal(s, name);
     node.retryJoinAt = null;
     if (!seal || !sameProcessRuns(s, name)) return;
     // join(): "returning from raft join as the node is initialized".
@@ -802,16 +810,207 @@ function retryJoinAttempt(s, name) {
 
 /**
  * A `helm upgrade` wrote a new server configuration (the ConfigMap): each Vault process reads it when it starts, so
- * the seal's stanza and retry_join apply from the next start on. Moving between seals is a seal migration, which the
- * model does not have: refused loudly rather than pretended.
+ * the seal's stanza and retry_join apply from the next start on (each pod keeps the seal it started with:
+ * Pod.startedSeal). Shamir -> auto is a seal migration (below). Refused loudly, rather than pretended, is what Vault
+ * refuses or vault-ha never writes: auto -> Shamir needs the old stanza kept with `disabled = "true"` and auto ->
+ * auto both stanzas (command/server.go setSeal; seals.md §5), which parseServerConfig does not read (it refuses two
+ * stanzas), so a configuration without the stanza after an auto seal is refused here.
  * @param {State} s @param {string} serverConfig
  */
 function applyServerConfig(s, serverConfig) {
     const next = sealFromConfig(serverConfig, undefined);
+    const from = s.seal?.type ?? "shamir";
+    const to = next?.type ?? "shamir";
+    if (from !== to && from !== "shamir")
+        throw new Error(`(simulator: the seal changes from ${from} to ${to}: only Shamir -> auto seal migration is modelled)`);
     s.serverConfig = serverConfig;
-    if ((next?.type ?? "shamir") !== (s.seal?.type ?? "shamir"))
-        throw new Error(`(simulator: the seal changes from ${s.seal?.type ?? "shamir"} to ${next?.type ?? "shamir"}: seal migration is not modelled)`);
+    if (from !== to) {
+        // The pods that run keep the Shamir configuration they started with.
+        for (const p of Object.values(s.pods)) p.startedSeal = p.startedSeal ?? "shamir";
+        s.seal = next;
+        return;
+    }
     if (s.seal && next) Object.assign(s.seal, { stanza: next.stanza, retryJoin: next.retryJoin });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seal migration, Shamir -> auto (research: /work/research/seals.md §5). Upstream, hashicorp/vault:
+// - vault/core.go adjustForSealMigration: a process whose configuration names an auto seal while storage holds the
+//   Shamir barrier configuration enters migration mode (c.migrationInfo, with the Shamir seal as the migration seal)
+//   and logs "entering seal migration mode; Vault will not automatically unseal even if using an autoseal:
+//   from_barrier_type=shamir to_barrier_type=<type>"; adjustSealConfigDuringMigration caches a 1/1 barrier
+//   configuration of the auto type and, as recovery configuration, the Shamir one (same shares and threshold);
+// - command/server.go: `if !core.IsInSealMigrationMode() { go runUnseal(...) }`: such a process never unseals itself,
+//   not even once the migration is done (vault/init.go UnsealWithStoredKeys: "cannot auto-unseal during seal migration");
+// - vault/core.go unsealFragment: migrate without migration mode: "can't perform a seal migration, no migration seal
+//   found"; migrate while joining raft: "... while joining a raft cluster"; no migrate while the migration is pending:
+//   "migrate option not provided and seal migration is pending"; with migrate the shares are the Shamir seal's
+//   (sealToUse = migrationInfo.seal: counted against its barrier configuration, the combined key opens the barrier;
+//   the auto seal's KMS is not asked) and the node unseals as a standby (unsealInternal: c.ha != nil). http/sys_seal.go
+//   handleSysUnseal answers these errors 500 (not ErrInvalidKey);
+// - vault/ha.go waitForLeadership -> vault/core.go migrateSeal: the node that becomes active performs it: "seal
+//   migration initiated", "migrating from shamir to auto-unseal: to=<type>", SetRecoveryKey(the combined Shamir key),
+//   a new root key stored through the seal (SetStoredKeys: the KMS encrypts), migrateSealConfig, "seal migration
+//   complete". An error there logs "seal migration error", seals the node and gives up the lock;
+// - `migration` in the seal status is true while the process is in migration mode and storage still holds Shamir
+//   (third-party runs: "migration stays true until a leader finalises it", then false; the exact expression of
+//   GetSealStatus was not found in the stored sources: inference).
+
+/** The seal type the current server configuration names ("shamir" without a stanza). @param {State} s */
+const configuredSealType = (s) => s.seal?.type ?? "shamir";
+
+/** The seal type storage holds: the barrier configuration written at init or by a migration. @param {State} s */
+const storedSealType = (s) => s.cluster?.sealType ?? "shamir";
+
+/**
+ * The auto seal the pod's Vault process runs with: the configuration's seal when the process started with it, null
+ * for Shamir (a process keeps the configuration it read at its start).
+ * @param {State} s @param {string} name @returns {AutoSealState | null}
+ */
+function podSeal(s, name) {
+    const started = s.pods[name]?.startedSeal;
+    return s.seal && (started === undefined || started === s.seal.type) ? s.seal : null;
+}
+
+/** The process is in migration mode and storage still holds Shamir: the migration is pending. @param {State} s @param {string} name */
+function migrationPending(s, name) {
+    return Boolean(s.pods[name].vault.migration) && storedSealType(s) === "shamir";
+}
+
+/**
+ * At the start of an auto-sealed process (after setSeal's KMS check): with raft data whose barrier configuration is
+ * Shamir, the process is in migration mode and runUnseal does not start. @param {State} s @param {string} name
+ * @param {AutoSealState} seal @returns {boolean} the process is in migration mode
+ */
+function entersMigrationMode(s, name, seal) {
+    const node = s.pods[name].vault;
+    if (!node.initialized || node.pending || storedSealType(s) !== "shamir") return false;
+    Object.assign(node, { migration: true, autoUnsealAt: null, retryJoinAt: null });
+    podLog(
+        s,
+        name,
+        `[WARN]  core: entering seal migration mode; Vault will not automatically unseal even if using an autoseal: from_barrier_type=shamir to_barrier_type=${seal.type}`,
+    );
+    return true;
+}
+
+/** The process ends: its migration mode with it. @param {VaultNode} node */
+function endMigrationMode(node) {
+    delete node.migration;
+    delete node.migrated;
+}
+
+/** While the migration is pending the recovery configuration is the Shamir one (adjustSealConfigDuringMigration). @param {State} s @param {string} name */
+function recoveryDuringMigration(s, name) {
+    if (!migrationPending(s, name)) return s.cluster?.recovery;
+    const node = s.pods[name].vault;
+    return s.cluster ? { threshold: node.sealCache?.threshold ?? s.cluster.threshold, shares: node.sealCache?.shares ?? s.cluster.shares } : undefined;
+}
+
+/** unsealInternal on a standby-capable node: open, a standby until raft elects it. @param {State} s @param {string} name */
+function openBarrier(s, name) {
+    const node = s.pods[name].vault;
+    Object.assign(node, { sealed: false, unsealedAt: s.now, progress: [] });
+    if (!node.member && s.cluster) node.removedCheckAt = s.now + 1000;
+    reconcile(s);
+}
+
+/**
+ * `sys/unseal` with `migrate`, or on a process in migration mode (unsealFragment's checks, in its order, after the
+ * handler's key decoding). With migrate the shares are Shamir unseal key shares, counted against the Shamir
+ * threshold; once migrated a process in migration mode takes recovery keys without migrate (recoveryKeyUnseal), and
+ * with migrate its Shamir seal reads a barrier configuration of the auto type, which it refuses (vault/seal.go
+ * BarrierConfig type check; exact text: inference).
+ * @param {State} s @param {string} name @param {string} key @param {string} url @param {boolean} migrate
+ */
+function unsealInMigration(s, name, key, url, migrate) {
+    const node = s.pods[name].vault;
+    const what = "writing data to sys/unseal";
+    if (node.removed) return apiError(what, "PUT", url, 500, "node was removed from a HA cluster");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
+        return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
+    }
+    if (migrate && !node.migration) return apiError(what, "PUT", url, 500, "can't perform a seal migration, no migration seal found");
+    if (migrate && node.pending) return apiError(what, "PUT", url, 500, "can't perform a seal migration while joining a raft cluster");
+    const pending = migrationPending(s, name);
+    if (!migrate && pending) return apiError(what, "PUT", url, 500, "migrate option not provided and seal migration is pending");
+    if (!migrate) return recoveryKeyUnseal(s, name, key, url);
+    if (!node.sealed) return ok(sealStatus(s, name));
+    const cluster = /** @type {Cluster} */ (s.cluster);
+    if (!pending) {
+        node.progress = [];
+        return apiError(what, "PUT", url, 500, `barrier seal type of "${storedSealType(s)}" does not match loaded type of "shamir"`);
+    }
+    if (!node.progress.includes(key)) node.progress.push(key);
+    const threshold = node.sealCache?.threshold ?? cluster.threshold;
+    if (node.progress.length < threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => cluster.keys.includes(k)) && node.progress.length >= cluster.threshold;
+    node.progress = [];
+    if (!right) return apiError(what, "PUT", url, 400, "Unseal failed, invalid key");
+    podLog(s, name, "[INFO]  core: unsealing using migration seal");
+    node.migrated = true;
+    openBarrier(s, name);
+    return ok(sealStatus(s, name));
+}
+
+/**
+ * The node raft just elected takes up the active duty (vault/ha.go waitForLeadership): a process unsealed with
+ * migrate performs the pending migration (migrateSeal): the Shamir key becomes the recovery key (same shares and
+ * threshold), the barrier configuration becomes the auto seal's 1/1 stored share; without the KMS it fails and the
+ * node seals. A process still running with the Shamir configuration after the migration cannot read the barrier
+ * configuration of the auto type (vault/seal.go BarrierConfig's type check, where the active duty clears and reloads
+ * it: inference for the exact place and text): it seals, and starts with the configuration's seal at its next start.
+ * @param {State} s @param {string} name @returns {boolean} the node keeps the active duty
+ */
+function takeActiveDuty(s, name) {
+    const p = s.pods[name];
+    const node = p.vault;
+    const seal = podSeal(s, name);
+    const giveUp = () => {
+        podLog(s, name, "[WARN]  core: vault is sealed");
+        Object.assign(node, { sealed: true, progress: [], unsealedAt: null });
+        return false;
+    };
+    if (!seal && (p.startedSeal ?? "shamir") === "shamir" && storedSealType(s) !== "shamir") {
+        logWithValue(
+            s,
+            name,
+            "[ERROR] core: error performing key upgrades:",
+            "error",
+            `barrier seal type of "${storedSealType(s)}" does not match loaded type of "shamir"`,
+        );
+        return giveUp();
+    }
+    if (!seal || !node.migrated || !migrationPending(s, name) || !s.cluster) return true;
+    podLog(s, name, "[INFO]  core: seal migration initiated");
+    podLog(s, name, `[INFO]  core: migrating from shamir to auto-unseal: to=${seal.type}`);
+    if (!seal.kmsUp) {
+        logWithValue(
+            s,
+            name,
+            "[ERROR] core: seal migration error:",
+            "error",
+            `error setting new recovery key information: ${autoSeal.kmsError(seal, "encrypt")}`,
+        );
+        return giveUp();
+    }
+    const shamir = s.cluster;
+    // Running processes that started with Shamir keep the barrier configuration they cached.
+    for (const [other, q] of Object.entries(s.pods)) {
+        if (other !== name && vaultRuns(s, other) && !podSeal(s, other))
+            q.vault.sealCache = q.vault.sealCache ?? { threshold: shamir.threshold, shares: shamir.shares };
+    }
+    s.cluster = {
+        ...shamir,
+        keys: [],
+        threshold: 1,
+        shares: 1,
+        sealType: seal.type,
+        recovery: { keys: shamir.keys, threshold: shamir.threshold, shares: shamir.shares },
+    };
+    s.raftIndex++;
+    podLog(s, name, "[INFO]  core: seal migration complete");
+    return true;
 }
 
 /** The seal's KMS starts or stops answering, at the current time. @param {State} s @param {boolean} up */
@@ -843,7 +1042,7 @@ function splitRefusal(shares, threshold) {
 }
 
 function initAutoSealed(s, name, shares, threshold) {
-    const seal = /** @type {AutoSealState} */ (s.seal);
+    const seal = /** @type {AutoSealState} */ (podSeal(s, name));
     const node = s.pods[name].vault;
     const url = localUrl(s, name, "sys/init");
     if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
@@ -885,7 +1084,7 @@ function initAutoSealed(s, name, shares, threshold) {
  * @param {State} s @param {string} name @param {string} key @param {string} url
  */
 function recoveryKeyUnseal(s, name, key, url) {
-    const seal = /** @type {AutoSealState} */ (s.seal);
+    const seal = /** @type {AutoSealState} */ (podSeal(s, name));
     const node = s.pods[name].vault;
     const what = "writing data to sys/unseal";
     if (!node.initialized) return apiError(what, "PUT", url, 400, "Vault is not initialized");
@@ -901,6 +1100,10 @@ function recoveryKeyUnseal(s, name, key, url) {
     node.progress = [];
     if (!seal.kmsUp) return apiError(what, "PUT", url, 400, `failed to verify recovery key: ${autoSeal.kmsError(seal, "decrypt")}`);
     if (!right) return apiError(what, "PUT", url, 400, "failed to verify recovery key: recovery key does not match submitted values");
+    // A process in seal migration mode has no runUnseal (command/server.go), so nothing else would open it: once the
+    // migration is done, unsealFragment goes on with the auto seal, unsealKeyToRootKeyPreUnseal reads the stored root
+    // key through the KMS (checked above) and unsealInternal opens the barrier, here as everywhere in Vault.
+    if (node.migration) openBarrier(s, name);
     return ok(sealStatus(s, name));
 }
 
@@ -942,6 +1145,8 @@ function restart(s, name) {
     if (node.pending && !node.member) Object.assign(node, { pending: null, initialized: false });
     // A new process: nothing cached, the seal configuration is read from storage again (vault/seal.go BarrierConfig).
     Object.assign(node, { sealed: true, progress: [], completeAt: null, pending: null, unsealedAt: null, sealCache: null, removedCheckAt: null });
+    endMigrationMode(node);
+    p.startedSeal = configuredSealType(s);
     reconcile(s);
 }
 
@@ -975,6 +1180,7 @@ function deletePod(s, name, scaledDown = false) {
     p.runningAt = null;
     // The process ends, and its cached seal configuration with it (vault/seal.go BarrierConfig).
     Object.assign(p.vault, { sealed: true, progress: [], completeAt: null, unsealedAt: null, sealCache: null, removedCheckAt: null });
+    endMigrationMode(p.vault);
     if (p.vault.pending && !p.vault.member) Object.assign(p.vault, { pending: null, initialized: false });
     reconcile(s);
 }
@@ -1004,6 +1210,7 @@ function remake(s, name) {
         runningAt: s.now + s.timing.restartMs,
         apiUpAt: s.now + s.timing.restartMs + s.timing.apiStartMs,
         logs: [],
+        startedSeal: configuredSealType(s),
     });
     if (p.crash) p.crash = null;
     delete p.previousLogs;
@@ -1261,7 +1468,16 @@ function applyRestore(s, restoring) {
         );
         const cached = { threshold: s.cluster.threshold, shares: s.cluster.shares };
         const c = snapshot.cluster;
-        s.cluster = { id: c.id, keys: c.keys, threshold: c.threshold, shares: c.shares, rootToken: c.rootToken };
+        // The seal and recovery configurations are in the snapshot's storage too.
+        s.cluster = {
+            id: c.id,
+            keys: c.keys,
+            threshold: c.threshold,
+            shares: c.shares,
+            rootToken: c.rootToken,
+            ...(c.sealType ? { sealType: c.sealType } : {}),
+            ...(c.recovery ? { recovery: c.recovery } : {}),
+        };
         for (const [name, p] of Object.entries(s.pods)) {
             if (vaultRuns(s, name)) p.vault.sealCache = p.vault.sealCache ?? cached;
             Object.assign(p.vault, { sealed: true, progress: [], unsealedAt: null });
@@ -1331,23 +1547,24 @@ function sealStatus(s, name) {
     const knowsSeal = (node.initialized || node.pending) && seal;
     // With an auto seal, t and n are the recovery configuration's (vault/core.go GetSealStatus reads RecoveryConfig
     // when the seal supports recovery keys), known once the node has the cluster's data.
-    const recovery = s.seal && node.initialized ? s.cluster?.recovery : undefined;
+    const podAuto = podSeal(s, name);
+    const recovery = podAuto && node.initialized ? (node.migration ? recoveryDuringMigration(s, name) : s.cluster?.recovery) : undefined;
     /** @type {Record<string, unknown>} */
     const status = {
-        type: s.seal ? s.seal.type : "shamir",
+        type: podAuto ? podAuto.type : "shamir",
         initialized: node.initialized || Boolean(node.pending),
         sealed: node.sealed,
         // The seal configuration this process has cached, else the one in storage (vault/seal.go BarrierConfig).
-        t: s.seal ? (recovery?.threshold ?? 0) : knowsSeal ? (node.sealCache?.threshold ?? seal?.threshold) : 0,
-        n: s.seal ? (recovery?.shares ?? 0) : knowsSeal ? (node.sealCache?.shares ?? seal?.shares) : 0,
+        t: podAuto ? (recovery?.threshold ?? 0) : knowsSeal ? (node.sealCache?.threshold ?? seal?.threshold) : 0,
+        n: podAuto ? (recovery?.shares ?? 0) : knowsSeal ? (node.sealCache?.shares ?? seal?.shares) : 0,
         progress: node.progress.length,
         nonce: node.progress.length ? "5c5f4b1e-0c1e-4d4f-9a43-000000000000" : "",
         version: versionOf(s, name),
         build_date: "2026-10-01T00:00:00Z",
-        migration: false,
+        migration: migrationPending(s, name),
         // api/sys_seal.go SealStatusResponse: recovery_seal_type is omitempty (absent with Shamir).
-        recovery_seal: Boolean(s.seal),
-        ...(s.seal ? { recovery_seal_type: "shamir" } : {}),
+        recovery_seal: Boolean(podAuto),
+        ...(podAuto ? { recovery_seal_type: "shamir" } : {}),
         storage_type: "raft",
         ha_enabled: true,
         // Present with raft storage (api/sys_seal.go RemovedFromCluster; Vault's own test scenario reads it from
@@ -1555,14 +1772,14 @@ function status(s, name) {
  * @param {State} s @param {string} name @param {number} shares @param {number} threshold
  */
 function init(s, name, shares, threshold) {
-    if (s.seal) return initAutoSealed(s, name, shares, threshold);
+    if (podSeal(s, name)) return initAutoSealed(s, name, shares, threshold);
     const node = s.pods[name].vault;
     const url = localUrl(s, name, "sys/init");
     if (node.initialized || node.pending || s.cluster) return apiError("initializing", "PUT", url, 400, "Vault is already initialized");
     const refused = splitRefusal(shares, threshold);
     if (refused) return apiError("initializing", "PUT", url, 400, `invalid seal configuration: ${refused}`);
     const keys = Array.from({ length: shares }, () => crypto.randomBytes(33).toString("base64"));
-    s.cluster = { id: crypto.randomUUID(), keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}` };
+    s.cluster = { id: crypto.randomUUID(), keys, threshold, shares, rootToken: `hvs.${crypto.randomBytes(18).toString("base64url")}`, sealType: "shamir" };
     s.inits++;
     Object.assign(node, { initialized: true, sealed: true, member: true, voter: true, progress: [] });
     s.raftIndex++;
@@ -1587,8 +1804,9 @@ function init(s, name, shares, threshold) {
  * has the leader's snapshot.
  * @param {State} s @param {string} name @param {string} key @param {string} [url] where the caller sent it (its VAULT_ADDR)
  */
-function unseal(s, name, key, url = localUrl(s, name, "sys/unseal")) {
-    if (s.seal) return recoveryKeyUnseal(s, name, key, url);
+function unseal(s, name, key, url = localUrl(s, name, "sys/unseal"), migrate = false) {
+    if (migrate || s.pods[name].vault.migration) return unsealInMigration(s, name, key, url, migrate);
+    if (podSeal(s, name)) return recoveryKeyUnseal(s, name, key, url);
     const node = s.pods[name].vault;
     const what = "writing data to sys/unseal";
     if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
@@ -1654,12 +1872,12 @@ function join(s, name, leaderAddr, caPem) {
     if (node.removed) return apiError("joining the node to the Raft cluster", "POST", url, 500, "node was removed from a HA cluster");
     if (node.initialized) return ok({ joined: true });
     // An auto-sealed node that answered a challenge (retry_join's or an earlier call's) has raft state.
-    if (s.seal && node.pending) return ok({ joined: true });
+    if (podSeal(s, name) && node.pending) return ok({ joined: true });
     if (caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(caPem)) {
         // tlsutil.ClientTLSConfig fails on a CA that is not PEM: 400 from the handler (exact text: inference).
         return apiError("joining the node to the Raft cluster", "POST", url, 400, "failed to create TLS config: failed to parse the CA certificate");
     }
-    if (s.seal) {
+    if (podSeal(s, name)) {
         // Without -retry the handler runs join() once and answers its error (vault/raft.go: "failed to join raft cluster: %w").
         const error = joinThroughSeal(s, name, [{ leaderAddr, caPem }]);
         return error ? apiError("joining the node to the Raft cluster", "POST", url, 500, `failed to join raft cluster: ${error}`) : ok({ joined: true });
@@ -1796,6 +2014,7 @@ function scaleTo(s, statefulSet, replicas) {
             if (claim?.deleting) continue; // made once the claim is gone (deleteClaim)
             if (!claim) s.claims[claimName(name)] = { uid: crypto.randomUUID(), deleting: false };
             s.pods[name] = {
+                startedSeal: configuredSealType(s),
                 uid: crypto.randomUUID(),
                 created: true,
                 ordinal: i,
@@ -1936,6 +2155,8 @@ module.exports = {
     restartAll,
     kms,
     applyServerConfig,
+    podSeal,
+    storedSealType,
     CRASH_LOOP,
     rebuild,
     ok,

@@ -1,0 +1,189 @@
+/**
+ * The pure parts of the roll's Shamir -> auto seal migration (components/runner/primitives/sealMigration.ts, unseal.ts):
+ * when a migration is due, when it is done, the key file's rewrite, and which keys a node in migration mode is sent.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
+import { KubectlVaultOps } from "../../../components/runner/kubectl";
+import type { KubectlRunner } from "../../../components/runner/kubectlProcess";
+import type { StepContext } from "../../../components/runner/primitives/context";
+import { asMigratedKeyFile, migrated, migrationPending, recordRecoveryKeys } from "../../../components/runner/primitives/sealMigration";
+import { unsealFrom } from "../../../components/runner/primitives/unseal";
+import type { SealStatus } from "../../../components/runner/vaultOps";
+import { VaultRefused } from "../../../components/runner/vaultOps";
+import { parseSealStatus } from "../../../components/runner/vaultOutput";
+
+const AWSKMS = { type: "awskms" as const, description: "AWS KMS key alias/vault" };
+const base: SealStatus = { initialized: true, sealed: false, t: 3, n: 5, progress: 0, isSelf: false, leaderAddress: "" };
+const shamir: SealStatus = { ...base, type: "shamir" };
+const inMigration: SealStatus = { ...base, sealed: true, type: "awskms", recoverySeal: true, migration: true };
+const done: SealStatus = { ...base, isSelf: true, type: "awskms", recoverySeal: true, migration: false };
+const KEYS = ["a2V5LTE=", "a2V5LTI=", "a2V5LTM=", "a2V5LTQ=", "a2V5LTU="];
+
+/** A node in migration mode: sealed until `t` shares arrived, each sent with migrate (a plain one is refused, as Vault does). */
+function migratingNode(status: SealStatus) {
+    const sent: Array<{ key: string; migrate: boolean }> = [];
+    let now = { ...status };
+    const ops = {
+        status: async () => now,
+        resetUnseal: async () => undefined,
+        submitUnsealKey: async (_pod: string, key: string, migrate?: boolean) => {
+            sent.push({ key, migrate: migrate === true });
+            if (now.migration && !migrate) throw new VaultRefused("Error unsealing: migrate option not provided and seal migration is pending");
+            if (sent.filter((s) => s.migrate === Boolean(now.migration)).length >= now.t) now = { ...now, sealed: false };
+        },
+    };
+    const logs: string[] = [];
+    const ctx: StepContext = {
+        log: (line: string) => logs.push(line),
+        timeoutMs: 10_000,
+        pollMs: 10,
+        clock: { now: () => 0, sleep: async () => undefined },
+        ops: ops as unknown as StepContext["ops"],
+        seal: AWSKMS,
+    };
+    return { ctx, sent, logs };
+}
+
+describe("the roll's seal migration (shamir -> auto)", () => {
+    it("vault status: migration is read, false when absent", () => {
+        assert.equal(parseSealStatus(JSON.stringify({ initialized: true, sealed: true, migration: true })).migration, true);
+        assert.equal(parseSealStatus(JSON.stringify({ initialized: true, sealed: true })).migration, false);
+    });
+
+    it("the migrate unseal sends the body as JSON on stdin (a boolean migrate, the key off the command line); a plain one is unchanged", async () => {
+        const calls: Array<{ args: string[]; stdin?: string }> = [];
+        const runner = { run: async (args: string[], stdin?: string) => (calls.push({ args, stdin }), { code: 0, stdout: "{}", stderr: "" }) };
+        const ops = new KubectlVaultOps(runner as unknown as KubectlRunner, { namespace: "vault", release: "vault" });
+        await ops.submitUnsealKey("vault-1", KEYS[0], true);
+        await ops.submitUnsealKey("vault-1", KEYS[1]);
+        const prefix = ["exec", "-i", "-n", "vault", "vault-1", "-c", "vault", "--", "vault", "write", "-format=json", "sys/unseal"];
+        assert.deepEqual(calls[0].args, [...prefix, "-"]);
+        assert.deepEqual(JSON.parse(calls[0].stdin!), { key: KEYS[0], migrate: true });
+        assert.deepEqual(calls[1], { args: [...prefix, "key=-"], stdin: KEYS[1] });
+        assert.ok(!calls.some((c) => c.args.some((a) => KEYS.some((k) => a.includes(k)))), "no key in argv");
+    });
+
+    it("is due while the stack asks for an auto seal and a node still runs on Shamir or is in migration mode", () => {
+        assert.equal(migrationPending(AWSKMS, [shamir, done]), true);
+        assert.equal(migrationPending(AWSKMS, [done, inMigration]), true);
+        assert.equal(migrationPending(AWSKMS, [done, { ...done, isSelf: false }]), false, "every node on the auto seal");
+        assert.equal(migrationPending(undefined, [shamir]), false, "a Shamir stack migrates nothing");
+        assert.equal(migrationPending(AWSKMS, [{ ...shamir, initialized: false }, undefined]), false, "nothing initialised: a new cluster");
+    });
+
+    it("is done when the active node reports the auto seal and no pending migration", () => {
+        assert.equal(migrated(AWSKMS, done), true);
+        assert.equal(migrated(AWSKMS, { ...done, migration: true }), false);
+        assert.equal(migrated(AWSKMS, { ...done, type: "shamir" }), false);
+        assert.equal(migrated(AWSKMS, { ...done, isSelf: false }), false, "a standby does not tell");
+        assert.equal(migrated({ type: "transit", description: "t" }, done), false, "another auto seal");
+        assert.equal(migrated(AWSKMS, undefined), false);
+    });
+
+    it("a node in migration mode is unsealed with the Shamir keys and migrate, even though its type names the auto seal", async () => {
+        const { ctx, sent, logs } = migratingNode({ ...inMigration, isSelf: false });
+        assert.equal(await unsealFrom(ctx, "vault-1", inMigration, KEYS, 3), "unsealed");
+        assert.deepEqual(
+            sent,
+            KEYS.slice(0, 3).map((key) => ({ key, migrate: true })),
+        );
+        assert.ok(
+            logs.some((l) => /vault-1 is in seal migration mode \(shamir -> awskms\)/.test(l)),
+            logs.join("\n"),
+        );
+    });
+
+    it("keys handed in as recovery keys (config on an auto-sealed stack) serve a node in migration mode: the same shares", async () => {
+        const { ctx, sent } = migratingNode(inMigration);
+        assert.equal(await unsealFrom(ctx, "vault-1", inMigration, [], 3, KEYS), "unsealed");
+        assert.deepEqual(
+            sent.map((s) => s.migrate),
+            [true, true, true],
+        );
+    });
+
+    it("a node that asks for migrate though its status did not say so gets the keys again, with migrate", async () => {
+        const unreported: SealStatus = { ...inMigration, migration: undefined, type: "shamir", recoverySeal: false };
+        const { ctx, sent } = migratingNode({ ...unreported, migration: true });
+        assert.equal(await unsealFrom(ctx, "vault-1", unreported, KEYS, 3), "unsealed");
+        assert.ok(sent.some((s) => !s.migrate) && sent.slice(-3).every((s) => s.migrate), JSON.stringify(sent));
+    });
+
+    it("a node in migration mode without keys, or on a Shamir stack, is a stop that says why, and nothing is sent", async () => {
+        const { ctx, sent } = migratingNode(inMigration);
+        await assert.rejects(unsealFrom(ctx, "vault-1", inMigration, [], 3), /vault-1 is in seal migration mode .*AWS KMS key alias\/vault.*vault-ha has none/);
+        await assert.rejects(
+            unsealFrom({ ...ctx, seal: undefined }, "vault-1", inMigration, KEYS, 3),
+            /the stack's seal is shamir: vault-ha migrates only from Shamir to an auto seal.*developer\.hashicorp\.com/,
+        );
+        assert.deepEqual(sent, []);
+    });
+
+    it("a migrated node is never sent a key: it opens itself", async () => {
+        // Read sealed (restarted), then it opens itself through its seal.
+        const { ctx, sent } = migratingNode({ ...done, isSelf: false });
+        assert.equal(await unsealFrom(ctx, "vault-2", { ...done, isSelf: false, sealed: true }, KEYS, 3), "unsealed");
+        assert.deepEqual(sent, []);
+    });
+
+    describe("the key file after the migration", () => {
+        let dir: string;
+        beforeEach(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-migration-"));
+        });
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const shamirAnswer = {
+            unseal_keys_b64: KEYS,
+            unseal_keys_hex: ["01", "02", "03", "04", "05"],
+            unseal_shares: 5,
+            unseal_threshold: 3,
+            recovery_keys_b64: [],
+            recovery_keys_hex: [],
+            recovery_keys_shares: 0,
+            recovery_keys_threshold: 0,
+            root_token: "hvs.root",
+        };
+        const quiet = { log: () => undefined } as unknown as StepContext;
+
+        it("holds the unseal keys as recovery keys, same shares and threshold, no unseal keys, the root token kept", () => {
+            const file = path.join(dir, "init.json");
+            writeKeyFile(file, shamirAnswer);
+            recordRecoveryKeys(quiet, file);
+            const now = readKeyFile(file)!;
+            assert.deepEqual(now.unseal_keys_b64, []);
+            assert.deepEqual(now.recovery_keys_b64, KEYS);
+            assert.equal(now.recovery_keys_shares, 5);
+            assert.equal(now.recovery_keys_threshold, 3);
+            assert.equal(now.root_token, "hvs.root");
+            assert.deepEqual((now as unknown as Record<string, unknown>).recovery_keys_hex, shamirAnswer.unseal_keys_hex);
+            assert.equal(now.unseal_shares, undefined);
+            assert.equal((fs.statSync(file).mode & 0o777).toString(8), "600");
+            assert.deepEqual(
+                fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+                [],
+                "no temporary file left",
+            );
+        });
+
+        it("is left alone once it holds recovery keys, and a missing or broken file stops nothing", () => {
+            const file = path.join(dir, "init.json");
+            const migratedAnswer = asMigratedKeyFile({ ...shamirAnswer, saved_at: "x" })!;
+            writeKeyFile(file, migratedAnswer);
+            const before = fs.readFileSync(file, "utf8");
+            recordRecoveryKeys(quiet, file);
+            assert.equal(fs.readFileSync(file, "utf8"), before);
+            assert.equal(asMigratedKeyFile({ ...migratedAnswer, saved_at: "x" }), undefined);
+            recordRecoveryKeys(quiet, path.join(dir, "absent.json"));
+            const broken = path.join(dir, "broken.json");
+            fs.writeFileSync(broken, "{");
+            const logs: string[] = [];
+            recordRecoveryKeys({ log: (l: string) => logs.push(l) } as unknown as StepContext, broken);
+            assert.match(logs.join("\n"), /WARNING: the seal migration is done, but .*broken\.json could not be rewritten/);
+            assert.equal(fs.readFileSync(broken, "utf8"), "{", "a file vault-ha cannot read is not overwritten");
+        });
+    });
+});
