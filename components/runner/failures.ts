@@ -37,6 +37,9 @@ const CONNECTION =
 const KUBECTL_NOT_YET =
     /unable to upgrade connection|container not found|error dialing backend|Error from server \(NotFound\): pods|is waiting to start|ContainerCreating|the server is currently unable to handle the request|Internal error occurred|The connection to the server .* was refused|etcdserver: request timed out|was stopped \(SIG[A-Z]+\)|does not have a host assigned/;
 const KUBECTL_REFUSED = /\(Unauthorized\)|\(Forbidden\)|is not valid for pod/;
+// Vault's seal-migration refusals of an unseal (vault/core.go unsealFragment), which the handler answers with a 500
+// (http/sys_seal.go handleSysUnseal): no wait changes them, the request must (with or without migrate).
+const SEAL_MIGRATION_REFUSAL = /seal migration is pending|no migration seal found|seal migration while joining a raft cluster/;
 
 /** The last lines of a command's output, joined: where Vault and kubectl put the reason. */
 export function lastLines(text: string, count = 3): string {
@@ -57,6 +60,7 @@ export function classifyFailure(output: { stdout?: string; stderr: string }): Fa
     const reasons = [...text.matchAll(/^\* (.+)$/gm)].map((m) => m[1]);
     const summary = reasons.length ? reasons.join("; ") : lastLines(output.stderr || output.stdout || "");
     if (TLS_VERIFY.test(text)) return { kind: "tls", summary };
+    if (SEAL_MIGRATION_REFUSAL.test(text)) return { kind: "refused", status: 500, summary };
     // A join nests the leader's answer inside the local node's error: the innermost (last) status is the cause.
     const status = [...text.matchAll(HTTP_STATUS)].pop();
     if (status) {

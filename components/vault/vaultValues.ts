@@ -2,6 +2,7 @@
  * The Vault server configuration (HCL) and the values sent to the hashicorp/vault chart, as pure functions.
  * Every key here exists in the pinned chart: tests/chartKeys.test.ts checks them against its values.yaml.
  */
+import { createHash } from "crypto";
 import { HclBlock, HclBody, renderHcl } from "./hcl";
 import type { Settings } from "../config/settings";
 import {
@@ -139,6 +140,14 @@ export function autoSealServer(seal: SealPlan | undefined, replicas: number): Au
  * (server.extraSecretEnvironmentVars: a secretKeyRef, so the value is in neither the values nor the ConfigMap), and
  * the files mounted from a Secret, one volume per Secret with only the keys named (after the TLS volume, if any).
  */
+/** The pod annotation that carries the seal into the StatefulSet's template (the roll's revision). */
+export const SEAL_ANNOTATION = "vault-ha.dev/seal";
+
+/** `<type> <first 12 hex of the stanza's SHA-256>`: the seal and its key, so a change of either rolls the pods. */
+export function sealAnnotation(seal: AutoSealPlan): string {
+    return `${seal.type} ${createHash("sha256").update(JSON.stringify(seal.stanza)).digest("hex").slice(0, 12)}`;
+}
+
 function sealServerValues(seal: AutoSealPlan, tlsServer: Record<string, unknown> | undefined): Record<string, unknown> {
     const volumes = [...((tlsServer?.volumes as unknown[]) ?? [])];
     const volumeMounts = [...((tlsServer?.volumeMounts as unknown[]) ?? [])];
@@ -153,6 +162,11 @@ function sealServerValues(seal: AutoSealPlan, tlsServer: Record<string, unknown>
         volumeMounts.push({ name: secretName, mountPath: dir, readOnly: true });
     }
     return {
+        // The seal stanza lives in the ConfigMap, which the pods read only at start, and the chart stamps no checksum of
+        // it on them (server.includeConfigAnnotation is off): without this the StatefulSet's template would not change
+        // for every seal (gcpckms, awskms without a region), the roll would replace no pod, and a pod that restarts
+        // later would start migrating on its own, sealed. Its key names the seal and what opens it, never a secret.
+        annotations: { [SEAL_ANNOTATION]: sealAnnotation(seal) },
         ...(Object.keys(seal.serviceAccountAnnotations).length > 0 ? { serviceAccount: { annotations: seal.serviceAccountAnnotations } } : {}),
         ...(Object.keys(seal.podLabels).length > 0 ? { extraLabels: seal.podLabels } : {}),
         ...(seal.secretEnv.length > 0 ? { extraSecretEnvironmentVars: seal.secretEnv } : {}),

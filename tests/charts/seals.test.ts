@@ -10,7 +10,7 @@ import { strict as assert } from "assert";
 import { parseSettings } from "../../components/config/settings";
 import { CHART_CONFIG_PLACEHOLDERS } from "../../components/config/sealGrammars";
 import { AutoSealPlan, sealPlan } from "../../components/seal/sealPlan";
-import { autoSealServer, vaultHelmValues, vaultServerHcl } from "../../components/vault/vaultValues";
+import { SEAL_ANNOTATION, sealAnnotation, autoSealServer, vaultHelmValues, vaultServerHcl } from "../../components/vault/vaultValues";
 import { Manifest, oneManifest, renderChart, renderChartText, requireHelm } from "../support/helm";
 import { TRANSIT_CA_PEM } from "../unit/seal/sealFixtures";
 
@@ -120,6 +120,12 @@ describe("auto seals in the vault chart, rendered by Helm", function () {
                 };
                 assert.deepEqual(Object.entries(sa.metadata.annotations ?? {}), expected[seal.type]);
                 assert.equal(sts.spec.template.metadata.labels["azure.workload.identity/use"], seal.type === "azurekeyvault" ? "true" : undefined);
+            });
+
+            it("the pod template carries the seal's annotation, so a seal or key change is a new StatefulSet revision (the roll)", () => {
+                const sts = oneManifest(manifests, "StatefulSet", "vault");
+                assert.equal(sts.spec.template.metadata.annotations?.[SEAL_ANNOTATION], sealAnnotation(seal));
+                assert.match(sealAnnotation(seal), new RegExp(`^${seal.type} [0-9a-f]{12}$`));
             });
 
             it("awskms with a region: the container states it in AWS_REGION and AWS_DEFAULT_REGION (which Vault lets override the stanza)", () => {

@@ -27,23 +27,23 @@ const withSeal = (sim: Simulation, type: AutoSealType) => (step: StepName, o: St
 const keysSent = (sim: Simulation, since = 0) => vaultCalls(sim, since).filter((c) => /sys\/unseal|operator unseal(?! -reset)/.test(c));
 
 /** A live Shamir cluster, bootstrapped, with a secret written; then the release moves to awskms. */
-async function migratingCluster(tls: boolean) {
+async function migratingCluster(tls: boolean, type: AutoSealType = "awskms") {
     const sim = await Simulation.create({ replicas: 3, tls });
     const out = await sim.bootstrap();
     sim.change((s: unknown) => model.writeData(s, "secret/app", "written before the migration"));
     const active = sim.state().active as string;
-    await sim.upgrade({ seal: { type: "awskms" } });
+    await sim.upgrade({ seal: { type } });
     return { sim, keys: out.keys as { unsealKeys: string[]; rootToken: string }, active };
 }
 
 /** What a finished migration leaves: every pod on the auto seal and unsealed, the data, the keys as recovery keys. */
-function assertMigrated(sim: Simulation, keys: { unsealKeys: string[]; rootToken: string }) {
+function assertMigrated(sim: Simulation, keys: { unsealKeys: string[]; rootToken: string }, type: AutoSealType = "awskms") {
     const s = sim.state();
-    assert.equal(s.cluster.sealType, "awskms", "storage holds the auto seal");
+    assert.equal(s.cluster.sealType, type, "storage holds the auto seal");
     assert.deepEqual(unsealed(sim).sort(), sim.pods.slice().sort(), "every pod is unsealed");
     for (const pod of sim.pods) {
         const status = model.sealStatus(s, pod);
-        assert.equal(status.type, "awskms", `${pod} reports the awskms seal`);
+        assert.equal(status.type, type, `${pod} reports the ${type} seal`);
         assert.equal(status.migration, false, `${pod}: no migration pending`);
     }
     assert.equal(model.readData(s, "secret/app"), "written before the migration", "the data reads back");
@@ -112,6 +112,41 @@ describe("seal migration shamir -> awskms by the roll step (simulator)", functio
             assertMigrated(sim, live.keys);
         });
     }
+
+    it("gcpckms, whose settings change no container env or label: the seal's pod annotation still rolls every pod", async () => {
+        const live = await migratingCluster(true, "gcpckms");
+        sim = live.sim;
+        const roll = await withSeal(sim, "gcpckms")("roll", { secrets: { unsealKeys: live.keys.unsealKeys, rootToken: live.keys.rootToken } });
+        assert.equal(roll.code, 0, roll.stderr);
+        assert.equal(JSON.parse(roll.stdout).rolled.length, 3, "every pod was replaced");
+        assertMigrated(sim, live.keys, "gcpckms");
+    });
+
+    it("the KMS gone at the step-down: the new active node cannot migrate, the roll stops at once, and continues once it is back", async () => {
+        const live = await migratingCluster(true);
+        sim = live.sim;
+        const secrets = { unsealKeys: live.keys.unsealKeys, rootToken: live.keys.rootToken };
+        let cut = false;
+        sim.onCall = ({ phase, args }) => {
+            if (!cut && phase === "before" && args.some((a) => a.includes("operator step-down"))) {
+                cut = true;
+                sim!.kms(false);
+            }
+            return undefined;
+        };
+        const started = sim.state().now;
+        const failed = await withSeal(sim, "awskms")("roll", { secrets });
+        sim.onCall = undefined;
+        assert.ok(cut, "the step-down happened");
+        assert.notEqual(failed.code, 0);
+        assert.match(failed.stderr, /became the active node but could not complete the seal migration to awskms: its seal, AWS KMS key .* did not answer/);
+        assert.ok(sim.state().now - started < 180_000, `stopped within minutes, not at the timeout (${(sim.state().now - started) / 1000}s)`);
+        assert.equal(sim.state().cluster.sealType, "shamir", "storage still holds the Shamir seal");
+        sim.kms(true);
+        const resumed = await withSeal(sim, "awskms")("roll", { secrets });
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assertMigrated(sim, live.keys);
+    });
 
     it("a roll killed after the first pod went resumes on the next run and completes the migration", async () => {
         const live = await migratingCluster(true);

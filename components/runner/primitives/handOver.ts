@@ -6,6 +6,7 @@ import { pollUntil, retrying, StepError } from "../poll";
 import { SealStatus, VaultRefused } from "../vaultOps";
 import type { StepContext } from "./context";
 import { sealStatuses } from "./raftHealth";
+import { stopIfMigrationFailed } from "./sealMigration";
 
 /** How many times handOver asks a pod that is elected again to step down before it gives up. */
 const STEP_DOWN_ATTEMPTS = 3;
@@ -43,6 +44,14 @@ export async function handOver(ctx: StepContext, pod: string, names: string[], t
                 const mine = seen.get(pod);
                 const active = names.filter((n) => seen.get(n)?.isSelf && seen.get(n)?.sealed === false);
                 last = active.length ? `active: ${active.map((n) => `${n} since ${when(seen.get(n)?.activeTime)}`).join(", ")}` : "no active node yet";
+                // During a seal migration the node that takes over migrates first; if its seal does not answer it seals
+                // itself and no term starts: say so now rather than at the timeout.
+                if (active.length === 0 && ctx.seal && names.some((n) => seen.get(n)?.migration))
+                    await stopIfMigrationFailed(
+                        ctx,
+                        ctx.seal,
+                        names.filter((n) => n !== pod),
+                    );
                 if (mine?.isSelf && !mine.sealed) {
                     candidate = "";
                     // The same term: the step-down has not taken effect yet. A newer one: the pod was elected again.

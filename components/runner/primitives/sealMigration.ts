@@ -9,7 +9,7 @@
  * recovery keys in the key file afterwards.
  */
 import { KeyFileContent, readKeyFile, writeKeyFile } from "../keyFile";
-import { pollUntil } from "../poll";
+import { pollUntil, StepError } from "../poll";
 import type { InitResponse, SealStatus } from "../vaultOps";
 import type { AutoSeal } from "./autoUnseal";
 import { isAutoSealed } from "./autoUnseal";
@@ -35,6 +35,31 @@ export function migrated(seal: AutoSeal, active: SealStatus | undefined): boolea
  * The node that became active after the step-down performs it as it takes over (vault/ha.go waitForLeadership calls
  * migrateSeal before the node serves); until then nothing else may go, least of all the former active node.
  */
+/** What a node logs when it became active and could not migrate (vault/ha.go, vault/core.go migrateSeal). */
+const MIGRATION_FAILED = /seal migration error/;
+
+function migrationFailedError(seal: AutoSeal, pod: string, line: string): StepError {
+    return new StepError(
+        `${pod} became the active node but could not complete the seal migration to ${seal.type}: its seal, ${seal.description}, did not ` +
+            `answer. Vault says: "${line.replace(/^\S+\s+/, "").trim()}". Stopped here, before the old active pod is replaced. Make the ` +
+            `key reachable from the pods, then run pulumi up again: the roll continues with the unseal keys. If Vault no longer opens (a ` +
+            `migration that failed half-way), restore the snapshot the roll took first (backups/) with the keys beside it`,
+    );
+}
+
+/**
+ * A node that took over but could not migrate (its seal did not answer) logs it and seals itself, and so would the
+ * next one (vault/ha.go: migrateSeal's error steps it down): then no wait helps, so this stops the step with the way
+ * back. Called while the roll waits for a new active node or for the migration.
+ */
+export async function stopIfMigrationFailed(ctx: StepContext, seal: AutoSeal, pods: string[]): Promise<void> {
+    for (const name of pods) {
+        const lines = await ctx.ops.vaultLog(name, false).catch(() => [] as string[]);
+        const failed = [...lines].reverse().find((line) => MIGRATION_FAILED.test(line));
+        if (failed) throw migrationFailedError(seal, name, failed);
+    }
+}
+
 export async function waitForMigration(ctx: StepContext, seal: AutoSeal, names: string[], formerActive?: string): Promise<string> {
     let last = "";
     const active = await pollUntil(
@@ -46,7 +71,13 @@ export async function waitForMigration(ctx: StepContext, seal: AutoSeal, names: 
             const now = names.find((n) => n !== formerActive && seen.get(n)?.isSelf && seen.get(n)?.sealed === false);
             const status = now ? seen.get(now) : undefined;
             last = now ? `${now} is active, seal type ${status?.type ?? "unknown"}${status?.migration ? ", migration pending" : ""}` : "no active node";
-            return now && migrated(seal, status) ? now : undefined;
+            if (now && migrated(seal, status)) return now;
+            await stopIfMigrationFailed(
+                ctx,
+                seal,
+                names.filter((n) => n !== formerActive),
+            );
+            return undefined;
         },
         () => last,
     );

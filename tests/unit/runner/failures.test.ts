@@ -39,6 +39,19 @@ describe("classifying a failed kubectl exec (failures.ts)", () => {
             undefined,
         ],
         ["flags after the address", "Too many arguments (expected 0-1, got 2)", "local", undefined],
+        [
+            // vault/core.go unsealFragment's refusals are 500s (http/sys_seal.go), yet no wait changes them.
+            "a plain unseal of a node in seal migration mode",
+            "Error writing data to sys/unseal: Error making API request.\n\nURL: PUT https://127.0.0.1:8200/v1/sys/unseal\nCode: 500. Errors:\n\n* migrate option not provided and seal migration is pending",
+            "refused",
+            500,
+        ],
+        [
+            "a migrate unseal of a node with no migration seal",
+            "Error writing data to sys/unseal: Error making API request.\n\nURL: PUT https://127.0.0.1:8200/v1/sys/unseal\nCode: 500. Errors:\n\n* can't perform a seal migration, no migration seal found",
+            "refused",
+            500,
+        ],
     ];
     for (const [what, stderr, kind, status] of cases) {
         it(`${what}: ${kind}`, () => {
