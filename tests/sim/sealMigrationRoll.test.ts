@@ -5,6 +5,7 @@
  * replaced pod is unsealed with the Shamir keys and migrate, the node that becomes active completes the migration,
  * and the key file then holds the keys as recovery keys. Afterwards the pods open themselves; a killed roll resumes.
  */
+import { DEPTH } from "../support/depth";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -63,7 +64,7 @@ describe("seal migration shamir -> awskms by the roll step (simulator)", functio
     afterEach(() => sim?.dispose());
 
     for (const tls of [false, true]) {
-        it(`migrates a live 3-node cluster (TLS ${tls ? "on" : "off"}): snapshot first, standbys with migrate, the active last; then it opens itself`, async () => {
+        it(`migrates a live 3-node cluster (TLS ${tls ? "on" : "off"}): snapshot first, standbys with migrate, the active last; then it opens itself${tls ? "" : DEPTH}`, async () => {
             const live = await migratingCluster(tls);
             sim = live.sim;
             const since = sim.calls().length;

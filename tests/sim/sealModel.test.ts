@@ -4,6 +4,7 @@
  * unseal themselves, a KMS that does not answer, recovery keys that cannot unseal, and followers that join by
  * themselves through the rendered configuration's retry_join.
  */
+import { DEPTH } from "../support/depth";
 import { strict as assert } from "assert";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
 import { unsealed } from "../doubles/vault/inspect";
@@ -46,7 +47,8 @@ describe("auto-unseal seals in the simulator", () => {
     afterEach(() => sim?.dispose());
 
     for (const tls of [false, true]) {
-        describe(`TLS ${tls ? "on" : "off"}`, () => {
+        // TLS on in npm test; the same without TLS in the depth tier (CI: npm run test:depth).
+        describe(`TLS ${tls ? "on" : "off"}${tls ? "" : DEPTH}`, () => {
             it("init takes recovery flags, refuses -key-shares with 400, answers recovery keys and is unsealed at once", async () => {
                 sim = await Simulation.create({ tls, seal: { type: "awskms" } });
                 const refused = vault(sim, "vault-0", ["operator", "init", "-key-shares=5", "-key-threshold=3", "-format=json"]);

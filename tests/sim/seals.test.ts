@@ -4,6 +4,7 @@
  * retry_join and unseal themselves, no unseal key is ever submitted, a restarted pod comes back unsealed by itself,
  * and a KMS that does not answer fails the step at once with the key named and Vault's words quoted.
  */
+import { DEPTH } from "../support/depth";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import type { AutoSealType } from "../../components/seal/sealTypes";
@@ -40,7 +41,8 @@ describe("auto seals against the Vault simulator", function () {
         cases.push({ type, replicas: 3, tls: i % 2 === 0 }, { type, replicas: 5, tls: i % 2 === 1 });
     });
     for (const { type, replicas, tls } of cases) {
-        it(`${type}: bootstraps ${replicas} pods (TLS ${tls ? "on" : "off"}) with recovery keys, retry_join and no key sent`, async () => {
+        // Each seal once in npm test; the 5-pod variants in the depth tier (CI: npm run test:depth).
+        it(`${type}: bootstraps ${replicas} pods (TLS ${tls ? "on" : "off"}) with recovery keys, retry_join and no key sent${replicas === 5 ? DEPTH : ""}`, async () => {
             sim = await Simulation.create({ seal: { type }, replicas, tls });
             const out = await sim.bootstrap(undefined, withSeal(sim, type));
             const recovery = sim.state().cluster.recovery;
@@ -85,7 +87,7 @@ describe("auto seals against the Vault simulator", function () {
     });
 
     for (const type of ["gcpckms", "transit"] as const) {
-        it(`${type}: a KMS outage at a restart fails the unseal step at once, naming the key and quoting Vault`, async () => {
+        it(`${type}: a KMS outage at a restart fails the unseal step at once, naming the key and quoting Vault${type === "transit" ? DEPTH : ""}`, async () => {
             sim = await Simulation.create({ seal: { type } });
             await sim.bootstrap(undefined, withSeal(sim, type));
             sim.kms(false);

@@ -3,6 +3,7 @@
  * real shell, on simulated time, calling each Vault pod by its headless name (tests/doubles/vault/unsealerTask.ts).
  * Nothing here runs a step or a `pulumi up` unless it says so: the pods heal by themselves.
  */
+import { DEPTH } from "../support/depth";
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import { assertNothingExposed, secretsOf } from "../doubles/vault/exposure";
@@ -20,7 +21,8 @@ const DATA = "written before the restarts";
 const otherKeys = (n: number) => Array.from({ length: n }, () => crypto.randomBytes(33).toString("base64"));
 
 for (const tls of [false, true]) {
-    describe(`the in-cluster unsealer against the simulator (TLS ${tls ? "on" : "off"})`, () => {
+    // TLS on in npm test (it adds the CA's checks); the same without TLS in the depth tier (CI: npm run test:depth).
+    describe(`the in-cluster unsealer against the simulator (TLS ${tls ? "on" : "off"})${tls ? "" : DEPTH}`, () => {
         let live: SimulationSnapshot;
         let keys: string[];
         before(async function () {
