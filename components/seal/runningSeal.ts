@@ -83,6 +83,19 @@ export function sealChangeRefusal(running: SealType | undefined, wanted: SealTyp
     );
 }
 
+/**
+ * A seal migration and a new replica count in one up: a pod that joins from an empty volume while the others migrate
+ * cannot be unsealed with migrate (vault/core.go unsealFragment: "can't perform a seal migration while joining a raft
+ * cluster"), nor open itself (its storage is not migrated yet). One change per up: the seal first.
+ */
+export function migrationWithScaleRefusal(running: number, wanted: number, fixes: Pick<PlanFixes, "set">): string {
+    return (
+        `vault-ha:vaultReplicas changes ${running} -> ${wanted} in the same up as the seal migration, and a pod that joins while the others ` +
+        `migrate can be neither unsealed with the Shamir keys nor opened by the new seal. Nothing was changed. Migrate first with the ` +
+        `running count (${fixes.set("vaultReplicas", running)}), then set the new count and run up again`
+    );
+}
+
 /** The running seal is Shamir and the wanted one an auto seal: the migration vault-ha's roll does. */
 export function isShamirToAuto(running: SealType | undefined, wanted: SealType): boolean {
     return running === "shamir" && wanted !== "shamir";

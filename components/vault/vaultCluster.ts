@@ -2,7 +2,7 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
-import { sealChangeRefusal, sealKeyChangeRefusal, sealMigrationNotice } from "../seal/runningSeal";
+import { migrationWithScaleRefusal, sealChangeRefusal, sealKeyChangeRefusal, sealMigrationNotice } from "../seal/runningSeal";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -127,6 +127,8 @@ export class VaultCluster extends pulumi.ComponentResource {
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
             const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas, claims }, args.replicas, fixes);
             if (scale.kind === "refused") throw new pulumi.ResourceError(scale.message, this, true);
+            if (migration && scale.kind !== "none" && replicas !== undefined)
+                throw new pulumi.ResourceError(migrationWithScaleRefusal(replicas, args.replicas, fixes), this, true);
             if (scale.kind !== "none") pulumi.log.warn(scale.notice, this);
             const notice = rollNotice(preview, Math.min(pods.length, args.replicas));
             if (notice) pulumi.log.warn(notice, this);

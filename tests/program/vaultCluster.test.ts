@@ -83,6 +83,23 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.ok(run.one(RELEASE, "vault-release"), "the release goes ahead");
     });
 
+    it("refuses a seal migration and a new replica count in one up: a pod joining while the others migrate could not be opened", async function () {
+        const transit = { seal: "transit", sealKey: "vault-ha", sealTransitAddress: "https://transit.example.com:8200", sealTransitToken: "hvs.transit" };
+        const answers = {
+            "pod-templates": {
+                ...running("hashicorp/vault:2.0.4")["pod-templates"],
+                seal: "shamir",
+                replicas: 3,
+                claims: ["data-vault-0", "data-vault-1", "data-vault-2"],
+            },
+        };
+        const err = await refusal(/in the same up as the seal migration/, { ...transit, vaultReplicas: "5", workers: "5" }, answers, ["sealTransitToken"]);
+        assert.match(err.message, /vault-ha:vaultReplicas changes 3 -> 5 in the same up as the seal migration/);
+        assert.match(err.message, /Nothing was changed\. Migrate first with the running count \(npm run config -- set vault-ha:vaultReplicas 3\)/);
+        // The same count migrates.
+        assert.ok((await runProgram(transit, ["sealTransitToken"], answers)).one(RELEASE, "vault-release"));
+    });
+
     it("refuses any other change of seal on a running release before it is registered, with the safe sequence by hand", async function () {
         const back = await refusal(/seal migration/, {}, { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "transit" } });
         assert.ok(pulumi.ResourceError.isInstance(back));
