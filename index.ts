@@ -109,6 +109,7 @@ async function main() {
             podTemplate: vault.podTemplate,
             seal: plan.seal.type,
             sealDescription: isAutoSealPlan(plan.seal) ? plan.seal.describe : undefined,
+            sealDisabled: isAutoSealPlan(plan.seal) && plan.seal.disabled === true,
         },
         { ...inCluster, dependsOn: [vault.release] },
     );
@@ -154,8 +155,8 @@ async function main() {
         portForwardCommand: plan.outputPortForwardCommand ? vault.portForwardCommand : undefined,
         rootToken: bootstrap.rootToken,
         unsealKeys: bootstrap.unsealKeys,
-        /** With an auto seal (which leaves unsealKeys empty): the recovery keys init made. */
-        recoveryKeys: isAutoSealPlan(plan.seal) ? bootstrap.recoveryKeys : undefined,
+        /** With an auto seal (which leaves unsealKeys empty): the recovery keys init made. A retired seal's are unsealKeys. */
+        recoveryKeys: isAutoSealPlan(plan.seal) && !plan.seal.disabled ? bootstrap.recoveryKeys : undefined,
         raftPeers: bootstrap.raftPeers,
         unsealer: unsealer?.deploymentName,
         kvSecretPath: proof.path,

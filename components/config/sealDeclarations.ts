@@ -18,7 +18,16 @@ export const SEAL_DECLARATIONS = {
             meaning:
                 "`shamir`: Vault opens with `keyThreshold` unseal keys; `awskms`, `gcpckms`, `azurekeyvault` (`cluster: existing` only) or `transit`: Vault opens itself with a KMS key (or another Vault's transit key), and `keyShares` / `keyThreshold` make recovery keys instead; see [Unsealing](#unsealing)",
         },
-        doc: "shamir (unseal keys), or an auto-unseal seal: awskms, gcpckms, azurekeyvault (cluster existing only) or transit (a Vault you run). With an auto seal, keyShares/keyThreshold are the recovery keys'. Chosen before the first up.",
+        doc: "shamir (unseal keys), or an auto-unseal seal: awskms, gcpckms, azurekeyvault (cluster existing only) or transit (a Vault you run). With an auto seal, keyShares/keyThreshold are the recovery keys'. A running Shamir stack migrates to an auto seal; back to Shamir with sealDisabled.",
+    }),
+    sealDisabled: declare<boolean>({
+        default: false,
+        parse: g.bool,
+        row: {
+            meaning:
+                '`true` moves a running Vault off its auto seal back to Shamir (Vault\'s `disabled = "true"` on the old seal): keep `seal` and its settings until the up says the migration is done; see [Unsealing](#unsealing)',
+        },
+        doc: "true: migrate a running Vault from its auto seal back to Shamir unseal keys (the seal stanza is written disabled). Keep seal and its settings until the up that completes the migration says they can go.",
     }),
     sealKey: declare<string>({
         default: "",

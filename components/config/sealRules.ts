@@ -14,6 +14,7 @@ const AUTO_SEALS = SEAL_TYPES.filter(isAutoSeal);
 
 /** Each seal setting, and the seals that use it. */
 export const SEAL_SETTING_USERS = {
+    sealDisabled: AUTO_SEALS,
     sealKey: AUTO_SEALS,
     sealRegion: ["awskms"],
     sealIdentity: CLOUD_SEALS,

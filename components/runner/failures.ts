@@ -39,7 +39,10 @@ const KUBECTL_NOT_YET =
 const KUBECTL_REFUSED = /\(Unauthorized\)|\(Forbidden\)|is not valid for pod/;
 // Vault's seal-migration refusals of an unseal (vault/core.go unsealFragment), which the handler answers with a 500
 // (http/sys_seal.go handleSysUnseal): no wait changes them, the request must (with or without migrate).
-const SEAL_MIGRATION_REFUSAL = /seal migration is pending|no migration seal found|seal migration while joining a raft cluster/;
+// "failed to obtain seal/recovery configuration": migrate sent to a node whose migration back to Shamir is done
+// (vault/core.go getUnsealKey; the recovery configuration is gone: seal_autoseal.go RecoveryConfig).
+const SEAL_MIGRATION_REFUSAL =
+    /seal migration is pending|no migration seal found|seal migration while joining a raft cluster|failed to obtain seal\/recovery configuration/;
 
 /** The last lines of a command's output, joined: where Vault and kubectl put the reason. */
 export function lastLines(text: string, count = 3): string {

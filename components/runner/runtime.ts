@@ -7,7 +7,7 @@ import type { Clock } from "./clock";
 import { KubectlRunner, KubectlVaultOps } from "./kubectl";
 import type { PollContext } from "./poll";
 import type { StepContext } from "./primitives/context";
-import { autoSealOf } from "./primitives/autoUnseal";
+import { autoSealOf, retiringSealOf } from "./primitives/autoUnseal";
 
 export interface StepRuntime {
     env: Record<string, string | undefined>;
@@ -40,12 +40,19 @@ export async function withKubectl<T>(ctx: HandlerContext, kubeconfig: string, wo
 export function withVault<T>(
     ctx: HandlerContext,
     kubeconfig: string,
-    where: { namespace: string; release: string; seal?: string; sealDescription?: string },
+    where: { namespace: string; release: string; seal?: string; sealDescription?: string; migrateFromSeal?: string },
     work: (vault: StepContext) => Promise<T>,
 ): Promise<T> {
     const seal = autoSealOf(where);
+    const retiringSeal = retiringSealOf(where);
     const { namespace, release } = where;
     return withKubectl(ctx, kubeconfig, (kubectl) =>
-        work({ ...ctx, namespace, ops: new KubectlVaultOps(kubectl, { namespace, release }), ...(seal ? { seal } : {}) }),
+        work({
+            ...ctx,
+            namespace,
+            ops: new KubectlVaultOps(kubectl, { namespace, release }),
+            ...(seal ? { seal } : {}),
+            ...(retiringSeal ? { retiringSeal } : {}),
+        }),
     );
 }

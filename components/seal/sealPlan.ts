@@ -55,6 +55,11 @@ export interface AutoSealPlan {
     secret?: { name: string; tokenKey: string; caCert?: { key: string; pem: string } };
     /** The key and the identity in one phrase, for messages: "AWS KMS key ... through IAM role ... (IRSA)". */
     describe: string;
+    /**
+     * vault-ha:sealDisabled: Vault is moving off this seal back to Shamir; the stanza carries `disabled = "true"`
+     * (sealTransition.ts decides, from the running cluster, whether it is rendered at all).
+     */
+    disabled?: boolean;
 }
 
 export type SealPlan = ShamirSealPlan | AutoSealPlan;
@@ -65,7 +70,8 @@ export function isAutoSealPlan(plan: SealPlan | undefined): plan is AutoSealPlan
     return plan !== undefined && plan.type !== "shamir";
 }
 
-type SealSettings = Pick<Settings, "seal" | "sealKey" | "sealRegion" | "sealIdentity" | "sealTransitAddress" | "sealTransitMount" | "sealTransitCaCert">;
+type SealSettings = Partial<Pick<Settings, "sealDisabled">> &
+    Pick<Settings, "seal" | "sealKey" | "sealRegion" | "sealIdentity" | "sealTransitAddress" | "sealTransitMount" | "sealTransitCaCert">;
 
 const KMS_NAMES: Record<AutoSealType, string> = {
     awskms: "AWS KMS key",
@@ -76,6 +82,12 @@ const KMS_NAMES: Record<AutoSealType, string> = {
 
 /** The plan for valid settings (components/config/sealRules.ts checked them); throws on a key the rules would refuse. */
 export function sealPlan(s: SealSettings): SealPlan {
+    const plan = enabledSealPlan(s);
+    // Vault's own form for a seal being migrated away from (command/server.go: a lone disabled seal means Shamir).
+    return isAutoSealPlan(plan) && s.sealDisabled ? { ...plan, stanza: { ...plan.stanza, disabled: "true" }, disabled: true } : plan;
+}
+
+function enabledSealPlan(s: SealSettings): SealPlan {
     if (!isAutoSeal(s.seal)) return SHAMIR_SEAL;
     const seal = s.seal;
     const keyAttributes = SEAL_KEY_FORMS[seal].stanza(s.sealKey);

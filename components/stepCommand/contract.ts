@@ -76,6 +76,8 @@ export const ENV = {
     // keep the environment their states hold.
     seal: "VAULT_HA_SEAL",
     sealDescription: "VAULT_HA_SEAL_DESCRIPTION",
+    // Set only while a stack moves off an auto seal back to Shamir (vault-ha:sealDisabled): the roll's migration.
+    migrateFromSeal: "VAULT_HA_MIGRATE_FROM_SEAL",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -129,6 +131,9 @@ const SHAPES = {
         ...SEAL_PARAMS,
         // With an auto seal only: the key file, rewritten to hold the keys as recovery keys after a seal migration.
         keyFile: "optional-string",
+        // Moving off this auto seal to Shamir (seal and sealDescription are then absent): the recovery keys unseal
+        // with migrate, and the key file then holds them as unseal keys.
+        migrateFromSeal: "optional-string",
     },
     join: {
         namespace: "string",

@@ -109,6 +109,8 @@ export interface StepResults {
         seal?: SealType;
         /** That seal stanza's attributes (never a secret: vault-ha keeps the transit token out of the configuration). */
         sealStanza?: Record<string, string>;
+        /** With a seal stanza: the seal Vault's storage holds, as the nodes report it (absent when they do not tell). */
+        storedSeal?: SealType;
     };
     init: VaultKeys & { source: "vault-init" | "key-file" | "pod-staging" | "config" };
     unseal: { pod: string; result: UnsealOutcome };

@@ -43,7 +43,7 @@ export interface VaultBootstrapArgs {
     /** How long a step waits for a condition (pods Running, Vault answering, raft converged). */
     timeoutSeconds?: number;
     /** What the pods are made from (VaultCluster.podTemplate): the roll step runs again when it changes. */
-    podTemplate: string;
+    podTemplate: pulumi.Input<string>;
     /** Backups kept in backups/<project>.<stack>/ (the roll saves one before it replaces a serving pod). */
     snapshotsToKeep: number;
     /**
@@ -57,6 +57,11 @@ export interface VaultBootstrapArgs {
      */
     seal: SealType;
     sealDescription?: string;
+    /**
+     * vault-ha:sealDisabled: the stack moves off `seal` back to Shamir. Its steps then act as on Shamir (keys are sent),
+     * the roll migrates (VAULT_HA_MIGRATE_FROM_SEAL), and the recovery keys are the unseal keys.
+     */
+    sealDisabled?: boolean;
 }
 
 export class VaultBootstrap extends pulumi.ComponentResource {
@@ -92,8 +97,10 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         const where = pulumi.output(args.namespace).apply((namespace) => ({ namespace, release }));
         const params = <T extends object>(extra: T) => where.apply((w) => ({ ...w, ...extra }));
         // Only an auto seal adds parameters: a Shamir stack's steps keep the environment their states hold.
-        const autoSeal = isAutoSeal(args.seal);
+        const retiring = isAutoSeal(args.seal) && args.sealDisabled === true;
+        const autoSeal = isAutoSeal(args.seal) && !retiring;
         const sealParams = autoSeal ? { seal: args.seal, sealDescription: args.sealDescription } : {};
+        const rollSealParams = retiring ? { migrateFromSeal: args.seal, sealDescription: args.sealDescription } : sealParams;
         // Every step's stdin carries the kubeconfig, plus the secrets that step needs.
         const kubeconfig = args.kubeconfig;
 
@@ -119,6 +126,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         // unsecret: the identities are pod uids and start times, shown in the preview as the reason for an unseal.
         let identityOf: (pod: string) => pulumi.Output<string> = () => pulumi.output("absent");
         let keys: pulumi.Output<VaultKeys> | undefined;
+        let published: pulumi.Output<VaultKeys> | undefined;
         const steps: Record<string, command.local.Command> = {};
         const after = (ids: string[]) => ids.map((id) => steps[id]);
 
@@ -146,21 +154,23 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                         id,
                         {
                             step: "roll",
-                            params: params({
+                            params: pulumi.all([params({}), args.podTemplate]).apply(([w, podTemplate]) => ({
+                                ...w,
                                 replicas: args.replicas,
                                 keyThreshold: args.keyThreshold,
-                                podTemplate: args.podTemplate,
+                                podTemplate,
                                 backupFolder: backupFolder(pulumi.getProject(), pulumi.getStack()),
                                 snapshotsToKeep: args.snapshotsToKeep,
                                 timeoutSeconds,
-                                ...sealParams,
-                                // After a Shamir -> auto seal migration the roll records the keys there as recovery keys.
-                                ...(autoSeal ? { keyFile: this.keyFile } : {}),
-                            }),
+                                ...rollSealParams,
+                                // After a seal migration the roll records there what the keys are now.
+                                ...(autoSeal || retiring ? { keyFile: this.keyFile } : {}),
+                            })),
                             secrets: {
                                 kubeconfig,
-                                // During a seal migration: the Shamir keys the replaced pods are unsealed with (migrate).
-                                unsealKeys: keys!.apply((k) => k.unsealKeys),
+                                // During a seal migration: the keys the replaced pods are unsealed with (migrate): the
+                                // Shamir keys toward an auto seal, the recovery keys (as unseal keys) back to Shamir.
+                                unsealKeys: (autoSeal ? keys! : published!).apply((k) => k.unsealKeys),
                                 rootToken: keys!.apply((k) => k.rootToken),
                                 // Kept with the backup the roll takes; only auto seals have them.
                                 ...(autoSeal ? { recoveryKeys: keys!.apply((k) => k.recoveryKeys ?? []) } : {}),
@@ -193,7 +203,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 timeoutSeconds,
                                 // Kept raft volumes open only with these keys: destroy moves them aside instead.
                                 ...(args.keepKeysOnDestroy ? { keepKeysIn: backupFolder(pulumi.getProject(), pulumi.getStack()) } : {}),
-                                ...(autoSeal ? { seal: args.seal } : {}),
+                                // A seal being retired keeps init's parameters: init reads the same key file either way.
+                                ...(isAutoSeal(args.seal) ? { seal: args.seal } : {}),
                             }),
                             secrets: {
                                 kubeconfig,
@@ -208,12 +219,17 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                     );
                     steps[planned.id] = init;
                     keys = pulumi.secret(init.stdout.apply((out) => parseStepResult("init", out)));
+                    // With an auto seal, keys that came as unseal keys (a Shamir init, from the key file or config) are
+                    // recovery keys, and on Shamir recovery keys are the unseal keys: a seal migration turns one into the
+                    // other with the same shares (vault/core.go migrateSeal, both ways).
+                    published = keys.apply((k) => (autoSeal ? asRecoveryKeys(k) : asUnsealKeys(k)));
                     break;
                 }
                 case "unseal":
                 case "join": {
                     const pod = planned.pod!;
-                    const unsealKeys = keys!.apply((k) => k.unsealKeys);
+                    // An auto-sealed stack's steps get the Shamir keys a pod in migration mode needs (none once migrated).
+                    const unsealKeys = (autoSeal ? keys! : published!).apply((k) => k.unsealKeys);
                     const common = { pod, keyThreshold: args.keyThreshold, timeoutSeconds, ...sealParams };
                     const options = {
                         secrets: { kubeconfig, unsealKeys },
@@ -263,11 +279,8 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         }
 
         this.rootToken = pulumi.secret(keys!.apply((k) => k.rootToken));
-        // With an auto seal, keys that came as unseal keys (a Shamir init, from the key file or config) are recovery keys:
-        // the seal migration makes the Shamir key the recovery key, with the same shares (vault/core.go migrateSeal).
-        const published = keys!.apply((k) => (autoSeal ? asRecoveryKeys(k) : k));
-        this.unsealKeys = pulumi.secret(published.apply((k) => k.unsealKeys));
-        this.recoveryKeys = pulumi.secret(published.apply((k) => k.recoveryKeys ?? []));
+        this.unsealKeys = pulumi.secret(published!.apply((k) => k.unsealKeys));
+        this.recoveryKeys = pulumi.secret(published!.apply((k) => k.recoveryKeys ?? []));
         this.raftPeers = steps.verify.stdout.apply((out) => parseStepResult("verify", out).peers);
         this.sealFacts = steps.verify.stdout.apply((out) => parseStepResult("verify", out).seal);
 
@@ -282,4 +295,14 @@ export class VaultBootstrap extends pulumi.ComponentResource {
 export function asRecoveryKeys(keys: VaultKeys): VaultKeys {
     if (keys.unsealKeys.length === 0) return keys;
     return { ...keys, unsealKeys: [], recoveryKeys: keys.recoveryKeys?.length ? keys.recoveryKeys : keys.unsealKeys };
+}
+
+/**
+ * A Shamir cluster's keys as the stack shows them: recovery keys (an auto seal's, before or after the roll's
+ * migration back to Shamir) are its unseal keys, and it has no recovery keys. A Shamir init's keys are unchanged.
+ */
+export function asUnsealKeys(keys: VaultKeys): VaultKeys {
+    if (!keys.recoveryKeys?.length) return keys;
+    const { recoveryKeys, ...rest } = keys;
+    return { ...rest, unsealKeys: keys.unsealKeys.length ? keys.unsealKeys : recoveryKeys };
 }

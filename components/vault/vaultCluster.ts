@@ -2,7 +2,7 @@
  * VaultCluster: the hashicorp/vault chart in HA mode with integrated storage (raft). The pods start sealed and
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
-import { migrationWithScaleRefusal, sealChangeRefusal, sealKeyChangeRefusal, sealMigrationNotice } from "../seal/runningSeal";
+import { sealTransition } from "../seal/sealTransition";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,7 +17,7 @@ import { claimChangeMessage, downgradeMessage, podTemplateSummary, rollNotice, r
 import { scaleDecision } from "./scalePlan";
 import { VaultChartOptions, vaultHelmValues } from "./vaultValues";
 import { FixCommands, VaultServiceType } from "../config/settings";
-import type { AutoSealPlan } from "../seal/sealPlan";
+import { type AutoSealPlan, isAutoSealPlan } from "../seal/sealPlan";
 import { VAULT_CHART } from "../config/versions";
 
 /**
@@ -63,7 +63,7 @@ export class VaultCluster extends pulumi.ComponentResource {
     /** The shell lines that point a Vault CLI at vaultAddr. */
     public readonly vaultEnv: pulumi.Output<string>;
     /** What the pods are made from, in words: the roll step's parameter (see rollPlan.ts podTemplateSummary). */
-    public readonly podTemplate: string;
+    public readonly podTemplate: pulumi.Output<string>;
     /** With seal transit: the Secret the pods read the token (and the transit CA) from; else undefined. */
     public readonly sealSecret: k8s.core.v1.Secret | undefined;
 
@@ -71,17 +71,14 @@ export class VaultCluster extends pulumi.ComponentResource {
         super("vault-ha:vault:VaultCluster", name, {}, opts);
 
         // Settings only: the values are known when the program runs, so a preview shows them in full.
-        const values = vaultHelmValues(
-            {
-                vaultReplicas: args.replicas,
-                uiNodePort: args.uiNodePort,
-                raftStorageSize: args.raftStorageSize,
-                tls: args.tls,
-                vaultImage: args.vaultImage,
-            },
-            args,
-        );
-        this.podTemplate = podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values });
+        const chartSettings = {
+            vaultReplicas: args.replicas,
+            uiNodePort: args.uiNodePort,
+            raftStorageSize: args.raftStorageSize,
+            tls: args.tls,
+            vaultImage: args.vaultImage,
+        };
+        const values = vaultHelmValues(chartSettings, args);
 
         // Before the release changes: what the running pods were made from (nothing on a new cluster). A Vault
         // downgrade stops the release here; a template change is announced with the pods it will roll, in the
@@ -106,34 +103,38 @@ export class VaultCluster extends pulumi.ComponentResource {
             )
             .apply((out) => parseStepResult("pod-templates", out));
         const fixes = new FixCommands(pulumi.getStack());
-        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims, seal, sealStanza }) => {
-            const wantedSeal = args.seal?.type ?? "shamir";
-            const sealChange =
-                sealChangeRefusal(seal, wantedSeal, fixes) ??
-                (args.seal?.type !== undefined && args.seal.type !== "shamir" && "stanza" in args.seal
-                    ? sealKeyChangeRefusal(wantedSeal, sealStanza ?? {}, args.seal.stanza)
-                    : undefined);
-            if (sealChange) throw new pulumi.ResourceError(sealChange, this, true);
-            // Shamir -> auto seal: the roll step migrates (runner/handlers/roll.ts), so it is announced, not refused.
-            const migration = sealMigrationNotice(
-                seal,
-                wantedSeal,
-                pods.map((p) => p.pod).filter((pod) => (podOrdinal(VAULT_RELEASE_NAME, pod) ?? 0) < args.replicas),
-            );
-            if (migration) pulumi.log.warn(migration, this);
+        const checkedValues = running.apply(({ pods, dataClaim, replicas, claims, seal, sealStanza, storedSeal }) => {
+            const rolled = pods.map((p) => p.pod).filter((pod) => (podOrdinal(VAULT_RELEASE_NAME, pod) ?? 0) < args.replicas);
+            const wanted = isAutoSealPlan(args.seal)
+                ? { type: args.seal.type, stanza: args.seal.stanza, disabled: args.seal.disabled }
+                : { type: "shamir" as const };
+            const transition = sealTransition(seal === undefined ? undefined : { configured: seal, stanza: sealStanza ?? {}, stored: storedSeal }, wanted, {
+                pods: rolled,
+                runningReplicas: replicas,
+                wantedReplicas: args.replicas,
+                fixes,
+            });
+            if (transition.kind === "refused") throw new pulumi.ResourceError(transition.message, this, true);
+            // The seal migrations are the roll's (runner/handlers/roll.ts): announced, not refused.
+            if (transition.notice) pulumi.log.warn(transition.notice, this);
+            // Storage holds Shamir: the retired seal leaves the configuration (and with it every seal value).
+            const sealValues = transition.kind === "shamir-only" ? vaultHelmValues(chartSettings, { ...args, seal: undefined }) : values;
             const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, fixes);
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);
             const scale = scaleDecision(VAULT_RELEASE_NAME, { replicas, claims }, args.replicas, fixes);
             if (scale.kind === "refused") throw new pulumi.ResourceError(scale.message, this, true);
-            if (migration && scale.kind !== "none" && replicas !== undefined)
-                throw new pulumi.ResourceError(migrationWithScaleRefusal(replicas, args.replicas, fixes), this, true);
             if (scale.kind !== "none") pulumi.log.warn(scale.notice, this);
             const notice = rollNotice(preview, Math.min(pods.length, args.replicas));
             if (notice) pulumi.log.warn(notice, this);
-            return values;
+            return sealValues;
         });
+        // From the values the release gets: the roll runs again whenever they change what a pod is made from, including
+        // when a retired seal leaves the configuration (which the settings alone do not tell).
+        this.podTemplate = checkedValues.apply((v) =>
+            podTemplateSummary({ image: args.vaultImage, tls: args.tls, chartVersion: args.chartVersion, values: v }),
+        );
 
         this.sealSecret = args.seal?.type === "transit" && args.seal.secret ? this.transitSealSecret(name, args, args.seal.secret, opts) : undefined;
         const releaseOptions = inCluster(this, opts);

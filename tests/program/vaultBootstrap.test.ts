@@ -16,7 +16,7 @@ import {
     runProgram,
     runProgramOnce,
 } from "../support/program";
-import { asRecoveryKeys } from "../../components/vault/vaultBootstrap";
+import { asRecoveryKeys, asUnsealKeys } from "../../components/vault/vaultBootstrap";
 
 describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
     let run: ProgramRun;
@@ -229,6 +229,41 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
                 recoveryKeys: ["r"],
                 rootToken: token,
             });
+        });
+    });
+
+    describe("a seal being retired (vault-ha:sealDisabled): the stack is Shamir-bound, the roll migrates off the seal", () => {
+        let back: ProgramRun;
+        before(async () => {
+            const awskmsStanza = { region: "eu-west-1", kms_key_id: "alias/vault" };
+            back = await runProgram(
+                { cluster: "existing", kubeContext: "prod-eu", seal: "awskms", sealKey: "alias/vault", sealRegion: "eu-west-1", sealDisabled: "true" },
+                [],
+                { "pod-templates": { pods: [], seal: "awskms", sealStanza: awskmsStanza, storedSeal: "awskms", replicas: 3 } },
+            );
+        });
+        const step = (id: string) => back.one(COMMAND, `bootstrap-${id}`);
+
+        it("the roll gets the seal it moves off, its description and the key file; the other steps send keys as on Shamir", () => {
+            const roll = step("roll").inputs.environment;
+            assert.equal(roll.VAULT_HA_MIGRATE_FROM_SEAL, "awskms");
+            assert.match(roll.VAULT_HA_SEAL_DESCRIPTION, /^AWS KMS key alias\/vault in eu-west-1/);
+            assert.equal(roll.VAULT_HA_SEAL, undefined, "no auto seal: keys are sent");
+            assert.ok(roll.VAULT_HA_KEY_FILE, "the key file the roll rewrites once migrated");
+            for (const id of ["unseal-vault-0", "join-vault-1", "verify"]) {
+                assert.equal(step(id).inputs.environment.VAULT_HA_SEAL, undefined, id);
+                assert.equal(step(id).inputs.environment.VAULT_HA_MIGRATE_FROM_SEAL, undefined, id);
+            }
+            // init keeps its parameters: nothing to re-run while the seal is retired.
+            assert.equal(step("init").inputs.environment.VAULT_HA_SEAL, "awskms");
+        });
+
+        it("asUnsealKeys: recovery keys are the unseal keys once the seal is retired; a Shamir init's keys are unchanged", () => {
+            const token = FAKE_KEYS.rootToken;
+            assert.deepEqual(asUnsealKeys({ unsealKeys: [], recoveryKeys: ["r1", "r2"], rootToken: token }), { unsealKeys: ["r1", "r2"], rootToken: token });
+            assert.deepEqual(asUnsealKeys({ unsealKeys: ["u"], rootToken: token }), { unsealKeys: ["u"], rootToken: token });
+            assert.equal(back.outputs.recoveryKeys, undefined, "no recoveryKeys output: the keys are unseal keys now");
+            assert.deepEqual(JSON.parse(step("roll").inputs.stdin).unsealKeys, FAKE_KEYS.unsealKeys);
         });
     });
 });

@@ -100,14 +100,72 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         assert.ok((await runProgram(transit, ["sealTransitToken"], answers)).one(RELEASE, "vault-release"));
     });
 
+    describe("the way back to Shamir (vault-ha:sealDisabled)", () => {
+        const transit = { seal: "transit", sealKey: "vault-ha", sealTransitAddress: "https://transit.example.com:8200", sealTransitToken: "hvs.transit" };
+        const runningTransit = (stanza: Record<string, string>, storedSeal?: string) => ({
+            "pod-templates": {
+                ...running("hashicorp/vault:2.0.4")["pod-templates"],
+                seal: "transit",
+                sealStanza: stanza,
+                ...(storedSeal ? { storedSeal } : {}),
+            },
+        });
+        const transitStanza = {
+            address: "https://transit.example.com:8200",
+            mount_path: "transit/",
+            key_name: "vault-ha",
+            tls_ca_cert: "/etc/ssl/certs/ca-certificates.crt",
+        };
+        const serverConfig = (run: Awaited<ReturnType<typeof runProgram>>) =>
+            String(((run.one(RELEASE, "vault-release")!.inputs.values as any).server.ha.raft.config as string) ?? "");
+
+        it("keeps the seal in the configuration, disabled, while storage holds it, and announces the migration and the second up", async () => {
+            const run = await runProgram({ ...transit, sealDisabled: "true" }, ["sealTransitToken"], runningTransit(transitStanza, "transit"));
+            assert.match(serverConfig(run), /seal "transit" \{[^}]*disabled\s+= "true"/);
+            const notice = run.warnings.find((w) => /^seal migration transit -> shamir/.test(w));
+            assert.ok(notice, run.warnings.join("\n"));
+            assert.match(notice, /each is unsealed with the recovery keys and -migrate/);
+            assert.match(notice, /Then run up once more: it takes the disabled seal out of the configuration/);
+            // The transit token stays where the pods read it from until the seal has left their configuration.
+            assert.ok(run.one("kubernetes:core/v1:Secret", "vault-seal"), "the seal's Secret stays");
+        });
+
+        it("once storage holds Shamir, renders Vault's configuration without any seal, and says which settings can go", async () => {
+            const disabled = { ...transitStanza, disabled: "true" };
+            const run = await runProgram({ ...transit, sealDisabled: "true" }, ["sealTransitToken"], runningTransit(disabled, "shamir"));
+            const values = run.one(RELEASE, "vault-release")!.inputs.values as Record<string, unknown>;
+            assert.doesNotMatch(serverConfig(run), /seal "/);
+            assert.equal(JSON.stringify(values).includes("vault-ha.dev/seal"), false, "no seal annotation: the pods roll onto plain Shamir");
+            assert.ok(
+                run.warnings.some((w) => /Vault's storage holds the Shamir seal: the disabled transit seal leaves its configuration/.test(w)),
+                run.warnings.join("\n"),
+            );
+            assert.ok(run.warnings.some((w) => /remove the transit seal's settings: npm run config -- rm vault-ha:seal/.test(w)));
+            // The settings removed: the same values, nothing more to do.
+            const after = await runProgram({}, [], runningTransit(disabled, "shamir"));
+            assert.deepEqual(after.one(RELEASE, "vault-release")!.inputs.values, values);
+        });
+
+        it("refuses to leave a migration half-way, and sealDisabled on a first install", async function () {
+            const half = await refusal(/part-way through a migration/, {}, runningTransit({ ...transitStanza, disabled: "true" }, "transit"));
+            assert.match(
+                half.message,
+                /Finish the migration first: npm run config -- set vault-ha:seal transit && npm run config -- set vault-ha:sealDisabled true/,
+            );
+            const first = await refusal(/no running Vault to move off/, { ...transit, sealDisabled: "true" }, { "pod-templates": { pods: [] } }, [
+                "sealTransitToken",
+            ]);
+            assert.match(first.message, /npm run config -- rm vault-ha:sealDisabled/);
+        });
+    });
+
     it("refuses any other change of seal on a running release before it is registered, with the safe sequence by hand", async function () {
         const back = await refusal(/seal migration/, {}, { "pod-templates": { ...running("hashicorp/vault:2.0.4")["pod-templates"], seal: "transit" } });
         assert.ok(pulumi.ResourceError.isInstance(back));
-        assert.match(back.message, /vault-ha:seal is shamir, but the running Vault was configured with the transit seal/);
-        assert.match(back.message, /vault-ha does it only from shamir to an auto seal/);
-        assert.match(back.message, /Nothing was changed\. Put the setting back: npm run config -- set vault-ha:seal transit\./);
+        assert.match(back.message, /vault-ha:seal is shamir, but the running Vault opens itself with the transit seal/);
+        assert.match(back.message, /needs the transit seal in the configuration, disabled, while it runs\. Nothing was changed\./);
+        assert.match(back.message, /npm run config -- set vault-ha:seal transit && npm run config -- set vault-ha:sealDisabled true, then run up/);
         assert.match(back.message, /https:\/\/developer\.hashicorp\.com\/vault\/docs\/concepts\/seal#seal-migration/);
-        assert.match(back.message, /save a snapshot \(npm run snapshot\).*-migrate and the recovery keys.*step the active node down/);
         const gcpOnTransit = {
             cluster: "existing",
             kubeContext: "prod-eu",
@@ -228,7 +286,7 @@ describe("VaultCluster: the options for a cluster that is not kind, on the compo
         });
         await promiseOf(cluster.release.urn);
         assert.equal(releases.length, 1);
-        return { values: releases[0].values as Record<string, unknown>, podTemplate: cluster.podTemplate };
+        return { values: releases[0].values as Record<string, unknown>, podTemplate: await promiseOf(cluster.podTemplate) };
     }
     const settings = { vaultReplicas: 3, uiNodePort: 30000, raftStorageSize: "10Gi", tls: true, vaultImage: VAULT_IMAGE };
 

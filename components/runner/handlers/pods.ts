@@ -2,6 +2,8 @@
  * wait-pods and pod-identities: the Vault pods exist and run; each pod's incarnation.
  */
 import { sealOfServerConfig, sealStanzaOfServerConfig } from "../../seal/runningSeal";
+import { storedSealOf } from "../../seal/sealTransition";
+import { sealStatuses } from "../primitives/raftHealth";
 import type { PodTemplate } from "../../stepCommand/contract";
 import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
 import { podNames } from "../../vault/names";
@@ -125,12 +127,27 @@ export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
         const claims = await vault.ops.listClaims().catch(() => undefined);
         // The seal the release runs with: a change of it is refused before the release is touched (seal/runningSeal.ts).
         const config = await vault.ops.serverConfig().catch(() => undefined);
+        const seal = config !== undefined ? sealOfServerConfig(config) : undefined;
+        // With a seal stanza, the seal storage holds: whether a migration back to Shamir is done (seal/sealTransition.ts).
+        // A Shamir release's preview asks Vault nothing more than before.
+        const stored =
+            seal !== undefined && seal !== "shamir"
+                ? storedSealOf([
+                      ...(
+                          await sealStatuses(
+                              vault,
+                              pods.filter((p) => p.running).map((p) => p.pod),
+                          ).catch(() => new Map())
+                      ).values(),
+                  ])
+                : undefined;
         return {
             pods,
             ...(sts?.dataClaim ? { dataClaim: sts.dataClaim } : {}),
             ...(sts?.antiAffinity ? { antiAffinity: sts.antiAffinity } : {}),
             ...(sts ? { replicas: sts.replicas } : {}),
             ...(claims ? { claims: claims.map((c) => c.name) } : {}),
-            ...(config !== undefined ? { seal: sealOfServerConfig(config), sealStanza: sealStanzaOfServerConfig(config) } : {}),
+            ...(config !== undefined ? { seal, sealStanza: sealStanzaOfServerConfig(config) } : {}),
+            ...(stored ? { storedSeal: stored } : {}),
         };
     });

@@ -33,7 +33,15 @@ import { handOver } from "../primitives/handOver";
 import { isStuck, observedStatefulSet, replacePod } from "../primitives/podReplacement";
 import { askAny, sealStatuses, waitForCaughtUp, waitForHealthyRaft } from "../primitives/raftHealth";
 import { unsealFrom } from "../primitives/unseal";
-import { holdsUnsealKeys, migrationPending, recordRecoveryKeys, waitForMigration } from "../primitives/sealMigration";
+import {
+    type SealMigration,
+    keyFileBeforeMigration,
+    migrationPending,
+    migrationWords,
+    recordMigratedKeys,
+    sealMigrationOf,
+    waitForMigration,
+} from "../primitives/sealMigration";
 
 /** The pods among `names` that exist, are not being deleted, and run another revision than `revision`. */
 export function outdatedPods(pods: PodInfo[], names: string[], revision: string): PodInfo[] {
@@ -70,12 +78,13 @@ export interface RollOptions {
     keyFile?: string;
 }
 
-/** After a seal migration: the key file holds the keys as recovery keys (a no-op once it does, or without one). */
+/** After a seal migration: the key file says what the keys are now (a no-op once it does, or without one). */
 async function recordMigration(ctx: StepContext, o: RollOptions, names: string[], wait: boolean): Promise<void> {
-    if (!ctx.seal || !o.keyFile || !holdsUnsealKeys(o.keyFile)) return;
-    if (wait) await waitForMigration(ctx, ctx.seal, names);
-    else if (migrationPending(ctx.seal, (await sealStatuses(ctx, names)).values())) return;
-    recordRecoveryKeys(ctx, o.keyFile);
+    const m = sealMigrationOf(ctx);
+    if (!m || !o.keyFile || !keyFileBeforeMigration(m, o.keyFile)) return;
+    if (wait) await waitForMigration(ctx, m, names);
+    else if (migrationPending(m, (await sealStatuses(ctx, names)).values())) return;
+    recordMigratedKeys(ctx, m, o.keyFile);
 }
 
 /**
@@ -100,6 +109,15 @@ async function tidyDeparted(ctx: StepContext, o: RollOptions, names: string[]): 
         return;
     }
     await removeDepartedPeers(ctx, serving, o.release, o.replicas, o.token);
+}
+
+/**
+ * The keys that open the snapshot taken before the roll, as they are at that moment: before a migration back to
+ * Shamir the stack's keys are still the recovery keys of the seal that holds the data.
+ */
+function snapshotKeys(o: RollOptions, migrating: SealMigration | undefined): { unsealKeys: string[]; rootToken: string; recoveryKeys?: string[] } {
+    if (migrating?.toward === "shamir") return { unsealKeys: [], recoveryKeys: o.keys, rootToken: o.token };
+    return { unsealKeys: o.keys, rootToken: o.token, ...(o.recoveryKeys?.length ? { recoveryKeys: o.recoveryKeys } : {}) };
 }
 
 export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ rolled: string[]; revision: string }> {
@@ -151,11 +169,12 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         todo.map((p) => p.name),
         seal,
     );
-    const migrating = migrationPending(ctx.seal, seal.values());
+    const migration = sealMigrationOf(ctx);
+    const migrating = migrationPending(migration, seal.values()) ? migration : undefined;
     if (migrating) {
         ctx.log(
-            `seal migration shamir -> ${ctx.seal!.type}: each replaced pod is unsealed with the unseal keys and migrate; the node that becomes ` +
-                `active after the step-down completes the migration before the old active pod goes`,
+            `seal migration ${migrationWords(migrating)}: each replaced pod is unsealed with the ${migrating.toward === "auto" ? "unseal" : "recovery"} keys ` +
+                `and migrate; the node that becomes active after the step-down completes the migration before the old active pod goes`,
         );
     }
     const podOf = (name: string) => todo.find((p) => p.name === name)!;
@@ -193,7 +212,7 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
         const { file } = await takeSnapshot(ctx, {
             release: o.release,
             replicas: o.replicas,
-            keys: { unsealKeys: o.keys, rootToken: o.token, ...(o.recoveryKeys?.length ? { recoveryKeys: o.recoveryKeys } : {}) },
+            keys: snapshotKeys(o, migrating),
             folder: o.backup.folder,
             keep: o.backup.keep,
             now: new Date(ctx.clock.now()),
@@ -221,8 +240,8 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
             await handOver(ctx, name, names, o.token, now);
             // The new active node migrates as it takes over; the old one goes only once that is done.
             if (migrating) {
-                await waitForMigration(ctx, ctx.seal!, names, name);
-                if (o.keyFile) recordRecoveryKeys(ctx, o.keyFile);
+                await waitForMigration(ctx, migrating, names, name);
+                if (o.keyFile) recordMigratedKeys(ctx, migrating, o.keyFile);
             }
         }
         await replaceAndUnseal(ctx, podOf(name), revision, o);

@@ -34,6 +34,14 @@ export function autoSealOf(p: { seal?: string; sealDescription?: string }): Auto
     return isAutoSeal(type) ? { type, description: p.sealDescription || `the ${type} seal` } : undefined;
 }
 
+/**
+ * The auto seal a stack is moving off, back to Shamir (VAULT_HA_MIGRATE_FROM_SEAL, with its description): the roll's
+ * migration. The stack itself is then Shamir-bound: keys are sent, and this seal only has to answer.
+ */
+export function retiringSealOf(p: { migrateFromSeal?: string; sealDescription?: string }): AutoSeal | undefined {
+    return autoSealOf({ seal: p.migrateFromSeal, sealDescription: p.sealDescription });
+}
+
 /** The node's seal opens itself (`recovery_seal`, or a seal type other than shamir): it is never sent a key. */
 export function isAutoSealed(status: Pick<SealStatus, "recoverySeal" | "type">): boolean {
     return status.recoverySeal === true || (status.type !== undefined && status.type !== "shamir");
@@ -108,6 +116,19 @@ export function sealFailureError(pod: string, seal: AutoSeal | undefined, vaultL
         `${pod} cannot unseal itself: ${what}, did not answer. Vault says: "${vaultLine}". ` +
             `Check that the key exists and is enabled, that the pod's identity may use it (encrypt, decrypt, and read the key), and that the pod reaches the KMS; ` +
             `Vault retries on its own, then run pulumi up again`,
+    );
+}
+
+/**
+ * A pod that cannot start while the stack moves off its auto seal: Vault configures the disabled seal at every start
+ * too (command/server.go setSeal runs each stanza's SetConfig), so until the migration to Shamir is done and the
+ * disabled stanza gone, the old key must answer.
+ */
+export function retiringSealFailureError(pod: string, seal: AutoSeal, vaultLine: string): StepError {
+    return new StepError(
+        `${pod} cannot start: the seal Vault is moving off, the ${seal.description}, stays in its configuration (disabled) until the migration to ` +
+            `Shamir is done, and it did not answer. Vault says: "${vaultLine}". Keep the key, its permissions and the pod's identity until the ` +
+            `up that takes the disabled seal out of the configuration has finished; make it reachable, then run pulumi up again`,
     );
 }
 

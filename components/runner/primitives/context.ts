@@ -3,7 +3,7 @@
  */
 import { PollContext, pollUntil, StepError } from "../poll";
 import { SealStatus, VaultOps, VaultRefused, VaultUnavailable } from "../vaultOps";
-import { AutoSeal, sealFailure, sealFailureError } from "./autoUnseal";
+import { AutoSeal, retiringSealFailureError, sealFailure, sealFailureError } from "./autoUnseal";
 
 export interface StepContext extends PollContext {
     ops: VaultOps;
@@ -13,6 +13,11 @@ export interface StepContext extends PollContext {
     onSecret?(...values: string[]): void;
     /** The stack's auto seal, if it has one: no key is sent, and a seal that cannot reach its key is told at once. */
     seal?: AutoSeal;
+    /**
+     * The auto seal the stack is moving off, back to Shamir (the roll's migration): it stays in the configuration,
+     * disabled, and must answer at every pod start until it is gone; its failures are told like the stack's seal's.
+     */
+    retiringSeal?: AutoSeal;
 }
 
 /**
@@ -28,9 +33,10 @@ export async function waitForApi(ctx: StepContext, pod: string): Promise<SealSta
                 try {
                     return await ctx.ops.status(pod);
                 } catch (err) {
-                    if (!(err instanceof VaultUnavailable) || !ctx.seal) throw err;
+                    const seal = ctx.seal ?? ctx.retiringSeal;
+                    if (!(err instanceof VaultUnavailable) || !seal) throw err;
                     const failure = await sealFailure(ctx, pod);
-                    if (failure) throw sealFailureError(pod, ctx.seal, failure);
+                    if (failure) throw ctx.seal ? sealFailureError(pod, seal, failure) : retiringSealFailureError(pod, seal, failure);
                     throw err;
                 }
             },

@@ -6,7 +6,7 @@ import { pollUntil, retrying, StepError } from "../poll";
 import { SealStatus, VaultRefused } from "../vaultOps";
 import type { StepContext } from "./context";
 import { sealStatuses } from "./raftHealth";
-import { stopIfMigrationFailed } from "./sealMigration";
+import { sealMigrationOf, stopIfMigrationFailed } from "./sealMigration";
 
 /** How many times handOver asks a pod that is elected again to step down before it gives up. */
 const STEP_DOWN_ATTEMPTS = 3;
@@ -46,10 +46,11 @@ export async function handOver(ctx: StepContext, pod: string, names: string[], t
                 last = active.length ? `active: ${active.map((n) => `${n} since ${when(seen.get(n)?.activeTime)}`).join(", ")}` : "no active node yet";
                 // During a seal migration the node that takes over migrates first; if its seal does not answer it seals
                 // itself and no term starts: say so now rather than at the timeout.
-                if (active.length === 0 && ctx.seal && names.some((n) => seen.get(n)?.migration))
+                const migration = sealMigrationOf(ctx);
+                if (active.length === 0 && migration && names.some((n) => seen.get(n)?.migration))
                     await stopIfMigrationFailed(
                         ctx,
-                        ctx.seal,
+                        migration,
                         names.filter((n) => n !== pod),
                     );
                 if (mine?.isSelf && !mine.sealed) {

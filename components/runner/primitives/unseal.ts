@@ -10,6 +10,7 @@ import { SealStatus, VaultRefused, VaultUnavailable } from "../vaultOps";
 import type { StepContext } from "./context";
 import { isAutoSealed, waitForSelfUnseal } from "./autoUnseal";
 import { SEAL_MIGRATION_DOCS } from "../../seal/runningSeal";
+import { migrationWords, sealMigrationOf } from "./sealMigration";
 
 /**
  * A node that holds raft data of a member the cluster removed (its peer was removed while its volume was kept, or
@@ -42,14 +43,19 @@ export function removedNodeError(ctx: StepContext, pod: string): RemovedNodeErro
 
 /** Vault's refusal of a key sent without migrate to a node in seal migration mode (vault/core.go unsealFragment). */
 const MIGRATION_PENDING = /seal migration is pending/;
+/**
+ * Vault's refusal of migrate once a migration back to Shamir is done (vault/core.go getUnsealKey: the old seal's
+ * recovery configuration is gone), on a node that still has the disabled seal in its configuration.
+ */
+const MIGRATION_DONE = /failed to obtain seal\/recovery configuration/;
 
 /**
  * Unseals a pod whose status was just read; the node's own threshold wins over the configured one. A node whose seal
  * opens itself (it says so, or the stack has an auto seal and so no unseal keys) is never sent a key: recovery keys
  * cannot unseal (vault/core.go getUnsealKey only verifies them), so this waits for it to unseal itself. A node in seal
- * migration mode (Shamir storage, an auto seal in its configuration: the roll's migration) opens only with the Shamir
- * keys sent with migrate, whatever its seal type says, and never by itself (vault/core.go "cannot auto-unseal during
- * seal migration").
+ * migration mode (the roll's migration: storage holds one seal, the configuration names the other) opens only with the
+ * keys of the seal storage holds sent with migrate (the Shamir keys toward an auto seal, the recovery keys back to
+ * Shamir), whatever its seal type says, and never by itself (vault/core.go "cannot auto-unseal during seal migration").
  */
 export async function unsealFrom(
     ctx: StepContext,
@@ -67,18 +73,20 @@ export async function unsealFrom(
     }
     let migrate = status.migration === true;
     if (!migrate && isAutoSealed(status)) return waitForSelfUnseal(ctx, pod, (p) => removedNodeError(ctx, p), status);
+    const migration = sealMigrationOf(ctx);
     // Keys handed in through config on an auto-sealed stack arrive as recovery keys (init.ts): the Shamir shares.
     const keys = migrate && unsealKeys.length === 0 ? recoveryKeys : unsealKeys;
-    if (migrate && !ctx.seal) {
+    if (migrate && !migration) {
         throw new StepError(
-            `${pod} is in seal migration mode, but the stack's seal is shamir: vault-ha migrates only from Shamir to an auto seal, and ` +
-                `a migration toward Shamir (its configuration with a disabled seal stanza) is done by hand: ${SEAL_MIGRATION_DOCS}. Nothing was sent`,
+            `${pod} is in seal migration mode, but the stack's seal is shamir and it retires no auto seal (vault-ha:sealDisabled): its ` +
+                `configuration names a seal vault-ha did not write. Nothing was sent. See ${SEAL_MIGRATION_DOCS}`,
         );
     }
     if (migrate && keys.length === 0) {
+        const which = migration!.toward === "auto" ? "Shamir unseal keys" : "recovery keys";
         throw new StepError(
-            `${pod} is in seal migration mode (its storage holds the Shamir seal, its configuration names the ${ctx.seal?.description}): ` +
-                `it opens only with the Shamir unseal keys sent with migrate, and vault-ha has none. Hand them in (a JSON list, typed when asked) with ` +
+            `${pod} is in seal migration mode (${migrationWords(migration!)}, the ${migration!.seal.description}): ` +
+                `it opens only with the ${which} sent with migrate, and vault-ha has none. Hand them in (a JSON list, typed when asked) with ` +
                 `${shellFixes().askSecret("unsealKeys")}, then run pulumi up again`,
         );
     }
@@ -98,7 +106,10 @@ export async function unsealFrom(
     }
     let last = "";
     let submitted = false;
-    if (migrate) ctx.log(`${pod} is in seal migration mode (shamir -> ${ctx.seal?.type}): unsealing it with the Shamir keys and migrate`);
+    if (migrate) {
+        const which = migration!.toward === "auto" ? "the Shamir keys" : "the recovery keys";
+        ctx.log(`${pod} is in seal migration mode (${migrationWords(migration!)}): unsealing it with ${which} and migrate`);
+    }
     await pollUntil(
         ctx,
         `${pod} to accept ${needed} unseal keys${migrate ? " with migrate" : ""}`,
@@ -117,10 +128,15 @@ export async function unsealFrom(
                 // Key shares combine in any order, so they are submitted together rather than one round trip at a time.
                 await Promise.all(keys.slice(0, needed).map((key) => (migrate ? ctx.ops.submitUnsealKey(pod, key, true) : ctx.ops.submitUnsealKey(pod, key))));
             } catch (err) {
-                if (err instanceof VaultRefused && MIGRATION_PENDING.test(err.message) && ctx.seal && !migrate) {
+                if (err instanceof VaultRefused && MIGRATION_PENDING.test(err.message) && migration && !migrate) {
                     // The status read before did not say so (a Vault that does not report it): send the set again, with migrate.
                     migrate = true;
                     throw new VaultUnavailable(`${pod} is in seal migration mode: Vault asks for the keys with migrate`);
+                }
+                if (err instanceof VaultRefused && MIGRATION_DONE.test(err.message) && migration?.toward === "shamir" && migrate) {
+                    // The migration back to Shamir completed since the status was read: the same keys, without migrate.
+                    migrate = false;
+                    throw new VaultUnavailable(`${pod}: the migration to Shamir is done; Vault takes the keys without migrate now`);
                 }
                 if (err instanceof VaultRefused) {
                     throw new StepError(

@@ -1,5 +1,5 @@
 /**
- * The pure parts of the roll's Shamir -> auto seal migration (components/runner/primitives/sealMigration.ts, unseal.ts):
+ * The pure parts of the roll's seal migrations, Shamir -> auto and back (components/runner/primitives/sealMigration.ts, unseal.ts):
  * when a migration is due, when it is done, the key file's rewrite, and which keys a node in migration mode is sent.
  */
 import { strict as assert } from "assert";
@@ -10,13 +10,22 @@ import { readKeyFile, writeKeyFile } from "../../../components/runner/keyFile";
 import { KubectlVaultOps } from "../../../components/runner/kubectl";
 import type { KubectlRunner } from "../../../components/runner/kubectlProcess";
 import type { StepContext } from "../../../components/runner/primitives/context";
-import { asMigratedKeyFile, migrated, migrationPending, recordRecoveryKeys } from "../../../components/runner/primitives/sealMigration";
+import {
+    asMigratedKeyFile,
+    asShamirKeyFile,
+    migrated,
+    migrationPending,
+    recordMigratedKeys,
+    SealMigration,
+} from "../../../components/runner/primitives/sealMigration";
 import { unsealFrom } from "../../../components/runner/primitives/unseal";
 import type { SealStatus } from "../../../components/runner/vaultOps";
 import { VaultRefused } from "../../../components/runner/vaultOps";
 import { parseSealStatus } from "../../../components/runner/vaultOutput";
 
 const AWSKMS = { type: "awskms" as const, description: "AWS KMS key alias/vault" };
+const TO_AWSKMS: SealMigration = { toward: "auto", seal: AWSKMS };
+const OFF_AWSKMS: SealMigration = { toward: "shamir", seal: AWSKMS };
 const base: SealStatus = { initialized: true, sealed: false, t: 3, n: 5, progress: 0, isSelf: false, leaderAddress: "" };
 const shamir: SealStatus = { ...base, type: "shamir" };
 const inMigration: SealStatus = { ...base, sealed: true, type: "awskms", recoverySeal: true, migration: true };
@@ -68,20 +77,20 @@ describe("the roll's seal migration (shamir -> auto)", () => {
     });
 
     it("is due while the stack asks for an auto seal and a node still runs on Shamir or is in migration mode", () => {
-        assert.equal(migrationPending(AWSKMS, [shamir, done]), true);
-        assert.equal(migrationPending(AWSKMS, [done, inMigration]), true);
-        assert.equal(migrationPending(AWSKMS, [done, { ...done, isSelf: false }]), false, "every node on the auto seal");
+        assert.equal(migrationPending(TO_AWSKMS, [shamir, done]), true);
+        assert.equal(migrationPending(TO_AWSKMS, [done, inMigration]), true);
+        assert.equal(migrationPending(TO_AWSKMS, [done, { ...done, isSelf: false }]), false, "every node on the auto seal");
         assert.equal(migrationPending(undefined, [shamir]), false, "a Shamir stack migrates nothing");
-        assert.equal(migrationPending(AWSKMS, [{ ...shamir, initialized: false }, undefined]), false, "nothing initialised: a new cluster");
+        assert.equal(migrationPending(TO_AWSKMS, [{ ...shamir, initialized: false }, undefined]), false, "nothing initialised: a new cluster");
     });
 
     it("is done when the active node reports the auto seal and no pending migration", () => {
-        assert.equal(migrated(AWSKMS, done), true);
-        assert.equal(migrated(AWSKMS, { ...done, migration: true }), false);
-        assert.equal(migrated(AWSKMS, { ...done, type: "shamir" }), false);
-        assert.equal(migrated(AWSKMS, { ...done, isSelf: false }), false, "a standby does not tell");
-        assert.equal(migrated({ type: "transit", description: "t" }, done), false, "another auto seal");
-        assert.equal(migrated(AWSKMS, undefined), false);
+        assert.equal(migrated(TO_AWSKMS, done), true);
+        assert.equal(migrated(TO_AWSKMS, { ...done, migration: true }), false);
+        assert.equal(migrated(TO_AWSKMS, { ...done, type: "shamir" }), false);
+        assert.equal(migrated(TO_AWSKMS, { ...done, isSelf: false }), false, "a standby does not tell");
+        assert.equal(migrated({ toward: "auto", seal: { type: "transit", description: "t" } }, done), false, "another auto seal");
+        assert.equal(migrated(TO_AWSKMS, undefined), false);
     });
 
     it("a node in migration mode is unsealed with the Shamir keys and migrate, even though its type names the auto seal", async () => {
@@ -118,7 +127,7 @@ describe("the roll's seal migration (shamir -> auto)", () => {
         await assert.rejects(unsealFrom(ctx, "vault-1", inMigration, [], 3), /vault-1 is in seal migration mode .*AWS KMS key alias\/vault.*vault-ha has none/);
         await assert.rejects(
             unsealFrom({ ...ctx, seal: undefined }, "vault-1", inMigration, KEYS, 3),
-            /the stack's seal is shamir: vault-ha migrates only from Shamir to an auto seal.*developer\.hashicorp\.com/,
+            /the stack's seal is shamir and it retires no auto seal.*Nothing was sent.*developer\.hashicorp\.com/,
         );
         assert.deepEqual(sent, []);
     });
@@ -152,7 +161,7 @@ describe("the roll's seal migration (shamir -> auto)", () => {
         it("holds the unseal keys as recovery keys, same shares and threshold, no unseal keys, the root token kept", () => {
             const file = path.join(dir, "init.json");
             writeKeyFile(file, shamirAnswer);
-            recordRecoveryKeys(quiet, file);
+            recordMigratedKeys(quiet, TO_AWSKMS, file);
             const now = readKeyFile(file)!;
             assert.deepEqual(now.unseal_keys_b64, []);
             assert.deepEqual(now.recovery_keys_b64, KEYS);
@@ -174,16 +183,111 @@ describe("the roll's seal migration (shamir -> auto)", () => {
             const migratedAnswer = asMigratedKeyFile({ ...shamirAnswer, saved_at: "x" })!;
             writeKeyFile(file, migratedAnswer);
             const before = fs.readFileSync(file, "utf8");
-            recordRecoveryKeys(quiet, file);
+            recordMigratedKeys(quiet, TO_AWSKMS, file);
             assert.equal(fs.readFileSync(file, "utf8"), before);
             assert.equal(asMigratedKeyFile({ ...migratedAnswer, saved_at: "x" }), undefined);
-            recordRecoveryKeys(quiet, path.join(dir, "absent.json"));
+            recordMigratedKeys(quiet, TO_AWSKMS, path.join(dir, "absent.json"));
             const broken = path.join(dir, "broken.json");
             fs.writeFileSync(broken, "{");
             const logs: string[] = [];
-            recordRecoveryKeys({ log: (l: string) => logs.push(l) } as unknown as StepContext, broken);
+            recordMigratedKeys({ log: (l: string) => logs.push(l) } as unknown as StepContext, TO_AWSKMS, broken);
             assert.match(logs.join("\n"), /WARNING: the seal migration is done, but .*broken\.json could not be rewritten/);
             assert.equal(fs.readFileSync(broken, "utf8"), "{", "a file vault-ha cannot read is not overwritten");
+        });
+    });
+
+    describe("the way back, awskms -> shamir", () => {
+        // A node on the old seal; one in migration mode before the migration (its Shamir seal's cached configuration
+        // already says shamir, with the recovery t/n); the new active node after it (vault/logical_system.go
+        // GetSealStatus: migration false once storage holds Shamir).
+        const onAwskms: SealStatus = { ...base, type: "awskms", recoverySeal: true, migration: false };
+        const backInMigration: SealStatus = { ...base, sealed: true, type: "shamir", recoverySeal: false, migration: true };
+        const backDone: SealStatus = { ...base, isSelf: true, type: "shamir", recoverySeal: false, migration: false };
+
+        it("is due while a node is on the old seal or in migration mode; type shamir alone does not say done", () => {
+            assert.equal(migrationPending(OFF_AWSKMS, [backDone, onAwskms]), true);
+            assert.equal(migrationPending(OFF_AWSKMS, [backDone, backInMigration]), true);
+            assert.equal(migrationPending(OFF_AWSKMS, [backDone, { ...backDone, isSelf: false }]), false);
+            assert.equal(migrated(OFF_AWSKMS, backDone), true);
+            assert.equal(migrated(OFF_AWSKMS, { ...backInMigration, sealed: false, isSelf: true }), false, "migration still pending");
+            assert.equal(migrated(OFF_AWSKMS, { ...onAwskms, isSelf: true }), false, "the old active node, elected again");
+        });
+
+        it("a node in migration mode gets the recovery keys with migrate; a refusal after the migration finished turns into a plain unseal", async () => {
+            const { ctx, sent, logs } = migratingNode({ ...backInMigration, t: 3 });
+            const back = { ...ctx, seal: undefined, retiringSeal: AWSKMS };
+            assert.equal(await unsealFrom(back, "vault-1", backInMigration, KEYS, 3), "unsealed");
+            assert.deepEqual(
+                sent,
+                KEYS.slice(0, 3).map((key) => ({ key, migrate: true })),
+            );
+            assert.ok(
+                logs.some((l) => /awskms -> shamir\): unsealing it with the recovery keys and migrate/.test(l)),
+                logs.join("\n"),
+            );
+
+            // Migrated in the meantime: Vault refuses migrate (vault/core.go getUnsealKey), the keys go again without it.
+            const raced: Array<{ key: string; migrate: boolean }> = [];
+            let sealed = true;
+            const ops = {
+                status: async () => ({ ...backInMigration, migration: false, sealed }),
+                resetUnseal: async () => undefined,
+                submitUnsealKey: async (_pod: string, key: string, migrate?: boolean) => {
+                    raced.push({ key, migrate: migrate === true });
+                    if (migrate) throw new VaultRefused("Error writing data to sys/unseal: Code: 500. Errors: * failed to obtain seal/recovery configuration");
+                    if (raced.filter((r) => !r.migrate).length >= 3) sealed = false;
+                },
+            };
+            assert.equal(await unsealFrom({ ...back, ops: ops as unknown as StepContext["ops"] }, "vault-2", backInMigration, KEYS, 3), "unsealed");
+            assert.deepEqual(
+                raced.filter((r) => !r.migrate).map((r) => r.key),
+                KEYS.slice(0, 3),
+            );
+        });
+
+        it("without keys the stop names the recovery keys; a node in migration mode on a stack that retires nothing gets nothing", async () => {
+            const { ctx, sent } = migratingNode(backInMigration);
+            await assert.rejects(
+                unsealFrom({ ...ctx, seal: undefined, retiringSeal: AWSKMS }, "vault-1", backInMigration, [], 3),
+                /awskms -> shamir.*opens only with the recovery keys sent with migrate, and vault-ha has none/,
+            );
+            await assert.rejects(
+                unsealFrom({ ...ctx, seal: undefined }, "vault-1", backInMigration, KEYS, 3),
+                /retires no auto seal \(vault-ha:sealDisabled\)/,
+            );
+            assert.deepEqual(sent, []);
+        });
+
+        it("the key file then holds the recovery keys as unseal keys, same shares and threshold", () => {
+            const autoAnswer = {
+                unseal_keys_b64: [],
+                unseal_keys_hex: [],
+                recovery_keys_b64: KEYS,
+                recovery_keys_hex: ["01", "02", "03", "04", "05"],
+                recovery_keys_shares: 5,
+                recovery_keys_threshold: 3,
+                root_token: "hvs.root",
+                saved_at: "x",
+            };
+            const next = asShamirKeyFile(autoAnswer)!;
+            assert.deepEqual(next.unseal_keys_b64, KEYS);
+            assert.deepEqual(next.recovery_keys_b64, []);
+            assert.equal(next.unseal_shares, 5);
+            assert.equal(next.unseal_threshold, 3);
+            assert.equal(next.root_token, "hvs.root");
+            assert.deepEqual((next as unknown as Record<string, unknown>).unseal_keys_hex, autoAnswer.recovery_keys_hex);
+            assert.equal(asShamirKeyFile({ ...autoAnswer, ...next, saved_at: "y" }), undefined, "once recorded, left alone");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-ha-back-"));
+            try {
+                const file = path.join(dir, "init.json");
+                writeKeyFile(file, autoAnswer);
+                recordMigratedKeys({ log: () => undefined } as unknown as StepContext, OFF_AWSKMS, file);
+                assert.deepEqual(readKeyFile(file)!.unseal_keys_b64, KEYS);
+                // The forward rewrite does not apply to it: the file holds unseal keys of a Shamir cluster now.
+                assert.deepEqual(readKeyFile(file)!.recovery_keys_b64 ?? [], []);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
     });
 });
