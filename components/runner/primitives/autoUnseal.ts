@@ -75,7 +75,7 @@ function entryAt(lines: string[], i: number): string {
 }
 
 /** The last log entry that matches `pattern` (and not `unless`), on one line without its time stamp. */
-function lastMatch(lines: string[], pattern: RegExp, unless?: RegExp): string | undefined {
+export function lastMatch(lines: string[], pattern: RegExp, unless?: RegExp): string | undefined {
     for (let i = lines.length - 1; i >= 0; i--) {
         if (!pattern.test(lines[i])) continue;
         const entry = entryAt(lines, i);

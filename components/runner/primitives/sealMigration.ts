@@ -15,7 +15,7 @@ import { KeyFileContent, readKeyFile, writeKeyFile } from "../keyFile";
 import { pollUntil, StepError } from "../poll";
 import type { InitResponse, SealStatus } from "../vaultOps";
 import type { AutoSeal } from "./autoUnseal";
-import { isAutoSealed } from "./autoUnseal";
+import { isAutoSealed, lastMatch } from "./autoUnseal";
 import type { StepContext } from "./context";
 import { sealStatuses } from "./raftHealth";
 
@@ -71,7 +71,7 @@ function migrationFailedError(m: SealMigration, pod: string, line: string): Step
     const seal = m.seal;
     return new StepError(
         `${pod} became the active node but could not complete the seal migration ${m.toward === "auto" ? `to ${seal.type}: its seal` : `from ${seal.type} back to Shamir: the seal it moves off`}, ${seal.description}, did not ` +
-            `answer. Vault says: "${line.replace(/^\S+\s+/, "").trim()}". Stopped here, before the old active pod is replaced. Make the ` +
+            `answer. Vault says: "${line.trim()}". Stopped here, before the old active pod is replaced. Make the ` +
             `key reachable from the pods, then run pulumi up again: the roll continues with the ${m.toward === "auto" ? "unseal" : "recovery"} keys. If Vault no longer opens (a ` +
             `migration that failed half-way), restore the snapshot the roll took first (backups/) with the keys beside it`,
     );
@@ -85,7 +85,8 @@ function migrationFailedError(m: SealMigration, pod: string, line: string): Step
 export async function stopIfMigrationFailed(ctx: StepContext, m: SealMigration, pods: string[]): Promise<void> {
     for (const name of pods) {
         const lines = await ctx.ops.vaultLog(name, false).catch(() => [] as string[]);
-        const failed = [...lines].reverse().find((line) => MIGRATION_FAILED.test(line));
+        // The whole entry: go-hclog writes the error value on the lines after "seal migration error:".
+        const failed = lastMatch(lines, MIGRATION_FAILED);
         if (failed) throw migrationFailedError(m, name, failed);
     }
 }

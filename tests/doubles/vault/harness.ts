@@ -80,7 +80,7 @@ export interface SimulationOptions {
      * settings of that type (simulatedSealPlan), and the model reads the seal and retry_join from the rendered server
      * configuration. The KMS answers until `kms(false)`.
      */
-    seal?: { type: AutoSealType };
+    seal?: { type: AutoSealType; disabled?: boolean };
 }
 
 /** Settings a user could give for each seal, as the seal plan takes them (components/seal/sealPlan.ts). */
@@ -123,14 +123,14 @@ const SIMULATED_SEAL_SETTINGS: Record<AutoSealType, Parameters<typeof sealPlan>[
     },
 };
 
-/** The seal plan the program would make for plausible settings of `type`. */
-export function simulatedSealPlan(type: AutoSealType): AutoSealPlan {
-    return sealPlan(SIMULATED_SEAL_SETTINGS[type]) as AutoSealPlan;
+/** The seal plan the program would make for plausible settings of `type` (with vault-ha:sealDisabled when `disabled`). */
+export function simulatedSealPlan(type: AutoSealType, disabled = false): AutoSealPlan {
+    return sealPlan({ ...SIMULATED_SEAL_SETTINGS[type], ...(disabled ? { sealDisabled: true } : {}) }) as AutoSealPlan;
 }
 
 /** The chart options of a simulation: its own, with the seal's plan when it has an auto seal. */
 function chartOptions(options: SimulationOptions): VaultChartOptions | undefined {
-    return options.seal ? { ...options.chart, seal: simulatedSealPlan(options.seal.type) } : options.chart;
+    return options.seal ? { ...options.chart, seal: simulatedSealPlan(options.seal.type, options.seal.disabled) } : options.chart;
 }
 
 /** What the simulator builds its cluster from: one render of the chart (the StatefulSet, the Services, the server configuration). */
@@ -342,17 +342,26 @@ export class Simulation {
     /**
      * A `pulumi up` with new Vault settings reaches the cluster as a `helm upgrade`: the StatefulSet gets the template
      * the chart renders for them (real Helm), and the program passes the roll step the new template summary. With TLS
-     * switched on, cert-manager's certificate secret exists first (the release depends on it). With `seal` (a Shamir
-     * release moving to an auto seal: a seal migration) the chart is rendered with that seal's plan, as `create` does,
-     * and a transit seal's token Secret exists first; the running pods keep the Shamir configuration they started with.
+     * switched on, cert-manager's certificate secret exists first (the release depends on it). With `seal` the chart
+     * is rendered with that seal's plan, as `create` does, and a transit seal's token Secret exists first; the running
+     * pods keep the configuration they started with. The seal migrations: a Shamir release moving to an auto seal
+     * (`{ type }`), an auto seal's release retiring it (`{ type, disabled: true }`: the stanza with disabled = "true",
+     * the way back to Shamir), and, once storage holds Shamir, the plain Shamir values (`{ type: "shamir" }`).
      */
-    async upgrade(change: { vaultImage?: string; tls?: boolean; raftStorageSize?: string; seal?: { type: AutoSealType } }): Promise<void> {
+    async upgrade(change: {
+        vaultImage?: string;
+        tls?: boolean;
+        raftStorageSize?: string;
+        seal?: { type: AutoSealType; disabled?: boolean } | { type: "shamir" };
+    }): Promise<void> {
         const tls = change.tls ?? this.params.leaderCaCertFile !== undefined;
-        if (change.seal) {
-            this.options.seal = { type: change.seal.type };
+        const seal = change.seal;
+        if (seal) {
+            if (seal.type === "shamir") delete this.options.seal;
+            else this.options.seal = { type: seal.type, ...("disabled" in seal && seal.disabled ? { disabled: true } : {}) };
             this.chart = chartOptions(this.options);
         }
-        const sealType = change.seal?.type;
+        const sealType = seal?.type;
         const values = vaultHelmValues(
             { vaultReplicas: this.params.replicas, uiNodePort: 30000, raftStorageSize: change.raftStorageSize ?? "10Gi", tls, vaultImage: change.vaultImage },
             this.chart,

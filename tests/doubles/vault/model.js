@@ -28,7 +28,7 @@ const autoSeal = require("./autoSeal.js");
  *   pending: null | { at: number }, completeAt: number | null, promoteAt: number | null, unsealedAt: number | null,
  *   sealCache?: null | { threshold: number, shares: number }, removed?: boolean, removedCheckAt?: number | null,
  *   foreign?: null | { id: string, keys: string[], threshold: number, shares: number },
- *   autoUnsealAt?: number | null, retryJoinAt?: number | null, migration?: boolean, migrated?: boolean }} VaultNode
+ *   autoUnsealAt?: number | null, retryJoinAt?: number | null, migration?: boolean, migrated?: boolean, migrationTo?: string }} VaultNode
  * @typedef {{ name: string, image: string, env: Record<string, string>, mounts: Array<{ name: string, mountPath: string }>,
  *   secretEnv?: Record<string, { secretName: string, key: string }> }} Container
  * @typedef {{ uid: string, created: boolean, ordinal: number, runningAt: number | null, reason?: string, restartCount: number, logs?: string[],
@@ -36,11 +36,13 @@ const autoSeal = require("./autoSeal.js");
  *   terminatingUntil?: number | null, registeredBy?: string | null, vault: VaultNode,
  *   booted?: string, crash?: null | { backOffMs: number, exitedAt: number }, previousLogs?: Array<{ at: number, text: string }>,
  *   startedSeal?: string }} Pod
+ *   startedSeal: the seal the process's configuration named when it started: "shamir" (no stanza), "<type>", or
+ *   "<type> disabled" (the stanza with `disabled = "true"`: a Shamir barrier with <type> as the seal to migrate from)
  * @typedef {{ name: string, generation: number, observedGeneration: number, observeAt: number | null, replicas: number,
  *   updateRevision: string, currentRevision: string, templates: Record<string, any>, pending: any }} StatefulSetModel
  * @typedef {{ id: string, keys: string[], threshold: number, shares: number, rootToken: string, reportedThreshold?: number, reportedShares?: number,
  *   sealType?: string, recovery?: { keys: string[], threshold: number, shares: number } }} Cluster
- * @typedef {{ type: string, kmsUp: boolean, stanza: Record<string, string>, retryJoin: import("./autoSeal.js").RetryJoin[] }} AutoSealState
+ * @typedef {{ type: string, kmsUp: boolean, stanza: Record<string, string>, retryJoin: import("./autoSeal.js").RetryJoin[], disabled?: boolean }} AutoSealState
  * @typedef {{
  *   clock: "sim" | "wall", now: number, namespace: string, release: string, kubeconfig: string,
  *   timing: { electionMs: number, followerUnsealMs: number, stabilizationMs: number, apiStartMs: number, restartMs: number, callMs: number,
@@ -56,8 +58,11 @@ const autoSeal = require("./autoSeal.js");
  *   claims: Record<string, { uid: string, deleting: boolean }>,
  *   audit: { quorumLost: number, deletedWhileUnhealthy: string[], elections: number },
  *   kube: import("./kubeObjects.js").Kube,
- *   seal?: AutoSealState | null
+ *   seal?: AutoSealState | null,
+ *   retiredSeal?: AutoSealState | null
  * }} State
+ *   seal: the seal the current server configuration names (null: no stanza); retiredSeal: the disabled seal a
+ *   configuration without stanza replaced, which processes started before still use (and its KMS)
  * @typedef {{ code: number, stdout: string, stderr: string }} Result
  */
 
@@ -149,7 +154,9 @@ function revisionOf(statefulSet) {
  * The auto seal of a release, from the server configuration Helm rendered (the ConfigMap's HCL): its stanza and the
  * retry_join blocks, with the KMS answering. `expected` is the seal the test asked for: the rendered configuration must
  * say the same (null: Shamir, no seal stanza).
- * @param {string | undefined} serverConfig @param {{ type: string } | undefined} expected @returns {AutoSealState | null}
+ * A stanza with `disabled = "true"` is a seal being migrated away from (command/server.go setSeal: with every seal
+ * disabled, an implicit Shamir seal is the barrier seal and the disabled one the unwrap seal).
+ * @param {string | undefined} serverConfig @param {{ type: string, disabled?: boolean } | undefined} expected @returns {AutoSealState | null}
  */
 function sealFromConfig(serverConfig, expected) {
     const config = serverConfig === undefined ? undefined : autoSeal.parseServerConfig(serverConfig);
@@ -159,12 +166,16 @@ function sealFromConfig(serverConfig, expected) {
     }
     if (expected && expected.type !== config.seal.type)
         throw new Error(`(simulator: seal ${expected.type} asked for, the rendered server configuration has seal "${config.seal.type}")`);
-    return { type: config.seal.type, kmsUp: true, stanza: config.seal.stanza, retryJoin: config.retryJoin };
+    const disabled = config.seal.stanza.disabled === "true";
+    if (disabled && config.seal.type === "shamir") throw new Error('(simulator: Vault refuses a disabled Shamir seal: "shamir seals cannot be set disabled")');
+    if (expected && Boolean(expected.disabled) !== disabled)
+        throw new Error(`(simulator: seal ${expected.type}${expected.disabled ? " disabled" : ""} asked for, the rendered stanza says disabled=${disabled})`);
+    return { type: config.seal.type, kmsUp: true, stanza: config.seal.stanza, retryJoin: config.retryJoin, ...(disabled ? { disabled: true } : {}) };
 }
 
 /**
  * @param {{ statefulSet: any, services: any[], namespace?: string, kubeconfig?: string, clock?: "sim" | "wall",
- *   serverConfig?: string, seal?: { type: string } }} options
+ *   serverConfig?: string, seal?: { type: string, disabled?: boolean } }} options
  *   statefulSet and services: the manifests Helm rendered from the chart for the program's values; serverConfig the
  *   server configuration it rendered (the ConfigMap's HCL), which names the seal; seal the one the test expects there
  * @returns {State}
@@ -177,7 +188,7 @@ function newState(options) {
     const now = clock === "sim" ? EPOCH : Date.now();
     /** @type {Record<string, Pod>} */
     const pods = {};
-    const startedSeal = sealFromConfig(options.serverConfig, options.seal)?.type ?? "shamir";
+    const startedSeal = configuredSeal(sealFromConfig(options.serverConfig, options.seal));
     for (let i = 0; i < replicas; i++) {
         const name = `${release}-${i}`;
         pods[name] = {
@@ -617,7 +628,7 @@ function dueEvents(s) {
                 },
             ]);
         }
-        if (podSeal(s, name)) events.push(...autoSealEvents(s, name));
+        if (podSeal(s, name) || startChecksStorage(s, name)) events.push(...autoSealEvents(s, name));
     }
     return events;
 }
@@ -689,27 +700,41 @@ function autoSealEvents(s, name) {
 function startVaultServer(s, name) {
     const p = s.pods[name];
     const seal = podSeal(s, name);
-    if (!seal) return;
+    const retiring = unwrapSeal(s, name);
+    if (!seal && !startChecksStorage(s, name)) return;
     if (p.crash) Object.assign(p, { restartCount: p.restartCount + 1, reason: undefined });
     p.booted = processOf(p);
-    if (!seal.kmsUp) {
-        const error = autoSeal.sealConfigurationError(seal);
-        // What the process wrote (c.UI.Error: the text as it is, no timestamp), kept with the time it was written.
-        p.previousLogs = error.split("\n").map((text) => ({ at: s.now, text }));
-        const backOffMs = autoSeal.nextBackOffMs(p.crash?.backOffMs);
-        Object.assign(p, { crash: { backOffMs, exitedAt: s.now }, reason: CRASH_LOOP, runningAt: s.now + backOffMs });
-        p.apiUpAt = s.now + backOffMs + s.timing.apiStartMs;
-        reconcile(s);
-        return;
-    }
-    p.crash = null;
+    // setSeal configures every stanza, a disabled one too, and so asks its KMS (seals.md §1; hashicorp/vault#9316).
+    const checked = seal ?? retiring;
+    if (checked && !checked.kmsUp) return exitAtStart(s, name, autoSeal.sealConfigurationError(checked));
     const node = p.vault;
+    // vault/core.go checkForSealMigration, in NewCore: no stanza while storage holds an auto seal; storage untouched.
+    if (!checked && holdsData(node) && storedSealType(s) !== "shamir")
+        return exitAtStart(s, name, `Error initializing core: cannot seal migrate from "${storedSealType(s)}" to Shamir, no disabled seal in configuration`);
+    p.crash = null;
+    if (!checked) return;
+    if (!seal) return entersMigrationToShamir(s, name, /** @type {AutoSealState} */ (retiring));
     const upAt = Math.max(s.now, p.apiUpAt);
     if (entersMigrationMode(s, name, seal)) return;
     node.autoUnsealAt = upAt;
     const joins = !node.initialized && !node.member && !node.pending && !node.removed && seal.retryJoin.length > 0;
     node.retryJoinAt = joins ? upAt : null;
     if (joins) podLog(s, name, "[INFO]  core: raft retry join initiated");
+}
+
+/**
+ * `vault server` printed `error` and exited 1: the kubelet starts the container again after its back-off, meanwhile
+ * waiting in CrashLoopBackOff; `kubectl logs --previous` shows the text.
+ * @param {State} s @param {string} name @param {string} error
+ */
+function exitAtStart(s, name, error) {
+    const p = s.pods[name];
+    // What the process wrote (c.UI.Error: the text as it is, no timestamp), kept with the time it was written.
+    p.previousLogs = error.split("\n").map((text) => ({ at: s.now, text }));
+    const backOffMs = autoSeal.nextBackOffMs(p.crash?.backOffMs);
+    Object.assign(p, { crash: { backOffMs, exitedAt: s.now }, reason: CRASH_LOOP, runningAt: s.now + backOffMs });
+    p.apiUpAt = s.now + backOffMs + s.timing.apiStartMs;
+    reconcile(s);
 }
 
 /**
@@ -811,26 +836,40 @@ function retryJoinAttempt(s, name) {
 /**
  * A `helm upgrade` wrote a new server configuration (the ConfigMap): each Vault process reads it when it starts, so
  * the seal's stanza and retry_join apply from the next start on (each pod keeps the seal it started with:
- * Pod.startedSeal). Shamir -> auto is a seal migration (below). Refused loudly, rather than pretended, is what Vault
- * refuses or vault-ha never writes: auto -> Shamir needs the old stanza kept with `disabled = "true"` and auto ->
- * auto both stanzas (command/server.go setSeal; seals.md §5), which parseServerConfig does not read (it refuses two
- * stanzas), so a configuration without the stanza after an auto seal is refused here.
+ * Pod.startedSeal). Modelled: Shamir -> auto (a seal migration, below); auto X -> X with `disabled = "true"`, then
+ * that -> no stanza (the way back, below: command/server.go setSeal, auto-to-shamir.md §1, §5). Refused loudly,
+ * rather than pretended, is what Vault refuses or vault-ha never writes: auto -> auto needs both stanzas, which
+ * parseServerConfig does not read (it refuses two); auto -> no stanza without the disabled step; a disabled stanza
+ * enabled again (a migration back to the seal: auto-to-shamir.md §6.5, not modelled); a disabled stanza on Shamir.
  * @param {State} s @param {string} serverConfig
  */
 function applyServerConfig(s, serverConfig) {
     const next = sealFromConfig(serverConfig, undefined);
-    const from = s.seal?.type ?? "shamir";
-    const to = next?.type ?? "shamir";
-    if (from !== to && from !== "shamir")
-        throw new Error(`(simulator: the seal changes from ${from} to ${to}: only Shamir -> auto seal migration is modelled)`);
+    const from = configuredSeal(s.seal);
+    const to = configuredSeal(next);
+    const modelled = from === to || (from === "shamir" && !next?.disabled) || to === `${from}${DISABLED}` || (from.endsWith(DISABLED) && to === "shamir");
+    if (!modelled)
+        throw new Error(
+            `(simulator: the seal changes from ${from} to ${to}: modelled are Shamir -> auto, auto -> the same seal disabled, and a disabled seal -> Shamir)`,
+        );
     s.serverConfig = serverConfig;
-    if (from !== to) {
+    if (from === "shamir" && to !== "shamir") {
         // The pods that run keep the Shamir configuration they started with.
         for (const p of Object.values(s.pods)) p.startedSeal = p.startedSeal ?? "shamir";
         s.seal = next;
         return;
     }
-    if (s.seal && next) Object.assign(s.seal, { stanza: next.stanza, retryJoin: next.retryJoin });
+    if (to === "shamir" && s.seal) {
+        // Processes that started with the disabled stanza keep it, and its KMS (sealNamed).
+        s.retiredSeal = s.seal;
+        s.seal = null;
+        return;
+    }
+    if (s.seal && next) {
+        // The pods that run keep the enabled seal they started with (podSeal finds it by its type).
+        for (const p of Object.values(s.pods)) p.startedSeal = p.startedSeal ?? s.seal.type;
+        Object.assign(s.seal, { stanza: next.stanza, retryJoin: next.retryJoin, ...(next.disabled ? { disabled: true } : {}) });
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -856,8 +895,13 @@ function applyServerConfig(s, serverConfig) {
 //   (third-party runs: "migration stays true until a leader finalises it", then false; the exact expression of
 //   GetSealStatus was not found in the stored sources: inference).
 
-/** The seal type the current server configuration names ("shamir" without a stanza). @param {State} s */
-const configuredSealType = (s) => s.seal?.type ?? "shamir";
+/** What a process that starts with `seal` in its configuration runs with (Pod.startedSeal). @param {AutoSealState | null | undefined} seal */
+function configuredSeal(seal) {
+    return seal ? `${seal.type}${seal.disabled ? DISABLED : ""}` : "shamir";
+}
+
+/** What a process that starts now runs with (Pod.startedSeal). @param {State} s */
+const configuredSealType = (s) => configuredSeal(s.seal);
 
 /** The seal type storage holds: the barrier configuration written at init or by a migration. @param {State} s */
 const storedSealType = (s) => s.cluster?.sealType ?? "shamir";
@@ -869,12 +913,52 @@ const storedSealType = (s) => s.cluster?.sealType ?? "shamir";
  */
 function podSeal(s, name) {
     const started = s.pods[name]?.startedSeal;
-    return s.seal && (started === undefined || started === s.seal.type) ? s.seal : null;
+    if (started === undefined) return s.seal && !s.seal.disabled ? s.seal : null;
+    return started.endsWith(DISABLED) ? null : sealNamed(s, started);
 }
 
-/** The process is in migration mode and storage still holds Shamir: the migration is pending. @param {State} s @param {string} name */
+/**
+ * The seal a process that started with a disabled stanza migrates from (command/server.go setSeal: the unwrap seal,
+ * an autoSeal of that type; the barrier seal is Shamir). @param {State} s @param {string} name @returns {AutoSealState | null}
+ */
+function unwrapSeal(s, name) {
+    const started = s.pods[name]?.startedSeal;
+    return started?.endsWith(DISABLED) ? sealNamed(s, started.slice(0, -DISABLED.length)) : null;
+}
+
+const DISABLED = " disabled";
+
+/**
+ * The auto seal of that type as the configuration holds it, or as it held it before a configuration without stanza
+ * replaced it: one KMS for every process that uses it, whenever it started. @param {State} s @param {string} type
+ * @returns {AutoSealState | null}
+ */
+function sealNamed(s, type) {
+    return [s.seal, s.retiredSeal].find((x) => x?.type === type) ?? null;
+}
+
+/**
+ * The process's start has to look at the configuration and storage (command/server.go setSeal, vault/core.go
+ * checkForSealMigration): it started with a disabled stanza, or it is crash-looping, or it starts without stanza on
+ * raft data of an auto seal. A Shamir process on Shamir storage starts without any of that.
+ * @param {State} s @param {string} name
+ */
+function startChecksStorage(s, name) {
+    const p = s.pods[name];
+    if (unwrapSeal(s, name) || p.crash) return true;
+    return (p.startedSeal ?? "shamir") === "shamir" && holdsData(p.vault) && storedSealType(s) !== "shamir" && p.booted !== processOf(p);
+}
+
+/** The node has raft data of the cluster (not only a challenge). @param {VaultNode} node */
+const holdsData = (node) => node.initialized && !node.pending;
+
+/** The process is in migration mode and storage does not hold its target seal yet: the migration is pending. @param {State} s @param {string} name */
 function migrationPending(s, name) {
-    return Boolean(s.pods[name].vault.migration) && storedSealType(s) === "shamir";
+    const node = s.pods[name].vault;
+    // vault/logical_system.go GetSealStatus: Migration = IsInSealMigrationMode() && !IsSealMigrated(); IsSealMigrated
+    // compares the stored barrier type with the process's barrier seal (core.go).
+    if (node.migrationTo) return Boolean(node.migration) && storedSealType(s) !== node.migrationTo;
+    return Boolean(node.migration) && storedSealType(s) === "shamir";
 }
 
 /**
@@ -898,6 +982,7 @@ function entersMigrationMode(s, name, seal) {
 function endMigrationMode(node) {
     delete node.migration;
     delete node.migrated;
+    delete node.migrationTo;
 }
 
 /** While the migration is pending the recovery configuration is the Shamir one (adjustSealConfigDuringMigration). @param {State} s @param {string} name */
@@ -971,16 +1056,21 @@ function takeActiveDuty(s, name) {
         Object.assign(node, { sealed: true, progress: [], unsealedAt: null });
         return false;
     };
-    if (!seal && (p.startedSeal ?? "shamir") === "shamir" && storedSealType(s) !== "shamir") {
+    // The barrier seal of the process and storage's disagree once another node migrated storage: a Shamir process
+    // after Shamir -> auto, an auto one after auto -> Shamir (which deleted the recovery configuration).
+    const loaded = seal?.type ?? "shamir";
+    const migratedAway = seal ? storedSealType(s) === "shamir" && !s.cluster?.recovery : (p.startedSeal ?? "shamir") === "shamir";
+    if (!node.migration && storedSealType(s) !== loaded && migratedAway) {
         logWithValue(
             s,
             name,
             "[ERROR] core: error performing key upgrades:",
             "error",
-            `barrier seal type of "${storedSealType(s)}" does not match loaded type of "shamir"`,
+            `barrier seal type of "${storedSealType(s)}" does not match loaded type of "${loaded}"`,
         );
         return giveUp();
     }
+    if (node.migrationTo === "shamir") return takeActiveDutyToShamir(s, name, giveUp);
     if (!seal || !node.migrated || !migrationPending(s, name) || !s.cluster) return true;
     podLog(s, name, "[INFO]  core: seal migration initiated");
     podLog(s, name, `[INFO]  core: migrating from shamir to auto-unseal: to=${seal.type}`);
@@ -995,10 +1085,13 @@ function takeActiveDuty(s, name) {
         return giveUp();
     }
     const shamir = s.cluster;
-    // Running processes that started with Shamir keep the barrier configuration they cached.
+    // Running processes that started with Shamir keep the barrier configuration they cached; their start is over
+    // (startChecksStorage: only a process that starts from now on reads the new barrier configuration).
     for (const [other, q] of Object.entries(s.pods)) {
-        if (other !== name && vaultRuns(s, other) && !podSeal(s, other))
+        if (other !== name && vaultRuns(s, other) && !podSeal(s, other)) {
             q.vault.sealCache = q.vault.sealCache ?? { threshold: shamir.threshold, shares: shamir.shares };
+            q.booted = processOf(q);
+        }
     }
     s.cluster = {
         ...shamir,
@@ -1013,10 +1106,137 @@ function takeActiveDuty(s, name) {
     return true;
 }
 
-/** The seal's KMS starts or stops answering, at the current time. @param {State} s @param {boolean} up */
+/** The seal's KMS (or the retired seal's) starts or stops answering, at the current time. @param {State} s @param {boolean} up */
 function kms(s, up) {
-    if (!s.seal) throw new Error("(simulator: a Shamir simulation has no KMS: create it with { seal: { type } })");
-    s.seal.kmsUp = up;
+    const seal = s.seal ?? s.retiredSeal;
+    if (!seal) throw new Error("(simulator: a Shamir simulation has no KMS: create it with { seal: { type } })");
+    seal.kmsUp = up;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seal migration, auto -> Shamir (research: /work/research/auto-to-shamir.md). Upstream, hashicorp/vault:
+// - command/server.go setSeal: a lone `disabled = "true"` stanza gets an implicit Shamir seal next to it: the barrier
+//   seal is Shamir (NewDefaultSeal), the disabled one the unwrap seal (NewAutoSeal); its wrapper is configured, KMS
+//   check included, like an enabled one (startVaultServer: "error parsing Seal configuration", exit 1);
+// - vault/core.go checkForSealMigration / adjustForSealMigration, in NewCore: (a) storage holds the disabled seal's
+//   type: migration mode (migrationInfo.seal = the unwrap seal), adjustSealConfigDuringMigration caches a clone of the
+//   recovery configuration as the Shamir barrier configuration (so seal-status says type shamir, t/n the recovery
+//   ones, recovery_seal false); (b) storage holds Shamir already: still migration mode (same log line), nothing
+//   cached; (c) no stanza while storage holds an auto seal: "cannot seal migrate from "<type>" to Shamir, no disabled
+//   seal in configuration", `vault server` prints "Error initializing core: ..." and exits 1; storage untouched;
+// - command/server.go: no runUnseal in migration mode: such a process never opens itself;
+// - vault/core.go unsealFragment / getUnsealKey: with migrate the shares are counted against the unwrap seal's
+//   recovery configuration and verified against the recovery key, which its KMS decrypts (VerifyRecoveryKey; 400
+//   "invalid key: failed to verify recovery key: ..."); without migrate while pending: 500 "migrate option not provided
+//   and seal migration is pending"; in (b) sealMigrated() is true and a plain Shamir unseal works, while migrate finds
+//   no recovery configuration (seal_autoseal.go RecoveryConfig: nil once deleted): 500 "failed to obtain
+//   seal/recovery configuration";
+// - vault/ha.go waitForLeadership -> core.go migrateSeal: "seal migration initiated", "migrating from one auto-unseal
+//   to shamir: from=<type>", the recovery key (KMS decrypt) becomes the Shamir key (SetShamirSealKey), the root key
+//   is stored again under it, migrateSealConfig: barrier configuration = the recovery configuration (same shares and
+//   threshold), core/recovery-config deleted; "seal migration complete". A KMS error logs "seal migration error:
+//   error getting recovery key to set on new seal: ...", and the node seals and gives up the lock; a later leader
+//   that finds storage migrated logs "migration is already performed".
+
+/**
+ * The start of a process whose configuration holds only a disabled stanza (after setSeal's KMS check, which passed):
+ * with raft data of that seal it is in migration mode (case a), on Shamir raft data too (case b); a node without
+ * data is a plain Shamir node. @param {State} s @param {string} name @param {AutoSealState} retiring
+ */
+function entersMigrationToShamir(s, name, retiring) {
+    const node = s.pods[name].vault;
+    if (!holdsData(node)) return;
+    const stored = storedSealType(s);
+    if (stored !== "shamir" && stored !== retiring.type)
+        throw new Error(`(simulator: a disabled ${retiring.type} stanza on ${stored} storage is not modelled)`);
+    Object.assign(node, { migration: true, migrationTo: "shamir", autoUnsealAt: null, retryJoinAt: null });
+    const recovery = s.cluster?.recovery;
+    if (stored === retiring.type && recovery) node.sealCache = { threshold: recovery.threshold, shares: recovery.shares };
+    podLog(
+        s,
+        name,
+        `[WARN]  core: entering seal migration mode; Vault will not automatically unseal even if using an autoseal: from_barrier_type=${retiring.type} to_barrier_type=shamir`,
+    );
+}
+
+/**
+ * `sys/unseal` on a process in migration mode towards Shamir (unsealFragment's checks, in its order).
+ * @param {State} s @param {string} name @param {string} key @param {string} url @param {boolean} migrate
+ */
+function unsealToShamir(s, name, key, url, migrate) {
+    const node = s.pods[name].vault;
+    const what = "writing data to sys/unseal";
+    if (node.removed) return apiError(what, "PUT", url, 500, "node was removed from a HA cluster");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length !== 33) {
+        return apiError(what, "PUT", url, 400, "'key' must be a valid hex or base64 string");
+    }
+    if (migrate && node.pending) return apiError(what, "PUT", url, 500, "can't perform a seal migration while joining a raft cluster");
+    if (!node.sealed) return ok(sealStatus(s, name));
+    const pending = migrationPending(s, name);
+    if (!migrate && pending) return apiError(what, "PUT", url, 500, "migrate option not provided and seal migration is pending");
+    if (!migrate) return shamirUnseal(s, name, key, url);
+    // Shares refused before they are counted (getUnsealKey reads the configuration first): inference for the count.
+    if (!pending) return apiError(what, "PUT", url, 500, "failed to obtain seal/recovery configuration");
+    const retiring = /** @type {AutoSealState} */ (unwrapSeal(s, name));
+    const recovery = /** @type {NonNullable<Cluster["recovery"]>} */ (s.cluster?.recovery);
+    if (!node.progress.includes(key)) node.progress.push(key);
+    if (node.progress.length < recovery.threshold) return ok(sealStatus(s, name));
+    const right = node.progress.every((k) => recovery.keys.includes(k));
+    node.progress = [];
+    if (!retiring.kmsUp)
+        return apiError(
+            what,
+            "PUT",
+            url,
+            400,
+            `invalid key: failed to verify recovery key: failed to decrypt encrypted stored keys: ${autoSeal.kmsError(retiring, "decrypt")}`,
+        );
+    if (!right) return apiError(what, "PUT", url, 400, "invalid key: failed to verify recovery key: recovery key does not match submitted values");
+    podLog(s, name, "[INFO]  core: unsealing using migration seal");
+    node.migrated = true;
+    openBarrier(s, name);
+    return ok(sealStatus(s, name));
+}
+
+/**
+ * The active duty of a process in migration mode towards Shamir (migrateSeal): the one unsealed with migrate while
+ * storage still holds the auto seal migrates it; the others have nothing to do.
+ * @param {State} s @param {string} name @param {() => boolean} giveUp @returns {boolean} the node keeps the active duty
+ */
+function takeActiveDutyToShamir(s, name, giveUp) {
+    const node = s.pods[name].vault;
+    const cluster = s.cluster;
+    if (!node.migrated) return true;
+    if (!migrationPending(s, name) || !cluster?.recovery) {
+        podLog(s, name, "[INFO]  core: migration is already performed");
+        return true;
+    }
+    const retiring = /** @type {AutoSealState} */ (unwrapSeal(s, name));
+    podLog(s, name, "[INFO]  core: seal migration initiated");
+    podLog(s, name, `[INFO]  core: migrating from one auto-unseal to shamir: from=${retiring.type}`);
+    if (!retiring.kmsUp) {
+        logWithValue(
+            s,
+            name,
+            "[ERROR] core: seal migration error:",
+            "error",
+            `error getting recovery key to set on new seal: failed to decrypt encrypted stored keys: ${autoSeal.kmsError(retiring, "decrypt")}`,
+        );
+        return giveUp();
+    }
+    const recovery = cluster.recovery;
+    // Running processes on the auto seal keep the recovery configuration their autoSeal cached (inference).
+    for (const [other, q] of Object.entries(s.pods)) {
+        if (other !== name && vaultRuns(s, other) && podSeal(s, other))
+            q.vault.sealCache = q.vault.sealCache ?? { threshold: recovery.threshold, shares: recovery.shares };
+    }
+    const migrated = { ...cluster, keys: recovery.keys, threshold: recovery.threshold, shares: recovery.shares, sealType: "shamir" };
+    delete migrated.recovery;
+    s.cluster = migrated;
+    node.sealCache = null;
+    s.raftIndex++;
+    podLog(s, name, "[INFO]  core: seal migration complete");
+    return true;
 }
 
 /**
@@ -1548,7 +1768,9 @@ function sealStatus(s, name) {
     // With an auto seal, t and n are the recovery configuration's (vault/core.go GetSealStatus reads RecoveryConfig
     // when the seal supports recovery keys), known once the node has the cluster's data.
     const podAuto = podSeal(s, name);
-    const recovery = podAuto && node.initialized ? (node.migration ? recoveryDuringMigration(s, name) : s.cluster?.recovery) : undefined;
+    // A process on the auto seal after another node migrated storage to Shamir keeps what its autoSeal cached.
+    const recovery =
+        podAuto && node.initialized ? (node.migration ? recoveryDuringMigration(s, name) : (s.cluster?.recovery ?? node.sealCache ?? undefined)) : undefined;
     /** @type {Record<string, unknown>} */
     const status = {
         type: podAuto ? podAuto.type : "shamir",
@@ -1805,8 +2027,14 @@ function init(s, name, shares, threshold) {
  * @param {State} s @param {string} name @param {string} key @param {string} [url] where the caller sent it (its VAULT_ADDR)
  */
 function unseal(s, name, key, url = localUrl(s, name, "sys/unseal"), migrate = false) {
+    if (s.pods[name].vault.migrationTo === "shamir") return unsealToShamir(s, name, key, url, migrate);
     if (migrate || s.pods[name].vault.migration) return unsealInMigration(s, name, key, url, migrate);
     if (podSeal(s, name)) return recoveryKeyUnseal(s, name, key, url);
+    return shamirUnseal(s, name, key, url);
+}
+
+/** `sys/unseal` with a Shamir barrier seal (see unseal). @param {State} s @param {string} name @param {string} key @param {string} url */
+function shamirUnseal(s, name, key, url) {
     const node = s.pods[name].vault;
     const what = "writing data to sys/unseal";
     if (!node.initialized && !node.pending) return apiError(what, "PUT", url, 400, "Vault is not initialized");
