@@ -90,8 +90,10 @@ type Shape = Partial<Record<Param, Kind>>;
 /**
  * seal, sealDescription (unseal, roll, join): an auto seal's type and its key and identity in words; with them no key
  * is ever sent, the step waits until the pod unsealed itself and names the key when it cannot. Absent for Shamir.
+ * migrateFromSeal (with sealDescription, instead of seal): the auto seal a stack moves off, back to Shamir
+ * (vault-ha:sealDisabled): keys are sent, a pod in migration mode gets the recovery keys with migrate.
  */
-const SEAL_PARAMS = { seal: "optional-string", sealDescription: "optional-string" } as const;
+const SEAL_PARAMS = { seal: "optional-string", sealDescription: "optional-string", migrateFromSeal: "optional-string" } as const;
 
 /** Which parameters each step reads, and their types. */
 const SHAPES = {
@@ -131,9 +133,6 @@ const SHAPES = {
         ...SEAL_PARAMS,
         // With an auto seal only: the key file, rewritten to hold the keys as recovery keys after a seal migration.
         keyFile: "optional-string",
-        // Moving off this auto seal to Shamir (seal and sealDescription are then absent): the recovery keys unseal
-        // with migrate, and the key file then holds them as unseal keys.
-        migrateFromSeal: "optional-string",
     },
     join: {
         namespace: "string",

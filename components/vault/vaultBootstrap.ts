@@ -99,8 +99,12 @@ export class VaultBootstrap extends pulumi.ComponentResource {
         // Only an auto seal adds parameters: a Shamir stack's steps keep the environment their states hold.
         const retiring = isAutoSeal(args.seal) && args.sealDisabled === true;
         const autoSeal = isAutoSeal(args.seal) && !retiring;
-        const sealParams = autoSeal ? { seal: args.seal, sealDescription: args.sealDescription } : {};
-        const rollSealParams = retiring ? { migrateFromSeal: args.seal, sealDescription: args.sealDescription } : sealParams;
+        // A seal being retired: every step that may meet a pod in migration mode (the roll, unseal, join) knows it.
+        const sealParams = autoSeal
+            ? { seal: args.seal, sealDescription: args.sealDescription }
+            : retiring
+              ? { migrateFromSeal: args.seal, sealDescription: args.sealDescription }
+              : {};
         // Every step's stdin carries the kubeconfig, plus the secrets that step needs.
         const kubeconfig = args.kubeconfig;
 
@@ -162,7 +166,7 @@ export class VaultBootstrap extends pulumi.ComponentResource {
                                 backupFolder: backupFolder(pulumi.getProject(), pulumi.getStack()),
                                 snapshotsToKeep: args.snapshotsToKeep,
                                 timeoutSeconds,
-                                ...rollSealParams,
+                                ...sealParams,
                                 // After a seal migration the roll records there what the keys are now.
                                 ...(autoSeal || retiring ? { keyFile: this.keyFile } : {}),
                             })),

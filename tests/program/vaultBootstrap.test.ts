@@ -244,16 +244,18 @@ describe("VaultBootstrap (index.ts under Pulumi mocks)", () => {
         });
         const step = (id: string) => back.one(COMMAND, `bootstrap-${id}`);
 
-        it("the roll gets the seal it moves off, its description and the key file; the other steps send keys as on Shamir", () => {
+        it("the roll, unseal and join get the seal it moves off and its description, the roll the key file; keys are sent as on Shamir", () => {
             const roll = step("roll").inputs.environment;
             assert.equal(roll.VAULT_HA_MIGRATE_FROM_SEAL, "awskms");
             assert.match(roll.VAULT_HA_SEAL_DESCRIPTION, /^AWS KMS key alias\/vault in eu-west-1/);
             assert.equal(roll.VAULT_HA_SEAL, undefined, "no auto seal: keys are sent");
             assert.ok(roll.VAULT_HA_KEY_FILE, "the key file the roll rewrites once migrated");
-            for (const id of ["unseal-vault-0", "join-vault-1", "verify"]) {
+            // unseal and join may meet a pod in migration mode too (every pod sealed before the roll migrated).
+            for (const id of ["unseal-vault-0", "join-vault-1"]) {
                 assert.equal(step(id).inputs.environment.VAULT_HA_SEAL, undefined, id);
-                assert.equal(step(id).inputs.environment.VAULT_HA_MIGRATE_FROM_SEAL, undefined, id);
+                assert.equal(step(id).inputs.environment.VAULT_HA_MIGRATE_FROM_SEAL, "awskms", id);
             }
+            assert.equal(step("verify").inputs.environment.VAULT_HA_MIGRATE_FROM_SEAL, undefined, "verify sends no key");
             // init keeps its parameters: nothing to re-run while the seal is retired.
             assert.equal(step("init").inputs.environment.VAULT_HA_SEAL, "awskms");
         });

@@ -139,6 +139,32 @@ describe("seal migration awskms -> shamir by the roll step (simulator)", functio
         assertOnShamir(live);
     });
 
+    it("there and back (TLS off): a Shamir stack moves to awskms and back to Shamir, its data intact, opened by its first unseal keys again", async () => {
+        sim = await Simulation.create({ replicas: 3, tls: false });
+        const out = await sim.bootstrap();
+        const first = out.keys as { unsealKeys: string[]; rootToken: string };
+        sim.change((s: unknown) => model.writeData(s, "secret/app", "written before the migration"));
+        const live: Live = { sim, recoveryKeys: first.unsealKeys, rootToken: first.rootToken, active: "" };
+
+        // There: the Shamir keys become the recovery keys (vault/core.go migrateSeal).
+        await sim.upgrade({ seal: { type: "awskms" } });
+        const forwardEnv = { ...awskmsEnv, [ENV.keyFile]: keyFilePath("vault-ha", "dev") };
+        const there = await withEnv(sim, forwardEnv)("roll", { secrets: { unsealKeys: first.unsealKeys, rootToken: first.rootToken } });
+        assert.equal(there.code, 0, there.stderr);
+        assert.equal(sim.state().cluster.sealType, "awskms");
+        assert.deepEqual(JSON.parse(fs.readFileSync(sim.keyFile, "utf8")).recovery_keys_b64, first.unsealKeys);
+
+        // And back: the same shares become the unseal keys again; then the stanza goes.
+        await sim.upgrade({ seal: { type: "awskms", disabled: true } });
+        const back = await withEnv(sim, retiringEnv)("roll", rollSecrets(live));
+        assert.equal(back.code, 0, back.stderr);
+        await sim.upgrade({ seal: { type: "shamir" } });
+        const plain = await withEnv(sim, retiringEnv)("roll", rollSecrets(live));
+        assert.equal(plain.code, 0, plain.stderr);
+        assertOnShamir(live);
+        assert.deepEqual(sim.state().cluster.keys, first.unsealKeys, "the first init's unseal keys open Vault again");
+    });
+
     it("the KMS gone at the step-down: the new active node cannot migrate, the roll stops naming the seal, and continues once it is back", async () => {
         const live = await retiringCluster(true);
         sim = live.sim;

@@ -35,6 +35,7 @@ import { askAny, sealStatuses, waitForCaughtUp, waitForHealthyRaft } from "../pr
 import { unsealFrom } from "../primitives/unseal";
 import {
     type SealMigration,
+    earlierMigrationFailures,
     keyFileBeforeMigration,
     migrationPending,
     migrationWords,
@@ -171,6 +172,8 @@ export async function rollPods(ctx: StepContext, o: RollOptions): Promise<{ roll
     );
     const migration = sealMigrationOf(ctx);
     const migrating = migrationPending(migration, seal.values()) ? migration : undefined;
+    // A failure an earlier run reported stays in its container's log: only this run's count.
+    if (migrating) ctx = { ...ctx, earlierMigrationFailures: await earlierMigrationFailures(ctx, names) };
     if (migrating) {
         ctx.log(
             `seal migration ${migrationWords(migrating)}: each replaced pod is unsealed with the ${migrating.toward === "auto" ? "unseal" : "recovery"} keys ` +

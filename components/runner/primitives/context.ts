@@ -18,6 +18,11 @@ export interface StepContext extends PollContext {
      * disabled, and must answer at every pod start until it is gone; its failures are told like the stack's seal's.
      */
     retiringSeal?: AutoSeal;
+    /**
+     * Each pod's last "seal migration error" log line before this run's step-downs: a failure an earlier run already
+     * reported (and the user fixed) is not this run's, though the container still shows it.
+     */
+    earlierMigrationFailures?: Map<string, string>;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { pollUntil, retrying, StepError } from "../poll";
 import type { PodInfo, StatefulSetInfo } from "../vaultOps";
 import type { StepContext } from "./context";
-import { sealFailure, sealFailureError } from "./autoUnseal";
+import { retiringSealFailureError, sealFailure, sealFailureError } from "./autoUnseal";
 
 /** Waiting reasons that waiting does not fix: the image does not exist, or Vault does not start with this template. */
 const STUCK = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff)\b/;
@@ -47,10 +47,11 @@ export async function replacePod(ctx: StepContext, old: PodInfo, revision: strin
                   ? "the old pod is still terminating"
                   : `revision ${now.revision}, ${now.running ? "running" : (now.reason ?? now.phase)}`;
             const fresh = now && !now.terminating && now.uid !== old.uid;
-            if (fresh && !now.running && ctx.seal) {
-                // An auto-sealed Vault that exits at start because its seal cannot reach the key: say so, not "image".
+            if (fresh && !now.running && (ctx.seal || ctx.retiringSeal)) {
+                // A Vault that exits at start because its seal (or the disabled one it moves off) cannot reach the
+                // key: say so, not "image".
                 const failure = await sealFailure(ctx, old.name);
-                if (failure) throw sealFailureError(old.name, ctx.seal, failure);
+                if (failure) throw ctx.seal ? sealFailureError(old.name, ctx.seal, failure) : retiringSealFailureError(old.name, ctx.retiringSeal!, failure);
             }
             if (fresh && !now.running && isStuck(now.reason)) {
                 // Waiting does not fix these: the image does not exist or Vault does not start with this template.

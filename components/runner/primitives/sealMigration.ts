@@ -85,10 +85,25 @@ function migrationFailedError(m: SealMigration, pod: string, line: string): Step
 export async function stopIfMigrationFailed(ctx: StepContext, m: SealMigration, pods: string[]): Promise<void> {
     for (const name of pods) {
         const lines = await ctx.ops.vaultLog(name, false).catch(() => [] as string[]);
+        const latest = [...lines].reverse().find((line) => MIGRATION_FAILED.test(line));
+        if (latest === undefined || ctx.earlierMigrationFailures?.get(name) === latest) continue;
         // The whole entry: go-hclog writes the error value on the lines after "seal migration error:".
-        const failed = lastMatch(lines, MIGRATION_FAILED);
-        if (failed) throw migrationFailedError(m, name, failed);
+        throw migrationFailedError(m, name, lastMatch(lines, MIGRATION_FAILED) ?? latest);
     }
+}
+
+/**
+ * Each pod's last "seal migration error" line as the roll starts (with its time stamp, so a new failure differs):
+ * stopIfMigrationFailed then reports only what this run's step-downs caused.
+ */
+export async function earlierMigrationFailures(ctx: StepContext, pods: string[]): Promise<Map<string, string>> {
+    const seen = new Map<string, string>();
+    for (const name of pods) {
+        const lines = await ctx.ops.vaultLog(name, false).catch(() => [] as string[]);
+        const latest = [...lines].reverse().find((line) => MIGRATION_FAILED.test(line));
+        if (latest !== undefined) seen.set(name, latest);
+    }
+    return seen;
 }
 
 export async function waitForMigration(ctx: StepContext, m: SealMigration, names: string[], formerActive?: string): Promise<string> {

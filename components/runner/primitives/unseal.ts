@@ -8,7 +8,7 @@ import { dataClaimName } from "../../vault/names";
 import { pollUntil, StepError } from "../poll";
 import { SealStatus, VaultRefused, VaultUnavailable } from "../vaultOps";
 import type { StepContext } from "./context";
-import { isAutoSealed, waitForSelfUnseal } from "./autoUnseal";
+import { isAutoSealed, retiringSealFailureError, waitForSelfUnseal } from "./autoUnseal";
 import { SEAL_MIGRATION_DOCS } from "../../seal/runningSeal";
 import { migrationWords, sealMigrationOf } from "./sealMigration";
 
@@ -48,6 +48,12 @@ const MIGRATION_PENDING = /seal migration is pending/;
  * recovery configuration is gone), on a node that still has the disabled seal in its configuration.
  */
 const MIGRATION_DONE = /failed to obtain seal\/recovery configuration/;
+/**
+ * A migrate unseal back to Shamir whose old seal did not answer: the recovery key is decrypted through it (vault/
+ * seal_autoseal.go getRecoveryKeyInternal), and newest Vault answers that as an invalid key (400: getUnsealKey wraps
+ * it in ErrInvalidKey), which is not a wrong key.
+ */
+const RETIRING_SEAL_UNREACHABLE = /failed to decrypt encrypted stored keys/;
 
 /**
  * Unseals a pod whose status was just read; the node's own threshold wins over the configured one. A node whose seal
@@ -137,6 +143,10 @@ export async function unsealFrom(
                     // The migration back to Shamir completed since the status was read: the same keys, without migrate.
                     migrate = false;
                     throw new VaultUnavailable(`${pod}: the migration to Shamir is done; Vault takes the keys without migrate now`);
+                }
+                if (err instanceof VaultRefused && migrate && migration?.toward === "shamir" && RETIRING_SEAL_UNREACHABLE.test(err.message)) {
+                    // The recovery keys are checked, and the root key read, through the seal Vault moves off.
+                    throw retiringSealFailureError(pod, migration.seal, err.message);
                 }
                 if (err instanceof VaultRefused) {
                     throw new StepError(

@@ -13,10 +13,12 @@ import type { StepContext } from "../../../components/runner/primitives/context"
 import {
     asMigratedKeyFile,
     asShamirKeyFile,
+    earlierMigrationFailures,
     migrated,
     migrationPending,
     recordMigratedKeys,
     SealMigration,
+    stopIfMigrationFailed,
 } from "../../../components/runner/primitives/sealMigration";
 import { unsealFrom } from "../../../components/runner/primitives/unseal";
 import type { SealStatus } from "../../../components/runner/vaultOps";
@@ -288,6 +290,59 @@ describe("the roll's seal migration (shamir -> auto)", () => {
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
+        });
+    });
+
+    describe("a failed migration, as the roll reads it from the pods' logs", () => {
+        const failure = (at: string) => [
+            `${at} [INFO]  core: seal migration initiated`,
+            `${at} [ERROR] core: seal migration error:`,
+            `  error=`,
+            `  | error getting recovery key to set on new seal: failed to decrypt encrypted stored keys: AccessDeniedException`,
+        ];
+        const ctxWithLogs = (logs: Record<string, string[]>) =>
+            ({ log: () => undefined, ops: { vaultLog: async (pod: string) => logs[pod] ?? [] } }) as unknown as StepContext;
+
+        it("quotes Vault's whole entry, and ignores a failure an earlier run already reported", async () => {
+            const logs: Record<string, string[]> = { "vault-1": failure("2026-12-08T03:00:00.000Z") };
+            const ctx = ctxWithLogs(logs);
+            await assert.rejects(
+                stopIfMigrationFailed(ctx, OFF_AWSKMS, ["vault-1"]),
+                /could not complete the seal migration from awskms back to Shamir: .*"\[ERROR\] core: seal migration error: error getting recovery key to set on new seal: failed to decrypt encrypted stored keys: AccessDeniedException"/,
+            );
+            const earlier = await earlierMigrationFailures(ctx, ["vault-1", "vault-2"]);
+            assert.deepEqual([...earlier.keys()], ["vault-1"]);
+            await stopIfMigrationFailed({ ...ctx, earlierMigrationFailures: earlier }, OFF_AWSKMS, ["vault-1"]);
+            // This run's own failure, later in the same container's log, stops it.
+            logs["vault-1"] = [...logs["vault-1"], ...failure("2026-12-08T03:05:00.000Z")];
+            await assert.rejects(
+                stopIfMigrationFailed({ ...ctx, earlierMigrationFailures: earlier }, OFF_AWSKMS, ["vault-1"]),
+                /vault-1 became the active node/,
+            );
+        });
+
+        it("a migrate unseal refused because the old seal did not answer names the seal, not wrong keys", async () => {
+            const ops = {
+                status: async () => ({ ...base, sealed: true, type: "shamir", migration: true }),
+                resetUnseal: async () => undefined,
+                submitUnsealKey: async () => {
+                    throw new VaultRefused(
+                        "Error writing data to sys/unseal: Code: 400. Errors: * invalid key: failed to verify recovery key: failed to decrypt encrypted stored keys: AccessDeniedException",
+                    );
+                },
+            };
+            const ctx = {
+                log: () => undefined,
+                timeoutMs: 10_000,
+                pollMs: 10,
+                clock: { now: () => 0, sleep: async () => undefined },
+                ops: ops as unknown as StepContext["ops"],
+                retiringSeal: AWSKMS,
+            } as StepContext;
+            await assert.rejects(
+                unsealFrom(ctx, "vault-1", { ...base, sealed: true, type: "shamir", migration: true }, KEYS, 3),
+                /vault-1 cannot start: the seal Vault is moving off, the AWS KMS key alias\/vault, .*did not answer/,
+            );
         });
     });
 });
