@@ -19,6 +19,8 @@ import { VaultIngress } from "./components/vault/vaultIngress";
 import { VaultNamespace } from "./components/vault/vaultNamespace";
 import { VaultTls } from "./components/tls/vaultTls";
 import { Whoami } from "./components/ingress/whoami";
+import { EnvoyGateway } from "./components/gateway/envoyGateway";
+import { VaultRoute } from "./components/gateway/vaultRoute";
 import { InClusterUnsealer } from "./components/unsealer/inClusterUnsealer";
 
 async function main() {
@@ -38,7 +40,17 @@ async function main() {
               ? pulumi.output(plan.ingress.className)
               : undefined;
 
-    const whoami = ingressClassName && plan.whoami ? new Whoami("whoami", { ...plan.whoami, ingressClassName }, inCluster) : undefined;
+    // The Gateway front door (issue 22): vault-ha's own Envoy Gateway on kind, or the user's Gateway.
+    const gateway = plan.ingress?.source === "gateway" ? plan.ingress.gateway : undefined;
+    const envoyGateway = gateway?.envoy ? new EnvoyGateway("envoy-gateway", gateway.envoy, inCluster) : undefined;
+    const afterGateway = { ...inCluster, dependsOn: envoyGateway ? [envoyGateway] : [] };
+
+    const whoami =
+        ingressClassName && plan.whoami
+            ? new Whoami("whoami", { ...plan.whoami, ingressClassName }, inCluster)
+            : gateway && plan.whoami
+              ? new Whoami("whoami", { ...plan.whoami, gateway: gateway.target }, afterGateway)
+              : undefined;
 
     // Vault's namespace comes first: the server certificate, the release, the Ingress and the bootstrap live in it and
     // take its name from here, so each waits for it.
@@ -95,7 +107,21 @@ async function main() {
     const vaultIngress =
         ingressClassName && plan.vaultIngress
             ? new VaultIngress("vault-ingress", { ...plan.vaultIngress, namespace: vaultNs.name, ingressClassName }, inCluster)
-            : undefined;
+            : gateway && plan.vaultIngress
+              ? new VaultRoute(
+                    "vault-route",
+                    {
+                        ...plan.vaultIngress,
+                        namespace: vaultNs.name,
+                        vaultNamespace: plan.vaultNamespace.name,
+                        gateway: gateway.target,
+                        gatewayRef: envoyGateway?.gateway ?? { name: gateway.name, namespace: gateway.namespace },
+                        kubeconfig: target.kubeconfig,
+                    },
+                    // Its backend, vault-active, is the release's: the readiness step would call it missing before.
+                    { ...afterGateway, dependsOn: [...afterGateway.dependsOn, vault.release] },
+                )
+              : undefined;
 
     const bootstrap = new VaultBootstrap(
         "bootstrap",

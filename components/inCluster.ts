@@ -14,3 +14,9 @@ export function inCluster(
 ): pulumi.CustomResourceOptions {
     return { dependsOn: opts?.dependsOn, ...extra, parent, deletedWith: opts?.deletedWith };
 }
+
+/** A resource option's dependsOn as a list (the program passes lists; a single resource is one item). */
+export function dependencyList(dependsOn: pulumi.ResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+    if (dependsOn === undefined) return [];
+    return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
+}

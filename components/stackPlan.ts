@@ -18,6 +18,8 @@ import { VAULT_RELEASE_NAME } from "./vault/names";
 import { VaultChartOptions, vaultHelmValues } from "./vault/vaultValues";
 import { UnsealerPlan, unsealerCostNotice } from "./unsealer/unsealerManifests";
 import { isAutoSealPlan, SealPlan, sealPlan } from "./seal/sealPlan";
+import { GATEWAY_NAME, GATEWAY_NAMESPACE, type GatewayTarget } from "./gateway/gatewayManifests";
+import type { EnvoyGatewayArgs } from "./gateway/envoyGateway";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
 export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress">;
@@ -43,9 +45,24 @@ export interface PlannedRelease {
     values: Record<string, unknown>;
 }
 
-/** Where Ingresses point: the ingress-nginx vault-ha installs, or a class the cluster already has. */
+/**
+ * The front door: Ingresses of the ingress-nginx vault-ha installs or of a class the cluster already has, or routes
+ * on a Gateway (the one vault-ha creates with Envoy Gateway on kind, or the user's: `install` false).
+ */
 export type IngressPlan =
-    { source: "install"; controller: { namespace: string; chartVersion: string; target: IngressNginxTarget } } | { source: "existing"; className: string };
+    | { source: "install"; controller: { namespace: string; chartVersion: string; target: IngressNginxTarget } }
+    | { source: "existing"; className: string }
+    | { source: "gateway"; gateway: GatewayPlan };
+
+/** The Gateway front door: where routes attach, and on kind what vault-ha's own Envoy Gateway is made with. */
+export interface GatewayPlan {
+    name: string;
+    namespace: string;
+    install: boolean;
+    target: GatewayTarget;
+    /** On kind: EnvoyGateway's arguments (its Gateway's listeners admit Vault's and whoami's routes). */
+    envoy?: EnvoyGatewayArgs;
+}
 
 /** whoami answers on kind's mapped host port (any host), elsewhere at the ingress host on port 80. */
 export type WhoamiPlan = { namespace: string; skipAwait: boolean } & ({ hostHttpPort: number } | { host: string });
@@ -108,7 +125,9 @@ export function stackPlan(settings: Settings, owner: string, decided?: ClusterDe
             ? { source: "install", controller: { namespace: s.ingressNginxNamespace, chartVersion: s.ingressNginxChartVersion, target: ingressNginxTarget(s) } }
             : ingress === "existing"
               ? { source: "existing", className: s.ingressClassName }
-              : undefined;
+              : ingress === "gateway"
+                ? { source: "gateway", gateway: gatewayPlan(s, onKind) }
+                : undefined;
     // A class vault-ha did not install may never publish an address: its Ingresses are not awaited.
     const skipAwait = ingress === "existing";
 
@@ -231,4 +250,18 @@ function plannedReleases(
             values: vaultHelmValues(s, chartOptions),
         },
     ];
+}
+
+function gatewayPlan(s: Settings, onKind: boolean): GatewayPlan {
+    if (!onKind) {
+        const target: GatewayTarget = { cluster: "existing", gatewayName: s.gatewayName, gatewayNamespace: s.gatewayNamespace };
+        return { name: s.gatewayName, namespace: s.gatewayNamespace, install: false, target };
+    }
+    return {
+        name: GATEWAY_NAME,
+        namespace: GATEWAY_NAMESPACE,
+        install: true,
+        target: { cluster: "kind" },
+        envoy: { tls: s.tls, ingressHost: s.ingressHost, vaultNamespace: s.vaultNamespace, whoamiNamespace: s.whoamiNamespace },
+    };
 }

@@ -161,6 +161,7 @@ environment:
   E2E_TLS=false          test the plain-HTTP lab (default: true)
   E2E_SCALE=false        skip the vaultReplicas 3 -> 2 -> 3 phase
   E2E_UPGRADE_FROM=IMAGE deploy that Vault image first, then roll to the default one
+  E2E_FRONT_DOOR=gateway the Gateway API front door (Envoy Gateway) instead of ingress-nginx (kind only)
   E2E_TIMINGS=FILE       where the phase timings go (default: e2e-timings.json)
   KEEP=1                 keep the cluster and the stack for inspection
 EOF_USAGE
@@ -216,6 +217,14 @@ main() {
     pulumi config set --stack $stack vault-ha:clusterName $cluster
   fi
   pulumi config set --stack $stack vault-ha:tls "$tls"
+  front_door=${E2E_FRONT_DOOR:-ingress}
+  case "$front_door" in
+    ingress) ;;
+    gateway)
+      if [ "$mode" = existing ]; then echo "e2e: E2E_FRONT_DOOR=gateway is for E2E_CLUSTER=kind (an existing cluster brings its own Gateway)" >&2; exit 2; fi
+      pulumi config set --stack $stack vault-ha:ingress gateway ;;
+    *) echo "e2e: E2E_FRONT_DOOR must be ingress or gateway, not $front_door" >&2; exit 2 ;;
+  esac
   # E2E_UPGRADE_FROM=<an older Vault image>: deploy that first; the day-2 phase then rolls to the default image.
   if [ -n "${E2E_UPGRADE_FROM:-}" ]; then pulumi config set --stack $stack vault-ha:vaultImage "$E2E_UPGRADE_FROM"; fi
   if [ "$mode" = existing ]; then
@@ -259,6 +268,12 @@ main() {
     wait_for "pod vault-$i Running" 300 sh -c "kubectl --context $ctx -n vault get pod vault-$i -o jsonpath='{.status.phase}' | grep -qx Running"
   done
   expect_lines "node labelled ingress-ready=true" 1 kubectl --context "$ctx" get node -l ingress-ready=true -o name
+  if [ "${front_door:-ingress}" = gateway ]; then
+    # The Gateway front door, and nothing of ingress-nginx: the Gateway is Programmed, Vault's route attached.
+    wait_for "Gateway envoy-gateway-system/vault-ha Programmed" 120 sh -c \
+      "kubectl --context $ctx -n envoy-gateway-system get gateway vault-ha -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}' | grep -qx True"
+    expect_lines "ingress-nginx namespaces" 0 kubectl --context "$ctx" get namespace ingress-nginx --ignore-not-found -o name
+  fi
   expect_lines "nodes" 4 kubectl --context "$ctx" get nodes --no-headers
   # Every node carries this stack's mark, so that a later up reuses the cluster and no other stack adopts it.
   expect_lines "nodes labelled vault-ha.dev/owner=vault-ha.$stack" 4 kubectl --context "$ctx" get nodes -l "vault-ha.dev/owner=vault-ha.$stack" -o name

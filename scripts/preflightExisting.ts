@@ -69,7 +69,12 @@ export async function readFacts(settings: Settings, run: Runner, target: KubeTar
         },
     };
     try {
-        return { facts: await readClusterFacts(kubectl, settings.certManagerNamespace) };
+        // With a Gateway front door, the same Gateway check as the up's facts step.
+        const gateway =
+            ingressMode(settings) === "gateway"
+                ? { name: settings.gatewayName, namespace: settings.gatewayNamespace, vaultNamespace: settings.vaultNamespace }
+                : undefined;
+        return { facts: await readClusterFacts(kubectl, settings.certManagerNamespace, gateway) };
     } catch (err) {
         return {
             failed: problem(

@@ -7,6 +7,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigTarget } from "./kubeconfig";
+import type { Settings } from "../config/settings";
+import { ingressMode } from "../config/clusterModes";
+import type { StepParams } from "../stepCommand/contract";
+
+/**
+ * What the cluster-facts step is given: where cert-manager may be, and with `ingress: gateway` the Gateway the routes
+ * will attach to and Vault's namespace (whose labels a listener's namespace selector is matched against).
+ */
+export function clusterFactsParams(
+    s: Pick<Settings, "cluster" | "ingress" | "certManagerNamespace" | "gatewayName" | "gatewayNamespace" | "vaultNamespace">,
+): StepParams<"cluster-facts"> {
+    return {
+        certManagerNamespace: s.certManagerNamespace,
+        timeoutSeconds: 60,
+        ...(ingressMode(s) === "gateway" ? { gatewayName: s.gatewayName, gatewayNamespace: s.gatewayNamespace, namespace: s.vaultNamespace } : {}),
+    };
+}
 
 export interface ExistingClusterArgs {
     /** The one-context kubeconfig (see kubeconfig.ts), a secret: it holds credentials. */

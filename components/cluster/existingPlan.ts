@@ -9,6 +9,7 @@ import { AntiAffinity, FixCommands, Settings } from "../config/settings";
 import { vaultServiceType } from "../config/clusterModes";
 import { ok, Ok, problem, Problem, warning, Warning } from "../problems";
 import { CertManagerPlan, certManagerPlan } from "../tls/certManagerMode";
+import { gatewayPlan } from "./gatewayFacts";
 
 export interface ExistingPlan {
     antiAffinity: AntiAffinity;
@@ -28,7 +29,22 @@ export interface ExistingPlan {
 export type PlanFixes = Pick<FixCommands, "set" | "rm">;
 
 export function existingPlan(
-    s: Pick<Settings, "cluster" | "vaultReplicas" | "antiAffinity" | "storageClass" | "tls" | "certManager" | "certManagerNamespace" | "vaultServiceType">,
+    s: Pick<
+        Settings,
+        | "cluster"
+        | "vaultReplicas"
+        | "antiAffinity"
+        | "storageClass"
+        | "tls"
+        | "certManager"
+        | "certManagerNamespace"
+        | "vaultServiceType"
+        | "ingress"
+        | "ingressHost"
+        | "vaultNamespace"
+        | "gatewayName"
+        | "gatewayNamespace"
+    >,
     facts: ClusterFacts,
     owner: string,
     fixes: PlanFixes = new FixCommands(),
@@ -185,6 +201,12 @@ export function existingPlan(
             decided.push(ok(describeCertManager(plan, facts.certManager)));
         }
     }
+
+    // The Gateway the routes attach to (ingress: gateway): checked before anything is created.
+    const gateway = gatewayPlan(s, facts, fixes);
+    decided.push(...gateway.decided);
+    warnings.push(...gateway.warnings);
+    problems.push(...gateway.problems);
 
     return { antiAffinity, certManager, nodeAddress, decided, warnings, problems };
 }

@@ -12,7 +12,7 @@ import { kindConfigYaml } from "../kind/kindConfig";
 import { kindShape } from "../kind/kindShape";
 import { ClusterFacts, parseStepResult, stepCommand, stepEnvironment } from "../stepCommand/contract";
 import { Logging, projectDir } from "../stepCommand/stepResource";
-import { ExistingCluster } from "./existingCluster";
+import { clusterFactsParams, ExistingCluster } from "./existingCluster";
 import { ExistingPlan, existingPlan } from "./existingPlan";
 import { findingLine, problem } from "../problems";
 import { KUBECONFIG_ENV, KUBECONFIG_SCRIPT, kubeconfigTarget } from "./kubeconfig";
@@ -81,7 +81,7 @@ export async function existingTarget(settings: Settings, givenKubeconfig: string
         (
             await command.local.run({
                 command: stepCommand("cluster-facts"),
-                environment: stepEnvironment("cluster-facts", { certManagerNamespace: settings.certManagerNamespace, timeoutSeconds: 60 }),
+                environment: stepEnvironment("cluster-facts", clusterFactsParams(settings)),
                 stdin: JSON.stringify({ kubeconfig }),
                 dir: projectDir(),
                 logging: Logging.Stderr,

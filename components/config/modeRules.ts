@@ -100,6 +100,21 @@ export function checkModeRules(v: Partial<Settings>, { isSet, issue, fixes, kube
                 `${fixes.rm("ingressClassName")}, or ${fixes.set("ingress", "existing")}`,
             );
         }
+        for (const name of ["gatewayName", "gatewayNamespace"] as const) {
+            if (isSet(name) && mode !== "gateway") {
+                issue(name, `is only used with ingress: gateway (ingress is ${mode})`, `${fixes.rm(name)}, or ${fixes.set("ingress", "gateway")}`);
+            }
+        }
+        for (const name of ["gatewayName", "gatewayNamespace"] as const) {
+            // On kind the Gateway is vault-ha's own, at fixed names (components/gateway/gatewayManifests.ts).
+            if (isSet(name) && mode === "gateway" && v.cluster === "kind") {
+                issue(
+                    name,
+                    "is only used with cluster: existing (to name your Gateway): on kind vault-ha creates envoy-gateway-system/vault-ha",
+                    fixes.rm(name),
+                );
+            }
+        }
         if (isSet("whoami") && v.whoami === true && mode === "none") {
             issue(
                 "whoami",

@@ -11,6 +11,7 @@
  */
 import * as g from "./grammars";
 import { SEAL_DECLARATIONS } from "./sealDeclarations";
+import { GATEWAY_DECLARATIONS } from "./gatewayDeclarations";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 /** Where Vault goes: a kind cluster vault-ha creates (the lab), or a cluster that already exists (a kubeconfig context). */
@@ -20,8 +21,11 @@ export type ClusterMode = (typeof CLUSTER_MODES)[number];
 export const VAULT_SERVICE_TYPES = ["auto", "NodePort", "LoadBalancer", "ClusterIP"] as const;
 export type VaultServiceTypeSetting = (typeof VAULT_SERVICE_TYPES)[number];
 export type VaultServiceType = Exclude<VaultServiceTypeSetting, "auto">;
-/** install ingress-nginx, use an ingress class already in the cluster, or no Ingress; auto is install on kind, none elsewhere. */
-export const INGRESS_MODES = ["auto", "install", "existing", "none"] as const;
+/**
+ * install ingress-nginx, use an ingress class already in the cluster, the Gateway API (Envoy Gateway on kind, a named
+ * Gateway elsewhere), or no front door; auto is install on kind, none elsewhere.
+ */
+export const INGRESS_MODES = ["auto", "install", "existing", "gateway", "none"] as const;
 export type IngressSetting = (typeof INGRESS_MODES)[number];
 export type IngressMode = Exclude<IngressSetting, "auto">;
 /** auto: required when there are enough schedulable nodes for one Vault pod each, preferred otherwise. */
@@ -188,6 +192,7 @@ export const DECLARATIONS = {
         doc: "none (a restarted Vault pod stays sealed until the next pulumi up) or in-cluster (a pod in Vault's namespace unseals it, with keyThreshold keys in a Secret there: anyone who can read that Secret can unseal Vault).",
     }),
     ...SEAL_DECLARATIONS,
+    ...GATEWAY_DECLARATIONS,
     ingressNginxNamespace: declare<string>({
         default: "ingress-nginx",
         parse: g.namespace,
@@ -265,9 +270,9 @@ export const DECLARATIONS = {
         parse: g.oneOf(INGRESS_MODES),
         row: {
             meaning:
-                "`install` (ingress-nginx with SSL passthrough), `existing` (an ingress class in the cluster: `ingressClassName`) or `none`; `auto` is install on kind, none on an existing cluster",
+                "`install` (ingress-nginx with SSL passthrough), `existing` (an ingress class in the cluster: `ingressClassName`), `gateway` (the Gateway API with TLS passthrough: Envoy Gateway on kind, your Gateway elsewhere; see [Front door](#front-door)) or `none`; `auto` is install on kind, none on an existing cluster",
         },
-        doc: "install (ingress-nginx with SSL passthrough), existing (an ingress class already in the cluster, see ingressClassName) or none. auto is install on kind, none on an existing cluster.",
+        doc: "install (ingress-nginx with SSL passthrough), existing (an ingress class already in the cluster, see ingressClassName), gateway (the Gateway API with TLS passthrough: Envoy Gateway installed on kind, the Gateway named by gatewayName/gatewayNamespace elsewhere) or none. auto is install on kind, none on an existing cluster.",
     }),
     ingressClassName: declare<string>({
         default: "nginx",
@@ -399,4 +404,4 @@ export const SECRET_SETTINGS = [...ADOPTION_SETTINGS, "kubeconfig", "sealTransit
 export const KNOWN_NAMES: string[] = [...SETTING_NAMES, ...SECRET_SETTINGS];
 
 /** The namespace settings, in the order their components are described; each component creates its own Namespace. */
-export const NAMESPACE_SETTINGS = ["vaultNamespace", "ingressNginxNamespace", "certManagerNamespace", "whoamiNamespace"] as const;
+export const NAMESPACE_SETTINGS = ["vaultNamespace", "ingressNginxNamespace", "certManagerNamespace", "whoamiNamespace", "gatewayNamespace"] as const;

@@ -220,12 +220,15 @@ export function checkSettings(
     // Each enabled component creates its own Namespace: two with one name collide.
     const ingressInstalled = v.cluster === undefined || v.ingress === undefined || ingressMode({ cluster: v.cluster, ingress: v.ingress }) === "install";
     const ingressNone = v.cluster !== undefined && v.ingress !== undefined && ingressMode({ cluster: v.cluster, ingress: v.ingress }) === "none";
+    // Only on kind does vault-ha create the Gateway's namespace (with Envoy Gateway); elsewhere it names the user's.
+    const gatewayInstalled = v.cluster === "kind" && v.ingress !== undefined && ingressMode({ cluster: v.cluster, ingress: v.ingress }) === "gateway";
     const active = NAMESPACE_SETTINGS.filter(
         (name) =>
             v[name] !== undefined &&
             (name !== "certManagerNamespace" || (v.tls !== false && v.certManager !== "existing")) &&
             (name !== "whoamiNamespace" || (v.whoami !== false && !ingressNone)) &&
-            (name !== "ingressNginxNamespace" || ingressInstalled),
+            (name !== "ingressNginxNamespace" || ingressInstalled) &&
+            (name !== "gatewayNamespace" || gatewayInstalled),
     );
     const blamed = new Set<(typeof NAMESPACE_SETTINGS)[number]>();
     active.forEach((a, i) => {

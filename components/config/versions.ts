@@ -51,3 +51,15 @@ export const CERT_MANAGER_CHART = {
     chart: "cert-manager",
     version: "v1.21.1",
 } as const;
+
+/**
+ * Envoy Gateway v1.9.0 (gateway-helm, the newest release), the Gateway API front door on kind. It bundles the Gateway
+ * API v1.6.1 CRDs, whose TLSRoute v1 the controller watches (v1.7 watched v1alpha3). Upstream publishes the chart as
+ * an OCI artifact and installs it by that reference, with no repository. The version keeps its `v`: upstream pushes
+ * the chart as both `v1.9.0` and `1.9.0`, its v1.9 docs install `v1.9.0`, and that is the archive the tests render.
+ */
+export const GATEWAY_CHART = {
+    oci: "oci://docker.io/envoyproxy/gateway-helm",
+    chart: "gateway-helm",
+    version: "v1.9.0",
+} as const;

@@ -13,12 +13,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
 import { WHOAMI_IMAGE } from "../config/versions";
 import { SKIP_AWAIT } from "../vault/vaultIngress";
+import { type GatewayTarget, whoamiRouteManifest } from "../gateway/gatewayManifests";
 
 export const WHOAMI_PATH = "/_whoami";
 
 export interface WhoamiArgs {
     namespace: string;
-    ingressClassName: pulumi.Input<string>;
+    /** The Ingress's class; or, with `gateway`, an HTTPRoute on that Gateway instead of an Ingress (issue 22). */
+    ingressClassName?: pulumi.Input<string>;
+    gateway?: GatewayTarget;
     /** On kind: the host port that kind maps to the ingress controller's port 80 (the rule matches any host). */
     hostHttpPort?: number;
     /** On an existing cluster: the ingress host, whose DNS name points at the controller (the rule matches it only). */
@@ -93,30 +96,43 @@ export class Whoami extends pulumi.ComponentResource {
             inCluster(this, opts, { dependsOn: [deployment] }),
         );
 
-        new k8s.networking.v1.Ingress(
-            `${name}-ingress`,
-            {
-                metadata: { name: "whoami", namespace: ns, labels, ...(args.skipAwait ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
-                spec: {
-                    ingressClassName: args.ingressClassName,
-                    rules: [
-                        {
-                            ...(target.host !== undefined ? { host: target.host } : {}),
-                            http: {
-                                paths: [
-                                    {
-                                        path: WHOAMI_PATH,
-                                        pathType: "Prefix",
-                                        backend: { service: { name: service.metadata.name, port: { name: "http" } } },
-                                    },
-                                ],
+        if (args.gateway) {
+            const route = whoamiRouteManifest({
+                whoamiNamespace: args.namespace,
+                gateway: args.gateway,
+                ...(target.host !== undefined ? { host: target.host } : {}),
+            });
+            new k8s.apiextensions.CustomResource(
+                `${name}-route`,
+                { apiVersion: route.apiVersion, kind: route.kind, metadata: { ...route.metadata, namespace: ns }, spec: route.spec },
+                inCluster(this, opts, { dependsOn: [service] }),
+            );
+        } else {
+            new k8s.networking.v1.Ingress(
+                `${name}-ingress`,
+                {
+                    metadata: { name: "whoami", namespace: ns, labels, ...(args.skipAwait ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
+                    spec: {
+                        ingressClassName: args.ingressClassName,
+                        rules: [
+                            {
+                                ...(target.host !== undefined ? { host: target.host } : {}),
+                                http: {
+                                    paths: [
+                                        {
+                                            path: WHOAMI_PATH,
+                                            pathType: "Prefix",
+                                            backend: { service: { name: service.metadata.name, port: { name: "http" } } },
+                                        },
+                                    ],
+                                },
                             },
-                        },
-                    ],
+                        ],
+                    },
                 },
-            },
-            inCluster(this, opts),
-        );
+                inCluster(this, opts),
+            );
+        }
 
         this.url = pulumi.output(target.url);
         this.registerOutputs({ url: this.url });

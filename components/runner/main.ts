@@ -25,6 +25,7 @@ import { joinStep } from "./handlers/join";
 import { unsealStep } from "./handlers/unseal";
 import { vaultAddressStep } from "./handlers/vaultAddress";
 import { deleteSecretsStep } from "./handlers/deleteSecrets";
+import { gatewayReadyStep } from "./handlers/gatewayReady";
 import { verifyStep } from "./handlers/verify";
 import { VaultRefused } from "./vaultOps";
 
@@ -47,6 +48,7 @@ const HANDLERS: { [S in StepName]: Handler<S> } = {
     "cluster-facts": clusterFactsStep,
     "vault-address": vaultAddressStep,
     "delete-secrets": deleteSecretsStep,
+    "gateway-ready": gatewayReadyStep,
 };
 
 const DEFAULT_TIMEOUT_SECONDS = 600;

@@ -9,7 +9,21 @@
  * - The result is one JSON line on stdout.
  */
 import type { StepResults } from "./results";
-export type { ClusterFacts, PodTemplate, RaftPeer, SealFacts, StepResults, StorageClassFact, UnreadableFact, UnsealOutcome, VaultKeys } from "./results";
+export type {
+    ClusterFacts,
+    GatewayFacts,
+    GatewayListenerFact,
+    GatewayReadyResult,
+    LabelSelectorFact,
+    PodTemplate,
+    RaftPeer,
+    SealFacts,
+    StepResults,
+    StorageClassFact,
+    UnreadableFact,
+    UnsealOutcome,
+    VaultKeys,
+} from "./results";
 
 /**
  * Commands run in the Pulumi project's folder, where node_modules holds ts-node. Relative paths keep the state free
@@ -35,6 +49,7 @@ export const STEP_NAMES = [
     "cluster-facts",
     "vault-address",
     "delete-secrets",
+    "gateway-ready",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -78,6 +93,12 @@ export const ENV = {
     sealDescription: "VAULT_HA_SEAL_DESCRIPTION",
     // Set only while a stack moves off an auto seal back to Shamir (vault-ha:sealDisabled): the roll's migration.
     migrateFromSeal: "VAULT_HA_MIGRATE_FROM_SEAL",
+    // Added for the Gateway API front door (issue 22).
+    gatewayName: "VAULT_HA_GATEWAY_NAME",
+    gatewayNamespace: "VAULT_HA_GATEWAY_NAMESPACE",
+    routeKind: "VAULT_HA_ROUTE_KIND",
+    routeName: "VAULT_HA_ROUTE_NAME",
+    routeNamespace: "VAULT_HA_ROUTE_NAMESPACE",
 } as const;
 type Param = keyof typeof ENV;
 
@@ -167,12 +188,30 @@ const SHAPES = {
     },
     // An invoke, read on every preview and up (no state holds its parameters): what the cluster offers. Where
     // listing every namespace is forbidden, cert-manager's webhook is looked for in certManagerNamespace.
-    "cluster-facts": { certManagerNamespace: "optional-string", timeoutSeconds: "number" },
+    // gatewayName, gatewayNamespace, namespace (Vault's): with `ingress: gateway` only, the Gateway the routes will
+    // attach to and the namespace they will be in.
+    "cluster-facts": {
+        certManagerNamespace: "optional-string",
+        timeoutSeconds: "number",
+        gatewayName: "optional-string",
+        gatewayNamespace: "optional-string",
+        namespace: "optional-string",
+    },
     // A resource after the Vault release: waits until the LoadBalancer Service has an address.
     "vault-address": { namespace: "string", service: "string", timeoutSeconds: "number" },
     // A delete: the secrets cert-manager wrote for vault-ha's certificates, which it does not delete with them.
     // secretNames: comma-separated.
     "delete-secrets": { namespace: "string", secretNames: "string", timeoutSeconds: "number" },
+    // A resource after the routes: waits until the Gateway and Vault's route (routeKind TLSRoute or HTTPRoute) are
+    // accepted and programmed.
+    "gateway-ready": {
+        gatewayName: "string",
+        gatewayNamespace: "string",
+        routeKind: "string",
+        routeName: "string",
+        routeNamespace: "string",
+        timeoutSeconds: "number",
+    },
 } as const satisfies Record<StepName, Shape>;
 
 type ValueOf<K> = K extends "number" ? number : K extends "optional-number" ? number | undefined : K extends "optional-string" ? string | undefined : string;
@@ -214,6 +253,7 @@ export interface StepSecrets {
     "cluster-facts": { kubeconfig: string };
     "vault-address": { kubeconfig: string };
     "delete-secrets": { kubeconfig: string };
+    "gateway-ready": { kubeconfig: string };
 }
 
 /** The secrets a step cannot run without: the runner checks them before it does anything. */
@@ -233,6 +273,7 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "cluster-facts": ["kubeconfig"],
     "vault-address": ["kubeconfig"],
     "delete-secrets": ["kubeconfig"],
+    "gateway-ready": ["kubeconfig"],
 };
 
 /** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */

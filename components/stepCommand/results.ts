@@ -81,8 +81,61 @@ export interface ClusterFacts {
          */
         clusterResourceNamespace?: string;
     };
+    /** With `ingress: gateway` only (the step is given the Gateway's name): what the routes will attach to. */
+    gateway?: GatewayFacts;
     /** What the kubeconfig's user may not read: each absent field above has its reason here. */
     unreadable: UnreadableFact[];
+}
+
+/** A Kubernetes label selector (meta/v1 LabelSelector), as a listener's allowedRoutes.namespaces.selector holds it. */
+export interface LabelSelectorFact {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+/** One listener of the Gateway, with the fields that decide which routes it takes (Gateway API v1 Listener). */
+export interface GatewayListenerFact {
+    name: string;
+    protocol: string;
+    port: number;
+    /** Absent: the listener takes every hostname. */
+    hostname?: string;
+    /** tls.mode (the API server defaults it to Terminate); absent without tls. */
+    tlsMode?: string;
+    allowedRoutes: {
+        /** namespaces.from: Same (the API server's default), All, Selector. */
+        from: string;
+        selector?: LabelSelectorFact;
+        /** Absent or empty: the kinds the protocol takes. */
+        kinds?: Array<{ group?: string; kind: string }>;
+    };
+}
+
+/**
+ * The Gateway API as the cluster serves it and the Gateway vault-ha's routes attach to. A field is absent when it
+ * could not be read (its reason is among ClusterFacts.unreadable).
+ */
+export interface GatewayFacts {
+    name: string;
+    namespace: string;
+    /**
+     * gateway.networking.k8s.io resources -> the version discovery prefers for each (e.g. tlsroutes: "v1" from Gateway
+     * API v1.5 on, "v1alpha3" before); empty when the API is not installed.
+     */
+    served?: Record<string, string>;
+    /** false: the API server answered NotFound (or the Gateway API is not installed). */
+    exists?: boolean;
+    listeners?: GatewayListenerFact[];
+    /** Vault's namespace and its labels, which a listener's namespace selector is matched against. */
+    vaultNamespace?: { name: string; exists: boolean; labels: Record<string, string> };
+}
+
+/** Where a route attached, as the Gateway's controller reports it (gateway-ready). */
+export interface GatewayReadyResult {
+    /** The Gateway's status.addresses values (an IP or a host name each). */
+    addresses: string[];
+    /** The listeners Vault's route attached to, and how many routes each holds (status.listeners[].attachedRoutes). */
+    listeners: Array<{ name: string; attachedRoutes: number }>;
 }
 
 export type UnsealOutcome = "unsealed" | "already-unsealed";
@@ -132,4 +185,5 @@ export interface StepResults {
     "vault-address": { address: string };
     /** The secrets that were there and are gone now. */
     "delete-secrets": { deleted: string[] };
+    "gateway-ready": GatewayReadyResult;
 }

@@ -6,7 +6,7 @@ import { sealTransition } from "../seal/sealTransition";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { inCluster } from "../inCluster";
+import { dependencyList, inCluster } from "../inCluster";
 import { parseStepResult, stepCommand, stepEnvironment } from "../stepCommand/contract";
 import { Logging, projectDir, stepResource, stepStdin } from "../stepCommand/stepResource";
 import { Sans } from "../tls/tlsConfig";
@@ -226,10 +226,4 @@ export class VaultCluster extends pulumi.ComponentResource {
             inCluster(this, opts),
         );
     }
-}
-
-/** A resource option's dependsOn as a list (the program passes lists; a single resource is one item). */
-function dependencyList(dependsOn: pulumi.ResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
-    if (dependsOn === undefined) return [];
-    return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
 }

@@ -1,133 +1,15 @@
 /**
  * The program's own custom resources (cert-manager ClusterIssuers and Certificates, and the bootstrap's webhook
- * probe) against the openAPIV3Schema of the CRDs that the cert-manager release renders, validated by ajv.
- *
- * Validation is as strict as the API server with strict field validation (kubectl's default --validate=strict):
- * an unknown field is an error, not silently pruned. Kubernetes' schema extensions are taken as the API server
- * reads them: x-kubernetes-list-type set/map lists must not repeat items, x-kubernetes-preserve-unknown-fields
- * allows unknown fields; CEL rules (x-kubernetes-validations) cannot be evaluated here, so a resource that reaches
- * one fails with a message saying so.
+ * probe) against the openAPIV3Schema of the CRDs that the cert-manager release renders, validated by ajv as strictly
+ * as the API server with strict field validation (tests/support/crdValidator.ts). No CEL table here: a resource that
+ * reaches a CEL rule fails with a message saying so.
  */
-import Ajv, { ErrorObject, ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 import { strict as assert } from "assert";
 import { WEBHOOK_PROBE, webhookProbe } from "../../components/runner/handlers/clusterChecks";
 import { caChainManifests, vaultCertificateSans } from "../../components/tls/tlsConfig";
-import { describeManifest, Manifest, registeredKubeVersion, registeredReleases, renderRegistered, requireHelm } from "../support/helm";
+import { CrdValidator, CustomResource } from "../support/crdValidator";
+import { Manifest, registeredKubeVersion, registeredReleases, renderRegistered, requireHelm } from "../support/helm";
 import { runProgramOnce } from "../support/program";
-
-interface CustomResource {
-    /** What made it: the Pulumi resource, or the code that submits it. */
-    origin: string;
-    manifest: Manifest;
-}
-
-type Schema = Record<string, any>;
-
-/** Every object with declared properties rejects others, unless Kubernetes is told to keep unknown fields there. */
-function strict(schema: Schema): Schema {
-    if (Array.isArray(schema)) return schema.map(strict) as unknown as Schema;
-    if (schema === null || typeof schema !== "object") return schema;
-    const out: Schema = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === "enum" || k === "default" || k === "example" ? v : strict(v)]));
-    if (out.properties && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) out.additionalProperties = false;
-    return out;
-}
-
-function newAjv(): Ajv {
-    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
-    addFormats(ajv);
-    // Annotations that do not constrain a single object's value.
-    for (const keyword of [
-        "x-kubernetes-preserve-unknown-fields",
-        "x-kubernetes-int-or-string",
-        "x-kubernetes-map-type",
-        "x-kubernetes-list-map-keys",
-        "x-kubernetes-embedded-resource",
-    ]) {
-        ajv.addKeyword({ keyword });
-    }
-    ajv.addKeyword({
-        keyword: "x-kubernetes-list-type",
-        type: "array",
-        schemaType: "string",
-        // "set": items are unique scalars; "map": items are unique by their x-kubernetes-list-map-keys.
-        validate: function unique(listType: string, data: unknown[], parentSchema?: Schema) {
-            if (listType === "atomic") return true;
-            const keys: string[] = parentSchema?.["x-kubernetes-list-map-keys"] ?? [];
-            const identity = (item: any) => JSON.stringify(listType === "map" ? keys.map((k) => item?.[k]) : item);
-            const seen = new Set(data.map(identity));
-            if (seen.size === data.length) return true;
-            (unique as any).errors = [
-                {
-                    keyword: "x-kubernetes-list-type",
-                    message: `repeats an item of a list of type ${listType}${keys.length ? ` keyed by ${keys.join(", ")}` : ""}`,
-                    params: {},
-                },
-            ];
-            return false;
-        },
-        errors: true,
-    });
-    ajv.addKeyword({
-        keyword: "x-kubernetes-validations",
-        validate: function cel(rules: { rule: string; message?: string }[]) {
-            (cel as any).errors = rules.map((r) => ({
-                keyword: "x-kubernetes-validations",
-                message: `has a CEL rule this test cannot evaluate: check it by hand, then teach the test (${r.rule})`,
-                params: {},
-            }));
-            return false;
-        },
-        errors: true,
-    });
-    return ajv;
-}
-
-function fieldOf(e: ErrorObject): string {
-    const at = e.instancePath
-        .split("/")
-        .slice(1)
-        .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
-    const field = at.reduce((s, k) => (/^\d+$/.test(k) ? `${s}[${k}]` : s ? `${s}.${k}` : k), "");
-    if (e.keyword === "additionalProperties") return `${field ? `${field}.` : ""}${e.params.additionalProperty}: unknown field`;
-    if (e.keyword === "required") return `${field ? `${field}.` : ""}${e.params.missingProperty}: required`;
-    if (e.keyword === "enum") return `${field}: ${e.message} (${(e.params.allowedValues as unknown[]).join(", ")})`;
-    return `${field || "(the object)"}: ${e.message}`;
-}
-
-/** Validates custom resources against the CRDs a release renders; problems name the release, CRD, resource and field. */
-export class CrdValidator {
-    private readonly ajv = newAjv();
-    private readonly compiled = new Map<string, ValidateFunction>();
-
-    constructor(
-        private readonly release: string,
-        private readonly crds: Manifest[],
-    ) {}
-
-    problems(cr: CustomResource): string[] {
-        const m = cr.manifest;
-        const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-        const name = `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ""}${m.metadata.name} (${cr.origin})`;
-        const crd = this.crds.find((c) => c.spec.group === group && c.spec.names.kind === m.kind);
-        if (!crd) return [`release ${this.release}: no CRD for ${m.kind} in group ${group}: ${name}`];
-        const where = `release ${this.release}: ${describeManifest(crd)} ${version}`;
-        const served = crd.spec.versions.find((v: any) => v.name === version && v.served);
-        if (!served) return [`${where}: version ${version} is not served, so it refuses ${name}`];
-        const problems: string[] = [];
-        if (crd.spec.scope === "Namespaced" && !m.metadata.namespace)
-            problems.push(`${where} rejects ${name}: metadata.namespace: required, ${m.kind} is namespaced`);
-        if (crd.spec.scope === "Cluster" && m.metadata.namespace) problems.push(`${where} rejects ${name}: metadata.namespace: ${m.kind} is cluster-scoped`);
-        const key = `${crd.metadata.name}/${version}`;
-        let validate = this.compiled.get(key);
-        if (!validate) {
-            validate = this.ajv.compile(strict(served.schema.openAPIV3Schema));
-            this.compiled.set(key, validate);
-        }
-        if (!validate(m)) problems.push(...(validate.errors ?? []).map((e) => `${where} rejects ${name}: ${fieldOf(e)}`));
-        return problems;
-    }
-}
 
 describe("the program's custom resources against the rendered CRDs", function () {
     this.timeout(60_000);

@@ -5,6 +5,7 @@
  * its quorum, no pod was deleted while autopilot said the cluster was unhealthy, and a second `up` runs nothing.
  */
 import { strict as assert } from "assert";
+import { DEPTH } from "../support/depth";
 import * as fs from "fs";
 import * as path from "path";
 import { bootstrappedCluster, SimulatedEngine } from "../chaos/engine";
@@ -163,7 +164,7 @@ describe("roll: a changed Vault pod template reaches the pods (simulator)", () =
     });
 
     for (const tls of [false, true]) {
-        it(`with two replicas (TLS ${tls ? "on" : "off"}) the roll completes and says each replacement leaves Vault unavailable: failure tolerance 0`, async () => {
+        it(`with two replicas (TLS ${tls ? "on" : "off"}) the roll completes and says each replacement leaves Vault unavailable: failure tolerance 0${tls ? "" : DEPTH}`, async () => {
             const live = await liveCluster({ replicas: 2, tls, vaultImage: OLD });
             sim = live.sim;
             const since = sim.calls().length;

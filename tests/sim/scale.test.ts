@@ -6,6 +6,7 @@
  * primitives/departedPeers.ts removeDepartedPeers, steps/join.ts, and the program's refusal (components/vault/scalePlan.ts).
  */
 import { strict as assert } from "assert";
+import { DEPTH } from "../support/depth";
 import { bootstrappedCluster } from "../chaos/engine";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import { requireRenderedPods, Simulation } from "../doubles/vault/harness";
@@ -44,7 +45,7 @@ describe("scaling a live cluster (simulator)", () => {
     afterEach(() => sim?.dispose());
 
     for (const tls of [false, true]) {
-        it(`3 -> 5 -> 3 -> 5 with TLS ${tls ? "on" : "off"}: departed pods are waited out, their peers and volumes go, and they come back empty as new members`, async () => {
+        it(`3 -> 5 -> 3 -> 5 with TLS ${tls ? "on" : "off"}: departed pods are waited out, their peers and volumes go, and they come back empty as new members${tls ? "" : DEPTH}`, async () => {
             const live = await liveCluster({ replicas: 3, tls });
             sim = live.sim;
             const quorumLost = sim.state().audit.quorumLost;

@@ -8,6 +8,7 @@
  * is replaced and gets a plain unseal. Also: the KMS gone at the step-down, and a roll killed half-way.
  */
 import { strict as assert } from "assert";
+import { DEPTH } from "../support/depth";
 import * as fs from "fs";
 import * as path from "path";
 import { ENV, StepName } from "../../components/stepCommand/contract";
@@ -139,7 +140,7 @@ describe("seal migration awskms -> shamir by the roll step (simulator)", functio
         assertOnShamir(live);
     });
 
-    it("there and back (TLS off): a Shamir stack moves to awskms and back to Shamir, its data intact, opened by its first unseal keys again", async () => {
+    it(`there and back (TLS off): a Shamir stack moves to awskms and back to Shamir, its data intact, opened by its first unseal keys again${DEPTH}`, async () => {
         sim = await Simulation.create({ replicas: 3, tls: false });
         const out = await sim.bootstrap();
         const first = out.keys as { unsealKeys: string[]; rootToken: string };
@@ -194,7 +195,7 @@ describe("seal migration awskms -> shamir by the roll step (simulator)", functio
         assertOnShamir(live);
     });
 
-    it("a roll killed after the first pod went resumes on the next run and completes the migration", async () => {
+    it(`a roll killed after the first pod went resumes on the next run and completes the migration${DEPTH}`, async () => {
         const live = await retiringCluster(false);
         sim = live.sim;
         sim.killAfter((args) => args[0] === "delete");

@@ -1,5 +1,6 @@
 /** The verify step (components/runner/handlers/verify.ts) against the simulator: autopilot, and a full restart. */
 import { strict as assert } from "assert";
+import { DEPTH } from "../support/depth";
 import { assertNothingExposed } from "../doubles/vault/exposure";
 import * as fs from "fs";
 import * as path from "path";
@@ -34,7 +35,7 @@ for (const tls of [false, true]) {
         let sim: Simulation;
         afterEach(() => sim?.dispose());
 
-        it("after a full restart (laptop reboot): every pod unsealed again, verify polls until quorum and an election", async () => {
+        it(`after a full restart (laptop reboot): every pod unsealed again, verify polls until quorum and an election${tls ? "" : DEPTH}`, async () => {
             sim = await Simulation.create({ tls });
             const { keys } = await sim.bootstrap();
             sim.change((s) => model.restartAll(s));

@@ -28,8 +28,16 @@
  * - Discovery (`kubectl api-resources`) is readable by every authenticated user (the system:discovery
  *   ClusterRole, bound to system:authenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so a user who may
  *   not read CRDs still learns whether cert-manager's API exists.
+ * - The Gateway API (with `ingress: gateway`): `kubectl api-resources --api-group=G -o json` prints one
+ *   APIResourceList whose resources[] carry group and version (kubectl pkg/cmd/apiresources/apiresources.go
+ *   RunAPIResources; -o json since kubectl 1.30, and vault-ha needs 1.34). The version is the one discovery prefers
+ *   for that resource (client-go discovery ServerPreferredResources: the group's preferred version when the resource
+ *   is served there, else the first that serves it), so tlsroutes shows v1 exactly when TLSRoute v1 is served, which
+ *   is Envoy Gateway's own test before it watches TLSRoutes (internal/provider/kubernetes/controller.go crdExists).
+ *   A group that fails discovery (an aggregated API down) makes kubectl exit 1 after printing the rest.
  */
-import type { ClusterFacts, StorageClassFact, UnreadableFact } from "../../stepCommand/contract";
+import type { ClusterFacts, GatewayFacts, StorageClassFact, UnreadableFact } from "../../stepCommand/contract";
+import { GATEWAY_API_GROUP, listenersOf } from "../../cluster/gatewayFacts";
 import { classifyFailure, lastLines } from "../failures";
 import type { KubectlRunner } from "../kubectl";
 import { PollContext, pollUntil, StepError } from "../poll";
@@ -68,6 +76,8 @@ function unreadable(verb: string, resource: string, scope: string, consequence: 
 /** One kubectl read: JSON, a Forbidden as a fact, "not yet" for what is transient, a stop for anything else. */
 async function read(kubectl: KubectlReads, args: string[], what: string, onForbidden: () => UnreadableFact): Promise<Read> {
     const r = await kubectl.run(args);
+    // `--ignore-not-found` prints nothing for a missing object: null, not a parse error.
+    if (r.code === 0 && args.includes("json") && args.includes("--ignore-not-found") && r.stdout.trim() === "") return { json: null };
     if (r.code === 0) {
         try {
             return { json: args.includes("json") ? JSON.parse(r.stdout) : r.stdout };
@@ -138,11 +148,81 @@ export function clusterResourceNamespaceOf(deployment: any): string | undefined 
     return /\$\(/.test(expanded) || expanded === "" ? undefined : expanded;
 }
 
+/** Where the routes of `ingress: gateway` will attach: the Gateway, and the namespace they will be in (Vault's). */
+export interface GatewayTarget {
+    name: string;
+    namespace: string;
+    vaultNamespace: string;
+}
+
+/** resources[] of `kubectl api-resources -o json` -> name: version; stdout also when kubectl failed on another group. */
+function servedResources(r: { code: number; stdout: string; stderr: string }): Record<string, string> | undefined {
+    const partial = r.code !== 0 && /unable to retrieve the complete list of server APIs/.test(r.stderr) && !r.stderr.includes(GATEWAY_API_GROUP);
+    if (r.code !== 0 && !partial) return undefined;
+    if (r.stdout.trim() === "") return {};
+    try {
+        const list = JSON.parse(r.stdout);
+        return Object.fromEntries(
+            (list.resources ?? [])
+                .filter((x: any) => (x.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP)
+                .map((x: any) => [String(x.name), String(x.version)]),
+        );
+    } catch {
+        throw new StepError(`kubectl api-resources did not print JSON: ${lastLines(r.stdout)}`);
+    }
+}
+
+/** The Gateway API's resources, the Gateway, and (for a namespace selector) Vault's namespace's labels. */
+export async function readGatewayFacts(kubectl: KubectlReads, target: GatewayTarget, unreadableFacts: UnreadableFact[]): Promise<GatewayFacts> {
+    const gateway: GatewayFacts = { name: target.name, namespace: target.namespace };
+    const args = ["api-resources", `--api-group=${GATEWAY_API_GROUP}`, "-o", "json"];
+    const r = await kubectl.run(args);
+    const served = servedResources(r);
+    if (served !== undefined) gateway.served = served;
+    else if (isForbidden(r.stderr))
+        unreadableFacts.push(unreadable("get", "the API discovery documents", "cluster", "whether the cluster serves the Gateway API is unknown"));
+    else {
+        const failure = classifyFailure(r);
+        if (failure.kind === "transient") throw new VaultUnavailable(`the Gateway API's resources: ${failure.summary}`);
+        throw new StepError(`could not list the Gateway API's resources: ${failure.summary}`);
+    }
+    if (served !== undefined && !("gateways" in served)) {
+        gateway.exists = false;
+        return gateway;
+    }
+
+    const found = await read(
+        kubectl,
+        ["get", `gateways.${GATEWAY_API_GROUP}`, target.name, "-n", target.namespace, "-o", "json", "--ignore-not-found"],
+        `Gateway ${target.namespace}/${target.name}`,
+        () => unreadable("get", `gateways.${GATEWAY_API_GROUP}`, target.namespace, `whether Gateway ${target.name} takes Vault's route is unknown`),
+    );
+    if ("forbidden" in found) {
+        unreadableFacts.push(found.forbidden);
+        return gateway;
+    }
+    gateway.exists = found.json !== null;
+    if (found.json === null) return gateway;
+    gateway.listeners = listenersOf(found.json);
+
+    if (gateway.listeners.some((l) => l.allowedRoutes.from === "Selector")) {
+        const ns = await read(
+            kubectl,
+            ["get", "namespaces", target.vaultNamespace, "-o", "json", "--ignore-not-found"],
+            `namespace ${target.vaultNamespace}`,
+            () => unreadable("get", "namespaces", "cluster", `whether the Gateway's namespace selector selects ${target.vaultNamespace} is unknown`),
+        );
+        if ("forbidden" in ns) unreadableFacts.push(ns.forbidden);
+        else gateway.vaultNamespace = { name: target.vaultNamespace, exists: ns.json !== null, labels: { ...(ns.json?.metadata?.labels ?? {}) } };
+    }
+    return gateway;
+}
+
 /**
  * Reads everything once; "not yet" failures (VaultUnavailable) are retried by the caller, anything else is a
  * StepError. The one reader of a cluster: the cluster-facts step and the preflight both call it.
  */
-export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespace?: string): Promise<ClusterFacts> {
+export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespace?: string, gatewayTarget?: GatewayTarget): Promise<ClusterFacts> {
     const facts: ClusterFacts = { certManager: { crds: false, webhookReady: false }, unreadable: [] };
 
     const nodes = await read(kubectl, ["get", "nodes", "-o", "json"], "the cluster's nodes", () =>
@@ -230,15 +310,21 @@ export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespa
             }
         }
     }
+    if (gatewayTarget) facts.gateway = await readGatewayFacts(kubectl, gatewayTarget, facts.unreadable);
     return facts;
 }
 
 /** Reads the facts within the step's deadline: an API server that is not answering yet is waited for. */
-export async function clusterFacts(ctx: PollContext, kubectl: KubectlRunner, certManagerNamespace?: string): Promise<ClusterFacts> {
+export async function clusterFacts(
+    ctx: PollContext,
+    kubectl: KubectlRunner,
+    certManagerNamespace?: string,
+    gatewayTarget?: GatewayTarget,
+): Promise<ClusterFacts> {
     const facts = await pollUntil(
         ctx,
         "the cluster's API server to answer",
-        () => readClusterFacts(kubectl, certManagerNamespace),
+        () => readClusterFacts(kubectl, certManagerNamespace, gatewayTarget),
         () => "",
     );
     for (const u of facts.unreadable) ctx.log(`note: ${u.message}`);
@@ -248,8 +334,23 @@ export async function clusterFacts(ctx: PollContext, kubectl: KubectlRunner, cer
             facts.storageClasses ? facts.storageClasses.map((c) => `${c.name}${c.isDefault ? " (default)" : ""}`).join(", ") || "none" : "unknown"
         }; cert-manager: ${cm.crds ? "CRDs" : "no CRDs"}, ${cm.namespace ? `webhook in ${cm.namespace} ${cm.webhookReady ? "ready" : "not ready"}${cm.owner ? `, owned by ${cm.owner}` : ""}` : "no webhook found"}`,
     );
+    const gw = facts.gateway;
+    if (gw) {
+        const served = gw.served === undefined ? "unknown" : Object.keys(gw.served).length === 0 ? "none" : `tlsroutes ${gw.served.tlsroutes ?? "not served"}`;
+        ctx.log(
+            `Gateway API: ${served}; Gateway ${gw.namespace}/${gw.name}: ${gw.exists === undefined ? "unknown" : gw.exists ? `${gw.listeners?.length ?? 0} listener(s)` : "not found"}`,
+        );
+    }
     return facts;
 }
 
+/** The Gateway to look at, when the step was given one (`ingress: gateway`): all three parameters or none. */
+function gatewayTargetOf(p: { gatewayName?: string; gatewayNamespace?: string; namespace?: string }): GatewayTarget | undefined {
+    const given = [p.gatewayName, p.gatewayNamespace, p.namespace].filter((v) => v !== undefined).length;
+    if (given === 0) return undefined;
+    if (given !== 3) throw new StepError("cluster-facts takes the Gateway's name and namespace and Vault's namespace together, or none of them");
+    return { name: p.gatewayName!, namespace: p.gatewayNamespace!, vaultNamespace: p.namespace! };
+}
+
 export const clusterFactsStep: Handler<"cluster-facts"> = (p, secrets, ctx) =>
-    withKubectl(ctx, secrets.kubeconfig, (kubectl) => clusterFacts(ctx, kubectl, p.certManagerNamespace));
+    withKubectl(ctx, secrets.kubeconfig, (kubectl) => clusterFacts(ctx, kubectl, p.certManagerNamespace, gatewayTargetOf(p)));

@@ -16,11 +16,15 @@
  * - NotFound: `Error from server (NotFound): <resource> "<name>" not found`.
  * - `kubectl get ... -o name --ignore-not-found` prints nothing and exits 0 for a missing object (kubectl get.go).
  * - `kubectl api-resources -o name` prints "<plural>.<group>" per resource (kubectl pkg/cmd/apiresources).
+ * - The Gateway API (Gateways, TLSRoutes, HTTPRoutes, discovery of their group, and the namespaces a listener's
+ *   selector reads): gatewayObjects.js.
  * - Services: the ones Helm renders from the pinned chart for the program's values (tests/support/helm.ts
  *   renderedVaultRelease), never written here: a Service without spec.type is a ClusterIP (the API server's default,
  *   pkg/apis/core/v1/defaults.go SetDefaults_Service). Only a load balancer controller fills status.loadBalancer, and
  *   only for type LoadBalancer (k8s.io/cloud-provider controllers/service: wantsLoadBalancer).
  */
+
+const gatewayObjects = require("./gatewayObjects.js");
 
 const USER = "jane@example.com";
 
@@ -33,7 +37,9 @@ const USER = "jane@example.com";
  *   loadBalancer: null | { at: number, ingress: Array<{ ip?: string, hostname?: string }> }, backend?: string }} SimService
  * `loadBalancer` is the controller's work (set by giveLoadBalancer); `backend` (host:port) is the test's fake Vault a
  * port-forward relays to. */
-/** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[] }} Kube */
+/** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[],
+ *   gatewayWorld?: import("./gatewayObjects.js").GatewayWorld }} Kube
+ * `gatewayWorld`: the Gateway API (gatewayObjects.js), made on first use. */
 
 /**
  * A Service as the API server serves it, from a manifest the chart rendered: spec.type defaulted to ClusterIP; no
@@ -210,6 +216,8 @@ function kubectlGet(s, positional, flags, matches) {
     const namespace = typeof flags.n === "string" ? flags.n : "default";
     const all = flags.A === true || flags.A === "true";
     const [verb, kind, name] = positional;
+    const gateway = gatewayObjects.kubectlGateway(s, positional, flags, forbidden, fail, ok);
+    if (gateway) return gateway;
     if (verb === "api-resources") {
         if (flags.o !== "name") return fail("(simulator: vault-ha lists API resources with -o name)");
         const group = typeof flags["api-group"] === "string" ? flags["api-group"] : undefined;

@@ -43,6 +43,14 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
     "cluster-facts": { certManagerNamespace: "cert-manager", timeoutSeconds: 60 },
     "vault-address": { namespace: "vault", service: "vault", timeoutSeconds: 600 },
     "delete-secrets": { namespace: "vault", secretNames: "vault-ha-ca,vault-server-tls", timeoutSeconds: 120 },
+    "gateway-ready": {
+        gatewayName: "vault-ha",
+        gatewayNamespace: "envoy-gateway-system",
+        routeKind: "TLSRoute",
+        routeName: "vault",
+        routeNamespace: "vault",
+        timeoutSeconds: 600,
+    },
 };
 
 /**
@@ -92,6 +100,15 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
     "cluster-facts": ["VAULT_HA_CERT_MANAGER_NAMESPACE", "VAULT_HA_TIMEOUT_SECONDS"],
     "vault-address": ["VAULT_HA_NAMESPACE", "VAULT_HA_SERVICE", "VAULT_HA_TIMEOUT_SECONDS"],
     "delete-secrets": ["VAULT_HA_NAMESPACE", "VAULT_HA_SECRET_NAMES", "VAULT_HA_TIMEOUT_SECONDS"],
+    // New (issue 22): no state holds it before.
+    "gateway-ready": [
+        "VAULT_HA_GATEWAY_NAME",
+        "VAULT_HA_GATEWAY_NAMESPACE",
+        "VAULT_HA_ROUTE_KIND",
+        "VAULT_HA_ROUTE_NAME",
+        "VAULT_HA_ROUTE_NAMESPACE",
+        "VAULT_HA_TIMEOUT_SECONDS",
+    ],
 };
 
 describe("the step contract (components/stepCommand/contract.ts)", () => {
