@@ -33,16 +33,20 @@ async function main() {
     const plan = stackPlan(settings, owner, target.plan);
     const inCluster = { provider: target.provider, deletedWith: target.deletedWith };
 
+    // On kind both front doors take the node's ports 80/443: a switch in one up is refused before either release changes.
+    const portCheck = plan.cluster === "kind" ? { kubeconfig: target.kubeconfig } : undefined;
     const ingressClassName =
         plan.ingress?.source === "install"
-            ? new IngressNginx("ingress-nginx", plan.ingress.controller, inCluster).ingressClassName
+            ? new IngressNginx("ingress-nginx", { ...plan.ingress.controller, portCheck }, inCluster).ingressClassName
             : plan.ingress?.source === "existing"
               ? pulumi.output(plan.ingress.className)
               : undefined;
 
     // The Gateway front door (issue 22): vault-ha's own Envoy Gateway on kind, or the user's Gateway.
     const gateway = plan.ingress?.source === "gateway" ? plan.ingress.gateway : undefined;
-    const envoyGateway = gateway?.envoy ? new EnvoyGateway("envoy-gateway", gateway.envoy, inCluster) : undefined;
+    const envoyGateway = gateway?.envoy
+        ? new EnvoyGateway("envoy-gateway", { ...gateway.envoy, portCheck, kubeconfig: target.kubeconfig }, inCluster)
+        : undefined;
     const afterGateway = { ...inCluster, dependsOn: envoyGateway ? [envoyGateway] : [] };
 
     const whoami =

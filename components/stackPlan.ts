@@ -61,7 +61,7 @@ export interface GatewayPlan {
     install: boolean;
     target: GatewayTarget;
     /** On kind: EnvoyGateway's arguments (its Gateway's listeners admit Vault's and whoami's routes). */
-    envoy?: EnvoyGatewayArgs;
+    envoy?: Pick<EnvoyGatewayArgs, "tls" | "ingressHost" | "vaultNamespace" | "whoamiNamespace">;
 }
 
 /** whoami answers on kind's mapped host port (any host), elsewhere at the ingress host on port 80. */

@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
+import { frontDoorRefusal } from "../frontDoor/frontDoorCheck";
 import { INGRESS_CLASS, IngressNginxTarget, ingressNginxValues } from "./ingressNginxValues";
 import { INGRESS_NGINX_CHART } from "../config/versions";
 
@@ -17,6 +18,8 @@ export interface IngressNginxArgs {
     chartVersion: string;
     /** "kind" (host ports on the mapped node) or "existing" (a LoadBalancer Service): the stack plan's choice. */
     target: IngressNginxTarget;
+    /** On kind: why the controller could not take the node's ports (components/frontDoor), which stops the release. */
+    portCheck?: { kubeconfig: pulumi.Input<string> };
 }
 
 export class IngressNginx extends pulumi.ComponentResource {
@@ -37,7 +40,10 @@ export class IngressNginx extends pulumi.ComponentResource {
                 version: args.chartVersion,
                 repositoryOpts: { repo: INGRESS_NGINX_CHART.repo },
                 namespace: namespace.metadata.name,
-                values: ingressNginxValues(args.target),
+                values: (args.portCheck ? frontDoorRefusal(args.portCheck.kubeconfig, "install", this) : pulumi.output(undefined)).apply((refusal) => {
+                    if (refusal) throw new pulumi.ResourceError(refusal, this, true);
+                    return ingressNginxValues(args.target);
+                }),
                 // Helm waits for the controller to be Ready, so Ingresses created after this pass its admission
                 // webhook. Ten minutes leaves room for the first image pull on a slow connection.
                 timeout: 600,

@@ -26,6 +26,8 @@ import { unsealStep } from "./handlers/unseal";
 import { vaultAddressStep } from "./handlers/vaultAddress";
 import { deleteSecretsStep } from "./handlers/deleteSecrets";
 import { gatewayReadyStep } from "./handlers/gatewayReady";
+import { frontDoorFactsStep } from "./handlers/frontDoorFacts";
+import { deleteGatewayCrdsStep, gatewayCrdsStep } from "./handlers/gatewayCrds";
 import { verifyStep } from "./handlers/verify";
 import { VaultRefused } from "./vaultOps";
 
@@ -49,6 +51,9 @@ const HANDLERS: { [S in StepName]: Handler<S> } = {
     "vault-address": vaultAddressStep,
     "delete-secrets": deleteSecretsStep,
     "gateway-ready": gatewayReadyStep,
+    "front-door-facts": frontDoorFactsStep,
+    "gateway-crds": gatewayCrdsStep,
+    "delete-gateway-crds": deleteGatewayCrdsStep,
 };
 
 const DEFAULT_TIMEOUT_SECONDS = 600;

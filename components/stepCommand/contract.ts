@@ -50,6 +50,9 @@ export const STEP_NAMES = [
     "vault-address",
     "delete-secrets",
     "gateway-ready",
+    "front-door-facts",
+    "gateway-crds",
+    "delete-gateway-crds",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -204,6 +207,11 @@ const SHAPES = {
     "delete-secrets": { namespace: "string", secretNames: "string", timeoutSeconds: "number" },
     // A resource after the routes: waits until the Gateway and Vault's route (routeKind TLSRoute or HTTPRoute) are
     // accepted and programmed.
+    // An invoke at every preview and up on kind: which pods hold the host ports 80/443 (components/frontDoor).
+    "front-door-facts": { timeoutSeconds: "number" },
+    // On kind with the Gateway front door: its CRDs, recorded at create and deleted with it (runner/handlers/gatewayCrds.ts).
+    "gateway-crds": { timeoutSeconds: "number" },
+    "delete-gateway-crds": { timeoutSeconds: "number" },
     "gateway-ready": {
         gatewayName: "string",
         gatewayNamespace: "string",
@@ -254,6 +262,9 @@ export interface StepSecrets {
     "vault-address": { kubeconfig: string };
     "delete-secrets": { kubeconfig: string };
     "gateway-ready": { kubeconfig: string };
+    "front-door-facts": { kubeconfig: string };
+    "gateway-crds": { kubeconfig: string };
+    "delete-gateway-crds": { kubeconfig: string };
 }
 
 /** The secrets a step cannot run without: the runner checks them before it does anything. */
@@ -274,6 +285,9 @@ export const REQUIRED_SECRETS: { [S in StepName]: Array<keyof StepSecrets[S]> } 
     "vault-address": ["kubeconfig"],
     "delete-secrets": ["kubeconfig"],
     "gateway-ready": ["kubeconfig"],
+    "front-door-facts": ["kubeconfig"],
+    "gateway-crds": ["kubeconfig"],
+    "delete-gateway-crds": ["kubeconfig"],
 };
 
 /** The environment of a step: its parameters, and nothing else. Optional parameters without a value are left out. */

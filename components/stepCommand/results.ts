@@ -3,6 +3,7 @@
  * the step contract (contract.ts re-exports it), read by the Pulumi side (parseStepResult) and written by the runner.
  */
 import type { SealType } from "../seal/sealTypes";
+import type { PortHolder } from "../frontDoor/frontDoorSwitch";
 
 /**
  * What opens a Vault and what administers it: the unseal key shares (base64) and the root token. With an auto seal
@@ -186,4 +187,8 @@ export interface StepResults {
     /** The secrets that were there and are gone now. */
     "delete-secrets": { deleted: string[] };
     "gateway-ready": GatewayReadyResult;
+    /** The pods holding host port 80 or 443; unknown when the cluster could not be read (a preview before it exists). */
+    "front-door-facts": { holders: PortHolder[]; unknown?: string };
+    "gateway-crds": { crds: string[] };
+    "delete-gateway-crds": { deleted: string[] };
 }

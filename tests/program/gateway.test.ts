@@ -15,6 +15,10 @@ describe("the Gateway front door in the program", () => {
     it("on kind: Envoy Gateway, its Gateway objects after the release, the routes, the readiness step; no ingress-nginx, no Ingress", async () => {
         const run = await runProgram({ ingress: "gateway" });
         const release = run.one(RELEASE, "envoy-gateway-release");
+        // Helm leaves a chart's CRDs: the step that records them deletes them after the release (it depends on it).
+        const crds = run.one(COMMAND, "envoy-gateway-crds");
+        assert.match(String(crds.inputs.delete), /delete-gateway-crds$/);
+        dependsOn(release, crds);
         assert.equal(release.inputs.chart, GATEWAY_CHART.oci);
         assert.equal(release.inputs.version, GATEWAY_CHART.version);
         assert.deepEqual(release.inputs.values, { topologyInjector: { enabled: false } });
@@ -91,5 +95,23 @@ describe("the Gateway front door in the program", () => {
         const route = run.one(CUSTOM(GW, "TLSRoute"), "vault-route-route");
         assert.deepEqual(route.inputs.spec.parentRefs, [{ name: "public", namespace: "gateways" }]);
         assert.equal(run.one(COMMAND, "vault-route-ready").inputs.environment.VAULT_HA_GATEWAY_NAME, "public");
+    });
+
+    it("on a running kind stack, the Gateway while ingress-nginx holds the node's ports is refused before either release changes", async () => {
+        const holders = [{ namespace: "ingress-nginx", pod: "ingress-nginx-controller-1", kind: "ingress-nginx", hostPorts: [80, 443] }];
+        const refused = new Promise<Error>((resolve) => {
+            const listener = (reason: unknown) => {
+                if (!/holds the host ports 80 and 443/.test(String((reason as Error)?.message))) return;
+                process.off("unhandledRejection", listener);
+                resolve(reason as Error);
+            };
+            process.prependListener("unhandledRejection", listener);
+        });
+        runProgram({ ingress: "gateway" }, [], { "front-door-facts": { holders } }).catch(() => undefined);
+        const err = await refused;
+        assert.match(err.message, /Switch in two ups: npm run config -- set vault-ha:ingress none && npm run up/);
+        // The same front door goes ahead.
+        const same = await runProgram({}, [], { "front-door-facts": { holders } });
+        assert.ok(same.one(RELEASE, "ingress-nginx-release"));
     });
 });

@@ -216,7 +216,7 @@ async function runWith(
                 }
                 // Each invoke's answer by the step it runs: the pods' identities, or what the running pods were made from.
                 const step = /cli\.ts (\S+)$/.exec(args.inputs.command ?? "")?.[1] ?? "";
-                const defaults: Record<string, unknown> = { "pod-templates": { pods: [] }, "cluster-facts": FAKE_FACTS };
+                const defaults: Record<string, unknown> = { "pod-templates": { pods: [] }, "cluster-facts": FAKE_FACTS, "front-door-facts": { holders: [] } };
                 const answer = step in invokeAnswers ? invokeAnswers[step] : step in defaults ? defaults[step] : FAKE_IDENTITIES;
                 return { ...args.inputs, stdout: JSON.stringify(answer), stderr: "" };
             },

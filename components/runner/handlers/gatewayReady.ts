@@ -45,6 +45,9 @@ const DEFINITIVE_ROUTE = new Set([
     "InvalidKind",
     "BackendNotFound",
     "UnsupportedProtocol",
+    // Envoy Gateway's own: the backend Service lacks the route's port (internal/gatewayapi/validate.go
+    // validateBackendRefService).
+    "PortNotFound",
 ]);
 
 /** A condition as the object's current generation has it; undefined when absent or written for an older spec. */
@@ -144,6 +147,35 @@ function routeFailure(c: { reason: string; message: string }, gw: string, rt: st
     }
 }
 
+/**
+ * Why the Gateway's Envoy pods do not run, from their PodScheduled condition: the proxies carry the owning Gateway's
+ * name and namespace as labels (envoyproxy/gateway v1.9.0 internal/gatewayapi/translator.go OwningGatewayNameLabel,
+ * OwningGatewayNamespaceLabel), in the controller's namespace. Empty when nothing is pending or the pods cannot be read.
+ */
+export function envoyPodsPending(podList: any): string {
+    const pending = (podList?.items ?? []).flatMap((pod: any) => {
+        const scheduled = (pod?.status?.conditions ?? []).find((c: any) => c.type === "PodScheduled");
+        if (pod?.status?.phase !== "Pending" || scheduled?.status !== "False") return [];
+        return [`its Envoy pod ${pod.metadata.namespace}/${pod.metadata.name} is Pending: ${scheduled.message ?? scheduled.reason}`];
+    });
+    if (pending.length === 0) return "";
+    const ports = pending.some((line: string) => /free ports/.test(line))
+        ? ". Another pod holds host port 80 or 443 on the node Envoy must run on (on kind: ingress-nginx's controller, if the front door was switched in one up): switch in two ups, through vault-ha:ingress none"
+        : "";
+    return `: ${pending.join("; ")}${ports}`;
+}
+
+async function envoyPodNote(kubectl: KubectlRunner, t: GatewayReadyTarget): Promise<string> {
+    const selector = `gateway.envoyproxy.io/owning-gateway-name=${t.gatewayName},gateway.envoyproxy.io/owning-gateway-namespace=${t.gatewayNamespace}`;
+    const r = await kubectl.run(["get", "pods", "--all-namespaces", "-l", selector, "-o", "json"]);
+    if (r.code !== 0) return "";
+    try {
+        return envoyPodsPending(JSON.parse(r.stdout));
+    } catch {
+        return "";
+    }
+}
+
 /** One object as JSON, or null while it does not exist. */
 async function getObject(kubectl: KubectlRunner, resource: string, name: string, namespace: string): Promise<any> {
     const r = await kubectl.run(["get", resource, name, "-n", namespace, "-o", "json", "--ignore-not-found"]);
@@ -167,7 +199,9 @@ export async function waitForGateway(ctx: PollContext, kubectl: KubectlRunner, t
             const verdict = gatewayVerdict(gateway, route, t);
             if ("failed" in verdict) throw new StepError(verdict.failed);
             if ("waiting" in verdict) {
-                seen = verdict.waiting;
+                // Not programmed for want of an Envoy replica: say why its pod does not run, when the scheduler said so.
+                const noReplica = currentCondition(gateway, "Programmed")?.reason === "NoResources";
+                seen = noReplica ? verdict.waiting + (await envoyPodNote(kubectl, t)) : verdict.waiting;
                 return undefined;
             }
             return verdict.ready;

@@ -23,15 +23,23 @@
  *     IP); none -> False/AddressNotAssigned "No addresses have been assigned to the Gateway"; then True/Programmed
  *     "Address assigned to the Gateway, n/m envoy replicas available" once a replica is available, else
  *     False/NoResources "Envoy replicas unavailable" (status/gateway.go updateGatewayProgrammedCondition);
- *   - listener conditions (validate.go 305-311) and attachedRoutes (route.go: IncrementAttachedRoutes for each
- *     listener whose hostnames intersect the route's);
+ *   - only Gateways of a GatewayClass whose controllerName is Envoy Gateway's are reconciled (internal/provider/
+ *     kubernetes/predicates.go: "bypassing reconciliation due to controller name"); others keep the CRD's default;
+ *   - Programmed and the addresses from the Envoy Service and Deployment the infra provider made: envoyInfra.js;
+ *   - listener conditions (validate.go 305-311) and attachedRoutes: +1 on each listener of the parent ref whose
+ *     hostnames intersect the route's, whether or not the route's backends resolve (route.go
+ *     processHTTPRouteParentRefListener and the TLSRoute loop, computeHosts; contexts.go IncrementAttachedRoutes:
+ *     "The count of AttachedRoutes should include Routes that are valid or invalid", gateway-api issue 2402);
  *   - route parents: NoMatchingParent "No listeners match this parent ref", NotAllowedByListeners "No listeners
  *     included by this parent ref allowed this attachment." (route.go processAllowedListenersForParentRefs: kind and
  *     namespace), ResolvedRefs True "Resolved all the Object references for the Route" or False/BackendNotFound
- *     "service NS/NAME not found" (validate.go validateBackendRefService), NoMatchingListenerHostname "There were no
+ *     "service NS/NAME not found", or False/PortNotFound "TCP Port P not found on Service NS/NAME" (validate.go
+ *     validateBackendRefService), NoMatchingListenerHostname "There were no
  *     hostname intersections between the <Kind> and this parent ref's Listener(s).", else Accepted True "Route is
  *     accepted"; controllerName gateway.envoyproxy.io/gatewayclass-controller.
  */
+
+const envoyInfra = require("./envoyInfra.js");
 
 const GROUP = "gateway.networking.k8s.io";
 const CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller";
@@ -78,18 +86,21 @@ const KINDS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * @typedef {{ manifest: any, generation: number, envoy: { serviceType: "LoadBalancer" | "ClusterIP", clusterIP: string,
- *   availableAt: number | null, loadBalancer: Array<{ ip?: string, hostname?: string }> } }} SimGateway
- * `envoy` is what Envoy Gateway made for it: its Service and when its Deployment has an available replica.
+ * @typedef {{ clusterIP: string, createdAt: number, startMs: number, loadBalancer: Array<{ ip?: string, hostname?: string }> }} SimEnvoy
+ * What Envoy Gateway made for a Gateway when it first saw it: its Service's cluster IP, what the cluster's load
+ * balancer controller gave that Service (a LoadBalancer only), and its Deployment, created at `createdAt`, whose pod
+ * is available `startMs` after the scheduler places it (envoyInfra.js).
+ * @typedef {{ manifest: any, generation: number, envoy: SimEnvoy }} SimGateway
  * @typedef {{ manifest: any, generation: number }} SimRoute
  * @typedef {{ served: Record<string, string> | null, controller: boolean, gateways: SimGateway[], routes: SimRoute[],
- *   namespaceLabels: Record<string, Record<string, string>> }} GatewayWorld
- * `namespaceLabels`: namespaces that exist, with their own labels (kubernetes.io/metadata.name is added on read).
+ *   classes: any[], envoyProxies: any[], namespaceLabels: Record<string, Record<string, string>> }} GatewayWorld
+ * `classes` and `envoyProxies`: GatewayClass and EnvoyProxy manifests as applied. `namespaceLabels`: namespaces that
+ * exist, with their own labels (kubernetes.io/metadata.name is added on read).
  */
 
 /** @returns {GatewayWorld} */
 function emptyGatewayWorld() {
-    return { served: null, controller: true, gateways: [], routes: [], namespaceLabels: {} };
+    return { served: null, controller: true, gateways: [], routes: [], classes: [], envoyProxies: [], namespaceLabels: {} };
 }
 
 /** @param {{ gatewayWorld?: GatewayWorld }} kube @returns {GatewayWorld} */
@@ -104,25 +115,37 @@ function installGatewayApi(kube, bundle) {
 }
 
 /**
- * Applies a Gateway (with what Envoy Gateway makes for it) or a route, as `kubectl apply` / Pulumi would: a changed
- * spec is a new generation. @param {any} kube @param {any} manifest
- * @param {{ serviceType?: "LoadBalancer" | "ClusterIP", availableAt?: number | null }} [envoy] Gateways only
+ * Applies a GatewayClass, an EnvoyProxy, a Gateway (with what Envoy Gateway makes for it) or a route, as
+ * `kubectl apply` / Pulumi would: a changed spec is a new generation.
+ * @param {{ kube: any, now: number }} s @param {any} manifest
+ * @param {{ startMs?: number, loadBalancer?: Array<{ ip?: string, hostname?: string }> }} [envoy] Gateways only:
+ *   how long Envoy's pod takes from scheduled to available (default 5 s), and the address the cluster's load
+ *   balancer controller gives its Service when that is a LoadBalancer (default none, as on kind).
  */
-function applyGatewayObject(kube, manifest, envoy = {}) {
+function applyGatewayObject(s, manifest, envoy = {}) {
+    const kube = s.kube;
     const w = world(kube);
     const key = (/** @type {any} */ m) => `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`;
+    if (manifest.kind === "GatewayClass" || manifest.kind === "EnvoyProxy") {
+        const objects = manifest.kind === "GatewayClass" ? w.classes : w.envoyProxies;
+        const at = objects.findIndex((o) => key(o) === key(manifest));
+        objects.splice(at >= 0 ? at : objects.length, at >= 0 ? 1 : 0, JSON.parse(JSON.stringify(manifest)));
+        return;
+    }
+    if (!["Gateway", "TLSRoute", "HTTPRoute"].includes(manifest.kind)) throw new Error(`simulator: ${manifest.kind} is not modelled`);
     const list = /** @type {Array<SimGateway | SimRoute>} */ (manifest.kind === "Gateway" ? w.gateways : w.routes);
     const old = list.find((o) => key(o.manifest) === key(manifest));
     const generation = old ? (JSON.stringify(old.manifest.spec) === JSON.stringify(manifest.spec) ? old.generation : old.generation + 1) : 1;
     const entry = { manifest: JSON.parse(JSON.stringify(manifest)), generation };
     if (manifest.kind === "Gateway") {
         const prior = /** @type {SimGateway | undefined} */ (old);
+        envoyInfra.envoyProxyFor(w, manifest);
         Object.assign(entry, {
             envoy: {
-                serviceType: envoy.serviceType ?? prior?.envoy.serviceType ?? "LoadBalancer",
                 clusterIP: prior?.envoy.clusterIP ?? `10.96.${w.gateways.length + 10}.${20 + w.gateways.length}`,
-                availableAt: envoy.availableAt !== undefined ? envoy.availableAt : (prior?.envoy.availableAt ?? 0),
-                loadBalancer: prior?.envoy.loadBalancer ?? [],
+                createdAt: prior?.envoy.createdAt ?? s.now,
+                startMs: envoy.startMs ?? prior?.envoy.startMs ?? 5_000,
+                loadBalancer: envoy.loadBalancer ?? prior?.envoy.loadBalancer ?? [],
             },
         });
     }
@@ -219,7 +242,7 @@ function translate(kube) {
         for (const ref of m.spec.parentRefs ?? []) {
             const gwNs = ref.namespace ?? ns;
             const gw = w.gateways.find((g) => g.manifest.metadata.name === ref.name && g.manifest.metadata.namespace === gwNs);
-            if (!gw) continue;
+            if (!gw || !w.controller || !reconciled(w, gw.manifest)) continue;
             const conds = [];
             const selected = (gw.manifest.spec.listeners ?? []).filter((/** @type {any} */ l) => !ref.sectionName || l.name === ref.sectionName);
             const allowed = selected.filter(
@@ -227,7 +250,7 @@ function translate(kube) {
             );
             const backend = m.spec.rules?.[0]?.backendRefs?.[0];
             const backendNs = backend?.namespace ?? ns;
-            const resolved = backend && kube.services[`${backendNs}/${backend.name}`];
+            const service = backend && kube.services[`${backendNs}/${backend.name}`];
             if (selected.length === 0) conds.push(condition("Accepted", false, "NoMatchingParent", "No listeners match this parent ref", route.generation));
             else if (allowed.length === 0)
                 conds.push(
@@ -240,9 +263,17 @@ function translate(kube) {
                     ),
                 );
             conds.push(
-                resolved
-                    ? condition("ResolvedRefs", true, "ResolvedRefs", "Resolved all the Object references for the Route", route.generation)
-                    : condition("ResolvedRefs", false, "BackendNotFound", `service ${backendNs}/${backend?.name} not found`, route.generation),
+                !service
+                    ? condition("ResolvedRefs", false, "BackendNotFound", `service ${backendNs}/${backend?.name} not found`, route.generation)
+                    : !service.ports.some((/** @type {any} */ p) => p.port === backend.port)
+                      ? condition(
+                            "ResolvedRefs",
+                            false,
+                            "PortNotFound",
+                            `TCP Port ${backend.port} not found on Service ${backendNs}/${backend.name}`,
+                            route.generation,
+                        )
+                      : condition("ResolvedRefs", true, "ResolvedRefs", "Resolved all the Object references for the Route", route.generation),
             );
             if (allowed.length > 0) {
                 const hosts = allowed.filter((/** @type {any} */ l) => intersects(l.hostname, m.spec.hostnames ?? []));
@@ -269,11 +300,17 @@ function translate(kube) {
     return { parents, attached };
 }
 
+/** Envoy Gateway reconciles the Gateway: its class names Envoy Gateway's controller. @param {GatewayWorld} w @param {any} gateway */
+function reconciled(w, gateway) {
+    return w.classes.some((c) => c.metadata.name === gateway.spec.gatewayClassName && c.spec.controllerName === CONTROLLER);
+}
+
 /** @param {any} kube @param {SimGateway} gw @param {number} now @param {Map<string, number>} attached */
 function gatewayJson(kube, gw, now, attached) {
     const m = gw.manifest;
     const meta = { ...m.metadata, generation: gw.generation };
-    if (!world(kube).controller) return { ...m, metadata: meta, status: { conditions: PENDING } };
+    const w = world(kube);
+    if (!w.controller || !reconciled(w, m)) return { ...m, metadata: meta, status: { conditions: PENDING } };
     const gen = gw.generation;
     const listeners = (m.spec.listeners ?? []).map((/** @type {any} */ l) => ({
         name: l.name,
@@ -286,16 +323,23 @@ function gatewayJson(kube, gw, now, attached) {
         ],
     }));
     const e = gw.envoy;
+    const type = envoyInfra.serviceType(envoyInfra.envoyProxyFor(w, m));
+    const nodeIPs = () =>
+        kube.nodes.flatMap((/** @type {any} */ n) =>
+            (n.addresses ?? []).filter((/** @type {any} */ a) => a.type === "InternalIP").map((/** @type {any} */ a) => a.address),
+        );
     const addresses =
-        e.serviceType === "ClusterIP"
+        type === "ClusterIP"
             ? [{ type: "IPAddress", value: e.clusterIP }]
-            : e.loadBalancer.map((i) => (i.ip ? { type: "IPAddress", value: i.ip } : { type: "Hostname", value: i.hostname }));
-    const available = e.availableAt !== null && e.availableAt <= now;
+            : type === "NodePort"
+              ? nodeIPs().map((/** @type {string} */ ip) => ({ type: "IPAddress", value: ip }))
+              : e.loadBalancer.map((i) => (i.ip ? { type: "IPAddress", value: i.ip } : { type: "Hostname", value: i.hostname }));
+    const replicas = envoyInfra.envoyDeployment(kube, w, gw, now).availableReplicas;
     const programmed =
         addresses.length === 0
             ? condition("Programmed", false, "AddressNotAssigned", "No addresses have been assigned to the Gateway", gen)
-            : available
-              ? condition("Programmed", true, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available", gen)
+            : replicas > 0
+              ? condition("Programmed", true, "Programmed", `Address assigned to the Gateway, ${replicas}/1 envoy replicas available`, gen)
               : condition("Programmed", false, "NoResources", "Envoy replicas unavailable", gen);
     return {
         ...m,
@@ -359,7 +403,7 @@ function kubectlGateway(s, positional, flags, forbidden, fail, ok) {
     const routeKind = m[1] === "tlsroutes" ? "TLSRoute" : "HTTPRoute";
     const route = w.routes.find((r) => r.manifest.kind === routeKind && r.manifest.metadata.name === name && r.manifest.metadata.namespace === namespace);
     if (!route) return notFound();
-    const status = w.controller ? { parents: parents.get(route) ?? [] } : { parents: [] };
+    const status = { parents: parents.get(route) ?? [] };
     return ok({ ...route.manifest, metadata: { ...route.manifest.metadata, generation: route.generation }, status });
 }
 

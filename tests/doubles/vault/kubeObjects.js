@@ -28,7 +28,7 @@ const gatewayObjects = require("./gatewayObjects.js");
 
 const USER = "jane@example.com";
 
-/** @typedef {{ name: string, ready: boolean, unschedulable?: boolean, taints?: Array<{ key: string, value?: string, effect: string }>, addresses?: Array<{ type: string, address: string }> }} SimNode */
+/** @typedef {{ name: string, ready: boolean, labels?: Record<string, string>, unschedulable?: boolean, taints?: Array<{ key: string, value?: string, effect: string }>, addresses?: Array<{ type: string, address: string }> }} SimNode */
 /** @typedef {{ name: string, annotations?: Record<string, string> }} SimStorageClass */
 /** @typedef {{ namespace: string, name: string, labels: Record<string, string>, image: string, availableReplicas: number,
  *   args?: string[], env?: Array<{ name: string, value?: string, valueFrom?: any }> }} SimDeployment */
@@ -38,8 +38,9 @@ const USER = "jane@example.com";
  * `loadBalancer` is the controller's work (set by giveLoadBalancer); `backend` (host:port) is the test's fake Vault a
  * port-forward relays to. */
 /** @typedef {{ nodes: SimNode[], storageClasses: SimStorageClass[], crds: string[], deployments: SimDeployment[], services: Record<string, SimService>, forbidden: string[],
- *   gatewayWorld?: import("./gatewayObjects.js").GatewayWorld }} Kube
- * `gatewayWorld`: the Gateway API (gatewayObjects.js), made on first use. */
+ *   gatewayWorld?: import("./gatewayObjects.js").GatewayWorld, hostPortPods?: import("./podScheduling.js").HostPortPod[] }} Kube
+ * `gatewayWorld`: the Gateway API (gatewayObjects.js), made on first use. `hostPortPods`: pods holding host ports
+ * (podScheduling.js). */
 
 /**
  * A Service as the API server serves it, from a manifest the chart rendered: spec.type defaulted to ClusterIP; no
@@ -192,7 +193,7 @@ function nodeJson(n) {
     return {
         apiVersion: "v1",
         kind: "Node",
-        metadata: { name: n.name },
+        metadata: { name: n.name, ...(n.labels ? { labels: n.labels } : {}) },
         spec: { ...(n.unschedulable ? { unschedulable: true } : {}), ...(n.taints?.length ? { taints: n.taints } : {}) },
         status: {
             addresses: n.addresses ?? [],

@@ -3,7 +3,7 @@
  * cluster-facts reader's Gateway API discovery (handlers/clusterFacts.ts readGatewayFacts) on kubectl's answers.
  */
 import { strict as assert } from "assert";
-import { gatewayVerdict, GatewayReadyTarget, parentStatus } from "../../../components/runner/handlers/gatewayReady";
+import { envoyPodsPending, gatewayVerdict, GatewayReadyTarget, parentStatus } from "../../../components/runner/handlers/gatewayReady";
 import { readGatewayFacts } from "../../../components/runner/handlers/clusterFacts";
 import type { UnreadableFact } from "../../../components/stepCommand/contract";
 
@@ -116,5 +116,23 @@ describe("cluster-facts: the Gateway API's discovery", () => {
         assert.equal(forbidden.served, undefined);
         assert.equal(forbidden.exists, false, "read anyway: --ignore-not-found printed nothing");
         assert.match(unreadable[0].message, /the API discovery documents/);
+    });
+});
+
+describe("why the Gateway's Envoy does not run", () => {
+    it("quotes a Pending Envoy pod's scheduling message, and names the port holder when the ports are taken", () => {
+        const pending = (message: string) => ({
+            items: [
+                {
+                    metadata: { namespace: "envoy-gateway-system", name: "envoy-vault-ha-1" },
+                    status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] },
+                },
+            ],
+        });
+        const ports = envoyPodsPending(pending("0/4 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."));
+        assert.match(ports, /^: its Envoy pod envoy-gateway-system\/envoy-vault-ha-1 is Pending: 0\/4 nodes are available: 1 node\(s\) didn't have free ports/);
+        assert.match(ports, /switch in two ups, through vault-ha:ingress none/);
+        assert.doesNotMatch(envoyPodsPending(pending("0/4 nodes are available: 4 Insufficient cpu.")), /two ups/);
+        assert.equal(envoyPodsPending({ items: [{ metadata: { namespace: "n", name: "p" }, status: { phase: "Running" } }] }), "");
     });
 });

@@ -51,6 +51,9 @@ const EXAMPLES: { [S in (typeof STEP_NAMES)[number]]: StepParams<S> } = {
         routeNamespace: "vault",
         timeoutSeconds: 600,
     },
+    "front-door-facts": { timeoutSeconds: 60 },
+    "gateway-crds": { timeoutSeconds: 120 },
+    "delete-gateway-crds": { timeoutSeconds: 120 },
 };
 
 /**
@@ -109,6 +112,9 @@ const STATE_COMPATIBLE_ENV: Record<string, string[]> = {
         "VAULT_HA_ROUTE_NAMESPACE",
         "VAULT_HA_TIMEOUT_SECONDS",
     ],
+    "front-door-facts": ["VAULT_HA_TIMEOUT_SECONDS"],
+    "gateway-crds": ["VAULT_HA_TIMEOUT_SECONDS"],
+    "delete-gateway-crds": ["VAULT_HA_TIMEOUT_SECONDS"],
 };
 
 describe("the step contract (components/stepCommand/contract.ts)", () => {
