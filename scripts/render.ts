@@ -13,13 +13,13 @@ import { ConfigError, PROJECT, Settings } from "../components/config/settings";
 import { readStackSettings, stackName } from "../components/config/stackFile";
 import { caChainManifests, vaultCertificateSans } from "../components/tls/tlsConfig";
 import { UNSEALER_NAMES, unsealerDeployment, unsealerServiceAccount } from "../components/unsealer/unsealerManifests";
-import { PlannedRelease, renderAssumptions, StackPlan, stackPlan } from "../components/stackPlan";
+import { PlannedRelease, plannedGatewayObjects, renderAssumptions, StackPlan, stackPlan } from "../components/stackPlan";
 import { VAULT_RELEASE_NAME } from "../components/vault/names";
 import { autoSealServer, vaultServerHcl } from "../components/vault/vaultValues";
 import { isAutoSealPlan } from "../components/seal/sealPlan";
-import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_RELEASE, VAULT_CHART } from "../components/config/versions";
+import { KIND_RELEASE } from "../components/config/versions";
 import { CommandSpec, flagValue, ParsedArgs, runWithArgs } from "./args";
-import { findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage } from "./charts";
+import { chartSource, findChartArchive, findHelm, helmTemplate, kubeVersionOfNodeImage, PINNED_CHARTS } from "./charts";
 
 export type { PlannedRelease } from "../components/stackPlan";
 
@@ -47,21 +47,17 @@ function decidedAtUp(settings: Settings): string {
     return open.length > 0 ? `# On cluster: existing, ${open.join("; ")}.\n` : "";
 }
 
-const CHART_REPOS: Record<PlannedRelease["chart"], string> = {
-    "ingress-nginx": INGRESS_NGINX_CHART.repo,
-    "cert-manager": CERT_MANAGER_CHART.repo,
-    vault: VAULT_CHART.repo,
-};
-
 export function render(stack: string, settings: Settings): string {
     const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
     const plan = renderPlan(stack, settings);
-    const release = (r: PlannedRelease) => section(`${r.chart} chart ${r.version} values (${CHART_REPOS[r.chart]})`, stringify(r.values));
+    const release = (r: PlannedRelease) => section(`${r.chart} chart ${r.version} values (${chartSource(PINNED_CHARTS[r.chart])})`, stringify(r.values));
     const chartOf = (chart: PlannedRelease["chart"]) => plan.releases.filter((r) => r.chart === chart).map(release);
     return [
         `# vault-ha render of stack "${stack}": what \`pulumi up\` applies. Secrets are never rendered.\n${decidedAtUp(settings)}`,
         ...(plan.cluster === "kind" ? [section(`kind cluster config (kind ${KIND_RELEASE}; image ${settings.kindNodeImage})`, kindConfigYaml(settings))] : []),
         ...chartOf("ingress-nginx"),
+        ...chartOf("gateway-helm"),
+        ...gatewaySection(plan, section),
         ...chartOf("vault"),
         section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls, autoSealServer(plan.vault.seal, plan.vault.replicas))),
         ...sealSection(plan, section),
@@ -69,6 +65,22 @@ export function render(stack: string, settings: Settings): string {
         ...caChainSection(plan, section),
         ...unsealerSection(plan, section),
     ].join("\n");
+}
+
+export const GATEWAY_SECTION = "Gateway API objects vault-ha creates";
+
+/**
+ * The Gateway front door's objects (components/stackPlan.ts plannedGatewayObjects): on kind vault-ha's EnvoyProxy,
+ * GatewayClass and Gateway, and on both cluster modes the routes; on an existing cluster they attach to its Gateway.
+ */
+function gatewaySection(plan: StackPlan, section: (title: string, body: string) => string, stream = false): string[] {
+    const objects = plannedGatewayObjects(plan);
+    if (objects.length === 0 || plan.ingress?.source !== "gateway") return [];
+    const { gateway } = plan.ingress;
+    const whose = gateway.install ? "" : ` (on the cluster's Gateway ${gateway.namespace}/${gateway.name}, which the preview checks)`;
+    // In --manifests every document opens with ---, as Helm's do, so that the whole output is one YAML stream.
+    const body = stream ? objects.map((o) => `---\n${stringify(o)}`).join("") : objects.map(stringify).join("---\n");
+    return [section(`${GATEWAY_SECTION}${whose}`, body)];
 }
 
 /** cert-manager's CA chain and Vault's certificate, as VaultTls creates them from the plan. */
@@ -128,18 +140,27 @@ export function plannedReleases(settings: Settings, stack = "dev"): PlannedRelea
     return renderPlan(stack, settings).releases;
 }
 
-/** Every manifest Helm installs for the stack, release by release, as `helm template` prints it. */
+/**
+ * Every manifest Helm installs for the stack, release by release, as `helm template` prints it; then the Gateway API
+ * objects the program itself creates (no chart renders them).
+ */
 export async function renderManifests(stack: string, settings: Settings, helm: string): Promise<string> {
     const kubeVersion = kubeVersionOfNodeImage(settings.kindNodeImage);
-    const sections = await Promise.all(
-        plannedReleases(settings, stack).map(async (r) => {
+    const plan = renderPlan(stack, settings);
+    const releases = await Promise.all(
+        plan.releases.map(async (r) => {
             const found = findChartArchive(r.chart, r.version);
             if ("skip" in found) throw new CannotRender(`npm run render -- --manifests: ${found.skip}`);
             const text = await helmTemplate({ helm, archive: found.archive, release: r.release, namespace: r.namespace, values: r.values, kubeVersion });
             return `# ==== release ${r.release}: chart ${r.chart} ${r.version}, namespace ${r.namespace}\n${text.endsWith("\n") ? text : text + "\n"}`;
         }),
     );
-    return [`# vault-ha render --manifests of stack "${stack}": what Helm installs for each release (Kubernetes ${kubeVersion}).\n`, ...sections].join("\n");
+    const section = (title: string, body: string) => `# ==== ${title}\n${body.endsWith("\n") ? body : body + "\n"}`;
+    return [
+        `# vault-ha render --manifests of stack "${stack}": what Helm installs for each release (Kubernetes ${kubeVersion}).\n`,
+        ...releases,
+        ...gatewaySection(plan, section, true),
+    ].join("\n");
 }
 
 /** The arguments of `npm run render`: strict, so that a mistyped flag is refused instead of rendering something else. */

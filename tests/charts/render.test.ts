@@ -27,6 +27,7 @@ import {
     kubeVersionOfNodeImage,
     parseManifests,
     PINNED_CHARTS,
+    pinnedChartOf,
     pullCharts,
     runHelm,
 } from "../../scripts/charts";
@@ -980,6 +981,43 @@ describe("npm run render -- --manifests", function () {
         });
     }
 
+    for (const tls of MODES) {
+        it(`with ingress: gateway on kind (tls ${tls}): Envoy Gateway's release as the program registers it, then vault-ha's Gateway API objects, as one YAML stream`, async () => {
+            const config = { ingress: "gateway", tls };
+            const text = await renderManifests("test", parseSettings(config).settings, (helmAvailable() as { helm: string }).helm);
+            const [releasesText, gatewayText] = text.split(/^# ==== Gateway API objects vault-ha creates\n/m);
+            assert.ok(gatewayText !== undefined, "the Gateway API objects are printed");
+            // Texts, not parsed manifests: the chart's CRDs make some 4 MB of YAML.
+            const sections = releasesText.split(/^# ==== release (\S+):.*$/m);
+            const printed: Record<string, string> = {};
+            for (let i = 1; i < sections.length; i += 2) printed[sections[i]] = sections[i + 1].trim();
+
+            const run = await runProgramOnce(config);
+            const registered = run.one("kubernetes:helm.sh/v3:Release", "envoy-gateway-release").inputs;
+            const chart = pinnedChartOf(registered.chart);
+            assert.equal(chart, "gateway-helm");
+            const expected = await renderChartText({
+                chart: chart!,
+                release: registered.name,
+                namespace: registered.namespace,
+                values: registered.values,
+                version: registered.version,
+            });
+            assert.ok(printed[registered.name] === expected.trim(), "Envoy Gateway's release is printed as Helm renders the registered one");
+
+            // The program registers them in its own order (the routes wait for their namespaces).
+            const byKind = (a: { kind: string; metadata: { name: string } }, b: typeof a) =>
+                `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
+            const objects = run.registrations
+                .filter((r) => /^kubernetes:gateway\.(networking\.k8s|envoyproxy)\.io\//.test(r.type))
+                .map((r) => ({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec }));
+            const shown = parseManifests(gatewayText);
+            assert.deepEqual([...shown].sort(byKind), JSON.parse(JSON.stringify(objects)).sort(byKind));
+            // Each document opens with ---, as Helm's do: the whole output is one YAML stream.
+            assert.equal(gatewayText.match(/^---\n(?=apiVersion: )/gm)?.length, shown.length);
+        });
+    }
+
     it("takes --manifests (and --stack) on the command line; without it prints the values as before", async () => {
         let out = "";
         assert.equal(await renderMain(["--manifests", "--stack", "dev"], (t) => (out += t)), 0);
@@ -1025,7 +1063,9 @@ describe("npm run charts", function () {
         for (const dir of [repo, dest]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const pins = () => Object.fromEntries(Object.entries(PINNED_CHARTS).map(([k, v]) => [k, { ...v, repo: url }])) as typeof PINNED_CHARTS;
+    // Every pin from the loopback repository, the OCI one too (its OCI pull: tests/unit/scripts/charts.test.ts).
+    const pins = () =>
+        Object.fromEntries(Object.entries(PINNED_CHARTS).map(([k, v]) => [k, { chart: v.chart, version: v.version, repo: url }])) as typeof PINNED_CHARTS;
 
     it("pulls each pinned chart at its version with helm pull, then leaves them be", async () => {
         const helm = (helmAvailable() as { helm: string }).helm;

@@ -6,14 +6,18 @@
  *
  * On an existing cluster the mocks' cluster-facts (tests/support/program.ts FAKE_FACTS: 3 schedulable nodes, no
  * cert-manager) make `up` decide what render assumes for the choices left to `up` (the chart's required anti-affinity,
- * cert-manager installed).
+ * cert-manager installed); with `ingress: gateway` they also report the user's Gateway, fit for Vault's route.
+ *
+ * The Gateway front door (issue 22): Envoy Gateway's release on kind, and the Gateway API objects vault-ha itself
+ * creates (EnvoyProxy, GatewayClass and Gateway on kind; the routes on both cluster modes), by apiVersion, kind, name,
+ * namespace and spec.
  */
 import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
 import { parseSettings } from "../../components/config/settings";
-import { plannedReleases, render, renderPlan } from "../../scripts/render";
+import { GATEWAY_SECTION, plannedReleases, render, renderPlan } from "../../scripts/render";
 import { registeredReleases } from "../support/helm";
-import { COMMAND, ProgramRun, runProgram, runProgramOnce } from "../support/program";
+import { COMMAND, FAKE_FACTS, ProgramRun, runProgram, runProgramOnce } from "../support/program";
 import { TRANSIT_CA_PEM } from "../unit/seal/sealFixtures";
 
 /** The transit seal's token: a secret of the stack, which render must never print. */
@@ -65,6 +69,25 @@ const STACKS: Record<string, Record<string, string>> = {
         vaultServiceType: "NodePort",
         raftVolumesOnDestroy: "keep",
     },
+    "kind, tls, gateway": { tls: "true", ingress: "gateway" },
+    "kind, no tls, gateway": { tls: "false", ingress: "gateway" },
+    "existing, tls, gateway": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "true",
+        ingress: "gateway",
+        gatewayName: "public",
+        gatewayNamespace: "gateways",
+    },
+    "existing, no tls, gateway, own host": {
+        cluster: "existing",
+        kubeContext: "prod-eu",
+        tls: "false",
+        ingress: "gateway",
+        ingressHost: "vault.example.com",
+        gatewayName: "public",
+        gatewayNamespace: "gateways",
+    },
     "existing, tls, ClusterIP, preferred anti-affinity, no resources": {
         cluster: "existing",
         kubeContext: "prod-eu",
@@ -75,6 +98,35 @@ const STACKS: Record<string, Record<string, string>> = {
         vaultMemory: "none",
     },
 };
+
+/**
+ * The user's Gateway as the facts step reports it (components/cluster/gatewayFacts.ts): Gateway API v1 with TLSRoute,
+ * a Passthrough TLS listener and an HTTP listener, both admitting routes from every namespace.
+ */
+function factsFor(config: Record<string, string>): Record<string, unknown> {
+    if (config.cluster !== "existing" || config.ingress !== "gateway") return {};
+    const tls = { name: "tls", protocol: "TLS", port: 443, tlsMode: "Passthrough", allowedRoutes: { from: "All" } };
+    const http = { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { from: "All" } };
+    const gateway = {
+        name: config.gatewayName,
+        namespace: config.gatewayNamespace,
+        served: { gateways: "v1", tlsroutes: "v1", httproutes: "v1" },
+        exists: true,
+        listeners: [tls, http],
+    };
+    return { "cluster-facts": { ...FAKE_FACTS, gateway } };
+}
+
+/** The Gateway API objects the program registers (Pulumi CustomResources of the two API groups), as render prints them. */
+function registeredGatewayObjects(run: ProgramRun): unknown[] {
+    return run.registrations
+        .filter((r) => /^kubernetes:gateway\.(networking\.k8s|envoyproxy)\.io\//.test(r.type))
+        .map((r) => plain({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec }))
+        .sort(byKindAndName);
+}
+
+const byKindAndName = (a: any, b: any) =>
+    `${a.kind}/${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.namespace}/${b.metadata.name}`);
 
 /** A value as the engine receives it: what JSON keeps (no undefined members). */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null));
@@ -138,7 +190,13 @@ describe("npm run render shows what the program registers", function () {
             const settings = () => parseSettings(config).settings;
             before(async () => {
                 // The transit token is a secret of the stack (config set --secret).
-                run = config.sealTransitToken === undefined ? await runProgramOnce(config) : await runProgram(config, ["sealTransitToken"]);
+                const facts = factsFor(config);
+                run =
+                    config.sealTransitToken !== undefined
+                        ? await runProgram(config, ["sealTransitToken"])
+                        : Object.keys(facts).length > 0
+                          ? await runProgram(config, [], facts)
+                          : await runProgramOnce(config);
                 printed = sections(render(STACK, settings()));
             });
 
@@ -154,7 +212,7 @@ describe("npm run render shows what the program registers", function () {
 
             it("each release's printed values are the registered values, and no other chart's values are printed", () => {
                 const registered = registeredReleases(run);
-                for (const chart of ["ingress-nginx", "cert-manager", "vault"] as const) {
+                for (const chart of ["ingress-nginx", "gateway-helm", "cert-manager", "vault"] as const) {
                     const body = section(printed, `${chart} chart `);
                     const release = registered.find((r) => r.chart === chart);
                     if (!release) {
@@ -174,14 +232,17 @@ describe("npm run render shows what the program registers", function () {
 
             it("the rest of the plan render reads is what the program registers: Ingresses, whoami, the namespace's fate, the gate", () => {
                 const plan = renderPlan(STACK, settings());
+                // Behind a Gateway, Vault and whoami have routes (the next test) and no Ingress.
+                const byIngress = plan.ingress !== undefined && plan.ingress.source !== "gateway";
                 const ingresses = run.all(INGRESS);
                 const vaultIngress = ingresses.find((r) => r.name === "vault-ingress-ingress");
-                assert.equal(vaultIngress?.inputs.spec.rules[0].host, plan.vaultIngress?.host, "Vault's Ingress host");
-                const className = plan.ingress?.source === "existing" ? plan.ingress.className : plan.ingress ? "nginx" : undefined;
+                assert.equal(vaultIngress?.inputs.spec.rules[0].host, byIngress ? plan.vaultIngress?.host : undefined, "Vault's Ingress host");
+                const className = plan.ingress?.source === "existing" ? plan.ingress.className : byIngress ? "nginx" : undefined;
                 assert.equal(vaultIngress?.inputs.spec.ingressClassName, className, "Vault's Ingress class");
                 const whoami = ingresses.find((r) => r.name === "whoami-ingress");
-                assert.equal(whoami !== undefined, plan.whoami !== undefined, "whoami");
-                if (plan.whoami) assert.equal(whoami!.inputs.spec.rules[0].host, "host" in plan.whoami ? plan.whoami.host : undefined, "whoami's host");
+                assert.equal(whoami !== undefined, byIngress && plan.whoami !== undefined, "whoami's Ingress");
+                if (byIngress && plan.whoami)
+                    assert.equal(whoami!.inputs.spec.rules[0].host, "host" in plan.whoami ? plan.whoami.host : undefined, "whoami's host");
                 if (plan.vaultIngress) {
                     const port = plan.vaultIngress.tls ? plan.vaultIngress.hostHttpsPort : plan.vaultIngress.hostHttpPort;
                     const url = String(run.outputs.ingressUrl.value);
@@ -196,6 +257,24 @@ describe("npm run render shows what the program registers", function () {
                     assert.equal(probe, plan.certManager.probeInVaultNamespace, "the gate probes in Vault's namespace");
                 }
                 assert.equal(run.outputs.portForwardCommand !== undefined, plan.outputPortForwardCommand, "the port-forward command output");
+            });
+
+            it("the same Gateway API objects: apiVersion, kind, name, namespace and spec (none without ingress: gateway)", () => {
+                const registered = registeredGatewayObjects(run);
+                const body = section(printed, GATEWAY_SECTION);
+                const rendered = body === undefined ? [] : parseAllDocuments(body).map((d) => plain(d.toJS()));
+                assert.deepEqual(rendered.sort(byKindAndName), registered);
+                const kinds = registered.map((o: any) => o.kind).sort();
+                const tls = config.tls === "true";
+                const expected =
+                    config.ingress !== "gateway"
+                        ? []
+                        : [
+                              ...(config.cluster === "existing" ? [] : ["EnvoyProxy", "Gateway", "GatewayClass"]),
+                              "HTTPRoute",
+                              ...(tls ? ["TLSRoute"] : ["HTTPRoute"]),
+                          ].sort();
+                assert.deepEqual(kinds, expected, "the objects of the mode");
             });
 
             it("the same in-cluster unsealer objects (ServiceAccount, Deployment), or none", () => {

@@ -18,6 +18,7 @@ import {
     Manifest,
     parseManifests,
     PINNED_CHARTS,
+    pinnedChartOf,
     sourceOf,
 } from "../../scripts/charts";
 import type { ProgramRun } from "./program";
@@ -218,10 +219,12 @@ const isChart = (name: unknown): name is ChartName => typeof name === "string" &
 export function registeredReleases(run: ProgramRun): RegisteredRelease[] {
     const releases: RegisteredRelease[] = [];
     for (const r of run.all("kubernetes:helm.sh/v3:Release")) {
-        const { chart, repositoryOpts, version, name, namespace, values } = r.inputs;
-        if (!isChart(chart)) throw new Error(`Release ${r.name} installs chart ${chart}, which the chart tests do not know`);
+        const { chart: given, repositoryOpts, version, name, namespace, values } = r.inputs;
+        // A repository chart by its name; an OCI chart (Envoy Gateway's) by its reference, with no repository.
+        const chart = typeof given === "string" ? pinnedChartOf(given) : undefined;
+        if (!chart) throw new Error(`Release ${r.name} installs chart ${given}, which the chart tests do not know`);
         if (!name || !namespace) throw new Error(`Release ${r.name} has no fixed name or namespace`);
-        releases.push({ resource: r.name, chart, repo: repositoryOpts?.repo, version, release: name, namespace, values: values ?? {} });
+        releases.push({ resource: r.name, chart, repo: repositoryOpts?.repo ?? given, version, release: name, namespace, values: values ?? {} });
     }
     for (const r of run.all("kubernetes-cert-manager:index:CertManager")) {
         const { helmOptions = {}, ...typed } = r.inputs;

@@ -59,6 +59,47 @@ describe("npm run render: the stack file and the output", () => {
         assert.match(render("dev", parseSettings({}).settings), /kind: ClusterIssuer/);
     });
 
+    describe("ingress: gateway", () => {
+        const titles = (text: string) => [...text.matchAll(/^# ==== (.*)$/gm)].map((m) => m[1]);
+        const gatewayKinds = (text: string) =>
+            [...(text.split(/^# ==== Gateway API objects.*$/m)[1]?.split(/^# ==== /m)[0] ?? "").matchAll(/^kind: (\S+)$/gm)].map((m) => m[1]);
+
+        for (const tls of ["true", "false"]) {
+            it(`on kind (tls ${tls}): Envoy Gateway's chart values, then vault-ha's EnvoyProxy, GatewayClass, Gateway and routes; no ingress-nginx`, () => {
+                const text = render("dev", parseSettings({ ingress: "gateway", tls }).settings);
+                const shown = titles(text);
+                assert.ok(shown.includes("gateway-helm chart v1.9.0 values (oci://docker.io/envoyproxy/gateway-helm)"), shown.join("\n"));
+                assert.ok(shown.includes("Gateway API objects vault-ha creates"), shown.join("\n"));
+                assert.ok(!shown.some((t) => t.startsWith("ingress-nginx chart")));
+                assert.deepEqual(gatewayKinds(text), ["EnvoyProxy", "GatewayClass", "Gateway", tls === "true" ? "TLSRoute" : "HTTPRoute", "HTTPRoute"]);
+            });
+
+            it(`on an existing cluster (tls ${tls}): only the routes, on the Gateway the settings name, and no chart of it`, () => {
+                const settings = parseSettings({
+                    cluster: "existing",
+                    kubeContext: "prod-eu",
+                    ingress: "gateway",
+                    tls,
+                    gatewayName: "public",
+                    gatewayNamespace: "gateways",
+                });
+                const text = render("prod", settings.settings);
+                const shown = titles(text);
+                assert.ok(
+                    shown.includes("Gateway API objects vault-ha creates (on the cluster's Gateway gateways/public, which the preview checks)"),
+                    shown.join("\n"),
+                );
+                assert.ok(!shown.some((t) => t.startsWith("gateway-helm chart")));
+                assert.deepEqual(gatewayKinds(text), [tls === "true" ? "TLSRoute" : "HTTPRoute", "HTTPRoute"]);
+                assert.match(text, /parentRefs:\n\s+- name: public\n\s+namespace: gateways\n/);
+            });
+        }
+
+        it("with another front door: no Gateway section", () => {
+            assert.ok(!titles(render("dev", parseSettings({}).settings)).some((t) => /gateway/i.test(t)));
+        });
+    });
+
     it("refuses unseal keys stored in plain text, as the program does, without printing them", async () => {
         write("dev", "config:\n  vault-ha:unsealKeys: notjson\n  vault-ha:rootToken: hvs.PLAIN\n");
         assert.equal(await run(), 1);
