@@ -34,7 +34,7 @@ import { ENVOY_GATEWAY_RELEASE, envoyGatewayValues } from "./gateway/envoyGatewa
 import { GATEWAY_CHART } from "./config/versions";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
-export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress">;
+export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress" | "gatewayPort">;
 
 /**
  * What render assumes for the choices `up` makes from the live cluster: the chart's required anti-affinity (or the
@@ -189,8 +189,9 @@ export function stackPlan(settings: Settings, owner: string, decided?: ClusterDe
                   host: s.ingressHost,
                   tls: s.tls,
                   // kind maps its host ports to the controller; elsewhere the controller answers on the standard ports.
-                  hostHttpPort: onKind ? s.ingressHttpPort : 80,
-                  hostHttpsPort: onKind ? s.ingressHttpsPort : 443,
+                  // A user's Gateway answers on the port of the listener that takes Vault's route (existingPlan).
+                  hostHttpPort: onKind ? s.ingressHttpPort : ingress === "gateway" && !s.tls ? (decided?.gatewayPort ?? 80) : 80,
+                  hostHttpsPort: onKind ? s.ingressHttpsPort : ingress === "gateway" && s.tls ? (decided?.gatewayPort ?? 443) : 443,
                   skipAwait,
               }
             : undefined,

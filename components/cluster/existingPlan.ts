@@ -17,6 +17,8 @@ export interface ExistingPlan {
     certManager?: Exclude<CertManagerPlan, { action: "error" }>;
     /** Where a NodePort is reached from outside, with vaultServiceType NodePort. */
     nodeAddress?: string;
+    /** With ingress gateway: the port of the user's Gateway listener that takes Vault's route. */
+    gatewayPort?: number;
     /** What was settled without a warning or a problem (the preflight prints them as "ok"). */
     decided: Ok[];
     /** The up logs them; the preflight prints them as "warn". */
@@ -41,6 +43,8 @@ export function existingPlan(
         | "vaultServiceType"
         | "ingress"
         | "ingressHost"
+        | "whoami"
+        | "whoamiNamespace"
         | "vaultNamespace"
         | "gatewayName"
         | "gatewayNamespace"
@@ -208,7 +212,15 @@ export function existingPlan(
     warnings.push(...gateway.warnings);
     problems.push(...gateway.problems);
 
-    return { antiAffinity, certManager, nodeAddress, decided, warnings, problems };
+    return {
+        antiAffinity,
+        certManager,
+        nodeAddress,
+        ...(gateway.vaultPort !== undefined ? { gatewayPort: gateway.vaultPort } : {}),
+        decided,
+        warnings,
+        problems,
+    };
 }
 
 function describeCertManager(plan: Exclude<CertManagerPlan, { action: "error" }>, found: ClusterFacts["certManager"]): string {

@@ -17,7 +17,7 @@
  * when the key is absent), Exists, DoesNotExist; an empty selector selects every namespace.
  */
 import type { FixCommands, Settings } from "../config/settings";
-import { ingressMode } from "../config/clusterModes";
+import { ingressMode, whoamiEnabled } from "../config/clusterModes";
 import { ok, Ok, problem, Problem, warning, Warning } from "../problems";
 import type { ClusterFacts, GatewayFacts, GatewayListenerFact, LabelSelectorFact } from "../stepCommand/contract";
 
@@ -136,6 +136,8 @@ export interface GatewayPlan {
     decided: Ok[];
     warnings: Warning[];
     problems: Problem[];
+    /** The port of the listener that takes Vault's route: the front door's URL (ingressUrl) names it. */
+    vaultPort?: number;
 }
 
 function describeListener(l: GatewayListenerFact): string {
@@ -151,7 +153,7 @@ function namespaceLabels(gateway: GatewayFacts, vaultNamespace: string): Record<
 }
 
 export function gatewayPlan(
-    s: Pick<Settings, "cluster" | "ingress" | "tls" | "ingressHost" | "vaultNamespace" | "gatewayName" | "gatewayNamespace">,
+    s: Pick<Settings, "cluster" | "ingress" | "tls" | "ingressHost" | "vaultNamespace" | "gatewayName" | "gatewayNamespace" | "whoami" | "whoamiNamespace">,
     facts: Pick<ClusterFacts, "gateway" | "unreadable">,
     fixes: Pick<FixCommands, "set" | "rm">,
 ): GatewayPlan {
@@ -174,7 +176,10 @@ export function gatewayPlan(
 
     const served = gateway.served;
     const plural = kind === "TLSRoute" ? "tlsroutes" : "httproutes";
-    const install = `kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_RELEASE}/standard-install.yaml`;
+    // --force-conflicts: CRDs that Helm (or another manager) applied have other field owners; the channel must be the
+    // one the cluster has (experimental over standard is refused by the safe-upgrades policy, and standard over
+    // experimental would drop the experimental resources).
+    const install = `kubectl apply --server-side --force-conflicts -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_RELEASE}/standard-install.yaml (experimental-install.yaml if the cluster has the experimental channel)`;
     if (served === undefined) {
         plan.warnings.push(
             warning(
@@ -242,6 +247,8 @@ export function gatewayPlan(
     const admitting = refusals.find((r) => r.why === "");
     if (admitting) {
         plan.decided.push(ok(`the ${where} takes Vault's ${kind} on listener ${describeListener(admitting.listener)}`));
+        plan.vaultPort = admitting.listener.port;
+        if (whoamiEnabled(s)) checkWhoami(s, listeners, where, plan, fixes);
         return plan;
     }
     const unknown = refusals.find((r) => r.why === undefined);
@@ -265,4 +272,34 @@ export function gatewayPlan(
         ),
     );
     return plan;
+}
+
+/**
+ * whoami's HTTPRoute (components/gateway/gatewayManifests.ts whoamiRouteManifest: Vault's host, path /_whoami) needs
+ * an HTTP listener for that host that admits HTTPRoutes from whoami's namespace. Only that namespace's name label is
+ * known before vault-ha creates it, so a listener selecting by other labels cannot be told.
+ */
+function checkWhoami(
+    s: Pick<Settings, "ingressHost" | "whoamiNamespace" | "gatewayNamespace">,
+    listeners: GatewayListenerFact[],
+    where: string,
+    plan: GatewayPlan,
+    fixes: Pick<FixCommands, "set" | "rm">,
+): void {
+    const http = fittingListeners(listeners, false, s.ingressHost);
+    const labels = { "kubernetes.io/metadata.name": s.whoamiNamespace };
+    const verdicts = http.map((l) => admissionRefusal(l, s.gatewayNamespace, s.whoamiNamespace, labels, "HTTPRoute"));
+    if (verdicts.includes("")) return;
+    if (verdicts.includes(undefined) || http.some((l) => l.allowedRoutes.from === "Selector")) {
+        plan.warnings.push(
+            warning(`whether the ${where}'s HTTP listeners admit whoami's HTTPRoute from namespace ${s.whoamiNamespace} is not known before it exists`),
+        );
+        return;
+    }
+    plan.problems.push(
+        problem(
+            `the ${where} has no HTTP listener for ${s.ingressHost} that admits whoami's HTTPRoute from namespace ${s.whoamiNamespace}, so whoamiUrl would never answer`,
+            `${fixes.set("whoami", "false")}, or add such a listener (protocol HTTP, port 80, allowedRoutes namespaces from All)`,
+        ),
+    );
 }

@@ -274,15 +274,28 @@ export function requiredPermissions(settings: Settings, view: ClusterView, owner
         const ns = settings.ingressNginxNamespace;
         permissions.push(...chartObjects("ingress-nginx", ns, INGRESS_NGINX_CHART_KINDS), ...releaseRecords("ingress-nginx", ns));
     }
-    if (ingress !== "none") {
+    if (ingress === "gateway") {
+        // Routes on the user's Gateway (components/gateway/vaultRoute.ts), which the preview and gateway-ready read.
+        const route = settings.tls ? "tlsroutes.gateway.networking.k8s.io" : "httproutes.gateway.networking.k8s.io";
+        permissions.push(...programObjects({ resource: route, what: `Vault's ${settings.tls ? "TLSRoute" : "HTTPRoute"}` }, vault), {
+            verb: "get",
+            resource: "gateways.gateway.networking.k8s.io",
+            namespace: settings.gatewayNamespace,
+            why: "the preview and gateway-ready read the Gateway the routes attach to",
+        });
+    } else if (ingress !== "none") {
         permissions.push(...programObjects({ resource: "ingresses.networking.k8s.io", what: "Vault's Ingress" }, vault));
     }
     if (whoamiEnabled(settings)) {
         const ns = settings.whoamiNamespace;
+        const front =
+            ingress === "gateway"
+                ? { resource: "httproutes.gateway.networking.k8s.io", what: "whoami's HTTPRoute" }
+                : { resource: "ingresses.networking.k8s.io", what: "whoami's Ingress" };
         permissions.push(
             ...programObjects({ resource: "deployments.apps", what: "whoami's Deployment" }, ns),
             ...programObjects({ resource: "services", what: "whoami's Service" }, ns),
-            ...programObjects({ resource: "ingresses.networking.k8s.io", what: "whoami's Ingress" }, ns),
+            ...programObjects(front, ns),
         );
     }
     // One question per permission, in the order first asked; its reasons joined.

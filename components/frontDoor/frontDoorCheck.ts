@@ -32,3 +32,16 @@ export function frontDoorRefusal(kubeconfig: pulumi.Input<string>, wanted: Ingre
         }),
     );
 }
+
+/**
+ * The gate a front door component puts first: resolves when nothing collides, fails with the refusal as the
+ * component's error otherwise. Its namespace and release wait for it, so that nothing of the new front door is created
+ * before the refusal, in a preview or an up without one (pulumi up --skip-preview).
+ */
+export function frontDoorGate(portCheck: { kubeconfig: pulumi.Input<string> } | undefined, wanted: IngressMode, parent: pulumi.Resource): pulumi.Output<true> {
+    if (!portCheck) return pulumi.output(true as const);
+    return frontDoorRefusal(portCheck.kubeconfig, wanted, parent).apply((refusal) => {
+        if (refusal) throw new pulumi.ResourceError(refusal, parent, true);
+        return true as const;
+    });
+}

@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { dependencyList, inCluster } from "../inCluster";
 import { Logging, stepResource } from "../stepCommand/stepResource";
-import { frontDoorRefusal } from "../frontDoor/frontDoorCheck";
+import { frontDoorGate } from "../frontDoor/frontDoorCheck";
 import { GATEWAY_CHART } from "../config/versions";
 import { ENVOY_GATEWAY_RELEASE, envoyGatewayValues } from "./envoyGatewayValues";
 import { envoyProxyManifest, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayClassManifest, gatewayManifest, KubernetesObject } from "./gatewayManifests";
@@ -44,7 +44,9 @@ export class EnvoyGateway extends pulumi.ComponentResource {
     constructor(name: string, args: EnvoyGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:gateway:EnvoyGateway", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: GATEWAY_NAMESPACE } }, inCluster(this, opts));
+        // On kind a switch from ingress-nginx in one up is refused before anything here is created (components/frontDoor).
+        const gate = frontDoorGate(args.portCheck, "gateway", this);
+        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: gate.apply(() => GATEWAY_NAMESPACE) } }, inCluster(this, opts));
         // Helm never deletes a chart's CRDs: this step's delete does, after the release is gone (it depends on it),
         // when the kind stack leaves the Gateway front door; a destroy of the stack skips it with the cluster.
         const crds = stepResource(
@@ -56,7 +58,7 @@ export class EnvoyGateway extends pulumi.ComponentResource {
                 secrets: { kubeconfig: args.kubeconfig },
                 logging: Logging.StdoutAndStderr,
             },
-            inCluster(this, opts),
+            inCluster(this, opts, { dependsOn: [...dependencyList(opts?.dependsOn), namespace] }),
         );
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -66,10 +68,7 @@ export class EnvoyGateway extends pulumi.ComponentResource {
                 chart: GATEWAY_CHART.oci,
                 version: GATEWAY_CHART.version,
                 namespace: namespace.metadata.name,
-                values: (args.portCheck ? frontDoorRefusal(args.portCheck.kubeconfig, "gateway", this) : pulumi.output(undefined)).apply((refusal) => {
-                    if (refusal) throw new pulumi.ResourceError(refusal, this, true);
-                    return envoyGatewayValues();
-                }),
+                values: gate.apply(() => envoyGatewayValues()),
                 // Helm waits for the controller, so the Gateway objects below meet a running controller (and its
                 // webhook-free admission). Ten minutes leaves room for the first image pull.
                 timeout: 600,

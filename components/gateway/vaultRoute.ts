@@ -58,8 +58,9 @@ export class VaultRoute extends pulumi.ComponentResource {
                 })),
                 secrets: { kubeconfig: args.kubeconfig },
                 logging: Logging.StdoutAndStderr,
-                // Asked again whenever the route changes.
-                triggers: [route.metadata.resourceVersion],
+                // Asked again whenever the route's spec changes (not its status, which the controller rewrites: a
+                // refresh must not make a second up re-run the step).
+                triggers: [JSON.stringify(manifest.spec)],
             },
             // The component's own dependencies too (the Vault release, whose vault-active Service is the backend).
             inCluster(this, opts, { dependsOn: [...dependencyList(opts?.dependsOn), route] }),

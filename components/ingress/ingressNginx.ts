@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../inCluster";
-import { frontDoorRefusal } from "../frontDoor/frontDoorCheck";
+import { frontDoorGate } from "../frontDoor/frontDoorCheck";
 import { INGRESS_CLASS, IngressNginxTarget, ingressNginxValues } from "./ingressNginxValues";
 import { INGRESS_NGINX_CHART } from "../config/versions";
 
@@ -30,7 +30,9 @@ export class IngressNginx extends pulumi.ComponentResource {
     constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vault-ha:ingress:IngressNginx", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, inCluster(this, opts));
+        // On kind a switch from the Gateway in one up is refused before anything here is created (components/frontDoor).
+        const gate = frontDoorGate(args.portCheck, "install", this);
+        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: gate.apply(() => args.namespace) } }, inCluster(this, opts));
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -40,10 +42,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                 version: args.chartVersion,
                 repositoryOpts: { repo: INGRESS_NGINX_CHART.repo },
                 namespace: namespace.metadata.name,
-                values: (args.portCheck ? frontDoorRefusal(args.portCheck.kubeconfig, "install", this) : pulumi.output(undefined)).apply((refusal) => {
-                    if (refusal) throw new pulumi.ResourceError(refusal, this, true);
-                    return ingressNginxValues(args.target);
-                }),
+                values: gate.apply(() => ingressNginxValues(args.target)),
                 // Helm waits for the controller to be Ready, so Ingresses created after this pass its admission
                 // webhook. Ten minutes leaves room for the first image pull on a slow connection.
                 timeout: 600,

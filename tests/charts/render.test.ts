@@ -8,6 +8,7 @@
  */
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { strict as assert } from "assert";
+import { DEPTH } from "../support/depth";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { createServer } from "http";
 import { AddressInfo } from "net";
@@ -789,7 +790,9 @@ describe("charts rendered by Helm, as the program registers them", function () {
             );
         });
 
-        it("changing any value the program sends to any chart changes what Helm renders, in both TLS modes", async () => {
+        // The exhaustive sweep (every value of every release, each changed alone) runs in the depth tier; the fast tier
+        // keeps the detection itself ("the check finds a value the chart ignores").
+        it(`changing any value the program sends to any chart changes what Helm renders, in both TLS modes${DEPTH}`, async () => {
             const ignored = (
                 await Promise.all(MODES.flatMap((mode) => deployments[mode].releases.map((r) => ignoredValues(r, deployments[mode].kubeVersion))))
             ).flat();
@@ -982,7 +985,7 @@ describe("npm run render -- --manifests", function () {
     }
 
     for (const tls of MODES) {
-        it(`with ingress: gateway on kind (tls ${tls}): Envoy Gateway's release as the program registers it, then vault-ha's Gateway API objects, as one YAML stream`, async () => {
+        it(`with ingress: gateway on kind (tls ${tls}): Envoy Gateway's release as the program registers it, then vault-ha's Gateway API objects, as one YAML stream${tls ? "" : DEPTH}`, async () => {
             const config = { ingress: "gateway", tls };
             const text = await renderManifests("test", parseSettings(config).settings, (helmAvailable() as { helm: string }).helm);
             const [releasesText, gatewayText] = text.split(/^# ==== Gateway API objects vault-ha creates\n/m);

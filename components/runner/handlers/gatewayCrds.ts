@@ -40,9 +40,23 @@ export async function deleteGatewayCrds(kubectl: KubectlReads, timeoutSeconds: n
         log("no Gateway API or Envoy Gateway CRD left to delete");
         return [];
     }
-    // kubectl waits until each is gone (finalizers run), so that a new install does not meet a terminating CRD.
-    const r = await kubectl.run(["delete", "customresourcedefinitions.apiextensions.k8s.io", ...crds, "--ignore-not-found", `--timeout=${timeoutSeconds}s`]);
+    const r = await kubectl.run(["delete", "customresourcedefinitions.apiextensions.k8s.io", ...crds, "--ignore-not-found", "--wait=false"]);
     if (r.code !== 0) throw new StepError(`could not delete the Gateway API and Envoy Gateway CRDs (${crds.join(", ")}): ${(r.stderr || r.stdout).trim()}`);
+    // Waited for, so that a new install does not meet a terminating CRD; but a custom resource whose finalizer nobody
+    // removes any more (a second Gateway of the class, made by hand) keeps its CRD terminating: said, not a failure.
+    const gone = await kubectl.run([
+        "wait",
+        "--for=delete",
+        ...crds.map((c) => `customresourcedefinitions.apiextensions.k8s.io/${c}`),
+        `--timeout=${timeoutSeconds}s`,
+    ]);
+    if (gone.code !== 0) {
+        log(
+            `WARNING: some Gateway API CRDs are still terminating after ${timeoutSeconds}s (${(gone.stderr || gone.stdout).trim()}): a custom resource of theirs ` +
+                `keeps a finalizer; \`kubectl get gateways,gatewayclasses -A\` lists what is left, and removing its finalizers lets them go`,
+        );
+        return crds;
+    }
     log(`deleted the CRDs Envoy Gateway's chart brought: ${crds.join(", ")}`);
     return crds;
 }

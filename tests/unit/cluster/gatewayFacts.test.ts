@@ -9,7 +9,8 @@ import { FixCommands, parseSettings } from "../../../components/config/settings"
 import type { ClusterFacts, GatewayFacts, GatewayListenerFact } from "../../../components/stepCommand/contract";
 
 const settings = (raw: Record<string, string> = {}) =>
-    parseSettings({ cluster: "existing", kubeContext: "prod", ingress: "gateway", ingressHost: "vault.example.com", ...raw }).settings;
+    // whoami's own listener check has its test below: off here, so that each test looks at Vault's route alone.
+    parseSettings({ cluster: "existing", kubeContext: "prod", ingress: "gateway", ingressHost: "vault.example.com", whoami: "false", ...raw }).settings;
 const fixes = new FixCommands("prod");
 
 const passthrough = (change: Partial<GatewayListenerFact> = {}): GatewayListenerFact => ({
@@ -204,5 +205,18 @@ describe("gatewayPlan: the existing Gateway, before anything is created", () => 
         assert.deepEqual(fine.problems, []);
         assert.ok(fine.decided.some((d) => /takes Vault's TLSRoute/.test(d.what)));
         assert.deepEqual(existingPlan(settings({ ingress: "none" }), base, "o", fixes).warnings, [], "no Gateway, nothing said of one");
+    });
+
+    it("whoami's HTTPRoute needs an HTTP listener for the host that admits whoami's namespace; the URL names the TLS listener's port", () => {
+        const http = passthrough({ name: "web", protocol: "HTTP", port: 80, tlsMode: undefined });
+        const withWhoami = { whoami: "true" };
+        const missing = plan({ listeners: [passthrough({ port: 8443 })] }, withWhoami);
+        assert.match(missing.problems[0].what, /no HTTP listener for vault\.example\.com that admits whoami's HTTPRoute from namespace whoami/);
+        assert.match(missing.problems[0].fix, /npm run config -- set vault-ha:whoami false/);
+        const fine = plan({ listeners: [passthrough({ port: 8443 }), http] }, withWhoami);
+        assert.deepEqual(fine.problems, []);
+        assert.equal(fine.vaultPort, 8443);
+        const same = plan({ listeners: [passthrough(), { ...http, allowedRoutes: { from: "Same" } }] }, withWhoami);
+        assert.match(same.problems[0].what, /whoamiUrl would never answer/);
     });
 });

@@ -35,7 +35,8 @@ describe("the Gateway front door's CRDs on kind", () => {
         });
         const deleted = await deleteGatewayCrds(kubectl(), 120, () => undefined);
         assert.equal(deleted.length, 3);
-        assert.deepEqual(calls[1], ["delete", "customresourcedefinitions.apiextensions.k8s.io", ...deleted, "--ignore-not-found", "--timeout=120s"]);
+        assert.deepEqual(calls[1], ["delete", "customresourcedefinitions.apiextensions.k8s.io", ...deleted, "--ignore-not-found", "--wait=false"]);
+        assert.deepEqual(calls[2], ["wait", "--for=delete", ...deleted.map((c) => `customresourcedefinitions.apiextensions.k8s.io/${c}`), "--timeout=120s"]);
         assert.deepEqual(await deleteGatewayCrds(kubectl(0, { items: [] }), 120, () => undefined), []);
         await assert.rejects(
             deleteGatewayCrds(kubectl(1), 120, () => undefined),

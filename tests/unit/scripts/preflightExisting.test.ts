@@ -263,6 +263,18 @@ describe("npm run preflight with cluster: existing", () => {
             requiredPermissions(existing(raw), { certManager: { crds, webhookReady: crds } }, "o").map((p) => [canIArgs(p).slice(2).join(" "), p.why] as const),
         );
 
+    it("with ingress: gateway, the routes instead of Ingresses, and get on the user's Gateway", async () => {
+        const q = questions({ ingress: "gateway", gatewayName: "public", gatewayNamespace: "gateways" });
+        for (const verb of ["create", "patch", "delete"]) {
+            assert.ok(q.has(`${verb} tlsroutes.gateway.networking.k8s.io -n vault`), `${verb} Vault's TLSRoute`);
+            assert.ok(q.has(`${verb} httproutes.gateway.networking.k8s.io -n whoami`), `${verb} whoami's HTTPRoute`);
+        }
+        assert.ok(q.has("get gateways.gateway.networking.k8s.io -n gateways"));
+        assert.ok(![...q.keys()].some((k) => k.includes("ingresses")), "no Ingress behind a Gateway");
+        const plain = questions({ ingress: "gateway", tls: "false" });
+        assert.ok(plain.has("create httproutes.gateway.networking.k8s.io -n vault"), "without TLS Vault's route is an HTTPRoute");
+    });
+
     it("Helm's install, upgrade and uninstall of the Vault chart: create, patch and delete on every kind it renders, and its release records", async () => {
         const q = questions({ tls: "false" });
         for (const resource of [
