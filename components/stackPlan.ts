@@ -34,7 +34,7 @@ import { ENVOY_GATEWAY_RELEASE, envoyGatewayValues } from "./gateway/envoyGatewa
 import { GATEWAY_CHART } from "./config/versions";
 
 /** What the program decided from the live cluster that the plan needs (ExistingPlan's decisions, without its report). */
-export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress" | "gatewayPort">;
+export type ClusterDecisions = Pick<ExistingPlan, "antiAffinity" | "certManager" | "nodeAddress" | "gatewayPort" | "prometheusOperator">;
 
 /**
  * What render assumes for the choices `up` makes from the live cluster: the chart's required anti-affinity (or the

@@ -51,20 +51,47 @@ interface StackOutputs {
     raftPeers: unknown[];
 }
 
-function stackOutputs(stack: string): StackOutputs {
-    const out = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { encoding: "utf8" });
+/**
+ * The outputs of `stack`, as `pulumi stack output --json` prints them, for the stack and backend scripts/lib.sh chose
+ * (npm run status and outputs read them this way too). With showSecrets they hold the kubeconfig, keys and root
+ * token, which stay in memory; without it Pulumi decrypts nothing and blinds each secret as "[secret]".
+ */
+export function readStackOutputs(stack: string, options: { showSecrets: boolean }): Record<string, unknown> {
+    const args = ["stack", "output", "--json", ...(options.showSecrets ? ["--show-secrets"] : []), "--stack", stack, "--non-interactive"];
+    const out = spawnSync("pulumi", args, { encoding: "utf8" });
     if (out.error) throw new BackupError(`could not run pulumi (${out.error.message}); install the Pulumi CLI (npm run preflight says how)`);
     if (out.status !== 0) {
         throw new BackupError(
             `could not read the outputs of stack ${stack} (pulumi stack output failed: ${out.stderr.trim().split("\n").pop()}); has it been deployed (npm run up)?`,
         );
     }
-    let outputs: Partial<StackOutputs>;
+    let outputs: unknown;
     try {
-        outputs = JSON.parse(out.stdout) as Partial<StackOutputs>;
+        outputs = JSON.parse(out.stdout);
     } catch {
         throw new BackupError(`pulumi stack output --json printed something other than JSON for stack ${stack}`);
     }
+    return (outputs ?? {}) as Record<string, unknown>;
+}
+
+/** Where the stack's Vault runs, by its outputs: the namespace, the Helm release, and how many raft servers it has. */
+export interface VaultTarget {
+    namespace: string;
+    release: string;
+    replicas: number;
+}
+
+/** vaultNamespace, and raftPeers (the verify step's list) for the replica count; 3, the default, when it is missing. */
+export function vaultTarget(outputs: { vaultNamespace?: unknown; raftPeers?: unknown }): VaultTarget {
+    return {
+        namespace: (outputs.vaultNamespace as string | undefined) ?? "vault",
+        release: VAULT_RELEASE_NAME,
+        replicas: Array.isArray(outputs.raftPeers) && outputs.raftPeers.length > 0 ? outputs.raftPeers.length : 3,
+    };
+}
+
+function stackOutputs(stack: string): StackOutputs {
+    const outputs = readStackOutputs(stack, { showSecrets: true }) as Partial<StackOutputs>;
     if (!outputs.kubeconfig || !outputs.rootToken || (!outputs.unsealKeys?.length && !outputs.recoveryKeys?.length)) {
         throw new BackupError(`stack ${stack} has no kubeconfig, root token or unseal keys in its outputs; deploy it first (npm run up)`);
     }
@@ -160,15 +187,16 @@ async function backup(command: string, stack: string, file: string): Promise<num
         redactor.addKubeconfig(outputs.kubeconfig);
         redactor.add(...(outputs.unsealKeys ?? []), ...(outputs.recoveryKeys ?? []), outputs.rootToken);
         kubectl = new Kubectl(outputs.kubeconfig, 3_600_000);
+        const target = vaultTarget(outputs);
         const ctx = {
-            ops: new KubectlVaultOps(kubectl, { namespace: outputs.vaultNamespace ?? "vault", release: VAULT_RELEASE_NAME }),
+            ops: new KubectlVaultOps(kubectl, { namespace: target.namespace, release: target.release }),
             log,
             clock: systemClock,
             timeoutMs: 600_000,
             pollMs: 2000,
             onSecret: (...values: string[]) => redactor.add(...values),
         };
-        const replicas = Array.isArray(outputs.raftPeers) && outputs.raftPeers.length > 0 ? outputs.raftPeers.length : 3;
+        const replicas = target.replicas;
         const keys = {
             unsealKeys: outputs.unsealKeys ?? [],
             rootToken: outputs.rootToken,
@@ -176,7 +204,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
         };
         if (command === "snapshot") {
             const { file: saved } = await takeSnapshot(ctx, {
-                release: VAULT_RELEASE_NAME,
+                release: target.release,
                 replicas,
                 keys,
                 folder: backupFolder(PROJECT, stack),
@@ -192,7 +220,7 @@ async function backup(command: string, stack: string, file: string): Promise<num
         const snapKeys = snapFile.replace(/\.snap$/, ".keys.json");
         try {
             const result = await restoreSnapshot(ctx, {
-                release: VAULT_RELEASE_NAME,
+                release: target.release,
                 replicas,
                 file: snapFile,
                 currentToken: outputs.rootToken,

@@ -59,7 +59,10 @@ export function render(stack: string, settings: Settings): string {
         ...chartOf("gateway-helm"),
         ...gatewaySection(plan, section),
         ...chartOf("vault"),
-        section("Vault server configuration (server.ha.raft.config)", vaultServerHcl(plan.vault.tls, autoSealServer(plan.vault.seal, plan.vault.replicas))),
+        section(
+            "Vault server configuration (server.ha.raft.config)",
+            vaultServerHcl(plan.vault.tls, autoSealServer(plan.vault.seal, plan.vault.replicas), plan.vault.telemetry === true),
+        ),
         ...sealSection(plan, section),
         ...chartOf("cert-manager"),
         ...caChainSection(plan, section),

@@ -19,6 +19,8 @@ export interface ExistingPlan {
     nodeAddress?: string;
     /** With ingress gateway: the port of the user's Gateway listener that takes Vault's route. */
     gatewayPort?: number;
+    /** The cluster serves the Prometheus Operator's ServiceMonitor and PrometheusRule: vault-ha adds its own. */
+    prometheusOperator?: boolean;
     /** What was settled without a warning or a problem (the preflight prints them as "ok"). */
     decided: Ok[];
     /** The up logs them; the preflight prints them as "warn". */
@@ -45,6 +47,7 @@ export function existingPlan(
         | "ingressHost"
         | "whoami"
         | "whoamiNamespace"
+        | "telemetry"
         | "vaultNamespace"
         | "gatewayName"
         | "gatewayNamespace"
@@ -212,11 +215,14 @@ export function existingPlan(
     warnings.push(...gateway.warnings);
     problems.push(...gateway.problems);
 
+    if (s.telemetry && facts.prometheusOperator)
+        decided.push(ok("metrics: the cluster runs the Prometheus Operator; Vault gets a ServiceMonitor and alert rules"));
     return {
         antiAffinity,
         certManager,
         nodeAddress,
         ...(gateway.vaultPort !== undefined ? { gatewayPort: gateway.vaultPort } : {}),
+        ...(facts.prometheusOperator ? { prometheusOperator: true } : {}),
         decided,
         warnings,
         problems,

@@ -67,13 +67,16 @@ export function whoamiEnabled(s: Pick<Settings, "cluster" | "ingress" | "whoami"
  * The Vault chart's options for these settings. `antiAffinity` is what the program decided for `auto` from the live
  * cluster (components/cluster/existingPlan.ts); on kind, and where nothing was decided, the chart's required rule.
  */
-export function vaultChartOptions(s: Settings, decided?: { antiAffinity: AntiAffinity }): VaultChartOptions {
+export function vaultChartOptions(s: Settings, decided?: { antiAffinity: AntiAffinity; prometheusOperator?: boolean }): VaultChartOptions {
     const antiAffinity = s.antiAffinity !== "auto" ? s.antiAffinity : (decided?.antiAffinity ?? "required");
     return {
         serviceType: vaultServiceType(s),
         storageClass: s.storageClass || undefined,
         resources: vaultResources(s),
         antiAffinity,
+        telemetry: s.telemetry,
+        // The ServiceMonitor and rules only where their CRDs exist (the chart fails to install without them).
+        ...(s.telemetry && decided?.prometheusOperator ? { monitoring: { namespace: s.vaultNamespace } } : {}),
         loadBalancerSourceRanges: s.vaultLoadBalancerSourceRanges,
         serviceAnnotations: Object.fromEntries(
             s.vaultServiceAnnotations.map((a) => {

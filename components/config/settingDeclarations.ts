@@ -12,6 +12,7 @@
 import * as g from "./grammars";
 import { SEAL_DECLARATIONS } from "./sealDeclarations";
 import { GATEWAY_DECLARATIONS } from "./gatewayDeclarations";
+import { TELEMETRY_DECLARATIONS } from "./telemetryDeclarations";
 import { CERT_MANAGER_CHART, INGRESS_NGINX_CHART, KIND_NODE_IMAGE, VAULT_CHART, VAULT_IMAGE } from "./versions";
 
 /** Where Vault goes: a kind cluster vault-ha creates (the lab), or a cluster that already exists (a kubeconfig context). */
@@ -193,6 +194,7 @@ export const DECLARATIONS = {
     }),
     ...SEAL_DECLARATIONS,
     ...GATEWAY_DECLARATIONS,
+    ...TELEMETRY_DECLARATIONS,
     ingressNginxNamespace: declare<string>({
         default: "ingress-nginx",
         parse: g.namespace,

@@ -84,6 +84,8 @@ export interface ClusterFacts {
     };
     /** With `ingress: gateway` only (the step is given the Gateway's name): what the routes will attach to. */
     gateway?: GatewayFacts;
+    /** The cluster serves monitoring.coreos.com's servicemonitors and prometheusrules (the Prometheus Operator). */
+    prometheusOperator?: boolean;
     /** What the kubeconfig's user may not read: each absent field above has its reason here. */
     unreadable: UnreadableFact[];
 }

@@ -12,6 +12,7 @@ import {
     type VaultServiceType,
 } from "../config/settingDeclarations";
 import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
+import { LISTENER_TELEMETRY, SERVER_TELEMETRY, serverTelemetryValues } from "./telemetry";
 import { VAULT_IMAGE } from "../config/versions";
 import { podHost, podNames, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME, vaultScheme } from "./names";
 import { type AutoSealPlan, isAutoSealPlan, type SealPlan } from "../seal/sealPlan";
@@ -59,6 +60,10 @@ export interface VaultChartOptions {
     serviceAnnotations?: Record<string, string>;
     /** The seal (components/seal/sealPlan.ts); absent or shamir = no seal stanza, the values of before. */
     seal?: SealPlan;
+    /** vault-ha:telemetry: Prometheus metrics on every pod (components/vault/telemetry.ts); absent = off. */
+    telemetry?: boolean;
+    /** On a cluster with the Prometheus Operator: the ServiceMonitor and alert rules, for Vault's namespace. */
+    monitoring?: { namespace: string };
 }
 
 /** An auto seal's part of the server configuration: its stanza, and the pods that join by themselves. */
@@ -101,7 +106,7 @@ function retryJoinBlocks(tls: boolean, replicas: number): HclBlock[] {
 }
 
 /** The server configuration as data; with an auto seal, its stanza and the raft retry_join blocks. */
-export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer): HclBody {
+export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer, telemetry = false): HclBody {
     const storage: HclBlock = { type: "storage", labels: ["raft"], attributes: { path: RAFT_DATA_PATH } };
     if (autoSeal) storage.blocks = retryJoinBlocks(tls, autoSeal.replicas);
     return {
@@ -116,17 +121,19 @@ export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer): HclB
                 type: "listener",
                 labels: ["tcp"],
                 attributes: listener(tls),
+                ...(telemetry ? { blocks: [LISTENER_TELEMETRY] } : {}),
             },
             storage,
             // Labels each pod vault-active=true|false and vault-sealed=..., which the vault-active Service selects on.
             { type: "service_registration", labels: ["kubernetes"] },
             ...(autoSeal ? [{ type: "seal", labels: [autoSeal.seal.type], attributes: autoSeal.seal.stanza }] : []),
+            ...(telemetry ? [SERVER_TELEMETRY] : []),
         ],
     };
 }
 
-export function vaultServerHcl(tls: boolean, autoSeal?: AutoSealServer): string {
-    return renderHcl(vaultServerConfig(tls, autoSeal));
+export function vaultServerHcl(tls: boolean, autoSeal?: AutoSealServer, telemetry = false): string {
+    return renderHcl(vaultServerConfig(tls, autoSeal, telemetry));
 }
 
 /** The auto seal of chart options, with the replicas that join by themselves; undefined for Shamir. */
@@ -248,10 +255,13 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
                     // Node id = pod name, so `raft list-peers` reads vault-0, vault-1, ... instead of UUIDs.
                     setNodeId: true,
                     // With raft enabled the chart reads only this key; server.ha.config would be ignored.
-                    config: vaultServerHcl(s.tls, autoSealServer(o.seal, s.vaultReplicas)),
+                    config: vaultServerHcl(s.tls, autoSealServer(o.seal, s.vaultReplicas), o.telemetry === true),
                 },
             },
         },
+        ...(o.telemetry && o.monitoring
+            ? { serverTelemetry: serverTelemetryValues({ tls: s.tls, namespace: o.monitoring.namespace, replicas: s.vaultReplicas }) }
+            : {}),
         ui: {
             ...uiServiceValues(o.serviceType ?? "NodePort", s.uiNodePort),
             // Only the active node behind vaultAddr (templates/ui-service.yaml adds `vault-active: "true"` to the

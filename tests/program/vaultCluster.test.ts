@@ -37,7 +37,7 @@ describe("VaultCluster (index.ts under Pulumi mocks)", () => {
         assert.deepEqual(vault.inputs.repositoryOpts, { repo: "https://helm.releases.hashicorp.com" });
         assert.equal(vault.inputs.namespace, "vault");
         assert.equal(vault.inputs.skipAwait, true);
-        assert.deepEqual(vault.inputs.values, vaultHelmValues(parseSettings({}).settings));
+        assert.deepEqual(vault.inputs.values, vaultHelmValues(parseSettings({}).settings, { telemetry: true }));
     });
 });
 

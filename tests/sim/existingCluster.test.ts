@@ -42,6 +42,8 @@ describe("existing clusters against the simulator", function () {
                 nodeAddress: "172.18.0.3",
                 storageClasses: [{ name: "standard", isDefault: true }],
                 certManager: { crds: false, webhookReady: false },
+                // The simulator's discovery serves no monitoring.coreos.com (kubectl api-resources prints nothing).
+                prometheusOperator: false,
                 unreadable: [],
             });
             assertNothingExposed(sim);

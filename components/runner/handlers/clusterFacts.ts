@@ -311,6 +311,13 @@ export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespa
         }
     }
     if (gatewayTarget) facts.gateway = await readGatewayFacts(kubectl, gatewayTarget, facts.unreadable);
+    // The Prometheus Operator's CRDs: Vault's ServiceMonitor and alert rules only where they exist (the chart would
+    // fail to install them otherwise). Discovery needs no right beyond what kubectl always has; a failure is "no".
+    const monitoring = await kubectl.run(["api-resources", "--api-group=monitoring.coreos.com", "-o", "name"]);
+    if (monitoring.code === 0) {
+        const served = monitoring.stdout.split("\n").map((line) => line.trim());
+        facts.prometheusOperator = served.includes("servicemonitors.monitoring.coreos.com") && served.includes("prometheusrules.monitoring.coreos.com");
+    }
     return facts;
 }
 
