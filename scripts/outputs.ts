@@ -57,10 +57,16 @@ export function outputsPlan(outputs: Record<string, unknown>, stack: string, caF
         .filter((line) => line.trim() !== "")
         .map((line) => (/^export VAULT_CACERT=/.test(line) ? `export VAULT_CACERT=${shellQuote(caFile)}` : line));
     if (caCert && !lines.some((line) => line.startsWith("export VAULT_CACERT="))) lines.push(`export VAULT_CACERT=${shellQuote(caFile)}`);
-    const backend = backendUrl ? `PULUMI_BACKEND_URL=${shellQuote(backendUrl)} ` : "";
+    // The project's own file backend is named as it is; any other URL may hold a password (postgres://user:pass@...),
+    // so the hint refers to the variable instead of printing it.
+    const backend = backendUrl
+        ? backendUrl.startsWith("file://")
+            ? `PULUMI_BACKEND_URL=${shellQuote(backendUrl)} `
+            : `PULUMI_BACKEND_URL="$PULUMI_BACKEND_URL" `
+        : "";
     const notes = [
         caCert ? `wrote the CA that signed Vault's certificate to ${caFile}` : "tls: false: no CA to write",
-        `the root token is not printed; to log in with it: (cd ${shellQuote(projectDir)} && ${backend}pulumi stack output rootToken --show-secrets --stack ${stack}) | vault login -`,
+        `the root token is not printed; to log in with it: (cd ${shellQuote(projectDir)} && ${backend}pulumi stack output rootToken --show-secrets --stack ${stack}) | vault login -no-print -`,
     ];
     if (typeof outputs.portForwardCommand === "string" && outputs.portForwardCommand) {
         notes.push(`VAULT_ADDR answers only while the port-forward runs: ${outputs.portForwardCommand}`);

@@ -61,7 +61,11 @@ export function render(stack: string, settings: Settings): string {
         ...chartOf("vault"),
         section(
             "Vault server configuration (server.ha.raft.config)",
-            vaultServerHcl(plan.vault.tls, autoSealServer(plan.vault.seal, plan.vault.replicas), plan.vault.telemetry === true),
+            vaultServerHcl(
+                plan.vault.tls,
+                autoSealServer(plan.vault.seal, plan.vault.replicas),
+                plan.vault.telemetry ? { unauthenticated: plan.vault.monitoring !== undefined } : undefined,
+            ),
         ),
         ...sealSection(plan, section),
         ...chartOf("cert-manager"),

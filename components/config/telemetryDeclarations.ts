@@ -13,8 +13,8 @@ export const TELEMETRY_DECLARATIONS = {
         parse: g.bool,
         row: {
             meaning:
-                "Prometheus metrics on every Vault pod (`/v1/sys/metrics?format=prometheus`, no token needed); on a cluster with the Prometheus Operator also a ServiceMonitor and alert rules (sealed pod, no active node, raft failure tolerance 0, certificate expiry); see [Metrics](#metrics)",
+                "Prometheus metrics on every Vault pod (`/v1/sys/metrics?format=prometheus`); on a cluster with the Prometheus Operator also readable without a token, a ServiceMonitor and alert rules (pod not ready, no active node, raft failure tolerance 0, certificate expiry); see [Metrics](#metrics)",
         },
-        doc: "Prometheus metrics on every Vault pod (/v1/sys/metrics?format=prometheus, without a token); where the cluster runs the Prometheus Operator also a ServiceMonitor and alert rules. A change restarts the pods one at a time.",
+        doc: "Prometheus metrics on every Vault pod (/v1/sys/metrics?format=prometheus); where the cluster runs the Prometheus Operator, readable without a token and scraped by a ServiceMonitor, with alert rules. A change restarts the pods one at a time.",
     }),
 };

@@ -6,10 +6,10 @@
  * - `prometheus_retention_time` turns the Prometheus format of /v1/sys/metrics on; `disable_hostname` keeps the
  *   gauge names without the pod's host name (vault_core_unsealed, not vault_<host>_core_unsealed), which the rules
  *   below match (docs configuration/telemetry).
- * - `unauthenticated_metrics_access` on the listener: Prometheus scrapes without a Vault token, and every pod answers
- *   for itself, sealed standbys included (vault http/handler.go handleMetricsUnauthenticated serves the node's own
- *   sink), which is what the sealed-pod alert needs. Metrics carry no secret; the endpoint is reachable only where
- *   Vault's port is.
+ * - `unauthenticated_metrics_access` on the listener only where the ServiceMonitor scrapes: Prometheus then needs no
+ *   Vault token, and every pod answers for itself, standbys included (vault http/handler.go
+ *   handleMetricsUnauthenticated serves the node's own sink). Elsewhere the listener is also the front door (NodePort,
+ *   load balancer, ingress), and metrics (mounts, token counts) are read with a token.
  * - The ServiceMonitor scrapes every pod through the headless Service (its endpoints include pods that are not ready:
  *   publishNotReadyAddresses), not the chart's default of the active pod only; with TLS it verifies Vault's
  *   certificate with the cluster CA as the headless Service's name, which the certificate holds (tls/tlsConfig.ts).
@@ -31,6 +31,17 @@ export interface MonitoringOptions {
     replicas: number;
 }
 
+/**
+ * The pod annotation that carries telemetry into the StatefulSet's template: the chart stamps no checksum of its
+ * ConfigMap on the pods (server.includeConfigAnnotation is false), so without it a change of the server's telemetry
+ * would restart no pod (the roll follows template revisions).
+ */
+export const TELEMETRY_ANNOTATION = "vault-ha.dev/telemetry";
+
+export function telemetryAnnotation(o: { telemetry?: boolean; monitoring?: unknown }): Record<string, string> {
+    return o.telemetry ? { [TELEMETRY_ANNOTATION]: o.monitoring ? "prometheus, unauthenticated" : "prometheus" } : {};
+}
+
 /** An alert rule of the PrometheusRule. */
 export interface AlertRule {
     alert: string;
@@ -48,20 +59,23 @@ export interface AlertRule {
  */
 export function vaultAlertRules(o: MonitoringOptions): AlertRule[] {
     const ns = `namespace="${o.namespace}"`;
+    // Vault's gauges are refreshed only while a node is unsealed, and a sealed former leader keeps its last values
+    // (research: issue23-part1-review.md): a pod's readiness (kube-state-metrics; the probe is sys/health, which a
+    // sealed node fails), a present active node, and the failure tolerance of the current leader only.
     const rules: AlertRule[] = [
         {
-            alert: "VaultSealed",
-            expr: `vault_core_unsealed{${ns}} == 0`,
+            alert: "VaultPodNotReady",
+            expr: `kube_pod_container_status_ready{${ns}, container="vault"} == 0`,
             for: "2m",
             labels: { severity: "critical" },
             annotations: {
-                summary: "Vault pod {{ $labels.pod }} is sealed",
-                description: "A sealed pod serves nothing. Unseal it: npm run up, or the in-cluster unsealer (autoUnseal: in-cluster).",
+                summary: "Vault pod {{ $labels.pod }} is not ready: sealed, or not serving",
+                description: "A sealed pod serves nothing. npm run status says which; npm run up (or autoUnseal: in-cluster) unseals it.",
             },
         },
         {
             alert: "VaultNoActiveNode",
-            expr: `max(vault_core_active{${ns}}) < 1`,
+            expr: `absent(vault_core_active{${ns}} == 1)`,
             for: "2m",
             labels: { severity: "critical" },
             annotations: {
@@ -69,11 +83,18 @@ export function vaultAlertRules(o: MonitoringOptions): AlertRule[] {
                 description: "No pod reports itself active: Vault answers no request. npm run status says why.",
             },
         },
+        {
+            alert: "VaultMetricsDown",
+            expr: `up{${ns}, service="vault-internal"} == 0`,
+            for: "5m",
+            labels: { severity: "warning" },
+            annotations: { summary: "Prometheus cannot scrape Vault pod {{ $labels.pod }}", description: "The pod is down or its metrics do not answer." },
+        },
     ];
     if (o.replicas >= 3) {
         rules.push({
             alert: "VaultRaftFailureToleranceZero",
-            expr: `vault_autopilot_failure_tolerance{${ns}} == 0`,
+            expr: `(vault_autopilot_failure_tolerance{${ns}} == 0) and on(pod) (vault_core_active{${ns}} == 1)`,
             for: "5m",
             labels: { severity: "warning" },
             annotations: {

@@ -12,7 +12,7 @@ import {
     type VaultServiceType,
 } from "../config/settingDeclarations";
 import { SERVER_TLS_SECRET, TLS_DIR, TLS_FILES } from "../tls/tlsConfig";
-import { LISTENER_TELEMETRY, SERVER_TELEMETRY, serverTelemetryValues } from "./telemetry";
+import { LISTENER_TELEMETRY, SERVER_TELEMETRY, serverTelemetryValues, telemetryAnnotation } from "./telemetry";
 import { VAULT_IMAGE } from "../config/versions";
 import { podHost, podNames, VAULT_API_PORT, VAULT_CLUSTER_PORT, VAULT_RELEASE_NAME, vaultScheme } from "./names";
 import { type AutoSealPlan, isAutoSealPlan, type SealPlan } from "../seal/sealPlan";
@@ -106,7 +106,8 @@ function retryJoinBlocks(tls: boolean, replicas: number): HclBlock[] {
 }
 
 /** The server configuration as data; with an auto seal, its stanza and the raft retry_join blocks. */
-export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer, telemetry = false): HclBody {
+/** telemetry: metrics on; unauthenticated: readable without a token (only where a ServiceMonitor scrapes them). */
+export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer, telemetry?: { unauthenticated: boolean }): HclBody {
     const storage: HclBlock = { type: "storage", labels: ["raft"], attributes: { path: RAFT_DATA_PATH } };
     if (autoSeal) storage.blocks = retryJoinBlocks(tls, autoSeal.replicas);
     return {
@@ -121,7 +122,7 @@ export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer, telem
                 type: "listener",
                 labels: ["tcp"],
                 attributes: listener(tls),
-                ...(telemetry ? { blocks: [LISTENER_TELEMETRY] } : {}),
+                ...(telemetry?.unauthenticated ? { blocks: [LISTENER_TELEMETRY] } : {}),
             },
             storage,
             // Labels each pod vault-active=true|false and vault-sealed=..., which the vault-active Service selects on.
@@ -132,7 +133,7 @@ export function vaultServerConfig(tls: boolean, autoSeal?: AutoSealServer, telem
     };
 }
 
-export function vaultServerHcl(tls: boolean, autoSeal?: AutoSealServer, telemetry = false): string {
+export function vaultServerHcl(tls: boolean, autoSeal?: AutoSealServer, telemetry?: { unauthenticated: boolean }): string {
     return renderHcl(vaultServerConfig(tls, autoSeal, telemetry));
 }
 
@@ -246,6 +247,11 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
             ...affinityValues(o.antiAffinity),
             ...tls?.server,
             ...(isAutoSealPlan(o.seal) ? sealServerValues(o.seal, tls?.server) : {}),
+            // The chart puts no checksum of its ConfigMap on the pods: the telemetry blocks reach the pods through a roll,
+            // which this annotation makes (a new pod template), as the seal's does.
+            ...(o.telemetry
+                ? { annotations: { ...(isAutoSealPlan(o.seal) ? { [SEAL_ANNOTATION]: sealAnnotation(o.seal) } : {}), ...telemetryAnnotation(o) } }
+                : {}),
             ha: {
                 enabled: true,
                 replicas: s.vaultReplicas,
@@ -255,7 +261,11 @@ export function vaultHelmValues(s: VaultValuesInput, o: VaultChartOptions = {}):
                     // Node id = pod name, so `raft list-peers` reads vault-0, vault-1, ... instead of UUIDs.
                     setNodeId: true,
                     // With raft enabled the chart reads only this key; server.ha.config would be ignored.
-                    config: vaultServerHcl(s.tls, autoSealServer(o.seal, s.vaultReplicas), o.telemetry === true),
+                    config: vaultServerHcl(
+                        s.tls,
+                        autoSealServer(o.seal, s.vaultReplicas),
+                        o.telemetry ? { unauthenticated: o.monitoring !== undefined } : undefined,
+                    ),
                 },
             },
         },

@@ -24,10 +24,13 @@ describe("Vault's metrics in the vault chart, rendered by Helm", function () {
                 manifests = await renderChart({ chart: "vault", release: "vault", namespace: "vault", values });
             });
 
-            it("the server configuration turns Prometheus metrics on, without the host name in the names, readable without a token", () => {
+            it("the server configuration turns Prometheus metrics on, without the host name in the names, readable without a token; the pods roll for it", () => {
                 const config = String(Object.values(oneManifest(manifests, "ConfigMap", "vault-config").data)[0]);
                 assert.match(config, /telemetry \{\n\s+prometheus_retention_time = "24h"\n\s+disable_hostname\s+= true\n\s*\}/);
                 assert.match(config, /listener "tcp" \{[^]*?telemetry \{\n\s+unauthenticated_metrics_access = true\n\s+\}\n\}/);
+                // The chart stamps no checksum of its ConfigMap on the pods: the annotation makes a new template.
+                const sts: any = oneManifest(manifests, "StatefulSet", "vault");
+                assert.equal(sts.spec.template.metadata.annotations["vault-ha.dev/telemetry"], "prometheus, unauthenticated");
             });
 
             it("the ServiceMonitor scrapes every pod through the headless Service, as the chart's metrics path", () => {
@@ -52,16 +55,31 @@ describe("Vault's metrics in the vault chart, rendered by Helm", function () {
             it("the PrometheusRule alerts on a sealed pod, no active node, raft failure tolerance 0 and (with TLS) the certificate", () => {
                 const rule: any = oneManifest(manifests, "PrometheusRule", "vault");
                 const alerts = rule.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert));
-                assert.deepEqual(alerts, ["VaultSealed", "VaultNoActiveNode", "VaultRaftFailureToleranceZero", ...(tls ? ["VaultCertificateExpiring"] : [])]);
-                const sealed = rule.spec.groups[0].rules[0];
-                assert.equal(sealed.expr, 'vault_core_unsealed{namespace="vault"} == 0');
+                assert.deepEqual(alerts, [
+                    "VaultPodNotReady",
+                    "VaultNoActiveNode",
+                    "VaultMetricsDown",
+                    "VaultRaftFailureToleranceZero",
+                    ...(tls ? ["VaultCertificateExpiring"] : []),
+                ]);
+                // Readiness, not Vault's own gauge: a sealed node stops refreshing vault_core_unsealed.
+                const notReady = rule.spec.groups[0].rules[0];
+                assert.equal(notReady.expr, 'kube_pod_container_status_ready{namespace="vault", container="vault"} == 0');
+                assert.match(
+                    rule.spec.groups[0].rules[3].expr,
+                    /and on\(pod\) \(vault_core_active\{namespace="vault"\} == 1\)/,
+                    "the current leader's tolerance only",
+                );
             });
         });
     }
 
-    it("without the Prometheus Operator (kind), no ServiceMonitor or rules: only the server's metrics", async () => {
+    it("without the Prometheus Operator (kind), no ServiceMonitor or rules, and the metrics need a token: the listener is the front door", async () => {
         const settings = parseSettings({}).settings;
         const manifests = await renderChart({ chart: "vault", release: "vault", namespace: "vault", values: vaultHelmValues(settings, { telemetry: true }) });
+        const config = String(Object.values(oneManifest(manifests, "ConfigMap", "vault-config").data)[0]);
+        assert.match(config, /prometheus_retention_time/);
+        assert.doesNotMatch(config, /unauthenticated_metrics_access/);
         assert.equal(manifests.filter((m: any) => ["ServiceMonitor", "PrometheusRule"].includes(m.kind)).length, 0);
     });
 });

@@ -67,7 +67,7 @@ case "$1 $2" in "stack output") [ -f "${outputsFile}" ] || { echo "error: no sta
         // How to get the root token, with the backend and from the project folder, but not the token.
         assert.ok(
             r.stderr.includes(
-                `the root token is not printed; to log in with it: (cd '${box.project}' && PULUMI_BACKEND_URL='file://${box.project}/.pulumi-state' pulumi stack output rootToken --show-secrets --stack dev) | vault login -`,
+                `the root token is not printed; to log in with it: (cd '${box.project}' && PULUMI_BACKEND_URL='file://${box.project}/.pulumi-state' pulumi stack output rootToken --show-secrets --stack dev) | vault login -no-print -`,
             ),
             r.stderr,
         );

@@ -314,7 +314,9 @@ export async function readClusterFacts(kubectl: KubectlReads, certManagerNamespa
     // The Prometheus Operator's CRDs: Vault's ServiceMonitor and alert rules only where they exist (the chart would
     // fail to install them otherwise). Discovery needs no right beyond what kubectl always has; a failure is "no".
     const monitoring = await kubectl.run(["api-resources", "--api-group=monitoring.coreos.com", "-o", "name"]);
-    if (monitoring.code === 0) {
+    // kubectl exits 1 when any other API group fails discovery (a metrics-server down is common), yet prints what it
+    // found: its stdout decides, unless it printed nothing at all after a failure.
+    if (monitoring.code === 0 || monitoring.stdout.trim() !== "") {
         const served = monitoring.stdout.split("\n").map((line) => line.trim());
         facts.prometheusOperator = served.includes("servicemonitors.monitoring.coreos.com") && served.includes("prometheusrules.monitoring.coreos.com");
     }

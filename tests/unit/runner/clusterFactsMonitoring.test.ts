@@ -22,5 +22,7 @@ describe("cluster facts: the Prometheus Operator", () => {
         assert.equal((await readClusterFacts(kubectl({ code: 0, stdout: "servicemonitors.monitoring.coreos.com\n" }))).prometheusOperator, false);
         assert.equal((await readClusterFacts(kubectl({ code: 0, stdout: "" }))).prometheusOperator, false);
         assert.equal((await readClusterFacts(kubectl({ code: 1, stdout: "" }))).prometheusOperator, undefined, "unknown: no ServiceMonitor");
+        // Another group failing discovery makes kubectl exit 1, with what it found on stdout.
+        assert.equal((await readClusterFacts(kubectl({ code: 1, stdout: both }))).prometheusOperator, true);
     });
 });

@@ -23,7 +23,7 @@ describe("npm run render", () => {
         assert.deepEqual(parse(sections[0]), buildKindConfig(settings));
         assert.deepEqual(parse(sections[1]), ingressNginxValues());
         assert.deepEqual(parse(sections[2]), vaultHelmValues(settings, { telemetry: true }));
-        assert.equal(sections[3].trim(), vaultServerHcl(settings.tls, undefined, true).trim());
+        assert.equal(sections[3].trim(), vaultServerHcl(settings.tls, undefined, { unauthenticated: false }).trim());
         assert.deepEqual(parse(sections[4]), certManagerValues());
         const chain = caChainManifests({
             certManagerNamespace: "cert-manager",
