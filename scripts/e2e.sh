@@ -305,6 +305,16 @@ main() {
   # The root token works, and the proof's secret is there (token on stdin into a throwaway token file: never argv or env).
   pulumi stack output --stack $stack rootToken --show-secrets |
     kubectl --context $ctx -n vault exec -i vault-0 -c vault -- sh -c 'umask 077; h=$(mktemp -d); cat > "$h/.vault-token"; HOME="$h" vault kv get -field=username mysecret/logins/study | grep -qx demo; rc=$?; rm -rf "$h"; exit $rc'
+  # telemetry (on by default): Vault serves Prometheus metrics, named without the host. The token goes in a header
+  # file (curl -H @file, curl >= 7.55), never on a command line.
+  hdr=$(mktemp)
+  chmod 600 "$hdr"
+  printf 'X-Vault-Token: %s\n' "$(pulumi stack output --stack $stack rootToken --show-secrets)" > "$hdr"
+  metrics_ca=()
+  if [ "$tls" = true ]; then metrics_ca=(--cacert "$state/ca.pem"); fi
+  curl -fsS ${metrics_ca[@]+"${metrics_ca[@]}"} -H @"$hdr" "$vault_addr/v1/sys/metrics?format=prometheus" | grep -q '^vault_core_unsealed' ||
+    { rm -f "$hdr"; echo "e2e: no vault_core_unsealed in Vault's Prometheus metrics" >&2; exit 1; }
+  rm -f "$hdr"
 
   phase "second preview" "a second up changes nothing"
   pulumi preview --stack $stack --expect-no-changes

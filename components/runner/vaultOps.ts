@@ -85,6 +85,8 @@ export interface PodInfo {
     secretVolumes: string[];
     /** The pod is being deleted (metadata.deletionTimestamp is set). */
     terminating: boolean;
+    /** vault-ha's own annotations on the pod (vault-ha.dev/*), when it has any. */
+    annotations?: Record<string, string>;
 }
 
 /**

@@ -32,8 +32,15 @@ export function parsePodList(json: string): PodInfo[] {
             image: spec?.image,
             secretVolumes: (pod.spec?.volumes ?? []).filter((v: any) => v.secret?.secretName).map((v: any) => v.secret.secretName as string),
             terminating: Boolean(pod.metadata.deletionTimestamp),
+            // vault-ha's own pod annotations (vault-ha.dev/*): what the pod was made with, for the roll's preview.
+            ...(vaultHaAnnotations(pod.metadata.annotations) ? { annotations: vaultHaAnnotations(pod.metadata.annotations) } : {}),
         };
     });
+}
+
+function vaultHaAnnotations(all: Record<string, string> | undefined): Record<string, string> | undefined {
+    const own = Object.entries(all ?? {}).filter(([key]) => key.startsWith("vault-ha.dev/"));
+    return own.length ? Object.fromEntries(own) : undefined;
 }
 
 /** `kubectl get pvc -o json`: each claim's name, and whether it is being deleted. */

@@ -40,6 +40,8 @@ export interface PodTemplate {
     tls: boolean;
     /** Its vault container runs: only then has its image's Vault version ever touched the data. */
     running?: boolean;
+    /** Its vault-ha.dev/telemetry annotation ("" without one: no metrics); absent from results of older versions. */
+    telemetry?: string;
 }
 
 /** A StorageClass, and whether it is the cluster's default. */

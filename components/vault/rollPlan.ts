@@ -24,6 +24,8 @@ export function compareVersions(a: string, b: string): number {
 export interface DesiredPod {
     image: string;
     tls: boolean;
+    /** The vault-ha.dev/telemetry annotation the pods get ("" without metrics); absent: not compared. */
+    telemetry?: string;
 }
 
 export interface PodChange {
@@ -46,6 +48,8 @@ export function rollPreview(current: PodTemplate[], desired: DesiredPod): RollPr
         const reasons: string[] = [];
         if (pod.image !== desired.image) reasons.push(`image ${pod.image || "(unknown)"} -> ${desired.image}`);
         if (pod.tls !== desired.tls) reasons.push(`TLS ${pod.tls ? "on" : "off"} -> ${desired.tls ? "on" : "off"}`);
+        if (desired.telemetry !== undefined && pod.telemetry !== undefined && pod.telemetry !== desired.telemetry)
+            reasons.push(`metrics ${pod.telemetry || "off"} -> ${desired.telemetry || "off"}`);
         if (reasons.length) changes.push({ pod: pod.pod, reasons });
         // Only a version that ran can have upgraded the data: a pod stuck on an image that never started (a typo in
         // vaultImage) must not block going back.

@@ -3,6 +3,7 @@
  * uninitialised; VaultBootstrap turns them into one unsealed raft cluster.
  */
 import { sealTransition } from "../seal/sealTransition";
+import { TELEMETRY_ANNOTATION, telemetryAnnotation } from "./telemetry";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -119,7 +120,11 @@ export class VaultCluster extends pulumi.ComponentResource {
             if (transition.notice) pulumi.log.warn(transition.notice, this);
             // Storage holds Shamir: the retired seal leaves the configuration (and with it every seal value).
             const sealValues = transition.kind === "shamir-only" ? vaultHelmValues(chartSettings, { ...args, seal: undefined }) : values;
-            const preview = rollPreview(pods, { image: args.vaultImage, tls: args.tls });
+            const preview = rollPreview(pods, {
+                image: args.vaultImage,
+                tls: args.tls,
+                telemetry: telemetryAnnotation(args)[TELEMETRY_ANNOTATION] ?? "",
+            });
             if (preview.downgrade) throw new pulumi.ResourceError(downgradeMessage(preview.downgrade, fixes), this, true);
             const claimChange = claimChangeMessage(dataClaim, { storage: args.raftStorageSize, storageClassName: args.storageClass }, fixes);
             if (claimChange) throw new pulumi.ResourceError(claimChange, this, true);

@@ -46,6 +46,24 @@ describe("VaultCluster: a changed pod template, seen before the release changes"
         "pod-templates": { pods: ["vault-0", "vault-1", "vault-2"].map((pod) => ({ pod, image, tls })) },
     });
 
+    it("names a change of metrics as the reason pods roll: pods made before telemetry (no annotation) and after it is turned off", async () => {
+        const pods = (telemetry: string) => ({
+            "pod-templates": { pods: ["vault-0", "vault-1", "vault-2"].map((pod) => ({ pod, image: "hashicorp/vault:2.0.4", tls: true, telemetry })) },
+        });
+        const on = await runProgram({}, [], pods(""));
+        assert.ok(
+            on.warnings.some((w) => /vault-0 \(metrics off -> prometheus\)/.test(w)),
+            on.warnings.join("\n"),
+        );
+        const off = await runProgram({ telemetry: "false" }, [], pods("prometheus"));
+        assert.ok(
+            off.warnings.some((w) => /vault-0 \(metrics prometheus -> off\)/.test(w)),
+            off.warnings.join("\n"),
+        );
+        const same = await runProgram({}, [], pods("prometheus"));
+        assert.ok(!same.warnings.some((w) => /pods will be replaced/.test(w)), "nothing rolls when the pods have the metrics already");
+    });
+
     it("names the pods the roll will replace and why, in the preview and the up", async () => {
         const run = await runProgram({ vaultImage: "hashicorp/vault:2.0.5" }, [], running("hashicorp/vault:2.0.4"));
         const notice = run.warnings.find((w) => /pods will be replaced one at a time/.test(w));

@@ -3,6 +3,7 @@
  */
 import { sealOfServerConfig, sealStanzaOfServerConfig } from "../../seal/runningSeal";
 import { storedSealOf } from "../../seal/sealTransition";
+import { TELEMETRY_ANNOTATION } from "../../vault/telemetry";
 import { sealStatuses } from "../primitives/raftHealth";
 import type { PodTemplate } from "../../stepCommand/contract";
 import { SERVER_TLS_SECRET } from "../../tls/tlsConfig";
@@ -108,7 +109,13 @@ export function podTemplates(pods: PodInfo[], expected: string[]): PodTemplate[]
     return expected
         .map((name) => pods.find((p) => p.name === name))
         .filter((p): p is PodInfo => p !== undefined)
-        .map((p) => ({ pod: p.name, image: p.image ?? "", tls: p.secretVolumes.includes(SERVER_TLS_SECRET), running: p.running }));
+        .map((p) => ({
+            pod: p.name,
+            image: p.image ?? "",
+            tls: p.secretVolumes.includes(SERVER_TLS_SECRET),
+            running: p.running,
+            telemetry: p.annotations?.[TELEMETRY_ANNOTATION] ?? "",
+        }));
 }
 
 export const podTemplatesStep: Handler<"pod-templates"> = (p, secrets, ctx) =>
